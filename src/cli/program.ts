@@ -1,0 +1,28 @@
+// Builds the commander program. Each verb lives in src/cli/commands/<verb>.ts and exports a
+// `register(program)` function; add it to COMMANDS below. Verbs only parse and print: the work
+// is done by the library (engine, service, kms, policy).
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+
+const COMMANDS: Array<(program: Command) => void> = [];
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('cmek')
+    .description(
+      'Declarative CMEK provider: plan and apply KMS keys, key policies and encrypted services,\n' +
+        'with the CMEK rules enforced at plan time. Flags take one or two dashes (-auto-approve).\n' +
+        'Global: -chdir=DIR switches to DIR before running the verb.',
+    )
+    .version(version(), '-v, --version')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of COMMANDS) register(program);
+  return program;
+}

@@ -1,0 +1,92 @@
+// Diagnostics are values, not exceptions (DESIGN.md): every layer returns Diagnostic[] so a
+// plan reports every problem in one pass. The codes are the public contract of SPEC.md 4.
+
+export const DIAGNOSTIC_CODES = [
+  'CMEK_REGION_MISMATCH',
+  'CMEK_NO_RETROFIT',
+  'CMEK_KEY_REMOVAL',
+  'CMEK_KEY_IMMUTABLE',
+  'CMEK_ROTATION_CROSS_PROVIDER',
+  'CMEK_REPLICA_KEY_INHERITED',
+  'CMEK_REPLICA_KEY_REQUIRED',
+  'CMEK_REPLICA_UNENCRYPTED_PRIMARY',
+  'CMEK_CLONE_KEY_INHERITED',
+  'CMEK_RESTORE_KEY_INHERITED',
+  'CMEK_KEY_IN_USE',
+  'CMEK_KEY_POLICY_MISSING_ACTIONS',
+  'CMEK_KEY_POLICY_PUBLIC',
+  'CMEK_KEY_FORMAT',
+  'CMEK_KEY_INACCESSIBLE',
+  'CMEK_SERVICE_UNAVAILABLE',
+  'CONFIG_SYNTAX',
+  'CONFIG_SCHEMA',
+  'CONFIG_REFERENCE',
+  'CONFIG_CYCLE',
+  'CONFIG_UNSUPPORTED',
+  'STATE_LOCKED',
+  // Not in SPEC 4's table but needed to report failures with a stable code:
+  'STATE_STALE_PLAN', // a saved plan whose lineage/serial no longer matches the state
+  'STATE_CORRUPT', // the state file cannot be parsed; it is left untouched
+  'PREVENT_DESTROY', // lifecycle.prevent_destroy blocks a destroy or replace
+  'APPLY_FAILED', // a resource operation failed at apply time (detail says why)
+  'CMEK_INTEGRITY', // ciphertext failed authentication (tampering, wrong key or context)
+  'KMS_ERROR', // the KMS returned an error not covered by a more specific code
+  'USAGE', // bad command-line usage
+] as const;
+
+export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
+export type Severity = 'error' | 'warning';
+
+export interface Diagnostic {
+  severity: Severity;
+  code: DiagnosticCode;
+  /** One line: what is wrong. */
+  summary: string;
+  /** Why, and the remedy: what the user should do. */
+  detail: string;
+  /** Resource address such as `cmek_replica.eu` (with `[0]` for count). */
+  address?: string;
+  /** Attribute path such as `kms_key`. */
+  attribute?: string;
+  /** For configuration errors: the file and 1-based line. */
+  file?: string;
+  line?: number;
+}
+
+export function diag(
+  code: DiagnosticCode,
+  summary: string,
+  detail: string,
+  extra: Partial<Omit<Diagnostic, 'code' | 'summary' | 'detail'>> = {},
+): Diagnostic {
+  return { severity: 'error', code, summary, detail, ...extra };
+}
+
+export function hasErrors(diags: readonly Diagnostic[]): boolean {
+  return diags.some((d) => d.severity === 'error');
+}
+
+/** An exception that carries diagnostics, for the few places where a value cannot be returned
+ * (deep inside apply, the CLI boundary). Catch it and print `diagnostics`. */
+export class DiagnosticError extends Error {
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic | Diagnostic[]) {
+    const list = Array.isArray(diagnostics) ? diagnostics : [diagnostics];
+    super(list.map((d) => `${d.code}: ${d.summary}`).join('; '));
+    this.name = 'DiagnosticError';
+    this.diagnostics = list;
+  }
+}
+
+/** `file:line: address: CODE: summary` then the detail, indented. No colours: callers add them. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = [d.file && (d.line ? `${d.file}:${d.line}` : d.file), d.address]
+    .filter(Boolean)
+    .join(' ');
+  const attr = d.attribute ? ` (${d.attribute})` : '';
+  const head = `${d.severity === 'error' ? 'Error' : 'Warning'}: ${d.code}: ${d.summary}`;
+  const lines = [head];
+  if (where) lines.push(`  on ${where}${attr}`);
+  if (d.detail) lines.push(...d.detail.split('\n').map((l) => `  ${l}`));
+  return lines.join('\n');
+}

@@ -1,0 +1,104 @@
+// The configuration model produced by the loader (src/engine/config/load.ts) from *.tf,
+// *.tf.json and cdktf stack directories. Expressions stay unevaluated here: the graph and
+// the planner evaluate them once their references are known.
+
+import type { Diagnostic } from '../../diagnostics.js';
+import type { Value } from '../values.js';
+
+export interface SourcePos {
+  /** Path relative to the working directory (as the user would type it). */
+  file: string;
+  /** 1-based. */
+  line: number;
+}
+
+/** An unevaluated expression. `refs` are the traversals it reads, as written
+ * (`cmek_kms_key.k.arn`, `var.region`, `local.x`, `count.index`), for building the graph. */
+export interface Expr {
+  /** Evaluate in a scope. Returns a Value (possibly Unknown) or throws DiagnosticError. */
+  evaluate(scope: EvalScope): Value;
+  readonly refs: readonly string[];
+  readonly pos: SourcePos;
+  /** The source text or a readable rendering, for messages. */
+  readonly text: string;
+}
+
+/** What an expression can see. The engine implements this. */
+export interface EvalScope {
+  /** Resolve a root traversal: `var.NAME`, `local.NAME`, `count.index`, or a resource
+   * `TYPE.NAME` (returning its attribute object, or a list of them with count). Return
+   * undefined when it does not exist (the evaluator reports CONFIG_REFERENCE). */
+  lookup(root: string, pos: SourcePos): Value | undefined;
+  /** Base directory for `file()`. */
+  baseDir: string;
+}
+
+export interface Lifecycle {
+  preventDestroy: boolean;
+  createBeforeDestroy: boolean;
+  /** Attribute names, or 'all'. */
+  ignoreChanges: string[] | 'all';
+}
+
+export interface ResourceBlock {
+  type: string;
+  name: string;
+  /** `TYPE.NAME` */
+  address: string;
+  /** Attribute name → expression (nested blocks become object/list expressions). */
+  attributes: Record<string, Expr>;
+  count?: Expr;
+  /** Addresses (`TYPE.NAME`) from depends_on. */
+  dependsOn: string[];
+  lifecycle: Lifecycle;
+  pos: SourcePos;
+}
+
+export interface VariableBlock {
+  name: string;
+  default?: Value;
+  type?: string;
+  description?: string;
+  sensitive: boolean;
+  pos: SourcePos;
+}
+
+export interface OutputBlock {
+  name: string;
+  value: Expr;
+  description?: string;
+  sensitive: boolean;
+  dependsOn: string[];
+  pos: SourcePos;
+}
+
+export interface LocalValue {
+  name: string;
+  value: Expr;
+  pos: SourcePos;
+}
+
+export interface ProviderBlock {
+  /** Raw attribute expressions of `provider "cmek" {}`: data_dir, service_principal, kms {...}. */
+  attributes: Record<string, Expr>;
+  pos: SourcePos;
+}
+
+export interface Config {
+  /** The working directory that was loaded (absolute). */
+  dir: string;
+  /** Files read, relative to dir. */
+  files: string[];
+  resources: ResourceBlock[];
+  variables: VariableBlock[];
+  locals: LocalValue[];
+  outputs: OutputBlock[];
+  provider?: ProviderBlock;
+  /** From `terraform { backend "local" { path = ... } }`; default terraform.tfstate. */
+  backend: { type: 'local'; path: string };
+}
+
+export interface LoadResult {
+  config: Config;
+  diagnostics: Diagnostic[];
+}

@@ -1,0 +1,3 @@
+// The library entry point (`import { ... } from 'cmek'`): the engine API and the core.
+export * from './diagnostics.js';
+export * from './kms/types.js';

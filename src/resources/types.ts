@@ -1,0 +1,65 @@
+// The contract every resource type implements (one file per type under src/resources/). The
+// engine's planner calls `plan` (pure), the applier calls the CRUD functions; the Pulumi
+// dynamic providers and cdktf call the same code, so a resource's logic exists once.
+
+import type { z } from 'zod';
+import type { Kms, KmsAdmin } from '../kms/types.js';
+import type { KeyFacts, Value } from '../engine/values.js';
+
+export type Attrs = Record<string, Value>;
+
+/** The provider configuration after evaluation (`provider "cmek" {}`), with defaults applied. */
+export interface ProviderSettings {
+  /** Absolute path of the data directory (default `<workdir>/.cmek`). */
+  dataDir: string;
+  /** Principal the services use to call the KMS. */
+  servicePrincipal: string;
+  kms: { backend: 'local' } | { backend: 'aws'; region?: string; endpoint?: string };
+}
+
+export const DEFAULT_SERVICE_PRINCIPAL = 'arn:aws:iam::000000000000:role/cmek-service';
+
+/** What CRUD functions get. Built once per run by src/resources/context.ts. */
+export interface ProviderContext {
+  settings: ProviderSettings;
+  /** The KMS as the operator (the account root of the local account, or the AWS caller). */
+  kms: KmsAdmin;
+  /** The KMS as the service principal: what services use for their keys. */
+  serviceKms: Kms;
+}
+
+export interface PlanInput {
+  /** Evaluated configuration attributes (may contain Unknown). Schema-validated already. */
+  config: Attrs;
+  /** Attributes from state, when the resource exists. */
+  prior?: Attrs;
+}
+
+export interface PlannedResource {
+  /** Proposed new attributes: config plus computed ones (Unknown where not known yet; kept from
+   * prior on update when they will not change). */
+  after: Attrs;
+  /** Attribute names whose change forces replacement. Empty = in-place update (or no-op). */
+  requiresReplace: string[];
+  /** Human reason per attribute for rotations and other notable in-place changes. */
+  notes?: Record<string, string>;
+}
+
+export interface ResourceType<S extends z.ZodType = z.ZodType> {
+  type: string;
+  /** Schema of the configuration attributes (not the computed ones). */
+  schema: S;
+  /** Computed attribute names. */
+  computed: readonly string[];
+  /** Attributes that force replacement when they change. */
+  forceNew: readonly string[];
+  plan(input: PlanInput): PlannedResource;
+  create(planned: Attrs, ctx: ProviderContext): Promise<Attrs>;
+  /** Current attributes, or null if the object is gone (drift). */
+  read(prior: Attrs, ctx: ProviderContext): Promise<Attrs | null>;
+  update(prior: Attrs, planned: Attrs, ctx: ProviderContext): Promise<Attrs>;
+  delete(prior: Attrs, ctx: ProviderContext): Promise<void>;
+  /** For key resources: facts about the key known at plan time (region, provider), so an
+   * unknown `arn` still carries them. */
+  keyFacts?(after: Attrs, address: string): KeyFacts | undefined;
+}

@@ -1,0 +1,79 @@
+// The normalized view the CMEK rules run on. Every front door (engine plan, policy check over
+// terraform plan JSON / cdktf / .tf, Pulumi check/diff, CrossGuard, cdktf Aspect) builds these
+// values and calls the same pure rule functions in src/rules/.
+
+import type { KeyProvider } from '../kms/types.js';
+import type { SourcePos } from '../engine/config/types.js';
+
+export type Profile = 'clickhouse' | 'cloudsql';
+
+/** A key as a rule sees it. Any field may be missing when not known at plan time. */
+export interface KeyView {
+  /** The reference string when known: ARN, key id, alias, or GCP crypto-key name. */
+  ref?: string;
+  /** Address of the key resource in the same configuration/plan, when it comes from one. */
+  address?: string;
+  region?: string;
+  provider?: KeyProvider;
+}
+
+export type NodeKind = 'service' | 'replica' | 'clone' | 'backup' | 'restore';
+export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop';
+
+/** A database-like resource (service, replica, clone, backup, restore) in a plan. */
+export interface NodeView {
+  address: string;
+  /** Source resource type (`cmek_encrypted_service`, `google_sql_database_instance`, ...). */
+  resourceType: string;
+  kind: NodeKind;
+  action: Action;
+  profile: Profile;
+  region?: string;
+  /** Key after the change: KeyView, null = explicitly no key, undefined = not known. */
+  key?: KeyView | null;
+  /** Key before the change (existing resources). */
+  priorKey?: KeyView | null;
+  /** For replica/clone/backup/restore: the address (or id) of the primary/source/service/backup. */
+  parent?: string;
+  /** Whether the value of `key` is written in the configuration (vs inherited/absent). */
+  keyWritten?: boolean;
+  /** Where the key attribute (or the block) is written, for diagnostics. */
+  pos?: SourcePos;
+  keyAttribute?: string;
+}
+
+/** A key resource in the plan. */
+export interface KeyNode {
+  address: string;
+  resourceType: string;
+  action: Action;
+  key: KeyView;
+  pos?: SourcePos;
+}
+
+/** A key policy attached to a key. `policy` is the parsed JSON document, when known. */
+export interface PolicyNode {
+  address: string;
+  resourceType: string;
+  keyAddress?: string;
+  keyRef?: string;
+  /** The principal that must be granted the required actions. */
+  servicePrincipal?: string;
+  policy?: unknown;
+  profile?: Profile;
+  pos?: SourcePos;
+}
+
+/** Things that exist outside the plan but still use keys (backups in the control plane that
+ * are not in the configuration, services in state). Used by CMEK_KEY_IN_USE. */
+export interface ExternalUse {
+  description: string;
+  key: KeyView;
+}
+
+export interface RuleInput {
+  nodes: NodeView[];
+  keys: KeyNode[];
+  policies: PolicyNode[];
+  external?: ExternalUse[];
+}
