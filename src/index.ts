@@ -1,3 +1,4 @@
 // The library entry point (`import { ... } from 'cmek'`): the engine API and the core.
 export * from './diagnostics.js';
 export * from './kms/types.js';
+export * from './core/index.js';

@@ -1,0 +1,100 @@
+// Shared benchmark plumbing. Each bench module exports `run(opts)` returning BenchResult[];
+// bench/main.ts runs the modules listed there and prints one JSON object per line (SPEC 8).
+import { performance } from 'node:perf_hooks';
+
+export interface BenchOptions {
+  /** `--quick`: smaller inputs, the whole run under a minute on 2 cores. */
+  quick: boolean;
+}
+
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: number;
+  /** value / baseline (≥ 1 is better for throughput, ≤ 1 for time). */
+  ratio: number;
+  /** Optional extra figures (not part of the SPEC line format, printed after it). */
+  notes?: Record<string, number | string>;
+}
+
+export interface BenchModule {
+  run(opts: BenchOptions): Promise<BenchResult[]>;
+}
+
+export function result(
+  name: string,
+  value: number,
+  unit: string,
+  baseline: number,
+  notes?: BenchResult['notes'],
+): BenchResult {
+  const r: BenchResult = {
+    name,
+    value,
+    unit,
+    baseline,
+    ratio: baseline === 0 ? 0 : value / baseline,
+  };
+  if (notes) r.notes = notes;
+  return r;
+}
+
+export interface Measurement {
+  /** Median seconds per run. */
+  seconds: number;
+  /** All samples, seconds. */
+  samples: number[];
+}
+
+/** Runs `fn` `warmup` times unmeasured, then `runs` times; returns the median. The median (not
+ * the mean) because the machine is shared: one descheduled run must not move the result. */
+export async function measure(
+  fn: () => unknown | Promise<unknown>,
+  opts: { runs?: number; warmup?: number } = {},
+): Promise<Measurement> {
+  const runs = opts.runs ?? 5;
+  for (let i = 0; i < (opts.warmup ?? 1); i++) await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    samples.push((performance.now() - t0) / 1000);
+  }
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { seconds: sorted[Math.floor(sorted.length / 2)]!, samples };
+}
+
+/** Interleaves two measurements (a, b, a, b, ...) so that load from other processes on the
+ * shared machine hits both sides of a ratio alike. Returns medians. */
+export async function measurePair(
+  a: () => unknown | Promise<unknown>,
+  b: () => unknown | Promise<unknown>,
+  opts: { runs?: number; warmup?: number } = {},
+): Promise<[Measurement, Measurement]> {
+  const runs = opts.runs ?? 5;
+  for (let i = 0; i < (opts.warmup ?? 1); i++) {
+    await a();
+    await b();
+  }
+  const sa: number[] = [];
+  const sb: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    let t0 = performance.now();
+    await a();
+    sa.push((performance.now() - t0) / 1000);
+    t0 = performance.now();
+    await b();
+    sb.push((performance.now() - t0) / 1000);
+  }
+  const med = (s: number[]) => [...s].sort((x, y) => x - y)[Math.floor(s.length / 2)]!;
+  return [
+    { seconds: med(sa), samples: sa },
+    { seconds: med(sb), samples: sb },
+  ];
+}
+
+/** GB/s (10^9 bytes per second). */
+export function gbps(bytes: number, seconds: number): number {
+  return bytes / seconds / 1e9;
+}

@@ -1,0 +1,45 @@
+// `npm run bench [-- --quick] [-- --only=PREFIX]`: runs every bench module and prints one JSON
+// line per result: {"name","value","unit","baseline","ratio"} (SPEC 8). To add a bench, write
+// a module exporting `run(opts: BenchOptions): Promise<BenchResult[]>` and list it below.
+import type { BenchModule, BenchOptions, BenchResult } from './lib.js';
+
+const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [
+  { name: 'core', load: () => import('./core.js') },
+];
+
+function round(x: number): number {
+  return Number.isFinite(x) ? Number(x.toPrecision(4)) : x;
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const opts: BenchOptions = { quick: args.includes('--quick') || args.includes('-quick') };
+  const only = args.find((a) => a.replace(/^--?/, '').startsWith('only='))?.split('=')[1];
+  let failed = 0;
+  for (const m of MODULES) {
+    if (only && !m.name.startsWith(only)) continue;
+    let results: BenchResult[];
+    try {
+      results = await (await m.load()).run(opts);
+    } catch (e) {
+      // One broken module must not hide the others' figures; report it and exit non-zero.
+      failed++;
+      console.error(`bench module ${m.name} failed: ${(e as Error).stack ?? String(e)}`);
+      continue;
+    }
+    for (const r of results) {
+      const line = {
+        name: r.name,
+        value: round(r.value),
+        unit: r.unit,
+        baseline: round(r.baseline),
+        ratio: round(r.ratio),
+      };
+      console.log(JSON.stringify(line));
+      if (r.notes) console.error(`  ${r.name}: ${JSON.stringify(r.notes)}`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main();
