@@ -1,6 +1,22 @@
 // Shared benchmark plumbing. Each bench module exports `run(opts)` returning BenchResult[];
 // bench/main.ts runs the modules listed there and prints one JSON object per line (SPEC 8).
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/** A full GC between samples, so one side's garbage is not collected on the other side's
+ * clock. `npm run bench` runs without --expose-gc, so expose it at run time. */
+const collect: () => void = (() => {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as unknown;
+    if (typeof gc === 'function') return gc as () => void;
+  } catch {
+    // fall through
+  }
+  console.error("bench: gc() unavailable; samples may include the other side's GC work");
+  return () => undefined;
+})();
 
 export interface BenchOptions {
   /** `--quick`: smaller inputs, the whole run under a minute on 2 cores. */
@@ -57,6 +73,7 @@ export async function measure(
   for (let i = 0; i < (opts.warmup ?? 1); i++) await fn();
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
+    collect();
     const t0 = performance.now();
     await fn();
     samples.push((performance.now() - t0) / 1000);
@@ -65,8 +82,9 @@ export async function measure(
   return { seconds: sorted[Math.floor(sorted.length / 2)]!, samples };
 }
 
-/** Interleaves two measurements (a, b, a, b, ...) so that load from other processes on the
- * shared machine hits both sides of a ratio alike. Returns medians. */
+/** Interleaves two measurements (a b, b a, a b, ...) so that load from other processes on the
+ * shared machine, and any effect of running first, hit both sides of a ratio alike. Returns
+ * medians. */
 export async function measurePair(
   a: () => unknown | Promise<unknown>,
   b: () => unknown | Promise<unknown>,
@@ -79,13 +97,20 @@ export async function measurePair(
   }
   const sa: number[] = [];
   const sb: number[] = [];
+  const time = async (fn: () => unknown, into: number[]) => {
+    collect();
+    const t0 = performance.now();
+    await fn();
+    into.push((performance.now() - t0) / 1000);
+  };
   for (let i = 0; i < runs; i++) {
-    let t0 = performance.now();
-    await a();
-    sa.push((performance.now() - t0) / 1000);
-    t0 = performance.now();
-    await b();
-    sb.push((performance.now() - t0) / 1000);
+    if (i % 2 === 0) {
+      await time(a, sa);
+      await time(b, sb);
+    } else {
+      await time(b, sb);
+      await time(a, sa);
+    }
   }
   const med = (s: number[]) => [...s].sort((x, y) => x - y)[Math.floor(s.length / 2)]!;
   return [

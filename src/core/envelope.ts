@@ -142,6 +142,62 @@ export async function decryptBuffer(ciphertext: Uint8Array, opts: DecryptOptions
   return out;
 }
 
+/** Encrypts into a list of buffers — header, then ciphertext and tag of each chunk — whose
+ * concatenation is exactly what encryptBuffer returns. Nothing is copied: each part is the
+ * cipher's own output, ready for `filehandle.writev` or a stream. One big contiguous output
+ * costs a fresh allocation the kernel must fault in and zero, which on this class of machine
+ * is as slow as AES-GCM itself (docs/core.md, "Performance"). */
+export function encryptToParts(plaintext: Uint8Array, opts: EncryptOptions): Buffer[] {
+  const { header, bytes } = newHeader(opts);
+  const cipher = cipherFor(opts.dek, header, bytes, opts.context);
+  const size = header.chunkSize;
+  const n = chunkCount(plaintext.length, size);
+  if (n > MAX_CHUNKS) throw new RangeError('object too large for this chunk size');
+  const parts: Buffer[] = new Array<Buffer>(1 + 2 * n);
+  parts[0] = bytes;
+  for (let i = 0; i < n; i++) {
+    const [ct, tag] = cipher.seal(
+      plaintext.subarray(i * size, Math.min((i + 1) * size, plaintext.length)),
+      i,
+      i === n - 1,
+    );
+    parts[1 + 2 * i] = ct;
+    parts[2 + 2 * i] = tag;
+  }
+  return parts;
+}
+
+/** Decrypts a whole object into its plaintext chunks (no copy into one big buffer). Returns
+ * nothing unless every chunk verifies. */
+export async function decryptToParts(
+  ciphertext: Uint8Array,
+  opts: DecryptOptions,
+): Promise<Buffer[]> {
+  const buf = Buffer.from(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength);
+  const { header, length: hlen } = decodeHeader(buf);
+  const size = header.chunkSize;
+  const ptLen = plaintextLength(buf.length, size, hlen);
+  const dek = await resolveDek(opts.keys, header.dek);
+  const cipher = cipherFor(dek, header, buf.subarray(0, hlen), opts.context);
+  const n = chunkCount(ptLen, size);
+  const stride = size + TAG_LENGTH;
+  const out: Buffer[] = new Array<Buffer>(n);
+  try {
+    for (let i = 0; i < n; i++) {
+      const start = hlen + i * stride;
+      out[i] = cipher.open(
+        buf.subarray(start, Math.min(start + stride, buf.length)),
+        i,
+        i === n - 1,
+      );
+    }
+  } catch (e) {
+    for (const p of out) p?.fill(0);
+    throw e;
+  }
+  return out;
+}
+
 /** A Transform that encrypts a plaintext stream into the object format. Plaintext is buffered
  * to whole chunks; the last full chunk is held until more input or end-of-stream says whether
  * it is the final one. */
