@@ -3,8 +3,11 @@
 // is done by the library (engine, service, kms, policy).
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { register as registerKmsServe } from './commands/kms-serve.js';
 
-const COMMANDS: Array<(program: Command) => void> = [];
+// registerKmsServe adds `serve` to the `kms` command (creating it if no earlier verb did): keep
+// it after the verb that owns `kms`.
+const COMMANDS: Array<(program: Command) => void> = [registerKmsServe];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
