@@ -40,6 +40,9 @@ export interface NodeView {
   /** Where the key attribute (or the block) is written, for diagnostics. */
   pos?: SourcePos;
   keyAttribute?: string;
+  /** Where individual attributes (`region`, `primary_id`, ...) are written, when known; a
+   * diagnostic about `region` points there rather than at `pos`. */
+  attrPos?: Record<string, SourcePos>;
 }
 
 /** A key resource in the plan. */
@@ -62,6 +65,8 @@ export interface PolicyNode {
   policy?: unknown;
   profile?: Profile;
   pos?: SourcePos;
+  /** Where `key_id`, `policy`, ... are written, when known. */
+  attrPos?: Record<string, SourcePos>;
 }
 
 /** Things that exist outside the plan but still use keys (backups in the control plane that

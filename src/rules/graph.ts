@@ -1,0 +1,111 @@
+// Inheritance over the node graph: the key and region a replica, clone, backup or restore
+// really ends up with when it does not name its own (SPEC 2: replicas, clones and backups
+// inherit; a restore of an encrypted backup uses the backup's key). Every rule that needs an
+// "effective" key or region asks this one place, so inheritance is defined once.
+
+import type { Diagnostic } from '../diagnostics.js';
+import type { SourcePos } from '../engine/config/types.js';
+import { sameKeyInPlan, type Sameness } from './keys.js';
+import type { KeyView, NodeView, RuleInput } from './model.js';
+
+/** undefined = not known at plan time; null = known: no key. */
+export type EffectiveKey = KeyView | null | undefined;
+
+export interface RuleContext {
+  input: RuleInput;
+  byAddress: ReadonlyMap<string, NodeView>;
+  parentOf(node: NodeView): NodeView | undefined;
+  /** The key the node uses after the plan (for a destroyed node: the key it used). */
+  keyAfter(node: NodeView): EffectiveKey;
+  /** The key the node used before the plan (existing nodes). */
+  keyBefore(node: NodeView): EffectiveKey;
+  /** The node's region, or for clones/backups/restores without one, its parent's. */
+  regionOf(node: NodeView): string | undefined;
+  /** Key comparison that knows which keys this plan creates (see sameKeyInPlan). */
+  sameKey(a: KeyView, b: KeyView): Sameness;
+}
+
+/** Whether the configuration writes a key on this node (vs inheriting or leaving it out). */
+export function keyIsWritten(node: NodeView): boolean {
+  return node.keyWritten ?? (node.key !== null && node.key !== undefined);
+}
+
+export function isLive(node: NodeView): boolean {
+  return node.action !== 'delete';
+}
+
+export function buildContext(input: RuleInput): RuleContext {
+  const byAddress = new Map<string, NodeView>();
+  // First one wins: duplicate addresses are a caller bug, but rules must not throw on them.
+  for (const n of input.nodes) if (!byAddress.has(n.address)) byAddress.set(n.address, n);
+
+  const parentOf = (node: NodeView): NodeView | undefined => {
+    if (node.kind === 'service' || node.parent === undefined) return undefined;
+    const p = byAddress.get(node.parent);
+    return p === node ? undefined : p;
+  };
+
+  // Parent chains come from user input, so guard against cycles (a ← b ← a) with a visited set.
+  const walk = <T>(
+    node: NodeView,
+    own: (n: NodeView) => T | 'inherit',
+    seen = new Set<NodeView>(),
+  ): T | undefined => {
+    if (seen.has(node)) return undefined;
+    seen.add(node);
+    const v = own(node);
+    if (v !== 'inherit') return v;
+    const p = parentOf(node);
+    return p ? walk(p, own, seen) : undefined;
+  };
+
+  const ownAfter = (n: NodeView): EffectiveKey | 'inherit' => {
+    if (n.action === 'delete') return ownBefore(n);
+    if (n.kind === 'service') return n.key;
+    if (keyIsWritten(n)) return n.key;
+    // Not written: a known key on the view is the node's known effective key (a backup's
+    // computed kms_key, an effective_kms_key from state); otherwise inherit.
+    return n.key ? n.key : 'inherit';
+  };
+  const ownBefore = (n: NodeView): EffectiveKey | 'inherit' => {
+    if (n.action === 'create') return undefined;
+    if (n.kind === 'service') return n.priorKey;
+    return n.priorKey ? n.priorKey : 'inherit';
+  };
+
+  const created = new Set(input.keys.filter((k) => k.action === 'create').map((k) => k.address));
+
+  return {
+    input,
+    byAddress,
+    sameKey: (a, b) => sameKeyInPlan(a, b, created),
+    parentOf,
+    keyAfter: (node) => walk(node, ownAfter),
+    keyBefore: (node) => walk(node, ownBefore),
+    regionOf: (node) =>
+      walk(node, (n) =>
+        n.region !== undefined ? n.region : n.kind === 'replica' ? undefined : 'inherit',
+      ),
+  };
+}
+
+/** `file`/`line` for a diagnostic on this attribute of a node. */
+export function where(
+  node: { address: string; pos?: SourcePos; attrPos?: Record<string, SourcePos> },
+  attribute: string | undefined,
+): Pick<Diagnostic, 'address' | 'attribute' | 'file' | 'line'> {
+  const pos = (attribute !== undefined ? node.attrPos?.[attribute] : undefined) ?? node.pos;
+  const out: Pick<Diagnostic, 'address' | 'attribute' | 'file' | 'line'> = {
+    address: node.address,
+  };
+  if (attribute !== undefined) out.attribute = attribute;
+  if (pos) {
+    out.file = pos.file;
+    out.line = pos.line;
+  }
+  return out;
+}
+
+export function keyAttr(node: NodeView): string {
+  return node.keyAttribute ?? 'kms_key';
+}

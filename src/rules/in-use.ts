@@ -1,0 +1,70 @@
+// CMEK_KEY_IN_USE: destroying a key crypto-shreds everything wrapped by it — the services using
+// it stop for good and their backups become unrecoverable (seed 000's warning; seed 003: a
+// destroyed key version makes the data permanently inaccessible). So a plan may not destroy a key
+// that something staying after the plan still uses.
+
+import { diag, type Diagnostic } from '../diagnostics.js';
+import { buildContext, isLive, where, type RuleContext } from './graph.js';
+import { describeKey } from './keys.js';
+import type { KeyNode, KeyView, NodeView, RuleInput } from './model.js';
+
+function uses(ctx: RuleContext, k: KeyView, used: KeyView | null | undefined): boolean {
+  return !!used && ctx.sameKey(k, used) === 'same';
+}
+
+/** Why each staying node still needs the key that `key` destroys. */
+function usersOf(key: KeyNode, input: RuleInput, ctx: RuleContext): string[] {
+  const users: string[] = [];
+  for (const node of input.nodes) {
+    if (!isLive(node)) continue;
+    if (key.action === 'delete') {
+      // Anything that will use the key after the plan; for a node that stays unchanged or is
+      // updated, its after-key is its current one unless the plan moves it off.
+      if (uses(ctx, key.key, ctx.keyAfter(node))) users.push(label(node));
+    } else {
+      // Replacing a key destroys the old key material and creates a new key at the same
+      // address. Existing nodes hold data wrapped by the old key; replaced nodes start over.
+      if (node.action !== 'noop' && node.action !== 'update') continue;
+      if (uses(ctx, key.key, ctx.keyBefore(node)) || uses(ctx, key.key, ctx.keyAfter(node))) {
+        users.push(label(node));
+      }
+    }
+  }
+  for (const ext of input.external ?? []) {
+    if (uses(ctx, key.key, ext.key)) users.push(ext.description);
+  }
+  return [...new Set(users)].sort();
+}
+
+function label(node: NodeView): string {
+  return node.kind === 'backup' ? `${node.address} (backup)` : node.address;
+}
+
+export function keyInUse(input: RuleInput, ctx: RuleContext = buildContext(input)): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const key of input.keys) {
+    if (key.action !== 'delete' && key.action !== 'replace') continue;
+    const users = usersOf(key, input, ctx);
+    if (users.length === 0) continue;
+    const verb = key.action === 'delete' ? 'destroys' : 'replaces';
+    const list = users.length === 1 ? users[0] : `${users.length} resources: ${users.join(', ')}`;
+    out.push(
+      diag(
+        'CMEK_KEY_IN_USE',
+        `The plan ${verb} ${key.address} (${describeKey(key.key)}) but ${list} still ` +
+          `${users.length === 1 ? 'uses' : 'use'} it`,
+        `Deleting a customer-managed key makes every service, replica, clone and backup ` +
+          `encrypted with it unrecoverable (crypto-shredding); the services stop and cannot be ` +
+          `started again.\n` +
+          `Remedy: keep the key until nothing uses it. Destroy the users (and their backups) in ` +
+          `the same plan, or move them to another key first (clickhouse: change kms_key to a key ` +
+          `of the same KMS provider; cloudsql: back up and restore into a service with the new ` +
+          `key). If the key must be replaced, add lifecycle { create_before_destroy = true } and ` +
+          `migrate the users before the old key goes. Add lifecycle { prevent_destroy = true } ` +
+          `to keys that protect data.`,
+        where(key, undefined),
+      ),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+// The CMEK rules of SPEC 2 and 4 as pure functions over the normalized RuleInput (model.ts).
+// The engine's planner, `cmek policy check`, the Pulumi providers, the CrossGuard pack and the
+// cdktf Aspect all call `checkRules`; each rule is also exported on its own. No I/O, no engine
+// imports, and a deterministic output order (address, then code, attribute, summary).
+
+import type { Diagnostic } from '../diagnostics.js';
+import { buildContext, type RuleContext } from './graph.js';
+import { keyInUse } from './in-use.js';
+import { keyFormat } from './format.js';
+import {
+  cloneKeyInherited,
+  replicaKeyInherited,
+  replicaKeyRequired,
+  replicaUnencryptedPrimary,
+  restoreKeyInherited,
+} from './inheritance.js';
+import { keyImmutable, keyRemoval, noRetrofit, rotationCrossProvider } from './lifecycle.js';
+import type { RuleInput } from './model.js';
+import { keyPolicyMissingActions, keyPolicyPublic } from './policy.js';
+import { regionMismatch } from './region.js';
+
+export type * from './model.js';
+export {
+  DEFAULT_PROFILE,
+  PROFILES,
+  REQUIRED_ACTIONS,
+  isProfile,
+  profileFacts,
+} from './profiles.js';
+export type { ProfileFacts } from './profiles.js';
+export { explainCode, explainText, type CodeExplanation } from './explain.js';
+export {
+  sameKey,
+  sameKeyInPlan,
+  keyRegion,
+  keyProvider,
+  describeKey,
+  type Sameness,
+} from './keys.js';
+export { buildContext, type RuleContext, type EffectiveKey } from './graph.js';
+export { cmekRuleInput, CMEK_TYPES } from './cmek.js';
+export type { CmekResourceChange, CmekRuleInputOptions } from './cmek.js';
+export {
+  regionMismatch,
+  noRetrofit,
+  keyRemoval,
+  keyImmutable,
+  rotationCrossProvider,
+  replicaKeyInherited,
+  replicaKeyRequired,
+  replicaUnencryptedPrimary,
+  cloneKeyInherited,
+  restoreKeyInherited,
+  keyInUse,
+  keyPolicyMissingActions,
+  keyPolicyPublic,
+  keyFormat,
+};
+
+export type Rule = (input: RuleInput, ctx?: RuleContext) => Diagnostic[];
+
+/** Every plan-time rule, keyed by the code it reports. */
+export const RULES = {
+  CMEK_REGION_MISMATCH: regionMismatch,
+  CMEK_NO_RETROFIT: noRetrofit,
+  CMEK_KEY_REMOVAL: keyRemoval,
+  CMEK_KEY_IMMUTABLE: keyImmutable,
+  CMEK_ROTATION_CROSS_PROVIDER: rotationCrossProvider,
+  CMEK_REPLICA_KEY_INHERITED: replicaKeyInherited,
+  CMEK_REPLICA_KEY_REQUIRED: replicaKeyRequired,
+  CMEK_REPLICA_UNENCRYPTED_PRIMARY: replicaUnencryptedPrimary,
+  CMEK_CLONE_KEY_INHERITED: cloneKeyInherited,
+  CMEK_RESTORE_KEY_INHERITED: restoreKeyInherited,
+  CMEK_KEY_IN_USE: keyInUse,
+  CMEK_KEY_POLICY_MISSING_ACTIONS: keyPolicyMissingActions,
+  CMEK_KEY_POLICY_PUBLIC: keyPolicyPublic,
+  CMEK_KEY_FORMAT: keyFormat,
+} as const satisfies Record<string, Rule>;
+
+/** Deterministic order: address, code, attribute, summary, detail (plain code-unit comparison,
+ * not locale-dependent). */
+export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
+  const keys: Array<(d: Diagnostic) => string> = [
+    (d) => d.address ?? '',
+    (d) => d.code,
+    (d) => d.attribute ?? '',
+    (d) => d.summary,
+    (d) => d.detail,
+    (d) => d.file ?? '',
+    (d) => String(d.line ?? ''),
+  ];
+  for (const k of keys) {
+    const x = k(a);
+    const y = k(b);
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** Run every plan-time CMEK rule; diagnostics sorted by address, then code. */
+export function checkRules(input: RuleInput): Diagnostic[] {
+  const ctx = buildContext(input);
+  const out: Diagnostic[] = [];
+  for (const rule of Object.values(RULES)) out.push(...rule(input, ctx));
+  return out.sort(compareDiagnostics);
+}

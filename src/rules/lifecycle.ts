@@ -1,0 +1,154 @@
+// Rules on how the key of an existing service may change (SPEC 2, rows "CMEK only at creation,
+// cannot be removed" and "change the key of a live service"). They compare the key a node used
+// before the plan with the one it uses after.
+//
+// They run for `update` and for `replace`: a replacement that adds, drops or swaps the key of a
+// live service destroys its data, which is exactly what the seeds' remedies (backup + restore,
+// key version + re-encrypt, same-provider rotation) exist to avoid. A user who really wants to
+// throw the data away can destroy the service first and create it again.
+
+import { diag, type Diagnostic } from '../diagnostics.js';
+import {
+  buildContext,
+  keyAttr,
+  keyIsWritten,
+  where,
+  type EffectiveKey,
+  type RuleContext,
+} from './graph.js';
+import { describeKey, keyProvider } from './keys.js';
+import type { KeyView, NodeView, RuleInput } from './model.js';
+import { profileFacts } from './profiles.js';
+
+interface Transition {
+  node: NodeView;
+  before: EffectiveKey;
+  after: EffectiveKey;
+}
+
+function transitions(input: RuleInput, ctx: RuleContext): Transition[] {
+  const out: Transition[] = [];
+  for (const node of input.nodes) {
+    if (node.action !== 'update' && node.action !== 'replace') continue;
+    if (node.kind === 'backup') continue; // backups are immutable: any change replaces them
+    out.push({ node, before: ctx.keyBefore(node), after: ctx.keyAfter(node) });
+  }
+  return out;
+}
+
+/** Services and restores (a restore is a service) own their key. Replicas and clones inherit
+ * theirs, and their post-plan state is judged by the replica/clone rules instead. */
+function ownsKey(node: NodeView): boolean {
+  return node.kind === 'service' || node.kind === 'restore';
+}
+
+export function noRetrofit(input: RuleInput, ctx: RuleContext = buildContext(input)): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const { node, before, after } of transitions(input, ctx)) {
+    if (!ownsKey(node) || before !== null || !after) continue;
+    if (profileFacts(node.profile).retrofitAllowed) continue;
+    out.push(
+      diag(
+        'CMEK_NO_RETROFIT',
+        `${node.address} has no customer-managed key; the plan adds ${describeKey(after)}`,
+        `CMEK can only be chosen when a service is created; it cannot be enabled on an existing ` +
+          `service (ClickHouse Cloud and Cloud SQL both refuse it).\n` +
+          `Remedy: take a backup of the service (cmek_backup) and restore it into a new service ` +
+          `that names the key (cmek_backup_restore with kms_key); restoring an unencrypted backup ` +
+          `with a key is the supported way to put existing data under CMEK. Then move clients ` +
+          `and remove the old service.`,
+        where(node, keyAttr(node)),
+      ),
+    );
+  }
+  return out;
+}
+
+export function keyRemoval(input: RuleInput, ctx: RuleContext = buildContext(input)): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const { node, before, after } of transitions(input, ctx)) {
+    if (!ownsKey(node) || !before || after !== null) continue;
+    if (profileFacts(node.profile).removalAllowed) continue;
+    out.push(
+      diag(
+        'CMEK_KEY_REMOVAL',
+        `${node.address} is encrypted with ${describeKey(before)}; the plan removes the key`,
+        `The customer-managed key of an encrypted service cannot be removed: its data keys are ` +
+          `wrapped by that key.\n` +
+          `Remedy: keep ${keyAttr(node)} set. To move to another key, rotate it ` +
+          `(clickhouse: set a key of the same KMS provider; cloudsql: create a new key version ` +
+          `and bump reencrypt). To get data without CMEK, back it up and restore the backup ` +
+          `into a new service.`,
+        where(node, keyAttr(node)),
+      ),
+    );
+  }
+  return out;
+}
+
+/** The changed-key transitions: both keys known to exist and known to differ. */
+function keyChanges(
+  input: RuleInput,
+  ctx: RuleContext,
+): Array<{ node: NodeView; before: KeyView; after: KeyView }> {
+  const out: Array<{ node: NodeView; before: KeyView; after: KeyView }> = [];
+  for (const { node, before, after } of transitions(input, ctx)) {
+    if (!before || !after) continue;
+    // For a replica or clone only a key it writes itself is its own change; an inherited one
+    // changes with its parent and is reported there.
+    if (!ownsKey(node) && !(keyIsWritten(node) && node.priorKey)) continue;
+    if (ctx.sameKey(before, after) !== 'different') continue;
+    out.push({ node, before, after });
+  }
+  return out;
+}
+
+export function keyImmutable(
+  input: RuleInput,
+  ctx: RuleContext = buildContext(input),
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const { node, before, after } of keyChanges(input, ctx)) {
+    if (profileFacts(node.profile).liveKeyChange !== 'immutable') continue;
+    out.push(
+      diag(
+        'CMEK_KEY_IMMUTABLE',
+        `${node.address} (profile ${node.profile}) cannot change its key from ` +
+          `${describeKey(before)} to ${describeKey(after)}`,
+        `With the cloudsql profile the key of a live instance is immutable.\n` +
+          `Remedy: keep ${keyAttr(node)} and rotate the key itself: create a new primary key ` +
+          `version (cmek_kms_key with enable_key_rotation, or \`cmek kms rotate\`), then change ` +
+          `the service's \`reencrypt\` trigger so its data keys are re-encrypted with the new ` +
+          `version. To use a different key, back up and restore into a new service with that key.`,
+        where(node, keyAttr(node)),
+      ),
+    );
+  }
+  return out;
+}
+
+export function rotationCrossProvider(
+  input: RuleInput,
+  ctx: RuleContext = buildContext(input),
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const { node, before, after } of keyChanges(input, ctx)) {
+    if (profileFacts(node.profile).liveKeyChange !== 'rotate-same-provider') continue;
+    const pb = keyProvider(before);
+    const pa = keyProvider(after);
+    if (pb === undefined || pa === undefined || pb === pa) continue;
+    out.push(
+      diag(
+        'CMEK_ROTATION_CROSS_PROVIDER',
+        `${node.address} cannot rotate from ${pb} key ${describeKey(before)} to ${pa} key ` +
+          `${describeKey(after)}`,
+        `Key rotation of a live service is supported only within one KMS provider: the data ` +
+          `keys are re-wrapped by the new key while the old one is still readable.\n` +
+          `Remedy: rotate to a ${pb} key (both keys must stay accessible during rotation), or ` +
+          `back up the service and restore it into a new service that uses the ${pa} key.`,
+        where(node, keyAttr(node)),
+      ),
+    );
+  }
+  return out;
+}

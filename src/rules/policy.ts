@@ -1,0 +1,112 @@
+// Key-policy rules: the service principal must be granted every action its profile needs
+// (CMEK_KEY_POLICY_MISSING_ACTIONS), and no statement may open the key to "*"
+// (CMEK_KEY_POLICY_PUBLIC). The policy logic itself — parsing, AWS evaluation semantics, what
+// counts as public — lives in src/kms/policy, the same evaluator the local KMS enforces at run
+// time, so a policy that passes here also works when the service calls the KMS.
+
+import { diag, type Diagnostic } from '../diagnostics.js';
+import { allowsPublicPrincipal, grantsActions, type GrantContext } from '../kms/policy/index.js';
+import { buildContext, isLive, where, type RuleContext } from './graph.js';
+import { parseRef } from './keys.js';
+import type { KeyView, PolicyNode, Profile, RuleInput } from './model.js';
+import { DEFAULT_PROFILE, isProfile, PROFILES } from './profiles.js';
+
+function policyKey(p: PolicyNode): KeyView {
+  const k: KeyView = {};
+  if (p.keyAddress !== undefined) k.address = p.keyAddress;
+  if (p.keyRef !== undefined) k.ref = p.keyRef;
+  return k;
+}
+
+/** The profiles whose requirements apply: the policy's own, else those of every live node
+ * encrypted with the policy's key, else the default profile. */
+export function policyProfiles(p: PolicyNode, input: RuleInput, ctx: RuleContext): Profile[] {
+  if (isProfile(p.profile)) return [p.profile];
+  const key = policyKey(p);
+  const found = new Set<Profile>();
+  if (key.address !== undefined || key.ref !== undefined) {
+    for (const node of input.nodes) {
+      if (!isLive(node) || !isProfile(node.profile)) continue;
+      const k = ctx.keyAfter(node);
+      if (k && ctx.sameKey(key, k) === 'same') found.add(node.profile);
+    }
+  }
+  if (found.size === 0) found.add(DEFAULT_PROFILE);
+  return (Object.keys(PROFILES) as Profile[]).filter((x) => found.has(x));
+}
+
+/** Union of the required actions, in the profile table's order. */
+export function requiredActionsFor(profiles: readonly Profile[]): string[] {
+  const out: string[] = [];
+  for (const p of profiles)
+    for (const a of PROFILES[p].requiredActions) if (!out.includes(a)) out.push(a);
+  return out;
+}
+
+function grantContext(p: PolicyNode): GrantContext {
+  // Evaluate against the key's ARN when we know it, so Resource elements naming another key do
+  // not count as a grant; without it every Resource is taken to match.
+  const parsed = parseRef(p.keyRef);
+  return parsed?.kind === 'key-arn' && p.keyRef !== undefined ? { resource: p.keyRef } : {};
+}
+
+export function keyPolicyMissingActions(
+  input: RuleInput,
+  ctx: RuleContext = buildContext(input),
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const p of input.policies) {
+    if (p.policy === undefined || p.policy === null || p.servicePrincipal === undefined) continue;
+    const profiles = policyProfiles(p, input, ctx);
+    const required = requiredActionsFor(profiles);
+    const r = grantsActions(p.policy, p.servicePrincipal, required, grantContext(p));
+    if (r.missing.length === 0) continue;
+    const gcpRoles = profiles.map((x) => PROFILES[x].gcpRole).filter((x) => x !== undefined);
+    out.push(
+      diag(
+        'CMEK_KEY_POLICY_MISSING_ACTIONS',
+        r.error !== undefined
+          ? `The key policy of ${p.address} cannot be read: ${r.error}`
+          : `The key policy of ${p.address} does not grant ${p.servicePrincipal} ` +
+              `${r.missing.join(', ')}`,
+        `The service principal calls the KMS with these actions at run time; without them the ` +
+          `key is reported inaccessible and the service cannot be created (profile ` +
+          `${profiles.join(', ')} requires ${required.join(', ')}).\n` +
+          `Remedy: add an Allow statement with "Principal": {"AWS": "${p.servicePrincipal}"} ` +
+          `and "Action": ${JSON.stringify(required)} (and "Resource": "*"), and make sure no ` +
+          `Deny statement or condition excludes it; or leave out policy so the provider writes ` +
+          `that grant itself.` +
+          (gcpRoles.length ? ` For GCP IAM grants, give the service account ${gcpRoles[0]}.` : ''),
+        where(p, 'policy'),
+      ),
+    );
+  }
+  return out;
+}
+
+export function keyPolicyPublic(
+  input: RuleInput,
+  _ctx: RuleContext = buildContext(input),
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const p of input.policies) {
+    if (p.policy === undefined || p.policy === null) continue;
+    const open = allowsPublicPrincipal(p.policy);
+    if (open.length === 0) continue;
+    const names = open.map((s) => (s.sid !== undefined ? `"${s.sid}"` : `#${s.index + 1}`));
+    out.push(
+      diag(
+        'CMEK_KEY_POLICY_PUBLIC',
+        `The key policy of ${p.address} allows any principal ("*") in statement ` +
+          `${names.join(', ')}`,
+        `A statement with "Principal": "*" (or NotPrincipal) and no condition narrowing the ` +
+          `caller lets anyone who can reach the KMS use the key, so whoever can call it can ` +
+          `decrypt the data keys of the services it protects.\n` +
+          `Remedy: name the principals explicitly (the account root and the service principal), ` +
+          `or narrow the statement with a condition such as kms:CallerAccount or kms:ViaService.`,
+        where(p, 'policy'),
+      ),
+    );
+  }
+  return out;
+}
