@@ -1,0 +1,585 @@
+// The applier: walks a plan's changes as a DAG of operations (creates in dependency order,
+// deletes in reverse, create_before_destroy replacements create first), at most `parallelism`
+// at a time. Right before each create/update the block's expressions are evaluated again
+// against what has been applied so far, so values that were unknown at plan time are real now,
+// and the CMEK rules are re-run for resources whose plan held unknowns — before the call that
+// would fail. The state is written after EVERY resource, so a crash loses at most the resource
+// whose call was in flight.
+
+import { randomBytes } from 'node:crypto';
+import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../diagnostics.js';
+import type { Attrs, ProviderContext, ProviderSettings } from '../resources/types.js';
+import type { Config, EvalScope, ResourceBlock } from './config/types.js';
+import type { EngineDeps, RuleChange } from './deps.js';
+import {
+  attrPositions,
+  attrRefs,
+  diffInstance,
+  evalExpr,
+  evaluateAttributes,
+  sameValue,
+  type Plan,
+  type PlannedChange,
+} from './plan.js';
+import { validateAttributes } from './schema.js';
+import {
+  addDeposed,
+  emptyState,
+  entryKey,
+  removeDeposed,
+  setInstance,
+  stateInstances,
+  typeOfValue,
+  StateWriter,
+  type StateFile,
+  type StateInstance,
+} from './state.js';
+import { errorMessage } from './util.js';
+import { Unknown, containsUnknown, type Value } from './values.js';
+
+export type OpKind = 'create' | 'update' | 'delete';
+
+export type ApplyEvent =
+  | { type: 'start'; address: string; op: OpKind; deposed?: string }
+  | {
+      type: 'complete';
+      address: string;
+      op: OpKind;
+      elapsedMs: number;
+      id?: string;
+      deposed?: string;
+    }
+  | { type: 'error'; address: string; op: OpKind; diagnostics: Diagnostic[] };
+
+export interface ApplyOptions {
+  deps: EngineDeps;
+  /** The configuration the plan was made from (apply re-evaluates its expressions). */
+  config: Config;
+  settings: ProviderSettings;
+  statePath: string;
+  /** Text of the state file before this run, kept as `<state>.backup` on the first write. */
+  priorStateText?: string;
+  ctx?: ProviderContext;
+  /** Operations in flight at once (terraform -parallelism). Default 10. */
+  parallelism?: number;
+  onEvent?: (e: ApplyEvent) => void;
+}
+
+export interface ApplyResult {
+  diagnostics: Diagnostic[];
+  added: number;
+  changed: number;
+  destroyed: number;
+  state: StateFile;
+}
+
+interface Op {
+  id: string;
+  kind: OpKind;
+  change: PlannedChange;
+  deps: Set<string>;
+}
+
+/** Rebuild Unknown values from a serialized plan's after + after_unknown mask. */
+export function rehydrate(v: Value, mask: unknown): Value {
+  if (mask === true) return new Unknown();
+  if (!mask || typeof mask !== 'object') return v;
+  if (Array.isArray(mask)) {
+    const arr = Array.isArray(v) ? [...v] : [];
+    mask.forEach((m, i) => (arr[i] = rehydrate(arr[i] ?? null, m)));
+    return arr;
+  }
+  const obj: Record<string, Value> =
+    v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Unknown)
+      ? { ...(v as Record<string, Value>) }
+      : {};
+  for (const [k, m] of Object.entries(mask as Record<string, unknown>))
+    obj[k] = rehydrate(obj[k] ?? null, m);
+  return obj;
+}
+
+/** Terraform propagates create_before_destroy to what a CBD resource depends on: otherwise the
+ * dependency would be destroyed before its dependent's replacement exists (a cycle). */
+function propagateCbd(changes: PlannedChange[]): Set<string> {
+  const cbd = new Set(
+    changes.filter((c) => c.action === 'replace' && c.createBeforeDestroy).map((c) => c.address),
+  );
+  const byBlock = groupByBlock(changes);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const c of changes) {
+      if (!cbd.has(c.address)) continue;
+      for (const d of c.dependencies) {
+        for (const x of byBlock.get(d) ?? []) {
+          if (x.action === 'replace' && !cbd.has(x.address)) {
+            cbd.add(x.address);
+            grew = true;
+          }
+        }
+      }
+    }
+  }
+  return cbd;
+}
+
+function groupByBlock(changes: PlannedChange[]): Map<string, PlannedChange[]> {
+  const m = new Map<string, PlannedChange[]>();
+  for (const c of changes) {
+    let l = m.get(c.block);
+    if (!l) m.set(c.block, (l = []));
+    l.push(c);
+  }
+  return m;
+}
+
+/** The operations of a plan and their ordering edges. */
+export function buildOps(plan: Plan): { ops: Map<string, Op>; diagnostics: Diagnostic[] } {
+  const changes = plan.changes.filter((c) => c.action !== 'noop');
+  const cbd = propagateCbd(changes);
+  const ops = new Map<string, Op>();
+  const cuId = (c: PlannedChange) => `${c.address}#${c.action === 'update' ? 'update' : 'create'}`;
+  const delId = (c: PlannedChange) => `${entryKey(c)}#delete`;
+  const hasCu = (c: PlannedChange) =>
+    c.action === 'create' || c.action === 'update' || c.action === 'replace';
+  const hasDel = (c: PlannedChange) => c.action === 'delete' || c.action === 'replace';
+  for (const c of changes) {
+    if (hasCu(c))
+      ops.set(cuId(c), {
+        id: cuId(c),
+        kind: c.action === 'update' ? 'update' : 'create',
+        change: c,
+        deps: new Set(),
+      });
+    if (hasDel(c)) ops.set(delId(c), { id: delId(c), kind: 'delete', change: c, deps: new Set() });
+  }
+  const priorDeps = new Map<string, string[]>();
+  for (const e of stateInstances(plan.priorState))
+    priorDeps.set(entryKey(e), e.instance.dependencies ?? []);
+  const byBlock = groupByBlock(changes);
+  // Who depends on a block, by configuration or by state.
+  const dependents = new Map<string, PlannedChange[]>();
+  for (const c of changes) {
+    const all = new Set([...c.dependencies, ...(priorDeps.get(entryKey(c)) ?? [])]);
+    for (const d of all) {
+      let l = dependents.get(d);
+      if (!l) dependents.set(d, (l = []));
+      l.push(c);
+    }
+  }
+  for (const c of changes) {
+    if (hasCu(c)) {
+      const op = ops.get(cuId(c))!;
+      for (const d of c.dependencies)
+        for (const x of byBlock.get(d) ?? []) if (x !== c && hasCu(x)) op.deps.add(cuId(x));
+      if (c.action === 'replace' && !cbd.has(c.address)) op.deps.add(delId(c));
+    }
+    if (hasDel(c)) {
+      const op = ops.get(delId(c))!;
+      const pureOrCbd = c.action === 'delete' || cbd.has(c.address);
+      if (c.action === 'replace' && cbd.has(c.address)) op.deps.add(cuId(c));
+      for (const y of dependents.get(c.block) ?? []) {
+        if (y === c || y.block === c.block) continue;
+        if (hasDel(y)) op.deps.add(delId(y));
+        if (pureOrCbd && hasCu(y) && !(y.action === 'replace' && !cbd.has(y.address)))
+          op.deps.add(cuId(y));
+        if (pureOrCbd && y.action === 'replace' && !cbd.has(y.address)) op.deps.add(cuId(y));
+      }
+    }
+  }
+  const cycle = findOpCycle(ops);
+  return {
+    ops,
+    diagnostics: cycle
+      ? [
+          diag(
+            'APPLY_FAILED',
+            'The changes cannot be ordered',
+            `These operations wait for each other: ${cycle.join(' → ')}. Nothing was changed. ` +
+              'Split the change in two applies (e.g. first update the dependents, then replace or remove the dependency), or set create_before_destroy on the replaced resource.',
+          ),
+        ]
+      : [],
+  };
+}
+
+function findOpCycle(ops: Map<string, Op>): string[] | undefined {
+  const state = new Map<string, 1 | 2>();
+  const path: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    state.set(id, 1);
+    path.push(id);
+    for (const d of ops.get(id)?.deps ?? []) {
+      const s = state.get(d);
+      if (s === 1) return [...path.slice(path.indexOf(d)), d];
+      if (s === undefined) {
+        const c = visit(d);
+        if (c) return c;
+      }
+    }
+    path.pop();
+    state.set(id, 2);
+    return undefined;
+  };
+  for (const id of ops.keys()) {
+    if (!state.has(id)) {
+      const c = visit(id);
+      if (c) return c;
+    }
+  }
+  return undefined;
+}
+
+/** Run ops respecting deps, at most `limit` at once. A failed op skips everything after it. */
+async function walk(
+  ops: Map<string, Op>,
+  limit: number,
+  run: (op: Op) => Promise<boolean>,
+): Promise<Set<string>> {
+  const indeg = new Map<string, number>();
+  const after = new Map<string, string[]>();
+  for (const op of ops.values()) {
+    indeg.set(op.id, op.deps.size);
+    for (const d of op.deps) {
+      let l = after.get(d);
+      if (!l) after.set(d, (l = []));
+      l.push(op.id);
+    }
+  }
+  const skipped = new Set<string>();
+  const skip = (id: string) => {
+    if (skipped.has(id)) return;
+    skipped.add(id);
+    for (const n of after.get(id) ?? []) skip(n);
+  };
+  const ready = [...ops.keys()].filter((id) => indeg.get(id) === 0);
+  let running = 0;
+  await new Promise<void>((resolve, reject) => {
+    const pump = () => {
+      while (running < limit && ready.length) {
+        const id = ready.shift()!;
+        if (skipped.has(id)) continue;
+        running++;
+        run(ops.get(id)!).then((ok) => {
+          running--;
+          if (!ok) for (const n of after.get(id) ?? []) skip(n);
+          else
+            for (const n of after.get(id) ?? []) {
+              const k = indeg.get(n)! - 1;
+              indeg.set(n, k);
+              if (k === 0 && !skipped.has(n)) ready.push(n);
+            }
+          pump();
+        }, reject);
+      }
+      if (running === 0 && ready.length === 0) resolve();
+    };
+    pump();
+  });
+  return skipped;
+}
+
+/** Apply a plan. The caller holds the lock and has checked the plan is not stale. */
+export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
+  const { deps, config } = opts;
+  const diags: Diagnostic[] = [];
+  const emit = opts.onEvent ?? (() => undefined);
+  const base: StateFile = plan.priorState ? structuredClone(plan.priorState) : emptyState();
+  const writer = new StateWriter(opts.statePath, base, opts.priorStateText);
+  const state = writer.state;
+  const result: ApplyResult = { diagnostics: diags, added: 0, changed: 0, destroyed: 0, state };
+  if (plan.errored) {
+    diags.push(
+      diag(
+        'APPLY_FAILED',
+        'The plan has errors and cannot be applied',
+        'Fix the errors reported by plan, then plan again.',
+      ),
+    );
+    return result;
+  }
+  const blocks = new Map(config.resources.map((b) => [b.address, b]));
+  const { ops, diagnostics } = buildOps(plan);
+  diags.push(...diagnostics);
+  if (hasErrors(diags)) return result;
+
+  // What each instance looks like right now: planned values, replaced by real ones as they
+  // are applied. Expressions evaluated at apply time read these.
+  const current = new Map<string, Value>();
+  const instancesOf = new Map<string, Array<{ index?: number; address: string }>>();
+  for (const c of plan.changes) {
+    if (c.action === 'delete') continue;
+    current.set(c.address, c.after ?? new Unknown());
+    let l = instancesOf.get(c.block);
+    if (!l) instancesOf.set(c.block, (l = []));
+    l.push({ ...(c.index !== undefined ? { index: c.index } : {}), address: c.address });
+  }
+  for (const l of instancesOf.values()) l.sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+  const scope = (countIndex?: number): EvalScope => {
+    const s: EvalScope = {
+      baseDir: config.dir,
+      lookup(root: string): Value | undefined {
+        if (root === 'count.index') return countIndex;
+        if (root.startsWith('var.')) {
+          const n = root.slice(4);
+          return Object.prototype.hasOwnProperty.call(plan.variables, n)
+            ? plan.variables[n]
+            : undefined;
+        }
+        if (root.startsWith('local.')) {
+          const l = config.locals.find((x) => x.name === root.slice(6));
+          if (!l) return undefined;
+          // Locals are evaluated on demand (not cached): what they read changes as resources
+          // are applied. Cycles were rejected at plan time.
+          return evalExpr(l.value, scope(), []) ?? new Unknown();
+        }
+        const b = blocks.get(root);
+        if (!b) return undefined;
+        const insts = instancesOf.get(root) ?? [];
+        if (b.count) return insts.map((i) => current.get(i.address) ?? new Unknown());
+        return insts[0] ? (current.get(insts[0].address) ?? new Unknown()) : new Unknown();
+      },
+    };
+    return s;
+  };
+
+  // State bookkeeping for no-op changes: lifecycle flags and dependencies may have changed.
+  let dirty = plan.drift.length > 0;
+  for (const c of plan.changes) {
+    if (c.action !== 'noop') continue;
+    const e = stateInstances(state).find((x) => x.address === c.address && !x.deposed);
+    if (!e) continue;
+    const inst = instanceRecord(e.instance.attributes, c);
+    if (JSON.stringify(inst) !== JSON.stringify({ ...e.instance, index_key: undefined })) {
+      setInstance(state, c.type, c.name, c.index, inst);
+      dirty = true;
+    }
+  }
+  if (dirty) await writer.persist();
+
+  const ctx = opts.ctx ?? (ops.size ? await deps.createProviderContext(opts.settings) : undefined);
+  const fail = (op: Op, e: unknown): false => {
+    const list =
+      e instanceof DiagnosticError
+        ? e.diagnostics.map((d) => ({ address: op.change.address, ...d }))
+        : [
+            diag(
+              'APPLY_FAILED',
+              `${verb(op.kind)} ${op.change.address} failed`,
+              `${errorMessage(e)}\nWhat completed before is recorded in the state; fix the cause and run apply again.`,
+              {
+                address: op.change.address,
+              },
+            ),
+          ];
+    diags.push(...list);
+    emit({ type: 'error', address: op.change.address, op: op.kind, diagnostics: list });
+    return false;
+  };
+
+  const runOp = async (op: Op): Promise<boolean> => {
+    const c = op.change;
+    const started = Date.now();
+    const rt = deps.resourceTypes[c.type];
+    if (!rt) return fail(op, new Error(`unknown resource type ${c.type}`));
+    emit({
+      type: 'start',
+      address: c.address,
+      op: op.kind,
+      ...(c.deposed ? { deposed: c.deposed } : {}),
+    });
+    try {
+      if (op.kind === 'delete') {
+        const entry = stateInstances(state).find(
+          (e) => e.address === c.address && (c.deposed ? e.deposed === c.deposed : !e.deposed),
+        );
+        const prior = entry?.instance.attributes ?? c.before ?? {};
+        await rt.delete(prior, ctx!);
+        if (c.deposed) removeDeposed(state, c.type, c.name, c.deposed);
+        else if (entry?.deposed) removeDeposed(state, c.type, c.name, entry.deposed);
+        else setInstance(state, c.type, c.name, c.index, null);
+        await writer.persist();
+        result.destroyed++;
+        emit({
+          type: 'complete',
+          address: c.address,
+          op: 'delete',
+          elapsedMs: Date.now() - started,
+          ...(c.deposed ? { deposed: c.deposed } : {}),
+        });
+        return true;
+      }
+      const block = blocks.get(c.block);
+      if (!block) throw new Error(`${c.block} is not in the configuration any more`);
+      const ds: Diagnostic[] = [];
+      const attrs = evaluateAttributes(block, scope(c.index), ds);
+      if (!attrs) throw new DiagnosticError(ds);
+      if (containsUnknown(attrs)) {
+        throw new Error(
+          'some values are still unknown after the resources they depend on were applied (a dependency probably failed)',
+        );
+      }
+      const schemaDiags = validateAttributes(rt, attrs, c.address, attrPositions(block), block.pos);
+      if (hasErrors(schemaDiags)) throw new DiagnosticError(schemaDiags);
+      const entry = stateInstances(state).find((e) => e.address === c.address && !e.deposed);
+      const prior = op.kind === 'update' ? entry?.instance.attributes : undefined;
+      const ip = diffInstance(rt, attrs, prior, block.lifecycle.ignoreChanges, c.address);
+      checkConsistent(c, ip.after);
+      // Rules that could not decide at plan time (they needed unknowns) decide now.
+      if (c.after && containsUnknown(configPart(c.after, block))) {
+        const ruleDiags = applyTimeRules(
+          plan,
+          deps,
+          opts.settings,
+          blocks,
+          current,
+          c.address,
+          ip.after,
+        );
+        if (hasErrors(ruleDiags)) throw new DiagnosticError(ruleDiags);
+      }
+      let out: Attrs;
+      if (op.kind === 'update') {
+        out = await rt.update(prior ?? c.before ?? {}, ip.after, ctx!);
+      } else {
+        out = await rt.create(ip.after, ctx!);
+        // create_before_destroy: the old object stays in state as "deposed" until its delete
+        // runs, so a crash in between leaves it recorded (the next plan deletes it). Only
+        // after the create succeeded: a failed create must leave the old object current.
+        if (c.action === 'replace' && entry) {
+          addDeposed(
+            state,
+            c.type,
+            c.name,
+            c.index,
+            { ...entry.instance },
+            randomBytes(4).toString('hex'),
+          );
+        }
+      }
+      const plain = JSON.parse(JSON.stringify(out)) as Attrs;
+      setInstance(state, c.type, c.name, c.index, instanceRecord(plain, c));
+      await writer.persist();
+      current.set(c.address, plain);
+      if (op.kind === 'update') result.changed++;
+      else result.added++;
+      const id = typeof plain.id === 'string' ? plain.id : undefined;
+      emit({
+        type: 'complete',
+        address: c.address,
+        op: op.kind,
+        elapsedMs: Date.now() - started,
+        ...(id ? { id } : {}),
+      });
+      return true;
+    } catch (e) {
+      return fail(op, e);
+    }
+  };
+
+  // The deposed key of a CBD replacement is only known once its create ran: resolve it then.
+  const wrapped = async (op: Op): Promise<boolean> => {
+    if (op.kind === 'delete' && op.change.action === 'replace') {
+      const dep = stateInstances(state).find((e) => e.address === op.change.address && e.deposed);
+      if (dep) return runOp({ ...op, change: { ...op.change, deposed: dep.deposed! } });
+    }
+    return runOp(op);
+  };
+  await walk(ops, Math.max(1, opts.parallelism ?? 10), wrapped);
+
+  // Outputs, from what exists now.
+  const before = JSON.stringify(state.outputs);
+  const outputs: StateFile['outputs'] = {};
+  if (plan.mode !== 'destroy') {
+    for (const o of config.outputs) {
+      const v = evalExpr(o.value, scope(), []);
+      if (v === undefined || containsUnknown(v)) {
+        if (state.outputs[o.name]) outputs[o.name] = state.outputs[o.name]!;
+        continue;
+      }
+      outputs[o.name] = {
+        value: v,
+        type: typeOfValue(v),
+        ...(o.sensitive ? { sensitive: true } : {}),
+      };
+    }
+  }
+  state.outputs = outputs;
+  if (JSON.stringify(outputs) !== before) await writer.persist();
+  return result;
+}
+
+function verb(kind: OpKind): string {
+  return kind === 'create' ? 'Creating' : kind === 'update' ? 'Updating' : 'Destroying';
+}
+
+function instanceRecord(attributes: Attrs, c: PlannedChange): StateInstance {
+  const inst: StateInstance = { schema_version: 0, attributes, sensitive_attributes: [] };
+  if (c.dependencies.length) inst.dependencies = c.dependencies;
+  if (c.preventDestroy) inst.prevent_destroy = true;
+  if (c.createBeforeDestroy) inst.create_before_destroy = true;
+  return inst;
+}
+
+/** The attributes of `after` that come from the configuration (not computed ones). */
+function configPart(after: Attrs, block: ResourceBlock): Attrs {
+  const out: Attrs = {};
+  for (const k of Object.keys(block.attributes)) if (k in after) out[k] = after[k]!;
+  return out;
+}
+
+/** What was known at plan time must not change at apply time (Terraform: "Provider produced
+ * inconsistent final plan"): otherwise the user approved something else. */
+function checkConsistent(c: PlannedChange, now: Attrs): void {
+  if (!c.after) return;
+  const bad: string[] = [];
+  for (const [k, v] of Object.entries(c.after)) {
+    if (containsUnknown(v)) continue;
+    if (!sameValue(v, now[k]))
+      bad.push(`${k}: planned ${JSON.stringify(v)}, now ${JSON.stringify(now[k] ?? null)}`);
+  }
+  if (bad.length) {
+    throw new DiagnosticError(
+      diag(
+        'APPLY_FAILED',
+        `${c.address}: the values to apply differ from the plan`,
+        `${bad.join('\n')}\nSomething the configuration reads changed between plan and apply. Plan again and review.`,
+        { address: c.address },
+      ),
+    );
+  }
+}
+
+function applyTimeRules(
+  plan: Plan,
+  deps: EngineDeps,
+  settings: ProviderSettings,
+  blocks: Map<string, ResourceBlock>,
+  current: Map<string, Value>,
+  address: string,
+  after: Attrs,
+): Diagnostic[] {
+  const countBlocks = new Set([...blocks.values()].filter((b) => b.count).map((b) => b.address));
+  const changes: RuleChange[] = [];
+  for (const c of plan.changes) {
+    if (c.deposed) continue;
+    const block = blocks.get(c.block);
+    const now = c.address === address ? after : current.get(c.address);
+    changes.push({
+      address: c.address,
+      type: c.type,
+      action: c.action,
+      before: c.before,
+      after: c.action === 'delete' ? null : ((now as Attrs | undefined) ?? c.after),
+      ...(block
+        ? {
+            pos: block.pos,
+            attrPos: attrPositions(block),
+            refs: attrRefs(block, c.index, countBlocks),
+          }
+        : {}),
+    });
+  }
+  const input = deps.cmekRuleInput(changes, { servicePrincipal: settings.servicePrincipal });
+  return deps.checkRules(input).filter((d) => d.address === address && d.severity === 'error');
+}

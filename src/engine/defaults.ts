@@ -1,0 +1,15 @@
+// The real layers wired into the engine: the config loader, the resource types and control
+// plane, and the CMEK rules. Tests pass their own EngineDeps instead.
+import { RESOURCE_TYPES, createProviderContext } from '../resources/index.js';
+import { checkRules, cmekRuleInput } from '../rules/index.js';
+import { loadConfig, resolveVariables } from './config/index.js';
+import type { EngineDeps } from './deps.js';
+
+export const defaultDeps: EngineDeps = {
+  resourceTypes: RESOURCE_TYPES as Record<string, (typeof RESOURCE_TYPES)[string]>,
+  createProviderContext,
+  loadConfig: (dir) => loadConfig(dir),
+  resolveVariables: (config, inputs) => resolveVariables(config, inputs),
+  cmekRuleInput: (changes, opts) => cmekRuleInput(changes, opts),
+  checkRules,
+};

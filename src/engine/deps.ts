@@ -1,0 +1,47 @@
+// What the engine needs from the other layers (configuration, resources, rules), as one value.
+// The engine's functions take it as an option so unit tests can plan and apply fake resource
+// types, and the defaults (src/engine/defaults.ts) wire in the real ones.
+
+import type { Diagnostic } from '../diagnostics.js';
+import type { Attrs, ProviderContext, ProviderSettings, ResourceType } from '../resources/types.js';
+import type { KeyView, RuleInput } from '../rules/model.js';
+import type { Config, LoadResult, SourcePos } from './config/types.js';
+import type { Value } from './values.js';
+
+/** One planned change as the rules adapter (`cmekRuleInput`) reads it. */
+export interface RuleChange {
+  address: string;
+  type: string;
+  action: 'create' | 'update' | 'replace' | 'delete' | 'noop';
+  before: Attrs | null;
+  after: Attrs | null;
+  pos?: SourcePos;
+  attrPos?: Record<string, SourcePos>;
+  /** Attribute → address of the resource its expression reads (`kms_key` → `cmek_kms_key.k`). */
+  refs?: Record<string, string>;
+}
+
+export interface RuleAdapterOptions {
+  servicePrincipal: string;
+  /** Facts about a key named by a literal reference (ARN, key id, alias) that is not a
+   * resource of this configuration. */
+  resolveKey?: (ref: string) => KeyView | undefined;
+  external?: RuleInput['external'];
+}
+
+export interface VariableInputsLike {
+  cliVars: Record<string, string>;
+  env: Record<string, string | undefined>;
+}
+
+export interface EngineDeps {
+  resourceTypes: Record<string, ResourceType>;
+  createProviderContext(settings: ProviderSettings): Promise<ProviderContext>;
+  loadConfig(dir: string): Promise<LoadResult> | LoadResult;
+  resolveVariables(
+    config: Config,
+    inputs: VariableInputsLike,
+  ): { values: Record<string, Value>; diagnostics: Diagnostic[] };
+  cmekRuleInput(changes: RuleChange[], opts: RuleAdapterOptions): RuleInput;
+  checkRules(input: RuleInput): Diagnostic[];
+}

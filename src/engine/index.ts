@@ -1,0 +1,281 @@
+// The engine's library API (`import { plan, apply } from 'cmek'`): usable without the CLI, so
+// the Pulumi and cdktf front doors drive the same code. Every function returns diagnostics as
+// values; only I/O failures and bugs throw.
+
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../diagnostics.js';
+import type { ProviderContext, ProviderSettings } from '../resources/types.js';
+import type { Config } from './config/types.js';
+import { applyChanges, type ApplyEvent, type ApplyResult } from './apply.js';
+import { defaultDeps } from './defaults.js';
+import type { EngineDeps } from './deps.js';
+import { acquireLock, type StateLock } from './lock.js';
+import { configDigest, planConfig, PLAN_FORMAT_VERSION, type Plan } from './plan.js';
+import { providerSettings } from './provider-settings.js';
+import { loadState, type StateFile } from './state.js';
+import type { Value } from './values.js';
+
+export * from './address.js';
+export * from './apply.js';
+export * from './deps.js';
+export * from './graph.js';
+export * from './lock.js';
+export * from './plan.js';
+export * from './planfile.js';
+export * from './provider-settings.js';
+export * from './render.js';
+export * from './state.js';
+export { defaultDeps } from './defaults.js';
+
+export interface Workspace {
+  dir: string;
+  config: Config;
+  /** Absolute path of the state file (backend "local" path, default terraform.tfstate). */
+  statePath: string;
+  diagnostics: Diagnostic[];
+}
+
+export interface EngineOptions {
+  /** Working directory (default process.cwd()). */
+  dir?: string;
+  deps?: EngineDeps;
+  /** A workspace already opened (reuse the loaded configuration). */
+  workspace?: Workspace;
+  /** Take the state lock (default true). Pass false when the caller holds it. */
+  lock?: boolean;
+  /** Wait this long for a held lock (ms). Default 0. */
+  lockTimeoutMs?: number;
+  /** Provider context to reuse. */
+  ctx?: ProviderContext;
+}
+
+/** Load the configuration of a working directory. */
+export async function openWorkspace(
+  dir = process.cwd(),
+  deps: EngineDeps = defaultDeps,
+): Promise<Workspace> {
+  const abs = resolve(dir);
+  const { config, diagnostics } = await deps.loadConfig(abs);
+  return {
+    dir: abs,
+    config,
+    statePath: resolve(abs, config.backend?.path ?? 'terraform.tfstate'),
+    diagnostics,
+  };
+}
+
+/** Take the state lock of a workspace; throws DiagnosticError(STATE_LOCKED). */
+export function lockWorkspace(ws: Workspace, operation: string, timeoutMs = 0): Promise<StateLock> {
+  return acquireLock(ws.statePath, { operation, timeoutMs });
+}
+
+async function withLock<T>(
+  ws: Workspace,
+  opts: EngineOptions,
+  operation: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  if (opts.lock === false) return fn();
+  const lock = await lockWorkspace(ws, operation, opts.lockTimeoutMs ?? 0);
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
+export interface EnginePlanOptions extends EngineOptions {
+  destroy?: boolean;
+  refresh?: boolean;
+  cliVars?: Record<string, string>;
+  env?: Record<string, string | undefined>;
+  parallelism?: number;
+}
+
+// The configuration a plan was made from, so `apply(plan)` right after `plan()` does not load
+// it again. Kept outside the Plan value, which stays plain JSON.
+const planWorkspaces = new WeakMap<Plan, Workspace>();
+
+function emptyPlan(diagnostics: Diagnostic[], config?: Config): Plan {
+  return {
+    cmek_plan_format: PLAN_FORMAT_VERSION,
+    createdAt: new Date().toISOString(),
+    mode: 'normal',
+    refresh: true,
+    variables: {},
+    configDigest: config ? configDigest(config) : '',
+    prior: null,
+    priorState: null,
+    changes: [],
+    drift: [],
+    outputChanges: {},
+    diagnostics,
+    errored: hasErrors(diagnostics),
+  };
+}
+
+export function resolveSettings(
+  ws: Workspace,
+  deps: EngineDeps,
+  inputs: {
+    cliVars?: Record<string, string>;
+    env?: Record<string, string | undefined>;
+    variables?: Record<string, Value>;
+  },
+): { settings: ProviderSettings; variables: Record<string, Value>; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  let variables = inputs.variables;
+  if (!variables) {
+    const vr = deps.resolveVariables(ws.config, {
+      cliVars: inputs.cliVars ?? {},
+      env: inputs.env ?? process.env,
+    });
+    diagnostics.push(...vr.diagnostics);
+    variables = vr.values;
+  }
+  const ps = providerSettings(ws.config, variables);
+  diagnostics.push(...ps.diagnostics);
+  return { settings: ps.settings, variables, diagnostics };
+}
+
+/** Plan a working directory: load, lock, read state, refresh, diff, rules. */
+export async function plan(opts: EnginePlanOptions = {}): Promise<Plan> {
+  const deps = opts.deps ?? defaultDeps;
+  const ws = opts.workspace ?? (await openWorkspace(opts.dir, deps));
+  if (hasErrors(ws.diagnostics)) return emptyPlan(ws.diagnostics, ws.config);
+  const { settings, variables, diagnostics } = resolveSettings(ws, deps, opts);
+  if (hasErrors(diagnostics)) return emptyPlan([...ws.diagnostics, ...diagnostics], ws.config);
+  try {
+    return await withLock(ws, opts, 'OperationTypePlan', async () => {
+      const loaded = loadState(ws.statePath);
+      if (hasErrors(loaded.diagnostics))
+        return emptyPlan([...ws.diagnostics, ...loaded.diagnostics], ws.config);
+      const p = await planConfig(
+        { config: ws.config, state: loaded.state, settings },
+        {
+          deps,
+          variables,
+          ...(opts.destroy !== undefined ? { destroy: opts.destroy } : {}),
+          ...(opts.refresh !== undefined ? { refresh: opts.refresh } : {}),
+          ...(opts.ctx ? { ctx: opts.ctx } : {}),
+          ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
+        },
+      );
+      p.diagnostics.unshift(...ws.diagnostics.filter((d) => !hasErrors([d])));
+      planWorkspaces.set(p, ws);
+      return p;
+    });
+  } catch (e) {
+    if (e instanceof DiagnosticError) return emptyPlan(e.diagnostics, ws.config);
+    throw e;
+  }
+}
+
+export interface EngineApplyOptions extends EngineOptions {
+  parallelism?: number;
+  onEvent?: (e: ApplyEvent) => void;
+}
+
+/** Check a plan still applies to the state on disk (lineage + serial) and configuration. */
+export function stalePlanDiagnostics(
+  plan: Plan,
+  state: StateFile | null,
+  config: Config,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const now = state ? { lineage: state.lineage, serial: state.serial } : null;
+  const was = plan.prior;
+  const same =
+    (!now && !was) || (now && was && now.lineage === was.lineage && now.serial === was.serial);
+  if (!same) {
+    out.push(
+      diag(
+        'STATE_STALE_PLAN',
+        'Saved plan is stale',
+        `The plan was made against state ${was ? `${was.lineage} serial ${was.serial}` : '(none)'}, ` +
+          `but the state is now ${now ? `${now.lineage} serial ${now.serial}` : '(none)'}: something was applied since. ` +
+          'Applying it could undo or duplicate those changes. Run cmek plan again and apply the new plan.',
+      ),
+    );
+  }
+  if (plan.configDigest && plan.configDigest !== configDigest(config)) {
+    out.push(
+      diag(
+        'STATE_STALE_PLAN',
+        'The configuration changed since the plan was made',
+        'The .tf files differ from the ones the plan was computed from, so it would apply something that was not reviewed. Run cmek plan again.',
+      ),
+    );
+  }
+  return out;
+}
+
+/** Apply a plan (from `plan()` or a saved plan file). Locks the state, refuses stale plans,
+ * writes the state after every resource. */
+export async function apply(p: Plan, opts: EngineApplyOptions = {}): Promise<ApplyResult> {
+  const deps = opts.deps ?? defaultDeps;
+  const ws = opts.workspace ?? planWorkspaces.get(p) ?? (await openWorkspace(opts.dir, deps));
+  const fail = (diagnostics: Diagnostic[]): ApplyResult => ({
+    diagnostics,
+    added: 0,
+    changed: 0,
+    destroyed: 0,
+    state: p.priorState as StateFile,
+  });
+  if (hasErrors(ws.diagnostics)) return fail(ws.diagnostics);
+  if (p.errored)
+    return fail([
+      diag(
+        'APPLY_FAILED',
+        'The plan has errors and cannot be applied',
+        'Fix the errors the plan reported, then plan again.',
+      ),
+      ...p.diagnostics,
+    ]);
+  const { settings, diagnostics } = resolveSettings(ws, deps, { variables: p.variables });
+  if (hasErrors(diagnostics)) return fail(diagnostics);
+  try {
+    return await withLock(
+      ws,
+      opts,
+      p.mode === 'destroy' ? 'OperationTypeApply (destroy)' : 'OperationTypeApply',
+      async () => {
+        const loaded = loadState(ws.statePath);
+        if (hasErrors(loaded.diagnostics)) return fail(loaded.diagnostics);
+        const stale = stalePlanDiagnostics(p, loaded.state, ws.config);
+        if (stale.length) return fail(stale);
+        let priorText: string | undefined;
+        try {
+          priorText = readFileSync(ws.statePath, 'utf8');
+        } catch {
+          priorText = undefined;
+        }
+        return applyChanges(p, {
+          deps,
+          config: ws.config,
+          settings,
+          statePath: ws.statePath,
+          ...(priorText !== undefined ? { priorStateText: priorText } : {}),
+          ...(opts.ctx ? { ctx: opts.ctx } : {}),
+          ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
+          ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+        });
+      },
+    );
+  } catch (e) {
+    if (e instanceof DiagnosticError) return fail(e.diagnostics);
+    throw e;
+  }
+}
+
+/** Read the state of a working directory (no lock: reads are atomic thanks to rename). */
+export async function readWorkspaceState(
+  dir = process.cwd(),
+  deps: EngineDeps = defaultDeps,
+): Promise<{ state: StateFile | null; statePath: string; diagnostics: Diagnostic[] }> {
+  const ws = await openWorkspace(dir, deps);
+  const loaded = loadState(ws.statePath);
+  // A broken configuration does not stop reading the state (show/output/state list still work).
+  return { state: loaded.state, statePath: ws.statePath, diagnostics: loaded.diagnostics };
+}

@@ -1,0 +1,524 @@
+// Rendering plans and state for people (terraform's plan text) and for tools (Terraform's JSON
+// plan and state representations, `terraform show -json`), so policy tools written for
+// Terraform read our plans as they are.
+
+import type { Diagnostic } from '../diagnostics.js';
+import type { Attrs } from '../resources/types.js';
+import type { Config, Expr } from './config/types.js';
+import {
+  planCounts,
+  type DriftEntry,
+  type OutputChange,
+  type Plan,
+  type PlannedChange,
+} from './plan.js';
+import { ENGINE_VERSION, PROVIDER_NAME, stateInstances, type StateFile } from './state.js';
+import { Unknown, unknownMask, type Value } from './values.js';
+
+export const PLAN_JSON_FORMAT_VERSION = '1.2';
+export const STATE_JSON_FORMAT_VERSION = '1.0';
+
+// ---------------------------------------------------------------------------------------------
+// Values, HCL-like
+
+const KNOWN_AFTER_APPLY = '(known after apply)';
+
+function isPlainObject(v: unknown): v is Record<string, Value> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Unknown);
+}
+
+/** A value as terraform prints it: strings quoted, nested objects/lists on their own lines. */
+export function formatValue(v: Value | undefined, indent = ''): string {
+  if (v === undefined || v === null) return 'null';
+  if (v instanceof Unknown) return KNOWN_AFTER_APPLY;
+  if (typeof v === 'string') {
+    if (v.includes('\n')) {
+      const lines = v.replace(/\n$/, '').split('\n');
+      return `<<-EOT\n${lines.map((l) => `${indent}    ${l}`).join('\n')}\n${indent}EOT`;
+    }
+    return JSON.stringify(v);
+  }
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) {
+    if (!v.length) return '[]';
+    return `[\n${v.map((x) => `${indent}    ${formatValue(x, `${indent}    `)},`).join('\n')}\n${indent}]`;
+  }
+  const keys = Object.keys(v);
+  if (!keys.length) return '{}';
+  const w = Math.max(...keys.map((k) => quoteKey(k).length));
+  return `{\n${keys
+    .map((k) => `${indent}    ${quoteKey(k).padEnd(w)} = ${formatValue(v[k], `${indent}    `)}`)
+    .join('\n')}\n${indent}}`;
+}
+
+function quoteKey(k: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(k) ? k : JSON.stringify(k);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Human plan
+
+const HEADERS: Record<string, string> = {
+  create: 'will be created',
+  update: 'will be updated in-place',
+  replace: 'must be replaced',
+  delete: 'will be destroyed',
+};
+
+const REASONS: Record<string, string> = {
+  delete_because_no_resource_config: 'because {block} is not in configuration',
+  delete_because_count_index: 'because index {index} is out of range for count',
+};
+
+function symbolFor(c: PlannedChange): string {
+  switch (c.action) {
+    case 'create':
+      return '+';
+    case 'update':
+      return '~';
+    case 'delete':
+      return '-';
+    case 'replace':
+      return c.createBeforeDestroy ? '+/-' : '-/+';
+    default:
+      return ' ';
+  }
+}
+
+/** Attribute lines of one resource change, aligned like terraform's. */
+function attributeLines(c: PlannedChange): string[] {
+  const before = c.before ?? {};
+  const after = c.after ?? {};
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  const forces = new Set(c.replacePaths.map((p) => p[0]));
+  const rows: Array<[string, string, string]> = [];
+  let hidden = 0;
+  for (const k of keys) {
+    const b = before[k];
+    const a = after[k];
+    const note = c.notes?.[k];
+    const suffix = (forces.has(k) ? ' # forces replacement' : '') + (note ? ` # ${note}` : '');
+    if (c.action === 'create') {
+      if (a === undefined || a === null) continue;
+      rows.push(['+', k, formatValue(a, '      ') + suffix]);
+    } else if (c.action === 'delete') {
+      if (b === undefined || b === null) continue;
+      rows.push(['-', k, `${formatValue(b, '      ')} -> null`]);
+    } else {
+      const same =
+        JSON.stringify(a ?? null) === JSON.stringify(b ?? null) && !(a instanceof Unknown);
+      if (same) {
+        if (k === 'id' || k === 'name') rows.push([' ', k, formatValue(a, '      ')]);
+        else if (a !== undefined && a !== null) hidden++;
+        continue;
+      }
+      if (b === undefined || b === null) rows.push(['+', k, formatValue(a, '      ') + suffix]);
+      else if (a === undefined || a === null)
+        rows.push(['-', k, `${formatValue(b, '      ')} -> null${suffix}`]);
+      else
+        rows.push(['~', k, `${formatValue(b, '      ')} -> ${formatValue(a, '      ')}${suffix}`]);
+    }
+  }
+  const w = Math.max(0, ...rows.map((r) => r[1].length));
+  const lines = rows.map(([s, k, v]) => `      ${s} ${k.padEnd(w)} = ${v}`);
+  if (hidden)
+    lines.push(`        # (${hidden} unchanged attribute${hidden === 1 ? '' : 's'} hidden)`);
+  return lines;
+}
+
+export function renderChange(c: PlannedChange): string {
+  const who = c.deposed ? `${c.address} (deposed object ${c.deposed})` : c.address;
+  const lines = [`  # ${who} ${HEADERS[c.action] ?? ''}`];
+  if (c.actionReason && REASONS[c.actionReason]) {
+    lines.push(
+      `  # (${REASONS[c.actionReason]!.replace('{block}', c.block).replace('{index}', String(c.index ?? ''))})`,
+    );
+  }
+  if (c.action === 'replace' && c.replacePaths.length) {
+    const attrs = c.replacePaths.map((p) => p.join('.'));
+    lines.push(
+      `  # (${attrs.join(', ')} cannot be changed in place${c.createBeforeDestroy ? '; the new object is created before the old one is destroyed' : ''})`,
+    );
+  }
+  const sym = symbolFor(c);
+  const lead = sym.length === 1 ? `  ${sym} ` : sym;
+  lines.push(`${lead.padStart(4)}resource "${c.type}" "${c.name}" {`);
+  lines.push(...attributeLines(c));
+  lines.push('    }');
+  return lines.join('\n');
+}
+
+function renderDrift(d: DriftEntry): string {
+  const lines = [`  # ${d.address} has ${d.action === 'delete' ? 'been deleted' : 'changed'}`];
+  if (d.action === 'delete') {
+    lines.push(`  - resource "${d.type}" "${d.name}" {`);
+    for (const k of Object.keys(d.before).sort()) {
+      if (k === 'id' || k === 'arn' || k === 'name')
+        lines.push(`      - ${k} = ${formatValue(d.before[k])} -> null`);
+    }
+    lines.push('    }');
+  } else {
+    lines.push(`  ~ resource "${d.type}" "${d.name}" {`);
+    const after = d.after ?? {};
+    for (const k of [...new Set([...Object.keys(d.before), ...Object.keys(after)])].sort()) {
+      if (JSON.stringify(d.before[k] ?? null) !== JSON.stringify(after[k] ?? null)) {
+        lines.push(
+          `      ~ ${k} = ${formatValue(d.before[k], '      ')} -> ${formatValue(after[k], '      ')}`,
+        );
+      }
+    }
+    lines.push('    }');
+  }
+  return lines.join('\n');
+}
+
+function renderOutputChange(name: string, o: OutputChange, w: number): string {
+  const sym = o.action === 'create' ? '+' : o.action === 'delete' ? '-' : '~';
+  const show = (v: Value | null) => (o.sensitive ? '(sensitive value)' : formatValue(v, '    '));
+  const value =
+    o.action === 'create'
+      ? show(o.after)
+      : o.action === 'delete'
+        ? `${show(o.before)} -> null`
+        : `${show(o.before)} -> ${show(o.after)}`;
+  return `  ${sym} ${name.padEnd(w)} = ${value}`;
+}
+
+/** The plan as `terraform plan` prints it. */
+export function renderPlanText(plan: Plan): string {
+  const out: string[] = [];
+  if (plan.drift.length) {
+    out.push('Note: Objects have changed outside of cmek', '');
+    out.push(
+      'cmek detected the following changes made outside of cmek since the last "cmek apply":',
+      '',
+    );
+    for (const d of plan.drift) out.push(renderDrift(d), '');
+  }
+  const changes = plan.changes.filter((c) => c.action !== 'noop');
+  const outputs = Object.entries(plan.outputChanges).filter(([, o]) => o.action !== 'noop');
+  if (!changes.length) {
+    if (outputs.length) {
+      out.push('Changes to Outputs:');
+      const w = Math.max(...outputs.map(([n]) => n.length));
+      for (const [n, o] of outputs) out.push(renderOutputChange(n, o, w));
+      out.push(
+        '',
+        'You can apply this plan to save these new output values to the state, without changing any real infrastructure.',
+      );
+    } else {
+      out.push('No changes. Your infrastructure matches the configuration.', '');
+      out.push(
+        'cmek has compared your real infrastructure against your configuration and found no differences, so no changes are needed.',
+      );
+    }
+    return `${out.join('\n')}\n`;
+  }
+  const used = new Set(changes.map(symbolFor));
+  out.push(
+    'cmek used the selected providers to generate the following execution plan. Resource actions are indicated with the following symbols:',
+  );
+  const legend: Array<[string, string]> = [
+    ['+', 'create'],
+    ['~', 'update in-place'],
+    ['-', 'destroy'],
+    ['-/+', 'destroy and then create replacement'],
+    ['+/-', 'create replacement and then destroy'],
+  ];
+  for (const [s, t] of legend) if (used.has(s)) out.push(`${s.length === 1 ? `  ${s}` : s} ${t}`);
+  out.push('', 'cmek will perform the following actions:', '');
+  for (const c of changes) out.push(renderChange(c), '');
+  const n = planCounts(plan);
+  out.push(`Plan: ${n.add} to add, ${n.change} to change, ${n.destroy} to destroy.`);
+  if (outputs.length) {
+    out.push('', 'Changes to Outputs:');
+    const w = Math.max(...outputs.map(([name]) => name.length));
+    for (const [name, o] of outputs) out.push(renderOutputChange(name, o, w));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON plan representation (terraform show -json PLANFILE)
+
+function actionsOf(c: PlannedChange): string[] {
+  switch (c.action) {
+    case 'create':
+      return ['create'];
+    case 'update':
+      return ['update'];
+    case 'delete':
+      return ['delete'];
+    case 'replace':
+      return c.createBeforeDestroy ? ['create', 'delete'] : ['delete', 'create'];
+    default:
+      return ['no-op'];
+  }
+}
+
+/** Unknown → null (Terraform's JSON puts unknowns in after_unknown instead). */
+function plain(v: Value | null | undefined): unknown {
+  return v === undefined ? null : JSON.parse(JSON.stringify(v ?? null));
+}
+
+function sensitiveMask(v: Attrs | null): unknown {
+  return v === null ? false : {};
+}
+
+function resourceValues(
+  address: string,
+  type: string,
+  name: string,
+  index: number | undefined,
+  values: Attrs,
+) {
+  return {
+    address,
+    mode: 'managed',
+    type,
+    name,
+    ...(index !== undefined ? { index } : {}),
+    provider_name: PROVIDER_NAME,
+    schema_version: 0,
+    values: plain(values),
+    sensitive_values: {},
+  };
+}
+
+/** Terraform's JSON state representation ("values") of a state file. */
+export function stateValuesJson(state: StateFile | null): Record<string, unknown> {
+  const outputs: Record<string, unknown> = {};
+  for (const [k, o] of Object.entries(state?.outputs ?? {})) {
+    outputs[k] = { sensitive: o.sensitive ?? false, value: o.value, type: o.type };
+  }
+  return {
+    outputs,
+    root_module: {
+      resources: stateInstances(state)
+        .filter((e) => !e.deposed)
+        .map((e) => resourceValues(e.address, e.type, e.name, e.index, e.instance.attributes)),
+    },
+  };
+}
+
+/** `show -json` without a plan: the state. */
+export function renderStateJson(state: StateFile | null): Record<string, unknown> {
+  if (!state) return { format_version: STATE_JSON_FORMAT_VERSION };
+  return {
+    format_version: STATE_JSON_FORMAT_VERSION,
+    terraform_version: ENGINE_VERSION,
+    values: stateValuesJson(state),
+  };
+}
+
+function expressionJson(e: Expr): Record<string, unknown> {
+  if (e.refs.length) {
+    const refs = new Set<string>();
+    for (const r of e.refs) {
+      refs.add(r);
+      const m = /^([A-Za-z_][\w-]*\.[A-Za-z_][\w-]*)(\[[^\]]*\])?\./.exec(r);
+      if (m && !r.startsWith('var.') && !r.startsWith('local.')) refs.add(m[1]!);
+    }
+    return { references: [...refs] };
+  }
+  try {
+    const v = e.evaluate({ baseDir: '.', lookup: () => undefined });
+    return { constant_value: plain(v) };
+  } catch {
+    return {};
+  }
+}
+
+export function configurationJson(config: Config | undefined): Record<string, unknown> {
+  if (!config) return {};
+  const expressions = (attrs: Record<string, Expr>) =>
+    Object.fromEntries(Object.entries(attrs).map(([k, e]) => [k, expressionJson(e)]));
+  return {
+    provider_config: {
+      cmek: {
+        name: 'cmek',
+        full_name: PROVIDER_NAME,
+        ...(config.provider ? { expressions: expressions(config.provider.attributes) } : {}),
+      },
+    },
+    root_module: {
+      resources: config.resources.map((r) => ({
+        address: r.address,
+        mode: 'managed',
+        type: r.type,
+        name: r.name,
+        provider_config_key: 'cmek',
+        expressions: expressions(r.attributes),
+        schema_version: 0,
+        ...(r.count ? { count_expression: expressionJson(r.count) } : {}),
+        ...(r.dependsOn.length ? { depends_on: r.dependsOn } : {}),
+      })),
+      ...(config.outputs.length
+        ? {
+            outputs: Object.fromEntries(
+              config.outputs.map((o) => [
+                o.name,
+                {
+                  expression: expressionJson(o.value),
+                  ...(o.sensitive ? { sensitive: true } : {}),
+                  ...(o.description ? { description: o.description } : {}),
+                },
+              ]),
+            ),
+          }
+        : {}),
+      ...(config.variables.length
+        ? {
+            variables: Object.fromEntries(
+              config.variables.map((v) => [
+                v.name,
+                {
+                  ...(v.default !== undefined ? { default: plain(v.default) } : {}),
+                  ...(v.description ? { description: v.description } : {}),
+                  ...(v.sensitive ? { sensitive: true } : {}),
+                },
+              ]),
+            ),
+          }
+        : {}),
+    },
+  };
+}
+
+function changeJson(
+  c: PlannedChange | DriftEntry,
+  actions: string[],
+  extra: Record<string, unknown> = {},
+) {
+  const after = c.after;
+  return {
+    address: c.address,
+    mode: 'managed',
+    type: c.type,
+    name: c.name,
+    ...(c.index !== undefined ? { index: c.index } : {}),
+    ...('deposed' in c && c.deposed ? { deposed: c.deposed } : {}),
+    provider_name: PROVIDER_NAME,
+    change: {
+      actions,
+      before: plain(c.before),
+      after: plain(after),
+      after_unknown: after ? unknownMaskObject(after) : {},
+      before_sensitive: sensitiveMask(c.before),
+      after_sensitive: sensitiveMask(after),
+      ...extra,
+    },
+  };
+}
+
+function unknownMaskObject(v: Attrs): unknown {
+  const m = unknownMask(v);
+  return m === false ? {} : m;
+}
+
+/** Terraform's JSON plan representation, with our diagnostics and `errored`. */
+export function renderPlanJson(plan: Plan, config?: Config): Record<string, unknown> {
+  const planned: Record<string, unknown>[] = [];
+  for (const c of plan.changes) {
+    if (c.action === 'delete' || !c.after) continue;
+    planned.push(resourceValues(c.address, c.type, c.name, c.index, c.after));
+  }
+  const plannedOutputs: Record<string, unknown> = {};
+  const outputChanges: Record<string, unknown> = {};
+  for (const [name, o] of Object.entries(plan.outputChanges)) {
+    if (o.action !== 'delete') {
+      plannedOutputs[name] = {
+        sensitive: o.sensitive,
+        ...(o.afterUnknown ? {} : { value: plain(o.after) }),
+      };
+    }
+    outputChanges[name] = {
+      actions: [o.action === 'noop' ? 'no-op' : o.action],
+      before: plain(o.before),
+      after: plain(o.after),
+      after_unknown: o.afterUnknown,
+      before_sensitive: o.sensitive,
+      after_sensitive: o.sensitive,
+    };
+  }
+  const variables: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(plan.variables)) variables[k] = { value: plain(v) };
+  return {
+    format_version: PLAN_JSON_FORMAT_VERSION,
+    terraform_version: ENGINE_VERSION,
+    variables,
+    planned_values: { outputs: plannedOutputs, root_module: { resources: planned } },
+    resource_drift: plan.drift.map((d) => changeJson(d, [d.action])),
+    resource_changes: plan.changes.map((c) => ({
+      ...changeJson(
+        c,
+        actionsOf(c),
+        c.replacePaths.length ? { replace_paths: c.replacePaths } : {},
+      ),
+      ...(c.actionReason ? { action_reason: c.actionReason } : {}),
+    })),
+    output_changes: outputChanges,
+    prior_state: plan.priorState
+      ? {
+          format_version: STATE_JSON_FORMAT_VERSION,
+          terraform_version: ENGINE_VERSION,
+          values: stateValuesJson(plan.priorState),
+        }
+      : {},
+    configuration: configurationJson(config),
+    timestamp: plan.createdAt,
+    applyable: !plan.errored && plan.changes.some((c) => c.action !== 'noop'),
+    complete: true,
+    errored: plan.errored,
+    diagnostics: plan.diagnostics as Diagnostic[],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// State, for `show` and `state show`
+
+export function renderInstanceText(
+  type: string,
+  name: string,
+  address: string,
+  attrs: Attrs,
+): string {
+  const keys = Object.keys(attrs).sort();
+  const w = Math.max(0, ...keys.map((k) => k.length));
+  const lines = [`# ${address}:`, `resource "${type}" "${name}" {`];
+  for (const k of keys) {
+    const v = attrs[k];
+    if (v === null || v === undefined) continue;
+    lines.push(`    ${k.padEnd(w)} = ${formatValue(v, '    ')}`);
+  }
+  lines.push('}');
+  return lines.join('\n');
+}
+
+export function renderStateText(state: StateFile | null): string {
+  const entries = stateInstances(state).filter((e) => !e.deposed);
+  if (!state || (!entries.length && !Object.keys(state.outputs).length))
+    return 'The state file is empty. No resources are represented.\n';
+  const parts = entries.map((e) =>
+    renderInstanceText(e.type, e.name, e.address, e.instance.attributes),
+  );
+  const outs = Object.entries(state.outputs);
+  if (outs.length) {
+    const w = Math.max(...outs.map(([n]) => n.length));
+    parts.push(
+      [
+        'Outputs:',
+        '',
+        ...outs.map(
+          ([n, o]) =>
+            `${n.padEnd(w)} = ${o.sensitive ? '(sensitive value)' : formatValue(o.value)}`,
+        ),
+      ].join('\n'),
+    );
+  }
+  return `${parts.join('\n\n')}\n`;
+}
+
+export function isPlainAttrs(v: unknown): v is Attrs {
+  return isPlainObject(v);
+}

@@ -1,0 +1,344 @@
+// The state file: Terraform's version-4 JSON layout, so tools that read terraform.tfstate read
+// ours. Writes are atomic (temp file in the same directory, fsync, rename) and the previous
+// state is kept as `<state>.backup`; a state that cannot be parsed is reported as STATE_CORRUPT
+// and never overwritten (the user may still want what is in it).
+
+import { randomUUID } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import { diag, type Diagnostic } from '../diagnostics.js';
+import type { Attrs } from '../resources/types.js';
+import { Unknown, type Value } from './values.js';
+import { formatAddress } from './address.js';
+
+export const PROVIDER_ADDRESS = 'provider["registry.terraform.io/cmek/cmek"]';
+export const PROVIDER_NAME = 'registry.terraform.io/cmek/cmek';
+export const ENGINE_VERSION = '0.1.0';
+
+export interface StateInstance {
+  /** Present for resources with `count`. */
+  index_key?: number;
+  schema_version: number;
+  attributes: Attrs;
+  sensitive_attributes: unknown[];
+  /** Addresses (TYPE.NAME) this instance depended on when it was written: deletes are ordered
+   * by these once the configuration no longer says it. */
+  dependencies?: string[];
+  /** lifecycle.prevent_destroy as it was when written, so removing the block from the
+   * configuration does not silently lift the protection (SPEC 4). */
+  prevent_destroy?: boolean;
+  create_before_destroy?: boolean;
+  /** Terraform's key for an object that create_before_destroy replaced but has not deleted
+   * yet (a crash between the two steps leaves it here; the next plan deletes it). */
+  deposed?: string;
+}
+
+export interface StateResource {
+  mode: 'managed';
+  type: string;
+  name: string;
+  /** "list" for resources with count (Terraform's layout). */
+  each?: 'list';
+  provider: string;
+  instances: StateInstance[];
+}
+
+export interface StateOutput {
+  value: Value;
+  type: unknown;
+  sensitive?: boolean;
+}
+
+export interface StateFile {
+  version: 4;
+  terraform_version: string;
+  serial: number;
+  lineage: string;
+  outputs: Record<string, StateOutput>;
+  resources: StateResource[];
+  check_results: null;
+}
+
+export function emptyState(lineage: string = randomUUID()): StateFile {
+  return {
+    version: 4,
+    terraform_version: ENGINE_VERSION,
+    serial: 0,
+    lineage,
+    outputs: {},
+    resources: [],
+    check_results: null,
+  };
+}
+
+export interface LoadedState {
+  /** null when there is no state file yet. */
+  state: StateFile | null;
+  diagnostics: Diagnostic[];
+}
+
+function corrupt(path: string, why: string): LoadedState {
+  return {
+    state: null,
+    diagnostics: [
+      diag(
+        'STATE_CORRUPT',
+        `State file ${path} cannot be read`,
+        `${why}\nThe file was left untouched. Restore it from ${basename(path)}.backup or from ` +
+          'version control, or move it away to start from an empty state.',
+        { file: path },
+      ),
+    ],
+  };
+}
+
+/** Read and check a state file. Missing file → `state: null` with no diagnostics. */
+export function loadState(path: string): LoadedState {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { state: null, diagnostics: [] };
+    throw e;
+  }
+  if (text.trim() === '') return corrupt(path, 'The file is empty.');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    return corrupt(path, `It is not valid JSON: ${(e as Error).message}.`);
+  }
+  const problem = checkStateShape(raw);
+  if (problem) return corrupt(path, problem);
+  return { state: raw as StateFile, diagnostics: [] };
+}
+
+function checkStateShape(raw: unknown): string | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'It is not an object.';
+  const s = raw as Record<string, unknown>;
+  if (s.version !== 4)
+    return `Unsupported state version ${JSON.stringify(s.version)} (expected 4).`;
+  if (typeof s.serial !== 'number') return 'Field "serial" is missing or not a number.';
+  if (typeof s.lineage !== 'string' || !s.lineage) return 'Field "lineage" is missing.';
+  if (!Array.isArray(s.resources)) return 'Field "resources" is missing or not a list.';
+  for (const r of s.resources as unknown[]) {
+    if (r === null || typeof r !== 'object') return 'A resource entry is not an object.';
+    const res = r as Record<string, unknown>;
+    if (typeof res.type !== 'string' || typeof res.name !== 'string')
+      return 'A resource entry has no type or name.';
+    if (!Array.isArray(res.instances)) return `Resource ${res.type}.${res.name} has no instances.`;
+    for (const i of res.instances as unknown[]) {
+      if (
+        i === null ||
+        typeof i !== 'object' ||
+        typeof (i as { attributes?: unknown }).attributes !== 'object'
+      )
+        return `An instance of ${res.type}.${res.name} has no attributes.`;
+    }
+  }
+  if (s.outputs !== undefined && (typeof s.outputs !== 'object' || s.outputs === null))
+    return 'Field "outputs" is not an object.';
+  return undefined;
+}
+
+/** Write a file atomically: a temp file in the same directory (same filesystem, so rename is
+ * atomic), fsync'd before the rename so a crash never leaves a half-written state. */
+export function writeFileAtomic(path: string, text: string): void {
+  const tmp = join(
+    dirname(path),
+    `.${basename(path)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`,
+  );
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  // fsync the directory so the rename itself survives a power loss (best effort: not every
+  // platform lets a directory be opened for this).
+  try {
+    const dfd = openSync(dirname(path), 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    /* directory fsync is not supported everywhere */
+  }
+}
+
+export function serializeState(state: StateFile): string {
+  return `${JSON.stringify(state, null, 2)}\n`;
+}
+
+export async function ensureDir(path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+}
+
+/** One instance of the state with its address. */
+export interface InstanceEntry {
+  address: string;
+  block: string;
+  type: string;
+  name: string;
+  index?: number;
+  /** Set for a deposed object (see StateInstance.deposed). */
+  deposed?: string;
+  instance: StateInstance;
+}
+
+/** Unique key of an entry: the address, plus ` (deposed KEY)` for a deposed object. */
+export function entryKey(e: { address: string; deposed?: string }): string {
+  return e.deposed ? `${e.address} (deposed ${e.deposed})` : e.address;
+}
+
+export function stateInstances(state: StateFile | null): InstanceEntry[] {
+  if (!state) return [];
+  const out: InstanceEntry[] = [];
+  for (const r of state.resources) {
+    if (r.mode !== undefined && r.mode !== 'managed') continue;
+    for (const inst of r.instances) {
+      const index = typeof inst.index_key === 'number' ? inst.index_key : undefined;
+      out.push({
+        address: formatAddress(r.type, r.name, index),
+        block: `${r.type}.${r.name}`,
+        type: r.type,
+        name: r.name,
+        ...(index !== undefined ? { index } : {}),
+        ...(inst.deposed ? { deposed: inst.deposed } : {}),
+        instance: inst,
+      });
+    }
+  }
+  return out;
+}
+
+/** Put (or with `instance: null` remove) one instance, keeping resources sorted like
+ * Terraform (by type, then name) and instances by index. Mutates `state`. */
+export function setInstance(
+  state: StateFile,
+  type: string,
+  name: string,
+  index: number | undefined,
+  instance: StateInstance | null,
+): void {
+  let res = state.resources.find((r) => r.type === type && r.name === name);
+  if (!res) {
+    if (!instance) return;
+    res = { mode: 'managed', type, name, provider: PROVIDER_ADDRESS, instances: [] };
+    state.resources.push(res);
+    state.resources.sort((a, b) => (a.type === b.type ? cmp(a.name, b.name) : cmp(a.type, b.type)));
+  }
+  const at = res.instances.findIndex((i) => (i.index_key ?? undefined) === index && !i.deposed);
+  if (instance) {
+    const inst: StateInstance = { index_key: index, ...instance };
+    if (index === undefined) delete inst.index_key;
+    else inst.index_key = index;
+    if (at >= 0) res.instances[at] = inst;
+    else res.instances.push(inst);
+    res.instances.sort((a, b) => (a.index_key ?? -1) - (b.index_key ?? -1));
+  } else if (at >= 0) {
+    res.instances.splice(at, 1);
+  }
+  fixEach(state, res);
+}
+
+/** Add a deposed object (the old one of a create_before_destroy replacement). */
+export function addDeposed(
+  state: StateFile,
+  type: string,
+  name: string,
+  index: number | undefined,
+  instance: StateInstance,
+  key: string,
+): void {
+  let res = state.resources.find((r) => r.type === type && r.name === name);
+  if (!res) {
+    res = { mode: 'managed', type, name, provider: PROVIDER_ADDRESS, instances: [] };
+    state.resources.push(res);
+    state.resources.sort((a, b) => (a.type === b.type ? cmp(a.name, b.name) : cmp(a.type, b.type)));
+  }
+  const inst: StateInstance = { ...instance, deposed: key };
+  if (index !== undefined) inst.index_key = index;
+  else delete inst.index_key;
+  res.instances.push(inst);
+}
+
+/** Remove a deposed object. */
+export function removeDeposed(state: StateFile, type: string, name: string, key: string): void {
+  const res = state.resources.find((r) => r.type === type && r.name === name);
+  if (!res) return;
+  res.instances = res.instances.filter((i) => i.deposed !== key);
+  fixEach(state, res);
+}
+
+function fixEach(state: StateFile, res: StateResource): void {
+  if (res.instances.some((i) => typeof i.index_key === 'number')) res.each = 'list';
+  else delete res.each;
+  if (res.instances.length === 0) state.resources.splice(state.resources.indexOf(res), 1);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Find an instance by address (`TYPE.NAME` or `TYPE.NAME[i]`). */
+export function findInstance(state: StateFile | null, address: string): InstanceEntry | undefined {
+  return stateInstances(state).find((e) => e.address === address);
+}
+
+/** Terraform's type description of an output value (`"string"`, `["object", {...}]`, ...). */
+export function typeOfValue(v: Value): unknown {
+  if (v === null) return 'dynamic';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'number') return 'number';
+  if (typeof v === 'boolean') return 'bool';
+  if (Array.isArray(v)) return ['tuple', v.map(typeOfValue)];
+  if (v instanceof Unknown) return 'dynamic';
+  if (typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, Value>)) o[k] = typeOfValue(x);
+    return ['object', o];
+  }
+  return 'dynamic';
+}
+
+/**
+ * Holds the state during an apply and persists it after every change. Writes are serialized
+ * (parallel resources finish in any order; each write carries everything finished so far), the
+ * serial goes up by one per write, and the state as it was before the run is kept as
+ * `<path>.backup` the first time this run writes.
+ */
+export class StateWriter {
+  readonly path: string;
+  state: StateFile;
+  private backupDone = false;
+  private readonly priorText: string | undefined;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(path: string, state: StateFile, priorText?: string) {
+    this.path = path;
+    this.state = state;
+    this.priorText = priorText;
+  }
+
+  /** Persist the current state now (serialized with other writes). */
+  persist(): Promise<void> {
+    const run = this.chain.then(async () => {
+      await ensureDir(this.path);
+      if (!this.backupDone) {
+        if (this.priorText !== undefined) writeFileAtomic(`${this.path}.backup`, this.priorText);
+        this.backupDone = true;
+      }
+      this.state.serial += 1;
+      writeFileAtomic(this.path, serializeState(this.state));
+    });
+    // A failed write must not block later ones forever, but the caller still sees the error.
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+}
