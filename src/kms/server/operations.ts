@@ -155,15 +155,6 @@ export function keyMetadataToWire(md: KeyMetadata): Record<string, unknown> {
   });
 }
 
-/** On AWS a deleted key is simply gone; the local KMS keeps a `Destroyed` tombstone so that
- * crypto-shredding can be shown. Over the wire we answer as AWS would. */
-function notDestroyed<T extends KeyMetadata>(md: T): T {
-  if (md.keyState === 'Destroyed') {
-    throw new WireError('NotFoundException', `Key '${md.arn}' does not exist`);
-  }
-  return md;
-}
-
 const Tags = z
   .array(z.object({ TagKey: z.string().min(1).max(128), TagValue: z.string().max(256) }))
   .max(50)
@@ -255,13 +246,15 @@ export const OPERATIONS: Readonly<Record<string, Handler>> = {
   ),
 
   DescribeKey: op(z.object({ KeyId, GrantTokens }), async (ctx, i) => {
-    const md = notDestroyed(await ctx.client.describeKey(inRegion(ctx, i.KeyId)));
+    // A purged local key keeps a tombstone (KeyState `Destroyed`) where AWS would answer
+    // NotFoundException: shown as is, so both backends report crypto-shredding the same way.
+    const md = await ctx.client.describeKey(inRegion(ctx, i.KeyId));
     return { KeyMetadata: keyMetadataToWire(md) };
   }),
 
   ListKeys: op(z.object({ Limit, Marker }), async (ctx, i) => {
     const keys = (await ctx.client.listKeys()).filter(
-      (k) => k.provider === 'aws' && k.region === ctx.region && k.keyState !== 'Destroyed',
+      (k) => k.provider === 'aws' && k.region === ctx.region,
     );
     const p = page(keys, i.Limit, i.Marker);
     return compact({
