@@ -31,6 +31,9 @@ export interface EvalScope {
   lookup(root: string, pos: SourcePos): Value | undefined;
   /** Base directory for `file()`. */
   baseDir: string;
+  /** Optional: every root that exists (`var.x`, `local.y`, `TYPE.NAME`, `count.index`), so a
+   * CONFIG_REFERENCE can say "did you mean" and list what is declared. */
+  candidates?(): string[];
 }
 
 export interface Lifecycle {

@@ -1,0 +1,349 @@
+// Evaluates parsed expressions (ast.ts) against an EvalScope. Semantics follow Terraform where
+// cmek supports the construct: a template that is a single interpolation yields the value
+// unconverted; any operation on an Unknown yields Unknown, but a plain reference passes the
+// referenced Unknown through untouched so the KeyFacts it carries reach the CMEK rules.
+
+import { diag, DiagnosticError, type DiagnosticCode } from '../../diagnostics.js';
+import { containsUnknown, isUnknown, UNKNOWN, Unknown, type Value } from '../values.js';
+import type { Node } from './ast.js';
+import { callFunction } from './functions.js';
+import { suggestion } from './suggest.js';
+import type { EvalScope } from './types.js';
+
+export interface EvalContext {
+  scope: EvalScope;
+  file: string;
+}
+
+export function fail(
+  ctx: EvalContext,
+  line: number,
+  code: DiagnosticCode,
+  summary: string,
+  detail: string,
+): never {
+  throw new DiagnosticError(diag(code, summary, detail, { file: ctx.file, line }));
+}
+
+export function typeName(v: Value): string {
+  if (v === null) return 'null';
+  if (isUnknown(v)) return 'unknown';
+  if (Array.isArray(v)) return 'list';
+  if (typeof v === 'object') return 'object';
+  return typeof v;
+}
+
+export function evaluateNode(n: Node, ctx: EvalContext): Value {
+  switch (n.k) {
+    case 'lit':
+      return n.v;
+    case 'bad':
+      // Reached only when the caller ignored the load diagnostics; Expr.evaluate throws them.
+      return fail(
+        ctx,
+        n.line,
+        'CONFIG_SYNTAX',
+        'Invalid expression',
+        'See the earlier diagnostics for this line.',
+      );
+    case 'tmpl': {
+      if (n.parts.length === 1 && typeof n.parts[0] !== 'string')
+        return evaluateNode(n.parts[0]!, ctx);
+      let out = '';
+      let unknown = false;
+      for (const p of n.parts) {
+        if (typeof p === 'string') {
+          out += p;
+          continue;
+        }
+        const v = evaluateNode(p, ctx);
+        if (isUnknown(v)) unknown = true;
+        else out += toTemplateString(v, ctx, p.line);
+      }
+      return unknown ? UNKNOWN : out;
+    }
+    case 'ref': {
+      const v = ctx.scope.lookup(n.root, { file: ctx.file, line: n.line });
+      if (v === undefined) {
+        const [kind] = n.root.split('.');
+        const all = ctx.scope.candidates?.() ?? [];
+        const prefix =
+          kind === 'var' || kind === 'local' || kind === 'count' ? `${kind}.` : undefined;
+        const pool = prefix
+          ? all.filter((c) => c.startsWith(prefix))
+          : all.filter((c) => !/^(var|local|count)\./.test(c));
+        const what =
+          kind === 'var'
+            ? 'variables'
+            : kind === 'local'
+              ? 'local values'
+              : kind === 'count'
+                ? 'count values'
+                : 'resources';
+        return fail(
+          ctx,
+          n.line,
+          'CONFIG_REFERENCE',
+          `Reference to undeclared ${kind === 'var' ? 'variable' : kind === 'local' ? 'local value' : kind === 'count' ? 'count value' : 'resource'} "${n.root}"`,
+          suggestion(n.root, pool, what),
+        );
+      }
+      return v;
+    }
+    case 'attr': {
+      const o = evaluateNode(n.obj, ctx);
+      return getAttr(o, n.name, ctx, n.line);
+    }
+    case 'index': {
+      const o = evaluateNode(n.obj, ctx);
+      const k = evaluateNode(n.key, ctx);
+      if (isUnknown(o) || isUnknown(k)) return UNKNOWN;
+      if (Array.isArray(o)) {
+        const i = typeof k === 'string' && /^-?\d+$/.test(k) ? Number(k) : k;
+        if (typeof i !== 'number' || !Number.isInteger(i))
+          return fail(
+            ctx,
+            n.line,
+            'CONFIG_SCHEMA',
+            'Invalid index',
+            `A list index must be a whole number, not ${typeName(k)}.`,
+          );
+        if (i < 0 || i >= o.length)
+          return fail(
+            ctx,
+            n.line,
+            'CONFIG_REFERENCE',
+            `Index ${i} out of range`,
+            `The list has ${o.length} element(s); valid indexes are 0 to ${o.length - 1}.`,
+          );
+        return o[i]!;
+      }
+      if (o !== null && typeof o === 'object') {
+        if (typeof k !== 'string' && typeof k !== 'number')
+          return fail(
+            ctx,
+            n.line,
+            'CONFIG_SCHEMA',
+            'Invalid index',
+            `An object key must be a string, not ${typeName(k)}.`,
+          );
+        return getAttr(o, String(k), ctx, n.line);
+      }
+      return fail(
+        ctx,
+        n.line,
+        'CONFIG_SCHEMA',
+        'Invalid index',
+        `Cannot index a ${typeName(o)} value.`,
+      );
+    }
+    case 'call':
+      return callFunction(
+        n.name,
+        n.args.map((a) => evaluateNode(a, ctx)),
+        ctx,
+        n.line,
+      );
+    case 'unary': {
+      const x = evaluateNode(n.x, ctx);
+      if (isUnknown(x)) return UNKNOWN;
+      if (n.op === '-') return -toNumber(x, ctx, n.line, '-');
+      return !toBool(x, ctx, n.line, '!');
+    }
+    case 'binary':
+      return binary(n.op, evaluateNode(n.l, ctx), evaluateNode(n.r, ctx), ctx, n.line);
+    case 'cond': {
+      const c = evaluateNode(n.c, ctx);
+      if (isUnknown(c)) return UNKNOWN;
+      return toBool(c, ctx, n.line, 'the condition of `? :`')
+        ? evaluateNode(n.t, ctx)
+        : evaluateNode(n.f, ctx);
+    }
+    case 'tuple':
+      return n.items.map((i) => evaluateNode(i, ctx));
+    case 'object': {
+      const out: Record<string, Value> = {};
+      let unknownKey = false;
+      for (const { key, value } of n.items) {
+        const k = evaluateNode(key, ctx);
+        const v = evaluateNode(value, ctx);
+        if (isUnknown(k)) {
+          unknownKey = true;
+          continue;
+        }
+        if (typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean')
+          return fail(
+            ctx,
+            key.line,
+            'CONFIG_SCHEMA',
+            'Invalid object key',
+            `An object key must be a string, not ${typeName(k)}.`,
+          );
+        out[String(k)] = v;
+      }
+      return unknownKey ? UNKNOWN : out;
+    }
+  }
+}
+
+function getAttr(o: Value, name: string, ctx: EvalContext, line: number): Value {
+  // Attributes of something not yet known are not known either; the facts of `o` describe o
+  // itself, not its attributes, so a fresh UNKNOWN is returned.
+  if (isUnknown(o)) return UNKNOWN;
+  if (o === null)
+    return fail(
+      ctx,
+      line,
+      'CONFIG_REFERENCE',
+      `Attempt to get attribute "${name}" from a null value`,
+      'The value is null here; check the reference.',
+    );
+  if (Array.isArray(o)) {
+    if (/^\d+$/.test(name) && Number(name) < o.length) return o[Number(name)]!;
+    return fail(
+      ctx,
+      line,
+      'CONFIG_REFERENCE',
+      `Cannot read attribute "${name}" of a list`,
+      'The value is a list (a resource with count is a list): index it first, as in `x[0].' +
+        name +
+        '`.',
+    );
+  }
+  if (typeof o !== 'object')
+    return fail(
+      ctx,
+      line,
+      'CONFIG_REFERENCE',
+      `Cannot read attribute "${name}" of a ${typeName(o)}`,
+      'Only objects have attributes.',
+    );
+  if (!Object.prototype.hasOwnProperty.call(o, name))
+    return fail(
+      ctx,
+      line,
+      'CONFIG_REFERENCE',
+      `Unsupported attribute "${name}"`,
+      suggestion(name, Object.keys(o), 'attributes'),
+    );
+  return o[name]!;
+}
+
+function toTemplateString(v: Value, ctx: EvalContext, line: number): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v === null)
+    return fail(
+      ctx,
+      line,
+      'CONFIG_SCHEMA',
+      'Invalid template interpolation value',
+      'The expression in "${...}" is null; a string template needs a string, number or bool.',
+    );
+  return fail(
+    ctx,
+    line,
+    'CONFIG_SCHEMA',
+    'Invalid template interpolation value',
+    `Cannot include a ${typeName(v)} in a string; use jsonencode() to turn it into JSON text.`,
+  );
+}
+
+export function toNumber(v: Value, ctx: EvalContext, line: number, what: string): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
+  return fail(
+    ctx,
+    line,
+    'CONFIG_SCHEMA',
+    `Invalid operand for ${what}`,
+    `A number is required, not ${typeName(v)}${typeof v === 'string' ? ` "${v}"` : ''}.`,
+  );
+}
+
+function toBool(v: Value, ctx: EvalContext, line: number, what: string): boolean {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === 'false') return v === 'true';
+  return fail(
+    ctx,
+    line,
+    'CONFIG_SCHEMA',
+    `Invalid operand for ${what}`,
+    `A bool is required, not ${typeName(v)}.`,
+  );
+}
+
+function binary(op: string, l: Value, r: Value, ctx: EvalContext, line: number): Value {
+  if (op === '==' || op === '!=') {
+    if (containsUnknown(l) || containsUnknown(r)) return UNKNOWN;
+    const eq = deepEqual(l, r);
+    return op === '==' ? eq : !eq;
+  }
+  if (isUnknown(l) || isUnknown(r)) return UNKNOWN;
+  switch (op) {
+    case '&&':
+      return toBool(l, ctx, line, op) && toBool(r, ctx, line, op);
+    case '||':
+      return toBool(l, ctx, line, op) || toBool(r, ctx, line, op);
+  }
+  const a = toNumber(l, ctx, line, `"${op}"`);
+  const b = toNumber(r, ctx, line, `"${op}"`);
+  switch (op) {
+    case '+':
+      return a + b;
+    case '-':
+      return a - b;
+    case '*':
+      return a * b;
+    case '/':
+      if (b === 0)
+        return fail(
+          ctx,
+          line,
+          'CONFIG_SCHEMA',
+          'Division by zero',
+          'The right-hand side of "/" is zero.',
+        );
+      return a / b;
+    case '%':
+      if (b === 0)
+        return fail(
+          ctx,
+          line,
+          'CONFIG_SCHEMA',
+          'Division by zero',
+          'The right-hand side of "%" is zero.',
+        );
+      return a % b;
+    case '<':
+      return a < b;
+    case '>':
+      return a > b;
+    case '<=':
+      return a <= b;
+    case '>=':
+      return a >= b;
+  }
+  throw new Error(`unhandled operator ${op}`);
+}
+
+/** Terraform equality: same type and same value, recursively (1 != "1"). */
+export function deepEqual(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  if (a instanceof Unknown || b instanceof Unknown) return false;
+  if (Array.isArray(a))
+    return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]!));
+  if (
+    a !== null &&
+    b !== null &&
+    typeof a === 'object' &&
+    typeof b === 'object' &&
+    !Array.isArray(b)
+  ) {
+    const ka = Object.keys(a);
+    return (
+      ka.length === Object.keys(b).length && ka.every((k) => k in b && deepEqual(a[k]!, b[k]!))
+    );
+  }
+  return false;
+}

@@ -1,0 +1,128 @@
+// Expr values: parsed once at load time (so every syntax problem and unsupported construct is a
+// load diagnostic with file:line), evaluated later by the engine against an EvalScope.
+
+import { DiagnosticError, type Diagnostic } from '../../diagnostics.js';
+import type { Value } from '../values.js';
+import { Parser, type Node, type ParseSink } from './ast.js';
+import { evaluateNode } from './evaluate.js';
+import type { EvalScope, Expr, SourcePos } from './types.js';
+
+export interface ParseResult {
+  expr: Expr;
+  diagnostics: Diagnostic[];
+}
+
+export class ParsedExpr implements Expr {
+  constructor(
+    readonly node: Node,
+    readonly refs: readonly string[],
+    readonly pos: SourcePos,
+    readonly text: string,
+    /** The load diagnostics of this expression (errors make evaluate throw them). */
+    readonly diagnostics: readonly Diagnostic[],
+  ) {}
+
+  evaluate(scope: EvalScope): Value {
+    const errors = this.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length) throw new DiagnosticError(errors);
+    return evaluateNode(this.node, { scope, file: this.pos.file });
+  }
+
+  /** True when the expression reads nothing (a literal, or literals combined). */
+  get isConstant(): boolean {
+    return this.refs.length === 0;
+  }
+
+  toJSON(): string {
+    return this.text;
+  }
+}
+
+function finish(node: Node, sink: ParseSink, pos: SourcePos, text: string): ParseResult {
+  const expr = new ParsedExpr(node, [...sink.refs].sort(), pos, text, sink.diagnostics);
+  return { expr, diagnostics: sink.diagnostics };
+}
+
+/** Parse native HCL expression syntax (`var.x + 1`, `jsonencode({...})`). `pos` is where the
+ * text starts; lines inside multi-line text are counted from there. */
+export function parseExpression(text: string, pos: SourcePos): ParseResult {
+  const sink: ParseSink = { file: pos.file, diagnostics: [], refs: new Set() };
+  const node = new Parser(text, pos.line, sink).parseWholeExpression();
+  return finish(node, sink, pos, text);
+}
+
+/** Parse a string template (`"svc-${count.index}"` without the quotes), as found in
+ * Terraform JSON syntax and in @cdktf/hcl2json output. */
+export function parseTemplate(text: string, pos: SourcePos): ParseResult {
+  const sink: ParseSink = { file: pos.file, diagnostics: [], refs: new Set() };
+  const node = new Parser(text, pos.line, sink).parseWholeTemplate();
+  return finish(node, sink, pos, text);
+}
+
+/** An expression that is a known value. */
+export function literalExpr(value: Value, pos: SourcePos): Expr {
+  return new ParsedExpr(
+    { k: 'lit', v: value, line: pos.line },
+    [],
+    pos,
+    JSON.stringify(value) ?? 'null',
+    [],
+  );
+}
+
+/** Build a node from a JSON value produced by hcl2json or read from a .tf.json file, where
+ * strings are templates and object keys may be templates too. `lineOf` maps a key path below
+ * the attribute to a line (JSON files know every line; HCL maps nested keys to the attribute). */
+export function jsonToNode(
+  v: unknown,
+  sink: ParseSink,
+  line: number,
+  lineOf?: (path: string[]) => number | undefined,
+  path: string[] = [],
+): Node {
+  if (typeof v === 'string') {
+    return new Parser(v, line, sink).parseWholeTemplate();
+  }
+  if (v === null || typeof v === 'number' || typeof v === 'boolean') return { k: 'lit', v, line };
+  if (Array.isArray(v)) {
+    return { k: 'tuple', items: v.map((x) => jsonToNode(x, sink, line, lineOf, path)), line };
+  }
+  if (typeof v === 'object') {
+    const items: Array<{ key: Node; value: Node }> = [];
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (k === '//') continue;
+      const sub = [...path, k];
+      const l = lineOf?.(sub) ?? line;
+      const key: Node = k.includes('${')
+        ? new Parser(k, l, sink).parseWholeTemplate()
+        : { k: 'lit', v: k, line: l };
+      items.push({ key, value: jsonToNode(x, sink, l, lineOf, sub) });
+    }
+    return { k: 'object', items, line };
+  }
+  throw new Error(`unexpected JSON value of type ${typeof v}`);
+}
+
+/** An Expr over a JSON value (see jsonToNode); its diagnostics are appended to `out`. */
+export function jsonExpr(
+  v: unknown,
+  pos: SourcePos,
+  out: Diagnostic[],
+  lineOf?: (path: string[]) => number | undefined,
+): ParsedExpr {
+  const sink: ParseSink = { file: pos.file, diagnostics: [], refs: new Set() };
+  const node = jsonToNode(v, sink, pos.line, lineOf);
+  out.push(...sink.diagnostics);
+  const text = typeof v === 'string' ? v : (JSON.stringify(v) ?? 'null');
+  return new ParsedExpr(node, [...sink.refs].sort(), pos, text, sink.diagnostics);
+}
+
+/** A scope over a fixed table of roots (`var.x`, `local.y`, `TYPE.NAME`, `count.index`), for
+ * tests, variable defaults and callers that have everything evaluated already. */
+export function mapScope(baseDir: string, table: Record<string, Value>): EvalScope {
+  return {
+    baseDir,
+    lookup: (root) => (Object.prototype.hasOwnProperty.call(table, root) ? table[root] : undefined),
+    candidates: () => Object.keys(table),
+  };
+}

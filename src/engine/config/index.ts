@@ -1,0 +1,6 @@
+// Public API of the configuration layer (issue 4, Configuration). The engine, the policy
+// adapters and the CLI import only from here; the modules behind it may move.
+export type * from './types.js';
+export { loadConfig, type LoadOptions } from './load.js';
+export { resolveVariables, type VariableInputs, type VariableResult } from './variables.js';
+export { parseExpression, parseTemplate, literalExpr, mapScope, type ParseResult } from './expr.js';

@@ -1,0 +1,926 @@
+// The configuration loader (SPEC 3): *.tf through @cdktf/hcl2json, *.tf.json (Terraform JSON
+// syntax, which also covers cdktf's cdk.tf.json), into the Config model of types.ts. It parses
+// every expression up front and reports every problem it finds as a diagnostic with file and
+// line; nothing unsupported is ignored.
+
+import { parse as parseHcl } from '@cdktf/hcl2json';
+import {
+  parseTree,
+  printParseErrorCode,
+  type Node as JsonNode,
+  type ParseError,
+} from 'jsonc-parser';
+import { readdir, readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { diag, type Diagnostic, type DiagnosticCode } from '../../diagnostics.js';
+import type { Value } from '../values.js';
+import type { Node } from './ast.js';
+import { jsonToNode, mapScope, ParsedExpr } from './expr.js';
+import { indexJsonLines, scanHcl, type SourceIndex } from './scan.js';
+import { suggestion } from './suggest.js';
+import type {
+  Config,
+  Expr,
+  Lifecycle,
+  LoadResult,
+  OutputBlock,
+  ResourceBlock,
+  SourcePos,
+  VariableBlock,
+} from './types.js';
+
+export interface LoadOptions {
+  /** Load only these files (relative to dir) instead of every *.tf and *.tf.json in dir. */
+  files?: string[];
+  /** Severity of CONFIG_UNSUPPORTED diagnostics. Default 'error' (SPEC 3). Policy checks that
+   * read foreign configurations (modules, data sources, other providers) pass 'warning'. */
+  unsupportedSeverity?: 'error' | 'warning';
+}
+
+type Obj = Record<string, unknown>;
+
+const isObj = (x: unknown): x is Obj => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/** Block bodies: hcl2json wraps every block in an array; Terraform JSON allows either. */
+function objs(x: unknown): Obj[] {
+  if (Array.isArray(x)) return x.flatMap(objs);
+  return isObj(x) ? [x] : [];
+}
+
+function entries(o: Obj): Array<[string, unknown]> {
+  return Object.entries(o).filter(([k]) => k !== '//');
+}
+
+/** Labelled blocks (`resource "T" "N"` → n = 2) as [labels, body]. */
+function labelled(x: unknown, n: number): Array<[string[], Obj]> {
+  const out: Array<[string[], Obj]> = [];
+  for (const o of objs(x)) {
+    for (const [k, v] of entries(o)) {
+      if (n === 1) for (const b of objs(v)) out.push([[k], b]);
+      else for (const [ls, b] of labelled(v, n - 1)) out.push([[k, ...ls], b]);
+    }
+  }
+  return out;
+}
+
+/** `${foo.bar}` → `foo.bar` (hcl2json renders bare traversals as templates; JSON syntax does not). */
+function bareTraversal(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const m = /^\$\{\s*([^{}]*?)\s*\}$/.exec(v);
+  return (m ? m[1]! : v).trim();
+}
+
+/** Drop `"//"` comment keys anywhere (cdktf metadata). */
+function stripComments(x: unknown): unknown {
+  if (Array.isArray(x)) return x.map(stripComments);
+  if (isObj(x)) {
+    const out: Obj = {};
+    for (const [k, v] of Object.entries(x)) if (k !== '//') out[k] = stripComments(v);
+    return out;
+  }
+  return x;
+}
+
+/** `a.tf:9,9-14: Summary; detail` inside hcl2json's error text → line, summary, detail. */
+export function parseHclError(message: string): { line?: number; summary: string; detail: string } {
+  const m = /:(\d+),(\d+)(?:-\d+(?:,\d+)?)?: ([^;\]]+)(?:; ([^\]]*))?/.exec(message);
+  if (!m) return { summary: message.replace(/^parse config: /, ''), detail: '' };
+  return { line: Number(m[1]), summary: m[3]!.trim(), detail: (m[4] ?? '').trim() };
+}
+
+function indexJson(root: JsonNode | undefined, text: string): SourceIndex {
+  const starts: number[] = [];
+  for (let j = 0; j < text.length; j++) if (text[j] === '\n') starts.push(j);
+  const lineAt = (off: number) => {
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid]! < off) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  };
+  const map = new Map<string, number[]>();
+  const walk = (n: JsonNode, path: string[]) => {
+    if (n.type === 'object') {
+      for (const prop of n.children ?? []) {
+        const [k, v] = prop.children ?? [];
+        if (!k || typeof k.value !== 'string') continue;
+        const p = [...path, k.value];
+        const key = p.join('\u0000');
+        const list = map.get(key);
+        if (list) list.push(lineAt(prop.offset));
+        else map.set(key, [lineAt(prop.offset)]);
+        if (v) walk(v, p);
+      }
+    } else if (n.type === 'array') for (const c of n.children ?? []) walk(c, path);
+  };
+  if (root) walk(root, []);
+  return indexJsonLines(map);
+}
+
+const DEFAULT_LIFECYCLE = (): Lifecycle => ({
+  preventDestroy: false,
+  createBeforeDestroy: false,
+  ignoreChanges: [],
+});
+
+const UNSUPPORTED_TOP: Record<string, [number, string]> = {
+  module: [1, 'A module call (`module` block)'],
+  data: [2, 'A data source (`data` block)'],
+  moved: [0, 'A `moved` block'],
+  import: [0, 'An `import` block'],
+  removed: [0, 'A `removed` block'],
+  check: [1, 'A `check` block'],
+  ephemeral: [2, 'An `ephemeral` resource'],
+};
+
+class Loader {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly config: Config;
+  private file = '';
+  private index!: SourceIndex;
+  private isHcl = false;
+  private readonly resourcePos = new Map<string, SourcePos>();
+  private readonly varPos = new Map<string, SourcePos>();
+  private readonly outputPos = new Map<string, SourcePos>();
+  private readonly localPos = new Map<string, SourcePos>();
+  private backendPos: SourcePos | undefined;
+
+  constructor(
+    dir: string,
+    private readonly severity: 'error' | 'warning',
+  ) {
+    this.config = {
+      dir,
+      files: [],
+      resources: [],
+      variables: [],
+      locals: [],
+      outputs: [],
+      backend: { type: 'local', path: 'terraform.tfstate' },
+    };
+  }
+
+  private pos(path: string[]): SourcePos {
+    return { file: this.file, line: this.index.lineOf(path) ?? 1 };
+  }
+
+  private report(
+    code: DiagnosticCode,
+    summary: string,
+    detail: string,
+    path: string[],
+    extra: Partial<Diagnostic> = {},
+  ): void {
+    this.diagnostics.push(diag(code, summary, detail, { ...this.pos(path), ...extra }));
+  }
+
+  private unsupported(
+    what: string,
+    remedy: string,
+    path: string[],
+    extra: Partial<Diagnostic> = {},
+  ): void {
+    this.diagnostics.push({
+      ...diag('CONFIG_UNSUPPORTED', `${what} is not supported`, remedy, {
+        ...this.pos(path),
+        ...extra,
+      }),
+      severity: this.severity,
+    });
+  }
+
+  /** Parse-time diagnostics of an expression, with CONFIG_UNSUPPORTED at the chosen severity. */
+  private take(diags: readonly Diagnostic[]): void {
+    for (const d of diags)
+      this.diagnostics.push(
+        d.code === 'CONFIG_UNSUPPORTED' ? { ...d, severity: this.severity } : d,
+      );
+  }
+
+  async loadFile(dir: string, file: string): Promise<void> {
+    this.file = file;
+    const text = await readFile(resolve(dir, file), 'utf8');
+    let doc: unknown;
+    if (file.endsWith('.tf.json')) {
+      const errors: ParseError[] = [];
+      const tree = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
+      this.index = indexJson(tree, text);
+      this.isHcl = false;
+      if (errors.length) {
+        for (const e of errors.slice(0, 5)) {
+          const line = text.slice(0, e.offset).split('\n').length;
+          this.diagnostics.push(
+            diag(
+              'CONFIG_SYNTAX',
+              `Invalid JSON: ${printParseErrorCode(e.error)}`,
+              'Fix the JSON syntax; Terraform JSON files must be plain JSON.',
+              { file, line },
+            ),
+          );
+        }
+        return;
+      }
+      doc = JSON.parse(text);
+      if (!isObj(doc)) {
+        this.diagnostics.push(
+          diag(
+            'CONFIG_SYNTAX',
+            'A .tf.json file must hold a JSON object',
+            'The top level of Terraform JSON syntax is an object of block types.',
+            { file, line: 1 },
+          ),
+        );
+        return;
+      }
+    } else {
+      this.isHcl = true;
+      try {
+        doc = await parseHcl(file, text);
+      } catch (e) {
+        const { line, summary, detail } = parseHclError((e as Error).message);
+        this.diagnostics.push(
+          diag('CONFIG_SYNTAX', summary, detail || 'Fix the HCL syntax.', {
+            file,
+            line: line ?? 1,
+          }),
+        );
+        return;
+      }
+      this.index = scanHcl(text, file);
+      this.diagnostics.push(...this.index.warnings);
+    }
+    this.loadDocument(stripComments(doc) as Obj);
+  }
+
+  private loadDocument(doc: Obj): void {
+    for (const [kind, v] of entries(doc)) {
+      switch (kind) {
+        case 'resource':
+          for (const [[type, name], body] of labelled(v, 2)) this.resource(type!, name!, body);
+          break;
+        case 'variable':
+          for (const [[name], body] of labelled(v, 1)) this.variable(name!, body);
+          break;
+        case 'output':
+          for (const [[name], body] of labelled(v, 1)) this.output(name!, body);
+          break;
+        case 'locals':
+          for (const body of objs(v)) for (const [name, x] of entries(body)) this.local(name, x);
+          break;
+        case 'provider':
+          for (const [[name], body] of labelled(v, 1)) this.provider(name!, body);
+          break;
+        case 'terraform':
+          for (const body of objs(v)) this.terraform(body);
+          break;
+        default: {
+          const known = UNSUPPORTED_TOP[kind];
+          const what = known ? known[1] : `The block type "${kind}"`;
+          const remedy =
+            'Supported top-level blocks: terraform, provider "cmek", variable, locals, resource, output.';
+          if (known && known[0] > 0)
+            for (const [labels] of labelled(v, known[0]))
+              this.unsupported(what, remedy, [kind, ...labels], {
+                address: [kind, ...labels].join('.'),
+              });
+          else this.unsupported(what, remedy, [kind]);
+        }
+      }
+    }
+  }
+
+  /** An attribute value as an Expr. HCL nested blocks become an object (one block) or a list
+   * of objects (repeated blocks). */
+  private valueExpr(v: unknown, path: string[], address?: string): ParsedExpr {
+    const pos = this.pos(path);
+    const sink = { file: this.file, diagnostics: [] as Diagnostic[], refs: new Set<string>() };
+    const node = this.valueNode(v, path, sink, address);
+    this.take(sink.diagnostics);
+    const text = typeof v === 'string' ? v : (JSON.stringify(v) ?? 'null');
+    return new ParsedExpr(node, [...sink.refs].sort(), pos, text, sink.diagnostics);
+  }
+
+  private valueNode(
+    v: unknown,
+    path: string[],
+    sink: { file: string; diagnostics: Diagnostic[]; refs: Set<string> },
+    address?: string,
+  ): Node {
+    const line = this.index.lineOf(path) ?? 1;
+    if (this.isHcl && this.index.isBlock(path) && Array.isArray(v)) {
+      const bodies = objs(v).map((body): Node => {
+        const items: Array<{ key: Node; value: Node }> = [];
+        for (const [k, x] of entries(body)) {
+          if (k === 'dynamic') {
+            for (const [[label]] of labelled(x, 1))
+              sink.diagnostics.push(
+                this.unsupportedDiag(
+                  'A `dynamic` block',
+                  'Write the nested blocks out, one per value.',
+                  [...path, k, label!],
+                  address,
+                ),
+              );
+            continue;
+          }
+          items.push({
+            key: { k: 'lit', v: k, line },
+            value: this.valueNode(x, [...path, k], sink, address),
+          });
+        }
+        return { k: 'object', items, line };
+      });
+      return bodies.length === 1 ? bodies[0]! : { k: 'tuple', items: bodies, line };
+    }
+    return jsonToNode(v, sink, line, (sub) => this.index.lineOf([...path, ...sub]));
+  }
+
+  private unsupportedDiag(
+    what: string,
+    remedy: string,
+    path: string[],
+    address?: string,
+  ): Diagnostic {
+    return diag('CONFIG_UNSUPPORTED', `${what} is not supported`, remedy, {
+      ...this.pos(path),
+      ...(address ? { address } : {}),
+    });
+  }
+
+  private resource(type: string, name: string, body: Obj): void {
+    const path = ['resource', type, name];
+    const address = `${type}.${name}`;
+    const pos = this.pos(path);
+    const first = this.resourcePos.get(address);
+    if (first) {
+      this.report(
+        'CONFIG_SCHEMA',
+        `Duplicate resource "${address}"`,
+        `"${address}" is already declared at ${first.file}:${first.line}. Resource names must be unique per type.`,
+        path,
+        { address },
+      );
+      return;
+    }
+    this.resourcePos.set(address, pos);
+    const r: ResourceBlock = {
+      type,
+      name,
+      address,
+      attributes: {},
+      dependsOn: [],
+      lifecycle: DEFAULT_LIFECYCLE(),
+      pos,
+    };
+    for (const [k, v] of entries(body)) {
+      const p = [...path, k];
+      switch (k) {
+        case 'count':
+          r.count = this.valueExpr(v, p, address);
+          break;
+        case 'depends_on':
+          r.dependsOn = this.dependsOn(v, p, address);
+          break;
+        case 'lifecycle':
+          r.lifecycle = this.lifecycle(objs(v), p, address);
+          break;
+        case 'for_each':
+          this.unsupported(
+            'The `for_each` meta-argument',
+            'Use count, or declare one resource per value.',
+            p,
+            {
+              address,
+            },
+          );
+          break;
+        case 'provisioner':
+        case 'connection':
+          this.unsupported(
+            `A \`${k}\` block`,
+            'cmek resources are managed through their attributes only.',
+            p,
+            { address },
+          );
+          break;
+        case 'dynamic':
+          for (const [[label]] of labelled(v, 1))
+            this.unsupported(
+              'A `dynamic` block',
+              'Write the nested blocks out, one per value.',
+              [...p, label!],
+              { address },
+            );
+          break;
+        case 'provider':
+          if (bareTraversal(v) !== 'cmek')
+            this.unsupported(
+              `The provider meta-argument (\`${bareTraversal(v)}\`)`,
+              'cmek has a single provider configuration; provider aliases are not supported.',
+              p,
+              { address },
+            );
+          break;
+        default:
+          r.attributes[k] = this.valueExpr(v, p, address);
+      }
+    }
+    this.config.resources.push(r);
+  }
+
+  private dependsOn(v: unknown, path: string[], address?: string): string[] {
+    const out: string[] = [];
+    if (!Array.isArray(v)) {
+      this.report(
+        'CONFIG_SCHEMA',
+        'depends_on must be a list',
+        'Write depends_on = [TYPE.NAME, ...].',
+        path,
+        { address },
+      );
+      return out;
+    }
+    for (const item of v) {
+      const t = bareTraversal(item);
+      if (t && /^(module|data)\./.test(t)) {
+        this.unsupported(
+          `depends_on on \`${t}\``,
+          'depends_on may name cmek resources (TYPE.NAME) only.',
+          path,
+          { address },
+        );
+      } else if (
+        t &&
+        /^[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*$/.test(t) &&
+        !/^(var|local|count)\./.test(t)
+      ) {
+        out.push(t);
+      } else {
+        this.report(
+          'CONFIG_REFERENCE',
+          `Invalid depends_on entry ${JSON.stringify(item)}`,
+          'depends_on entries are resource addresses (TYPE.NAME) without attributes.',
+          path,
+          { address },
+        );
+      }
+    }
+    return out;
+  }
+
+  private lifecycle(bodies: Obj[], path: string[], address: string): Lifecycle {
+    const lc = DEFAULT_LIFECYCLE();
+    for (const body of bodies) {
+      for (const [k, v] of entries(body)) {
+        const p = [...path, k];
+        if (k === 'prevent_destroy' || k === 'create_before_destroy') {
+          if (typeof v !== 'boolean') {
+            this.report(
+              'CONFIG_SCHEMA',
+              `lifecycle.${k} must be true or false`,
+              'Terraform requires a literal bool here; variables are not allowed.',
+              p,
+              { address, attribute: `lifecycle.${k}` },
+            );
+            continue;
+          }
+          if (k === 'prevent_destroy') lc.preventDestroy = v;
+          else lc.createBeforeDestroy = v;
+        } else if (k === 'ignore_changes') {
+          const all = bareTraversal(v);
+          if (all === 'all') lc.ignoreChanges = 'all';
+          else if (Array.isArray(v)) {
+            const names: string[] = [];
+            for (const item of v) {
+              const t = bareTraversal(item);
+              if (t && /^[A-Za-z_][\w-]*/.test(t)) names.push(t);
+              else
+                this.report(
+                  'CONFIG_SCHEMA',
+                  `Invalid ignore_changes entry ${JSON.stringify(item)}`,
+                  'List attribute names, as in ignore_changes = [tags], or write ignore_changes = all.',
+                  p,
+                  { address },
+                );
+            }
+            lc.ignoreChanges = names;
+          } else
+            this.report(
+              'CONFIG_SCHEMA',
+              'ignore_changes must be a list of attribute names or all',
+              'Write ignore_changes = [tags] or ignore_changes = all.',
+              p,
+              { address },
+            );
+        } else {
+          this.unsupported(
+            `lifecycle.${k}`,
+            'Supported: prevent_destroy, create_before_destroy, ignore_changes.',
+            p,
+            { address },
+          );
+        }
+      }
+    }
+    return lc;
+  }
+
+  private variable(name: string, body: Obj): void {
+    const path = ['variable', name];
+    const pos = this.pos(path);
+    const first = this.varPos.get(name);
+    if (first) {
+      this.report(
+        'CONFIG_SCHEMA',
+        `Duplicate variable "${name}"`,
+        `Variable "${name}" is already declared at ${first.file}:${first.line}.`,
+        path,
+      );
+      return;
+    }
+    this.varPos.set(name, pos);
+    const vb: VariableBlock = { name, sensitive: false, pos };
+    for (const [k, v] of entries(body)) {
+      const p = [...path, k];
+      switch (k) {
+        case 'default': {
+          const e = this.valueExpr(v, p);
+          if (e.refs.length) {
+            this.report(
+              'CONFIG_REFERENCE',
+              `The default of variable "${name}" refers to ${e.refs.join(', ')}`,
+              'A variable default must be a literal value.',
+              p,
+            );
+            break;
+          }
+          if (e.diagnostics.some((d) => d.severity === 'error')) break;
+          try {
+            vb.default = e.evaluate(mapScope(this.config.dir, {})) as Value;
+          } catch (err) {
+            const ds = (err as { diagnostics?: Diagnostic[] }).diagnostics;
+            if (ds) this.diagnostics.push(...ds);
+            else throw err;
+          }
+          break;
+        }
+        case 'type': {
+          const t = bareTraversal(v);
+          if (t) vb.type = t.replace(/\s+/g, '');
+          else
+            this.report(
+              'CONFIG_SCHEMA',
+              `Invalid type for variable "${name}"`,
+              'Write a type such as string, number, bool, list(string), map(string) or object({...}).',
+              p,
+            );
+          break;
+        }
+        case 'description':
+          if (typeof v === 'string') vb.description = v;
+          break;
+        case 'sensitive':
+          vb.sensitive = v === true;
+          break;
+        case 'nullable':
+          break;
+        case 'validation':
+          this.unsupported(
+            'A variable `validation` block',
+            'Validate the value in the resource instead; the CMEK rules check keys, regions and policies at plan time.',
+            p,
+          );
+          break;
+        default:
+          this.unsupported(
+            `The variable argument "${k}"`,
+            'Supported: default, type, description, sensitive, nullable.',
+            p,
+          );
+      }
+    }
+    this.config.variables.push(vb);
+  }
+
+  private output(name: string, body: Obj): void {
+    const path = ['output', name];
+    const pos = this.pos(path);
+    const first = this.outputPos.get(name);
+    if (first) {
+      this.report(
+        'CONFIG_SCHEMA',
+        `Duplicate output "${name}"`,
+        `Output "${name}" is already declared at ${first.file}:${first.line}.`,
+        path,
+      );
+      return;
+    }
+    this.outputPos.set(name, pos);
+    let value: Expr | undefined;
+    const ob: Omit<OutputBlock, 'value'> = { name, sensitive: false, dependsOn: [], pos };
+    for (const [k, v] of entries(body)) {
+      const p = [...path, k];
+      switch (k) {
+        case 'value':
+          value = this.valueExpr(v, p);
+          break;
+        case 'description':
+          if (typeof v === 'string') ob.description = v;
+          break;
+        case 'sensitive':
+          ob.sensitive = v === true;
+          break;
+        case 'depends_on':
+          ob.dependsOn = this.dependsOn(v, p);
+          break;
+        default:
+          this.unsupported(
+            `The output argument "${k}"`,
+            'Supported: value, description, sensitive, depends_on.',
+            p,
+          );
+      }
+    }
+    if (!value) {
+      this.report(
+        'CONFIG_SCHEMA',
+        `Output "${name}" has no value`,
+        'Add value = <expression>.',
+        path,
+      );
+      return;
+    }
+    this.config.outputs.push({ ...ob, value });
+  }
+
+  private local(name: string, v: unknown): void {
+    const path = ['locals', name];
+    const pos = this.pos(path);
+    const first = this.localPos.get(name);
+    if (first) {
+      this.report(
+        'CONFIG_SCHEMA',
+        `Duplicate local value "${name}"`,
+        `local.${name} is already defined at ${first.file}:${first.line}.`,
+        path,
+      );
+      return;
+    }
+    this.localPos.set(name, pos);
+    this.config.locals.push({ name, value: this.valueExpr(v, path), pos });
+  }
+
+  private provider(name: string, body: Obj): void {
+    const path = ['provider', name];
+    if (name !== 'cmek') {
+      this.unsupported(
+        `The provider "${name}"`,
+        'cmek configures only provider "cmek"; resources of other providers are not managed by cmek.',
+        path,
+      );
+      return;
+    }
+    if (this.config.provider) {
+      this.report(
+        'CONFIG_SCHEMA',
+        'Duplicate provider "cmek" block',
+        `The provider is already configured at ${this.config.provider.pos.file}:${this.config.provider.pos.line}; aliases are not supported.`,
+        path,
+      );
+      return;
+    }
+    const attributes: Record<string, Expr> = {};
+    for (const [k, v] of entries(body)) {
+      if (k === 'alias')
+        this.unsupported('A provider alias', 'Declare a single provider "cmek" block.', [
+          ...path,
+          k,
+        ]);
+      else attributes[k] = this.valueExpr(v, [...path, k]);
+    }
+    this.config.provider = { attributes, pos: this.pos(path) };
+  }
+
+  private terraform(body: Obj): void {
+    for (const [k, v] of entries(body)) {
+      const p = ['terraform', k];
+      if (k === 'required_providers' || k === 'required_version') continue;
+      if (k === 'backend') {
+        for (const [[type], b] of labelled(v, 1)) {
+          const bp = [...p, type!];
+          if (this.backendPos) {
+            this.report(
+              'CONFIG_SCHEMA',
+              'Duplicate backend',
+              `A backend is already configured at ${this.backendPos.file}:${this.backendPos.line}.`,
+              bp,
+            );
+            continue;
+          }
+          this.backendPos = this.pos(bp);
+          if (type !== 'local') {
+            this.unsupported(
+              `The backend "${type}"`,
+              'cmek stores state locally: use backend "local" { path = "..." } or no backend.',
+              bp,
+            );
+            continue;
+          }
+          for (const [bk, bv] of entries(b)) {
+            if (bk === 'path' && typeof bv === 'string' && !bv.includes('${'))
+              this.config.backend = { type: 'local', path: bv };
+            else if (bk === 'path')
+              this.report(
+                'CONFIG_SCHEMA',
+                'backend "local" path must be a literal string',
+                'Backend settings cannot use variables or expressions.',
+                [...bp, bk],
+              );
+            else
+              this.unsupported(`The local backend setting "${bk}"`, 'Supported: path.', [
+                ...bp,
+                bk,
+              ]);
+          }
+        }
+        continue;
+      }
+      this.unsupported(
+        `terraform.${k}`,
+        'Supported in the terraform block: backend "local", required_providers, required_version.',
+        p,
+      );
+    }
+  }
+
+  /** After every file: check that references name something declared. */
+  validateReferences(): void {
+    const c = this.config;
+    const resources = new Set(c.resources.map((r) => r.address));
+    const vars = new Set(c.variables.map((v) => v.name));
+    const locals = new Set(c.locals.map((l) => l.name));
+    const check = (e: Expr, where: { address?: string; attribute?: string }, hasCount: boolean) => {
+      for (const ref of e.refs) {
+        const [root, name] = ref.split('.') as [string, string];
+        if (root === 'data' || root === 'module') continue; // reported as unsupported at parse
+        let problem: [string, string] | undefined;
+        if (root === 'var' && !vars.has(name))
+          problem = [
+            `Reference to undeclared variable "${ref}"`,
+            suggestion(
+              ref,
+              [...vars].map((v) => `var.${v}`),
+              'variables',
+            ),
+          ];
+        else if (root === 'local' && !locals.has(name))
+          problem = [
+            `Reference to undeclared local value "${ref}"`,
+            suggestion(
+              ref,
+              [...locals].map((l) => `local.${l}`),
+              'local values',
+            ),
+          ];
+        else if (root === 'count') {
+          if (name !== 'index')
+            problem = [`Invalid reference "${ref}"`, 'The only count attribute is count.index.'];
+          else if (!hasCount)
+            problem = [
+              'Reference to count.index outside a resource with count',
+              'count.index is available only in the attributes of a resource that sets count.',
+            ];
+        } else if (root !== 'var' && root !== 'local' && !resources.has(ref))
+          problem = [
+            `Reference to undeclared resource "${ref}"`,
+            suggestion(ref, [...resources], 'resources'),
+          ];
+        if (problem)
+          this.diagnostics.push(
+            diag('CONFIG_REFERENCE', problem[0], problem[1], { ...e.pos, ...where }),
+          );
+      }
+    };
+    for (const r of c.resources) {
+      if (r.count) check(r.count, { address: r.address, attribute: 'count' }, false);
+      for (const [k, e] of Object.entries(r.attributes))
+        check(e, { address: r.address, attribute: k }, !!r.count);
+      for (const d of r.dependsOn)
+        if (!resources.has(d))
+          this.diagnostics.push(
+            diag(
+              'CONFIG_REFERENCE',
+              `depends_on names undeclared resource "${d}"`,
+              suggestion(d, [...resources], 'resources'),
+              { ...r.pos, address: r.address, attribute: 'depends_on' },
+            ),
+          );
+    }
+    for (const l of c.locals) check(l.value, { attribute: `local.${l.name}` }, false);
+    for (const o of c.outputs) {
+      check(o.value, { attribute: `output.${o.name}` }, false);
+      for (const d of o.dependsOn)
+        if (!resources.has(d))
+          this.diagnostics.push(
+            diag(
+              'CONFIG_REFERENCE',
+              `depends_on names undeclared resource "${d}"`,
+              suggestion(d, [...resources], 'resources'),
+              { ...o.pos, attribute: `output.${o.name}` },
+            ),
+          );
+    }
+    if (c.provider)
+      for (const [k, e] of Object.entries(c.provider.attributes))
+        check(e, { attribute: `provider.${k}` }, false);
+  }
+}
+
+/** Load a working directory: every *.tf and *.tf.json in it (sorted), which includes a cdktf
+ * stack directory's cdk.tf.json. Never throws for bad configuration: see `diagnostics`. */
+export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<LoadResult> {
+  const abs = resolve(dir);
+  const loader = new Loader(abs, opts.unsupportedSeverity ?? 'error');
+  let files: string[];
+  if (opts.files) files = [...opts.files];
+  else {
+    try {
+      files = (await readdir(abs, { withFileTypes: true }))
+        .filter(
+          (d) =>
+            (d.isFile() || d.isSymbolicLink()) &&
+            (d.name.endsWith('.tf') || d.name.endsWith('.tf.json')),
+        )
+        .map((d) => d.name)
+        .sort();
+    } catch (e) {
+      loader.diagnostics.push(
+        diag(
+          'CONFIG_SYNTAX',
+          `Cannot read the configuration directory ${dir}`,
+          `${(e as NodeJS.ErrnoException).code ?? (e as Error).message}: pass an existing directory with -chdir.`,
+          { file: dir },
+        ),
+      );
+      return { config: loader.config, diagnostics: loader.diagnostics };
+    }
+  }
+  if (files.length === 0) {
+    loader.diagnostics.push(
+      diag(
+        'CONFIG_SYNTAX',
+        'No configuration files',
+        `${abs} has no *.tf or *.tf.json files. For cdktf, point at the stack directory (cdktf.out/stacks/NAME) that holds cdk.tf.json.`,
+        { file: '.' },
+      ),
+    );
+    return { config: loader.config, diagnostics: loader.diagnostics };
+  }
+  for (const f of files) {
+    if (/(^|[\\/_])override\.tf(\.json)?$/.test(f)) {
+      loader.diagnostics.push({
+        ...diag(
+          'CONFIG_UNSUPPORTED',
+          'An override file is not supported',
+          `${f} would be merged over other files in Terraform; cmek does not merge. Move its contents into a normal file.`,
+          { file: f, line: 1 },
+        ),
+        severity: opts.unsupportedSeverity ?? 'error',
+      });
+      continue;
+    }
+    loader.config.files.push(f);
+    try {
+      await loader.loadFile(abs, f);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (!err.code) throw e;
+      loader.diagnostics.push(
+        diag('CONFIG_SYNTAX', `Cannot read ${f}`, `${err.code}: ${err.message}`, { file: f }),
+      );
+    }
+  }
+  loader.validateReferences();
+  return { config: loader.config, diagnostics: tidy(loader.diagnostics, loader.config.files) };
+}
+
+/** Report order follows the source (hcl2json sorts keys, so walking its output does not), and
+ * a construct used several times on one line is reported once. */
+function tidy(diags: Diagnostic[], files: string[]): Diagnostic[] {
+  const seen = new Set<string>();
+  const unique = diags.filter((d) => {
+    const k = [d.code, d.severity, d.summary, d.file, d.line, d.address].join('\u0000');
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+  const fileRank = (f?: string) => (f === undefined ? -1 : files.indexOf(f));
+  return unique
+    .map((d, i) => ({ d, i }))
+    .sort(
+      (a, b) =>
+        fileRank(a.d.file) - fileRank(b.d.file) || (a.d.line ?? 0) - (b.d.line ?? 0) || a.i - b.i,
+    )
+    .map((x) => x.d);
+}

@@ -1,0 +1,234 @@
+// Source positions for HCL files. @cdktf/hcl2json returns JSON without positions, so this
+// scanner walks the native syntax once (blocks, attributes, strings, heredocs, comments) and
+// records the line of every block header and attribute by its path of names and labels, e.g.
+// ["resource","cmek_kms_key","k","region"]. It also tells blocks from attributes (hcl2json
+// renders `x { }` and `x = [{ }]` alike) and finds duplicate keys in object literals, which
+// hcl2json silently collapses (last wins). It never decides validity: hcl2json does that.
+
+import { duplicateKeyWarning } from './ast.js';
+import type { Diagnostic } from '../../diagnostics.js';
+
+export interface SourceIndex {
+  /** 1-based line of a path (first occurrence), walking up to the nearest known ancestor. */
+  lineOf(path: readonly string[]): number | undefined;
+  /** Lines of every occurrence of a block path (repeated blocks), in source order. */
+  blockLines(path: readonly string[]): number[];
+  /** True when the path was written as a block (`name {`), not an attribute. */
+  isBlock(path: readonly string[]): boolean;
+  /** Warnings found while scanning (duplicate object keys). */
+  warnings: Diagnostic[];
+}
+
+const key = (path: readonly string[]) => path.join('\u0000');
+
+export function indexJsonLines(
+  entries: Map<string, number[]>,
+  blocks: Set<string> = new Set(),
+  warnings: Diagnostic[] = [],
+): SourceIndex {
+  return {
+    lineOf(path) {
+      for (let n = path.length; n > 0; n--) {
+        const l = entries.get(key(path.slice(0, n)));
+        if (l) return l[0];
+      }
+      return undefined;
+    },
+    blockLines: (path) => entries.get(key(path)) ?? [],
+    isBlock: (path) => blocks.has(key(path)),
+    warnings,
+  };
+}
+
+export function scanHcl(src: string, file: string): SourceIndex {
+  const entries = new Map<string, number[]>();
+  const blocks = new Set<string>();
+  const warnings: Diagnostic[] = [];
+  const nl: number[] = [];
+  for (let j = 0; j < src.length; j++) if (src[j] === '\n') nl.push(j);
+  const lineAt = (off: number) => {
+    let lo = 0;
+    let hi = nl.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (nl[mid]! < off) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  };
+  const record = (path: string[], off: number) => {
+    const k = key(path);
+    const list = entries.get(k);
+    if (list) list.push(lineAt(off));
+    else entries.set(k, [lineAt(off)]);
+  };
+  let i = 0;
+  const isId = (c: string | undefined) => !!c && /[A-Za-z0-9_-]/.test(c);
+
+  const skipInline = () => {
+    for (;;) {
+      const c = src[i];
+      if (c === ' ' || c === '\t' || c === '\r') i++;
+      else if (c === '/' && src[i + 1] === '*') {
+        const e = src.indexOf('*/', i + 2);
+        i = e < 0 ? src.length : e + 2;
+      } else return;
+    }
+  };
+  const skipLineComment = () => {
+    while (i < src.length && src[i] !== '\n') i++;
+  };
+  const skipAll = () => {
+    for (;;) {
+      skipInline();
+      const c = src[i];
+      if (c === '\n') i++;
+      else if (c === '#' || (c === '/' && src[i + 1] === '/')) skipLineComment();
+      else return;
+    }
+  };
+  const readIdent = () => {
+    const st = i;
+    while (isId(src[i])) i++;
+    return src.slice(st, i);
+  };
+  // A quoted string starting at src[i] === '"'; returns its raw text (escapes undecoded).
+  const skipString = (): string => {
+    const st = ++i;
+    while (i < src.length && src[i] !== '"' && src[i] !== '\n') {
+      if (src[i] === '\\') i += 2;
+      else if ((src[i] === '$' || src[i] === '%') && src[i + 1] === '{') {
+        i += 2;
+        skipExpr(true);
+        if (src[i] === '}') i++;
+      } else i++;
+    }
+    const s = src.slice(st, i);
+    if (src[i] === '"') i++;
+    return s;
+  };
+  const skipHeredoc = () => {
+    i += 2;
+    if (src[i] === '-') i++;
+    const marker = readIdent();
+    const eol = src.indexOf('\n', i);
+    if (eol < 0) {
+      i = src.length;
+      return;
+    }
+    let ls = eol + 1;
+    for (;;) {
+      const le = src.indexOf('\n', ls);
+      const line = src.slice(ls, le < 0 ? src.length : le);
+      if (line.trim() === marker || le < 0) {
+        i = le < 0 ? src.length : le;
+        return;
+      }
+      ls = le + 1;
+    }
+  };
+  // Skip an expression. At depth 0 it ends at a newline (attribute value) or at an unmatched
+  // closer; `inInterp` ends it at the `}` closing a template interpolation.
+  const skipExpr = (inInterp: boolean) => {
+    const stack: Array<{ c: string; keys: Map<string, number>; expectKey: boolean }> = [];
+    for (;;) {
+      skipInline();
+      const c = src[i];
+      if (c === undefined) return;
+      const top = stack[stack.length - 1];
+      if (c === '\n') {
+        if (stack.length === 0 && !inInterp) return;
+        if (top?.c === '{') top.expectKey = true;
+        i++;
+        continue;
+      }
+      if (c === '#' || (c === '/' && src[i + 1] === '/')) {
+        skipLineComment();
+        continue;
+      }
+      if (c === '{' || c === '[' || c === '(') {
+        stack.push({ c, keys: new Map(), expectKey: c === '{' });
+        i++;
+        continue;
+      }
+      if (c === '}' || c === ']' || c === ')') {
+        if (stack.length === 0) return;
+        stack.pop();
+        i++;
+        continue;
+      }
+      if (c === ',') {
+        if (top?.c === '{') top.expectKey = true;
+        i++;
+        continue;
+      }
+      const keyStart = i;
+      let word: string | undefined;
+      if (c === '"') word = skipString();
+      else if (
+        c === '<' &&
+        src[i + 1] === '<' &&
+        (src[i + 2] === '-' || /[A-Za-z_]/.test(src[i + 2] ?? ''))
+      ) {
+        skipHeredoc();
+      } else if (isId(c)) word = readIdent();
+      else i++;
+      if (top?.c === '{' && top.expectKey && word !== undefined) {
+        skipInline();
+        if ((src[i] === '=' && src[i + 1] !== '=' && src[i + 1] !== '>') || src[i] === ':') {
+          const line = lineAt(keyStart);
+          const first = top.keys.get(word);
+          if (first !== undefined) warnings.push(duplicateKeyWarning(file, word, line, first));
+          else top.keys.set(word, line);
+        }
+      }
+      if (top?.c === '{') top.expectKey = false;
+    }
+  };
+
+  const body = (path: string[]) => {
+    for (;;) {
+      skipAll();
+      const c = src[i];
+      if (c === undefined) return;
+      if (c === '}') {
+        i++;
+        return;
+      }
+      if (!/[A-Za-z_]/.test(c)) {
+        // Not valid HCL here; hcl2json reports it. Resynchronise at the next line.
+        skipLineComment();
+        continue;
+      }
+      const start = i;
+      const name = readIdent();
+      skipInline();
+      if (src[i] === '=' && src[i + 1] !== '=') {
+        i++;
+        record([...path, name], start);
+        skipExpr(false);
+        continue;
+      }
+      const labels: string[] = [];
+      for (;;) {
+        skipInline();
+        if (src[i] === '"') labels.push(skipString());
+        else if (/[A-Za-z_]/.test(src[i] ?? '')) labels.push(readIdent());
+        else break;
+      }
+      if (src[i] === '{') {
+        i++;
+        const p = [...path, name, ...labels];
+        record(p, start);
+        if (labels.length) record([...path, name], start);
+        blocks.add(key([...path, name]));
+        blocks.add(key(p));
+        body(p);
+        continue;
+      }
+      skipLineComment();
+    }
+  };
+  body([]);
+  return indexJsonLines(entries, blocks, warnings);
+}

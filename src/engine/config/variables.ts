@@ -1,0 +1,255 @@
+// Input variables (SPEC 3): default < TF_VAR_name < -var NAME=VALUE, as in Terraform. Values
+// from the command line and the environment are strings; for a variable whose type is not
+// string (nor absent) the string is parsed as an HCL literal expression, then every value,
+// defaults included, is converted to the declared type.
+
+import { diag, DiagnosticError, type Diagnostic } from '../../diagnostics.js';
+import { isUnknown, type Value } from '../values.js';
+import { mapScope, parseExpression } from './expr.js';
+import { suggestion } from './suggest.js';
+import type { Config, VariableBlock } from './types.js';
+
+export interface VariableInputs {
+  /** From `-var NAME=VALUE` (and -var-file, flattened to strings by the caller). */
+  cliVars?: Record<string, string>;
+  /** Usually process.env: TF_VAR_NAME values. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface VariableResult {
+  /** By variable name (without `var.`). */
+  values: Record<string, Value>;
+  diagnostics: Diagnostic[];
+}
+
+/** A parsed type constraint. */
+export type TypeSpec =
+  | { kind: 'any' | 'string' | 'number' | 'bool' }
+  | { kind: 'list' | 'set' | 'map'; of: TypeSpec }
+  | { kind: 'tuple'; items: TypeSpec[] }
+  | { kind: 'object'; attrs: Record<string, { type: TypeSpec; optional: boolean }> };
+
+/** Parse a type constraint such as `list(object({name=string,size=optional(number)}))`. */
+export function parseType(text: string): TypeSpec {
+  let i = 0;
+  const s = text.replace(/\s+/g, '');
+  const ident = () => {
+    const m = /^[A-Za-z_][\w-]*/.exec(s.slice(i));
+    if (!m) throw new Error(`expected a type name at "${s.slice(i) || 'end'}"`);
+    i += m[0].length;
+    return m[0];
+  };
+  const expect = (c: string) => {
+    if (s[i] !== c) throw new Error(`expected "${c}" at "${s.slice(i) || 'end'}"`);
+    i++;
+  };
+  const type = (): TypeSpec => {
+    const name = ident();
+    switch (name) {
+      case 'any':
+      case 'string':
+      case 'number':
+      case 'bool':
+        return { kind: name };
+      case 'list':
+      case 'set':
+      case 'map': {
+        expect('(');
+        const of = type();
+        expect(')');
+        return { kind: name, of };
+      }
+      case 'tuple': {
+        expect('(');
+        expect('[');
+        const items: TypeSpec[] = [];
+        while (s[i] !== ']') {
+          items.push(type());
+          if (s[i] === ',') i++;
+        }
+        expect(']');
+        expect(')');
+        return { kind: 'tuple', items };
+      }
+      case 'object': {
+        expect('(');
+        expect('{');
+        const attrs: Record<string, { type: TypeSpec; optional: boolean }> = {};
+        while (s[i] !== '}') {
+          const k = s[i] === '"' ? JSON.parse(s.slice(i, s.indexOf('"', i + 1) + 1)) : ident();
+          if (s[i] === '"') i = s.indexOf('"', i + 1) + 1;
+          if (s[i] === '=' || s[i] === ':') i++;
+          else expect('=');
+          let optional = false;
+          let t: TypeSpec;
+          if (s.startsWith('optional(', i)) {
+            i += 'optional('.length;
+            optional = true;
+            t = type();
+            if (s[i] === ',') {
+              // optional(T, default): the default is not supported; say so rather than drop it.
+              throw new Error('optional() defaults are not supported');
+            }
+            expect(')');
+          } else t = type();
+          attrs[k as string] = { type: t, optional };
+          if (s[i] === ',') i++;
+        }
+        expect('}');
+        expect(')');
+        return { kind: 'object', attrs };
+      }
+      default:
+        throw new Error(`unknown type "${name}"`);
+    }
+  };
+  const t = type();
+  if (i !== s.length) throw new Error(`unexpected "${s.slice(i)}"`);
+  return t;
+}
+
+/** Convert a value to a type as Terraform does for input variables; throws Error(message). */
+export function convert(v: Value, t: TypeSpec, path = ''): Value {
+  if (isUnknown(v) || t.kind === 'any') return v;
+  if (v === null) return null;
+  const where = path ? ` at ${path}` : '';
+  switch (t.kind) {
+    case 'string':
+      if (typeof v === 'string') return v;
+      if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+      throw new Error(`a string is required${where}`);
+    case 'number':
+      if (typeof v === 'number') return v;
+      if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
+      throw new Error(`a number is required${where}`);
+    case 'bool':
+      if (typeof v === 'boolean') return v;
+      if (v === 'true' || v === 'false') return v === 'true';
+      throw new Error(`a bool is required${where}`);
+    case 'list':
+    case 'set': {
+      if (!Array.isArray(v)) throw new Error(`a ${t.kind} is required${where}`);
+      const items = v.map((x, i) => convert(x, t.of, `${path}[${i}]`));
+      if (t.kind === 'set') {
+        const seen = new Set<string>();
+        return items.filter((x) => {
+          const k = JSON.stringify(x);
+          return seen.has(k) ? false : (seen.add(k), true);
+        });
+      }
+      return items;
+    }
+    case 'tuple':
+      if (!Array.isArray(v) || v.length !== t.items.length)
+        throw new Error(`a tuple of ${t.items.length} elements is required${where}`);
+      return v.map((x, i) => convert(x, t.items[i]!, `${path}[${i}]`));
+    case 'map': {
+      if (typeof v !== 'object' || Array.isArray(v)) throw new Error(`a map is required${where}`);
+      const out: Record<string, Value> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = convert(x, t.of, `${path}.${k}`);
+      return out;
+    }
+    case 'object': {
+      if (typeof v !== 'object' || Array.isArray(v))
+        throw new Error(`an object is required${where}`);
+      const out: Record<string, Value> = {};
+      for (const [k, a] of Object.entries(t.attrs)) {
+        if (Object.prototype.hasOwnProperty.call(v, k))
+          out[k] = convert(v[k]!, a.type, `${path}.${k}`);
+        else if (a.optional) out[k] = null;
+        else throw new Error(`attribute "${k}" is required${where}`);
+      }
+      return out;
+    }
+  }
+}
+
+function parseRaw(raw: string, vb: VariableBlock, source: string): Value {
+  if (vb.type === undefined || vb.type === 'string') return raw;
+  const pos = { file: source, line: 1 };
+  const { expr, diagnostics } = parseExpression(raw, pos);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length) throw new Error(errors.map((d) => d.summary).join('; '));
+  if (expr.refs.length) throw new Error('the value must be a literal, not a reference');
+  try {
+    return expr.evaluate(mapScope('.', {}));
+  } catch (e) {
+    if (e instanceof DiagnosticError)
+      throw new Error(e.diagnostics.map((d) => d.summary).join('; '));
+    throw e;
+  }
+}
+
+export function resolveVariables(config: Config, inputs: VariableInputs = {}): VariableResult {
+  const cli = inputs.cliVars ?? {};
+  const env = inputs.env ?? {};
+  const values: Record<string, Value> = {};
+  const diagnostics: Diagnostic[] = [];
+  const declared = new Map(config.variables.map((v) => [v.name, v]));
+  for (const name of Object.keys(cli)) {
+    if (!declared.has(name))
+      diagnostics.push(
+        diag(
+          'CONFIG_REFERENCE',
+          `Value for undeclared variable "${name}"`,
+          `-var ${name}=... names no variable block. ${suggestion(name, [...declared.keys()], 'variables')}`,
+          {},
+        ),
+      );
+  }
+  for (const vb of config.variables) {
+    const at = { file: vb.pos.file, line: vb.pos.line, attribute: `var.${vb.name}` };
+    let type: TypeSpec = { kind: 'any' };
+    if (vb.type) {
+      try {
+        type = parseType(vb.type);
+      } catch (e) {
+        diagnostics.push(
+          diag(
+            'CONFIG_SCHEMA',
+            `Invalid type constraint for variable "${vb.name}"`,
+            `${vb.type}: ${(e as Error).message}.`,
+            at,
+          ),
+        );
+        continue;
+      }
+    }
+    let value: Value | undefined = vb.default;
+    let source = 'its default';
+    try {
+      const envRaw = env[`TF_VAR_${vb.name}`];
+      if (envRaw !== undefined) {
+        source = `TF_VAR_${vb.name}`;
+        value = parseRaw(envRaw, vb, source);
+      }
+      if (Object.prototype.hasOwnProperty.call(cli, vb.name)) {
+        source = `-var ${vb.name}=...`;
+        value = parseRaw(cli[vb.name]!, vb, source);
+      }
+      if (value === undefined) {
+        diagnostics.push(
+          diag(
+            'CONFIG_SCHEMA',
+            `No value for required variable "${vb.name}"`,
+            `Set it with -var ${vb.name}=VALUE or the environment variable TF_VAR_${vb.name}, or give the variable a default.`,
+            at,
+          ),
+        );
+        continue;
+      }
+      values[vb.name] = convert(value, type);
+    } catch (e) {
+      // The value itself is not echoed: the variable may be sensitive.
+      diagnostics.push(
+        diag(
+          'CONFIG_SCHEMA',
+          `Invalid value for variable "${vb.name}"`,
+          `The value from ${source} does not fit type ${vb.type ?? 'any'}: ${(e as Error).message}.`,
+          at,
+        ),
+      );
+    }
+  }
+  return { values, diagnostics };
+}
