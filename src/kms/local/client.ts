@@ -1,16 +1,1028 @@
-// Placeholder while the implementation is written: the API in index.ts is final.
-import { KmsError } from '../types.js';
-import type { ClientOptions, LocalKms, LocalKmsClient, LocalKmsOptions } from './index.js';
+// The local KMS operations. Each call: read the keystore (or lock and re-read it for changes),
+// run due maintenance (automatic rotation, deletions whose window has passed), resolve the key
+// reference, evaluate the key policy for (principal, action, context), check the key state,
+// then do the work. Error names and messages follow AWS KMS.
+import {
+  createCipheriv,
+  createDecipheriv,
+  generateKeyPair,
+  randomBytes,
+  randomUUID,
+} from 'node:crypto';
+import { parsePolicy, unsupportedOperators, evaluatePolicy, accountOf } from '../policy/index.js';
+import { defaultKeyPolicy } from '../policy/document.js';
+import { isAwsRegion, isGcpLocation, parseKeyRef, type KeyRef } from '../ref.js';
+import {
+  KmsError,
+  type AliasEntry,
+  type CreateKeyInput,
+  type DecryptInput,
+  type DecryptOutput,
+  type EncryptInput,
+  type EncryptOutput,
+  type EncryptionContext,
+  type GenerateDataKeyInput,
+  type GenerateDataKeyOutput,
+  type KeyRotation,
+  type KeyState,
+  type ReEncryptInput,
+  type ReEncryptOutput,
+  type RotationStatus,
+} from '../types.js';
+import { buildBlobHeader, encodeContextAad, parseBlobHeader, IV_BYTES, TAG_BYTES } from './blob.js';
+import { LOCAL_ACCOUNT, LOCAL_ROOT_PRINCIPAL } from './constants.js';
+import type {
+  ClientOptions,
+  DataKeyPairSpec,
+  GenerateDataKeyPairInput,
+  GenerateDataKeyPairOutput,
+  GetPublicKeyOutput,
+  LocalKeyMetadata,
+  LocalKeySpec,
+  LocalKms,
+  LocalKmsClient,
+  LocalKmsOptions,
+  PurgeResult,
+  ReplicateKeyOptions,
+} from './index.js';
+import { KeystoreFiles, type Keystore, type StoredKey } from './store.js';
+
+const DAY_MS = 86_400_000;
+const MAX_ON_DEMAND_ROTATIONS = 10;
+const MAX_ENCRYPT_BYTES = 4096;
 
 export class LocalKmsImpl implements LocalKms {
   readonly dir: string;
+  private readonly files: KeystoreFiles;
+  private readonly clock: () => Date;
+
   constructor(opts: LocalKmsOptions) {
     this.dir = opts.dir;
+    this.files = new KeystoreFiles(opts.dir, opts.rootKey);
+    this.clock = opts.clock ?? (() => new Date());
   }
-  client(_principal: string, _opts?: ClientOptions): LocalKmsClient {
-    throw new KmsError('KMSInternalException', 'local KMS: implementation in progress');
+
+  client(principal: string, opts: ClientOptions = {}): LocalKmsClient {
+    if (!principal) throw new KmsError('ValidationException', 'a principal is required');
+    return new LocalClient(this.files, this.clock, principal, opts);
   }
+
   admin(): LocalKmsClient {
-    return this.client('arn:aws:iam::000000000000:root');
+    return this.client(LOCAL_ROOT_PRINCIPAL);
   }
+}
+
+type CreateKeyArgs = CreateKeyInput & {
+  keySpec?: LocalKeySpec;
+  enableKeyRotation?: boolean;
+  rotationPeriodInDays?: number;
+};
+
+class LocalClient implements LocalKmsClient {
+  constructor(
+    private readonly files: KeystoreFiles,
+    private readonly clock: () => Date,
+    readonly principal: string,
+    private readonly opts: ClientOptions,
+  ) {}
+
+  // ---- Kms ------------------------------------------------------------------------------
+
+  async generateDataKey(input: GenerateDataKeyInput): Promise<GenerateDataKeyOutput> {
+    const n = input.numberOfBytes ?? 32;
+    if (!Number.isInteger(n) || n < 1 || n > 1024)
+      throw new KmsError('ValidationException', 'NumberOfBytes must be between 1 and 1024');
+    const st = await this.view();
+    const key = this.usable(st, input.keyId, 'kms:GenerateDataKey', input.context);
+    const plaintext = randomBytes(n);
+    const out = this.seal(key, plaintext, input.context);
+    return { ...out, plaintext: new Uint8Array(plaintext) };
+  }
+
+  async generateDataKeyWithoutPlaintext(input: GenerateDataKeyInput) {
+    const n = input.numberOfBytes ?? 32;
+    if (!Number.isInteger(n) || n < 1 || n > 1024)
+      throw new KmsError('ValidationException', 'NumberOfBytes must be between 1 and 1024');
+    const st = await this.view();
+    const key = this.usable(st, input.keyId, 'kms:GenerateDataKeyWithoutPlaintext', input.context);
+    const plaintext = randomBytes(n);
+    try {
+      return this.seal(key, plaintext, input.context);
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+
+  async encrypt(input: EncryptInput): Promise<EncryptOutput> {
+    if (input.plaintext.length < 1 || input.plaintext.length > MAX_ENCRYPT_BYTES)
+      throw new KmsError('ValidationException', 'Plaintext must be 1 to 4096 bytes');
+    const st = await this.view();
+    const key = this.usable(st, input.keyId, 'kms:Encrypt', input.context);
+    return this.seal(key, input.plaintext, input.context);
+  }
+
+  async decrypt(input: DecryptInput): Promise<DecryptOutput> {
+    const st = await this.view();
+    return this.open(st, input.ciphertextBlob, input.context, input.keyId, 'kms:Decrypt');
+  }
+
+  async reEncrypt(input: ReEncryptInput): Promise<ReEncryptOutput> {
+    const st = await this.view();
+    const src = this.open(
+      st,
+      input.ciphertextBlob,
+      input.sourceContext,
+      input.sourceKeyId,
+      'kms:ReEncryptFrom',
+    );
+    try {
+      const dest = this.usable(
+        st,
+        input.destinationKeyId,
+        'kms:ReEncryptTo',
+        input.destinationContext,
+      );
+      const out = this.seal(dest, src.plaintext, input.destinationContext);
+      return { sourceKeyId: src.keyId, ...out };
+    } finally {
+      src.plaintext.fill(0);
+    }
+  }
+
+  async describeKey(keyId: string): Promise<LocalKeyMetadata> {
+    const st = await this.view();
+    const key = this.resolve(st, keyId);
+    this.authorize(key, 'kms:DescribeKey');
+    return metadata(st, key);
+  }
+
+  async keyState(keyId: string): Promise<KeyState> {
+    return (await this.describeKey(keyId)).keyState;
+  }
+
+  // ---- key lifecycle ----------------------------------------------------------------------
+
+  async createKey(input: CreateKeyArgs): Promise<LocalKeyMetadata> {
+    this.authorizeAccount('kms:CreateKey');
+    const keySpec = input.keySpec ?? 'SYMMETRIC_DEFAULT';
+    if (!['SYMMETRIC_DEFAULT', 'RSA_2048', 'ECC_NIST_P256'].includes(keySpec))
+      throw new KmsError('ValidationException', `KeySpec ${keySpec} is not supported`);
+    const gcp = input.keyRing !== undefined;
+    let region = input.region;
+    let arn: string;
+    let keyId: string;
+    let account = LOCAL_ACCOUNT;
+    if (gcp) {
+      const name = gcpKeyName(input);
+      const ref = parseKeyRef(name);
+      if (!ref.ok || ref.ref.kind !== 'gcp-key')
+        throw new KmsError(
+          'ValidationException',
+          `invalid GCP key name ${name}: ${ref.ok ? 'not a crypto key' : ref.reason}`,
+        );
+      region = ref.ref.region!;
+      account = ref.ref.project!;
+      if (input.multiRegion)
+        throw new KmsError('ValidationException', 'GCP-style keys cannot be multi-region');
+      arn = keyId = name;
+    } else {
+      if (!isAwsRegion(region))
+        throw new KmsError('ValidationException', `"${region}" is not an AWS region`);
+      keyId = input.multiRegion ? `mrk-${randomBytes(16).toString('hex')}` : randomUUID();
+      arn = `arn:aws:kms:${region}:${LOCAL_ACCOUNT}:key/${keyId}`;
+    }
+    const policy = this.checkNewPolicy(
+      input.policy ?? defaultKeyPolicy(LOCAL_ACCOUNT),
+      arn,
+      input.bypassPolicyLockoutSafetyCheck,
+    );
+    const rotationOn = input.enableKeyRotation === true;
+    if (input.rotationPeriodInDays !== undefined) checkRotationPeriod(input.rotationPeriodInDays);
+    if (rotationOn && keySpec !== 'SYMMETRIC_DEFAULT')
+      throw new KmsError('UnsupportedOperationException', 'only symmetric keys can be rotated');
+    const version1 = await this.newVersion(keyId, 1, keySpec, undefined);
+    const now = this.clock();
+    const key: StoredKey = {
+      arn,
+      keyId,
+      provider: gcp ? 'gcp' : 'aws',
+      region,
+      account,
+      keySpec,
+      description: input.description ?? '',
+      createdAt: now.toISOString(),
+      state: 'Enabled',
+      multiRegion: input.multiRegion === true,
+      policy,
+      tags: { ...(input.tags ?? {}) },
+      rotation: rotationOn
+        ? {
+            enabled: true,
+            periodDays: input.rotationPeriodInDays ?? 365,
+            periodStart: now.toISOString(),
+            onDemandCount: 0,
+          }
+        : { enabled: false, onDemandCount: 0 },
+      primaryVersion: 1,
+      versions: [version1],
+    };
+    if (key.multiRegion) key.multiRegionRole = 'PRIMARY';
+    return this.mutate((st) => {
+      if (st.keys[arn]) throw new KmsError('AlreadyExistsException', `key ${arn} already exists`);
+      st.keys[arn] = key;
+      return metadata(st, key);
+    });
+  }
+
+  async replicateKey(
+    keyId: string,
+    replicaRegion: string,
+    opts: ReplicateKeyOptions = {},
+  ): Promise<LocalKeyMetadata> {
+    this.authorizeAccount('kms:CreateKey');
+    if (!isAwsRegion(replicaRegion))
+      throw new KmsError('ValidationException', `"${replicaRegion}" is not an AWS region`);
+    return this.mutate((st) => {
+      const primary = this.resolve(st, keyId);
+      this.authorize(primary, 'kms:ReplicateKey');
+      if (!primary.multiRegion || primary.multiRegionRole !== 'PRIMARY')
+        throw new KmsError(
+          'UnsupportedOperationException',
+          `${primary.arn} is not a multi-region primary key`,
+        );
+      if (primary.state === 'PendingDeletion' || primary.state === 'Destroyed')
+        throw invalidState(primary);
+      if (primary.region === replicaRegion)
+        throw new KmsError('ValidationException', `the primary key is already in ${replicaRegion}`);
+      const arn = `arn:aws:kms:${replicaRegion}:${LOCAL_ACCOUNT}:key/${primary.keyId}`;
+      if (st.keys[arn])
+        throw new KmsError('AlreadyExistsException', `a replica already exists: ${arn}`);
+      const policy = this.checkNewPolicy(
+        opts.policy ?? defaultKeyPolicy(LOCAL_ACCOUNT),
+        arn,
+        opts.bypassPolicyLockoutSafetyCheck,
+      );
+      const replica: StoredKey = {
+        ...structuredClone(primary),
+        arn,
+        region: replicaRegion,
+        description: opts.description ?? primary.description,
+        createdAt: this.clock().toISOString(),
+        state: 'Enabled',
+        multiRegionRole: 'REPLICA',
+        policy,
+        tags: { ...(opts.tags ?? {}) },
+        rotation: { enabled: false, onDemandCount: 0 },
+      };
+      delete replica.deletionDate;
+      delete replica.pendingWindowDays;
+      st.keys[arn] = replica;
+      return metadata(st, replica);
+    });
+  }
+
+  async listKeys(): Promise<LocalKeyMetadata[]> {
+    this.authorizeAccount('kms:ListKeys');
+    const st = await this.view();
+    return Object.values(st.keys).map((k) => metadata(st, k));
+  }
+
+  async enableKey(keyId: string): Promise<void> {
+    await this.change(keyId, 'kms:EnableKey', (key) => {
+      if (key.state === 'PendingDeletion' || key.state === 'Destroyed') throw invalidState(key);
+      key.state = 'Enabled';
+    });
+  }
+
+  async disableKey(keyId: string): Promise<void> {
+    await this.change(keyId, 'kms:DisableKey', (key) => {
+      if (key.state === 'PendingDeletion' || key.state === 'Destroyed') throw invalidState(key);
+      key.state = 'Disabled';
+    });
+  }
+
+  async scheduleKeyDeletion(keyId: string, pendingWindowInDays = 30): Promise<LocalKeyMetadata> {
+    if (
+      !Number.isInteger(pendingWindowInDays) ||
+      pendingWindowInDays < 7 ||
+      pendingWindowInDays > 30
+    )
+      throw new KmsError('ValidationException', 'PendingWindowInDays must be between 7 and 30');
+    return this.change(keyId, 'kms:ScheduleKeyDeletion', (key, st) => {
+      if (key.state === 'PendingDeletion' || key.state === 'Destroyed') throw invalidState(key);
+      key.state = 'PendingDeletion';
+      key.pendingWindowDays = pendingWindowInDays;
+      key.deletionDate = new Date(
+        this.clock().getTime() + pendingWindowInDays * DAY_MS,
+      ).toISOString();
+      return metadata(st, key);
+    });
+  }
+
+  async cancelKeyDeletion(keyId: string): Promise<LocalKeyMetadata> {
+    return this.change(keyId, 'kms:CancelKeyDeletion', (key, st) => {
+      if (key.state !== 'PendingDeletion') throw invalidState(key);
+      key.state = 'Disabled'; // as on AWS: a cancelled deletion leaves the key disabled
+      delete key.deletionDate;
+      delete key.pendingWindowDays;
+      return metadata(st, key);
+    });
+  }
+
+  async purge(): Promise<PurgeResult> {
+    return this.mutate((st, now) => {
+      const destroyed: string[] = [];
+      const skipped: Array<{ arn: string; reason: string }> = [];
+      for (const key of Object.values(st.keys)) {
+        if (key.state !== 'PendingDeletion') continue;
+        try {
+          this.authorize(key, 'kms:ScheduleKeyDeletion');
+        } catch (e) {
+          skipped.push({ arn: key.arn, reason: (e as Error).message });
+          continue;
+        }
+        this.destroy(st, key, now);
+        destroyed.push(key.arn);
+      }
+      return skipped.length ? { destroyed, skipped } : { destroyed };
+    });
+  }
+
+  // ---- rotation --------------------------------------------------------------------------
+
+  async enableKeyRotation(keyId: string, rotationPeriodInDays = 365): Promise<void> {
+    checkRotationPeriod(rotationPeriodInDays);
+    await this.change(keyId, 'kms:EnableKeyRotation', (key) => {
+      rotatable(key);
+      if (key.state === 'Disabled') throw disabled(key);
+      const wasOn = key.rotation.enabled;
+      key.rotation.enabled = true;
+      key.rotation.periodDays = rotationPeriodInDays;
+      if (!wasOn || !key.rotation.periodStart)
+        key.rotation.periodStart = this.clock().toISOString();
+    });
+  }
+
+  async disableKeyRotation(keyId: string): Promise<void> {
+    await this.change(keyId, 'kms:DisableKeyRotation', (key) => {
+      rotatable(key);
+      if (key.state === 'Disabled') throw disabled(key);
+      key.rotation.enabled = false;
+      delete key.rotation.periodStart;
+    });
+  }
+
+  async getKeyRotationStatus(keyId: string): Promise<RotationStatus> {
+    const st = await this.view();
+    let key = this.resolve(st, keyId);
+    this.authorize(key, 'kms:GetKeyRotationStatus');
+    // Rotation is a property of the multi-region primary; replicas report it.
+    if (key.multiRegionRole === 'REPLICA') key = mrkPrimary(st, key) ?? key;
+    const r = key.rotation;
+    if (!r.enabled) return { enabled: false };
+    const out: RotationStatus = { enabled: true, rotationPeriodInDays: r.periodDays! };
+    if (r.periodStart)
+      out.nextRotationDate = new Date(Date.parse(r.periodStart) + r.periodDays! * DAY_MS);
+    return out;
+  }
+
+  async rotateKeyOnDemand(keyId: string): Promise<LocalKeyMetadata> {
+    const material = randomBytes(32);
+    return this.change(keyId, 'kms:RotateKeyOnDemand', (key, st, now) => {
+      rotatable(key);
+      if (key.state === 'Disabled') throw disabled(key);
+      if (key.state !== 'Enabled') throw invalidState(key);
+      if (key.rotation.onDemandCount >= MAX_ON_DEMAND_ROTATIONS)
+        throw new KmsError(
+          'LimitExceededException',
+          `key ${key.arn} has reached the limit of ${MAX_ON_DEMAND_ROTATIONS} on-demand rotations`,
+        );
+      key.rotation.onDemandCount++;
+      this.addVersion(st, key, 'ON_DEMAND', now, material);
+      return metadata(st, key);
+    });
+  }
+
+  async listKeyRotations(keyId: string): Promise<KeyRotation[]> {
+    const st = await this.view();
+    const key = this.resolve(st, keyId);
+    this.authorize(key, 'kms:ListKeyRotations');
+    return key.versions
+      .filter((v) => v.rotationType !== undefined)
+      .map((v) => ({
+        keyId: key.arn,
+        version: String(v.version),
+        rotationDate: new Date(v.createdAt),
+        rotationType: v.rotationType!,
+      }));
+  }
+
+  // ---- policy, description --------------------------------------------------------------
+
+  async getKeyPolicy(keyId: string): Promise<string> {
+    const st = await this.view();
+    const key = this.resolve(st, keyId);
+    this.authorize(key, 'kms:GetKeyPolicy');
+    return key.policy;
+  }
+
+  async putKeyPolicy(keyId: string, policy: string, bypass?: boolean): Promise<void> {
+    await this.change(keyId, 'kms:PutKeyPolicy', (key) => {
+      if (key.state === 'Destroyed') throw invalidState(key);
+      key.policy = this.checkNewPolicy(policy, key.arn, bypass);
+    });
+  }
+
+  async updateKeyDescription(keyId: string, description: string): Promise<void> {
+    await this.change(keyId, 'kms:UpdateKeyDescription', (key) => {
+      if (key.state === 'Destroyed') throw invalidState(key);
+      key.description = description;
+    });
+  }
+
+  // ---- aliases ---------------------------------------------------------------------------
+
+  async createAlias(aliasName: string, targetKeyId: string): Promise<void> {
+    checkAliasName(aliasName);
+    await this.mutate((st) => {
+      const key = this.resolveTarget(st, targetKeyId);
+      this.authorize(key, 'kms:CreateAlias');
+      if (key.state === 'PendingDeletion' || key.state === 'Destroyed') throw invalidState(key);
+      const arn = aliasArn(key.region, aliasName);
+      if (st.aliases[arn])
+        throw new KmsError(
+          'AlreadyExistsException',
+          `An alias with the name ${arn} already exists`,
+        );
+      st.aliases[arn] = {
+        name: aliasName,
+        region: key.region,
+        account: LOCAL_ACCOUNT,
+        targetArn: key.arn,
+        createdAt: this.clock().toISOString(),
+      };
+    });
+  }
+
+  async updateAlias(aliasName: string, targetKeyId: string): Promise<void> {
+    checkAliasName(aliasName);
+    await this.mutate((st) => {
+      const key = this.resolveTarget(st, targetKeyId);
+      const arn = aliasArn(key.region, aliasName);
+      const alias = st.aliases[arn];
+      if (!alias) throw new KmsError('NotFoundException', `Alias ${arn} is not found.`);
+      const old = st.keys[alias.targetArn];
+      if (old) this.authorize(old, 'kms:UpdateAlias');
+      this.authorize(key, 'kms:UpdateAlias');
+      if (key.state === 'PendingDeletion' || key.state === 'Destroyed') throw invalidState(key);
+      alias.targetArn = key.arn;
+    });
+  }
+
+  async deleteAlias(aliasName: string): Promise<void> {
+    await this.mutate((st) => {
+      const [arn, alias] = this.findAlias(st, aliasName);
+      const key = st.keys[alias.targetArn];
+      if (key) this.authorize(key, 'kms:DeleteAlias');
+      delete st.aliases[arn];
+    });
+  }
+
+  async listAliases(keyId?: string): Promise<AliasEntry[]> {
+    this.authorizeAccount('kms:ListAliases');
+    const st = await this.view();
+    const target = keyId === undefined ? undefined : this.resolve(st, keyId).arn;
+    return Object.entries(st.aliases)
+      .filter(([, a]) => target === undefined || a.targetArn === target)
+      .map(([arn, a]) => ({
+        aliasName: a.name,
+        aliasArn: arn,
+        targetKeyId: keyIdOf(st, a.targetArn),
+      }));
+  }
+
+  // ---- asymmetric ------------------------------------------------------------------------
+
+  async generateDataKeyPair(input: GenerateDataKeyPairInput): Promise<GenerateDataKeyPairOutput> {
+    return this.dataKeyPair(input, 'kms:GenerateDataKeyPair');
+  }
+
+  async generateDataKeyPairWithoutPlaintext(input: GenerateDataKeyPairInput) {
+    const out = await this.dataKeyPair(input, 'kms:GenerateDataKeyPairWithoutPlaintext');
+    out.privateKeyPlaintext.fill(0);
+    const { privateKeyPlaintext: _drop, ...rest } = out;
+    return rest;
+  }
+
+  async getPublicKey(keyId: string): Promise<GetPublicKeyOutput> {
+    const st = await this.view();
+    const key = this.resolve(st, keyId);
+    this.authorize(key, 'kms:GetPublicKey');
+    if (key.state === 'Disabled') throw disabled(key);
+    if (key.state !== 'Enabled') throw invalidState(key);
+    if (key.keySpec === 'SYMMETRIC_DEFAULT')
+      throw new KmsError(
+        'UnsupportedOperationException',
+        `${key.arn} is a symmetric key: GetPublicKey needs an asymmetric KMS key`,
+      );
+    const v = key.versions.find((x) => x.version === key.primaryVersion)!;
+    return {
+      keyId: key.arn,
+      keySpec: key.keySpec,
+      keyUsage: key.keySpec === 'RSA_2048' ? 'ENCRYPT_DECRYPT' : 'SIGN_VERIFY',
+      publicKey: new Uint8Array(Buffer.from(v.publicKey!, 'base64')),
+    };
+  }
+
+  private async dataKeyPair(
+    input: GenerateDataKeyPairInput,
+    action: string,
+  ): Promise<GenerateDataKeyPairOutput> {
+    const spec: DataKeyPairSpec = input.keyPairSpec;
+    if (spec !== 'RSA_2048' && spec !== 'ECC_NIST_P256')
+      throw new KmsError('ValidationException', `KeyPairSpec ${String(spec)} is not supported`);
+    const st = await this.view();
+    const key = this.usable(st, input.keyId, action, input.context);
+    const pair = await newKeyPair(spec);
+    const sealed = this.seal(key, pair.privateKey, input.context);
+    return {
+      keyId: sealed.keyId,
+      keyVersion: sealed.keyVersion,
+      keyPairSpec: spec,
+      publicKey: new Uint8Array(pair.publicKey),
+      privateKeyPlaintext: new Uint8Array(pair.privateKey),
+      privateKeyCiphertextBlob: sealed.ciphertextBlob,
+    };
+  }
+
+  // ---- machinery -------------------------------------------------------------------------
+
+  /** The keystore for a read-only call, with any due maintenance applied (under the lock). */
+  private async view(): Promise<Keystore> {
+    const st = await this.files.read();
+    if (!this.maintenanceDue(st, this.clock())) return st;
+    await this.mutate(() => undefined);
+    return this.files.read();
+  }
+
+  /** Lock, re-read, run maintenance and `fn`, write. Maintenance is written even if `fn` throws. */
+  private async mutate<T>(fn: (st: Keystore, now: Date) => T): Promise<T> {
+    const now = this.clock();
+    type Outcome = { ok: true; value: T } | { ok: false; error: unknown };
+    const outcome = await this.files.update<Outcome>((st) => {
+      const maintained = this.maintain(st, now);
+      try {
+        return { result: { ok: true, value: fn(st, now) }, write: true };
+      } catch (error) {
+        return { result: { ok: false, error }, write: maintained };
+      }
+    });
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  /** Resolve, authorize and change one key. */
+  private change<T>(
+    keyId: string,
+    action: string,
+    fn: (key: StoredKey, st: Keystore, now: Date) => T,
+  ): Promise<T> {
+    return this.mutate((st, now) => {
+      const key = this.resolve(st, keyId);
+      this.authorize(key, action);
+      return fn(key, st, now);
+    });
+  }
+
+  private maintenanceDue(st: Keystore, now: Date): boolean {
+    const t = now.getTime();
+    return Object.values(st.keys).some(
+      (k) =>
+        (k.state === 'PendingDeletion' && Date.parse(k.deletionDate!) <= t) ||
+        (rotationDue(k) !== undefined && rotationDue(k)! <= t),
+    );
+  }
+
+  /** Complete deletions whose window has passed and automatic rotations that are due (each due
+   * period adds one version, dated when it fell due). Returns whether anything changed. */
+  private maintain(st: Keystore, now: Date): boolean {
+    let changed = false;
+    const t = now.getTime();
+    for (const key of Object.values(st.keys)) {
+      if (key.state === 'PendingDeletion' && Date.parse(key.deletionDate!) <= t) {
+        this.destroy(st, key, new Date(key.deletionDate!));
+        changed = true;
+      }
+      for (let i = 0; i < 1000; i++) {
+        const due = rotationDue(key);
+        if (due === undefined || due > t) break;
+        this.addVersion(st, key, 'AUTOMATIC', new Date(due), randomBytes(32));
+        key.rotation.periodStart = new Date(due).toISOString();
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** Add a new primary version to a key, and to its multi-region replicas (same material). */
+  private addVersion(
+    st: Keystore,
+    key: StoredKey,
+    type: 'AUTOMATIC' | 'ON_DEMAND',
+    at: Date,
+    material: Buffer,
+  ): void {
+    const version = Math.max(...key.versions.map((v) => v.version)) + 1;
+    const sealed = this.files.seal(key.keyId, version, material);
+    material.fill(0);
+    const siblings = key.multiRegion
+      ? Object.values(st.keys).filter((k) => k.keyId === key.keyId && k.state !== 'Destroyed')
+      : [key];
+    for (const k of siblings) {
+      k.versions.push({ version, createdAt: at.toISOString(), rotationType: type, sealed });
+      k.primaryVersion = version;
+    }
+  }
+
+  private destroy(st: Keystore, key: StoredKey, at: Date): void {
+    key.state = 'Destroyed';
+    key.destroyedAt = at.toISOString();
+    for (const v of key.versions) delete v.sealed;
+    key.rotation.enabled = false;
+    delete key.rotation.periodStart;
+    // As on AWS, deleting a key deletes its aliases.
+    for (const [arn, a] of Object.entries(st.aliases))
+      if (a.targetArn === key.arn) delete st.aliases[arn];
+    this.files.forget(key.keyId);
+  }
+
+  private async newVersion(
+    keyId: string,
+    version: number,
+    spec: LocalKeySpec,
+    at: Date | undefined,
+  ): Promise<StoredKey['versions'][number]> {
+    const createdAt = (at ?? this.clock()).toISOString();
+    if (spec === 'SYMMETRIC_DEFAULT') {
+      const m = randomBytes(32);
+      await this.files.ready();
+      const sealed = this.files.seal(keyId, version, m);
+      m.fill(0);
+      return { version, createdAt, sealed };
+    }
+    const pair = await newKeyPair(spec);
+    await this.files.ready();
+    const sealed = this.files.seal(keyId, version, pair.privateKey);
+    pair.privateKey.fill(0);
+    return { version, createdAt, sealed, publicKey: pair.publicKey.toString('base64') };
+  }
+
+  /** Resolve a key reference: key id, key ARN, alias name, alias ARN or GCP name. */
+  private resolve(st: Keystore, ref: string): StoredKey {
+    const p = parseKeyRef(ref);
+    if (!p.ok) throw new KmsError('NotFoundException', `Invalid keyId ${ref} (${p.reason})`);
+    const r = p.ref;
+    const key = this.lookup(st, ref, r);
+    if (!key) throw new KmsError('NotFoundException', `Key '${ref}' does not exist`);
+    return key;
+  }
+
+  private lookup(st: Keystore, s: string, r: KeyRef): StoredKey | undefined {
+    switch (r.kind) {
+      case 'key-arn':
+        return st.keys[s];
+      case 'key-id':
+        return this.pickRegion(Object.values(st.keys).filter((k) => k.keyId === r.id));
+      case 'alias-arn': {
+        const a = st.aliases[s];
+        return a && st.keys[a.targetArn];
+      }
+      case 'alias-name': {
+        const a = this.pickRegion(Object.values(st.aliases).filter((x) => x.name === r.id));
+        return a && st.keys[a.targetArn];
+      }
+      case 'gcp-key':
+        return st.keys[s];
+      case 'gcp-key-version':
+        return st.keys[s.slice(0, s.lastIndexOf('/cryptoKeyVersions/'))];
+    }
+  }
+
+  /** Among same-named things in several regions (multi-region replicas, aliases), take the one
+   * in the client's region, else the multi-region primary, else the only one. */
+  private pickRegion<T extends { region: string; multiRegionRole?: string }>(
+    xs: T[],
+  ): T | undefined {
+    if (xs.length <= 1) return xs[0];
+    const inRegion = xs.find((x) => x.region === this.opts.region);
+    if (inRegion) return inRegion;
+    const primary = xs.find((x) => x.multiRegionRole === 'PRIMARY');
+    if (primary) return primary;
+    throw new KmsError(
+      'ValidationException',
+      `the name exists in several regions (${xs.map((x) => x.region).join(', ')}): use an ARN`,
+    );
+  }
+
+  private findAlias(st: Keystore, name: string): [string, Keystore['aliases'][string]] {
+    if (name.startsWith('arn:')) {
+      const a = st.aliases[name];
+      if (!a) throw new KmsError('NotFoundException', `Alias ${name} is not found.`);
+      return [name, a];
+    }
+    const matches = Object.entries(st.aliases).filter(([, a]) => a.name === name);
+    const pick = this.pickRegion(matches.map(([arn, a]) => ({ arn, a, region: a.region })));
+    if (!pick) throw new KmsError('NotFoundException', `Alias ${name} is not found.`);
+    return [pick.arn, pick.a];
+  }
+
+  private resolveTarget(st: Keystore, ref: string): StoredKey {
+    if (ref.startsWith('alias/') || /:alias\//.test(ref))
+      throw new KmsError('ValidationException', 'TargetKeyId must be a key id or key ARN');
+    const key = this.resolve(st, ref);
+    if (key.provider !== 'aws')
+      throw new KmsError('ValidationException', 'aliases apply to AWS-style keys only');
+    return key;
+  }
+
+  /** Resolve for a cryptographic operation: authorized, symmetric, enabled. */
+  private usable(st: Keystore, ref: string, action: string, ctx?: EncryptionContext): StoredKey {
+    const key = this.resolve(st, ref);
+    this.authorize(key, action, ctx);
+    checkUsable(key);
+    return key;
+  }
+
+  private seal(key: StoredKey, plaintext: Uint8Array, ctx?: EncryptionContext): EncryptOutput {
+    const v = key.versions.find((x) => x.version === key.primaryVersion);
+    if (!v?.sealed) throw invalidState(key);
+    const material = this.files.unseal(key.keyId, v.version, v.sealed);
+    const iv = randomBytes(IV_BYTES);
+    const header = buildBlobHeader(key.arn, v.version, iv);
+    const c = createCipheriv('aes-256-gcm', material, iv);
+    c.setAAD(Buffer.concat([header, encodeContextAad(ctx)]));
+    const blob = Buffer.concat([header, c.update(plaintext), c.final(), c.getAuthTag()]);
+    return { keyId: key.arn, keyVersion: String(v.version), ciphertextBlob: new Uint8Array(blob) };
+  }
+
+  private open(
+    st: Keystore,
+    blob: Uint8Array,
+    ctx: EncryptionContext | undefined,
+    keyHint: string | undefined,
+    action: string,
+  ): DecryptOutput & { plaintext: Buffer } {
+    const h = parseBlobHeader(blob);
+    let key = st.keys[h.keyArn];
+    const blobKeyId = key?.keyId ?? /:key\/(mrk-[0-9a-f]{32})$/.exec(h.keyArn)?.[1];
+    if (keyHint !== undefined) {
+      const hinted = this.resolve(st, keyHint);
+      if (hinted.keyId !== blobKeyId)
+        throw new KmsError(
+          'IncorrectKeyException',
+          'The key ID in the request does not identify the KMS key that encrypted the ciphertext.',
+        );
+      key = hinted; // a related multi-region key may decrypt (same id and material)
+    } else if (!key && blobKeyId) {
+      key = this.pickRegion(Object.values(st.keys).filter((k) => k.keyId === blobKeyId));
+    }
+    if (!key) throw new KmsError('NotFoundException', `Key '${h.keyArn}' does not exist`);
+    this.authorize(key, action, ctx);
+    checkUsable(key);
+    const v = key.versions.find((x) => x.version === h.version);
+    if (!v) throw new KmsError('InvalidCiphertextException', 'The ciphertext is invalid.');
+    if (!v.sealed)
+      throw new KmsError(
+        'KMSInvalidStateException',
+        `${key.arn} version ${v.version} has been destroyed`,
+      );
+    const material = this.files.unseal(key.keyId, v.version, v.sealed);
+    const d = createDecipheriv('aes-256-gcm', material, h.iv);
+    d.setAAD(Buffer.concat([h.header, encodeContextAad(ctx)]));
+    d.setAuthTag(h.body.subarray(h.body.length - TAG_BYTES));
+    let plaintext: Buffer;
+    try {
+      plaintext = Buffer.concat([
+        d.update(h.body.subarray(0, h.body.length - TAG_BYTES)),
+        d.final(),
+      ]);
+    } catch {
+      throw new KmsError(
+        'InvalidCiphertextException',
+        'The ciphertext failed authentication: it was altered, or the encryption context differs.',
+      );
+    }
+    return { keyId: key.arn, keyVersion: String(v.version), plaintext };
+  }
+
+  private authorize(key: StoredKey, action: string, ctx?: EncryptionContext): void {
+    const policy = parsedPolicy(key.policy);
+    const req = {
+      principal: this.principal,
+      action,
+      resource: key.arn,
+      ...(this.opts.viaService === undefined ? {} : { viaService: this.opts.viaService }),
+      ...(ctx === undefined ? {} : { encryptionContext: ctx }),
+    };
+    const d = policy ? evaluatePolicy(policy, req) : { decision: 'implicit-deny' as const };
+    if (d.decision === 'allow') return;
+    throw new KmsError(
+      'AccessDeniedException',
+      `User: ${this.principal} is not authorized to perform: ${action} on resource: ${key.arn} ` +
+        (d.decision === 'deny'
+          ? 'with an explicit deny in a resource-based policy'
+          : `because no resource-based policy allows the ${action} action`),
+    );
+  }
+
+  /** Account-level actions (CreateKey, ListKeys, ListAliases) are IAM-only on AWS; the local
+   * account has no IAM, so its own principals hold them and other accounts do not. */
+  private authorizeAccount(action: string): void {
+    if (accountOf(this.principal) === LOCAL_ACCOUNT) return;
+    throw new KmsError(
+      'AccessDeniedException',
+      `User: ${this.principal} is not authorized to perform: ${action} because no ` +
+        `identity-based policy allows the ${action} action`,
+    );
+  }
+
+  /** Validate a policy to be stored: JSON, shape, supported operators, and (unless bypassed)
+   * the lockout safety check: the caller must still be allowed kms:PutKeyPolicy. */
+  private checkNewPolicy(policy: string, arn: string, bypass?: boolean): string {
+    const p = parsePolicy(policy);
+    if (!p.ok) throw new KmsError('MalformedPolicyDocumentException', p.reason);
+    const unsupported = p.policy.statements.flatMap(unsupportedOperators);
+    if (unsupported.length)
+      throw new KmsError(
+        'MalformedPolicyDocumentException',
+        `unsupported condition operator(s): ${[...new Set(unsupported)].join(', ')}`,
+      );
+    if (!bypass) {
+      const d = evaluatePolicy(p.policy, {
+        principal: this.principal,
+        action: 'kms:PutKeyPolicy',
+        resource: arn,
+      });
+      if (d.decision !== 'allow')
+        throw new KmsError(
+          'MalformedPolicyDocumentException',
+          `The new key policy will not allow you to update the key policy in the future ` +
+            `(${this.principal} would lose kms:PutKeyPolicy). Set BypassPolicyLockoutSafetyCheck ` +
+            `to store it anyway.`,
+        );
+    }
+    return policy;
+  }
+}
+
+// ---- helpers -------------------------------------------------------------------------------
+
+const policyCache = new Map<string, ReturnType<typeof parsePolicy>>();
+
+function parsedPolicy(text: string) {
+  let r = policyCache.get(text);
+  if (!r) {
+    r = parsePolicy(text);
+    if (policyCache.size > 500) policyCache.clear();
+    policyCache.set(text, r);
+  }
+  return r.ok ? r.policy : undefined;
+}
+
+function metadata(st: Keystore, key: StoredKey): LocalKeyMetadata {
+  const m: LocalKeyMetadata = {
+    keyId: key.keyId,
+    arn: key.arn,
+    provider: key.provider,
+    region: key.region,
+    account: key.account,
+    keyState: key.state,
+    enabled: key.state === 'Enabled',
+    description: key.description,
+    creationDate: new Date(key.createdAt),
+    multiRegion: key.multiRegion,
+    keyManager: 'CUSTOMER',
+    keySpec: key.keySpec,
+    aliases: Object.values(st.aliases)
+      .filter((a) => a.targetArn === key.arn)
+      .map((a) => a.name)
+      .sort(),
+    versions: key.versions.map((v) => String(v.version)),
+    rotationEnabled: key.rotation.enabled,
+  };
+  if (key.state !== 'Destroyed') m.primaryVersion = String(key.primaryVersion);
+  if (key.deletionDate) m.deletionDate = new Date(key.deletionDate);
+  if (key.pendingWindowDays) m.pendingDeletionWindowInDays = key.pendingWindowDays;
+  if (key.multiRegionRole) m.multiRegionRole = key.multiRegionRole;
+  if (key.rotation.enabled) m.rotationPeriodInDays = key.rotation.periodDays!;
+  return m;
+}
+
+function rotationDue(k: StoredKey): number | undefined {
+  const r = k.rotation;
+  if (!r.enabled || !r.periodStart || !r.periodDays || k.state !== 'Enabled') return undefined;
+  if (k.multiRegionRole === 'REPLICA') return undefined;
+  return Date.parse(r.periodStart) + r.periodDays * DAY_MS;
+}
+
+function mrkPrimary(st: Keystore, key: StoredKey): StoredKey | undefined {
+  return Object.values(st.keys).find(
+    (k) => k.keyId === key.keyId && k.multiRegionRole === 'PRIMARY',
+  );
+}
+
+function keyIdOf(st: Keystore, arn: string): string {
+  return st.keys[arn]?.keyId ?? arn;
+}
+
+function checkUsable(key: StoredKey): void {
+  if (key.state === 'Disabled') throw disabled(key);
+  if (key.state !== 'Enabled') throw invalidState(key);
+  if (key.keySpec !== 'SYMMETRIC_DEFAULT')
+    throw new KmsError(
+      'InvalidKeyUsageException',
+      `${key.arn} is an asymmetric key (${key.keySpec}); the local KMS encrypts with symmetric keys only`,
+    );
+}
+
+function rotatable(key: StoredKey): void {
+  if (key.keySpec !== 'SYMMETRIC_DEFAULT')
+    throw new KmsError('UnsupportedOperationException', 'only symmetric keys can be rotated');
+  if (key.multiRegionRole === 'REPLICA')
+    throw new KmsError(
+      'UnsupportedOperationException',
+      `${key.arn} is a multi-region replica: rotate its primary key`,
+    );
+  if (key.state === 'PendingDeletion' || key.state === 'Destroyed') throw invalidState(key);
+}
+
+function disabled(key: StoredKey): KmsError {
+  return new KmsError('DisabledException', `${key.arn} is disabled.`);
+}
+
+function invalidState(key: StoredKey): KmsError {
+  const why =
+    key.state === 'PendingDeletion'
+      ? `pending deletion (on ${key.deletionDate})`
+      : key.state === 'Destroyed'
+        ? 'destroyed: its key material was deleted'
+        : key.state;
+  return new KmsError('KMSInvalidStateException', `${key.arn} is ${why}.`);
+}
+
+function checkRotationPeriod(days: number): void {
+  if (!Number.isInteger(days) || days < 90 || days > 2560)
+    throw new KmsError('ValidationException', 'RotationPeriodInDays must be between 90 and 2560');
+}
+
+function checkAliasName(name: string): void {
+  if (!/^alias\/[A-Za-z0-9/_-]+$/.test(name) || name.length > 256)
+    throw new KmsError(
+      'InvalidAliasNameException',
+      `Alias ${name} must begin with alias/ and contain only letters, digits, /, _ and -`,
+    );
+  if (name.startsWith('alias/aws/'))
+    throw new KmsError('InvalidAliasNameException', 'alias/aws/ is reserved for AWS managed keys');
+}
+
+function aliasArn(region: string, name: string): string {
+  return `arn:aws:kms:${region}:${LOCAL_ACCOUNT}:${name}`;
+}
+
+/** The full crypto key name for a GCP-style key: `keyRing` is a bare ring id (with `region`),
+ * a key ring path `projects/P/locations/L/keyRings/R`, or a whole crypto key name. */
+function gcpKeyName(input: CreateKeyInput): string {
+  const ring = input.keyRing!;
+  const name = input.name ?? `key-${randomBytes(4).toString('hex')}`;
+  let full: string;
+  if (ring.includes('/cryptoKeys/')) full = ring;
+  else if (ring.startsWith('projects/')) full = `${ring}/cryptoKeys/${name}`;
+  else {
+    if (!isGcpLocation(input.region))
+      throw new KmsError('ValidationException', `"${input.region}" is not a GCP location`);
+    full = `projects/local/locations/${input.region}/keyRings/${ring}/cryptoKeys/${name}`;
+  }
+  const loc = /\/locations\/([^/]+)\//.exec(full)?.[1];
+  if (input.region && loc !== input.region)
+    throw new KmsError(
+      'ValidationException',
+      `key ring location "${loc}" differs from region "${input.region}"`,
+    );
+  return full;
+}
+
+async function newKeyPair(
+  spec: DataKeyPairSpec,
+): Promise<{ publicKey: Buffer; privateKey: Buffer }> {
+  const enc = {
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+  } as const;
+  // Async generation: an RSA-2048 pair takes tens of milliseconds, too long to block the loop.
+  return new Promise((resolve, reject) => {
+    const done = (err: Error | null, publicKey: Buffer, privateKey: Buffer) =>
+      err ? reject(err) : resolve({ publicKey, privateKey });
+    if (spec === 'RSA_2048') generateKeyPair('rsa', { modulusLength: 2048, ...enc }, done);
+    else generateKeyPair('ec', { namedCurve: 'P-256', ...enc }, done);
+  });
 }

@@ -17,12 +17,7 @@ import type {
 } from '../types.js';
 import { LocalKmsImpl } from './client.js';
 
-/** The account the local KMS lives in (SPEC 3). */
-export const LOCAL_ACCOUNT = '000000000000';
-/** The account-root principal of the local account: the key administrator by default. */
-export const LOCAL_ROOT_PRINCIPAL = 'arn:aws:iam::000000000000:root';
-/** Env var overriding the on-disk root key: base64 of 32 bytes. */
-export const ROOT_KEY_ENV = 'CMEK_KMS_ROOT_KEY';
+export { LOCAL_ACCOUNT, LOCAL_ROOT_PRINCIPAL, ROOT_KEY_ENV } from './constants.js';
 
 export interface LocalKmsOptions {
   /** The kms directory itself (normally `<data_dir>/kms`); created on first use. */
@@ -97,6 +92,8 @@ export interface LocalKeyMetadata extends KeyMetadata {
 export interface PurgeResult {
   /** ARNs of the keys whose material was destroyed now. */
   destroyed: string[];
+  /** Keys pending deletion that this principal may not delete (left as they are). */
+  skipped?: Array<{ arn: string; reason: string }>;
 }
 
 /** What `LocalKms.client(principal)` returns: the `KmsAdmin` surface plus local extras. Every call
