@@ -111,6 +111,9 @@ export interface LocalKmsClient extends KmsAdmin {
   ): Promise<LocalKeyMetadata>;
   describeKey(keyId: string): Promise<LocalKeyMetadata>;
   listKeys(): Promise<LocalKeyMetadata[]>;
+  scheduleKeyDeletion(keyId: string, pendingWindowInDays?: number): Promise<LocalKeyMetadata>;
+  cancelKeyDeletion(keyId: string): Promise<LocalKeyMetadata>;
+  rotateKeyOnDemand(keyId: string): Promise<LocalKeyMetadata>;
   /** The key's state (needs kms:DescribeKey). Runs automatic rotation if due, like every call. */
   keyState(keyId: string): Promise<KeyState>;
   /** Copy a multi-region (`mrk-`) primary key into another region: same key id and material,
