@@ -201,8 +201,22 @@ export function cmekRuleInput(
       const raw = attrs.kms_key;
       n.keyWritten = raw !== undefined && raw !== null;
       n.key = toKeyView(raw);
+      // `kms_key = cmek_kms_key.k.arn` with a known ARN: the reference names the key resource
+      // even when the ARN itself is not in the plan's attributes (e.g. a key read from state).
+      const refAddr = r.refs?.kms_key !== undefined ? resourceAddress(r.refs.kms_key) : undefined;
+      const refKey = refAddr !== undefined ? keyByAddress.get(refAddr) : undefined;
+      if (n.key && refKey && n.key.address === undefined && r.action !== 'delete') {
+        n.key = clean({
+          ...n.key,
+          address: refKey.address,
+          region: n.key.region ?? refKey.region,
+          provider: n.key.provider ?? refKey.provider,
+        });
+      }
     }
     if (r.before && r.action !== 'create') {
+      const priorRegion = str(r.before.region);
+      if (priorRegion !== undefined) n.priorRegion = priorRegion;
       // What the node really used before: its own key, or (replica/clone/restore/backup) the
       // effective key recorded in state.
       const b = r.before;

@@ -4,8 +4,10 @@
 //
 // They run for `update` and for `replace`: a replacement that adds, drops or swaps the key of a
 // live service destroys its data, which is exactly what the seeds' remedies (backup + restore,
-// key version + re-encrypt, same-provider rotation) exist to avoid. A user who really wants to
-// throw the data away can destroy the service first and create it again.
+// key version + re-encrypt, same-provider rotation) exist to avoid (terraform's google provider,
+// for one, plans an `encryption_key_name` change as a replacement). A replacement that moves the
+// service to another region is a new service, and needs a key of that region anyway, so it is
+// left alone. A user who really wants to throw the data away can destroy the service first.
 
 import { diag, type Diagnostic } from '../diagnostics.js';
 import {
@@ -31,6 +33,13 @@ function transitions(input: RuleInput, ctx: RuleContext): Transition[] {
   for (const node of input.nodes) {
     if (node.action !== 'update' && node.action !== 'replace') continue;
     if (node.kind === 'backup') continue; // backups are immutable: any change replaces them
+    if (
+      node.action === 'replace' &&
+      node.priorRegion !== undefined &&
+      node.region !== undefined &&
+      node.priorRegion !== node.region
+    )
+      continue;
     out.push({ node, before: ctx.keyBefore(node), after: ctx.keyAfter(node) });
   }
   return out;

@@ -29,6 +29,9 @@ export interface NodeView {
   action: Action;
   profile: Profile;
   region?: string;
+  /** Region before the change (existing resources), when known. A replacement into another
+   * region is a new service, so the key-change rules leave it alone. */
+  priorRegion?: string;
   /** Key after the change: KeyView, null = explicitly no key, undefined = not known. */
   key?: KeyView | null;
   /** Key before the change (existing resources). */

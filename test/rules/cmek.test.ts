@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Unknown } from '../../src/engine/values.js';
-import { cmekRuleInput } from '../../src/rules/index.js';
+import { checkRules, cmekRuleInput } from '../../src/rules/index.js';
 import {
   ARN,
   SP,
@@ -150,6 +150,27 @@ describe('cmekRuleInput', () => {
     });
     expect(input.policies[1]).toMatchObject({ servicePrincipal: 'arn:aws:iam::1:role/x' });
     expect(input.policies[1]!.policy).toBeUndefined();
+  });
+
+  it('links a kms_key read from a key resource (refs) to that resource', () => {
+    const k = kmsKey(
+      'k',
+      { region: 'eu-west-1', arn: ARN.euw1 },
+      { action: 'noop', before: { region: 'eu-west-1' } },
+    );
+    const svc = service(
+      'db',
+      { region: 'us-east-1', kms_key: 'alias/prod' },
+      { refs: { kms_key: 'cmek_kms_key.k.alias' } },
+    );
+    const input = cmekRuleInput([k, svc], opts);
+    expect(input.nodes[0]!.key).toEqual({
+      ref: 'alias/prod',
+      address: 'cmek_kms_key.k',
+      region: 'eu-west-1',
+      provider: 'aws',
+    });
+    expect(checkRules(input).map((d) => d.code)).toEqual(['CMEK_REGION_MISMATCH']);
   });
 
   it('ignores resource types it does not know', () => {

@@ -824,3 +824,35 @@ describe('checkRules', () => {
     ]);
   });
 });
+
+describe('replacements', () => {
+  const before = {
+    name: 'db',
+    region: 'us-central1',
+    profile: 'cloudsql',
+    id: 'svc-1',
+    kms_key: ARN.gcpUsc1,
+  };
+  it('a replacement that swaps the key in place is still a key change (cloudsql)', () => {
+    const d = check([
+      service(
+        'db',
+        { region: 'us-central1', profile: 'cloudsql', kms_key: ARN.gcpUsc1b },
+        { before, action: 'replace' },
+      ),
+    ]);
+    expect(codes(d)).toEqual(['cmek_encrypted_service.db CMEK_KEY_IMMUTABLE']);
+  });
+
+  it('a replacement into another region is a new service with a new key', () => {
+    expect(
+      check([
+        service(
+          'db',
+          { region: 'europe-west4', profile: 'cloudsql', kms_key: ARN.gcpEuw4 },
+          { before, action: 'replace' },
+        ),
+      ]),
+    ).toEqual([]);
+  });
+});
