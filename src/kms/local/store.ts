@@ -116,15 +116,17 @@ export class KeystoreFiles {
 
   /** The keystore as on disk now. Shared with other readers of this instance: read-only. */
   async read(): Promise<Keystore> {
-    await this.ensureDir();
-    const root = await this.root();
     let st;
     try {
       st = await fsp.stat(this.storePath, { bigint: true });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return this.empty(root);
+      // No keystore yet: nothing to read, and nothing is created until the first change (so
+      // `cmek kms ls` in a fresh directory leaves it as it was).
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        return { format: FORMAT, rootCheck: '', keys: {}, aliases: {} };
       throw e;
     }
+    const root = await this.root();
     const stamp = `${st.ino}:${st.size}:${st.mtimeNs}`;
     if (this.cached?.stamp === stamp) return this.cached.store;
     const store = await this.load(root);
