@@ -90,7 +90,7 @@ export class Parser {
   constructor(
     private readonly src: string,
     private readonly baseLine: number,
-    private readonly sink: ParseSink,
+    private sink: ParseSink,
   ) {
     for (let j = 0; j < src.length; j++) if (src[j] === '\n') this.nl.push(j);
   }
@@ -300,7 +300,16 @@ export class Parser {
           lit = lit.replace(/\s+$/, '');
         }
         flush();
-        const node = this.expr();
+        // After an unsupported directive the rest of the template is its body (loop
+        // variables and all): parse it for structure only, without reporting.
+        const sink = this.sink;
+        if (bad) this.sink = { file: sink.file, diagnostics: [], refs: new Set() };
+        let node: Node;
+        try {
+          node = this.expr();
+        } finally {
+          this.sink = sink;
+        }
         if (this.isOp('~')) {
           this.next();
           trimNext = true;

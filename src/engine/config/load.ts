@@ -147,6 +147,8 @@ class Loader {
   private readonly outputPos = new Map<string, SourcePos>();
   private readonly localPos = new Map<string, SourcePos>();
   private backendPos: SourcePos | undefined;
+  /** Where each depends_on list was written, for its CONFIG_REFERENCE diagnostics. */
+  private readonly dependsOnPos = new Map<string, SourcePos>();
 
   constructor(
     dir: string,
@@ -193,11 +195,13 @@ class Loader {
   }
 
   /** Parse-time diagnostics of an expression, with CONFIG_UNSUPPORTED at the chosen severity. */
-  private take(diags: readonly Diagnostic[]): void {
-    for (const d of diags)
+  private take(diags: readonly Diagnostic[], where: Partial<Diagnostic> = {}): void {
+    for (const d of diags) {
+      const located = { ...where, ...d };
       this.diagnostics.push(
-        d.code === 'CONFIG_UNSUPPORTED' ? { ...d, severity: this.severity } : d,
+        d.code === 'CONFIG_UNSUPPORTED' ? { ...located, severity: this.severity } : located,
       );
+    }
   }
 
   async loadFile(dir: string, file: string): Promise<void> {
@@ -298,7 +302,7 @@ class Loader {
     const pos = this.pos(path);
     const sink = { file: this.file, diagnostics: [] as Diagnostic[], refs: new Set<string>() };
     const node = this.valueNode(v, path, sink, address);
-    this.take(sink.diagnostics);
+    this.take(sink.diagnostics, address ? { address, attribute: path[path.length - 1] } : {});
     const text = typeof v === 'string' ? v : (JSON.stringify(v) ?? 'null');
     return new ParsedExpr(node, [...sink.refs].sort(), pos, text, sink.diagnostics);
   }
@@ -382,6 +386,7 @@ class Loader {
           r.count = this.valueExpr(v, p, address);
           break;
         case 'depends_on':
+          this.dependsOnPos.set(address, this.pos(p));
           r.dependsOn = this.dependsOn(v, p, address);
           break;
         case 'lifecycle':
@@ -634,6 +639,7 @@ class Loader {
           ob.sensitive = v === true;
           break;
         case 'depends_on':
+          this.dependsOnPos.set(`output.${name}`, this.pos(p));
           ob.dependsOn = this.dependsOn(v, p);
           break;
         default:
@@ -815,7 +821,11 @@ class Loader {
               'CONFIG_REFERENCE',
               `depends_on names undeclared resource "${d}"`,
               suggestion(d, [...resources], 'resources'),
-              { ...r.pos, address: r.address, attribute: 'depends_on' },
+              {
+                ...(this.dependsOnPos.get(r.address) ?? r.pos),
+                address: r.address,
+                attribute: 'depends_on',
+              },
             ),
           );
     }
@@ -829,7 +839,10 @@ class Loader {
               'CONFIG_REFERENCE',
               `depends_on names undeclared resource "${d}"`,
               suggestion(d, [...resources], 'resources'),
-              { ...o.pos, attribute: `output.${o.name}` },
+              {
+                ...(this.dependsOnPos.get(`output.${o.name}`) ?? o.pos),
+                attribute: `output.${o.name}`,
+              },
             ),
           );
     }
@@ -904,6 +917,14 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
     }
   }
   loader.validateReferences();
+  // Source order (hcl2json sorts block labels; users expect plans in the order they wrote).
+  const read = loader.config.files;
+  const bySource = (a: { pos: SourcePos }, b: { pos: SourcePos }) =>
+    read.indexOf(a.pos.file) - read.indexOf(b.pos.file) || a.pos.line - b.pos.line;
+  loader.config.resources.sort(bySource);
+  loader.config.variables.sort(bySource);
+  loader.config.locals.sort(bySource);
+  loader.config.outputs.sort(bySource);
   return { config: loader.config, diagnostics: tidy(loader.diagnostics, loader.config.files) };
 }
 

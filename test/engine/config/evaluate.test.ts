@@ -1,0 +1,292 @@
+// Table tests of the expression evaluator: every operator, every function, unknown
+// propagation, and errors with codes and positions.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DiagnosticError } from '../../../src/diagnostics.js';
+import {
+  literalExpr,
+  mapScope,
+  parseExpression,
+  parseTemplate,
+} from '../../../src/engine/config/index.js';
+import { isUnknown, Unknown, UNKNOWN, type Value } from '../../../src/engine/values.js';
+
+const baseDir = mkdtempSync(join(tmpdir(), 'cmek-eval-'));
+writeFileSync(join(baseDir, 'policy.json'), '{"Version":"2012-10-17"}\n');
+writeFileSync(join(baseDir, 'binary.bin'), Buffer.from([0xff, 0xfe, 0x00]));
+
+const keyUnknown = new Unknown({ address: 'cmek_kms_key.k', region: 'eu-west-1', provider: 'aws' });
+const table: Record<string, Value> = {
+  'var.n': 7,
+  'var.s': 'abc',
+  'var.num_str': '5',
+  'var.t': true,
+  'var.list': ['a', 'b', 'c'],
+  'var.map': { eu: 'eu-west-1', us: 'us-east-1' },
+  'var.nothing': null,
+  'local.obj': { a: 1, b: { c: 'deep' } },
+  'cmek_kms_key.k': { arn: keyUnknown, id: UNKNOWN, region: 'eu-west-1' },
+  'cmek_encrypted_service.db': [{ id: 'svc-0' }, { id: 'svc-1' }],
+  'count.index': 1,
+  'var.u': UNKNOWN,
+};
+const scope = mapScope(baseDir, table);
+const pos = { file: 'main.tf', line: 10 };
+
+function expr(src: string): Value {
+  const { expr, diagnostics } = parseExpression(src, pos);
+  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return expr.evaluate(scope);
+}
+
+function errorOf(
+  src: string,
+  template = false,
+): { code: string; line?: number; summary: string; detail: string } {
+  const parsed = template ? parseTemplate(src, pos) : parseExpression(src, pos);
+  try {
+    parsed.expr.evaluate(scope);
+  } catch (e) {
+    expect(e).toBeInstanceOf(DiagnosticError);
+    const d = (e as DiagnosticError).diagnostics[0]!;
+    expect(d.file).toBe('main.tf');
+    return { code: d.code, line: d.line, summary: d.summary, detail: d.detail };
+  }
+  throw new Error(`expected ${src} to fail`);
+}
+
+describe('operators', () => {
+  it.each<[string, Value]>([
+    ['1 + 2', 3],
+    ['10 - 4', 6],
+    ['3 * 4', 12],
+    ['7 / 2', 3.5],
+    ['7 % 3', 1],
+    ['-var.n', -7],
+    ['2 + 3 * 4', 14],
+    ['(2 + 3) * 4', 20],
+    ['var.num_str + 1', 6],
+    ['1 == 1', true],
+    ['1 == "1"', false],
+    ['"a" != "b"', true],
+    ['[1, {a = 2}] == [1, {a = 2}]', true],
+    ['{a = 1} == {a = 2}', false],
+    ['1 < 2', true],
+    ['2 > 3', false],
+    ['2 <= 2', true],
+    ['3 >= 4', false],
+    ['true && false', false],
+    ['true || false', true],
+    ['!var.t', false],
+    ['!true || false && true', false],
+    ['var.n > 5 ? "big" : "small"', 'big'],
+    ['var.n > 50 ? "big" : var.n > 5 ? "medium" : "small"', 'medium'],
+    ['null', null],
+    ['1.5e2', 150],
+  ])('%s = %j', (src, want) => {
+    expect(expr(src)).toEqual(want);
+  });
+});
+
+describe('literals, references and traversal', () => {
+  it.each<[string, Value]>([
+    ['[1, "two", true, null]', [1, 'two', true, null]],
+    ['{ a = 1, "b" = 2, c: 3 }', { a: 1, b: 2, c: 3 }],
+    ['{\n  a = 1\n  b = [\n    2,\n  ]\n}', { a: 1, b: [2] }],
+    ['{ (var.s) = 1, "${var.s}x" = 2 }', { abc: 1, abcx: 2 }],
+    ['var.list[1]', 'b'],
+    ['var.list.2', 'c'],
+    ['var.map["eu"]', 'eu-west-1'],
+    ['var.map.us', 'us-east-1'],
+    ['local.obj.b.c', 'deep'],
+    ['cmek_encrypted_service.db[count.index].id', 'svc-1'],
+    ['"tab\\there \\"q\\" \\u00e9"', 'tab\there "q" é'],
+    ['"${var.n}-${var.t}"', '7-true'],
+    ['<<EOT\nhello ${var.s}\nEOT', 'hello abc\n'],
+    ['<<-EOT\n    indented\n      more\n    EOT', 'indented\n  more\n'],
+    ['"$${literal} %%{x}"', '${literal} %{x}'],
+    ['"a ${~ "b" ~} c"', 'abc'],
+    ['# comment\n1 /* inline */ + 1 // trailing', 2],
+  ])('%s', (src, want) => {
+    expect(expr(src)).toEqual(want);
+  });
+
+  it('templates from JSON syntax: a single interpolation keeps the type', () => {
+    expect(parseTemplate('${var.n}', pos).expr.evaluate(scope)).toBe(7);
+    expect(parseTemplate('${var.list}', pos).expr.evaluate(scope)).toEqual(['a', 'b', 'c']);
+    expect(parseTemplate('n=${var.n}', pos).expr.evaluate(scope)).toBe('n=7');
+    expect(parseTemplate('plain', pos).expr.evaluate(scope)).toBe('plain');
+    expect(parseTemplate('', pos).expr.evaluate(scope)).toBe('');
+  });
+
+  it('refs lists every traversal root, deduplicated and sorted', () => {
+    const { expr } = parseTemplate(
+      '${cmek_kms_key.k.arn}-${var.n}-${local.obj.a}-${count.index}-${var.n}-${format("%s", cmek_encrypted_service.db[0].id)}',
+      pos,
+    );
+    expect(expr.refs).toEqual([
+      'cmek_encrypted_service.db',
+      'cmek_kms_key.k',
+      'count.index',
+      'local.obj',
+      'var.n',
+    ]);
+    expect(expr.pos).toEqual(pos);
+  });
+
+  it('literalExpr evaluates to its value and reads nothing', () => {
+    const e = literalExpr({ a: [1] }, pos);
+    expect(e.evaluate(scope)).toEqual({ a: [1] });
+    expect(e.refs).toEqual([]);
+  });
+});
+
+describe('unknown propagation', () => {
+  it('a plain reference passes the Unknown (and its KeyFacts) through untouched', () => {
+    expect(expr('cmek_kms_key.k.arn')).toBe(keyUnknown);
+    expect(parseTemplate('${cmek_kms_key.k.arn}', pos).expr.evaluate(scope)).toBe(keyUnknown);
+    expect(expr('lookup({ k = cmek_kms_key.k.arn }, "k")')).toBe(keyUnknown);
+    expect(expr('true ? cmek_kms_key.k.arn : "x"')).toBe(keyUnknown);
+  });
+
+  it('unknowns stay in place inside lists and objects', () => {
+    const v = expr('{ key = cmek_kms_key.k.arn, list = [var.u] }') as Record<string, Value[]>;
+    expect(v.key).toBe(keyUnknown);
+    expect(isUnknown(v.list![0])).toBe(true);
+  });
+
+  it.each([
+    'var.u + 1',
+    '-var.u',
+    '!var.u',
+    'var.u == 1',
+    '[var.u] == [1]',
+    'var.u && true',
+    'var.u ? 1 : 2',
+    'var.u.attr',
+    'var.u[0]',
+    'var.list[var.u]',
+    '"arn=${cmek_kms_key.k.arn}"',
+    'jsonencode({ a = var.u })',
+    'format("%s", var.u)',
+    'merge(var.u, {})',
+    'lookup(var.u, "a")',
+    'jsondecode(var.u)',
+    'file(var.u)',
+    '{ (var.u) = 1 }',
+  ])('%s is a fresh Unknown', (src) => {
+    const v = expr(src);
+    expect(isUnknown(v)).toBe(true);
+    expect(v).not.toBe(keyUnknown);
+  });
+});
+
+describe('functions', () => {
+  it.each<[string, Value]>([
+    ['jsonencode({ b = 1, a = ["x", true, null] })', '{"a":["x",true,null],"b":1}'],
+    ['jsonencode("<&>")', '"\\u003c\\u0026\\u003e"'],
+    ['jsondecode("{\\"a\\": [1, 2]}")', { a: [1, 2] }],
+    ['jsondecode(file("policy.json")).Version', '2012-10-17'],
+    ['file("policy.json")', '{"Version":"2012-10-17"}\n'],
+    ['lookup(var.map, "eu")', 'eu-west-1'],
+    ['lookup(var.map, "ap", "fallback")', 'fallback'],
+    ['merge({ a = 1, b = 1 }, { b = 2 }, null, { c = 3 })', { a: 1, b: 2, c: 3 }],
+    ['merge()', {}],
+    ['format("%s-%d", "svc", 3)', 'svc-3'],
+    ['format("%v|%v|%v|%v", "s", 1.5, true, null)', 's|1.5|true|null'],
+    ['format("%#v", { b = 1, a = "x" })', '{"a":"x","b":1}'],
+    ['format("%q", "a\\"b")', '"a\\"b"'],
+    ['format("%t", false)', 'false'],
+    [
+      'format("%05d|%-5d|%+d|%x|%X|%o|%b|%#x", 42, 42, 42, 255, 255, 8, 5, 255)',
+      '00042|42   |+42|ff|FF|10|101|0xff',
+    ],
+    ['format("%.2f|%8.3f|%e", 3.14159, 2.5, 1234.5)', '3.14|   2.500|1.234500e+03'],
+    ['format("%.3s|%5s|%-5s|", "abcdef", "ab", "ab")', 'abc|   ab|ab   |'],
+    ['format("100%%")', '100%'],
+    ['format("%g", 0.5)', '0.5'],
+  ])('%s', (src, want) => {
+    expect(expr(src)).toEqual(want);
+  });
+});
+
+describe('errors carry code, file and line', () => {
+  it.each<[string, string, number, RegExp]>([
+    ['var.nope', 'CONFIG_REFERENCE', 10, /var\.n/],
+    ['local.ob', 'CONFIG_REFERENCE', 10, /Did you mean "local\.obj"/],
+    ['cmek_kms_key.kk.arn', 'CONFIG_REFERENCE', 10, /Did you mean "cmek_kms_key\.k"/],
+    ['cmek_kms_key.k.ar', 'CONFIG_REFERENCE', 10, /Did you mean "arn"/],
+    ['local.obj.zzz', 'CONFIG_REFERENCE', 10, /Declared attributes: a, b/],
+    ['var.list[5]', 'CONFIG_REFERENCE', 10, /3 element/],
+    ['cmek_encrypted_service.db.id', 'CONFIG_REFERENCE', 10, /index it first/],
+    ['var.nothing.x', 'CONFIG_REFERENCE', 10, /null/],
+    ['"a" + 1', 'CONFIG_SCHEMA', 10, /number is required/],
+    ['1 / 0', 'CONFIG_SCHEMA', 10, /zero/],
+    ['1 ? 2 : 3', 'CONFIG_SCHEMA', 10, /bool is required/],
+    ['"x${var.list}"', 'CONFIG_SCHEMA', 10, /jsonencode/],
+    ['"x${var.nothing}"', 'CONFIG_SCHEMA', 10, /null/],
+    ['\n\n  var.missing', 'CONFIG_REFERENCE', 12, /var\./],
+    ['{\n a = 1\n b = var.bad\n}', 'CONFIG_REFERENCE', 12, /var\./],
+    ['lookup(var.map, "ap")', 'CONFIG_REFERENCE', 10, /eu, us/],
+    ['lookup(var.list, "a")', 'CONFIG_SCHEMA', 10, /map or object/],
+    ['merge([1])', 'CONFIG_SCHEMA', 10, /map or object/],
+    ['jsondecode("{")', 'CONFIG_SCHEMA', 10, /JSON/],
+    ['jsonencode()', 'CONFIG_SCHEMA', 10, /takes 1/],
+    ['file("missing.json")', 'CONFIG_REFERENCE', 10, /ENOENT/],
+    ['file("binary.bin")', 'CONFIG_SCHEMA', 10, /UTF-8/],
+    ['format("%d", "x")', 'CONFIG_SCHEMA', 10, /number/],
+    ['format("%d %d", 1)', 'CONFIG_SCHEMA', 10, /not enough/],
+    ['format("%d", 1, 2)', 'CONFIG_SCHEMA', 10, /too many/],
+    ['format("%[1]d", 1)', 'CONFIG_SCHEMA', 10, /argument indexes/],
+    ['format("%z", 1)', 'CONFIG_SCHEMA', 10, /unsupported verb/],
+  ])('%s → %s', (src, code, line, detail) => {
+    const e = errorOf(src);
+    expect(e.code).toBe(code);
+    expect(e.line).toBe(line);
+    expect(`${e.summary} ${e.detail}`).toMatch(detail);
+  });
+});
+
+describe('parse-time diagnostics', () => {
+  it.each<[string, string, number, RegExp]>([
+    ['upper("x")', 'CONFIG_UNSUPPORTED', 10, /upper\(\)/],
+    ['[for x in var.list : x]', 'CONFIG_UNSUPPORTED', 10, /`for` expression/],
+    ['{ for k, v in var.map : k => v }', 'CONFIG_UNSUPPORTED', 10, /`for` expression/],
+    ['var.list[*]', 'CONFIG_UNSUPPORTED', 10, /splat/],
+    ['var.list.*.id', 'CONFIG_UNSUPPORTED', 10, /splat/],
+    ['"a%{ if true }b%{ endif }"', 'CONFIG_UNSUPPORTED', 10, /directive/],
+    ['data.aws_caller_identity.me.account_id', 'CONFIG_UNSUPPORTED', 10, /data source/],
+    ['module.m.out', 'CONFIG_UNSUPPORTED', 10, /module/],
+    ['each.value', 'CONFIG_UNSUPPORTED', 10, /for_each/],
+    ['path.module', 'CONFIG_UNSUPPORTED', 10, /path/],
+    ['merge(var.list...)', 'CONFIG_UNSUPPORTED', 10, /expansion/],
+    ['bare', 'CONFIG_REFERENCE', 10, /must name a variable/],
+    ['1 +', 'CONFIG_SYNTAX', 10, /expected an expression/],
+    ['(1', 'CONFIG_SYNTAX', 10, /expected "\)"/],
+    ['"unterminated', 'CONFIG_SYNTAX', 10, /unterminated/],
+    ['1 2', 'CONFIG_SYNTAX', 10, /after the expression/],
+    ['"\\q"', 'CONFIG_SYNTAX', 10, /escape/],
+    ['{ a = 1,\n\n a = 2 }', 'CONFIG_SYNTAX', 12, /Duplicate object key "a"/],
+  ])('%s → %s', (src, code, line, msg) => {
+    const { diagnostics, expr } = parseExpression(src, pos);
+    const d = diagnostics[0]!;
+    expect(d.code).toBe(code);
+    expect(d.file).toBe('main.tf');
+    expect(d.line).toBe(line);
+    expect(`${d.summary} ${d.detail}`).toMatch(msg);
+    if (d.severity === 'error') expect(() => expr.evaluate(scope)).toThrow(DiagnosticError);
+  });
+
+  it('a duplicate object key is a warning; the last value wins as in Terraform', () => {
+    const { diagnostics, expr } = parseExpression('{ a = 1, a = 2 }', pos);
+    expect(diagnostics.map((d) => d.severity)).toEqual(['warning']);
+    expect(expr.evaluate(scope)).toEqual({ a: 2 });
+  });
+
+  it('a directive is reported once per template', () => {
+    const { diagnostics } = parseTemplate('%{ for x in var.list }${x}%{ endfor }', pos);
+    expect(diagnostics).toHaveLength(1);
+  });
+});
