@@ -3,3 +3,4 @@ export * from './diagnostics.js';
 export * from './kms/types.js';
 export * from './core/index.js';
 export { MemoryKms } from './kms/memory.js';
+export * from './engine/index.js';

@@ -3,12 +3,34 @@
 // is done by the library (engine, service, kms, policy).
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { register as registerValidate } from './commands/validate.js';
+import { register as registerPlan } from './commands/plan.js';
+import { register as registerApply } from './commands/apply.js';
+import { register as registerDestroy } from './commands/destroy.js';
+import { register as registerShow } from './commands/show.js';
+import { register as registerRefresh } from './commands/refresh.js';
+import { register as registerOutput } from './commands/output.js';
+import { register as registerState } from './commands/state.js';
+import { register as registerForceUnlock } from './commands/force-unlock.js';
 import { register as registerKms } from './commands/kms.js';
 import { register as registerKmsServe } from './commands/kms-serve.js';
 
+// The terraform-style verbs of the engine (SPEC 5).
+const ENGINE_COMMANDS: Array<(program: Command) => void> = [
+  registerValidate,
+  registerPlan,
+  registerApply,
+  registerDestroy,
+  registerShow,
+  registerRefresh,
+  registerOutput,
+  registerState,
+  registerForceUnlock,
+];
+
 // registerKmsServe adds `serve` to the `kms` command (creating it if no earlier verb did): keep
 // it after the verb that owns `kms`.
-const COMMANDS: Array<(program: Command) => void> = [registerKms, registerKmsServe];
+const COMMANDS: Array<(program: Command) => void> = [...ENGINE_COMMANDS, registerKms, registerKmsServe];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {

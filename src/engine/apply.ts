@@ -40,7 +40,7 @@ import { Unknown, containsUnknown, type Value } from './values.js';
 export type OpKind = 'create' | 'update' | 'delete';
 
 export type ApplyEvent =
-  | { type: 'start'; address: string; op: OpKind; deposed?: string }
+  | { type: 'start'; address: string; op: OpKind; id?: string; deposed?: string }
   | {
       type: 'complete';
       address: string;
@@ -382,10 +382,13 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     const started = Date.now();
     const rt = deps.resourceTypes[c.type];
     if (!rt) return fail(op, new Error(`unknown resource type ${c.type}`));
+    const priorId =
+      op.kind !== 'create' && typeof c.before?.id === 'string' ? c.before.id : undefined;
     emit({
       type: 'start',
       address: c.address,
       op: op.kind,
+      ...(priorId ? { id: priorId } : {}),
       ...(c.deposed ? { deposed: c.deposed } : {}),
     });
     try {

@@ -13,8 +13,15 @@ import type { EngineDeps } from './deps.js';
 import { acquireLock, type StateLock } from './lock.js';
 import { configDigest, planConfig, PLAN_FORMAT_VERSION, type Plan } from './plan.js';
 import { providerSettings } from './provider-settings.js';
-import { loadState, type StateFile } from './state.js';
-import type { Value } from './values.js';
+import {
+  loadState,
+  removeDeposed,
+  setInstance,
+  stateInstances,
+  StateWriter,
+  type StateFile,
+} from './state.js';
+import { Unknown, type Value } from './values.js';
 
 export * from './address.js';
 export * from './apply.js';
@@ -278,4 +285,114 @@ export async function readWorkspaceState(
   const loaded = loadState(ws.statePath);
   // A broken configuration does not stop reading the state (show/output/state list still work).
   return { state: loaded.state, statePath: ws.statePath, diagnostics: loaded.diagnostics };
+}
+
+export interface ValidateResult {
+  valid: boolean;
+  diagnostics: Diagnostic[];
+}
+
+/** `cmek validate`: the configuration on its own (no state, no KMS, variables without a value
+ * are unknown), through the same graph, schema and rule checks as plan. */
+export async function validate(
+  opts: { dir?: string; deps?: EngineDeps } = {},
+): Promise<ValidateResult> {
+  const deps = opts.deps ?? defaultDeps;
+  const ws = await openWorkspace(opts.dir, deps);
+  if (hasErrors(ws.diagnostics)) return { valid: false, diagnostics: ws.diagnostics };
+  const variables: Record<string, Value> = {};
+  for (const v of ws.config.variables)
+    variables[v.name] = v.default !== undefined ? v.default : new Unknown();
+  const ps = providerSettings(ws.config, variables);
+  const p = await planConfig(
+    { config: ws.config, state: null, settings: ps.settings },
+    { deps, variables, refresh: false },
+  );
+  const diagnostics = [...ws.diagnostics, ...ps.diagnostics, ...p.diagnostics];
+  return { valid: !hasErrors(diagnostics), diagnostics };
+}
+
+export interface RefreshResult {
+  plan: Plan;
+  /** True when the refreshed state was written. */
+  written: boolean;
+  diagnostics: Diagnostic[];
+}
+
+/** `cmek refresh`: read every resource and record what changed outside cmek in the state
+ * (terraform apply -refresh-only -auto-approve). */
+export async function refresh(opts: EnginePlanOptions = {}): Promise<RefreshResult> {
+  const deps = opts.deps ?? defaultDeps;
+  const ws = opts.workspace ?? (await openWorkspace(opts.dir, deps));
+  let lock: StateLock | undefined;
+  if (opts.lock !== false) {
+    try {
+      lock = await lockWorkspace(ws, 'OperationTypeRefresh', opts.lockTimeoutMs ?? 0);
+    } catch (e) {
+      if (e instanceof DiagnosticError)
+        return { plan: emptyPlan(e.diagnostics), written: false, diagnostics: e.diagnostics };
+      throw e;
+    }
+  }
+  try {
+    const p = await plan({ ...opts, workspace: ws, lock: false, refresh: true });
+    if (p.errored || !p.drift.length || !p.priorState)
+      return { plan: p, written: false, diagnostics: p.diagnostics };
+    let priorText: string | undefined;
+    try {
+      priorText = readFileSync(ws.statePath, 'utf8');
+    } catch {
+      priorText = undefined;
+    }
+    const writer = new StateWriter(ws.statePath, structuredClone(p.priorState), priorText);
+    await writer.persist();
+    return { plan: p, written: true, diagnostics: p.diagnostics };
+  } finally {
+    lock?.release();
+  }
+}
+
+/** `cmek state rm ADDR...`: forget resources without destroying them. An address of a block
+ * with count removes all its instances. */
+export async function stateRm(
+  addresses: string[],
+  opts: EngineOptions = {},
+): Promise<{ removed: string[]; diagnostics: Diagnostic[] }> {
+  const deps = opts.deps ?? defaultDeps;
+  const ws = opts.workspace ?? (await openWorkspace(opts.dir, deps));
+  try {
+    return await withLock(ws, opts, 'OperationTypeStateRm', async () => {
+      const loaded = loadState(ws.statePath);
+      if (hasErrors(loaded.diagnostics)) return { removed: [], diagnostics: loaded.diagnostics };
+      const state = loaded.state;
+      const removed: string[] = [];
+      const diagnostics: Diagnostic[] = [];
+      for (const a of addresses) {
+        const hits = stateInstances(state).filter((e) => e.address === a || e.block === a);
+        if (!hits.length) {
+          diagnostics.push(
+            diag(
+              'USAGE',
+              `No resource instance ${a} in the state`,
+              'See the addresses with: cmek state list',
+            ),
+          );
+          continue;
+        }
+        for (const h of hits) {
+          if (h.deposed) removeDeposed(state!, h.type, h.name, h.deposed);
+          else setInstance(state!, h.type, h.name, h.index, null);
+          removed.push(h.deposed ? `${h.address} (deposed ${h.deposed})` : h.address);
+        }
+      }
+      if (removed.length && state) {
+        const writer = new StateWriter(ws.statePath, state, readFileSync(ws.statePath, 'utf8'));
+        await writer.persist();
+      }
+      return { removed, diagnostics };
+    });
+  } catch (e) {
+    if (e instanceof DiagnosticError) return { removed: [], diagnostics: e.diagnostics };
+    throw e;
+  }
 }

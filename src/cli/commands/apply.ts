@@ -1,0 +1,135 @@
+// `cmek apply [-auto-approve] [-parallelism=N] [-var K=V]... [PLANFILE]` (SPEC 5). Without a
+// plan file: plan, print, ask for "yes" (or -auto-approve), apply — all under one state lock so
+// nothing changes between the review and the apply. With a plan file: apply exactly that plan
+// (refused when stale).
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import {
+  apply,
+  lockWorkspace,
+  openWorkspace,
+  plan,
+  planHasChanges,
+  readPlanFile,
+  renderPlanText,
+} from '../../engine/index.js';
+import { printDiagnostics } from '../output.js';
+import {
+  addLockOptions,
+  addVarOptions,
+  confirm,
+  finish,
+  lockTimeoutMs,
+  parseBool,
+  parsePositiveInt,
+  printApplySummary,
+  printProgress,
+  runVerb,
+} from './engine-cli.js';
+
+export interface ApplyFlags {
+  autoApprove?: boolean;
+  parallelism?: number;
+  var: Record<string, string>;
+  refresh: boolean;
+  lockTimeout?: string;
+}
+
+export async function planAndApply(flags: ApplyFlags, destroy: boolean): Promise<void> {
+  const ws = await openWorkspace();
+  const lock = await lockWorkspace(
+    ws,
+    destroy ? 'OperationTypeApply (destroy)' : 'OperationTypeApply',
+    lockTimeoutMs(flags.lockTimeout),
+  );
+  try {
+    const p = await plan({
+      workspace: ws,
+      lock: false,
+      destroy,
+      refresh: flags.refresh,
+      cliVars: flags.var,
+    });
+    if (p.errored) {
+      finish(p.diagnostics);
+      return;
+    }
+    process.stdout.write(renderPlanText(p));
+    if (p.diagnostics.length) printDiagnostics(p.diagnostics);
+    if (!planHasChanges(p) && !p.drift.length) {
+      process.stdout.write(
+        `\n${pc.green(pc.bold(destroy ? 'Destroy complete! Resources: 0 destroyed.' : 'Apply complete! Resources: 0 added, 0 changed, 0 destroyed.'))}\n`,
+      );
+      process.exitCode = 0;
+      return;
+    }
+    if (!flags.autoApprove) {
+      const ok = destroy
+        ? await confirm(
+            'Do you really want to destroy all resources?',
+            'cmek will destroy all your managed infrastructure, as shown above.\n  There is no undo.',
+            '-auto-approve',
+          )
+        : await confirm(
+            'Do you want to perform these actions?',
+            'cmek will perform the actions described above.',
+            '-auto-approve',
+          );
+      if (!ok) {
+        process.stderr.write(
+          `\n${pc.red(pc.bold(destroy ? 'Error: Destroy cancelled.' : 'Error: Apply cancelled.'))}\n`,
+        );
+        process.exitCode = 1;
+        return;
+      }
+    }
+    process.stdout.write('\n');
+    const r = await apply(p, {
+      workspace: ws,
+      lock: false,
+      onEvent: printProgress,
+      ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
+    });
+    if (!r.diagnostics.some((d) => d.severity === 'error')) printApplySummary(r, destroy);
+    finish(r.diagnostics);
+  } finally {
+    lock.release();
+  }
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('apply')
+    .description(
+      'Create, update and destroy resources to match the configuration (or apply a saved plan)',
+    )
+    .argument('[planfile]', 'a plan saved by `cmek plan -out=FILE`')
+    .option('--auto-approve', 'do not ask for confirmation')
+    .option(
+      '--parallelism <n>',
+      'resource operations in flight at once (default 10)',
+      parsePositiveInt('parallelism'),
+    )
+    .option(
+      '--refresh <bool>',
+      'read the real objects before planning (default true)',
+      parseBool('refresh'),
+      true,
+    );
+  addVarOptions(cmd);
+  addLockOptions(cmd);
+  cmd.action((planfile: string | undefined, flags: ApplyFlags) =>
+    runVerb(async () => {
+      if (!planfile) return planAndApply(flags, false);
+      const p = readPlanFile(planfile);
+      const r = await apply(p, {
+        onEvent: printProgress,
+        lockTimeoutMs: lockTimeoutMs(flags.lockTimeout),
+        ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
+      });
+      if (!r.diagnostics.some((d) => d.severity === 'error'))
+        printApplySummary(r, p.mode === 'destroy');
+      finish(r.diagnostics);
+    }),
+  );
+}

@@ -1,0 +1,182 @@
+// Shared by the terraform-style verbs (plan, apply, destroy, ...): option parsing helpers, the
+// confirmation prompt, apply progress lines and the exit-code rules. Verbs only parse and
+// print; the engine (src/engine) does the work.
+
+import { createInterface } from 'node:readline';
+import pc from 'picocolors';
+import type { Command } from 'commander';
+import { diag, DiagnosticError, type Diagnostic } from '../../diagnostics.js';
+import type { ApplyEvent, ApplyResult } from '../../engine/apply.js';
+import { parseDuration } from '../../engine/lock.js';
+import { formatValue } from '../../engine/render.js';
+import type { StateFile } from '../../engine/state.js';
+import { printDiagnostics } from '../output.js';
+
+/** `-var K=V`, repeatable. */
+export function collectVar(value: string, prev: Record<string, string>): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at <= 0) {
+    throw new DiagnosticError(
+      diag(
+        'USAGE',
+        `Invalid -var option "${value}"`,
+        'Write it as -var NAME=VALUE (e.g. -var region=eu-west-1).',
+      ),
+    );
+  }
+  return { ...prev, [value.slice(0, at).trim()]: value.slice(at + 1) };
+}
+
+export function parseBool(flag: string) {
+  return (value: string): boolean => {
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
+    throw new DiagnosticError(
+      diag(
+        'USAGE',
+        `Invalid value for -${flag}: "${value}"`,
+        `Use -${flag}=true or -${flag}=false.`,
+      ),
+    );
+  };
+}
+
+export function parsePositiveInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new DiagnosticError(
+        diag(
+          'USAGE',
+          `Invalid value for -${flag}: "${value}"`,
+          `-${flag} takes a whole number >= 1.`,
+        ),
+      );
+    }
+    return n;
+  };
+}
+
+export function lockTimeoutMs(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    throw new DiagnosticError(
+      diag('USAGE', `Invalid -lock-timeout "${text}"`, 'Use a duration such as 0s, 30s, 5m.'),
+    );
+  }
+  return ms;
+}
+
+/** Options every state-touching verb takes. */
+export function addLockOptions(cmd: Command): Command {
+  return cmd.option('--lock-timeout <duration>', 'wait this long for a held state lock (e.g. 30s)');
+}
+
+export function addVarOptions(cmd: Command): Command {
+  return cmd.option(
+    '--var <NAME=VALUE>',
+    'set a variable (repeatable)',
+    collectVar,
+    {} as Record<string, string>,
+  );
+}
+
+/** Ask for "yes". No TTY → an error telling to pass the flag instead (a pipeline must not hang). */
+export async function confirm(question: string, detail: string, flag: string): Promise<boolean> {
+  if (!process.stdin.isTTY) {
+    throw new DiagnosticError(
+      diag(
+        'USAGE',
+        'No terminal to ask for approval',
+        `cmek needs an answer to "${question}" but stdin is not a terminal. Pass ${flag} to approve non-interactively.`,
+      ),
+    );
+  }
+  process.stdout.write(
+    `\n${pc.bold(question)}\n  ${detail}\n  Only 'yes' will be accepted to approve.\n\n  ${pc.bold('Enter a value:')} `,
+  );
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
+  const answer = await new Promise<string>((resolve) => {
+    rl.once('line', (l) => resolve(l));
+    rl.once('close', () => resolve(''));
+  });
+  rl.close();
+  process.stdout.write('\n');
+  return answer.trim() === 'yes';
+}
+
+const STARTING: Record<string, string> = {
+  create: 'Creating...',
+  update: 'Modifying...',
+  delete: 'Destroying...',
+};
+const DONE: Record<string, string> = {
+  create: 'Creation complete',
+  update: 'Modifications complete',
+  delete: 'Destruction complete',
+};
+
+/** Terraform's progress lines (`cmek_kms_key.k: Creating...`). */
+export function progressLine(e: ApplyEvent): string | undefined {
+  const who =
+    e.type !== 'error' && e.deposed ? `${e.address} (deposed object ${e.deposed})` : e.address;
+  if (e.type === 'start') return `${pc.bold(who)}: ${STARTING[e.op]}${e.id ? ` [id=${e.id}]` : ''}`;
+  if (e.type === 'complete') {
+    const secs = Math.floor(e.elapsedMs / 1000);
+    return `${pc.bold(who)}: ${DONE[e.op]} after ${secs}s${e.id ? ` [id=${e.id}]` : ''}`;
+  }
+  return undefined;
+}
+
+export function printProgress(e: ApplyEvent): void {
+  const line = progressLine(e);
+  if (line) process.stdout.write(`${line}\n`);
+}
+
+export function printApplySummary(r: ApplyResult, destroy: boolean): void {
+  if (destroy) {
+    process.stdout.write(
+      `\n${pc.green(pc.bold(`Destroy complete! Resources: ${r.destroyed} destroyed.`))}\n`,
+    );
+  } else {
+    process.stdout.write(
+      `\n${pc.green(pc.bold(`Apply complete! Resources: ${r.added} added, ${r.changed} changed, ${r.destroyed} destroyed.`))}\n`,
+    );
+    printOutputs(r.state);
+  }
+}
+
+export function printOutputs(state: StateFile | null): void {
+  const outs = Object.entries(state?.outputs ?? {});
+  if (!outs.length) return;
+  process.stdout.write(`\n${pc.green(pc.bold('Outputs:'))}\n\n`);
+  const w = Math.max(...outs.map(([n]) => n.length));
+  for (const [n, o] of outs)
+    process.stdout.write(
+      `${n.padEnd(w)} = ${o.sensitive ? '<sensitive>' : formatValue(o.value)}\n`,
+    );
+}
+
+/** Print diagnostics (stderr) and set the exit code: 1 on any error, else `ok`. */
+export function finish(diags: readonly Diagnostic[], ok = 0): void {
+  if (diags.length) printDiagnostics(diags);
+  process.exitCode = diags.some((d) => d.severity === 'error') ? 1 : ok;
+}
+
+/** Run a verb body, turning DiagnosticErrors (usage, lock) into printed diagnostics + exit 1. */
+export async function runVerb(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (e) {
+    if (e instanceof DiagnosticError) {
+      finish(e.diagnostics);
+      return;
+    }
+    throw e;
+  }
+}
+
+export function writeJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

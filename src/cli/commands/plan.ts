@@ -1,0 +1,86 @@
+// `cmek plan [-out=FILE] [-json] [-destroy] [-refresh=false] [-var K=V]... [-detailed-exitcode]`
+// (SPEC 5): show what apply would do. Exit 0 = no error, 1 = errors, 2 = changes present (only
+// with -detailed-exitcode). With -json the Terraform plan representation is printed even when
+// the plan has errors (`errored: true`, diagnostics inside) so tools always get a document.
+import type { Command } from 'commander';
+import {
+  openWorkspace,
+  plan,
+  planHasChanges,
+  renderPlanJson,
+  renderPlanText,
+  writePlanFile,
+} from '../../engine/index.js';
+import {
+  addLockOptions,
+  addVarOptions,
+  finish,
+  lockTimeoutMs,
+  parseBool,
+  parsePositiveInt,
+  runVerb,
+  writeJson,
+} from './engine-cli.js';
+
+interface PlanFlags {
+  out?: string;
+  json?: boolean;
+  destroy?: boolean;
+  refresh: boolean;
+  var: Record<string, string>;
+  detailedExitcode?: boolean;
+  lockTimeout?: string;
+  parallelism?: number;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('plan')
+    .description('Show the changes apply would make, with the CMEK rules checked first')
+    .option('--out <file>', 'save the plan to FILE for `cmek apply FILE`')
+    .option('--json', "print Terraform's JSON plan representation")
+    .option('--destroy', 'plan to destroy every resource in the state')
+    .option(
+      '--refresh <bool>',
+      'read the real objects first and report drift (default true)',
+      parseBool('refresh'),
+      true,
+    )
+    .option('--detailed-exitcode', 'exit 2 when there are changes (0 none, 1 error)')
+    .option(
+      '--parallelism <n>',
+      'refresh reads in flight at once (default 10)',
+      parsePositiveInt('parallelism'),
+    );
+  addVarOptions(cmd);
+  addLockOptions(cmd);
+  cmd.action((flags: PlanFlags) =>
+    runVerb(async () => {
+      const ws = await openWorkspace();
+      const p = await plan({
+        workspace: ws,
+        destroy: flags.destroy ?? false,
+        refresh: flags.refresh,
+        cliVars: flags.var,
+        lockTimeoutMs: lockTimeoutMs(flags.lockTimeout),
+        ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
+      });
+      const changes = planHasChanges(p);
+      if (flags.json) {
+        writeJson(renderPlanJson(p, ws.config));
+        process.exitCode = p.errored ? 1 : flags.detailedExitcode && changes ? 2 : 0;
+      } else {
+        if (!p.errored) process.stdout.write(renderPlanText(p));
+        finish(p.diagnostics, flags.detailedExitcode && changes ? 2 : 0);
+      }
+      if (flags.out && !p.errored) {
+        writePlanFile(flags.out, p);
+        if (!flags.json) {
+          process.stdout.write(
+            `\nSaved the plan to: ${flags.out}\n\nTo perform exactly these actions, run the following command to apply:\n    cmek apply ${JSON.stringify(flags.out).slice(1, -1)}\n`,
+          );
+        }
+      }
+    }),
+  );
+}

@@ -1,0 +1,43 @@
+// `cmek refresh` (SPEC 5): read every resource and record changes made outside cmek in the
+// state (terraform's `apply -refresh-only -auto-approve`).
+import type { Command } from 'commander';
+import { refresh, renderPlanText } from '../../engine/index.js';
+import {
+  addLockOptions,
+  addVarOptions,
+  finish,
+  lockTimeoutMs,
+  printOutputs,
+  runVerb,
+} from './engine-cli.js';
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('refresh')
+    .description('Update the state from the real objects (drift), changing nothing else');
+  addVarOptions(cmd);
+  addLockOptions(cmd);
+  cmd.action((flags: { var: Record<string, string>; lockTimeout?: string }) =>
+    runVerb(async () => {
+      const r = await refresh({
+        cliVars: flags.var,
+        lockTimeoutMs: lockTimeoutMs(flags.lockTimeout),
+      });
+      if (!r.plan.errored) {
+        if (r.plan.drift.length)
+          process.stdout.write(
+            renderPlanText({ ...r.plan, changes: [], outputChanges: {} }).split(
+              '\nNo changes.',
+            )[0]!,
+          );
+        process.stdout.write(
+          r.written
+            ? '\nRefresh complete: the state records the changes above.\n'
+            : '\nNo changes outside cmek: the state is up to date.\n',
+        );
+        printOutputs(r.plan.priorState);
+      }
+      finish(r.diagnostics);
+    }),
+  );
+}
