@@ -5,6 +5,7 @@
 // not exist yet are still linked. Pure: no I/O, no engine imports beyond the value types.
 
 import { containsUnknown, isUnknown, type Value } from '../engine/values.js';
+import { defaultKeyPolicy } from '../kms/policy/index.js';
 import type { SourcePos } from '../engine/config/types.js';
 import type { Attrs } from '../resources/types.js';
 import { parseRef } from './keys.js';
@@ -43,6 +44,11 @@ export interface CmekRuleInputOptions {
   resolveKey?: (ref: string) => KeyView | undefined;
   /** Uses of keys outside the plan (control-plane backups, services not in the config). */
   external?: ExternalUse[];
+  /** Account of keys created by this plan (the local KMS: `000000000000`). With it, a key used
+   * by a service but without a cmek_kms_key_policy is checked against AWS's default policy for
+   * that account, so a cross-account service principal without a grant fails at plan time.
+   * Existing keys use the account of their ARN. */
+  keyAccount?: string;
 }
 
 /** Node types and the attribute that links each to its parent. */
@@ -247,8 +253,12 @@ export function cmekRuleInput(
       p.keyAddress = keyId.facts.address;
     if (typeof keyId === 'string') p.keyRef = keyId;
     const principal = attrs.service_principal;
+    // The planner fills an unwritten service_principal with an Unknown (it is computed); the
+    // resource then uses the provider's principal, so when the attribute is not written in the
+    // configuration (no source position for it) that is the principal to check.
+    const notWritten = r.attrPos !== undefined && r.attrPos.service_principal === undefined;
     if (typeof principal === 'string') p.servicePrincipal = principal;
-    else if (principal === undefined || principal === null)
+    else if (principal === undefined || principal === null || (isUnknown(principal) && notWritten))
       p.servicePrincipal = opts.servicePrincipal;
     // An unknown principal stays undefined: the rule cannot judge a grant to nobody-yet-known.
     const policy = attrs.policy;
@@ -257,6 +267,33 @@ export function cmekRuleInput(
     if (r.pos) p.pos = r.pos;
     if (r.attrPos) p.attrPos = r.attrPos;
     return p;
+  }
+
+  // Keys without a policy resource keep AWS's default policy (the account-root statement).
+  for (const r of resources) {
+    if (r.type !== KEY_TYPE || r.action === 'delete') continue;
+    const view = keyByAddress.get(r.address);
+    if (!view || view.provider === 'gcp') continue; // GCP-style keys are granted by IAM roles
+    const covered = policies.some(
+      (p) =>
+        p.keyAddress === r.address ||
+        (p.keyRef !== undefined && keyById.get(p.keyRef)?.address === r.address),
+    );
+    if (covered) continue;
+    const account =
+      parseRef(view.ref)?.account ?? (view.ref === undefined ? opts.keyAccount : undefined);
+    if (account === undefined) continue;
+    const p: PolicyNode = {
+      address: r.address,
+      resourceType: r.type,
+      keyAddress: r.address,
+      servicePrincipal: opts.servicePrincipal,
+      policy: defaultKeyPolicy(account),
+      implicit: true,
+    };
+    if (view.ref !== undefined) p.keyRef = view.ref;
+    if (r.pos) p.pos = r.pos;
+    policies.push(p);
   }
 
   // Replicas, clones, backups and restores have no profile attribute: they take their service's.

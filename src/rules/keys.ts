@@ -102,9 +102,9 @@ export function sameKeyInPlan(a: KeyView, b: KeyView, created: ReadonlySet<strin
 }
 
 /** A short human rendering of a key for one-line summaries. */
-export function describeKey(k: KeyView): string {
+export function describeKey(k: KeyView, withRegion = true): string {
   if (k.ref !== undefined) return k.ref;
-  const where = keyRegion(k);
+  const where = withRegion ? keyRegion(k) : undefined;
   if (k.address !== undefined) return `${k.address} (not created yet${where ? `, ${where}` : ''})`;
   return where ? `a key in ${where}` : 'a key not known until apply';
 }

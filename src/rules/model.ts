@@ -70,6 +70,9 @@ export interface PolicyNode {
   pos?: SourcePos;
   /** Where `key_id`, `policy`, ... are written, when known. */
   attrPos?: Record<string, SourcePos>;
+  /** Not written by the user: the default policy of a key that has no policy resource. Judged
+   * only when a node of the plan uses the key (an unused key needs no grant). */
+  implicit?: boolean;
 }
 
 /** Things that exist outside the plan but still use keys (backups in the control plane that

@@ -22,6 +22,12 @@ function policyKey(p: PolicyNode): KeyView {
  * encrypted with the policy's key, else the default profile. */
 export function policyProfiles(p: PolicyNode, input: RuleInput, ctx: RuleContext): Profile[] {
   if (isProfile(p.profile)) return [p.profile];
+  const used = usedByProfiles(p, input, ctx);
+  return used.length ? used : [DEFAULT_PROFILE];
+}
+
+/** Profiles of the live nodes encrypted with the policy's key (empty when none is known). */
+function usedByProfiles(p: PolicyNode, input: RuleInput, ctx: RuleContext): Profile[] {
   const key = policyKey(p);
   const found = new Set<Profile>();
   if (key.address !== undefined || key.ref !== undefined) {
@@ -31,7 +37,6 @@ export function policyProfiles(p: PolicyNode, input: RuleInput, ctx: RuleContext
       if (k && ctx.sameKey(key, k) === 'same') found.add(node.profile);
     }
   }
-  if (found.size === 0) found.add(DEFAULT_PROFILE);
   return (Object.keys(PROFILES) as Profile[]).filter((x) => found.has(x));
 }
 
@@ -57,6 +62,7 @@ export function keyPolicyMissingActions(
   const out: Diagnostic[] = [];
   for (const p of input.policies) {
     if (p.policy === undefined || p.policy === null || p.servicePrincipal === undefined) continue;
+    if (p.implicit && usedByProfiles(p, input, ctx).length === 0) continue;
     const profiles = policyProfiles(p, input, ctx);
     const required = requiredActionsFor(profiles);
     const r = grantsActions(p.policy, p.servicePrincipal, required, grantContext(p));
@@ -67,7 +73,10 @@ export function keyPolicyMissingActions(
         'CMEK_KEY_POLICY_MISSING_ACTIONS',
         r.error !== undefined
           ? `The key policy of ${p.address} cannot be read: ${r.error}`
-          : `The key policy of ${p.address} does not grant ${p.servicePrincipal} ` +
+          : p.implicit
+            ? `${p.address} has no cmek_kms_key_policy, and its default policy does not grant ` +
+              `${p.servicePrincipal} ${r.missing.join(', ')}`
+            : `The key policy of ${p.address} does not grant ${p.servicePrincipal} ` +
               `${r.missing.join(', ')}`,
         `The service principal calls the KMS with these actions at run time; without them the ` +
           `key is reported inaccessible and the service cannot be created (profile ` +
@@ -76,6 +85,11 @@ export function keyPolicyMissingActions(
           `and "Action": ${JSON.stringify(required)} (and "Resource": "*"), and make sure no ` +
           `Deny statement or condition excludes it; or leave out policy so the provider writes ` +
           `that grant itself.` +
+          (p.implicit
+            ? ` A key without a policy resource has AWS's default policy, which only delegates ` +
+              `to its own account; a principal of another account needs a resource ` +
+              `"cmek_kms_key_policy" with key_id = ${p.address}.id.`
+            : '') +
           (gcpRoles.length ? ` For GCP IAM grants, give the service account ${gcpRoles[0]}.` : ''),
         where(p, 'policy'),
       ),
@@ -90,7 +104,7 @@ export function keyPolicyPublic(
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const p of input.policies) {
-    if (p.policy === undefined || p.policy === null) continue;
+    if (p.policy === undefined || p.policy === null || p.implicit) continue;
     const open = allowsPublicPrincipal(p.policy);
     if (open.length === 0) continue;
     const names = open.map((s) => (s.sid !== undefined ? `"${s.sid}"` : `#${s.index + 1}`));

@@ -28,7 +28,7 @@ export function regionMismatch(
     const kr = keyRegion(key);
     if (region === undefined || kr === undefined || region === kr) continue;
 
-    const k = describeKey(key);
+    const k = describeKey(key, false);
     if (written) {
       out.push(
         diag(

@@ -163,7 +163,9 @@ describe('cmekRuleInput', () => {
       { region: 'us-east-1', kms_key: 'alias/prod' },
       { refs: { kms_key: 'cmek_kms_key.k.alias' } },
     );
-    const input = cmekRuleInput([k, svc], opts);
+    const input = cmekRuleInput([k, svc], {
+      servicePrincipal: 'arn:aws:iam::111122223333:role/svc',
+    });
     expect(input.nodes[0]!.key).toEqual({
       ref: 'alias/prod',
       address: 'cmek_kms_key.k',

@@ -138,7 +138,7 @@ export function restore(
 export function keyPolicy(
   name: string,
   key: string,
-  a: { policy?: Value; service_principal?: string; key_id?: Value },
+  a: { policy?: Value; service_principal?: Value; key_id?: Value },
   o: Opts = {},
 ): CmekResourceChange {
   return change(

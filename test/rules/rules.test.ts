@@ -740,6 +740,60 @@ describe('CMEK_KEY_POLICY_MISSING_ACTIONS', () => {
   });
 });
 
+describe('CMEK_KEY_POLICY_MISSING_ACTIONS for keys without a policy resource', () => {
+  const local = { keyAccount: '000000000000' };
+  const plan = [
+    kmsKey('k', { region: 'us-east-1' }),
+    service('db', { region: 'us-east-1', kms_key: newKeyRef('k', 'us-east-1') }),
+  ];
+
+  it('fails for a cross-account service principal: the default policy grants only the account', () => {
+    const d = check(plan, local);
+    expect(codes(d)).toEqual(['cmek_kms_key.k CMEK_KEY_POLICY_MISSING_ACTIONS']);
+    expect(d[0]!.summary).toContain('no cmek_kms_key_policy');
+    expect(d[0]!.detail).toContain('cmek_kms_key_policy');
+  });
+
+  it("passes for a principal of the key's own account (the quickstart)", () => {
+    expect(check(plan, { ...local, servicePrincipal: LOCAL_SP })).toEqual([]);
+  });
+
+  it('passes when a policy resource covers the key, or nothing uses it, or the account is unknown', () => {
+    expect(check([...plan, keyPolicy('p', 'k', {})], local)).toEqual([]);
+    expect(check([kmsKey('k', { region: 'us-east-1' })], local)).toEqual([]);
+    expect(check(plan)).toEqual([]);
+  });
+
+  it('uses the account of an existing key ARN', () => {
+    const state = { region: 'us-east-1', arn: ARN.use1a, id: ARN.use1a };
+    const d = check([
+      kmsKey('k', state, { action: 'noop', before: state }),
+      service('db', { region: 'us-east-1', kms_key: ARN.use1a }),
+    ]);
+    expect(codes(d)).toEqual(['cmek_kms_key.k CMEK_KEY_POLICY_MISSING_ACTIONS']);
+    expect(
+      check(
+        [
+          kmsKey('k', state, { action: 'noop', before: state }),
+          service('db', { region: 'us-east-1', kms_key: ARN.use1a }),
+        ],
+        { servicePrincipal: 'arn:aws:iam::111122223333:role/svc' },
+      ),
+    ).toEqual([]);
+  });
+
+  it('checks the provider principal when service_principal is not written (planner Unknown)', () => {
+    const policy = policyGranting(SP, ['kms:Encrypt']);
+    const unwritten = keyPolicy('p', 'k', { policy, service_principal: new Unknown() });
+    expect(codes(check([...plan, unwritten]))).toEqual([
+      'cmek_kms_key_policy.p CMEK_KEY_POLICY_MISSING_ACTIONS',
+    ]);
+    // Written but unknown (e.g. a role created in the same plan): not judged.
+    const written = { ...unwritten, attrPos: { service_principal: { file: 'main.tf', line: 9 } } };
+    expect(check([...plan, written])).toEqual([]);
+  });
+});
+
 describe('CMEK_KEY_POLICY_PUBLIC', () => {
   it('fails for an Allow to "*" without a narrowing condition', () => {
     const policy = policyGranting(SP, [...REQUIRED_ACTIONS.clickhouse]);
