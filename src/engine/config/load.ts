@@ -165,6 +165,20 @@ class Loader {
     };
   }
 
+  /** How many blocks of each header path this file has shown so far, to give repeated
+   * blocks (two `provider "aws"`, a duplicated resource) their own lines. */
+  private seenBlocks = new Map<string, number>();
+
+  private blockPos(path: string[]): SourcePos {
+    const k = path.join('\u0000');
+    const n = this.seenBlocks.get(k) ?? 0;
+    this.seenBlocks.set(k, n + 1);
+    return {
+      file: this.file,
+      line: this.index.blockLines(path)[n] ?? this.index.lineOf(path) ?? 1,
+    };
+  }
+
   private pos(path: string[]): SourcePos {
     return { file: this.file, line: this.index.lineOf(path) ?? 1 };
   }
@@ -206,6 +220,7 @@ class Loader {
 
   async loadFile(dir: string, file: string): Promise<void> {
     this.file = file;
+    this.seenBlocks = new Map();
     const text = await readFile(resolve(dir, file), 'utf8');
     let doc: unknown;
     if (file.endsWith('.tf.json')) {
@@ -289,6 +304,7 @@ class Loader {
             for (const [labels] of labelled(v, known[0]))
               this.unsupported(what, remedy, [kind, ...labels], {
                 address: [kind, ...labels].join('.'),
+                line: this.blockPos([kind, ...labels]).line,
               });
           else this.unsupported(what, remedy, [kind]);
         }
@@ -357,7 +373,7 @@ class Loader {
   private resource(type: string, name: string, body: Obj): void {
     const path = ['resource', type, name];
     const address = `${type}.${name}`;
-    const pos = this.pos(path);
+    const pos = this.blockPos(path);
     const first = this.resourcePos.get(address);
     if (first) {
       this.report(
@@ -365,7 +381,7 @@ class Loader {
         `Duplicate resource "${address}"`,
         `"${address}" is already declared at ${first.file}:${first.line}. Resource names must be unique per type.`,
         path,
-        { address },
+        { address, line: pos.line },
       );
       return;
     }
@@ -535,7 +551,7 @@ class Loader {
 
   private variable(name: string, body: Obj): void {
     const path = ['variable', name];
-    const pos = this.pos(path);
+    const pos = this.blockPos(path);
     const first = this.varPos.get(name);
     if (first) {
       this.report(
@@ -543,6 +559,7 @@ class Loader {
         `Duplicate variable "${name}"`,
         `Variable "${name}" is already declared at ${first.file}:${first.line}.`,
         path,
+        { line: pos.line },
       );
       return;
     }
@@ -612,7 +629,7 @@ class Loader {
 
   private output(name: string, body: Obj): void {
     const path = ['output', name];
-    const pos = this.pos(path);
+    const pos = this.blockPos(path);
     const first = this.outputPos.get(name);
     if (first) {
       this.report(
@@ -620,6 +637,7 @@ class Loader {
         `Duplicate output "${name}"`,
         `Output "${name}" is already declared at ${first.file}:${first.line}.`,
         path,
+        { line: pos.line },
       );
       return;
     }
@@ -664,7 +682,7 @@ class Loader {
 
   private local(name: string, v: unknown): void {
     const path = ['locals', name];
-    const pos = this.pos(path);
+    const pos = this.blockPos(path);
     const first = this.localPos.get(name);
     if (first) {
       this.report(
@@ -672,6 +690,7 @@ class Loader {
         `Duplicate local value "${name}"`,
         `local.${name} is already defined at ${first.file}:${first.line}.`,
         path,
+        { line: pos.line },
       );
       return;
     }
@@ -681,11 +700,13 @@ class Loader {
 
   private provider(name: string, body: Obj): void {
     const path = ['provider', name];
+    const pos = this.blockPos(path);
     if (name !== 'cmek') {
       this.unsupported(
         `The provider "${name}"`,
         'cmek configures only provider "cmek"; resources of other providers are not managed by cmek.',
         path,
+        { line: pos.line },
       );
       return;
     }
@@ -695,6 +716,7 @@ class Loader {
         'Duplicate provider "cmek" block',
         `The provider is already configured at ${this.config.provider.pos.file}:${this.config.provider.pos.line}; aliases are not supported.`,
         path,
+        { line: pos.line },
       );
       return;
     }
@@ -707,7 +729,7 @@ class Loader {
         ]);
       else attributes[k] = this.valueExpr(v, [...path, k]);
     }
-    this.config.provider = { attributes, pos: this.pos(path) };
+    this.config.provider = { attributes, pos };
   }
 
   private terraform(body: Obj): void {

@@ -33,7 +33,7 @@ export function suggestion(name: string, candidates: readonly string[], what: st
   const near = closest(name, candidates);
   const parts: string[] = [];
   if (near) parts.push(`Did you mean "${near}"?`);
-  if (candidates.length === 0) parts.push(`No ${what} is declared.`);
+  if (candidates.length === 0) parts.push(`No ${what} declared.`);
   else {
     const shown = [...candidates].sort().slice(0, 10);
     const more = candidates.length > shown.length ? `, ... (${candidates.length} in all)` : '';
