@@ -701,7 +701,9 @@ function instanceIndexes(
     );
     return undefined;
   }
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+  // Terraform converts a numeric string (an untyped -var) to a number for count.
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
     diags.push(
       diag(
         'CONFIG_SCHEMA',
@@ -717,7 +719,7 @@ function instanceIndexes(
     );
     return undefined;
   }
-  return Array.from({ length: v }, (_, i) => i);
+  return Array.from({ length: n }, (_, i) => i);
 }
 
 async function refreshInstances(
