@@ -590,8 +590,11 @@ class Loader {
           break;
         }
         case 'type': {
-          const t = bareTraversal(v);
-          if (t) vb.type = t.replace(/\s+/g, '');
+          // hcl2json renders the type expression as "${...}" (with braces for object types);
+          // JSON syntax writes it bare.
+          const t =
+            typeof v === 'string' && v.startsWith('${') && v.endsWith('}') ? v.slice(2, -1) : v;
+          if (typeof t === 'string' && t.trim()) vb.type = t.replace(/\s+/g, '');
           else
             this.report(
               'CONFIG_SCHEMA',

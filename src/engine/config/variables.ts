@@ -169,13 +169,14 @@ function parseRaw(raw: string, vb: VariableBlock, source: string): Value {
   const pos = { file: source, line: 1 };
   const { expr, diagnostics } = parseExpression(raw, pos);
   const errors = diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length) throw new Error(errors.map((d) => d.summary).join('; '));
+  // The parser's messages quote the text; the value may be secret, so say what is wrong only.
+  if (errors.length)
+    throw new Error('the text is not an HCL literal (strings inside lists and maps need quotes)');
   if (expr.refs.length) throw new Error('the value must be a literal, not a reference');
   try {
     return expr.evaluate(mapScope('.', {}));
   } catch (e) {
-    if (e instanceof DiagnosticError)
-      throw new Error(e.diagnostics.map((d) => d.summary).join('; '));
+    if (e instanceof DiagnosticError) throw new Error('the text is not a literal value');
     throw e;
   }
 }
