@@ -98,6 +98,34 @@ export class ChunkCipher {
     return pt;
   }
 
+  /** Decrypts one chunk whose ciphertext arrives in several pieces (a stream's buffers), so
+   * the pieces need not be copied together. Returns the plaintext pieces, only after the tag
+   * verifies. */
+  openSegments(
+    segments: readonly Uint8Array[],
+    tag: Uint8Array,
+    index: number,
+    final: boolean,
+  ): Buffer[] {
+    if (tag.length !== TAG_LENGTH) throw new IntegrityError('truncated', 'chunk shorter than tag');
+    this.#prepare(index, final);
+    const d = createDecipheriv(ALGORITHM, this.#key, this.#nonce, { authTagLength: TAG_LENGTH });
+    d.setAAD(this.#aad);
+    d.setAuthTag(tag);
+    const out: Buffer[] = [];
+    for (const s of segments) if (s.length > 0) out.push(d.update(s));
+    try {
+      d.final();
+    } catch {
+      for (const p of out) p.fill(0);
+      throw new IntegrityError(
+        'chunk',
+        `chunk ${index}${final ? ' (final)' : ''} failed authentication`,
+      );
+    }
+    return out;
+  }
+
   /** Like open(), into `out` at `offset`; returns plaintext bytes written. */
   openInto(sealed: Uint8Array, index: number, final: boolean, out: Buffer, offset: number): number {
     const pt = this.open(sealed, index, final);

@@ -280,7 +280,6 @@ export class DecryptStream extends Transform {
   #header: ObjectHeader | undefined;
   #cipher: ChunkCipher | undefined;
   #stride = 0;
-  #scratch: Buffer | undefined;
   readonly #queue: Buffer[] = [];
   #queued = 0;
   #index = 0;
@@ -294,28 +293,30 @@ export class DecryptStream extends Transform {
     return this.#header;
   }
 
-  /** Removes `n` queued bytes; contiguous when possible, else assembled into `into`. */
-  #take(n: number, into?: Buffer): Buffer {
-    const first = this.#queue[0];
-    if (first && first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) this.#queue.shift();
-      else this.#queue[0] = first.subarray(n);
-      this.#queued -= n;
-      return out;
-    }
-    const out = into ? into.subarray(0, n) : Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
+  /** Removes `n` queued bytes as a list of views of the queued buffers (no copy). */
+  #takeSegments(n: number): Buffer[] {
+    const out: Buffer[] = [];
+    let need = n;
+    while (need > 0) {
       const b = this.#queue[0]!;
-      const k = Math.min(b.length, n - filled);
-      b.copy(out, filled, 0, k);
-      filled += k;
-      if (k === b.length) this.#queue.shift();
-      else this.#queue[0] = b.subarray(k);
+      if (b.length <= need) {
+        out.push(b);
+        this.#queue.shift();
+        need -= b.length;
+      } else {
+        out.push(b.subarray(0, need));
+        this.#queue[0] = b.subarray(need);
+        need = 0;
+      }
     }
     this.#queued -= n;
     return out;
+  }
+
+  /** Removes `n` queued bytes as one buffer (copied only when they span buffers). */
+  #take(n: number): Buffer {
+    const segs = this.#takeSegments(n);
+    return segs.length === 1 ? segs[0]! : Buffer.concat(segs, n);
   }
 
   #peek(n: number): Buffer {
@@ -332,13 +333,36 @@ export class DecryptStream extends Transform {
     this.#cipher = cipherFor(dek, header, headerBytes, this.#opts.context);
     this.#header = header;
     this.#stride = header.chunkSize + TAG_LENGTH;
-    this.#scratch = Buffer.allocUnsafe(this.#stride);
     return true;
   }
 
-  #openNext(sealed: Buffer, final: boolean): void {
-    const pt = this.#cipher!.open(sealed, this.#index++, final);
-    if (pt.length > 0) this.push(pt);
+  /** Opens the next `n` queued bytes as one chunk. The ciphertext is decrypted piece by piece
+   * from the queued buffers (no copy); only a tag split across two buffers is copied. */
+  #openNext(n: number, final: boolean): void {
+    const segs = this.#takeSegments(n);
+    let tag: Buffer;
+    const last = segs[segs.length - 1]!;
+    if (last.length >= TAG_LENGTH) {
+      tag = last.subarray(last.length - TAG_LENGTH);
+      segs[segs.length - 1] = last.subarray(0, last.length - TAG_LENGTH);
+    } else {
+      // Walk back over the trailing pieces that hold the tag.
+      const parts: Buffer[] = [];
+      let need = TAG_LENGTH;
+      while (need > 0) {
+        const s = segs.pop()!;
+        if (s.length <= need) {
+          parts.unshift(s);
+          need -= s.length;
+        } else {
+          parts.unshift(s.subarray(s.length - need));
+          segs.push(s.subarray(0, s.length - need));
+          need = 0;
+        }
+      }
+      tag = Buffer.concat(parts, TAG_LENGTH);
+    }
+    for (const pt of this.#cipher!.openSegments(segs, tag, this.#index++, final)) this.push(pt);
   }
 
   override _transform(data: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -351,7 +375,7 @@ export class DecryptStream extends Transform {
     if (!this.#cipher && !(await this.#readHeader())) return;
     // Strictly more than one chunk queued: the first is not the last, so it is non-final.
     while (this.#queued > this.#stride) {
-      this.#openNext(this.#take(this.#stride, this.#scratch), false);
+      this.#openNext(this.#stride, false);
     }
   }
 
@@ -363,7 +387,7 @@ export class DecryptStream extends Transform {
       if (this.#queued < TAG_LENGTH || (this.#queued === TAG_LENGTH && this.#index > 0)) {
         throw new IntegrityError('truncated', 'object has no final chunk');
       }
-      this.#openNext(this.#take(this.#queued, this.#scratch), true);
+      this.#openNext(this.#queued, true);
     };
     finish().then(() => cb(), cb);
   }

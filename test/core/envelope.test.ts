@@ -123,6 +123,17 @@ describe('round trips', () => {
     );
   });
 
+  it('decrypt stream handles one-byte writes (every tag split across writes)', async () => {
+    const pt = randomBytes(1000);
+    const ct = encryptBuffer(pt, { dek, context: ctx, chunkSize: 100 });
+    const { out, error } = await runStream(
+      split(ct, [1]),
+      createDecryptStream({ keys: dek, context: ctx }),
+    );
+    expect(error).toBeUndefined();
+    expectBytes(out, pt);
+  });
+
   it('reads a range of a large file without reading the rest', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cmek-core-'));
     try {
