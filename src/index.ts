@@ -21,3 +21,5 @@ export {
   parsePolicy as parseKeyPolicy,
   defaultKeyPolicy,
 } from './kms/policy/index.js';
+// The configuration layer: loadConfig, resolveVariables, expression parsing and scopes.
+export * from './engine/config/index.js';
