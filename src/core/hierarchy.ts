@@ -263,12 +263,21 @@ export class ServiceKeySet implements DekResolver {
     const decrypts = this.cache.stats.loads - before;
     const ring = new KmsKeyring(this.kms, newKmsKeyId ?? from.keyId);
     const context = serviceKeyContext(this.serviceId);
-    const wrapped = await sk.use((bytes) => ring.wrap(bytes, context));
-    // Cache the same plaintext under the new wrapping (and tag it with the new KMS key).
+    // A private copy for the KMS call: the request may still read it after an await, and a
+    // concurrent purge zeroes the cached bytes; wrapping zeros would lose the service key.
     const plain = sk.use((bytes) => Buffer.from(bytes));
-    this.#record = { ...this.#record, kek: kekOf(wrapped), wrappedServiceKey: wrapped.ciphertext };
-    this.cache.put(this.#serviceKeyCacheId(), wrapped.kmsKeyId, plain);
-    plain.fill(0);
+    try {
+      const wrapped = await ring.wrap(plain, context);
+      this.#record = {
+        ...this.#record,
+        kek: kekOf(wrapped),
+        wrappedServiceKey: wrapped.ciphertext,
+      };
+      // Cache the same plaintext under the new wrapping, tagged with the new KMS key.
+      this.cache.put(this.#serviceKeyCacheId(), wrapped.kmsKeyId, plain);
+    } finally {
+      plain.fill(0);
+    }
     return { from, to: this.kek, kmsCalls: decrypts + 1 };
   }
 

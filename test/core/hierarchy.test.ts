@@ -107,6 +107,28 @@ describe('ServiceKeySet', () => {
     }
   });
 
+  it('a purge while a rewrap is in flight cannot corrupt the new wrapping', async () => {
+    const { kms, keys } = await setup();
+    const pt = Buffer.from('kept');
+    const ct = encryptBuffer(pt, { dek: await keys.primaryDek(), context: ctx('k') });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = Object.create(kms) as MemoryKms;
+    // The KMS reads the plaintext only after an await, as a network client would.
+    slow.encrypt = async (input) => {
+      await gate;
+      return kms.encrypt(input);
+    };
+    const set = ServiceKeySet.open(keys.record, { kms: slow, cache: keys.cache });
+    const pending = set.rewrap();
+    await new Promise((r) => setImmediate(r));
+    keys.cache.purge();
+    release();
+    await pending;
+    const cold = ServiceKeySet.open(set.record, { kms, cache: new KeyCache() });
+    expectBytes(await decryptBuffer(ct, { keys: cold, context: ctx('k') }), pt);
+  });
+
   it('rewrap from a cold cache is decrypt + encrypt', async () => {
     const { kms, keys } = await setup();
     const cold = ServiceKeySet.open(keys.record, { kms, cache: new KeyCache() });
