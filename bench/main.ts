@@ -5,6 +5,7 @@ import type { BenchModule, BenchOptions, BenchResult } from './lib.js';
 
 const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [
   { name: 'core', load: () => import('./core.js') },
+  { name: 'plan', load: () => import('./plan.js') },
 ];
 
 function round(x: number): number {

@@ -41,7 +41,9 @@ function blocksConfig(n: number): string {
   return parts.join('');
 }
 
-async function timePlan(dir: string): Promise<{ ms: number; resources: number; errored: boolean; jsonMs: number }> {
+async function timePlan(
+  dir: string,
+): Promise<{ ms: number; resources: number; errored: boolean; jsonMs: number }> {
   const t0 = performance.now();
   const ws = await openWorkspace(dir);
   const p = await plan({ workspace: ws });
@@ -67,7 +69,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       last = await timePlan(dir);
       samples.push(last.ms);
     }
-    if (last.errored || last.resources !== 2 * n) throw new Error(`plan of ${2 * n} resources failed or planned ${last.resources}`);
+    if (last.errored || last.resources !== 2 * n)
+      throw new Error(`plan of ${2 * n} resources failed or planned ${last.resources}`);
     samples.sort((a, b) => a - b);
     const median = samples[Math.floor(samples.length / 2)]!;
 
