@@ -3,7 +3,7 @@
 // (for writing) or a DekResolver (for reading: the header says which data key to ask for).
 import { randomBytes } from 'node:crypto';
 import { open as openFile } from 'node:fs/promises';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Duplex, Transform, pipeline, type TransformCallback } from 'node:stream';
 import type { EncryptionContext } from '../kms/types.js';
 import { ChunkCipher } from './aead.js';
 import { IntegrityError } from './errors.js';
@@ -399,6 +399,48 @@ export function createEncryptStream(opts: EncryptOptions): EncryptStream {
 
 export function createDecryptStream(opts: DecryptOptions): DecryptStream {
   return new DecryptStream(opts);
+}
+
+export interface ReencryptOptions {
+  /** How to read the existing object (its key set and context). */
+  from: DecryptOptions;
+  /** How to write the new one: another DEK (a new generation, another service's key set),
+   * another context (a clone's service id), another chunk size. */
+  to: EncryptOptions;
+}
+
+/** A Duplex that decrypts an object and encrypts it again, chunk by chunk, for the cloudsql
+ * `reencrypt`, clones and restores under another key. Plaintext exists only per chunk in
+ * memory; an integrity failure of the input errors the stream (and the output is then
+ * incomplete: it will not authenticate, so a half-written copy cannot pass for whole). */
+export function createReencryptStream(opts: ReencryptOptions): Duplex {
+  const dec = new DecryptStream(opts.from);
+  const enc = new EncryptStream(opts.to);
+  pipeline(dec, enc, () => undefined); // error propagation; Duplex.from reports the error
+  return Duplex.from({ writable: dec, readable: enc });
+}
+
+/** Decrypts and encrypts again a whole object in memory (see createReencryptStream). */
+export async function reencryptBuffer(
+  ciphertext: Uint8Array,
+  opts: ReencryptOptions,
+): Promise<Buffer> {
+  const parts = await decryptToParts(ciphertext, opts.from);
+  try {
+    const enc = new EncryptStream(opts.to);
+    const out: Buffer[] = [];
+    enc.on('data', (b: Buffer) => out.push(b));
+    const done = new Promise<void>((resolve, reject) => {
+      enc.on('end', resolve);
+      enc.on('error', reject);
+    });
+    for (const p of parts) enc.write(p);
+    enc.end();
+    await done;
+    return Buffer.concat(out);
+  } finally {
+    for (const p of parts) p.fill(0);
+  }
 }
 
 /** Random access to stored ciphertext: a file, a buffer, an object-store blob. */

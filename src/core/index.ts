@@ -33,6 +33,7 @@ export {
   ObjectReader,
   bufferSource,
   createDecryptStream,
+  createReencryptStream,
   createEncryptStream,
   decryptBuffer,
   decryptRange,
@@ -41,12 +42,14 @@ export {
   encryptToParts,
   objectContext,
   openFileSource,
+  reencryptBuffer,
   type DataKey,
   type DecryptOptions,
   type DekResolver,
   type EncryptOptions,
   type RandomAccessSource,
   type RangeOptions,
+  type ReencryptOptions,
 } from './envelope.js';
 export { KeyCache, sameKmsKey, type KeyCacheOptions, type KeyCacheStats } from './cache.js';
 export { KmsKeyring, type WrappedKey } from './keyring.js';
