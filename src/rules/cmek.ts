@@ -270,16 +270,15 @@ export function cmekRuleInput(
   }
 
   // Keys without a policy resource keep AWS's default policy (the account-root statement).
+  const covered = new Set<string | undefined>();
+  for (const p of policies) {
+    covered.add(p.keyAddress);
+    if (p.keyRef !== undefined) covered.add(keyById.get(p.keyRef)?.address);
+  }
   for (const r of resources) {
-    if (r.type !== KEY_TYPE || r.action === 'delete') continue;
+    if (r.type !== KEY_TYPE || r.action === 'delete' || covered.has(r.address)) continue;
     const view = keyByAddress.get(r.address);
     if (!view || view.provider === 'gcp') continue; // GCP-style keys are granted by IAM roles
-    const covered = policies.some(
-      (p) =>
-        p.keyAddress === r.address ||
-        (p.keyRef !== undefined && keyById.get(p.keyRef)?.address === r.address),
-    );
-    if (covered) continue;
     const account =
       parseRef(view.ref)?.account ?? (view.ref === undefined ? opts.keyAccount : undefined);
     if (account === undefined) continue;

@@ -5,7 +5,7 @@
 
 import type { Diagnostic } from '../diagnostics.js';
 import type { SourcePos } from '../engine/config/types.js';
-import { sameKeyInPlan, type Sameness } from './keys.js';
+import { keyTokens, sameKeyInPlan, type Sameness } from './keys.js';
 import type { KeyView, NodeView, RuleInput } from './model.js';
 
 /** undefined = not known at plan time; null = known: no key. */
@@ -23,6 +23,9 @@ export interface RuleContext {
   regionOf(node: NodeView): string | undefined;
   /** Key comparison that knows which keys this plan creates (see sameKeyInPlan). */
   sameKey(a: KeyView, b: KeyView): Sameness;
+  /** Live nodes whose key after (or before) the plan is the same key as `k`, in input order.
+   * Indexed, so checking every key and policy of a large plan stays linear. */
+  nodesUsing(k: KeyView, when: 'after' | 'before'): NodeView[];
 }
 
 /** Whether the configuration writes a key on this node (vs inheriting or leaving it out). */
@@ -74,18 +77,66 @@ export function buildContext(input: RuleInput): RuleContext {
   };
 
   const created = new Set(input.keys.filter((k) => k.action === 'create').map((k) => k.address));
+  const sameKey = (a: KeyView, b: KeyView) => sameKeyInPlan(a, b, created);
+
+  const memo = <T>(f: (n: NodeView) => T): ((n: NodeView) => T) => {
+    const cache = new Map<NodeView, T>();
+    return (n) => {
+      if (cache.has(n)) return cache.get(n)!;
+      const v = f(n);
+      cache.set(n, v);
+      return v;
+    };
+  };
+  const keyAfter = memo((node) => walk(node, ownAfter));
+  const keyBefore = memo((node) => walk(node, ownBefore));
+  const regionOf = memo((node) =>
+    walk<string | undefined>(node, (n) =>
+      n.region !== undefined ? n.region : n.kind === 'replica' ? undefined : 'inherit',
+    ),
+  );
+
+  const order = new Map<NodeView, number>();
+  input.nodes.forEach((n, i) => order.set(n, i));
+  const indexes: Partial<Record<'after' | 'before', Map<string, NodeView[]>>> = {};
+  const indexFor = (when: 'after' | 'before'): Map<string, NodeView[]> => {
+    let idx = indexes[when];
+    if (idx) return idx;
+    idx = new Map();
+    for (const n of input.nodes) {
+      if (!isLive(n)) continue;
+      const k = when === 'after' ? keyAfter(n) : keyBefore(n);
+      if (!k) continue;
+      for (const t of keyTokens(k)) {
+        const list = idx.get(t);
+        if (list) list.push(n);
+        else idx.set(t, [n]);
+      }
+    }
+    indexes[when] = idx;
+    return idx;
+  };
+  const nodesUsing = (k: KeyView, when: 'after' | 'before'): NodeView[] => {
+    const idx = indexFor(when);
+    const found = new Set<NodeView>();
+    for (const t of keyTokens(k)) for (const n of idx.get(t) ?? []) found.add(n);
+    return [...found]
+      .filter((n) => {
+        const used = when === 'after' ? keyAfter(n) : keyBefore(n);
+        return !!used && sameKey(k, used) === 'same';
+      })
+      .sort((a, b) => order.get(a)! - order.get(b)!);
+  };
 
   return {
     input,
     byAddress,
-    sameKey: (a, b) => sameKeyInPlan(a, b, created),
+    sameKey,
     parentOf,
-    keyAfter: (node) => walk(node, ownAfter),
-    keyBefore: (node) => walk(node, ownBefore),
-    regionOf: (node) =>
-      walk(node, (n) =>
-        n.region !== undefined ? n.region : n.kind === 'replica' ? undefined : 'inherit',
-      ),
+    keyAfter,
+    keyBefore,
+    regionOf,
+    nodesUsing,
   };
 }
 

@@ -4,7 +4,7 @@
 // that something staying after the plan still uses.
 
 import { diag, type Diagnostic } from '../diagnostics.js';
-import { buildContext, isLive, where, type RuleContext } from './graph.js';
+import { buildContext, where, type RuleContext } from './graph.js';
 import { describeKey } from './keys.js';
 import type { KeyNode, KeyView, NodeView, RuleInput } from './model.js';
 
@@ -15,19 +15,18 @@ function uses(ctx: RuleContext, k: KeyView, used: KeyView | null | undefined): b
 /** Why each staying node still needs the key that `key` destroys. */
 function usersOf(key: KeyNode, input: RuleInput, ctx: RuleContext): string[] {
   const users: string[] = [];
-  for (const node of input.nodes) {
-    if (!isLive(node)) continue;
-    if (key.action === 'delete') {
-      // Anything that will use the key after the plan; for a node that stays unchanged or is
-      // updated, its after-key is its current one unless the plan moves it off.
-      if (uses(ctx, key.key, ctx.keyAfter(node))) users.push(label(node));
-    } else {
-      // Replacing a key destroys the old key material and creates a new key at the same
-      // address. Existing nodes hold data wrapped by the old key; replaced nodes start over.
-      if (node.action !== 'noop' && node.action !== 'update') continue;
-      if (uses(ctx, key.key, ctx.keyBefore(node)) || uses(ctx, key.key, ctx.keyAfter(node))) {
-        users.push(label(node));
-      }
+  if (key.action === 'delete') {
+    // Anything that will use the key after the plan; for a node that stays unchanged or is
+    // updated, its after-key is its current one unless the plan moves it off.
+    for (const node of ctx.nodesUsing(key.key, 'after')) users.push(label(node));
+  } else {
+    // Replacing a key destroys the old key material and creates a new key at the same address.
+    // Existing nodes hold data wrapped by the old key; replaced nodes start over.
+    for (const node of [
+      ...ctx.nodesUsing(key.key, 'before'),
+      ...ctx.nodesUsing(key.key, 'after'),
+    ]) {
+      if (node.action === 'noop' || node.action === 'update') users.push(label(node));
     }
   }
   for (const ext of input.external ?? []) {

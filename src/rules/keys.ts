@@ -32,11 +32,37 @@ function identityOf(ref: KeyRef): Identity {
   };
 }
 
+// Parsing is the hot path of key comparison (a plan of 10k resources compares keys many
+// times), so parsed references are memoized. The cache only saves work: parseKeyRef is pure.
+const PARSE_CACHE_MAX = 50_000;
+const parseCache = new Map<string, KeyRef | null>();
+
 /** The parsed form of a reference, or undefined when it does not parse. */
 export function parseRef(ref: string | undefined): KeyRef | undefined {
   if (typeof ref !== 'string') return undefined;
-  const r = parseKeyRef(ref);
-  return r.ok ? r.ref : undefined;
+  let hit = parseCache.get(ref);
+  if (hit === undefined) {
+    const r = parseKeyRef(ref);
+    hit = r.ok ? r.ref : null;
+    if (parseCache.size >= PARSE_CACHE_MAX) parseCache.clear();
+    parseCache.set(ref, hit);
+  }
+  return hit ?? undefined;
+}
+
+/** Index tokens of a key: whenever sameKey(a, b) is `same`, a and b share at least one token
+ * (equal address, equal ref, or equal provider + kind + id), so an index on tokens finds every
+ * candidate without comparing all pairs. */
+export function keyTokens(k: KeyView): string[] {
+  const t: string[] = [];
+  if (k.address !== undefined) t.push(`a:${k.address}`);
+  if (k.ref !== undefined) t.push(`r:${k.ref}`);
+  const p = parseRef(k.ref);
+  if (p) {
+    const alias = p.kind === 'alias-name' || p.kind === 'alias-arn';
+    t.push(`i:${p.provider}:${alias ? 'alias' : 'key'}:${p.id}`);
+  }
+  return t;
 }
 
 /** The region of a key: stated on the view, else from its reference. */

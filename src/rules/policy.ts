@@ -6,7 +6,7 @@
 
 import { diag, type Diagnostic } from '../diagnostics.js';
 import { allowsPublicPrincipal, grantsActions, type GrantContext } from '../kms/policy/index.js';
-import { buildContext, isLive, where, type RuleContext } from './graph.js';
+import { buildContext, where, type RuleContext } from './graph.js';
 import { parseRef } from './keys.js';
 import type { KeyView, PolicyNode, Profile, RuleInput } from './model.js';
 import { DEFAULT_PROFILE, isProfile, PROFILES } from './profiles.js';
@@ -31,10 +31,8 @@ function usedByProfiles(p: PolicyNode, input: RuleInput, ctx: RuleContext): Prof
   const key = policyKey(p);
   const found = new Set<Profile>();
   if (key.address !== undefined || key.ref !== undefined) {
-    for (const node of input.nodes) {
-      if (!isLive(node) || !isProfile(node.profile)) continue;
-      const k = ctx.keyAfter(node);
-      if (k && ctx.sameKey(key, k) === 'same') found.add(node.profile);
+    for (const node of ctx.nodesUsing(key, 'after')) {
+      if (isProfile(node.profile)) found.add(node.profile);
     }
   }
   return (Object.keys(PROFILES) as Profile[]).filter((x) => found.has(x));

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DIAGNOSTIC_CODES } from '../../src/diagnostics.js';
 import { Unknown, type Value } from '../../src/engine/values.js';
 import {
+  buildContext,
   checkRules,
   cmekRuleInput,
   compareDiagnostics,
@@ -111,6 +112,23 @@ describe('checkRules properties', () => {
           expect(d.address).toBeTruthy();
         }
         expect([...a].sort(compareDiagnostics)).toEqual(a);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the key index finds exactly the nodes a pairwise comparison finds', () => {
+    fc.assert(
+      fc.property(ruleInput, keyView, (input, k) => {
+        const ctx = buildContext(input);
+        for (const when of ['after', 'before'] as const) {
+          const brute = input.nodes.filter((n) => {
+            if (n.action === 'delete') return false;
+            const used = when === 'after' ? ctx.keyAfter(n) : ctx.keyBefore(n);
+            return !!used && ctx.sameKey(k, used) === 'same';
+          });
+          expect(ctx.nodesUsing(k, when)).toEqual(brute);
+        }
       }),
       { numRuns: 300 },
     );
