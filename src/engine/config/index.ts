@@ -2,5 +2,13 @@
 // adapters and the CLI import only from here; the modules behind it may move.
 export type * from './types.js';
 export { loadConfig, type LoadOptions } from './load.js';
-export { resolveVariables, type VariableInputs, type VariableResult } from './variables.js';
+export {
+  resolveVariables,
+  loadVarFiles,
+  parseType,
+  convert as convertToType,
+  type TypeSpec,
+  type VariableInputs,
+  type VariableResult,
+} from './variables.js';
 export { parseExpression, parseTemplate, literalExpr, mapScope, type ParseResult } from './expr.js';

@@ -63,6 +63,14 @@ function labelled(x: unknown, n: number): Array<[string[], Obj]> {
   return out;
 }
 
+/** Readable source of an attribute value for messages: `var.x` rather than `${var.x}`. */
+function exprText(v: unknown, node: Node): string {
+  if (typeof v !== 'string') return JSON.stringify(v) ?? 'null';
+  if (node.k === 'tmpl' && node.parts.length === 1 && v.startsWith('${') && v.endsWith('}'))
+    return v.slice(2, -1).trim();
+  return v;
+}
+
 /** `${foo.bar}` → `foo.bar` (hcl2json renders bare traversals as templates; JSON syntax does not). */
 function bareTraversal(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
@@ -319,8 +327,7 @@ class Loader {
     const sink = { file: this.file, diagnostics: [] as Diagnostic[], refs: new Set<string>() };
     const node = this.valueNode(v, path, sink, address);
     this.take(sink.diagnostics, address ? { address, attribute: path[path.length - 1] } : {});
-    const text = typeof v === 'string' ? v : (JSON.stringify(v) ?? 'null');
-    return new ParsedExpr(node, [...sink.refs].sort(), pos, text, sink.diagnostics);
+    return new ParsedExpr(node, [...sink.refs].sort(), pos, exprText(v, node), sink.diagnostics);
   }
 
   private valueNode(
@@ -569,6 +576,11 @@ class Loader {
       const p = [...path, k];
       switch (k) {
         case 'default': {
+          // Terraform JSON syntax takes a variable default literally (no templates).
+          if (!this.isHcl) {
+            vb.default = v as Value;
+            break;
+          }
           const e = this.valueExpr(v, p);
           if (e.refs.length) {
             this.report(

@@ -3,15 +3,23 @@
 // string (nor absent) the string is parsed as an HCL literal expression, then every value,
 // defaults included, is converted to the declared type.
 
+import { parse as parseHcl } from '@cdktf/hcl2json';
+import { readdir, readFile } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { diag, DiagnosticError, type Diagnostic } from '../../diagnostics.js';
 import { isUnknown, type Value } from '../values.js';
-import { mapScope, parseExpression } from './expr.js';
+import { jsonExpr, mapScope, parseExpression } from './expr.js';
+import { parseHclError } from './load.js';
+import { scanHcl } from './scan.js';
 import { suggestion } from './suggest.js';
 import type { Config, VariableBlock } from './types.js';
 
 export interface VariableInputs {
-  /** From `-var NAME=VALUE` (and -var-file, flattened to strings by the caller). */
+  /** From `-var NAME=VALUE`. */
   cliVars?: Record<string, string>;
+  /** Typed values from variable files (see loadVarFiles): terraform.tfvars, *.auto.tfvars and
+   * -var-file. They override TF_VAR_ and are overridden by -var. */
+  fileVars?: Record<string, Value>;
   /** Usually process.env: TF_VAR_NAME values. */
   env?: NodeJS.ProcessEnv;
 }
@@ -187,6 +195,17 @@ export function resolveVariables(config: Config, inputs: VariableInputs = {}): V
   const values: Record<string, Value> = {};
   const diagnostics: Diagnostic[] = [];
   const declared = new Map(config.variables.map((v) => [v.name, v]));
+  for (const name of Object.keys(inputs.fileVars ?? {})) {
+    if (!declared.has(name))
+      diagnostics.push({
+        ...diag(
+          'CONFIG_REFERENCE',
+          `Value for undeclared variable "${name}"`,
+          `A variable file sets "${name}", which no variable block declares; it is ignored. ${suggestion(name, [...declared.keys()], 'variables')}`,
+        ),
+        severity: 'warning',
+      });
+  }
   for (const name of Object.keys(cli)) {
     if (!declared.has(name))
       diagnostics.push(
@@ -224,6 +243,10 @@ export function resolveVariables(config: Config, inputs: VariableInputs = {}): V
         source = `TF_VAR_${vb.name}`;
         value = parseRaw(envRaw, vb, source);
       }
+      if (inputs.fileVars && Object.prototype.hasOwnProperty.call(inputs.fileVars, vb.name)) {
+        source = 'a variable file';
+        value = inputs.fileVars[vb.name]!;
+      }
       if (Object.prototype.hasOwnProperty.call(cli, vb.name)) {
         source = `-var ${vb.name}=...`;
         value = parseRaw(cli[vb.name]!, vb, source);
@@ -250,6 +273,97 @@ export function resolveVariables(config: Config, inputs: VariableInputs = {}): V
           at,
         ),
       );
+    }
+  }
+  return { values, diagnostics };
+}
+
+/** Read variable files as Terraform does: terraform.tfvars(.json), then *.auto.tfvars(.json) in
+ * name order, then each `-var-file` in the order given; later files win. Values must be
+ * literals. Returns typed values for VariableInputs.fileVars. */
+export async function loadVarFiles(
+  dir: string,
+  varFiles: string[] = [],
+): Promise<{ values: Record<string, Value>; diagnostics: Diagnostic[] }> {
+  const abs = resolve(dir);
+  const values: Record<string, Value> = {};
+  const diagnostics: Diagnostic[] = [];
+  let names: string[] = [];
+  try {
+    names = await readdir(abs);
+  } catch {
+    // A missing directory is reported by loadConfig; there are simply no automatic files.
+  }
+  const auto = [
+    ...['terraform.tfvars', 'terraform.tfvars.json'].filter((f) => names.includes(f)),
+    ...names.filter((f) => /\.auto\.tfvars(\.json)?$/.test(f)).sort(),
+  ];
+  for (const f of [...auto, ...varFiles]) {
+    const full = isAbsolute(f) ? f : resolve(abs, f);
+    const file = relative(abs, full) || f;
+    let text: string;
+    try {
+      text = await readFile(full, 'utf8');
+    } catch (e) {
+      diagnostics.push(
+        diag(
+          'CONFIG_SYNTAX',
+          `Cannot read variable file ${file}`,
+          `${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+          { file },
+        ),
+      );
+      continue;
+    }
+    if (f.endsWith('.json')) {
+      try {
+        const doc = JSON.parse(text) as unknown;
+        if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+          throw new Error('the top level must be an object');
+        Object.assign(values, doc);
+      } catch (e) {
+        diagnostics.push(
+          diag('CONFIG_SYNTAX', `Invalid JSON in ${file}`, (e as Error).message, { file, line: 1 }),
+        );
+      }
+      continue;
+    }
+    let doc: Record<string, unknown>;
+    try {
+      doc = (await parseHcl(file, text)) as Record<string, unknown>;
+    } catch (e) {
+      const { line, summary, detail } = parseHclError((e as Error).message);
+      diagnostics.push(
+        diag('CONFIG_SYNTAX', summary, detail || 'Fix the HCL syntax.', { file, line: line ?? 1 }),
+      );
+      continue;
+    }
+    const index = scanHcl(text, file);
+    for (const [name, raw] of Object.entries(doc)) {
+      const pos = { file, line: index.lineOf([name]) ?? 1 };
+      const found: Diagnostic[] = [];
+      const e = jsonExpr(raw, pos, found);
+      if (e.refs.length) {
+        diagnostics.push(
+          diag(
+            'CONFIG_REFERENCE',
+            `Variables not allowed in ${file}`,
+            `"${name}" refers to ${e.refs.join(', ')}; variable files hold literal values only.`,
+            pos,
+          ),
+        );
+        continue;
+      }
+      if (found.some((d) => d.severity === 'error')) {
+        diagnostics.push(...found);
+        continue;
+      }
+      try {
+        values[name] = e.evaluate(mapScope(abs, {}));
+      } catch (err) {
+        if (err instanceof DiagnosticError) diagnostics.push(...err.diagnostics);
+        else throw err;
+      }
     }
   }
   return { values, diagnostics };

@@ -2,8 +2,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, resolveVariables, type Config } from '../../../src/engine/config/index.js';
+import {
+  loadConfig,
+  loadVarFiles,
+  resolveVariables,
+  type Config,
+} from '../../../src/engine/config/index.js';
 import { convert, parseType } from '../../../src/engine/config/variables.js';
 
 async function configOf(hcl: string): Promise<Config> {
@@ -166,5 +172,39 @@ describe('types', () => {
     expect(() => convert({ a: 1 }, parseType('list(string)'))).toThrow(/list is required/);
     expect(() => convert({}, parseType('object({ a = string })'))).toThrow(/"a" is required/);
     expect(() => convert([1, 'x'], parseType('list(number)'))).toThrow(/\[1\]/);
+  });
+});
+
+describe('variable files', () => {
+  const dir = fileURLToPath(new URL('../../fixtures/config/varfiles', import.meta.url));
+
+  it('terraform.tfvars, then *.auto.tfvars(.json), then -var-file; -var wins over all', async () => {
+    const { config } = await loadConfig(dir);
+    const auto = await loadVarFiles(dir);
+    expect(auto.diagnostics).toEqual([]);
+    expect(auto.values).toEqual({ region: 'eu-west-1', zones: ['a', 'b'], size: 3 });
+
+    const withFile = await loadVarFiles(dir, ['extra.tfvars']);
+    expect(withFile.values.region).toBe('us-east-1');
+    const r = resolveVariables(config, {
+      fileVars: withFile.values,
+      env: { TF_VAR_size: '9', TF_VAR_region: 'env-region' },
+      cliVars: { zones: '["z"]' },
+    });
+    // The file beats TF_VAR_; -var beats the file.
+    expect(r.values).toEqual({ region: 'us-east-1', zones: ['z'], size: 3 });
+    // A file value for an undeclared variable is a warning, as in Terraform.
+    expect(r.diagnostics.map((d) => [d.severity, d.code, d.summary])).toEqual([
+      ['warning', 'CONFIG_REFERENCE', 'Value for undeclared variable "unknown"'],
+    ]);
+  });
+
+  it('variable files hold literals only; problems name file and line', async () => {
+    const { diagnostics } = await loadVarFiles(dir, ['bad.tfvars', 'missing.tfvars']);
+    expect(diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
+      ['CONFIG_REFERENCE', 'bad.tfvars', 1],
+      ['CONFIG_UNSUPPORTED', 'bad.tfvars', 2],
+      ['CONFIG_SYNTAX', 'missing.tfvars', undefined],
+    ]);
   });
 });
