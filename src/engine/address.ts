@@ -41,15 +41,16 @@ export function refRoot(ref: string): RefRoot {
     return { kind: 'local', name, key: `local.${name}` };
   }
   if (head === 'count') return { kind: 'count' };
-  if (parts.length >= 2 && /^[A-Za-z_][A-Za-z0-9_-]*$/.test(head)) {
-    const m = /^([A-Za-z_][A-Za-z0-9_-]*)(?:\[\s*([^\]]+?)\s*\])?/.exec(parts[1] ?? '');
-    if (m) {
-      const idx = m[2];
-      const root: RefRoot = { kind: 'resource', type: head, name: m[1]!, key: `${head}.${m[1]}` };
-      if (idx !== undefined && /^\d+$/.test(idx)) root.index = Number(idx);
-      else if (idx === 'count.index') root.index = 'count.index';
-      return root;
-    }
+  // Match on the whole text: an index may itself contain a dot (`k[count.index].arn`).
+  const m = /^([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_][A-Za-z0-9_-]*)(?:\[\s*([^\]]+?)\s*\])?/.exec(
+    ref,
+  );
+  if (m) {
+    const idx = m[3];
+    const root: RefRoot = { kind: 'resource', type: m[1]!, name: m[2]!, key: `${m[1]}.${m[2]}` };
+    if (idx !== undefined && /^\d+$/.test(idx)) root.index = Number(idx);
+    else if (idx === 'count.index') root.index = 'count.index';
+    return root;
   }
   return { kind: 'other', text: ref };
 }

@@ -17,6 +17,7 @@ import {
   diffInstance,
   evalExpr,
   evaluateAttributes,
+  ruleAccount,
   sameValue,
   type Plan,
   type PlannedChange,
@@ -578,11 +579,27 @@ function applyTimeRules(
         ? {
             pos: block.pos,
             attrPos: attrPositions(block),
-            refs: attrRefs(block, c.index, countBlocks),
+            refs: attrRefs(
+              block,
+              c.index,
+              countBlocks,
+              (now as Attrs | undefined) ?? c.after ?? undefined,
+              (k) => {
+                const b = blocks.get(k);
+                if (!b?.count) return undefined;
+                return plan.changes
+                  .filter((x) => x.block === k && x.action !== 'delete' && !x.deposed)
+                  .sort((x, y) => (x.index ?? 0) - (y.index ?? 0))
+                  .map((x) => current.get(x.address) ?? null);
+              },
+            ),
           }
         : {}),
     });
   }
-  const input = deps.cmekRuleInput(changes, { servicePrincipal: settings.servicePrincipal });
+  const input = deps.cmekRuleInput(changes, {
+    servicePrincipal: settings.servicePrincipal,
+    ...ruleAccount(settings),
+  });
   return deps.checkRules(input).filter((d) => d.address === address && d.severity === 'error');
 }

@@ -27,6 +27,9 @@ export interface RuleAdapterOptions {
    * resource of this configuration. */
   resolveKey?: (ref: string) => KeyView | undefined;
   external?: RuleInput['external'];
+  /** Account of keys this plan creates (the local KMS: 000000000000), so a key without a
+   * policy resource is checked against AWS's default policy for that account. */
+  keyAccount?: string;
 }
 
 export interface VariableInputsLike {

@@ -306,7 +306,7 @@ export async function validate(
   const ps = providerSettings(ws.config, variables);
   const p = await planConfig(
     { config: ws.config, state: null, settings: ps.settings },
-    { deps, variables, refresh: false },
+    { deps, variables, refresh: false, validateOnly: true },
   );
   const diagnostics = [...ws.diagnostics, ...ps.diagnostics, ...p.diagnostics];
   return { valid: !hasErrors(diagnostics), diagnostics };

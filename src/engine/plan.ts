@@ -119,6 +119,9 @@ export interface PlanOptions {
   ctx?: ProviderContext;
   /** Bound for parallel refresh reads. Default 10. */
   parallelism?: number;
+  /** `cmek validate`: variables may be unknown, so a count that is unknown plans no instances
+   * instead of being an error. */
+  validateOnly?: boolean;
 }
 
 /** What the planner needs besides the config: the prior state (already loaded, unlocked reads
@@ -199,6 +202,8 @@ export function attrRefs(
   block: ResourceBlock,
   index: number | undefined,
   countBlocks: Set<string>,
+  values?: Attrs,
+  blockValue?: (key: string) => Value | undefined,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [attr, e] of Object.entries(block.attributes)) {
@@ -208,12 +213,36 @@ export function attrRefs(
       if (typeof root.index === 'number') out[attr] = `${root.key}[${root.index}]`;
       else if (root.index === 'count.index' && index !== undefined)
         out[attr] = `${root.key}[${index}]`;
+      else if (countBlocks.has(root.key))
+        out[attr] = instanceOf(root.key, values?.[attr], blockValue?.(root.key)) ?? root.key;
       else out[attr] = root.key;
       break;
     }
   }
-  void countBlocks;
   return out;
+}
+
+/** Which instance of a counted block an attribute's value came from (the loader reports
+ * references by block, `cmek_kms_key.k`, whatever the index expression): an unknown value
+ * carries its key's instance address; a known one is found among the instances' values. */
+function instanceOf(
+  key: string,
+  v: Value | undefined,
+  list: Value | undefined,
+): string | undefined {
+  if (v instanceof Unknown) {
+    const a = v.facts?.address;
+    return a && a.startsWith(`${key}[`) ? a : undefined;
+  }
+  if (typeof v !== 'string' || !Array.isArray(list)) return undefined;
+  const i = list.findIndex(
+    (inst) =>
+      inst !== null &&
+      typeof inst === 'object' &&
+      !(inst instanceof Unknown) &&
+      Object.values(inst as Record<string, Value>).some((x) => x === v),
+  );
+  return i >= 0 ? `${key}[${i}]` : undefined;
 }
 
 /** Evaluate a block's attributes for one instance; nulls mean "not set" as in Terraform. */
@@ -467,7 +496,7 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
       continue;
     }
     const dependencies = resourceDependencies(graph, id);
-    const instances = instanceIndexes(block, env, w.diags);
+    const instances = instanceIndexes(block, env, w.diags, opts.validateOnly ?? false);
     if (instances === undefined) {
       env.resources.set(id, new Unknown());
       // Keep existing instances untouched rather than planning their deletion on an error.
@@ -539,7 +568,7 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
         after: ip.after,
         pos: block.pos,
         attrPos,
-        refs: attrRefs(block, index, countBlocks),
+        refs: attrRefs(block, index, countBlocks, ip.after, (k) => env.resources.get(k)),
       });
     }
     env.resources.set(id, block.count ? values : (values[0] ?? new Unknown()));
@@ -621,6 +650,7 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
     const input = deps.cmekRuleInput(ruleChanges, {
       servicePrincipal: settings.servicePrincipal,
       resolveKey,
+      ...ruleAccount(settings),
     });
     w.diags.push(...deps.checkRules(input));
   }
@@ -680,10 +710,12 @@ function instanceIndexes(
   block: ResourceBlock,
   env: EvalEnv,
   diags: Diagnostic[],
+  validateOnly = false,
 ): Array<number | undefined> | undefined {
   if (!block.count) return [undefined];
   const v = evalExpr(block.count, makeScope(env), diags);
   if (v === undefined) return undefined;
+  if ((v instanceof Unknown || containsUnknown(v)) && validateOnly) return [];
   if (v instanceof Unknown || containsUnknown(v)) {
     diags.push(
       diag(
@@ -827,6 +859,14 @@ function looksLikeKeyRef(v: string): boolean {
   if (!/^(arn:|alias\/|projects\/|mrk-|[0-9a-f]{8}-)/.test(v)) return false;
   return parseKeyRef(v).ok;
 }
+
+/** The local KMS creates keys in account 000000000000 (SPEC 3); with AWS the account is the
+ * caller's, which plan does not look up, so rules fall back to the keys' ARNs. */
+export function ruleAccount(settings: ProviderSettings): { keyAccount?: string } {
+  return settings.kms.backend === 'local' ? { keyAccount: LOCAL_ACCOUNT } : {};
+}
+
+export const LOCAL_ACCOUNT = '000000000000';
 
 /** Summary counts like Terraform's "Plan: N to add, N to change, N to destroy." */
 export function planCounts(plan: Plan): { add: number; change: number; destroy: number } {

@@ -174,6 +174,42 @@ resource "fake_thing" "t" {
     ]);
   });
 
+  it('count: each instance is linked to the key instance it references (refs for the rules)', async () => {
+    const w = makeWorld();
+    const dir = workdir({
+      'main.tf': `resource "fake_key" "k" {
+  count  = 2
+  region = "eu-west-\${count.index}"
+}
+resource "fake_thing" "t" {
+  count = 2
+  name  = "t\${count.index}"
+  key   = fake_key.k[count.index].arn
+}
+`,
+    });
+    const p = await plan({ dir, deps: w.deps });
+    expect(p.diagnostics).toEqual([]);
+    const refs = (seen: typeof w.ruleChanges) =>
+      Object.fromEntries(
+        seen
+          .at(-1)!
+          .filter((c) => c.type === 'fake_thing')
+          .map((c) => [c.address, c.refs]),
+      );
+    expect(refs(w.ruleChanges)).toEqual({
+      'fake_thing.t[0]': { key: 'fake_key.k[0]' },
+      'fake_thing.t[1]': { key: 'fake_key.k[1]' },
+    });
+    await apply(p, { dir, deps: w.deps });
+    // Once applied, the values are known ARNs: still linked to the right instance.
+    await plan({ dir, deps: w.deps });
+    expect(refs(w.ruleChanges)).toEqual({
+      'fake_thing.t[0]': { key: 'fake_key.k[0]' },
+      'fake_thing.t[1]': { key: 'fake_key.k[1]' },
+    });
+  });
+
   it('schema: CONFIG_SCHEMA names attribute, expectation, what was found, file and line; unknowns pass', async () => {
     const w = makeWorld();
     const dir = workdir({
