@@ -962,7 +962,7 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
   loader.config.variables.sort(bySource);
   loader.config.locals.sort(bySource);
   loader.config.outputs.sort(bySource);
-  return { config: loader.config, diagnostics: tidy(loader.diagnostics, loader.config.files) };
+  return { config: loader.config, diagnostics: tidy(loader.diagnostics, files) };
 }
 
 /** Report order follows the source (hcl2json sorts keys, so walking its output does not), and
