@@ -3,6 +3,7 @@
 // instead of testing the profile name, so a difference between the systems lives in one row
 // here and nowhere else.
 
+import { CLICKHOUSE_REQUIRED_ACTIONS, ENCRYPTER_DECRYPTER_ACTIONS } from '../kms/policy/index.js';
 import type { KeyProvider } from '../kms/types.js';
 import type { Profile } from './model.js';
 
@@ -49,19 +50,10 @@ export interface ProfileFacts {
   gcpRole?: string;
 }
 
-/** Actions ClickHouse Cloud's key policy statement grants its service role (seed 000). */
-const CLICKHOUSE_ACTIONS = [
-  'kms:GetPublicKey',
-  'kms:Decrypt',
-  'kms:GenerateDataKeyPair',
-  'kms:Encrypt',
-  'kms:GetKeyRotationStatus',
-  'kms:GenerateDataKey',
-  'kms:DescribeKey',
-] as const;
-
-/** Cloud SQL's service account needs encrypter/decrypter on the key (seed 003). */
-const CLOUDSQL_ACTIONS = ['kms:Encrypt', 'kms:Decrypt'] as const;
+// The action lists themselves live with the policy evaluator (src/kms/policy), which the
+// resources use to generate the grant; the table refers to them so they exist once.
+const CLICKHOUSE_ACTIONS = CLICKHOUSE_REQUIRED_ACTIONS; // seed 000's key policy statement
+const CLOUDSQL_ACTIONS = ENCRYPTER_DECRYPTER_ACTIONS; // seed 003: encrypter/decrypter
 
 export const PROFILES: Readonly<Record<Profile, Readonly<ProfileFacts>>> = Object.freeze({
   clickhouse: Object.freeze({
