@@ -2,7 +2,7 @@
 // plane, and the CMEK rules. Tests pass their own EngineDeps instead.
 import { RESOURCE_TYPES, createProviderContext } from '../resources/index.js';
 import { checkRules, cmekRuleInput } from '../rules/index.js';
-import { loadConfig, resolveVariables } from './config/index.js';
+import { loadConfig, loadVarFiles, resolveVariables } from './config/index.js';
 import type { EngineDeps } from './deps.js';
 
 export const defaultDeps: EngineDeps = {
@@ -10,6 +10,7 @@ export const defaultDeps: EngineDeps = {
   createProviderContext,
   loadConfig: (dir) => loadConfig(dir),
   resolveVariables: (config, inputs) => resolveVariables(config, inputs),
+  loadVarFiles: (dir, files) => loadVarFiles(dir, files),
   cmekRuleInput: (changes, opts) => cmekRuleInput(changes, opts),
   checkRules,
 };

@@ -34,6 +34,7 @@ export interface RuleAdapterOptions {
 
 export interface VariableInputsLike {
   cliVars: Record<string, string>;
+  fileVars?: Record<string, Value>;
   env: Record<string, string | undefined>;
 }
 
@@ -45,6 +46,11 @@ export interface EngineDeps {
     config: Config,
     inputs: VariableInputsLike,
   ): { values: Record<string, Value>; diagnostics: Diagnostic[] };
+  /** Variable files (terraform.tfvars, *.auto.tfvars, -var-file); optional. */
+  loadVarFiles?(
+    dir: string,
+    files: string[],
+  ): Promise<{ values: Record<string, Value>; diagnostics: Diagnostic[] }>;
   cmekRuleInput(changes: RuleChange[], opts: RuleAdapterOptions): RuleInput;
   checkRules(input: RuleInput): Diagnostic[];
 }

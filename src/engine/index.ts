@@ -96,6 +96,8 @@ export interface EnginePlanOptions extends EngineOptions {
   destroy?: boolean;
   refresh?: boolean;
   cliVars?: Record<string, string>;
+  /** `-var-file` paths (relative to the working directory). */
+  varFiles?: string[];
   env?: Record<string, string | undefined>;
   parallelism?: number;
 }
@@ -122,21 +124,34 @@ function emptyPlan(diagnostics: Diagnostic[], config?: Config): Plan {
   };
 }
 
-export function resolveSettings(
+export async function resolveSettings(
   ws: Workspace,
   deps: EngineDeps,
   inputs: {
     cliVars?: Record<string, string>;
+    varFiles?: string[];
     env?: Record<string, string | undefined>;
     variables?: Record<string, Value>;
   },
-): { settings: ProviderSettings; variables: Record<string, Value>; diagnostics: Diagnostic[] } {
+): Promise<{
+  settings: ProviderSettings;
+  variables: Record<string, Value>;
+  diagnostics: Diagnostic[];
+}> {
   const diagnostics: Diagnostic[] = [];
   let variables = inputs.variables;
   if (!variables) {
+    // terraform.tfvars, *.auto.tfvars and -var-file, when the loader offers them.
+    let fileVars: Record<string, Value> | undefined;
+    if (deps.loadVarFiles) {
+      const vf = await deps.loadVarFiles(ws.dir, inputs.varFiles ?? []);
+      diagnostics.push(...vf.diagnostics);
+      fileVars = vf.values;
+    }
     const vr = deps.resolveVariables(ws.config, {
       cliVars: inputs.cliVars ?? {},
       env: inputs.env ?? process.env,
+      ...(fileVars ? { fileVars } : {}),
     });
     diagnostics.push(...vr.diagnostics);
     variables = vr.values;
@@ -151,7 +166,7 @@ export async function plan(opts: EnginePlanOptions = {}): Promise<Plan> {
   const deps = opts.deps ?? defaultDeps;
   const ws = opts.workspace ?? (await openWorkspace(opts.dir, deps));
   if (hasErrors(ws.diagnostics)) return emptyPlan(ws.diagnostics, ws.config);
-  const { settings, variables, diagnostics } = resolveSettings(ws, deps, opts);
+  const { settings, variables, diagnostics } = await resolveSettings(ws, deps, opts);
   if (hasErrors(diagnostics)) return emptyPlan([...ws.diagnostics, ...diagnostics], ws.config);
   try {
     return await withLock(ws, opts, 'OperationTypePlan', async () => {
@@ -240,7 +255,7 @@ export async function apply(p: Plan, opts: EngineApplyOptions = {}): Promise<App
       ),
       ...p.diagnostics,
     ]);
-  const { settings, diagnostics } = resolveSettings(ws, deps, { variables: p.variables });
+  const { settings, diagnostics } = await resolveSettings(ws, deps, { variables: p.variables });
   if (hasErrors(diagnostics)) return fail(diagnostics);
   try {
     return await withLock(

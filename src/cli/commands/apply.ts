@@ -31,6 +31,7 @@ export interface ApplyFlags {
   autoApprove?: boolean;
   parallelism?: number;
   var: Record<string, string>;
+  varFile: string[];
   refresh: boolean;
   lockTimeout?: string;
 }
@@ -49,6 +50,7 @@ export async function planAndApply(flags: ApplyFlags, destroy: boolean): Promise
       destroy,
       refresh: flags.refresh,
       cliVars: flags.var,
+      varFiles: flags.varFile,
     });
     if (p.errored) {
       finish(p.diagnostics);

@@ -74,12 +74,19 @@ export function addLockOptions(cmd: Command): Command {
 }
 
 export function addVarOptions(cmd: Command): Command {
-  return cmd.option(
-    '--var <NAME=VALUE>',
-    'set a variable (repeatable)',
-    collectVar,
-    {} as Record<string, string>,
-  );
+  return cmd
+    .option(
+      '--var <NAME=VALUE>',
+      'set a variable (repeatable)',
+      collectVar,
+      {} as Record<string, string>,
+    )
+    .option(
+      '--var-file <file>',
+      'read variables from a .tfvars file (repeatable)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    );
 }
 
 /** Ask for "yes". No TTY → an error telling to pass the flag instead (a pipeline must not hang). */

@@ -28,6 +28,7 @@ interface PlanFlags {
   destroy?: boolean;
   refresh: boolean;
   var: Record<string, string>;
+  varFile: string[];
   detailedExitcode?: boolean;
   lockTimeout?: string;
   parallelism?: number;
@@ -62,6 +63,7 @@ export function register(program: Command): void {
         destroy: flags.destroy ?? false,
         refresh: flags.refresh,
         cliVars: flags.var,
+        varFiles: flags.varFile,
         lockTimeoutMs: lockTimeoutMs(flags.lockTimeout),
         ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
       });

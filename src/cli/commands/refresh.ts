@@ -17,10 +17,11 @@ export function register(program: Command): void {
     .description('Update the state from the real objects (drift), changing nothing else');
   addVarOptions(cmd);
   addLockOptions(cmd);
-  cmd.action((flags: { var: Record<string, string>; lockTimeout?: string }) =>
+  cmd.action((flags: { var: Record<string, string>; varFile: string[]; lockTimeout?: string }) =>
     runVerb(async () => {
       const r = await refresh({
         cliVars: flags.var,
+        varFiles: flags.varFile,
         lockTimeoutMs: lockTimeoutMs(flags.lockTimeout),
       });
       if (!r.plan.errored) {
