@@ -133,8 +133,9 @@ const TABLE: Record<DiagnosticCode, Omit<CodeExplanation, 'code'>> = {
       'after the plan still uses. Deleting the key makes that data and its backups ' +
       'unrecoverable (crypto-shredding).',
     remedy:
-      'Destroy or migrate the users first (or in the same plan), keep the key, or replace it with ' +
-      'create_before_destroy and migrate before the old key goes. Protect data keys with ' +
+      'Destroy the users in the same plan, or keep the key. To retire it, declare the new key as ' +
+      'a separate resource, move the users to it (clickhouse: rotation; cloudsql: backup and ' +
+      'restore), then remove the old key in a later plan. Protect data keys with ' +
       'lifecycle { prevent_destroy = true }.',
     source: `${CH}; ${SQL}`,
   },

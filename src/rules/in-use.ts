@@ -58,9 +58,9 @@ export function keyInUse(input: RuleInput, ctx: RuleContext = buildContext(input
           `Remedy: keep the key until nothing uses it. Destroy the users (and their backups) in ` +
           `the same plan, or move them to another key first (clickhouse: change kms_key to a key ` +
           `of the same KMS provider; cloudsql: back up and restore into a service with the new ` +
-          `key). If the key must be replaced, add lifecycle { create_before_destroy = true } and ` +
-          `migrate the users before the old key goes. Add lifecycle { prevent_destroy = true } ` +
-          `to keys that protect data.`,
+          `key) and remove the key in a later plan. To replace a key, declare the new one as a ` +
+          `separate resource rather than changing an attribute that forces replacement. Add ` +
+          `lifecycle { prevent_destroy = true } to keys that protect data.`,
         where(key, undefined),
       ),
     );
