@@ -141,8 +141,8 @@ export function renderChange(c: PlannedChange): string {
     );
   }
   const sym = symbolFor(c);
-  const lead = sym.length === 1 ? `  ${sym} ` : sym;
-  lines.push(`${lead.padStart(4)}resource "${c.type}" "${c.name}" {`);
+  const lead = sym.length === 1 ? `  ${sym} ` : `${sym} `;
+  lines.push(`${lead}resource "${c.type}" "${c.name}" {`);
   lines.push(...attributeLines(c));
   lines.push('    }');
   return lines.join('\n');
