@@ -79,8 +79,19 @@ const OPS3 = ['...'];
 const OPS2 = ['==', '!=', '<=', '>=', '&&', '||', '=>'];
 const OPS1 = '+-*/%<>!?:()[]{},.=~';
 
-const isIdStart = (c: string | undefined) => !!c && /[A-Za-z_]/.test(c);
-const isIdChar = (c: string | undefined) => !!c && /[A-Za-z0-9_-]/.test(c);
+// Character classes by code, not regex: the lexer runs over every attribute of 10k-resource
+// configurations.
+export function isIdStart(c: string | undefined): boolean {
+  if (c === undefined) return false;
+  const x = c.charCodeAt(0);
+  return (x >= 65 && x <= 90) || (x >= 97 && x <= 122) || x === 95;
+}
+export function isIdChar(c: string | undefined): boolean {
+  if (c === undefined) return false;
+  const x = c.charCodeAt(0);
+  return (x >= 48 && x <= 57) || x === 45 || isIdStart(c);
+}
+const NUMBER = /[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 
 export class Parser {
   private i = 0;
@@ -203,8 +214,9 @@ export class Parser {
     const s = this.src;
     const c = s[this.i];
     if (c === undefined) return { t: 'eof' };
-    if (/[0-9]/.test(c)) {
-      const m = /^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(s.slice(this.i))!;
+    if (c >= '0' && c <= '9') {
+      NUMBER.lastIndex = this.i;
+      const m = NUMBER.exec(s)!;
       this.i += m[0].length;
       return { t: 'num', v: Number(m[0]) };
     }

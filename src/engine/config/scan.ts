@@ -5,7 +5,7 @@
 // renders `x { }` and `x = [{ }]` alike) and finds duplicate keys in object literals, which
 // hcl2json silently collapses (last wins). It never decides validity: hcl2json does that.
 
-import { duplicateKeyWarning } from './ast.js';
+import { duplicateKeyWarning, isIdChar, isIdStart } from './ast.js';
 import type { Diagnostic } from '../../diagnostics.js';
 
 export interface SourceIndex {
@@ -63,7 +63,7 @@ export function scanHcl(src: string, file: string): SourceIndex {
     else entries.set(k, [lineAt(off)]);
   };
   let i = 0;
-  const isId = (c: string | undefined) => !!c && /[A-Za-z0-9_-]/.test(c);
+  const isId = isIdChar;
 
   const skipInline = () => {
     for (;;) {
@@ -165,11 +165,7 @@ export function scanHcl(src: string, file: string): SourceIndex {
       const keyStart = i;
       let word: string | undefined;
       if (c === '"') word = skipString();
-      else if (
-        c === '<' &&
-        src[i + 1] === '<' &&
-        (src[i + 2] === '-' || /[A-Za-z_]/.test(src[i + 2] ?? ''))
-      ) {
+      else if (c === '<' && src[i + 1] === '<' && (src[i + 2] === '-' || isIdStart(src[i + 2]))) {
         skipHeredoc();
       } else if (isId(c)) word = readIdent();
       else i++;
@@ -195,7 +191,7 @@ export function scanHcl(src: string, file: string): SourceIndex {
         i++;
         return;
       }
-      if (!/[A-Za-z_]/.test(c)) {
+      if (!isIdStart(c)) {
         // Not valid HCL here; hcl2json reports it. Resynchronise at the next line.
         skipLineComment();
         continue;
@@ -213,7 +209,7 @@ export function scanHcl(src: string, file: string): SourceIndex {
       for (;;) {
         skipInline();
         if (src[i] === '"') labels.push(skipString());
-        else if (/[A-Za-z_]/.test(src[i] ?? '')) labels.push(readIdent());
+        else if (isIdStart(src[i])) labels.push(readIdent());
         else break;
       }
       if (src[i] === '{') {
