@@ -10,6 +10,7 @@
 // left alone. A user who really wants to throw the data away can destroy the service first.
 
 import { diag, type Diagnostic } from '../diagnostics.js';
+import type { KeyProvider } from '../kms/types.js';
 import {
   buildContext,
   keyAttr,
@@ -21,6 +22,8 @@ import {
 import { describeKey, keyProvider } from './keys.js';
 import type { KeyView, NodeView, RuleInput } from './model.js';
 import { profileFacts } from './profiles.js';
+
+const PROVIDER_NAME: Record<KeyProvider, string> = { aws: 'AWS KMS', gcp: 'GCP Cloud KMS' };
 
 interface Transition {
   node: NodeView;
@@ -149,12 +152,13 @@ export function rotationCrossProvider(
     out.push(
       diag(
         'CMEK_ROTATION_CROSS_PROVIDER',
-        `${node.address} cannot rotate from ${pb} key ${describeKey(before)} to ${pa} key ` +
-          `${describeKey(after)}`,
+        `${node.address} cannot rotate from ${PROVIDER_NAME[pb]} key ${describeKey(before)} to ` +
+          `${PROVIDER_NAME[pa]} key ${describeKey(after)}`,
         `Key rotation of a live service is supported only within one KMS provider: the data ` +
           `keys are re-wrapped by the new key while the old one is still readable.\n` +
-          `Remedy: rotate to a ${pb} key (both keys must stay accessible during rotation), or ` +
-          `back up the service and restore it into a new service that uses the ${pa} key.`,
+          `Remedy: rotate to another ${PROVIDER_NAME[pb]} key (both keys must stay accessible ` +
+          `during the rotation), or back up the service and restore it into a new service that ` +
+          `uses the ${PROVIDER_NAME[pa]} key.`,
         where(node, keyAttr(node)),
       ),
     );

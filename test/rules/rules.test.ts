@@ -290,15 +290,15 @@ describe('CMEK_ROTATION_CROSS_PROVIDER', () => {
       'cmek_encrypted_service.db CMEK_ROTATION_CROSS_PROVIDER',
     ]);
     const cross = d.find((x) => x.code === 'CMEK_ROTATION_CROSS_PROVIDER')!;
-    expect(cross.summary).toContain('aws');
-    expect(cross.summary).toContain('gcp');
+    expect(cross.summary).toContain('AWS KMS');
+    expect(cross.summary).toContain('GCP Cloud KMS');
   });
 
   it('clickhouse: the AWS-to-GCP check itself, without the region', () => {
     const d = check([service('db', { region: 'us-east1', kms_key: ARN.gcpUse1 }, { before })]);
     expect(codes(d)).toEqual(['cmek_encrypted_service.db CMEK_ROTATION_CROSS_PROVIDER']);
-    expect(d[0]!.summary).toContain('aws');
-    expect(d[0]!.summary).toContain('gcp');
+    expect(d[0]!.summary).toContain('AWS KMS');
+    expect(d[0]!.summary).toContain('GCP Cloud KMS');
   });
 
   it('clickhouse: fails for a GCP-style key created in the same plan', () => {
