@@ -122,6 +122,24 @@ describe('CMEK_REGION_MISMATCH', () => {
     ).toEqual([]);
   });
 
+  it('fires when an existing replica is updated to a key of another region', () => {
+    const d = check([
+      service(
+        'db',
+        { region: 'us-east-1', kms_key: ARN.use1a },
+        { action: 'noop', before: { region: 'us-east-1', kms_key: ARN.use1a, id: 's-1' } },
+      ),
+      replica(
+        'eu',
+        'db',
+        { region: 'eu-west-1', kms_key: ARN.use1b },
+        { before: { region: 'eu-west-1', kms_key: ARN.euw1, id: 'r-1' } },
+      ),
+    ]);
+    expect(codes(d)).toEqual(['cmek_replica.eu CMEK_REGION_MISMATCH']);
+    expect(d[0]!.summary).toContain(ARN.use1b);
+  });
+
   it('uses resolveKey for references that carry no region', () => {
     const d = check([service('db', { region: 'us-east-1', kms_key: 'alias/prod' })], {
       resolveKey: (r) => (r === 'alias/prod' ? { region: 'eu-west-1' } : undefined),
@@ -481,6 +499,18 @@ describe('CMEK_REPLICA_UNENCRYPTED_PRIMARY', () => {
     expect(codes(d)).toEqual(['cmek_replica.r CMEK_REPLICA_UNENCRYPTED_PRIMARY']);
   });
 
+  it('fails for a new replica of an existing unencrypted primary (state)', () => {
+    const d = check([
+      service(
+        'db',
+        { region: 'us-east-1', id: 's-1' },
+        { action: 'noop', before: { region: 'us-east-1', id: 's-1' } },
+      ),
+      replica('r', 'db', { region: 'us-east-1', kms_key: ARN.use1a }),
+    ]);
+    expect(codes(d)).toEqual(['cmek_replica.r CMEK_REPLICA_UNENCRYPTED_PRIMARY']);
+  });
+
   it('passes for a replica without key, and when the primary key is unknown', () => {
     expect(
       check([service('db', { region: 'us-east-1' }), replica('r', 'db', { region: 'us-east-1' })]),
@@ -523,6 +553,19 @@ describe('CMEK_CLONE_KEY_INHERITED', () => {
     const d = check([
       service('db', { region: 'us-east-1' }),
       clone('c', 'db', { kms_key: ARN.use1a }),
+    ]);
+    expect(codes(d)).toEqual(['cmek_clone.c CMEK_CLONE_KEY_INHERITED']);
+  });
+
+  it('fails for a new clone of an existing encrypted service naming a key created in the plan', () => {
+    const d = check([
+      kmsKey('other', { region: 'us-east-1' }),
+      service(
+        'db',
+        { region: 'us-east-1', kms_key: ARN.use1a },
+        { action: 'noop', before: { region: 'us-east-1', kms_key: ARN.use1a, id: 's-1' } },
+      ),
+      clone('c', 'db', { kms_key: newKeyRef('other', 'us-east-1') }),
     ]);
     expect(codes(d)).toEqual(['cmek_clone.c CMEK_CLONE_KEY_INHERITED']);
   });
@@ -807,6 +850,18 @@ describe('CMEK_KEY_POLICY_PUBLIC', () => {
     const d = check([kmsKey('k', { region: 'us-east-1' }), keyPolicy('p', 'k', { policy })]);
     expect(codes(d)).toEqual(['cmek_kms_key_policy.p CMEK_KEY_POLICY_PUBLIC']);
     expect(d[0]!.summary).toContain('"Open"');
+  });
+
+  it('fails when the policy of an existing key is updated to a public one', () => {
+    const state = { region: 'us-east-1', arn: ARN.use1a, id: ARN.use1a };
+    const open = {
+      Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:*', Resource: '*' }],
+    };
+    const d = check([
+      kmsKey('k', state, { action: 'noop', before: state }),
+      keyPolicy('p', 'k', { policy: open, key_id: ARN.use1a }, { before: { key_id: ARN.use1a } }),
+    ]);
+    expect(codes(d)).toEqual(['cmek_kms_key_policy.p CMEK_KEY_POLICY_PUBLIC']);
   });
 
   it('passes when "*" is narrowed by kms:CallerAccount', () => {
