@@ -42,9 +42,10 @@ function version(): string {
 export function buildProgram(): Command {
   const program = new Command('cmek')
     .description(
-      'Declarative CMEK provider: plan and apply KMS keys, key policies and encrypted services,\n' +
-        'with the CMEK rules enforced at plan time. Flags take one or two dashes (-auto-approve).\n' +
-        'Global: -chdir=DIR switches to DIR before running the verb.',
+      'Declarative CMEK provider: plan and apply KMS keys, key policies and encrypted ' +
+        'services, with the CMEK rules enforced at plan time.\n\n' +
+        'Flags take one or two dashes (-auto-approve = --auto-approve). ' +
+        'Global flag: -chdir=DIR switches to DIR before running the command.',
     )
     .version(version(), '-v, --version')
     .showHelpAfterError()
