@@ -23,3 +23,27 @@ export {
 } from './kms/policy/index.js';
 // The configuration layer: loadConfig, resolveVariables, expression parsing and scopes.
 export * from './engine/config/index.js';
+// The CMEK rules (pure functions): the same ones the planner, policy check, Pulumi and cdktf use.
+export {
+  checkRules,
+  cmekRuleInput,
+  compareDiagnostics,
+  explainCode,
+  explainText,
+  sameKey,
+  DEFAULT_PROFILE,
+  PROFILES,
+  REQUIRED_ACTIONS,
+  RULES,
+  type CmekResourceChange,
+  type CmekRuleInputOptions,
+  type CodeExplanation,
+  type ExternalUse,
+  type KeyNode,
+  type KeyView,
+  type NodeView,
+  type PolicyNode,
+  type Profile,
+  type ProfileFacts,
+  type RuleInput,
+} from './rules/index.js';
