@@ -1,0 +1,75 @@
+// The examples in docs/cli/<verb>.md are run exactly as written: every `$ cmek ...` line of the
+// page's ```console blocks, in a fresh copy of examples/quickstart, in order. A command must
+// exit 0 unless the line ends with `# exit N`; every other line of the block is output that
+// must appear (as a substring of a line) in what the command printed.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cliBin, cmek, copyExample, ROOT } from './harness.js';
+
+const VERBS = [
+  'validate',
+  'plan',
+  'apply',
+  'destroy',
+  'show',
+  'refresh',
+  'output',
+  'state',
+  'force-unlock',
+];
+
+interface Step {
+  args: string[];
+  exit: number;
+  expect: string[];
+}
+
+function parsePage(text: string): { steps: Step[]; lock?: string } {
+  const steps: Step[] = [];
+  const example = text.slice(text.indexOf('## Example'));
+  for (const block of example.matchAll(/```console\n([\s\S]*?)```/g)) {
+    for (const line of block[1]!.split('\n')) {
+      if (!line.trim()) continue;
+      const m = /^\$ cmek (.*?)(?:\s+# exit (\d+))?$/.exec(line);
+      if (m) steps.push({ args: m[1]!.trim().split(/\s+/), exit: Number(m[2] ?? 0), expect: [] });
+      else steps.at(-1)?.expect.push(line.trim());
+    }
+  }
+  const lock = /<!-- e2e-setup: lock (\S+) -->/.exec(example)?.[1];
+  return lock ? { steps, lock } : { steps };
+}
+
+beforeAll(() => {
+  cliBin();
+}, 120_000);
+
+describe('docs/cli examples run as written', () => {
+  for (const verb of VERBS) {
+    it(`docs/cli/${verb}.md`, () => {
+      const page = parsePage(readFileSync(join(ROOT, 'docs', 'cli', `${verb}.md`), 'utf8'));
+      expect(page.steps.length, 'the page has an example').toBeGreaterThan(0);
+      const dir = copyExample('quickstart');
+      if (page.lock) {
+        writeFileSync(
+          join(dir, '.terraform.tfstate.lock.info'),
+          JSON.stringify({
+            ID: page.lock,
+            Operation: 'OperationTypeApply',
+            Info: '',
+            Who: 'ci@runner-7',
+            Version: '0.1.0',
+            Created: new Date().toISOString(),
+            Path: 'terraform.tfstate',
+          }),
+        );
+      }
+      for (const step of page.steps) {
+        const r = cmek(dir, step.args);
+        const out = `${r.stdout}\n${r.stderr}`;
+        expect(r.code, `cmek ${step.args.join(' ')}\n${out}`).toBe(step.exit);
+        for (const want of step.expect) expect(out, `cmek ${step.args.join(' ')}`).toContain(want);
+      }
+    });
+  }
+});
