@@ -1,0 +1,192 @@
+// cmek_kms_key_policy: the key policy of a cmek_kms_key (like aws_kms_key_policy). Without a
+// `policy` document it generates the one a CMEK service needs: AWS's default statement (the
+// account root, which delegates to IAM) plus a statement granting the service principal the
+// profile's required actions. Whether a user-written `policy` grants enough is a plan-time rule
+// (src/rules, CMEK_KEY_POLICY_MISSING_ACTIONS); this resource only applies it. Destroy restores
+// the default policy, since a key always has a policy.
+import { z } from 'zod';
+import { REQUIRED_ACTIONS } from '../rules/profiles.js';
+import { Unknown, isUnknown } from '../engine/values.js';
+import { bool, clean, isGone, planGeneric, str } from './common.js';
+import type { Attrs, PlanInput, PlannedResource, ProviderContext, ResourceType } from './types.js';
+
+export const kmsKeyPolicySchema = z.object({
+  key_id: z.string().min(1),
+  service_principal: z.string().min(1).optional(),
+  policy: z
+    .string()
+    .refine((p) => {
+      try {
+        const doc: unknown = JSON.parse(p);
+        return typeof doc === 'object' && doc !== null && !Array.isArray(doc);
+      } catch {
+        return false;
+      }
+    }, 'policy must be a JSON object (use jsonencode({...}))')
+    .optional(),
+  bypass_policy_lockout_safety_check: z.boolean().optional(),
+});
+
+export const KMS_KEY_POLICY_COMPUTED = ['id', 'policy_json'] as const;
+export const KMS_KEY_POLICY_FORCE_NEW = ['key_id'] as const;
+
+/** `arn:aws:kms:REGION:ACCOUNT:key/ID` → ACCOUNT (undefined for bare ids, aliases, GCP). */
+export function accountOfArn(arn: string): string | undefined {
+  return /^arn:aws[a-z-]*:kms:[^:]*:(\d{12}):/.exec(arn)?.[1];
+}
+
+function rootStatement(account: string): Record<string, unknown> {
+  return {
+    Sid: 'Enable IAM User Permissions',
+    Effect: 'Allow',
+    Principal: { AWS: `arn:aws:iam::${account}:root` },
+    Action: 'kms:*',
+    Resource: '*',
+  };
+}
+
+/** AWS's default key policy: only the account-root statement. */
+export function defaultKeyPolicy(account: string): string {
+  return JSON.stringify(
+    { Version: '2012-10-17', Id: 'key-default-1', Statement: [rootStatement(account)] },
+    null,
+    2,
+  );
+}
+
+/** The policy generated when `policy` is omitted: default + the service principal's grant. */
+export function generatedKeyPolicy(account: string, servicePrincipal: string): string {
+  return JSON.stringify(
+    {
+      Version: '2012-10-17',
+      Id: 'cmek-service-key-policy',
+      Statement: [
+        rootStatement(account),
+        {
+          Sid: 'Allow CMEK service principal',
+          Effect: 'Allow',
+          Principal: { AWS: servicePrincipal },
+          Action: [...REQUIRED_ACTIONS.clickhouse],
+          Resource: '*',
+        },
+      ],
+    },
+    null,
+    2,
+  );
+}
+
+/** Canonical form for comparing policies: key order and whitespace do not matter. */
+export function canonicalJson(text: string): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(
+        Object.keys(v as object)
+          .sort()
+          .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+      );
+    }
+    return v;
+  };
+  try {
+    return JSON.stringify(sort(JSON.parse(text)));
+  } catch {
+    return text;
+  }
+}
+
+function plan({ config, prior }: PlanInput): PlannedResource {
+  const planned = planGeneric(config, prior, {
+    computed: KMS_KEY_POLICY_COMPUTED,
+    forceNew: KMS_KEY_POLICY_FORCE_NEW,
+    // Absent = the provider block's principal, which plan() cannot see: resolved at create.
+    optionalComputed: ['service_principal'],
+  });
+  const after = planned.after;
+  if (after.service_principal === undefined || after.service_principal === null) {
+    after.service_principal = new Unknown();
+  }
+  // policy_json is known at plan time whenever its inputs are, so policy checks and
+  // `plan -json` see the document that will be applied.
+  const policy = after.policy;
+  const keyId = str(after.key_id);
+  const sp = str(after.service_principal);
+  if (typeof policy === 'string') {
+    after.policy_json = policy;
+  } else if (isUnknown(policy)) {
+    after.policy_json = new Unknown();
+  } else if (keyId && sp && accountOfArn(keyId)) {
+    after.policy_json = generatedKeyPolicy(accountOfArn(keyId)!, sp);
+  } else if (prior && !planned.requiresReplace.length && sp === str(prior.service_principal)) {
+    after.policy_json = prior.policy_json ?? new Unknown();
+  } else {
+    after.policy_json = new Unknown();
+  }
+  if (keyId && !planned.requiresReplace.length && prior?.id) after.id = prior.id;
+  return planned;
+}
+
+async function documentFor(planned: Attrs, ctx: ProviderContext) {
+  const keyId = str(planned.key_id)!;
+  const meta = await ctx.kms.describeKey(keyId);
+  const servicePrincipal = str(planned.service_principal) ?? ctx.settings.servicePrincipal;
+  const policy = str(planned.policy) ?? generatedKeyPolicy(meta.account, servicePrincipal);
+  return { meta, servicePrincipal, policy };
+}
+
+async function put(planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
+  const { meta, servicePrincipal, policy } = await documentFor(planned, ctx);
+  await ctx.kms.putKeyPolicy(meta.arn, policy, bool(planned.bypass_policy_lockout_safety_check));
+  return clean({
+    ...planned,
+    service_principal: servicePrincipal,
+    id: meta.keyId,
+    policy_json: policy,
+  });
+}
+
+async function read(prior: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
+  const keyId = str(prior.key_id);
+  if (!keyId) return null;
+  let current: string;
+  try {
+    const meta = await ctx.kms.describeKey(keyId);
+    if (meta.keyState === 'PendingDeletion' || meta.keyState === 'Destroyed') return null;
+    current = await ctx.kms.getKeyPolicy(meta.arn);
+  } catch (e) {
+    if (isGone(e)) return null;
+    throw e;
+  }
+  // Keep the stored text when it means the same (KMS may reformat); report real drift.
+  const priorJson = str(prior.policy_json);
+  if (priorJson && canonicalJson(priorJson) === canonicalJson(current)) return prior;
+  const out: Attrs = { ...prior, policy_json: current };
+  if (typeof prior.policy === 'string') out.policy = current;
+  return out;
+}
+
+async function destroy(prior: Attrs, ctx: ProviderContext): Promise<void> {
+  const keyId = str(prior.key_id);
+  if (!keyId) return;
+  try {
+    const meta = await ctx.kms.describeKey(keyId);
+    if (meta.keyState === 'Destroyed') return;
+    await ctx.kms.putKeyPolicy(meta.arn, defaultKeyPolicy(meta.account));
+  } catch (e) {
+    if (isGone(e)) return;
+    throw e;
+  }
+}
+
+export const kmsKeyPolicy: ResourceType<typeof kmsKeyPolicySchema> = {
+  type: 'cmek_kms_key_policy',
+  schema: kmsKeyPolicySchema,
+  computed: KMS_KEY_POLICY_COMPUTED,
+  forceNew: KMS_KEY_POLICY_FORCE_NEW,
+  plan,
+  create: put,
+  read,
+  update: (_prior, planned, ctx) => put(planned, ctx),
+  delete: destroy,
+};

@@ -1,0 +1,254 @@
+// cmek_kms_key: a KMS key, like aws_kms_key (plus `key_ring` for a GCP-style key as the cloudsql
+// profile uses). Replacement follows the AWS provider: a key cannot move region, become
+// multi-region or switch families in place; description, alias and rotation settings update in
+// place. Destroy schedules deletion with the configured window, as AWS's provider does, so a
+// mistaken destroy can still be cancelled (`cmek kms cancel-deletion`).
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { Unknown, type KeyFacts } from '../engine/values.js';
+import type { CreateKeyInput, KeyMetadata, KmsAdmin } from '../kms/types.js';
+import { bool, clean, isGone, num, planGeneric, str, valuesEqual } from './common.js';
+import type { Attrs, PlanInput, PlannedResource, ProviderContext, ResourceType } from './types.js';
+
+const ALIAS = /^alias\/[a-zA-Z0-9/_-]+$/;
+const RING = /^[a-zA-Z0-9_-]{1,63}$/;
+const RING_PATH = /^projects\/([^/]+)\/locations\/([^/]+)\/keyRings\/([a-zA-Z0-9_-]{1,63})$/;
+
+export const kmsKeySchema = z
+  .object({
+    region: z.string().min(1),
+    description: z.string().optional(),
+    alias: z
+      .string()
+      .regex(ALIAS, 'alias must look like alias/NAME (letters, digits, / _ -)')
+      .refine((a) => !a.startsWith('alias/aws/'), 'alias/aws/ is reserved for AWS managed keys')
+      .optional(),
+    key_ring: z
+      .string()
+      .refine(
+        (r) => RING.test(r) || RING_PATH.test(r),
+        'key_ring is a ring name or projects/P/locations/REGION/keyRings/RING',
+      )
+      .optional(),
+    // Not in SPEC 3 (google_kms_crypto_key has it): the crypto-key NAME of a key_ring key.
+    // Default: the alias's last segment, else a generated `key-xxxxxxxx`.
+    name: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]{1,63}$/)
+      .optional(),
+    enable_key_rotation: z.boolean().optional(),
+    rotation_period_in_days: z.number().int().min(90).max(2560).optional(),
+    deletion_window_in_days: z.number().int().min(7).max(30).optional(),
+    multi_region: z.boolean().optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.rotation_period_in_days !== undefined && v.enable_key_rotation !== true) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rotation_period_in_days'],
+        message: 'rotation_period_in_days needs enable_key_rotation = true',
+      });
+    }
+    if (v.key_ring !== undefined && v.multi_region === true) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['multi_region'],
+        message:
+          'multi_region keys are AWS keys; a key_ring (GCP-style) key cannot be multi-region',
+      });
+    }
+    const m = v.key_ring ? RING_PATH.exec(v.key_ring) : null;
+    if (m && m[2] !== v.region) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['key_ring'],
+        message: `key_ring is in location ${m[2]} but region is ${v.region}`,
+      });
+    }
+  });
+
+export const KMS_KEY_COMPUTED = ['id', 'arn', 'key_id', 'key_state', 'primary_version'] as const;
+export const KMS_KEY_FORCE_NEW = ['region', 'key_ring', 'name', 'multi_region'] as const;
+
+const DEFAULTS = {
+  enable_key_rotation: false,
+  deletion_window_in_days: 30,
+  multi_region: false,
+};
+
+/** The ring name of a `key_ring` value (bare or full path). */
+export function ringName(keyRing: string): string {
+  return RING_PATH.exec(keyRing)?.[3] ?? keyRing;
+}
+
+/** Crypto-key NAME for a key_ring key: `name`, else the alias's last segment, else generated. */
+export function cryptoKeyName(attrs: Attrs): string {
+  const explicit = str(attrs.name);
+  if (explicit) return explicit;
+  const alias = str(attrs.alias);
+  const tail = alias?.split('/').pop();
+  if (tail && /^[a-zA-Z0-9_-]{1,63}$/.test(tail)) return tail;
+  return `key-${randomBytes(4).toString('hex')}`;
+}
+
+function keyFacts(after: Attrs, address: string): KeyFacts {
+  const facts: KeyFacts = { address, provider: after.key_ring ? 'gcp' : 'aws' };
+  const region = str(after.region);
+  if (region) facts.region = region;
+  return facts;
+}
+
+function plan({ config, prior }: PlanInput): PlannedResource {
+  return planGeneric(config, prior, {
+    defaults: DEFAULTS,
+    computed: KMS_KEY_COMPUTED,
+    forceNew: KMS_KEY_FORCE_NEW,
+    optionalComputed: ['name'],
+    unknownFor: (attr, after) =>
+      attr === 'key_state' || attr === 'primary_version'
+        ? new Unknown()
+        : new Unknown({
+            provider: after.key_ring ? 'gcp' : 'aws',
+            ...(str(after.region) ? { region: str(after.region)! } : {}),
+          }),
+  });
+}
+
+function computedFrom(meta: KeyMetadata): Attrs {
+  return {
+    id: meta.keyId,
+    arn: meta.arn,
+    key_id: meta.keyId,
+    key_state: meta.keyState,
+    primary_version: meta.primaryVersion ?? null,
+  };
+}
+
+async function applyRotation(kms: KmsAdmin, keyId: string, attrs: Attrs): Promise<void> {
+  if (bool(attrs.enable_key_rotation)) {
+    await kms.enableKeyRotation(keyId, num(attrs.rotation_period_in_days));
+  } else {
+    await kms.disableKeyRotation(keyId);
+  }
+}
+
+async function create(planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
+  const kms = ctx.kms;
+  const keyRing = str(planned.key_ring);
+  const region = str(planned.region)!;
+  const name = keyRing ? cryptoKeyName(planned) : undefined;
+  const input: CreateKeyInput = { region, multiRegion: bool(planned.multi_region) };
+  const description = str(planned.description);
+  if (description !== undefined) input.description = description;
+  if (keyRing) {
+    input.keyRing = ringName(keyRing);
+    input.name = name!;
+  }
+  const meta = await kms.createKey(input);
+  if (bool(planned.enable_key_rotation)) await applyRotation(kms, meta.keyId, planned);
+  const alias = str(planned.alias);
+  if (alias) await kms.createAlias(alias, meta.keyId);
+  const fresh = await kms.describeKey(meta.arn);
+  return clean({
+    ...planned,
+    ...(name ? { name } : {}),
+    ...computedFrom(fresh),
+  });
+}
+
+async function read(prior: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
+  const keyId = str(prior.arn) ?? str(prior.key_id);
+  if (!keyId) return null;
+  let meta: KeyMetadata;
+  try {
+    meta = await ctx.kms.describeKey(keyId);
+  } catch (e) {
+    if (isGone(e)) return null;
+    throw e;
+  }
+  // Like the AWS provider: a key pending deletion (or destroyed) is gone as far as the
+  // configuration is concerned; the next plan re-creates it.
+  if (meta.keyState === 'PendingDeletion' || meta.keyState === 'Destroyed') return null;
+  const rotation = await ctx.kms.getKeyRotationStatus(meta.arn);
+  const aliases = await ctx.kms.listAliases(meta.keyId);
+  const names = aliases.map((a) => a.aliasName);
+  const priorAlias = str(prior.alias);
+  const alias = priorAlias && names.includes(priorAlias) ? priorAlias : (names[0] ?? null);
+  return clean({
+    ...prior,
+    description: meta.description || (prior.description === undefined ? undefined : null),
+    alias,
+    enable_key_rotation: rotation.enabled,
+    rotation_period_in_days:
+      prior.rotation_period_in_days !== undefined && prior.rotation_period_in_days !== null
+        ? (rotation.rotationPeriodInDays ?? prior.rotation_period_in_days)
+        : prior.rotation_period_in_days,
+    multi_region: meta.multiRegion,
+    region: meta.region,
+    ...computedFrom(meta),
+  });
+}
+
+async function update(prior: Attrs, planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
+  const kms = ctx.kms;
+  const keyId = str(prior.arn) ?? str(prior.key_id)!;
+  if (!valuesEqual(prior.description, planned.description)) {
+    await kms.updateKeyDescription(keyId, str(planned.description) ?? '');
+  }
+  if (
+    !valuesEqual(prior.enable_key_rotation ?? false, planned.enable_key_rotation ?? false) ||
+    !valuesEqual(prior.rotation_period_in_days, planned.rotation_period_in_days)
+  ) {
+    await applyRotation(kms, keyId, planned);
+  }
+  const oldAlias = str(prior.alias);
+  const newAlias = str(planned.alias);
+  if (oldAlias !== newAlias) {
+    if (oldAlias) {
+      try {
+        await kms.deleteAlias(oldAlias);
+      } catch (e) {
+        if (!isGone(e)) throw e;
+      }
+    }
+    if (newAlias) await kms.createAlias(newAlias, str(prior.key_id) ?? keyId);
+  }
+  const meta = await kms.describeKey(keyId);
+  return clean({ ...planned, name: prior.name ?? planned.name, ...computedFrom(meta) });
+}
+
+async function destroy(prior: Attrs, ctx: ProviderContext): Promise<void> {
+  const kms = ctx.kms;
+  const keyId = str(prior.arn) ?? str(prior.key_id);
+  if (!keyId) return;
+  const alias = str(prior.alias);
+  if (alias) {
+    try {
+      await kms.deleteAlias(alias);
+    } catch (e) {
+      if (!isGone(e)) throw e;
+    }
+  }
+  let meta: KeyMetadata;
+  try {
+    meta = await kms.describeKey(keyId);
+  } catch (e) {
+    if (isGone(e)) return;
+    throw e;
+  }
+  if (meta.keyState === 'PendingDeletion' || meta.keyState === 'Destroyed') return;
+  await kms.scheduleKeyDeletion(meta.arn, num(prior.deletion_window_in_days) ?? 30);
+}
+
+export const kmsKey: ResourceType<typeof kmsKeySchema> = {
+  type: 'cmek_kms_key',
+  schema: kmsKeySchema,
+  computed: KMS_KEY_COMPUTED,
+  forceNew: KMS_KEY_FORCE_NEW,
+  plan,
+  create,
+  read,
+  update,
+  delete: destroy,
+  keyFacts,
+};

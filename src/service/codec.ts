@@ -1,0 +1,93 @@
+// The envelope codec of the object store: bodies go through the core's chunked AES-256-GCM
+// streams under the service's primary DEK, with the encryption context {service id, object
+// name} authenticated in every chunk. KMS failures while unwrapping become CMEK_KEY_INACCESSIBLE
+// (the service principal lost access); authentication failures stay CMEK_INTEGRITY.
+import type { Transform } from 'node:stream';
+import {
+  ObjectReader,
+  createDecryptStream,
+  createEncryptStream,
+  isIntegrityError,
+  objectContext,
+  type ServiceKeySet,
+} from '../core/index.js';
+import { DiagnosticError } from '../diagnostics.js';
+import { isKmsError } from '../kms/types.js';
+import { keyErrorDiagnostic } from './key-check.js';
+import type { CiphertextSource, ObjectCodec, RangeReader } from './objects.js';
+import type { ControlPlane } from './control-plane.js';
+import type { ServiceRecord } from './types.js';
+
+/** Map a failure to the diagnostic a user can act on (KMS → CMEK_KEY_INACCESSIBLE, integrity →
+ * CMEK_INTEGRITY); anything else is rethrown as is. */
+export function dataError(rec: ServiceRecord, e: unknown): unknown {
+  if (e instanceof DiagnosticError) return e;
+  if (isKmsError(e)) {
+    return new DiagnosticError(
+      keyErrorDiagnostic(rec.kekArn, 'kms:Decrypt', e, {
+        attribute: 'kms_key',
+        ...(rec.keyOwner === 'customer' ? {} : { principal: 'the control plane' }),
+      }),
+    );
+  }
+  if (isIntegrityError(e)) return new DiagnosticError(e.toDiagnostic());
+  return e;
+}
+
+export class EnvelopeCodec implements ObjectCodec {
+  readonly #cp: ControlPlane;
+  constructor(cp: ControlPlane) {
+    this.#cp = cp;
+  }
+
+  async #set(rec: ServiceRecord): Promise<ServiceKeySet> {
+    return this.#cp.keys.open(this.#cp.kmsFor(rec), await this.#cp.readKeyRecord(rec.id));
+  }
+
+  async encryptor(rec: ServiceRecord, name: string): Promise<Transform> {
+    try {
+      const set = await this.#set(rec);
+      const dek = await set.primaryDek();
+      return createEncryptStream({ dek, context: objectContext(rec.id, name) });
+    } catch (e) {
+      throw dataError(rec, e);
+    }
+  }
+
+  async decryptor(rec: ServiceRecord, name: string): Promise<Transform> {
+    try {
+      const set = await this.#set(rec);
+      // Resolve the primary DEK now so a KMS failure surfaces here, not mid-stream.
+      await set.primaryDek();
+      return createDecryptStream({ keys: set, context: objectContext(rec.id, name) });
+    } catch (e) {
+      throw dataError(rec, e);
+    }
+  }
+
+  async rangeReader(
+    rec: ServiceRecord,
+    name: string,
+    source: CiphertextSource,
+  ): Promise<RangeReader> {
+    try {
+      const set = await this.#set(rec);
+      const reader = await ObjectReader.open(source, {
+        keys: set,
+        context: objectContext(rec.id, name),
+      });
+      return {
+        plaintextLength: reader.plaintextLength,
+        read: async (start, end) => {
+          try {
+            return await reader.read(start, end);
+          } catch (e) {
+            throw dataError(rec, e);
+          }
+        },
+      };
+    } catch (e) {
+      throw dataError(rec, e);
+    }
+  }
+}

@@ -1,0 +1,512 @@
+// The embedded control plane (SPEC 1, DESIGN "service/"): services as JSON records under
+// `<data_dir>/services/`, each with a key hierarchy record beside it (wrapped keys only), an
+// append-only `<data_dir>/events.log` of what happened and why, and the data plane
+// (`objects`, src/service/objects.ts). It is a library: the resources, the CLI verbs and the
+// poller of the next issue all drive the same object, and several processes may share one data
+// directory (per-service lock files; every record replaced atomically).
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { diag, DiagnosticError } from '../diagnostics.js';
+import type { Kms, KmsAdmin } from '../kms/types.js';
+import { isKmsError } from '../kms/types.js';
+import { DEFAULT_PROFILE, isProfile } from '../rules/profiles.js';
+import { appendLine, readJsonIfExists, withLock, writeJsonAtomic } from './fsutil.js';
+import { checkKeyAccess, type KeyCheckOk } from './key-check.js';
+import { ServiceKeys, type KeyRecord } from './keys.js';
+import { EnvelopeCodec } from './codec.js';
+import { ObjectStore } from './objects.js';
+import type {
+  CreateServiceInput,
+  ServiceEvent,
+  ServiceRecord,
+  ServiceStatus,
+  UpdateServiceInput,
+} from './types.js';
+
+export interface ControlPlaneOptions {
+  /** The data directory (`.cmek`). */
+  dataDir: string;
+  /** The KMS as the service principal: what services use for customer keys. */
+  kms: Kms;
+  /** The principal `kms` acts as, for messages (default: unnamed). */
+  principal?: string;
+  /** The control plane's own KMS identity, owner of the provider-managed keys that protect
+   * services created without `kms_key`. Needed only to create such services. */
+  admin?: KmsAdmin;
+  /** Time source (tests). */
+  now?: () => Date;
+  /** fsync object bodies before their rename (default true). Turning it off keeps writes
+   * atomic (temp + rename) but not durable across a power loss: for tests and scratch data. */
+  durable?: boolean;
+}
+
+const ID = /^svc-[0-9a-f]{16}$/;
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+const DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+
+/** Go's time.ParseDuration subset used by `key_check_interval`, in milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  if (!DURATION.test(text)) return undefined;
+  const unit: Record<string, number> = {
+    ns: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+  };
+  let total = 0;
+  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
+    total += Number(m[1]) * unit[m[2]!]!;
+  }
+  return total;
+}
+
+/** Alias of the provider-managed key of a region (owned by the control plane, not CMEK). */
+export function managedKeyAlias(region: string): string {
+  return `alias/cmek/managed-${region}`;
+}
+
+export function notFound(ref: string): DiagnosticError {
+  return new DiagnosticError(
+    diag(
+      'USAGE',
+      `No service named or with id ${ref}`,
+      'List the services with `cmek service ls` (and check --data-dir).',
+    ),
+  );
+}
+
+export class ControlPlane {
+  readonly dataDir: string;
+  readonly servicesDir: string;
+  readonly eventsPath: string;
+  readonly kms: Kms;
+  readonly admin: KmsAdmin | undefined;
+  readonly principal: string | undefined;
+  /** Key hierarchies of the services; holds the unwrapped-key cache. */
+  readonly keys: ServiceKeys;
+  /** The data plane. */
+  readonly objects: ObjectStore;
+  readonly #now: () => Date;
+
+  constructor(opts: ControlPlaneOptions) {
+    this.dataDir = opts.dataDir;
+    this.servicesDir = join(opts.dataDir, 'services');
+    this.eventsPath = join(opts.dataDir, 'events.log');
+    this.kms = opts.kms;
+    this.admin = opts.admin;
+    this.principal = opts.principal;
+    this.#now = opts.now ?? (() => new Date());
+    this.keys = new ServiceKeys();
+    this.objects = new ObjectStore(this, new EnvelopeCodec(this), {
+      durable: opts.durable ?? true,
+    });
+  }
+
+  #recordPath(id: string): string {
+    return join(this.servicesDir, `${id}.json`);
+  }
+  keyRecordPath(id: string): string {
+    return join(this.servicesDir, `${id}.keys.json`);
+  }
+  #lockPath(id: string): string {
+    return join(this.servicesDir, `${id}.lock`);
+  }
+
+  /** The KMS client that can unwrap a service's keys: the service principal for customer keys,
+   * the control plane itself for provider-managed ones. */
+  kmsFor(rec: ServiceRecord): Kms {
+    if (rec.keyOwner === 'managed') {
+      if (!this.admin) {
+        throw new Error(
+          `service ${rec.name} uses a provider-managed key, but this control plane was opened ` +
+            'without an admin KMS client',
+        );
+      }
+      return this.admin;
+    }
+    return this.kms;
+  }
+
+  async list(): Promise<ServiceRecord[]> {
+    let names: string[];
+    try {
+      names = await fsp.readdir(this.servicesDir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const out: ServiceRecord[] = [];
+    for (const n of names) {
+      const m = /^(svc-[0-9a-f]{16})\.json$/.exec(n);
+      if (!m) continue;
+      const rec = await readJsonIfExists<ServiceRecord>(join(this.servicesDir, n));
+      if (rec) out.push(rec);
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** A service by id or name; undefined when there is none. */
+  async get(ref: string): Promise<ServiceRecord | undefined> {
+    if (ID.test(ref)) {
+      const rec = await readJsonIfExists<ServiceRecord>(this.#recordPath(ref));
+      if (rec) return rec;
+    }
+    return (await this.list()).find((s) => s.name === ref);
+  }
+
+  /** Like get, but a missing service is an error. */
+  async require(ref: string): Promise<ServiceRecord> {
+    const rec = await this.get(ref);
+    if (!rec) throw notFound(ref);
+    return rec;
+  }
+
+  async readKeyRecord(id: string): Promise<KeyRecord> {
+    const rec = await readJsonIfExists<KeyRecord>(this.keyRecordPath(id));
+    if (!rec) throw new Error(`service ${id}: key hierarchy record is missing`);
+    return rec;
+  }
+
+  async events(serviceId?: string): Promise<ServiceEvent[]> {
+    let text = '';
+    try {
+      text = await fsp.readFile(this.eventsPath, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as ServiceEvent)
+      .filter((e) => serviceId === undefined || e.serviceId === serviceId);
+  }
+
+  async #log(
+    rec: ServiceRecord,
+    type: ServiceEvent['type'],
+    reason: string,
+    extra: Partial<ServiceEvent> = {},
+  ) {
+    const ev: ServiceEvent = {
+      time: this.#now().toISOString(),
+      serviceId: rec.id,
+      name: rec.name,
+      type,
+      ...extra,
+      reason,
+    };
+    await appendLine(this.eventsPath, JSON.stringify(ev));
+  }
+
+  /** Find or create the provider-managed key of a region (alias/cmek/managed-REGION). */
+  async managedKey(region: string): Promise<string> {
+    const admin = this.admin;
+    if (!admin) {
+      throw new DiagnosticError(
+        diag(
+          'CMEK_KEY_INACCESSIBLE',
+          'No provider-managed key available',
+          'A service without kms_key is encrypted with a provider-managed key, which needs the ' +
+            'control plane to be opened with an admin KMS client. Set kms_key, or use the local KMS.',
+          { attribute: 'kms_key' },
+        ),
+      );
+    }
+    const alias = managedKeyAlias(region);
+    const lookup = async () => {
+      try {
+        return (await admin.describeKey(alias)).arn;
+      } catch (e) {
+        if (isKmsError(e, 'NotFoundException')) return undefined;
+        throw e;
+      }
+    };
+    const found = await lookup();
+    if (found) return found;
+    return withLock(
+      join(this.dataDir, 'managed-keys.lock'),
+      async () => {
+        const again = await lookup();
+        if (again) return again;
+        const meta = await admin.createKey({
+          region,
+          description: `cmek provider-managed key for ${region} (not CMEK)`,
+        });
+        await admin.createAlias(alias, meta.keyId);
+        return meta.arn;
+      },
+      { operation: 'create managed key' },
+    );
+  }
+
+  /** Create a service: validate the key live (as the service principal), create its key
+   * hierarchy, write the record. */
+  async create(input: CreateServiceInput, opts: { address?: string } = {}): Promise<ServiceRecord> {
+    const profile = input.profile ?? DEFAULT_PROFILE;
+    if (!isProfile(profile)) throw new Error(`unknown profile ${String(profile)}`);
+    if (!NAME.test(input.name)) {
+      throw new DiagnosticError(
+        diag(
+          'CONFIG_SCHEMA',
+          `Invalid service name ${JSON.stringify(input.name)}`,
+          'A service name is 1-63 letters, digits, "_", "." or "-", starting with a letter or digit.',
+          { attribute: 'name', ...(opts.address ? { address: opts.address } : {}) },
+        ),
+      );
+    }
+    const interval = input.keyCheckInterval ?? '10m';
+    if (parseDuration(interval) === undefined) {
+      throw new DiagnosticError(
+        diag(
+          'CONFIG_SCHEMA',
+          `Invalid key_check_interval ${JSON.stringify(interval)}`,
+          'Use a Go-style duration such as 30s, 10m or 1h30m.',
+          { attribute: 'key_check_interval' },
+        ),
+      );
+    }
+    const kmsKey = input.kmsKey ?? null;
+    let kekArn: string;
+    let check: KeyCheckOk | undefined;
+    if (kmsKey) {
+      check = await checkKeyAccess(this.kms, kmsKey, {
+        region: input.region,
+        ...(this.principal ? { principal: this.principal } : {}),
+        ...(opts.address ? { address: opts.address } : {}),
+      });
+      kekArn = check.metadata.arn;
+    } else {
+      kekArn = await this.managedKey(input.region);
+    }
+    const id = `svc-${randomBytes(8).toString('hex')}`;
+    const now = this.#now().toISOString();
+    const rec: ServiceRecord = {
+      version: 1,
+      id,
+      name: input.name,
+      region: input.region,
+      profile,
+      kind: input.kind ?? 'service',
+      ...(input.parentId ? { parentId: input.parentId } : {}),
+      kmsKey,
+      kekArn,
+      keyOwner: kmsKey ? 'customer' : 'managed',
+      keyCheckInterval: interval,
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      tags: { ...(input.tags ?? {}) },
+      ...(input.reencrypt !== undefined ? { reencrypt: input.reencrypt } : {}),
+      status: 'RUNNING',
+      statusReason: kmsKey ? 'created; key validated' : 'created (provider-managed key)',
+      statusChangedAt: now,
+      ...(check ? { lastKeyCheckAt: now } : {}),
+      createdAt: now,
+      updatedAt: now,
+      generation: 1,
+    };
+    // The name lock makes "is the name free?" and "write the record" one step across processes.
+    return withLock(
+      join(this.servicesDir, '.names.lock'),
+      async () => {
+        if ((await this.list()).some((s) => s.name === input.name)) {
+          throw new DiagnosticError(
+            diag(
+              'APPLY_FAILED',
+              `A service named ${input.name} already exists`,
+              'Service names are unique within a data directory. Pick another name, or import ' +
+                'the existing service.',
+              { attribute: 'name', ...(opts.address ? { address: opts.address } : {}) },
+            ),
+          );
+        }
+        const created = await this.keys.create(this.kmsFor(rec), kekArn, rec.id);
+        if (created.keyVersion !== undefined) rec.kmsKeyVersion = created.keyVersion;
+        // Key record first: a service record without its keys would be unusable.
+        await writeJsonAtomic(this.keyRecordPath(id), created.record);
+        await writeJsonAtomic(this.#recordPath(id), rec);
+        await this.#log(rec, 'created', rec.statusReason, { to: 'RUNNING' });
+        return rec;
+      },
+      { operation: `create ${input.name}` },
+    );
+  }
+
+  /** Read-modify-write of one record under its lock. `fn` may return the same object. */
+  async #mutate(
+    ref: string,
+    operation: string,
+    fn: (rec: ServiceRecord) => Promise<ServiceRecord | undefined>,
+  ): Promise<ServiceRecord> {
+    const found = await this.require(ref);
+    return withLock(
+      this.#lockPath(found.id),
+      async () => {
+        const current = await readJsonIfExists<ServiceRecord>(this.#recordPath(found.id));
+        if (!current) throw notFound(ref);
+        const next = await fn(structuredClone(current));
+        if (!next) return current;
+        next.generation = current.generation + 1;
+        next.updatedAt = this.#now().toISOString();
+        await writeJsonAtomic(this.#recordPath(found.id), next);
+        return next;
+      },
+      { operation },
+    );
+  }
+
+  async update(
+    ref: string,
+    input: UpdateServiceInput,
+    opts: { address?: string } = {},
+  ): Promise<ServiceRecord> {
+    return this.#mutate(ref, 'update', async (rec) => {
+      const changes: string[] = [];
+      if (input.description !== undefined && (input.description ?? undefined) !== rec.description) {
+        if (input.description === null) delete rec.description;
+        else rec.description = input.description;
+        changes.push('description');
+      }
+      if (input.tags !== undefined && JSON.stringify(input.tags) !== JSON.stringify(rec.tags)) {
+        rec.tags = { ...input.tags };
+        changes.push('tags');
+      }
+      if (input.keyCheckInterval !== undefined && input.keyCheckInterval !== rec.keyCheckInterval) {
+        if (parseDuration(input.keyCheckInterval) === undefined) {
+          throw new DiagnosticError(
+            diag(
+              'CONFIG_SCHEMA',
+              `Invalid key_check_interval ${JSON.stringify(input.keyCheckInterval)}`,
+              'Use a Go-style duration such as 30s, 10m or 1h30m.',
+              { attribute: 'key_check_interval' },
+            ),
+          );
+        }
+        rec.keyCheckInterval = input.keyCheckInterval;
+        changes.push('key_check_interval');
+      }
+      if (input.kmsKey !== undefined && (input.kmsKey ?? null) !== rec.kmsKey) {
+        await this.#rotate(rec, input.kmsKey ?? null, opts);
+        changes.push('kms_key');
+      }
+      if (input.reencrypt !== undefined && (input.reencrypt ?? undefined) !== rec.reencrypt) {
+        // A new trigger value re-wraps the service key under the key's current primary version:
+        // after a key rotation, older versions can then be disabled without losing data.
+        if (rec.keyOwner === 'customer' && rec.kmsKey) {
+          await this.#rewrap(rec, rec.kekArn, opts, 're-encrypt trigger');
+        }
+        if (input.reencrypt === null) delete rec.reencrypt;
+        else rec.reencrypt = input.reencrypt;
+        changes.push('reencrypt');
+      }
+      if (!changes.length) return undefined;
+      await this.#log(rec, 'updated', `changed ${changes.join(', ')}`);
+      return rec;
+    });
+  }
+
+  async #rewrap(rec: ServiceRecord, kekArn: string, opts: { address?: string }, why: string) {
+    const kms = this.kmsFor(rec);
+    const current = await this.readKeyRecord(rec.id);
+    const next = await this.keys.rewrap(kms, current, kekArn);
+    await writeJsonAtomic(this.keyRecordPath(rec.id), next.record);
+    const from = rec.kekArn;
+    rec.kekArn = kekArn;
+    if (next.keyVersion !== undefined) rec.kmsKeyVersion = next.keyVersion;
+    else delete rec.kmsKeyVersion;
+    await this.#log(rec, 'rotated', `${why}: service key re-wrapped from ${from} to ${kekArn}`);
+    void opts;
+  }
+
+  /** Rotation to another customer key: validate the new key live, then re-wrap the service
+   * key (O(1) KMS calls; no object is rewritten). Retrofit and removal are refused here too,
+   * whatever the plan said: they would silently change what protects the data. */
+  async #rotate(rec: ServiceRecord, kmsKey: string | null, opts: { address?: string }) {
+    const where = { attribute: 'kms_key', ...(opts.address ? { address: opts.address } : {}) };
+    if (!kmsKey) {
+      throw new DiagnosticError(
+        diag(
+          'CMEK_KEY_REMOVAL',
+          `The key of service ${rec.name} cannot be removed`,
+          'CMEK cannot be removed from a service. Keep kms_key, or create a new service.',
+          where,
+        ),
+      );
+    }
+    if (rec.keyOwner !== 'customer') {
+      throw new DiagnosticError(
+        diag(
+          'CMEK_NO_RETROFIT',
+          `Service ${rec.name} was created without CMEK`,
+          'A key can only be set at creation. Back the service up and restore the backup with ' +
+            'kms_key set.',
+          where,
+        ),
+      );
+    }
+    const check = await checkKeyAccess(this.kms, kmsKey, {
+      region: rec.region,
+      ...(this.principal ? { principal: this.principal } : {}),
+      ...(opts.address ? { address: opts.address } : {}),
+    });
+    await this.#rewrap(rec, check.metadata.arn, opts, 'rotation');
+    rec.kmsKey = kmsKey;
+    rec.lastKeyCheckAt = this.#now().toISOString();
+  }
+
+  /** Record a status transition with its reason (the poller's entry point). Leaving RUNNING
+   * purges the service's unwrapped keys from memory at once: fail closed. */
+  async setStatus(ref: string, status: ServiceStatus, reason: string): Promise<ServiceRecord> {
+    const rec = await this.#mutate(ref, `status ${status}`, async (r) => {
+      if (r.status === status) return undefined;
+      const from = r.status;
+      r.status = status;
+      r.statusReason = reason;
+      r.statusChangedAt = this.#now().toISOString();
+      await this.#log(r, 'status', reason, { from, to: status });
+      return r;
+    });
+    if (status !== 'RUNNING') this.keys.purge(rec.id);
+    return rec;
+  }
+
+  /** `cmek service start`: re-validate the key, then RUNNING. A failed check leaves the status
+   * as it was and throws CMEK_KEY_INACCESSIBLE naming the problem. */
+  async start(ref: string): Promise<ServiceRecord> {
+    const rec = await this.require(ref);
+    if (rec.status === 'RUNNING') return rec;
+    if (rec.keyOwner === 'customer' && rec.kmsKey) {
+      await checkKeyAccess(this.kms, rec.kekArn, {
+        region: rec.region,
+        ...(this.principal ? { principal: this.principal } : {}),
+      });
+    }
+    return this.setStatus(rec.id, 'RUNNING', 'started: key access verified');
+  }
+
+  /** Delete the service, its key hierarchy and its objects. Without the wrapped keys the
+   * objects are unreadable anyway; removing them frees the space. */
+  async delete(ref: string): Promise<void> {
+    const rec = await this.get(ref);
+    if (!rec) return;
+    await withLock(
+      this.#lockPath(rec.id),
+      async () => {
+        await fsp.rm(this.#recordPath(rec.id), { force: true });
+        await fsp.rm(this.keyRecordPath(rec.id), { force: true });
+        await this.objects.removeAll(rec.id);
+      },
+      { operation: 'delete' },
+    );
+    this.keys.forget(rec.id);
+    await this.#log(rec, 'deleted', 'deleted');
+  }
+}
+
+/** Open (create on first write) the control plane in `dataDir`. */
+export async function openControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  await fsp.mkdir(join(opts.dataDir, 'services'), { recursive: true });
+  return new ControlPlane(opts);
+}

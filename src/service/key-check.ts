@@ -1,0 +1,171 @@
+// The live key check (SPEC 2): before a service is created (and on `start`, and by the poller of
+// the next issue) the key is exercised exactly as the service will use it, AS THE SERVICE
+// PRINCIPAL: describe it, generate a data key, decrypt it back, encrypt. ClickHouse Cloud does the
+// same before it shows a key as "valid". Each failure names the missing permission or the key
+// state and the remedy, with the stable code CMEK_KEY_INACCESSIBLE.
+import { diag, DiagnosticError, type Diagnostic } from '../diagnostics.js';
+import { isKmsError, type KeyMetadata, type Kms, type KmsError } from '../kms/types.js';
+
+export interface KeyCheckOptions {
+  /** The principal the `kms` client acts as, for messages. */
+  principal?: string;
+  /** Resource address for diagnostics (`cmek_encrypted_service.db`). */
+  address?: string;
+  /** Attribute for diagnostics (default `kms_key`). */
+  attribute?: string;
+  /** Expected region of the key (the service's); a mismatch is CMEK_REGION_MISMATCH. */
+  region?: string;
+}
+
+export interface KeyCheckOk {
+  metadata: KeyMetadata;
+  /** Version that Encrypt/GenerateDataKey used during the check. */
+  keyVersion?: string;
+}
+
+type Step = 'kms:DescribeKey' | 'kms:GenerateDataKey' | 'kms:Decrypt' | 'kms:Encrypt';
+
+function inaccessible(keyRef: string, summary: string, detail: string, opts: KeyCheckOptions) {
+  return diag('CMEK_KEY_INACCESSIBLE', summary, detail, {
+    ...(opts.address ? { address: opts.address } : {}),
+    attribute: opts.attribute ?? 'kms_key',
+  });
+}
+
+/** Turn a KMS failure at `step` into the diagnostic a user can act on. */
+export function keyErrorDiagnostic(
+  keyRef: string,
+  step: Step,
+  err: unknown,
+  opts: KeyCheckOptions = {},
+): Diagnostic {
+  const who = opts.principal ?? 'the service principal';
+  if (!isKmsError(err)) {
+    const msg = err instanceof Error ? err.message : String(err);
+    return inaccessible(
+      keyRef,
+      `Key ${keyRef} is unreachable (${step} failed)`,
+      `The KMS could not be reached while calling ${step}: ${msg}\n` +
+        'Check the provider "cmek" kms block (endpoint, region, credentials) and retry.',
+      opts,
+    );
+  }
+  const e: KmsError = err;
+  switch (e.code) {
+    case 'AccessDeniedException':
+      return inaccessible(
+        keyRef,
+        `${who} is not allowed to call ${step} on key ${keyRef}`,
+        `The KMS denied ${step} to ${who}: ${e.message}\n` +
+          `Remedy: grant ${step} (and the other required actions) to ${who} on the key, for ` +
+          'example with a cmek_kms_key_policy resource whose service_principal is that ' +
+          'principal; then apply again.',
+        opts,
+      );
+    case 'DisabledException':
+      return inaccessible(
+        keyRef,
+        `Key ${keyRef} is disabled`,
+        `${step} failed because the key is disabled: ${e.message}\n` +
+          `Remedy: enable the key (cmek kms enable ${keyRef}) and retry.`,
+        opts,
+      );
+    case 'KMSInvalidStateException':
+      return inaccessible(
+        keyRef,
+        `Key ${keyRef} is not usable in its current state`,
+        `${step} failed: ${e.message}\n` +
+          `Remedy: if the key is pending deletion, cancel the deletion ` +
+          `(cmek kms cancel-deletion ${keyRef}) and enable it; a deleted key cannot be recovered.`,
+        opts,
+      );
+    case 'NotFoundException':
+      return inaccessible(
+        keyRef,
+        `Key ${keyRef} was not found`,
+        `${step} failed: ${e.message}\n` +
+          'Remedy: check the key ARN/id/alias and that it lives in the KMS and region the ' +
+          'provider uses.',
+        opts,
+      );
+    default:
+      return diag(
+        'CMEK_KEY_INACCESSIBLE',
+        `Key ${keyRef} failed the live check (${step}: ${e.code})`,
+        `${e.message}\nRemedy: fix the key or its policy and retry.`,
+        {
+          ...(opts.address ? { address: opts.address } : {}),
+          attribute: opts.attribute ?? 'kms_key',
+        },
+      );
+  }
+}
+
+async function step<T>(
+  keyRef: string,
+  name: Step,
+  opts: KeyCheckOptions,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw new DiagnosticError(keyErrorDiagnostic(keyRef, name, e, opts));
+  }
+}
+
+/** Exercise the key as the service will. Resolves with the key's metadata, or throws a
+ * DiagnosticError (CMEK_KEY_INACCESSIBLE, or CMEK_REGION_MISMATCH). The generated data key is
+ * zeroed right away: it exists only to prove access. */
+export async function checkKeyAccess(
+  kms: Kms,
+  keyRef: string,
+  opts: KeyCheckOptions = {},
+): Promise<KeyCheckOk> {
+  const metadata = await step(keyRef, 'kms:DescribeKey', opts, () => kms.describeKey(keyRef));
+  if (metadata.keyState !== 'Enabled') {
+    const state = metadata.keyState;
+    const remedy =
+      state === 'Disabled'
+        ? `enable the key (cmek kms enable ${keyRef})`
+        : state === 'PendingDeletion'
+          ? `cancel the scheduled deletion (cmek kms cancel-deletion ${keyRef}) and enable the key`
+          : 'nothing: the key material is destroyed; use another key';
+    throw new DiagnosticError(
+      inaccessible(
+        keyRef,
+        `Key ${keyRef} is ${state}`,
+        `A service key must be Enabled; it is ${state}. Remedy: ${remedy}.`,
+        opts,
+      ),
+    );
+  }
+  if (opts.region && metadata.region !== opts.region) {
+    throw new DiagnosticError(
+      diag(
+        'CMEK_REGION_MISMATCH',
+        `Key ${keyRef} is in ${metadata.region}, the service in ${opts.region}`,
+        'A service can only use a key in its own region. Remedy: create the key in ' +
+          `${opts.region} (cmek_kms_key with region = "${opts.region}") and reference it.`,
+        {
+          ...(opts.address ? { address: opts.address } : {}),
+          attribute: opts.attribute ?? 'kms_key',
+        },
+      ),
+    );
+  }
+  const context = { purpose: 'cmek-key-check' };
+  const dk = await step(keyRef, 'kms:GenerateDataKey', opts, () =>
+    kms.generateDataKey({ keyId: metadata.arn, context }),
+  );
+  dk.plaintext.fill(0);
+  const back = await step(keyRef, 'kms:Decrypt', opts, () =>
+    kms.decrypt({ ciphertextBlob: dk.ciphertextBlob, context, keyId: metadata.arn }),
+  );
+  back.plaintext.fill(0);
+  const enc = await step(keyRef, 'kms:Encrypt', opts, () =>
+    kms.encrypt({ keyId: metadata.arn, plaintext: new Uint8Array(16), context }),
+  );
+  const keyVersion = enc.keyVersion ?? dk.keyVersion;
+  return keyVersion === undefined ? { metadata } : { metadata, keyVersion };
+}
