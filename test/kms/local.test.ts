@@ -2,9 +2,11 @@ import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   LOCAL_ROOT_PRINCIPAL,
+  encodeContextAad,
   openLocalKms,
   type LocalKms,
   type LocalKmsClient,
@@ -641,5 +643,47 @@ describe('asymmetric', () => {
     await fails(admin.rotateKeyOnDemand(ec.keyId), 'UnsupportedOperationException');
     const s = JSON.parse(readFileSync(join(dir, 'keystore.json'), 'utf8'));
     expect(s.keys[ec.arn].versions[0].sealed).toMatch(/^v1:/);
+  });
+});
+
+describe('properties', () => {
+  const ctxArb = fc.dictionary(fc.string({ maxLength: 6 }), fc.string({ maxLength: 6 }), {
+    maxKeys: 4,
+  });
+  const sameMap = (a: Record<string, string>, b: Record<string, string>) =>
+    Object.keys(a).length === Object.keys(b).length &&
+    Object.entries(a).every(([k, v]) => Object.hasOwn(b, k) && b[k] === v);
+
+  it('the context encoding is order-independent and injective', () => {
+    fc.assert(
+      fc.property(ctxArb, ctxArb, (a, b) => {
+        const reversed = Object.fromEntries(Object.entries(a).reverse());
+        expect(encodeContextAad(reversed).equals(encodeContextAad(a))).toBe(true);
+        expect(encodeContextAad(a).equals(encodeContextAad(b))).toBe(sameMap(a, b));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('decrypts with exactly the context it encrypted with', async () => {
+    const k = await admin.createKey({ region: 'us-east-1' });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 1, maxLength: 300 }),
+        ctxArb,
+        ctxArb,
+        async (plaintext, ctx, other) => {
+          const e = await admin.encrypt({ keyId: k.keyId, plaintext, context: ctx });
+          const d = await admin.decrypt({ ciphertextBlob: e.ciphertextBlob, context: ctx });
+          expect(Buffer.from(d.plaintext).equals(Buffer.from(plaintext))).toBe(true);
+          if (!sameMap(ctx, other))
+            await fails(
+              admin.decrypt({ ciphertextBlob: e.ciphertextBlob, context: other }),
+              'InvalidCiphertextException',
+            );
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
