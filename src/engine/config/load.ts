@@ -134,14 +134,30 @@ const DEFAULT_LIFECYCLE = (): Lifecycle => ({
   ignoreChanges: [],
 });
 
-const UNSUPPORTED_TOP: Record<string, [number, string]> = {
-  module: [1, 'A module call (`module` block)'],
-  data: [2, 'A data source (`data` block)'],
-  moved: [0, 'A `moved` block'],
-  import: [0, 'An `import` block'],
-  removed: [0, 'A `removed` block'],
-  check: [1, 'A `check` block'],
-  ephemeral: [2, 'An `ephemeral` resource'],
+const SUPPORTED_TOP =
+  'Supported top-level blocks: terraform, provider "cmek", variable, locals, resource, output.';
+
+/** Top-level blocks cmek knows but does not implement: [label count, what, remedy]. */
+const UNSUPPORTED_TOP: Record<string, [number, string, string]> = {
+  module: [
+    1,
+    'A module call (`module` block)',
+    'cmek does not load modules: declare the resources in this configuration instead.',
+  ],
+  data: [2, 'A data source (`data` block)', 'Pass the value in as a variable instead.'],
+  moved: [
+    0,
+    'A `moved` block',
+    'Keep the old resource name: cmek cannot rename resources in state.',
+  ],
+  import: [0, 'An `import` block', 'cmek manages only resources it created.'],
+  removed: [0, 'A `removed` block', 'Delete the resource block, or use `cmek state rm`.'],
+  check: [
+    1,
+    'A `check` block',
+    'The CMEK rules run on every plan; custom checks are not supported.',
+  ],
+  ephemeral: [2, 'An `ephemeral` resource', SUPPORTED_TOP],
 };
 
 class Loader {
@@ -306,8 +322,7 @@ class Loader {
         default: {
           const known = UNSUPPORTED_TOP[kind];
           const what = known ? known[1] : `The block type "${kind}"`;
-          const remedy =
-            'Supported top-level blocks: terraform, provider "cmek", variable, locals, resource, output.';
+          const remedy = known ? `${known[2]} ${SUPPORTED_TOP}` : SUPPORTED_TOP;
           if (known && known[0] > 0)
             for (const [labels] of labelled(v, known[0]))
               this.unsupported(what, remedy, [kind, ...labels], {
