@@ -64,30 +64,7 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
     }
     case 'ref': {
       const v = ctx.scope.lookup(n.root, { file: ctx.file, line: n.line });
-      if (v === undefined) {
-        const [kind] = n.root.split('.');
-        const all = ctx.scope.candidates?.() ?? [];
-        const prefix =
-          kind === 'var' || kind === 'local' || kind === 'count' ? `${kind}.` : undefined;
-        const pool = prefix
-          ? all.filter((c) => c.startsWith(prefix))
-          : all.filter((c) => !/^(var|local|count)\./.test(c));
-        const what =
-          kind === 'var'
-            ? 'variables'
-            : kind === 'local'
-              ? 'local values'
-              : kind === 'count'
-                ? 'count values'
-                : 'resources';
-        return fail(
-          ctx,
-          n.line,
-          'CONFIG_REFERENCE',
-          `Reference to undeclared ${kind === 'var' ? 'variable' : kind === 'local' ? 'local value' : kind === 'count' ? 'count value' : 'resource'} "${n.root}"`,
-          suggestion(n.root, pool, what),
-        );
-      }
+      if (v === undefined) return undeclared(n.root, ctx, n.line);
       return v;
     }
     case 'attr': {
@@ -184,6 +161,29 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
       return unknownKey ? UNKNOWN : out;
     }
   }
+}
+
+const KINDS: Record<string, [string, string]> = {
+  var: ['variable', 'variables'],
+  local: ['local value', 'local values'],
+  count: ['count value', 'count values'],
+};
+
+function undeclared(root: string, ctx: EvalContext, line: number): never {
+  const kind = root.split('.')[0]!;
+  const [one, many] = KINDS[kind] ?? ['resource', 'resources'];
+  // Without candidates from the scope, say nothing about what exists rather than "none".
+  const all = ctx.scope.candidates?.();
+  const detail = all
+    ? suggestion(
+        root,
+        all.filter((c) =>
+          kind in KINDS ? c.startsWith(`${kind}.`) : !/^(var|local|count)\./.test(c),
+        ),
+        many,
+      )
+    : `Declare the ${one}, or check the spelling.`;
+  return fail(ctx, line, 'CONFIG_REFERENCE', `Reference to undeclared ${one} "${root}"`, detail);
 }
 
 function getAttr(o: Value, name: string, ctx: EvalContext, line: number): Value {

@@ -249,6 +249,22 @@ describe('errors carry code, file and line', () => {
   });
 });
 
+describe('scopes without candidates', () => {
+  it('an undeclared root says how to fix it, not that nothing is declared', () => {
+    const bare = { baseDir: '.', lookup: () => undefined };
+    const { expr } = parseExpression('var.region', pos);
+    try {
+      expr.evaluate(bare);
+      throw new Error('expected a CONFIG_REFERENCE');
+    } catch (e) {
+      const d = (e as DiagnosticError).diagnostics[0]!;
+      expect(d.code).toBe('CONFIG_REFERENCE');
+      expect(d.summary).toBe('Reference to undeclared variable "var.region"');
+      expect(d.detail).toBe('Declare the variable, or check the spelling.');
+    }
+  });
+});
+
 describe('parse-time diagnostics', () => {
   it.each<[string, string, number, RegExp]>([
     ['upper("x")', 'CONFIG_UNSUPPORTED', 10, /upper\(\)/],
