@@ -79,17 +79,18 @@ export function keyPolicyMissingActions(
         `The service principal calls the KMS with these actions at run time; without them the ` +
           `key is reported inaccessible and the service cannot be created (profile ` +
           `${profiles.join(', ')} requires ${required.join(', ')}).\n` +
-          `Remedy: add an Allow statement with "Principal": {"AWS": "${p.servicePrincipal}"} ` +
-          `and "Action": ${JSON.stringify(required)} (and "Resource": "*"), and make sure no ` +
-          `Deny statement or condition excludes it; or leave out policy so the provider writes ` +
-          `that grant itself.` +
           (p.implicit
-            ? ` A key without a policy resource has AWS's default policy, which only delegates ` +
-              `to its own account; a principal of another account needs a resource ` +
-              `"cmek_kms_key_policy" with key_id = ${p.address}.id.`
-            : '') +
+            ? `A key without a policy resource has AWS's default policy, which only delegates ` +
+              `to the key's own account; a principal of another account gets nothing from it.\n` +
+              `Remedy: add resource "cmek_kms_key_policy" with key_id = ${p.address}.id (without ` +
+              `a policy document it grants the service principal exactly these actions), or ` +
+              `use a service principal of the key's account.`
+            : `Remedy: add an Allow statement with "Principal": {"AWS": ` +
+              `"${p.servicePrincipal}"} and "Action": ${JSON.stringify(required)} (and ` +
+              `"Resource": "*"), and make sure no Deny statement or condition excludes it; or ` +
+              `leave out policy so the provider writes that grant itself.`) +
           (gcpRoles.length ? ` For GCP IAM grants, give the service account ${gcpRoles[0]}.` : ''),
-        where(p, 'policy'),
+        where(p, p.implicit ? undefined : 'policy'),
       ),
     );
   }

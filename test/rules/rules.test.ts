@@ -795,6 +795,7 @@ describe('CMEK_KEY_POLICY_MISSING_ACTIONS for keys without a policy resource', (
     expect(codes(d)).toEqual(['cmek_kms_key.k CMEK_KEY_POLICY_MISSING_ACTIONS']);
     expect(d[0]!.summary).toContain('no cmek_kms_key_policy');
     expect(d[0]!.detail).toContain('cmek_kms_key_policy');
+    expect(d[0]!.attribute).toBeUndefined();
   });
 
   it("passes for a principal of the key's own account (the quickstart)", () => {
