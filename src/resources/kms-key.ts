@@ -146,8 +146,9 @@ async function create(planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
   }
   const meta = await kms.createKey(input);
   if (bool(planned.enable_key_rotation)) await applyRotation(kms, meta.keyId, planned);
+  // GCP-style keys have no aliases: for them `alias` only names the crypto key (see cryptoKeyName).
   const alias = str(planned.alias);
-  if (alias) await kms.createAlias(alias, meta.keyId);
+  if (alias && !keyRing) await kms.createAlias(alias, meta.keyId);
   const fresh = await kms.describeKey(meta.arn);
   return clean({
     ...planned,
@@ -170,14 +171,16 @@ async function read(prior: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
   // configuration is concerned; the next plan re-creates it.
   if (meta.keyState === 'PendingDeletion' || meta.keyState === 'Destroyed') return null;
   const rotation = await ctx.kms.getKeyRotationStatus(meta.arn);
-  const aliases = await ctx.kms.listAliases(meta.keyId);
-  const names = aliases.map((a) => a.aliasName);
   const priorAlias = str(prior.alias);
-  const alias = priorAlias && names.includes(priorAlias) ? priorAlias : (names[0] ?? null);
+  let alias: string | null = priorAlias ?? null;
+  if (meta.provider === 'aws') {
+    const names = (await ctx.kms.listAliases(meta.keyId)).map((a) => a.aliasName);
+    alias = priorAlias && names.includes(priorAlias) ? priorAlias : (names[0] ?? null);
+  }
   return clean({
     ...prior,
     description: meta.description || (prior.description === undefined ? undefined : null),
-    alias,
+    alias: alias ?? (prior.alias === undefined ? undefined : null),
     enable_key_rotation: rotation.enabled,
     rotation_period_in_days:
       prior.rotation_period_in_days !== undefined && prior.rotation_period_in_days !== null
@@ -203,7 +206,7 @@ async function update(prior: Attrs, planned: Attrs, ctx: ProviderContext): Promi
   }
   const oldAlias = str(prior.alias);
   const newAlias = str(planned.alias);
-  if (oldAlias !== newAlias) {
+  if (oldAlias !== newAlias && !prior.key_ring) {
     if (oldAlias) {
       try {
         await kms.deleteAlias(oldAlias);
@@ -222,7 +225,7 @@ async function destroy(prior: Attrs, ctx: ProviderContext): Promise<void> {
   const keyId = str(prior.arn) ?? str(prior.key_id);
   if (!keyId) return;
   const alias = str(prior.alias);
-  if (alias) {
+  if (alias && !prior.key_ring) {
     try {
       await kms.deleteAlias(alias);
     } catch (e) {

@@ -1,0 +1,390 @@
+// The three resources against the REAL local KMS and core, in a temp data directory, through the
+// ResourceType API the engine calls (plan → create/read/update/delete).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DiagnosticError } from '../../src/diagnostics.js';
+import { isUnknown } from '../../src/engine/values.js';
+import {
+  RESOURCE_TYPES,
+  controlPlaneFor,
+  createProviderContext,
+  encryptedService,
+  kmsKey,
+  kmsKeyPolicy,
+} from '../../src/resources/index.js';
+import {
+  DEFAULT_SERVICE_PRINCIPAL,
+  type Attrs,
+  type ProviderContext,
+} from '../../src/resources/types.js';
+
+const CLICKHOUSE_ROLE = 'arn:aws:iam::576599896960:role/prod-kms-request-role';
+let dir: string;
+
+async function context(servicePrincipal = DEFAULT_SERVICE_PRINCIPAL): Promise<ProviderContext> {
+  return createProviderContext({ dataDir: dir, servicePrincipal, kms: { backend: 'local' } });
+}
+
+async function diagOf(p: Promise<unknown>) {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof DiagnosticError) return e.diagnostics[0]!;
+    throw e;
+  }
+  throw new Error('expected a DiagnosticError');
+}
+
+/** plan + create, as the engine does for a new resource. */
+async function createVia(
+  rt: typeof kmsKey | typeof kmsKeyPolicy | typeof encryptedService,
+  config: Attrs,
+  ctx: ProviderContext,
+) {
+  const planned = rt.plan({ config });
+  return rt.create(planned.after, ctx);
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cmek-res-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('registry', () => {
+  it('exposes the three types by name', () => {
+    expect(Object.keys(RESOURCE_TYPES).sort()).toEqual([
+      'cmek_encrypted_service',
+      'cmek_kms_key',
+      'cmek_kms_key_policy',
+    ]);
+  });
+});
+
+describe('cmek_kms_key', () => {
+  it('plans unknown computed attributes carrying key facts', () => {
+    const p = kmsKey.plan({ config: { region: 'eu-west-1' } });
+    expect(p.after).toMatchObject({
+      enable_key_rotation: false,
+      deletion_window_in_days: 30,
+      multi_region: false,
+    });
+    expect(isUnknown(p.after.arn)).toBe(true);
+    expect((p.after.arn as { facts?: unknown }).facts).toEqual({
+      region: 'eu-west-1',
+      provider: 'aws',
+    });
+    expect(kmsKey.keyFacts!(p.after, 'cmek_kms_key.k')).toEqual({
+      address: 'cmek_kms_key.k',
+      region: 'eu-west-1',
+      provider: 'aws',
+    });
+    expect(kmsKey.schema.safeParse({ region: 'x', rotation_period_in_days: 90 }).success).toBe(
+      false,
+    );
+    expect(kmsKey.schema.safeParse({ region: 'x', deletion_window_in_days: 3 }).success).toBe(
+      false,
+    );
+    expect(kmsKey.schema.safeParse({ region: 'x', alias: 'orders' }).success).toBe(false);
+  });
+
+  it('creates, reads, updates in place, replaces on region, and schedules deletion', async () => {
+    const ctx = await context();
+    const config = { region: 'eu-west-1', description: 'orders', alias: 'alias/orders' };
+    const a = await createVia(kmsKey, config, ctx);
+    expect(a.arn).toMatch(/^arn:aws:kms:eu-west-1:000000000000:key\/[0-9a-f-]{36}$/);
+    expect(a).toMatchObject({
+      id: a.key_id,
+      key_state: 'Enabled',
+      primary_version: '1',
+      alias: 'alias/orders',
+    });
+    expect(await kmsKey.read(a, ctx)).toEqual(a);
+
+    // In place: description, alias, rotation.
+    const cfg2 = {
+      region: 'eu-west-1',
+      description: 'orders v2',
+      alias: 'alias/orders2',
+      enable_key_rotation: true,
+      rotation_period_in_days: 180,
+    };
+    const p2 = kmsKey.plan({ config: cfg2, prior: a });
+    expect(p2.requiresReplace).toEqual([]);
+    expect(p2.after.arn).toBe(a.arn);
+    const b = await kmsKey.update(a, p2.after, ctx);
+    expect(b).toMatchObject({
+      description: 'orders v2',
+      alias: 'alias/orders2',
+      enable_key_rotation: true,
+    });
+    const rot = await ctx.kms.getKeyRotationStatus(String(a.arn));
+    expect(rot).toMatchObject({ enabled: true, rotationPeriodInDays: 180 });
+    expect((await ctx.kms.describeKey('alias/orders2')).arn).toBe(a.arn);
+    await expect(ctx.kms.describeKey('alias/orders')).rejects.toMatchObject({
+      code: 'NotFoundException',
+    });
+    expect(await kmsKey.read(b, ctx)).toEqual(b);
+
+    // Replace: region (and multi_region).
+    expect(
+      kmsKey.plan({ config: { ...cfg2, region: 'us-east-1' }, prior: b }).requiresReplace,
+    ).toEqual(['region']);
+    expect(
+      kmsKey.plan({ config: { ...cfg2, multi_region: true }, prior: b }).requiresReplace,
+    ).toEqual(['multi_region']);
+
+    // Drift: disabled outside of cmek.
+    await ctx.kms.disableKey(String(a.arn));
+    expect((await kmsKey.read(b, ctx))?.key_state).toBe('Disabled');
+
+    await kmsKey.delete(b, ctx);
+    const meta = await ctx.kms.describeKey(String(a.arn));
+    expect(meta.keyState).toBe('PendingDeletion');
+    expect(meta.pendingDeletionWindowInDays).toBe(30);
+    expect(await kmsKey.read(b, ctx)).toBeNull();
+  });
+
+  it('creates a GCP-style key in a key ring, named after the alias tail', async () => {
+    const ctx = await context();
+    const a = await createVia(
+      kmsKey,
+      {
+        region: 'europe-west1',
+        key_ring: 'sql',
+        alias: 'alias/orders',
+        deletion_window_in_days: 7,
+      },
+      ctx,
+    );
+    expect(a.arn).toBe('projects/local/locations/europe-west1/keyRings/sql/cryptoKeys/orders');
+    expect(a.name).toBe('orders');
+    expect(kmsKey.keyFacts!(a, 'cmek_kms_key.g')).toMatchObject({ provider: 'gcp' });
+    // The generated name is kept: a plan without `name` is not a replacement.
+    expect(
+      kmsKey.plan({
+        config: {
+          region: 'europe-west1',
+          key_ring: 'sql',
+          alias: 'alias/orders',
+          deletion_window_in_days: 7,
+        },
+        prior: a,
+      }).requiresReplace,
+    ).toEqual([]);
+    await kmsKey.delete(a, ctx);
+    expect((await ctx.kms.describeKey(String(a.arn))).pendingDeletionWindowInDays).toBe(7);
+  });
+});
+
+describe('cmek_kms_key_policy and live key validation', () => {
+  it('a cross-account service principal needs the policy; with it the service is created', async () => {
+    const ctx = await context(CLICKHOUSE_ROLE);
+    const key = await createVia(kmsKey, { region: 'us-east-2' }, ctx);
+    const svcConfig = { name: 'analytics', region: 'us-east-2', kms_key: key.arn };
+
+    const d = await diagOf(createVia(encryptedService, svcConfig, ctx));
+    expect(d.code).toBe('CMEK_KEY_INACCESSIBLE');
+    expect(d.summary).toContain('kms:DescribeKey');
+    expect(d.summary).toContain(CLICKHOUSE_ROLE);
+    expect(d.detail).toContain('cmek_kms_key_policy');
+
+    // The generated policy: known at plan time from the key ARN, default + service statement.
+    const pp = kmsKeyPolicy.plan({
+      config: { key_id: key.arn, service_principal: CLICKHOUSE_ROLE },
+    });
+    const doc = JSON.parse(String(pp.after.policy_json));
+    expect(doc.Statement[0].Principal.AWS).toBe('arn:aws:iam::000000000000:root');
+    expect(doc.Statement[1].Principal.AWS).toBe(CLICKHOUSE_ROLE);
+    expect(doc.Statement[1].Action).toEqual([
+      'kms:GetPublicKey',
+      'kms:Decrypt',
+      'kms:GenerateDataKeyPair',
+      'kms:Encrypt',
+      'kms:GetKeyRotationStatus',
+      'kms:GenerateDataKey',
+      'kms:DescribeKey',
+    ]);
+    const pol = await kmsKeyPolicy.create(pp.after, ctx);
+    expect(pol.id).toBe(key.key_id);
+    expect(await kmsKeyPolicy.read(pol, ctx)).toEqual(pol);
+
+    const svc = await createVia(encryptedService, svcConfig, ctx);
+    expect(svc).toMatchObject({
+      status: 'RUNNING',
+      encrypted: true,
+      kms_key_version: '1',
+      profile: 'clickhouse',
+    });
+
+    // Destroying the policy restores the default one: the principal loses access again.
+    await kmsKeyPolicy.delete(pol, ctx);
+    expect(JSON.parse(await ctx.kms.getKeyPolicy(String(key.arn))).Statement).toHaveLength(1);
+    const d2 = await diagOf(createVia(encryptedService, { ...svcConfig, name: 'second' }, ctx));
+    expect(d2.code).toBe('CMEK_KEY_INACCESSIBLE');
+  });
+
+  it('names the missing action when the policy grants only part of it', async () => {
+    const ctx = await context(CLICKHOUSE_ROLE);
+    const key = await createVia(kmsKey, { region: 'us-east-2' }, ctx);
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: 'arn:aws:iam::000000000000:root' },
+          Action: 'kms:*',
+          Resource: '*',
+        },
+        {
+          Effect: 'Allow',
+          Principal: { AWS: CLICKHOUSE_ROLE },
+          Action: ['kms:DescribeKey', 'kms:Decrypt'],
+          Resource: '*',
+        },
+      ],
+    });
+    const pol = await createVia(
+      kmsKeyPolicy,
+      { key_id: key.arn, service_principal: CLICKHOUSE_ROLE, policy },
+      ctx,
+    );
+    expect(pol.policy_json).toBe(policy);
+    const d = await diagOf(
+      createVia(encryptedService, { name: 's', region: 'us-east-2', kms_key: key.arn }, ctx),
+    );
+    expect(d).toMatchObject({ code: 'CMEK_KEY_INACCESSIBLE', attribute: 'kms_key' });
+    expect(d.summary).toContain('kms:GenerateDataKey');
+  });
+
+  it('takes the provider block principal when service_principal is omitted', async () => {
+    const ctx = await context(CLICKHOUSE_ROLE);
+    const key = await createVia(kmsKey, { region: 'us-east-2' }, ctx);
+    const p = kmsKeyPolicy.plan({ config: { key_id: key.arn } });
+    expect(isUnknown(p.after.policy_json)).toBe(true);
+    const pol = await kmsKeyPolicy.create(p.after, ctx);
+    expect(pol.service_principal).toBe(CLICKHOUSE_ROLE);
+    expect(String(pol.policy_json)).toContain(CLICKHOUSE_ROLE);
+    // Next plan: no diff.
+    const again = kmsKeyPolicy.plan({ config: { key_id: key.arn }, prior: pol });
+    expect(again.requiresReplace).toEqual([]);
+    expect(again.after.policy_json).toBe(pol.policy_json);
+  });
+
+  it('a disabled key fails the live check with the state and the remedy', async () => {
+    const ctx = await context();
+    const key = await createVia(kmsKey, { region: 'eu-west-1' }, ctx);
+    await ctx.kms.disableKey(String(key.arn));
+    const d = await diagOf(
+      createVia(encryptedService, { name: 's', region: 'eu-west-1', kms_key: key.arn }, ctx),
+    );
+    expect(d.code).toBe('CMEK_KEY_INACCESSIBLE');
+    expect(d.summary).toMatch(/disabled/i);
+    expect(d.detail).toMatch(/enable/);
+  });
+});
+
+describe('cmek_encrypted_service', () => {
+  it('plans defaults and replacement attributes; kms_key change is an in-place rotation', () => {
+    const p = encryptedService.plan({ config: { name: 's', region: 'eu-west-1' } });
+    expect(p.after).toMatchObject({
+      profile: 'clickhouse',
+      key_check_interval: '10m',
+      encrypted: false,
+      status: 'RUNNING',
+    });
+    expect(isUnknown(p.after.id)).toBe(true);
+    const prior = {
+      ...p.after,
+      id: 'svc-0000000000000000',
+      kms_key: 'arn:aws:kms:eu-west-1:000000000000:key/a',
+      encrypted: true,
+      kms_key_version: '1',
+    };
+    const rot = encryptedService.plan({
+      config: {
+        name: 's',
+        region: 'eu-west-1',
+        kms_key: 'arn:aws:kms:eu-west-1:000000000000:key/b',
+      },
+      prior,
+    });
+    expect(rot.requiresReplace).toEqual([]);
+    expect(rot.notes?.kms_key).toMatch(/rotation/);
+    expect(isUnknown(rot.after.kms_key_version)).toBe(true);
+    expect(
+      encryptedService.plan({ config: { name: 's', region: 'us-east-1' }, prior }).requiresReplace,
+    ).toEqual(['region']);
+    expect(
+      encryptedService.plan({
+        config: { name: 't', region: 'eu-west-1', profile: 'cloudsql' },
+        prior,
+      }).requiresReplace,
+    ).toEqual(['name', 'profile']);
+  });
+
+  it('without kms_key: encrypted at rest by a provider-managed key, not CMEK', async () => {
+    const ctx = await context();
+    const s = await createVia(encryptedService, { name: 'plain', region: 'eu-west-1' }, ctx);
+    expect(s).toMatchObject({ encrypted: false, status: 'RUNNING' });
+    const managed = await ctx.kms.describeKey('alias/cmek/managed-eu-west-1');
+    const cp = await controlPlaneFor(ctx);
+    expect((await cp.require('plain')).kekArn).toBe(managed.arn);
+    await cp.objects.put('plain', 'o', 'hello');
+    expect((await cp.objects.getBuffer('plain', 'o')).toString()).toBe('hello');
+    // A second service reuses the managed key of the region.
+    await createVia(encryptedService, { name: 'plain2', region: 'eu-west-1' }, ctx);
+    expect((await cp.require('plain2')).kekArn).toBe(managed.arn);
+  });
+
+  it('create, read, update (description, tags, rotation), delete', async () => {
+    const ctx = await context();
+    const k1 = await createVia(kmsKey, { region: 'eu-west-1' }, ctx);
+    const k2 = await createVia(kmsKey, { region: 'eu-west-1' }, ctx);
+    const cfg = { name: 'orders', region: 'eu-west-1', kms_key: k1.arn, tags: { team: 'db' } };
+    const s = await createVia(encryptedService, cfg, ctx);
+    expect(s).toMatchObject({
+      encrypted: true,
+      kms_key: k1.arn,
+      tags: { team: 'db' },
+      kms_key_version: '1',
+    });
+    expect(await encryptedService.read(s, ctx)).toEqual(s);
+
+    const cp = await controlPlaneFor(ctx);
+    await cp.objects.put(String(s.id), 'doc', 'payload');
+
+    const p = encryptedService.plan({
+      config: { ...cfg, kms_key: k2.arn, description: 'now with k2' },
+      prior: s,
+    });
+    const u = await encryptedService.update(s, p.after, ctx);
+    expect(u).toMatchObject({ id: s.id, kms_key: k2.arn, description: 'now with k2' });
+    expect((await cp.require('orders')).kekArn).toBe(k2.arn);
+    // The old key can go away: the data is protected by k2 only now.
+    await ctx.kms.disableKey(String(k1.arn));
+    const fresh = await controlPlaneFor(await context());
+    expect((await fresh.objects.getBuffer('orders', 'doc')).toString()).toBe('payload');
+
+    // Drift: deleted outside → read returns null.
+    await encryptedService.delete(u, ctx);
+    expect(await encryptedService.read(u, ctx)).toBeNull();
+    expect(await cp.get('orders')).toBeUndefined();
+  });
+
+  it("cloudsql reencrypt re-wraps under the key's new primary version", async () => {
+    const ctx = await context();
+    const k = await createVia(kmsKey, { region: 'europe-west1', key_ring: 'sql', name: 'db' }, ctx);
+    const cfg = { name: 'pg', region: 'europe-west1', profile: 'cloudsql', kms_key: k.arn };
+    const s = await createVia(encryptedService, cfg, ctx);
+    expect(s.kms_key_version).toBe('1');
+    await ctx.kms.rotateKeyOnDemand(String(k.arn));
+    const p = encryptedService.plan({ config: { ...cfg, reencrypt: '1' }, prior: s });
+    expect(p.notes?.reencrypt).toMatch(/re-wrapped/);
+    const u = await encryptedService.update(s, p.after, ctx);
+    expect(u).toMatchObject({ reencrypt: '1', kms_key_version: '2' });
+  });
+});
