@@ -37,14 +37,17 @@ async function diagOf(p: Promise<unknown>) {
   throw new Error('expected a DiagnosticError');
 }
 
+/** Created attributes; `arn`, `key_id` and `id` are always there for the types used here. */
+type Created = Attrs & { arn: string; key_id: string; id: string };
+
 /** plan + create, as the engine does for a new resource. */
 async function createVia(
   rt: typeof kmsKey | typeof kmsKeyPolicy | typeof encryptedService,
   config: Attrs,
   ctx: ProviderContext,
-) {
+): Promise<Created> {
   const planned = rt.plan({ config });
-  return rt.create(planned.after, ctx);
+  return (await rt.create(planned.after, ctx)) as Created;
 }
 
 beforeEach(async () => {
