@@ -64,6 +64,8 @@ export interface ApplyOptions {
   /** Operations in flight at once (terraform -parallelism). Default 10. */
   parallelism?: number;
   onEvent?: (e: ApplyEvent) => void;
+  /** Abort = stop starting operations (Ctrl-C); those in flight finish and are recorded. */
+  signal?: AbortSignal;
 }
 
 export interface ApplyResult {
@@ -236,7 +238,8 @@ async function walk(
   ops: Map<string, Op>,
   limit: number,
   run: (op: Op) => Promise<boolean>,
-): Promise<Set<string>> {
+  signal?: AbortSignal,
+): Promise<{ skipped: Set<string>; started: number }> {
   const indeg = new Map<string, number>();
   const after = new Map<string, string[]>();
   for (const op of ops.values()) {
@@ -255,12 +258,16 @@ async function walk(
   };
   const ready = [...ops.keys()].filter((id) => indeg.get(id) === 0);
   let running = 0;
+  let started = 0;
   await new Promise<void>((resolve, reject) => {
     const pump = () => {
+      // Interrupted: start nothing new; what is in flight finishes and is recorded.
+      if (signal?.aborted) ready.length = 0;
       while (running < limit && ready.length) {
         const id = ready.shift()!;
         if (skipped.has(id)) continue;
         running++;
+        started++;
         run(ops.get(id)!).then((ok) => {
           running--;
           if (!ok) for (const n of after.get(id) ?? []) skip(n);
@@ -277,7 +284,7 @@ async function walk(
     };
     pump();
   });
-  return skipped;
+  return { skipped, started };
 }
 
 /** Apply a plan. The caller holds the lock and has checked the plan is not stale. */
@@ -489,7 +496,16 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     }
     return runOp(op);
   };
-  await walk(ops, Math.max(1, opts.parallelism ?? 10), wrapped);
+  const walked = await walk(ops, Math.max(1, opts.parallelism ?? 10), wrapped, opts.signal);
+  if (opts.signal?.aborted && walked.started < ops.size) {
+    diags.push(
+      diag(
+        'APPLY_FAILED',
+        'Apply interrupted',
+        `${ops.size - walked.started} of ${ops.size} operations were not started. What completed is recorded in the state; run apply again to finish.`,
+      ),
+    );
+  }
 
   // Outputs, from what exists now.
   const before = JSON.stringify(state.outputs);

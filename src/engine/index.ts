@@ -197,6 +197,8 @@ export async function plan(opts: EnginePlanOptions = {}): Promise<Plan> {
 export interface EngineApplyOptions extends EngineOptions {
   parallelism?: number;
   onEvent?: (e: ApplyEvent) => void;
+  /** Abort to stop starting new operations (those in flight finish and are recorded). */
+  signal?: AbortSignal;
 }
 
 /** Check a plan still applies to the state on disk (lineage + serial) and configuration. */
@@ -282,6 +284,7 @@ export async function apply(p: Plan, opts: EngineApplyOptions = {}): Promise<App
           ...(opts.ctx ? { ctx: opts.ctx } : {}),
           ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
           ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
         });
       },
     );

@@ -252,6 +252,30 @@ describe('apply', () => {
     expect(existsSync(join(dir, '.terraform.tfstate.lock.info'))).toBe(false);
   });
 
+  it('an abort signal stops starting operations; those in flight finish and are recorded', async () => {
+    const w = makeWorld();
+    const things = Array.from(
+      { length: 5 },
+      (_, i) => `resource "fake_thing" "t${i}" {\n  name = "t${i}"\n}\n`,
+    ).join('');
+    const dir = workdir({ 'main.tf': things });
+    const ac = new AbortController();
+    const r = await apply(await plan({ dir, deps: w.deps }), {
+      dir,
+      deps: w.deps,
+      parallelism: 1,
+      signal: ac.signal,
+      onEvent: (e) => {
+        if (e.type === 'complete') ac.abort();
+      },
+    });
+    expect(r.added).toBe(1);
+    expect(r.diagnostics.map((d) => d.summary)).toEqual(['Apply interrupted']);
+    expect(r.diagnostics[0]!.detail).toContain('4 of 5 operations were not started');
+    expect(stateInstances(loadState(join(dir, 'terraform.tfstate')).state)).toHaveLength(1);
+    expect(existsSync(join(dir, '.terraform.tfstate.lock.info'))).toBe(false);
+  });
+
   it('a corrupt state is STATE_CORRUPT and left untouched', async () => {
     const w = makeWorld();
     const dir = workdir({ 'main.tf': CHAIN, 'terraform.tfstate': '{"version": 4, "serial": ' });

@@ -25,6 +25,7 @@ import {
   printApplySummary,
   printProgress,
   runVerb,
+  withInterrupt,
 } from './engine-cli.js';
 
 export interface ApplyFlags {
@@ -86,12 +87,15 @@ export async function planAndApply(flags: ApplyFlags, destroy: boolean): Promise
       }
     }
     process.stdout.write('\n');
-    const r = await apply(p, {
-      workspace: ws,
-      lock: false,
-      onEvent: printProgress,
-      ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
-    });
+    const r = await withInterrupt((signal) =>
+      apply(p, {
+        workspace: ws,
+        lock: false,
+        onEvent: printProgress,
+        signal,
+        ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
+      }),
+    );
     if (!r.diagnostics.some((d) => d.severity === 'error')) printApplySummary(r, destroy);
     finish(r.diagnostics);
   } finally {
@@ -124,11 +128,14 @@ export function register(program: Command): void {
     runVerb(async () => {
       if (!planfile) return planAndApply(flags, false);
       const p = readPlanFile(planfile);
-      const r = await apply(p, {
-        onEvent: printProgress,
-        lockTimeoutMs: lockTimeoutMs(flags.lockTimeout),
-        ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
-      });
+      const r = await withInterrupt((signal) =>
+        apply(p, {
+          onEvent: printProgress,
+          signal,
+          lockTimeoutMs: lockTimeoutMs(flags.lockTimeout),
+          ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
+        }),
+      );
       if (!r.diagnostics.some((d) => d.severity === 'error'))
         printApplySummary(r, p.mode === 'destroy');
       finish(r.diagnostics);

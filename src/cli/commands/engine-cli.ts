@@ -187,3 +187,28 @@ export async function runVerb(body: () => Promise<void>): Promise<void> {
 export function writeJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** Ctrl-C during an apply: the first stops starting new operations (those in flight finish and
+ * are written to the state, as terraform does); a second one exits at once — safe too, since
+ * every state write is atomic, but the operation in flight is then not recorded. */
+export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const onSignal = () => {
+    if (ac.signal.aborted) {
+      process.stderr.write('\nTwo interrupts received. Exiting immediately.\n');
+      process.exit(130);
+    }
+    process.stderr.write(
+      '\nInterrupt received. Stopping after the operations in flight; the state will record them...\n',
+    );
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await fn(ac.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
