@@ -322,6 +322,21 @@ describe('rotation', () => {
     expect(await admin.getKeyRotationStatus(k.keyId)).toEqual({ enabled: false });
   });
 
+  it('does not rotate a disabled key; once re-enabled, an overdue key rotates once', async () => {
+    const k = await admin.createKey({
+      region: 'us-east-1',
+      enableKeyRotation: true,
+      rotationPeriodInDays: 90,
+    });
+    await admin.disableKey(k.keyId);
+    now = new Date(now.getTime() + 400 * DAY);
+    expect((await admin.describeKey(k.keyId)).primaryVersion).toBe('1');
+    await admin.enableKey(k.keyId);
+    expect((await admin.describeKey(k.keyId)).primaryVersion).toBe('2');
+    const next = (await admin.getKeyRotationStatus(k.keyId)).nextRotationDate!;
+    expect(next.getTime()).toBe(now.getTime() + 90 * DAY);
+  });
+
   it('can be enabled at creation', async () => {
     const k = await admin.createKey({
       region: 'us-east-1',

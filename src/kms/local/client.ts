@@ -288,9 +288,15 @@ class LocalClient implements LocalKmsClient {
   }
 
   async enableKey(keyId: string): Promise<void> {
-    await this.change(keyId, 'kms:EnableKey', (key) => {
+    await this.change(keyId, 'kms:EnableKey', (key, _st, now) => {
       if (key.state === 'PendingDeletion' || key.state === 'Destroyed') throw invalidState(key);
       key.state = 'Enabled';
+      // A disabled key does not rotate. If its rotation fell due meanwhile, it rotates once, on
+      // the next access (as AWS does), not once per period missed.
+      const due = rotationDue(key);
+      const r = key.rotation;
+      if (due !== undefined && due < now.getTime())
+        r.periodStart = new Date(now.getTime() - r.periodDays! * DAY_MS).toISOString();
     });
   }
 
