@@ -51,21 +51,23 @@ export function addServeCommand(kms: Command): Command {
           ? {}
           : { log: (line: string) => process.stderr.write(`kms serve: ${line}\n`) }),
       });
+      // Serve until asked to stop; then close the sockets and exit 0. The handlers go in before
+      // "listening on" is printed, so a supervisor that signals right after it is honoured.
+      let stopped!: () => void;
+      const done = new Promise<void>((resolve) => (stopped = resolve));
+      const stop = (signal: NodeJS.Signals): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        process.stderr.write(`kms serve: ${signal}, shutting down\n`);
+        server.close().then(stopped, (e: unknown) => {
+          process.stderr.write(`kms serve: ${(e as Error).message}\n`);
+          stopped();
+        });
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
       process.stdout.write(`listening on ${server.url}\n`);
-      // Serve until asked to stop; then finish in-flight requests' sockets and exit 0.
-      await new Promise<void>((done) => {
-        const stop = (signal: NodeJS.Signals): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          process.stderr.write(`kms serve: ${signal}, shutting down\n`);
-          server.close().then(done, (e: unknown) => {
-            process.stderr.write(`kms serve: ${(e as Error).message}\n`);
-            done();
-          });
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await done;
     });
 }
 
