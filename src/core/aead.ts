@@ -9,7 +9,7 @@
 // (createCipheriv and setAAD copy them into OpenSSL at once). node:crypto has no "update into a
 // caller buffer" API, so each update allocates its output; the *Into variants copy it into the
 // caller's preallocated buffer, which bench/core.ts measures against a bare loop.
-import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, webcrypto } from 'node:crypto';
 import type { EncryptionContext } from '../kms/types.js';
 import { IntegrityError } from './errors.js';
 import { MAX_CHUNKS, TAG_LENGTH, objectDigest, type ObjectHeader } from './format.js';
@@ -124,6 +124,56 @@ export class ChunkCipher {
       );
     }
     return out;
+  }
+
+  #webKey: webcrypto.CryptoKey | undefined;
+
+  /** Imports the object key as a WebCrypto key (non-extractable) for the async variants
+   * below. WebCrypto runs AES-GCM on libuv's thread pool, so several chunks can be in flight
+   * on several cores while the main thread does I/O. Call once before sealAsync/openAsync. */
+  async ready(): Promise<void> {
+    this.#webKey ??= await webcrypto.subtle.importKey('raw', this.#key, 'AES-GCM', false, [
+      'encrypt',
+      'decrypt',
+    ]);
+  }
+
+  #params(index: number, final: boolean): [webcrypto.AesGcmParams, webcrypto.CryptoKey] {
+    if (!this.#webKey) throw new Error('ChunkCipher.ready() must complete before async use');
+    this.#prepare(index, final);
+    // Own copies per call: the job is asynchronous.
+    const params = {
+      name: 'AES-GCM',
+      iv: Buffer.from(this.#nonce),
+      additionalData: Buffer.from(this.#aad),
+      tagLength: TAG_LENGTH * 8,
+    };
+    return [params, this.#webKey];
+  }
+
+  /** Seal on the thread pool: ciphertext ‖ tag, byte for byte what seal() produces. The job is
+   * started before this returns and WebCrypto copies its input when it starts, so the caller
+   * may reuse `plaintext` at once (test/core/parallel.test.ts pins that). */
+  sealAsync(plaintext: Uint8Array, index: number, final: boolean): Promise<Buffer> {
+    const [params, key] = this.#params(index, final);
+    return webcrypto.subtle.encrypt(params, key, plaintext).then((ab) => Buffer.from(ab));
+  }
+
+  /** Open on the thread pool; WebCrypto yields plaintext only after the tag verifies. */
+  openAsync(sealed: Uint8Array, index: number, final: boolean): Promise<Buffer> {
+    if (sealed.length < TAG_LENGTH) {
+      return Promise.reject(new IntegrityError('truncated', 'chunk shorter than tag'));
+    }
+    const [params, key] = this.#params(index, final);
+    return webcrypto.subtle.decrypt(params, key, sealed).then(
+      (ab) => Buffer.from(ab),
+      () => {
+        throw new IntegrityError(
+          'chunk',
+          `chunk ${index}${final ? ' (final)' : ''} failed authentication`,
+        );
+      },
+    );
   }
 
   /** Like open(), into `out` at `offset`; returns plaintext bytes written. */

@@ -60,7 +60,8 @@ export function objectContext(serviceId: string, objectName: string): Encryption
   return { 'cmek:service-id': serviceId, 'cmek:object': objectName };
 }
 
-function newHeader(opts: EncryptOptions): { header: ObjectHeader; bytes: Buffer } {
+/** @internal */
+export function newHeader(opts: EncryptOptions): { header: ObjectHeader; bytes: Buffer } {
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
   validateChunkSize(chunkSize);
   const objectId = opts.objectId ? Buffer.from(opts.objectId) : randomBytes(OBJECT_ID_LENGTH);
@@ -74,7 +75,8 @@ function newHeader(opts: EncryptOptions): { header: ObjectHeader; bytes: Buffer 
   return { header, bytes: encodeHeader(header) };
 }
 
-function cipherFor(
+/** @internal */
+export function cipherFor(
   dek: DataKey,
   header: ObjectHeader,
   headerBytes: Buffer,
@@ -89,7 +91,8 @@ function isResolver(keys: DataKey | DekResolver): keys is DekResolver {
   return typeof (keys as DekResolver).getDek === 'function';
 }
 
-async function resolveDek(keys: DataKey | DekResolver, ref: DekRef): Promise<DataKey> {
+/** @internal */
+export async function resolveDek(keys: DataKey | DekResolver, ref: DekRef): Promise<DataKey> {
   if (isResolver(keys)) return keys.getDek(ref);
   if (keys.ref.id !== ref.id || keys.ref.generation !== ref.generation) {
     throw new IntegrityError(

@@ -51,6 +51,13 @@ export {
   type RangeOptions,
   type ReencryptOptions,
 } from './envelope.js';
+export {
+  ParallelDecryptStream,
+  ParallelEncryptStream,
+  createParallelDecryptStream,
+  createParallelEncryptStream,
+  type ParallelOptions,
+} from './parallel.js';
 export { KeyCache, sameKmsKey, type KeyCacheOptions, type KeyCacheStats } from './cache.js';
 export { KmsKeyring, type WrappedKey } from './keyring.js';
 export {
