@@ -1,6 +1,6 @@
 // The real layers wired into the engine: the config loader, the resource types and control
 // plane, and the CMEK rules. Tests pass their own EngineDeps instead.
-import { RESOURCE_TYPES, createProviderContext } from '../resources/index.js';
+import { RESOURCE_TYPES, controlPlaneFor, createProviderContext } from '../resources/index.js';
 import { checkRules, cmekRuleInput } from '../rules/index.js';
 import { loadConfig, loadVarFiles, resolveVariables } from './config/index.js';
 import type { EngineDeps } from './deps.js';
@@ -13,4 +13,14 @@ export const defaultDeps: EngineDeps = {
   loadVarFiles: (dir, files) => loadVarFiles(dir, files),
   cmekRuleInput: (changes, opts) => cmekRuleInput(changes, opts),
   checkRules,
+  keyUses: async (ctx) => {
+    const cp = await controlPlaneFor(ctx);
+    return (await cp.list())
+      .filter((s) => typeof s.kmsKey === 'string' && s.kmsKey)
+      .map((s) => ({
+        id: s.id,
+        description: `${s.kind === 'service' ? 'service' : s.kind} ${s.name} (${s.id}, not managed by this configuration)`,
+        keyRef: s.kmsKey!,
+      }));
+  },
 };

@@ -32,6 +32,14 @@ export interface RuleAdapterOptions {
   keyAccount?: string;
 }
 
+export interface KeyUse {
+  /** Id of the user (service id): uses by resources of this state are the plan's business. */
+  id: string;
+  description: string;
+  /** The key reference it uses (ARN, key id, alias). */
+  keyRef: string;
+}
+
 export interface VariableInputsLike {
   cliVars: Record<string, string>;
   fileVars?: Record<string, Value>;
@@ -51,6 +59,9 @@ export interface EngineDeps {
     dir: string,
     files: string[],
   ): Promise<{ values: Record<string, Value>; diagnostics: Diagnostic[] }>;
+  /** Things in the real world that use keys (services of the control plane), so deleting a key
+   * still used by something outside this configuration is CMEK_KEY_IN_USE. Optional. */
+  keyUses?(ctx: ProviderContext): Promise<KeyUse[]>;
   cmekRuleInput(changes: RuleChange[], opts: RuleAdapterOptions): RuleInput;
   checkRules(input: RuleInput): Diagnostic[];
 }

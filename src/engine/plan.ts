@@ -12,7 +12,7 @@ import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../diagnostic
 import type { Attrs, ProviderContext, ProviderSettings, ResourceType } from '../resources/types.js';
 import type { KeyView } from '../rules/model.js';
 import type { Config, EvalScope, ResourceBlock, SourcePos } from './config/types.js';
-import type { EngineDeps, RuleChange } from './deps.js';
+import type { EngineDeps, RuleAdapterOptions, RuleChange } from './deps.js';
 import { formatAddress, refRoot } from './address.js';
 import { buildGraph, resourceDependencies, type Graph } from './graph.js';
 import { validateAttributes } from './schema.js';
@@ -647,10 +647,12 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
       deps,
       refresh ? getCtx : undefined,
     );
+    const external = refresh ? await externalKeyUses(plan, deps, getCtx, resolveKey, w.diags) : [];
     const input = deps.cmekRuleInput(ruleChanges, {
       servicePrincipal: settings.servicePrincipal,
       resolveKey,
       ...ruleAccount(settings),
+      ...(external.length ? { external } : {}),
     });
     w.diags.push(...deps.checkRules(input));
   }
@@ -853,6 +855,46 @@ async function keyResolver(
     }
   }
   return (ref) => known.get(ref);
+}
+
+/** Users of keys outside this state (services created by other configurations in the same
+ * data directory), asked only when the plan deletes or replaces a key. */
+async function externalKeyUses(
+  plan: Plan,
+  deps: EngineDeps,
+  getCtx: () => Promise<ProviderContext>,
+  resolveKey: (ref: string) => KeyView | undefined,
+  diags: Diagnostic[],
+): Promise<NonNullable<RuleAdapterOptions['external']>> {
+  if (!deps.keyUses) return [];
+  const dropsKey = plan.changes.some(
+    (c) =>
+      (c.action === 'delete' || c.action === 'replace') && deps.resourceTypes[c.type]?.keyFacts,
+  );
+  if (!dropsKey) return [];
+  const ours = new Set<string>();
+  for (const e of stateInstances(plan.priorState)) {
+    if (typeof e.instance.attributes.id === 'string') ours.add(e.instance.attributes.id);
+  }
+  try {
+    const uses = await deps.keyUses(await getCtx());
+    return uses
+      .filter((u) => !ours.has(u.id))
+      .map((u) => ({
+        description: u.description,
+        key: { ref: u.keyRef, ...resolveKey(u.keyRef) },
+      }));
+  } catch (e) {
+    diags.push(
+      diag(
+        'APPLY_FAILED',
+        'Could not list the services that use keys',
+        `${errorMessage(e)}\nThe plan could not check whether a key it deletes is used outside this configuration.`,
+        { severity: 'warning' },
+      ),
+    );
+    return [];
+  }
 }
 
 function looksLikeKeyRef(v: string): boolean {

@@ -147,6 +147,27 @@ describe('diagnostics through the CLI', () => {
     expect(codes(r.stderr)).toContain('CMEK_NO_RETROFIT');
   });
 
+  it('CMEK_KEY_IN_USE: destroying a key used by a service of another configuration (same data dir)', () => {
+    const shared = tempDir();
+    const provider = `provider "cmek" {\n  data_dir = "${shared}"\n}\n`;
+    const a = tempDir({
+      'main.tf': `${provider}resource "cmek_kms_key" "k" {\n  region = "eu-west-1"\n}\noutput "arn" {\n  value = cmek_kms_key.k.arn\n}\n`,
+    });
+    expect(cmek(a, ['apply', '-auto-approve']).code).toBe(0);
+    const arn = cmek(a, ['output', '-raw', 'arn']).stdout;
+    const b = tempDir({
+      'main.tf': `${provider}resource "cmek_encrypted_service" "db" {\n  name    = "db"\n  region  = "eu-west-1"\n  kms_key = "${arn}"\n}\n`,
+    });
+    expect(cmek(b, ['apply', '-auto-approve']).code).toBe(0);
+    const d = cmek(a, ['destroy', '-auto-approve']);
+    expect(d.code).toBe(1);
+    expect(codes(d.stderr)).toEqual(['CMEK_KEY_IN_USE']);
+    expect(d.stderr).toContain('service db');
+    // Once the other configuration is gone, the key may go.
+    expect(cmek(b, ['destroy', '-auto-approve']).code).toBe(0);
+    expect(cmek(a, ['destroy', '-auto-approve']).code).toBe(0);
+  });
+
   it('CONFIG_CYCLE, CONFIG_SCHEMA and CONFIG_UNSUPPORTED with file:line', () => {
     const dir = tempDir({
       'main.tf': `resource "cmek_kms_key" "a" {\n  region      = "eu-west-1"\n  description = cmek_kms_key.b.arn\n}\nresource "cmek_kms_key" "b" {\n  region      = "eu-west-1"\n  description = cmek_kms_key.a.arn\n}\n`,
