@@ -267,6 +267,41 @@ describe('parseKeyRef properties', () => {
     );
   });
 
+  it('ties the partition to the region (aws, aws-cn, aws-us-gov) for keys and aliases', () => {
+    const region = fc.oneof(
+      awsRegion,
+      fc.integer({ min: 1, max: 3 }).map((n) => `cn-north-${n}`),
+      fc.constantFrom('us-gov-west-1', 'us-gov-east-1'),
+    );
+    const partitions = ['aws', 'aws-cn', 'aws-us-gov'];
+    const alias = fc
+      .string({ unit: fc.constantFrom(...'abcXYZ09/_-'), minLength: 1, maxLength: 40 })
+      .map((n) => `alias/${n}`);
+    fc.assert(
+      fc.property(
+        region,
+        account,
+        fc.oneof(uuid, alias),
+        fc.constantFrom(...partitions),
+        (r, acct, res, part) => {
+          const expected = r.startsWith('cn-')
+            ? 'aws-cn'
+            : r.startsWith('us-gov-')
+              ? 'aws-us-gov'
+              : 'aws';
+          const s = `arn:${part}:kms:${r}:${acct}:${res.startsWith('alias/') ? res : `key/${res}`}`;
+          const out = parseKeyRef(s);
+          expect(out.ok).toBe(part === expected);
+          if (out.ok) {
+            expect(out.ref).toMatchObject({ region: r, account: acct, partition: part });
+            expect(out.ref.kind).toBe(res.startsWith('alias/') ? 'alias-arn' : 'key-arn');
+            expect(formatKeyRef(out.ref)).toBe(s);
+          }
+        },
+      ),
+    );
+  });
+
   it('rejects an ARN whose region is not region-shaped', () => {
     fc.assert(
       fc.property(
