@@ -14,6 +14,8 @@ import { register as registerState } from './commands/state.js';
 import { register as registerForceUnlock } from './commands/force-unlock.js';
 import { register as registerKms } from './commands/kms.js';
 import { register as registerKmsServe } from './commands/kms-serve.js';
+import { register as registerService } from './commands/service.js';
+import { register as registerData } from './commands/data.js';
 
 // The terraform-style verbs of the engine (SPEC 5).
 const ENGINE_COMMANDS: Array<(program: Command) => void> = [
@@ -30,7 +32,13 @@ const ENGINE_COMMANDS: Array<(program: Command) => void> = [
 
 // registerKmsServe adds `serve` to the `kms` command (creating it if no earlier verb did): keep
 // it after the verb that owns `kms`.
-const COMMANDS: Array<(program: Command) => void> = [...ENGINE_COMMANDS, registerKms, registerKmsServe];
+const COMMANDS: Array<(program: Command) => void> = [
+  ...ENGINE_COMMANDS,
+  registerKms,
+  registerKmsServe,
+  registerService,
+  registerData,
+];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {

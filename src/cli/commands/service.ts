@@ -1,0 +1,194 @@
+// `cmek service ls|describe|start SERVICE [-json]` (SPEC 5): look at the services of the embedded
+// control plane and start a stopped one. Parsing and printing only; the work is the control
+// plane's (src/service). `openServicePlane` is shared with `cmek data`.
+import type { Command } from 'commander';
+import { readdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import pc from 'picocolors';
+import { loadConfig } from '../../engine/config/load.js';
+import { providerSettings } from '../../engine/provider-settings.js';
+import type { Value } from '../../engine/values.js';
+import { controlPlaneFor, createProviderContext } from '../../resources/context.js';
+import { DEFAULT_SERVICE_PRINCIPAL, type ProviderSettings } from '../../resources/types.js';
+import type { ControlPlane } from '../../service/control-plane.js';
+import type { ServiceRecord } from '../../service/types.js';
+
+export interface PlaneOptions {
+  dataDir?: string;
+  servicePrincipal?: string;
+  json?: boolean;
+}
+
+/** Provider settings for the data verbs: `--data-dir` wins; else the provider block of a
+ * configuration in the working directory (its data_dir, service_principal and kms); else
+ * `.cmek` with the local KMS. A configuration that does not load falls back to the defaults:
+ * these verbs must work in a directory whose configuration is half-written. */
+export async function cliSettings(o: PlaneOptions): Promise<ProviderSettings> {
+  let settings: ProviderSettings = {
+    dataDir: resolve('.cmek'),
+    servicePrincipal: DEFAULT_SERVICE_PRINCIPAL,
+    kms: { backend: 'local' },
+  };
+  if (o.dataDir === undefined) {
+    const files = await readdir('.').catch(() => [] as string[]);
+    if (files.some((f) => f.endsWith('.tf') || f.endsWith('.tf.json'))) {
+      try {
+        const { config, diagnostics } = await loadConfig(resolve('.'));
+        if (!diagnostics.some((d) => d.severity === 'error')) {
+          const vars: Record<string, Value> = {};
+          for (const v of config.variables) if (v.default !== undefined) vars[v.name] = v.default;
+          const ps = providerSettings(config, vars);
+          if (!ps.diagnostics.some((d) => d.severity === 'error')) settings = ps.settings;
+        }
+      } catch {
+        // Unreadable configuration: keep the defaults (see above).
+      }
+    }
+  } else {
+    settings = { ...settings, dataDir: resolve(o.dataDir) };
+  }
+  if (o.servicePrincipal) settings = { ...settings, servicePrincipal: o.servicePrincipal };
+  return settings;
+}
+
+/** The control plane the CLI verbs act on. */
+export async function openServicePlane(o: PlaneOptions): Promise<ControlPlane> {
+  const ctx = await createProviderContext(await cliSettings(o));
+  return controlPlaneFor(ctx);
+}
+
+/** Options every service/data verb takes. */
+export function common(cmd: Command): Command {
+  return cmd
+    .option(
+      '--data-dir <dir>',
+      "data directory (default: the provider block's data_dir, else .cmek)",
+    )
+    .option(
+      '--service-principal <arn>',
+      "principal the services call the KMS as (default: the provider block's, else " +
+        `${DEFAULT_SERVICE_PRINCIPAL})`,
+    );
+}
+
+/** commander passes ...arguments, options, command. */
+export function split<A extends unknown[], O>(all: unknown[]): [A, O] {
+  return [all.slice(0, -2) as A, all[all.length - 2] as O];
+}
+
+export function printJson(v: unknown): void {
+  process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+}
+
+function statusText(s: ServiceRecord['status']): string {
+  return s === 'RUNNING' ? pc.green(s) : s === 'SUSPENDED' ? pc.yellow(s) : pc.red(s);
+}
+
+function keyText(rec: ServiceRecord): string {
+  return rec.keyOwner === 'customer' ? (rec.kmsKey ?? rec.kekArn) : '(provider-managed, not CMEK)';
+}
+
+function table(rows: string[][]): string {
+  // Width on the uncoloured text so ANSI codes do not skew the columns.
+  const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, ''); // eslint-disable-line no-control-regex
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => plain(r[i] ?? '').length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - plain(c).length)))
+        .join('  '),
+    )
+    .join('\n');
+}
+
+export function register(program: Command): void {
+  const service = program
+    .command('service')
+    .description('Inspect and start the services of the embedded control plane');
+
+  common(service.command('ls').description('List services: name, id, region, status, key'))
+    .option('--json', 'machine-readable output')
+    .action(async (...all: unknown[]) => {
+      const [, o] = split<[], PlaneOptions>(all);
+      const cp = await openServicePlane(o);
+      const list = await cp.list();
+      if (o.json) return printJson(list);
+      if (!list.length) {
+        process.stdout.write(`No services in ${cp.dataDir}.\n`);
+        return;
+      }
+      const rows = [['NAME', 'ID', 'REGION', 'PROFILE', 'STATUS', 'CMEK', 'KEY']];
+      for (const s of list) {
+        rows.push([
+          s.name,
+          s.id,
+          s.region,
+          s.profile,
+          statusText(s.status),
+          s.keyOwner === 'customer' ? 'yes' : 'no',
+          keyText(s),
+        ]);
+      }
+      process.stdout.write(`${table(rows)}\n`);
+    });
+
+  common(
+    service
+      .command('describe')
+      .description('Show a service: key, status and why, recent events')
+      .argument('<service>', 'service name or id'),
+  )
+    .option('--json', 'machine-readable output')
+    .action(async (...all: unknown[]) => {
+      const [[ref], o] = split<[string], PlaneOptions>(all);
+      const cp = await openServicePlane(o);
+      const rec = await cp.require(ref);
+      const events = (await cp.events(rec.id)).slice(-10);
+      if (o.json) return printJson({ ...rec, events });
+      const lines = [
+        `${pc.bold(rec.name)} (${rec.id})`,
+        `  region:             ${rec.region}`,
+        `  profile:            ${rec.profile}`,
+        `  status:             ${statusText(rec.status)} — ${rec.statusReason} (since ${rec.statusChangedAt})`,
+        `  encrypted (CMEK):   ${rec.keyOwner === 'customer' ? 'yes' : 'no (provider-managed key)'}`,
+        `  kms_key:            ${rec.kmsKey ?? '-'}`,
+        `  wrapping key:       ${rec.kekArn}${rec.kmsKeyVersion ? ` (version ${rec.kmsKeyVersion})` : ''}`,
+        `  key_check_interval: ${rec.keyCheckInterval}`,
+        ...(rec.lastKeyCheckAt ? [`  last key check:     ${rec.lastKeyCheckAt}`] : []),
+        ...(rec.description ? [`  description:        ${rec.description}`] : []),
+        ...(Object.keys(rec.tags).length
+          ? [
+              `  tags:               ${Object.entries(rec.tags)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(', ')}`,
+            ]
+          : []),
+        `  created:            ${rec.createdAt}`,
+        '  events:',
+        ...events.map(
+          (e) => `    ${e.time}  ${e.type}${e.to ? ` ${e.from ?? ''}→${e.to}` : ''}  ${e.reason}`,
+        ),
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+
+  common(
+    service
+      .command('start')
+      .description('Start a STOPPED (or SUSPENDED) service once its key is accessible again')
+      .argument('<service>', 'service name or id'),
+  )
+    .option('--json', 'machine-readable output')
+    .action(async (...all: unknown[]) => {
+      const [[ref], o] = split<[string], PlaneOptions>(all);
+      const cp = await openServicePlane(o);
+      const before = await cp.require(ref);
+      const rec = await cp.start(ref);
+      if (o.json) return printJson(rec);
+      process.stdout.write(
+        before.status === 'RUNNING'
+          ? `Service ${rec.name} is already RUNNING.\n`
+          : `Service ${rec.name} started: ${before.status} → ${statusText(rec.status)}.\n`,
+      );
+    });
+}
