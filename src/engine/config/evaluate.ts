@@ -25,6 +25,14 @@ export function fail(
   throw new DiagnosticError(diag(code, summary, detail, { file: ctx.file, line }));
 }
 
+/** Set an own property, even one named `__proto__` (a plain assignment would change the
+ * object's prototype instead: user keys must never do that). */
+export function setKey<T>(o: Record<string, T>, k: string, v: T): void {
+  if (k === '__proto__')
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
+
 export function typeName(v: Value): string {
   if (v === null) return 'null';
   if (isUnknown(v)) return 'unknown';
@@ -156,7 +164,7 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
             'Invalid object key',
             `An object key must be a string, not ${typeName(k)}.`,
           );
-        out[String(k)] = v;
+        setKey(out, String(k), v);
       }
       return unknownKey ? UNKNOWN : out;
     }

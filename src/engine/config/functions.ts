@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { containsUnknown, isUnknown, UNKNOWN, type Value } from '../values.js';
-import { fail, typeName, type EvalContext } from './evaluate.js';
+import { fail, setKey, typeName, type EvalContext } from './evaluate.js';
 
 type Fn = (args: Value[], ctx: EvalContext, line: number) => Value;
 
@@ -35,7 +35,7 @@ export function terraformJson(v: Value): string {
     if (Array.isArray(x)) return x.map(sortKeys);
     if (x !== null && typeof x === 'object' && !isUnknown(x)) {
       const out: Record<string, unknown> = {};
-      for (const k of Object.keys(x).sort()) out[k] = sortKeys(x[k]!);
+      for (const k of Object.keys(x).sort()) setKey(out, k, sortKeys(x[k]!));
       return out;
     }
     return x;
@@ -159,7 +159,7 @@ const FUNCTIONS: Record<string, Fn> = {
           'Invalid argument to merge()',
           `Every argument must be a map or object, not ${typeName(a)}.`,
         );
-      Object.assign(out, a);
+      for (const [k, x] of Object.entries(a)) setKey(out, k, x);
     }
     return out;
   },

@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import { diag, type Diagnostic, type DiagnosticCode } from '../../diagnostics.js';
 import type { Value } from '../values.js';
 import type { Node } from './ast.js';
+import { setKey } from './evaluate.js';
 import { jsonToNode, mapScope, ParsedExpr } from './expr.js';
 import { indexJsonLines, scanHcl, type SourceIndex } from './scan.js';
 import { suggestion } from './suggest.js';
@@ -83,7 +84,7 @@ function stripComments(x: unknown): unknown {
   if (Array.isArray(x)) return x.map(stripComments);
   if (isObj(x)) {
     const out: Obj = {};
-    for (const [k, v] of Object.entries(x)) if (k !== '//') out[k] = stripComments(v);
+    for (const [k, v] of Object.entries(x)) if (k !== '//') setKey(out, k, stripComments(v));
     return out;
   }
   return x;
@@ -468,7 +469,7 @@ class Loader {
             );
           break;
         default:
-          r.attributes[k] = this.valueExpr(v, p, address);
+          setKey(r.attributes, k, this.valueExpr(v, p, address));
       }
     }
     this.config.resources.push(r);
@@ -757,7 +758,7 @@ class Loader {
           ...path,
           k,
         ]);
-      else attributes[k] = this.valueExpr(v, [...path, k]);
+      else setKey(attributes, k, this.valueExpr(v, [...path, k]));
     }
     this.config.provider = { attributes, pos };
   }

@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { diag, DiagnosticError, type Diagnostic } from '../../diagnostics.js';
 import { isUnknown, type Value } from '../values.js';
+import { setKey } from './evaluate.js';
 import { jsonExpr, mapScope, parseExpression } from './expr.js';
 import { parseHclError } from './load.js';
 import { scanHcl } from './scan.js';
@@ -154,7 +155,7 @@ export function convert(v: Value, t: TypeSpec, path = ''): Value {
     case 'map': {
       if (typeof v !== 'object' || Array.isArray(v)) throw new Error(`a map is required${where}`);
       const out: Record<string, Value> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = convert(x, t.of, `${path}.${k}`);
+      for (const [k, x] of Object.entries(v)) setKey(out, k, convert(x, t.of, `${path}.${k}`));
       return out;
     }
     case 'object': {
@@ -163,8 +164,8 @@ export function convert(v: Value, t: TypeSpec, path = ''): Value {
       const out: Record<string, Value> = {};
       for (const [k, a] of Object.entries(t.attrs)) {
         if (Object.prototype.hasOwnProperty.call(v, k))
-          out[k] = convert(v[k]!, a.type, `${path}.${k}`);
-        else if (a.optional) out[k] = null;
+          setKey(out, k, convert(v[k]!, a.type, `${path}.${k}`));
+        else if (a.optional) setKey(out, k, null);
         else throw new Error(`attribute "${k}" is required${where}`);
       }
       return out;
@@ -262,7 +263,7 @@ export function resolveVariables(config: Config, inputs: VariableInputs = {}): V
         );
         continue;
       }
-      values[vb.name] = convert(value, type);
+      setKey(values, vb.name, convert(value, type));
     } catch (e) {
       // The value itself is not echoed: the variable may be sensitive.
       diagnostics.push(
@@ -320,7 +321,7 @@ export async function loadVarFiles(
         const doc = JSON.parse(text) as unknown;
         if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
           throw new Error('the top level must be an object');
-        Object.assign(values, doc);
+        for (const [k, x] of Object.entries(doc)) setKey(values, k, x as Value);
       } catch (e) {
         diagnostics.push(
           diag('CONFIG_SYNTAX', `Invalid JSON in ${file}`, (e as Error).message, { file, line: 1 }),
@@ -359,7 +360,7 @@ export async function loadVarFiles(
         continue;
       }
       try {
-        values[name] = e.evaluate(mapScope(abs, {}));
+        setKey(values, name, e.evaluate(mapScope(abs, {})));
       } catch (err) {
         if (err instanceof DiagnosticError) diagnostics.push(...err.diagnostics);
         else throw err;

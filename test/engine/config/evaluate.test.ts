@@ -136,6 +136,17 @@ describe('literals, references and traversal', () => {
     expect(expr.pos).toEqual(pos);
   });
 
+  it('an object key named __proto__ is an ordinary key, never a prototype', () => {
+    const v = expr('merge({ "__proto__" = { polluted = true } }, { a = 1 })') as Record<
+      string,
+      Value
+    >;
+    expect(Object.keys(v)).toEqual(['__proto__', 'a']);
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(expr('jsonencode({ "__proto__" = 1 })')).toBe('{"__proto__":1}');
+  });
+
   it('literalExpr evaluates to its value and reads nothing', () => {
     const e = literalExpr({ a: [1] }, pos);
     expect(e.evaluate(scope)).toEqual({ a: [1] });

@@ -29,8 +29,11 @@ function hcl(v: Value): string {
   if (typeof v === 'boolean') return String(v);
   if (typeof v === 'number') return v < 0 ? `-${numberText(-v)}` : numberText(v);
   if (typeof v === 'string') {
-    // JSON escapes are HCL escapes, except that ${ and %{ must be doubled.
-    return JSON.stringify(v).replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+    // JSON escapes are HCL escapes, except that ${ and %{ must be doubled. (Function
+    // replacements: in a replacement string `$$` would mean a single `$`.)
+    return JSON.stringify(v)
+      .replace(/\$\{/g, () => '$${')
+      .replace(/%\{/g, () => '%%{');
   }
   if (Array.isArray(v)) return `[${v.map(hcl).join(', ')}]`;
   return `{ ${Object.entries(v)
