@@ -43,7 +43,9 @@ export function providerSettings(
         at(attr),
       ),
     );
-  for (const [name, expr] of Object.entries(block.attributes)) {
+  // In source order, so diagnostics read top to bottom.
+  const attrs = Object.entries(block.attributes).sort((a, b) => a[1].pos.line - b[1].pos.line);
+  for (const [name, expr] of attrs) {
     const v = evalExpr(expr, scope, diags);
     if (v === undefined || v === null) continue;
     if (name === 'data_dir') {

@@ -326,9 +326,16 @@ export class StateWriter {
     this.priorText = priorText;
   }
 
-  /** Persist the current state now (serialized with other writes). */
+  private queued: Promise<void> | undefined;
+
+  /** Persist the current state (serialized with other writes). The state is serialized when
+   * the write runs, so calls made while a write is waiting share it: with parallel operations a
+   * burst of completions costs one write that records them all, and every caller still returns
+   * only once its change is on disk. */
   persist(): Promise<void> {
+    if (this.queued) return this.queued;
     const run = this.chain.then(async () => {
+      this.queued = undefined;
       await ensureDir(this.path);
       if (!this.backupDone) {
         if (this.priorText !== undefined) writeFileAtomic(`${this.path}.backup`, this.priorText);
@@ -337,6 +344,7 @@ export class StateWriter {
       this.state.serial += 1;
       writeFileAtomic(this.path, serializeState(this.state));
     });
+    this.queued = run;
     // A failed write must not block later ones forever, but the caller still sees the error.
     this.chain = run.catch(() => undefined);
     return run;

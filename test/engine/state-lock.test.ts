@@ -74,8 +74,15 @@ describe('state file', () => {
     const s = emptyState('lin');
     s.serial = 7;
     const w = new StateWriter(path, s, 'PREVIOUS');
+    // Three completions at once share one write (each caller resumes once it is on disk).
     await Promise.all([w.persist(), w.persist(), w.persist()]);
-    expect(JSON.parse(readFileSync(path, 'utf8')).serial).toBe(10);
+    expect(JSON.parse(readFileSync(path, 'utf8')).serial).toBe(8);
+    await w.persist();
+    s.outputs.x = { value: 'y', type: 'string' };
+    await w.persist();
+    const onDisk = JSON.parse(readFileSync(path, 'utf8'));
+    expect(onDisk.serial).toBe(10);
+    expect(onDisk.outputs.x.value).toBe('y');
     expect(readFileSync(`${path}.backup`, 'utf8')).toBe('PREVIOUS');
     const { readdirSync } = await import('node:fs');
     expect(readdirSync(dir).sort()).toEqual(['terraform.tfstate', 'terraform.tfstate.backup']);
