@@ -245,6 +245,29 @@ export const OPERATIONS: Readonly<Record<string, Handler>> = {
     },
   ),
 
+  ReplicateKey: op(
+    z.object({
+      KeyId,
+      ReplicaRegion: z.string().min(1).max(32),
+      Policy: z.string().min(1).max(32768).optional(),
+      BypassPolicyLockoutSafetyCheck: z.boolean().optional(),
+      Description: z.string().max(8192).optional(),
+      Tags,
+    }),
+    async (ctx, i) => {
+      const md = await ctx.client.replicateKey(inRegion(ctx, i.KeyId), i.ReplicaRegion, {
+        description: i.Description,
+        policy: i.Policy,
+        bypassPolicyLockoutSafetyCheck: i.BypassPolicyLockoutSafetyCheck,
+        tags: tagsOf(i.Tags),
+      });
+      return compact({
+        ReplicaKeyMetadata: keyMetadataToWire(md),
+        ReplicaTags: i.Tags,
+      });
+    },
+  ),
+
   DescribeKey: op(z.object({ KeyId, GrantTokens }), async (ctx, i) => {
     // A purged local key keeps a tombstone (KeyState `Destroyed`) where AWS would answer
     // NotFoundException: shown as is, so both backends report crypto-shredding the same way.
@@ -262,6 +285,26 @@ export const OPERATIONS: Readonly<Record<string, Handler>> = {
       Truncated: p.truncated,
       NextMarker: p.nextMarker,
     });
+  }),
+
+  ListResourceTags: op(z.object({ KeyId, Limit, Marker }), async (ctx, i) => {
+    // Terraform's AWS provider reads tags after every aws_kms_key read. The local KMS keeps the
+    // tags given at creation; they travel in its metadata when it exposes them.
+    const md = (await ctx.client.describeKey(inRegion(ctx, i.KeyId))) as KeyMetadata & {
+      tags?: Record<string, string>;
+    };
+    if (md.tags === undefined) {
+      throw new WireError(
+        'UnsupportedOperationException',
+        'ListResourceTags: this local KMS does not expose key tags',
+      );
+    }
+    const p = page(
+      Object.entries(md.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+      i.Limit,
+      i.Marker,
+    );
+    return compact({ Tags: p.items, Truncated: p.truncated, NextMarker: p.nextMarker });
   }),
 
   UpdateKeyDescription: op(
