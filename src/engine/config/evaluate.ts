@@ -350,7 +350,8 @@ export function deepEqual(a: Value, b: Value): boolean {
   ) {
     const ka = Object.keys(a);
     return (
-      ka.length === Object.keys(b).length && ka.every((k) => k in b && deepEqual(a[k]!, b[k]!))
+      ka.length === Object.keys(b).length &&
+      ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k]!, b[k]!))
     );
   }
   return false;

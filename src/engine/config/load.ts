@@ -935,12 +935,19 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
     }
   }
   if (files.length === 0) {
+    // A cdktf app directory: name the synthesized stacks so the remedy is copy-pasteable.
+    const stacks = await readdir(resolve(abs, 'cdktf.out', 'stacks')).catch(() => [] as string[]);
+    const hint = stacks.length
+      ? `This looks like a cdktf app: use -chdir=${stacks.map((n) => `cdktf.out/stacks/${n}`).join(' or -chdir=')}.`
+      : 'For cdktf, point at the stack directory (cdktf.out/stacks/NAME) that holds cdk.tf.json.';
     loader.diagnostics.push(
       diag(
         'CONFIG_SYNTAX',
         'No configuration files',
-        `${abs} has no *.tf or *.tf.json files. For cdktf, point at the stack directory (cdktf.out/stacks/NAME) that holds cdk.tf.json.`,
-        { file: '.' },
+        `${abs} has no *.tf or *.tf.json files. ${hint}`,
+        {
+          file: '.',
+        },
       ),
     );
     return { config: loader.config, diagnostics: loader.diagnostics };

@@ -203,6 +203,15 @@ describe('errors', () => {
     ]);
   });
 
+  it('pointing at a cdktf app directory names its synthesized stacks', async () => {
+    const { diagnostics } = await loadConfig(dir('cdktf-app'));
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]!.detail).toContain('use -chdir=cdktf.out/stacks/app');
+    const stack = await loadConfig(dir('cdktf-app/cdktf.out/stacks/app'));
+    expect(stack.diagnostics).toEqual([]);
+    expect(stack.config.resources).toHaveLength(2);
+  });
+
   it('a missing directory is an error, not an exception', async () => {
     const { diagnostics } = await loadConfig(dir('does-not-exist'));
     expect(diagnostics[0]!.code).toBe('CONFIG_SYNTAX');
