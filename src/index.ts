@@ -47,3 +47,22 @@ export {
   type ProfileFacts,
   type RuleInput,
 } from './rules/index.js';
+// The KMS backends and the AWS KMS wire server (`cmek kms serve` as a library).
+export {
+  createKms,
+  AwsKms,
+  createAwsKms,
+  toKmsError,
+  type AwsCredentials,
+  type AwsKmsSettings,
+  type KmsBackend,
+  type KmsBackendSettings,
+} from './kms/index.js';
+export {
+  startKmsServer,
+  loadCredentials as loadKmsServerCredentials,
+  parseCredentials as parseKmsServerCredentials,
+  type KmsServer,
+  type KmsServerOptions,
+  type CredentialMap as KmsServerCredentials,
+} from './kms/server/index.js';
