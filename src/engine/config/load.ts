@@ -246,7 +246,8 @@ class Loader {
   async loadFile(dir: string, file: string): Promise<void> {
     this.file = file;
     this.seenBlocks = new Map();
-    const text = await readFile(resolve(dir, file), 'utf8');
+    // A UTF-8 byte order mark (some Windows editors write one) is not part of the syntax.
+    const text = (await readFile(resolve(dir, file), 'utf8')).replace(/^\uFEFF/, '');
     let doc: unknown;
     if (file.endsWith('.tf.json')) {
       const errors: ParseError[] = [];

@@ -189,7 +189,10 @@ export function scanHcl(src: string, file: string): SourceIndex {
       if (c === undefined) return;
       if (c === '}') {
         i++;
-        return;
+        // A stray brace at the top level (in a file hcl2json rejects anyway) must not end
+        // the scan of the rest of the file.
+        if (path.length) return;
+        continue;
       }
       if (!isIdStart(c)) {
         // Not valid HCL here; hcl2json reports it. Resynchronise at the next line.

@@ -70,6 +70,19 @@ resource "x_thing" "a" {
     expect(res.attributes.after!.pos.line).toBe(9);
   });
 
+  it('a byte order mark and CRLF line endings change nothing', async () => {
+    const r = await load({
+      'main.tf':
+        '\uFEFFvariable "r" {\r\n  default = "eu"\r\n}\r\n\r\nresource "x_t" "a" {\r\n  region = var.r\r\n}\r\n',
+      'b.tf.json': '\uFEFF{ "locals": { "l": 1 } }',
+    });
+    expect(brief(r)).toEqual([]);
+    expect(r.config.resources[0]!.pos.line).toBe(5);
+    expect(r.config.resources[0]!.attributes.region!.pos.line).toBe(6);
+    expect(r.config.resources[0]!.attributes.region!.evaluate(scope)).toBe('eu');
+    expect(r.config.locals[0]!.name).toBe('l');
+  });
+
   it('a duplicate resource in one file is reported at the second block', async () => {
     const r = await load({
       'main.tf': `resource "x_thing" "a" {
