@@ -215,6 +215,33 @@ describe('kms serve: AWS JSON 1.1 protocol', () => {
     expect(r.json.__type).toBe('InvalidSignatureException');
   });
 
+  it('checks a signed x-amz-content-sha256 against the body actually received', async () => {
+    const body = '{"Limit":1}';
+    const hash = (await import('node:crypto')).createHash('sha256').update(body).digest('hex');
+    const good = await sendRaw(server.url, 'TrentService.ListKeys', body, {
+      extraHeaders: { 'x-amz-content-sha256': hash },
+    });
+    expect(good.status).toBe(200);
+    const lying = await sendRaw(server.url, 'TrentService.ListKeys', body, {
+      extraHeaders: { 'x-amz-content-sha256': '0'.repeat(64) },
+    });
+    expect(lying.json.__type).toBe('InvalidSignatureException');
+  });
+
+  it('accepts requests whose signature covers a session token', async () => {
+    const kms = new AwsKms({
+      region: 'us-east-1',
+      endpoint: server.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test', sessionToken: 'tok' },
+      maxAttempts: 1,
+    });
+    try {
+      await expect(kms.listKeys()).resolves.toBeInstanceOf(Array);
+    } finally {
+      kms.close();
+    }
+  });
+
   it('rejects an unknown access key with UnrecognizedClientException', async () => {
     const r = await sendRaw(server.url, 'TrentService.ListKeys', '{}', { accessKeyId: 'AKIDX' });
     expect(r.json).toEqual({

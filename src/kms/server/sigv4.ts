@@ -120,9 +120,10 @@ function splitUrl(url: string): { path: string; query: Record<string, string | s
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
-  // timingSafeEqual needs equal lengths; a length difference leaks nothing useful (signatures
-  // are always 64 hex digits) but we still compare something of equal cost.
-  return x.length === y.length ? timingSafeEqual(x, y) : (timingSafeEqual(x, x), false);
+  // timingSafeEqual needs equal lengths. Signatures and hashes have a fixed length, so a length
+  // mismatch reveals nothing about the expected value.
+  if (x.length !== y.length) return false;
+  return timingSafeEqual(x, y);
 }
 
 /** Verify the SigV4 signature of a request. Returns the caller, or throws a WireError with AWS's
