@@ -6,6 +6,7 @@ import type { BenchModule, BenchOptions, BenchResult } from './lib.js';
 const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [
   { name: 'core', load: () => import('./core.js') },
   { name: 'plan', load: () => import('./plan.js') },
+  { name: 'store', load: () => import('./store.js') },
 ];
 
 function round(x: number): number {

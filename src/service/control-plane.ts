@@ -39,6 +39,8 @@ export interface ControlPlaneOptions {
   /** fsync object bodies before their rename (default true). Turning it off keeps writes
    * atomic (temp + rename) but not durable across a power loss: for tests and scratch data. */
   durable?: boolean;
+  /** Chunks encrypted/decrypted at once per stream (see EnvelopeCodecOptions). Default 1. */
+  concurrency?: number;
 }
 
 const ID = /^svc-[0-9a-f]{16}$/;
@@ -101,9 +103,13 @@ export class ControlPlane {
     this.principal = opts.principal;
     this.#now = opts.now ?? (() => new Date());
     this.keys = new ServiceKeys();
-    this.objects = new ObjectStore(this, new EnvelopeCodec(this), {
-      durable: opts.durable ?? true,
-    });
+    this.objects = new ObjectStore(
+      this,
+      new EnvelopeCodec(this, opts.concurrency ? { concurrency: opts.concurrency } : {}),
+      {
+        durable: opts.durable ?? true,
+      },
+    );
   }
 
   #recordPath(id: string): string {
