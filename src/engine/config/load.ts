@@ -91,10 +91,24 @@ function stripComments(x: unknown): unknown {
 }
 
 /** `a.tf:9,9-14: Summary; detail` inside hcl2json's error text → line, summary, detail. */
-export function parseHclError(message: string): { line?: number; summary: string; detail: string } {
-  const m = /:(\d+),(\d+)(?:-\d+(?:,\d+)?)?: ([^;\]]+)(?:; ([^\]]*))?/.exec(message);
-  if (!m) return { summary: message.replace(/^parse config: /, ''), detail: '' };
-  return { line: Number(m[1]), summary: m[3]!.trim(), detail: (m[4] ?? '').trim() };
+/** hcl2json's error text, `parse config: [F:9,9-14: Summary; detail. F:12,3-4: ...]`, as one
+ * CONFIG_SYNTAX diagnostic per HCL diagnostic, each with its line. */
+export function hclSyntaxDiagnostics(message: string, file: string): Diagnostic[] {
+  const body = message.replace(/^parse config: \[/, '').replace(/\]\s*$/, '');
+  const esc = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const head = new RegExp(`(?:^|\\s)${esc}:(\\d+),\\d+(?:-\\d+(?:,\\d+)?)?: `, 'g');
+  const starts = [...body.matchAll(head)];
+  if (starts.length === 0)
+    return [diag('CONFIG_SYNTAX', body || 'Invalid HCL', 'Fix the HCL syntax.', { file, line: 1 })];
+  const out: Diagnostic[] = [];
+  starts.forEach((m, i) => {
+    const text = body.slice(m.index! + m[0].length, starts[i + 1]?.index ?? body.length).trim();
+    const semi = text.indexOf('; ');
+    const summary = semi < 0 ? text : text.slice(0, semi);
+    const detail = semi < 0 ? 'Fix the HCL syntax.' : text.slice(semi + 2);
+    out.push(diag('CONFIG_SYNTAX', summary, detail, { file, line: Number(m[1]) }));
+  });
+  return out;
 }
 
 function indexJson(root: JsonNode | undefined, text: string): SourceIndex {
@@ -285,13 +299,7 @@ class Loader {
       try {
         doc = await parseHcl(file, text);
       } catch (e) {
-        const { line, summary, detail } = parseHclError((e as Error).message);
-        this.diagnostics.push(
-          diag('CONFIG_SYNTAX', summary, detail || 'Fix the HCL syntax.', {
-            file,
-            line: line ?? 1,
-          }),
-        );
+        this.diagnostics.push(...hclSyntaxDiagnostics((e as Error).message, file));
         return;
       }
       this.index = scanHcl(text, file);

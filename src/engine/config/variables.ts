@@ -10,7 +10,7 @@ import { diag, DiagnosticError, type Diagnostic } from '../../diagnostics.js';
 import { isUnknown, type Value } from '../values.js';
 import { setKey } from './evaluate.js';
 import { jsonExpr, mapScope, parseExpression } from './expr.js';
-import { parseHclError } from './load.js';
+import { hclSyntaxDiagnostics } from './load.js';
 import { scanHcl } from './scan.js';
 import { suggestion } from './suggest.js';
 import type { Config, VariableBlock } from './types.js';
@@ -333,10 +333,7 @@ export async function loadVarFiles(
     try {
       doc = (await parseHcl(file, text)) as Record<string, unknown>;
     } catch (e) {
-      const { line, summary, detail } = parseHclError((e as Error).message);
-      diagnostics.push(
-        diag('CONFIG_SYNTAX', summary, detail || 'Fix the HCL syntax.', { file, line: line ?? 1 }),
-      );
+      diagnostics.push(...hclSyntaxDiagnostics((e as Error).message, file));
       continue;
     }
     const index = scanHcl(text, file);
