@@ -1,6 +1,6 @@
 // Backends for the shared behavioural suite: the local KMS in-process, and our AWS backend
 // talking over real HTTP + SigV4 to `cmek kms serve` (in-process, or the real CLI process).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -137,15 +137,20 @@ export async function awsCliProcessBackend(): Promise<Backend & { proc: ServePro
   writeFileSync(credFile, JSON.stringify(CREDENTIALS));
   const proc = await spawnServe(['--data-dir', dataDir, '--credentials', credFile, '--quiet']);
   const c = awsClients(proc.url);
-  // The server process owns its own LocalKms over the same directory; the store is safe across
-  // processes, so purging from here is what `cmek kms purge` in another terminal would do.
-  const local = openLocalKms({ dir: join(dataDir, 'kms') });
   return {
     ...c,
     proc,
-    purge: async () => {
-      await local.admin().purge();
-    },
+    // What an operator would type in another terminal: `cmek kms purge` on the same data dir
+    // (the local KMS store is safe to share between processes).
+    purge: () =>
+      new Promise<void>((res, rej) =>
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'src/cli/main.ts', 'kms', 'purge', '--data-dir', dataDir],
+          { cwd: REPO },
+          (err, _stdout, stderr) => (err ? rej(new Error(`cmek kms purge: ${stderr}`)) : res()),
+        ),
+      ),
     close: async () => {
       for (const k of Object.values(c)) k.close();
       await proc.stop();
