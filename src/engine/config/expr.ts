@@ -28,6 +28,20 @@ export class ParsedExpr implements Expr {
     return evaluateNode(this.node, { scope, file: this.pos.file });
   }
 
+  private traversalCache: string[] | undefined;
+
+  /** Every traversal as far as it is static (`cmek_encrypted_service.db[0].id`,
+   * `cmek_kms_key.k[count.index].arn`, `var.list`), so the engine can tell which instance of a
+   * counted resource an attribute reads. `refs` holds only their roots. */
+  get traversals(): readonly string[] {
+    if (!this.traversalCache) {
+      const out = new Set<string>();
+      collectTraversals(this.node, out);
+      this.traversalCache = [...out].sort();
+    }
+    return this.traversalCache;
+  }
+
   /** True when the expression reads nothing (a literal, or literals combined). */
   get isConstant(): boolean {
     return this.refs.length === 0;
@@ -125,4 +139,78 @@ export function mapScope(baseDir: string, table: Record<string, Value>): EvalSco
     lookup: (root) => (Object.prototype.hasOwnProperty.call(table, root) ? table[root] : undefined),
     candidates: () => Object.keys(table),
   };
+}
+
+interface Chain {
+  text: string;
+  /** False once a dynamic step (`[var.i]`) ended the static part. */
+  open: boolean;
+}
+
+function chain(n: Node): Chain | undefined {
+  if (n.k === 'ref') return { text: n.root, open: true };
+  if (n.k === 'attr') {
+    const c = chain(n.obj);
+    return c && c.open ? { text: `${c.text}.${n.name}`, open: true } : c;
+  }
+  if (n.k === 'index') {
+    const c = chain(n.obj);
+    if (!c || !c.open) return c;
+    const k = n.key;
+    if (k.k === 'lit' && typeof k.v === 'number') return { text: `${c.text}[${k.v}]`, open: true };
+    if (k.k === 'lit' && typeof k.v === 'string')
+      return { text: `${c.text}[${JSON.stringify(k.v)}]`, open: true };
+    if (k.k === 'ref' && k.root === 'count.index')
+      return { text: `${c.text}[count.index]`, open: true };
+    return { text: c.text, open: false };
+  }
+  return undefined;
+}
+
+function collectTraversals(n: Node, out: Set<string>): void {
+  switch (n.k) {
+    case 'lit':
+    case 'bad':
+      return;
+    case 'ref':
+    case 'attr':
+    case 'index': {
+      const c = chain(n);
+      if (c) out.add(c.text);
+      let cur: Node = n;
+      while (cur.k === 'attr' || cur.k === 'index') {
+        if (cur.k === 'index') collectTraversals(cur.key, out);
+        cur = cur.obj;
+      }
+      if (cur.k !== 'ref') collectTraversals(cur, out);
+      return;
+    }
+    case 'tmpl':
+      for (const p of n.parts) if (typeof p !== 'string') collectTraversals(p, out);
+      return;
+    case 'call':
+      for (const a of n.args) collectTraversals(a, out);
+      return;
+    case 'unary':
+      collectTraversals(n.x, out);
+      return;
+    case 'binary':
+      collectTraversals(n.l, out);
+      collectTraversals(n.r, out);
+      return;
+    case 'cond':
+      collectTraversals(n.c, out);
+      collectTraversals(n.t, out);
+      collectTraversals(n.f, out);
+      return;
+    case 'tuple':
+      for (const x of n.items) collectTraversals(x, out);
+      return;
+    case 'object':
+      for (const { key, value } of n.items) {
+        collectTraversals(key, out);
+        collectTraversals(value, out);
+      }
+      return;
+  }
 }

@@ -18,6 +18,10 @@ export interface Expr {
   /** Evaluate in a scope. Returns a Value (possibly Unknown) or throws DiagnosticError. */
   evaluate(scope: EvalScope): Value;
   readonly refs: readonly string[];
+  /** Optional (the loader's expressions have it): each traversal as far as it is static,
+   * with attributes and literal or count.index indexes (`cmek_encrypted_service.db[0].id`,
+   * `cmek_kms_key.k[count.index].arn`), while `refs` has only the roots. */
+  readonly traversals?: readonly string[];
   readonly pos: SourcePos;
   /** The source text or a readable rendering, for messages. */
   readonly text: string;

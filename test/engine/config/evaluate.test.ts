@@ -147,6 +147,33 @@ describe('literals, references and traversal', () => {
     expect(expr('jsonencode({ "__proto__" = 1 })')).toBe('{"__proto__":1}');
   });
 
+  it('traversals keep the static steps of every reference; refs keep the roots', () => {
+    const { expr } = parseExpression(
+      '[cmek_encrypted_service.db[0].id, cmek_kms_key.k[count.index].arn, var.list[var.n].x, local.obj["b"].c, jsondecode(var.s).a, var.map]',
+      pos,
+    );
+    expect(expr.traversals).toEqual([
+      'cmek_encrypted_service.db[0].id',
+      'cmek_kms_key.k[count.index].arn',
+      'count.index',
+      'local.obj["b"].c',
+      'var.list',
+      'var.map',
+      'var.n',
+      'var.s',
+    ]);
+    expect(expr.refs).toEqual([
+      'cmek_encrypted_service.db',
+      'cmek_kms_key.k',
+      'count.index',
+      'local.obj',
+      'var.list',
+      'var.map',
+      'var.n',
+      'var.s',
+    ]);
+  });
+
   it('literalExpr evaluates to its value and reads nothing', () => {
     const e = literalExpr({ a: [1] }, pos);
     expect(e.evaluate(scope)).toEqual({ a: [1] });
