@@ -10,8 +10,8 @@ import {
   type Node as JsonNode,
   type ParseError,
 } from 'jsonc-parser';
-import { readdir, readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import { diag, type Diagnostic, type DiagnosticCode } from '../../diagnostics.js';
 import type { Value } from '../values.js';
 import type { Node } from './ast.js';
@@ -917,10 +917,17 @@ class Loader {
 /** Load a working directory: every *.tf and *.tf.json in it (sorted), which includes a cdktf
  * stack directory's cdk.tf.json. Never throws for bad configuration: see `diagnostics`. */
 export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<LoadResult> {
-  const abs = resolve(dir);
+  let abs = resolve(dir);
+  let only = opts.files;
+  // A path to one configuration file (`cdktf.out/stacks/app/cdk.tf.json`) loads that file,
+  // with its directory as the working directory.
+  if (!only && /\.tf(\.json)?$/.test(abs) && (await stat(abs).catch(() => undefined))?.isFile()) {
+    only = [basename(abs)];
+    abs = dirname(abs);
+  }
   const loader = new Loader(abs, opts.unsupportedSeverity ?? 'error');
   let files: string[];
-  if (opts.files) files = [...opts.files];
+  if (only) files = [...only];
   else {
     try {
       files = (await readdir(abs, { withFileTypes: true }))

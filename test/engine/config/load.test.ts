@@ -203,6 +203,14 @@ describe('errors', () => {
     ]);
   });
 
+  it('a path to one configuration file loads that file from its directory', async () => {
+    const { config, diagnostics } = await loadConfig(`${dir('cdktf')}/cdk.tf.json`);
+    expect(diagnostics).toEqual([]);
+    expect(config.dir).toBe(dir('cdktf'));
+    expect(config.files).toEqual(['cdk.tf.json']);
+    expect(config.resources).toHaveLength(2);
+  });
+
   it('pointing at a cdktf app directory names its synthesized stacks', async () => {
     const { diagnostics } = await loadConfig(dir('cdktf-app'));
     expect(diagnostics).toHaveLength(1);
