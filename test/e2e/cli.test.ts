@@ -2,8 +2,9 @@
 // working directories. One test per user journey; every diagnostic the engine produces is
 // triggered through the binary at least once.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cliBin, cmek, copyExample, keyMaterialLike, tempDir } from './harness.js';
 
@@ -17,7 +18,8 @@ const codes = (text: string) =>
 describe('quickstart round trip (the README journey)', () => {
   it('plan -json, apply, no-change plan, output, state, show, destroy', () => {
     const dir = copyExample('quickstart');
-    const pj = cmek(dir, ['plan', '-json']);
+    // The README's spelling: run from elsewhere with -chdir.
+    const pj = cmek(tmpdir(), [`-chdir=${dir}`, 'plan', '-json']);
     expect(pj.code, pj.stderr).toBe(0);
     const doc = JSON.parse(pj.stdout);
     expect(doc.format_version).toBe('1.2');
@@ -282,4 +284,37 @@ describe('diagnostics through the CLI', () => {
     expect(r.stderr).toContain('-auto-approve');
     expect(readdirSync(dir)).not.toContain('terraform.tfstate');
   });
+});
+
+// The prompt needs a terminal: `script` (util-linux) gives the CLI a pseudo-terminal and types
+// our answer into it.
+const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+if (!hasScript)
+  console.warn(
+    'SKIPPED: the interactive approval test needs `script` (util-linux) for a pseudo-terminal',
+  );
+
+describe('interactive approval', () => {
+  it.skipIf(!hasScript)(
+    'apply asks "Enter a value:" on a terminal; "yes" applies, anything else cancels',
+    () => {
+      const dir = copyExample('quickstart');
+      const run = (answer: string) =>
+        spawnSync('script', ['-qec', `"${process.execPath}" "${cliBin()}" apply`, '/dev/null'], {
+          cwd: dir,
+          input: `${answer}\n`,
+          encoding: 'utf8',
+          env: { ...process.env, NO_COLOR: '1' },
+          timeout: 60_000,
+        });
+      const no = run('no');
+      expect(no.stdout).toContain('Enter a value:');
+      expect(no.stdout).toContain('Apply cancelled.');
+      expect(no.status).toBe(1);
+      expect(readdirSync(dir)).not.toContain('terraform.tfstate');
+      const yes = run('yes');
+      expect(yes.stdout).toContain('Apply complete! Resources: 3 added, 0 changed, 0 destroyed.');
+      expect(yes.status).toBe(0);
+    },
+  );
 });
