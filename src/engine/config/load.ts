@@ -14,7 +14,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { diag, type Diagnostic, type DiagnosticCode } from '../../diagnostics.js';
 import type { Value } from '../values.js';
-import type { Node } from './ast.js';
+import { duplicateKeyWarning, type Node } from './ast.js';
 import { setKey } from './evaluate.js';
 import { jsonToNode, mapScope, ParsedExpr } from './expr.js';
 import { indexJsonLines, scanHcl, type SourceIndex } from './scan.js';
@@ -111,7 +111,7 @@ export function hclSyntaxDiagnostics(message: string, file: string): Diagnostic[
   return out;
 }
 
-function indexJson(root: JsonNode | undefined, text: string): SourceIndex {
+function indexJson(root: JsonNode | undefined, text: string, file: string): SourceIndex {
   const starts: number[] = [];
   for (let j = 0; j < text.length; j++) if (text[j] === '\n') starts.push(j);
   const lineAt = (off: number) => {
@@ -125,11 +125,18 @@ function indexJson(root: JsonNode | undefined, text: string): SourceIndex {
     return lo + 1;
   };
   const map = new Map<string, number[]>();
+  const warnings: Diagnostic[] = [];
   const walk = (n: JsonNode, path: string[]) => {
     if (n.type === 'object') {
+      // JSON.parse keeps the last of duplicate keys silently; say so, as for HCL objects.
+      const seen = new Map<string, number>();
       for (const prop of n.children ?? []) {
         const [k, v] = prop.children ?? [];
         if (!k || typeof k.value !== 'string') continue;
+        const first = seen.get(k.value);
+        if (first !== undefined && k.value !== '//')
+          warnings.push(duplicateKeyWarning(file, k.value, lineAt(prop.offset), first));
+        else seen.set(k.value, lineAt(prop.offset));
         const p = [...path, k.value];
         const key = p.join('\u0000');
         const list = map.get(key);
@@ -140,7 +147,7 @@ function indexJson(root: JsonNode | undefined, text: string): SourceIndex {
     } else if (n.type === 'array') for (const c of n.children ?? []) walk(c, path);
   };
   if (root) walk(root, []);
-  return indexJsonLines(map);
+  return indexJsonLines(map, new Set(), warnings);
 }
 
 const DEFAULT_LIFECYCLE = (): Lifecycle => ({
@@ -266,7 +273,8 @@ class Loader {
     if (file.endsWith('.tf.json')) {
       const errors: ParseError[] = [];
       const tree = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
-      this.index = indexJson(tree, text);
+      this.index = indexJson(tree, text, file);
+      this.diagnostics.push(...this.index.warnings);
       this.isHcl = false;
       if (errors.length) {
         for (const e of errors.slice(0, 5)) {

@@ -203,6 +203,14 @@ moved {
     expect(r.config.files).toEqual(['main.tf']);
   });
 
+  it('duplicate keys in a .tf.json object warn; the last wins', async () => {
+    const r = await load({
+      'main.tf.json': '{\n"locals": {\n  "a": 1,\n  "a": 2\n}\n}\n',
+    });
+    expect(brief(r)).toEqual(['warning CONFIG_SYNTAX main.tf.json:4 Duplicate object key "a"']);
+    expect(r.config.locals.map((l) => l.value.evaluate(scope))).toEqual([2]);
+  });
+
   it('mixes .tf and .tf.json in one directory, in name order', async () => {
     const r = await load({
       'b.tf.json': JSON.stringify({
