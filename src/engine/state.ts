@@ -14,7 +14,18 @@ import { formatAddress } from './address.js';
 
 export const PROVIDER_ADDRESS = 'provider["registry.terraform.io/cmek/cmek"]';
 export const PROVIDER_NAME = 'registry.terraform.io/cmek/cmek';
-export const ENGINE_VERSION = '0.1.0';
+/** The package version, written as `terraform_version` into state and plans. */
+export const ENGINE_VERSION: string = (() => {
+  try {
+    // src/engine/state.ts and dist/engine/state.js both sit two levels below package.json.
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+})();
 
 export interface StateInstance {
   /** Present for resources with `count`. */
