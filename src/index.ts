@@ -66,3 +66,15 @@ export {
   type KmsServerOptions,
   type CredentialMap as KmsServerCredentials,
 } from './kms/server/index.js';
+// The embedded control plane (services, key hierarchy records, events) and the object store.
+export * from './service/index.js';
+// The resource types (the engine's CRUD code; also used by the Pulumi and cdktf integrations).
+export {
+  RESOURCE_TYPES,
+  resourceType,
+  createProviderContext,
+  controlPlaneFor,
+  kmsKey,
+  kmsKeyPolicy,
+  encryptedService,
+} from './resources/index.js';

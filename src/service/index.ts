@@ -1,0 +1,26 @@
+// The embedded control plane and data plane as a library: open it on a data directory with a
+// KMS client acting as the service principal (and an admin client for provider-managed keys).
+export {
+  ControlPlane,
+  openControlPlane,
+  managedKeyAlias,
+  parseDuration as parseKeyCheckInterval,
+  type ControlPlaneOptions,
+} from './control-plane.js';
+export {
+  ObjectStore,
+  objectFileName,
+  type ByteRange,
+  type ObjectCodec,
+  type ObjectInfo,
+  type RangeReader,
+} from './objects.js';
+export { EnvelopeCodec, type EnvelopeCodecOptions } from './codec.js';
+export {
+  checkKeyAccess,
+  keyErrorDiagnostic,
+  type KeyCheckOk,
+  type KeyCheckOptions,
+} from './key-check.js';
+export { ServiceKeys, type KeyRecord } from './keys.js';
+export type * from './types.js';
