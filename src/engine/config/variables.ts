@@ -63,6 +63,8 @@ export function parseType(text: string): TypeSpec {
       case 'list':
       case 'set':
       case 'map': {
+        // Terraform still accepts the pre-0.12 shorthands `list` and `map` (of any).
+        if (s[i] !== '(') return { kind: name, of: { kind: 'any' } };
         expect('(');
         const of = type();
         expect(')');

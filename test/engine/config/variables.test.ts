@@ -141,6 +141,7 @@ describe('types', () => {
     ['string', { kind: 'string' }],
     ['list(string)', { kind: 'list', of: { kind: 'string' } }],
     ['map(list(number))', { kind: 'map', of: { kind: 'list', of: { kind: 'number' } } }],
+    ['map', { kind: 'map', of: { kind: 'any' } }],
     ['tuple([string, bool])', { kind: 'tuple', items: [{ kind: 'string' }, { kind: 'bool' }] }],
     [
       'object({ a = string, b = optional(number) })',
