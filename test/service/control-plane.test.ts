@@ -154,6 +154,44 @@ describe('control plane records', () => {
     expect(ev[0]!.reason).toBe('key disabled');
   });
 
+  it('two control planes on one data dir: one name wins, no update is lost', async () => {
+    const other = await openControlPlane({ dataDir: dir, kms, durable: false });
+    const results = await Promise.allSettled([
+      cp.create({ name: 'race', region: 'eu-west-1', kmsKey: keyArn }),
+      other.create({ name: 'race', region: 'eu-west-1', kmsKey: keyArn }),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((await cp.list()).filter((s) => s.name === 'race')).toHaveLength(1);
+    // 20 concurrent tag updates from both: each read-modify-write runs under the service lock.
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? cp : other).update('race', { tags: { n: String(i) } }),
+      ),
+    );
+    const rec = await cp.require('race');
+    expect(rec.generation).toBe(21);
+    expect((await cp.events(rec.id)).filter((e) => e.type === 'updated')).toHaveLength(20);
+  });
+
+  it('a key whose access is revoked after creation: data access fails closed', async () => {
+    const s = await cp.create({ name: 'a', region: 'eu-west-1', kmsKey: keyArn });
+    await cp.objects.put(s.id, 'x', 'secret');
+    kms.disableKey(keyArn);
+    // A fresh process has nothing cached: the KMS refuses to unwrap the service key.
+    const fresh = await openControlPlane({ dataDir: dir, kms });
+    const e = await rejectsWith(fresh.objects.get('a', 'x'), 'CMEK_KEY_INACCESSIBLE');
+    expect(e.diagnostics[0]!.summary).toMatch(/disabled/);
+    // This process still has the keys cached...
+    expect((await cp.objects.getBuffer('a', 'x')).toString()).toBe('secret');
+    // ...until the poller's STOPPED purges them: even forced back to RUNNING it must ask the
+    // KMS again, which refuses.
+    await cp.setStatus('a', 'STOPPED', 'key disabled');
+    await cp.setStatus('a', 'RUNNING', 'forced by the test');
+    await rejectsWith(cp.objects.get('a', 'x'), 'CMEK_KEY_INACCESSIBLE');
+    kms.enableKey(keyArn);
+    expect((await cp.objects.getBuffer('a', 'x')).toString()).toBe('secret');
+  });
+
   it('parses Go durations', () => {
     expect(parseDuration('10m')).toBe(600_000);
     expect(parseDuration('1h30m')).toBe(5_400_000);
