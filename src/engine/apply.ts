@@ -453,7 +453,27 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
       if (op.kind === 'update') {
         out = await rt.update(prior ?? c.before ?? {}, ip.after, ctx!);
       } else {
-        out = await rt.create(ip.after, ctx!);
+        // Record the intent first: if this process dies during the call, the next plan knows
+        // a create was in flight and looks for what it made (ResourceType.adopt).
+        const pending = !entry;
+        if (pending) {
+          const known = JSON.parse(JSON.stringify(ip.after)) as Attrs;
+          setInstance(state, c.type, c.name, c.index, {
+            ...instanceRecord(known, c),
+            cmek_pending: 'create',
+          });
+          await writer.persist();
+        }
+        try {
+          out = await rt.create(ip.after, ctx!);
+        } catch (e) {
+          // A create that failed (rather than died) made nothing to adopt.
+          if (pending) {
+            setInstance(state, c.type, c.name, c.index, null);
+            await writer.persist();
+          }
+          throw e;
+        }
         // create_before_destroy: the old object stays in state as "deposed" until its delete
         // runs, so a crash in between leaves it recorded (the next plan deletes it). Only
         // after the create succeeded: a failed create must leave the old object current.

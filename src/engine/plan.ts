@@ -441,11 +441,44 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
   // Refresh.
   let ctx = opts.ctx;
   const getCtx = async () => (ctx ??= await deps.createProviderContext(settings));
-  const priorEntries = stateInstances(inputs.state);
+  const allEntries = stateInstances(inputs.state);
+  // Creates an interrupted apply recorded but never finished (see apply.ts): find the object
+  // the create may have made (ResourceType.adopt), or plan it afresh.
+  const pendingEntries = allEntries.filter((e) => e.instance.cmek_pending === 'create');
+  const priorEntries = allEntries.filter((e) => e.instance.cmek_pending !== 'create');
   let refreshed = new Map<string, Attrs | null>();
+  for (const e of pendingEntries) {
+    const rt = deps.resourceTypes[e.type];
+    let found: Attrs | null = null;
+    if (refresh && rt?.adopt) {
+      try {
+        found = await rt.adopt(e.instance.attributes, await getCtx());
+      } catch (err) {
+        w.diags.push(interruptedWarning(e.address, `looking for it failed: ${errorMessage(err)}`));
+      }
+      if (found)
+        w.diags.push(
+          interruptedWarning(
+            e.address,
+            `found it${typeof found.id === 'string' ? ` (id ${found.id})` : ''} and recorded it again`,
+          ),
+        );
+    } else {
+      w.diags.push(
+        interruptedWarning(
+          e.address,
+          refresh
+            ? `cmek cannot look for an object it may have made (${e.type} has no adopt); if one exists, it is not managed — check and delete it`
+            : 'with -refresh=false it is planned as new; run plan with refresh to look for the object the create may have made',
+        ),
+      );
+    }
+    refreshed.set(entryKey(e), found);
+  }
   if (refresh && priorEntries.length) {
     const c = await getCtx();
-    refreshed = await refreshInstances(priorEntries, deps, c, opts.parallelism ?? 10, w.diags);
+    const read = await refreshInstances(priorEntries, deps, c, opts.parallelism ?? 10, w.diags);
+    for (const [k, v] of read) refreshed.set(k, v);
     for (const e of priorEntries) {
       const now = refreshed.get(entryKey(e));
       if (now === undefined) continue;
@@ -462,8 +495,8 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
         });
       }
     }
-    plan.priorState = refreshedState(inputs.state!, refreshed);
   }
+  if (refreshed.size) plan.priorState = refreshedState(inputs.state!, refreshed);
   const priorByAddr = new Map<string, InstanceEntry>();
   for (const e of stateInstances(plan.priorState)) if (!e.deposed) priorByAddr.set(e.address, e);
 
@@ -788,6 +821,15 @@ async function refreshInstances(
   return out;
 }
 
+function interruptedWarning(address: string, what: string): Diagnostic {
+  return diag(
+    'APPLY_FAILED',
+    `An earlier apply was interrupted while creating ${address}`,
+    `The run stopped after the create call started and before its result was recorded: ${what}.`,
+    { severity: 'warning', address },
+  );
+}
+
 function refreshedState(state: StateFile, refreshed: Map<string, Attrs | null>): StateFile {
   const copy: StateFile = JSON.parse(JSON.stringify(state));
   for (const r of copy.resources) {
@@ -801,7 +843,10 @@ function refreshedState(state: StateFile, refreshed: Map<string, Attrs | null>):
         entryKey({ address: addr, ...(inst.deposed ? { deposed: inst.deposed } : {}) }),
       );
       if (now === null) return false;
-      if (now !== undefined) inst.attributes = now;
+      if (now !== undefined) {
+        inst.attributes = now;
+        delete inst.cmek_pending;
+      }
       return true;
     });
   }

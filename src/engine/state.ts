@@ -43,6 +43,9 @@ export interface StateInstance {
   /** Terraform's key for an object that create_before_destroy replaced but has not deleted
    * yet (a crash between the two steps leaves it here; the next plan deletes it). */
   deposed?: string;
+  /** Written just before a create call, replaced by the result right after: found in a state
+   * means the run died in between (the next plan asks ResourceType.adopt). */
+  cmek_pending?: 'create';
 }
 
 export interface StateResource {

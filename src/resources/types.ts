@@ -62,4 +62,10 @@ export interface ResourceType<S extends z.ZodType = z.ZodType> {
   /** For key resources: facts about the key known at plan time (region, provider), so an
    * unknown `arn` still carries them. */
   keyFacts?(after: Attrs, address: string): KeyFacts | undefined;
+  /** Crash recovery: the engine records a create in the state before calling `create`; if the
+   * run died before the result was written, the next plan asks this to find the object that
+   * create may have made (a service by its unique name, a key by its alias), or null when
+   * there is none. Optional: without it the engine plans a fresh create and warns that an
+   * orphan may exist. `planned` holds the known planned attributes. */
+  adopt?(planned: Attrs, ctx: ProviderContext): Promise<Attrs | null>;
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diag } from '../../src/diagnostics.js';
@@ -83,13 +83,17 @@ describe('apply', () => {
     const statePath = join(dir, 'terraform.tfstate');
     const seen: number[] = [];
     w.onCreate = () => {
-      seen.push(existsSync(statePath) ? stateInstances(loadState(statePath).state).length : 0);
+      // The create in flight is already recorded as pending (crash recovery); count the rest.
+      const entries = existsSync(statePath) ? stateInstances(loadState(statePath).state) : [];
+      expect(entries.filter((e) => e.instance.cmek_pending === 'create')).toHaveLength(1);
+      seen.push(entries.filter((e) => e.instance.cmek_pending !== 'create').length);
     };
     await apply(await plan({ dir, deps: w.deps }), { dir, deps: w.deps, parallelism: 1 });
     expect(seen).toEqual([0, 1, 2, 3]);
     const first = readFileSync(statePath, 'utf8');
     const s1 = JSON.parse(first);
-    expect(s1).toMatchObject({ version: 4, serial: 4, check_results: null });
+    // Two writes per create: the pending record, then the result.
+    expect(s1).toMatchObject({ version: 4, serial: 8, check_results: null });
     expect(s1.lineage).toMatch(/^[0-9a-f-]{36}$/);
     expect(s1.resources[0]).toMatchObject({
       mode: 'managed',
@@ -250,6 +254,36 @@ describe('apply', () => {
     const waited = await apply(p2, { dir, deps: w.deps, lockTimeoutMs: 10_000 });
     expect(waited.diagnostics).toEqual([]);
     expect(existsSync(join(dir, '.terraform.tfstate.lock.info'))).toBe(false);
+  });
+
+  it('a create recorded as pending (the run died during the call) is adopted, or planned afresh with a warning', async () => {
+    const w = makeWorld();
+    const dir = workdir({ 'main.tf': CHAIN });
+    await apply(await plan({ dir, deps: w.deps }), { dir, deps: w.deps });
+    // Make the state look like the process died inside both creates of fake_key.k and fake_thing.a.
+    const statePath = join(dir, 'terraform.tfstate');
+    const s = JSON.parse(readFileSync(statePath, 'utf8'));
+    for (const r of s.resources) {
+      if (r.name === 'b') continue;
+      const inst = r.instances[0];
+      delete inst.attributes.id;
+      delete inst.attributes.arn;
+      inst.cmek_pending = 'create';
+    }
+    writeFileSync(statePath, JSON.stringify(s));
+    const p = await plan({ dir, deps: w.deps });
+    // fake_thing has adopt (by name): found and kept; fake_key has none: planned as new, warned.
+    expect(p.changes.find((c) => c.address === 'fake_thing.a')!.action).not.toBe('create');
+    expect(p.changes.find((c) => c.address === 'fake_key.k')!.action).toBe('create');
+    const warnings = p.diagnostics.filter((d) => d.severity === 'warning');
+    expect(warnings.map((d) => d.address).sort()).toEqual(['fake_key.k', 'fake_thing.a']);
+    expect(warnings.find((d) => d.address === 'fake_thing.a')!.detail).toContain('found it');
+    expect(warnings.find((d) => d.address === 'fake_key.k')!.detail).toContain('no adopt');
+    const r = await apply(p, { dir, deps: w.deps });
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect([...w.objects.values()].filter((o) => o.name === 'a')).toHaveLength(1);
+    const after = stateInstances(loadState(statePath).state);
+    expect(after.some((e) => e.instance.cmek_pending)).toBe(false);
   });
 
   it('an abort signal stops starting operations; those in flight finish and are recorded', async () => {

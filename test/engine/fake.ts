@@ -125,6 +125,11 @@ export function makeWorld(): World {
         return a;
       }),
     delete: (prior) => op('delete-thing', prior, () => void world.objects.delete(String(prior.id))),
+    // Names are unique in this fake cloud, like service names in the control plane.
+    adopt: async (planned) =>
+      [...world.objects.values()].find(
+        (o) => o.name === planned.name && String(o.id).startsWith('thing-'),
+      ) ?? null,
   };
   world.deps = {
     resourceTypes: { fake_key: key, fake_thing: thing },
