@@ -446,7 +446,7 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
   // the create may have made (ResourceType.adopt), or plan it afresh.
   const pendingEntries = allEntries.filter((e) => e.instance.cmek_pending === 'create');
   const priorEntries = allEntries.filter((e) => e.instance.cmek_pending !== 'create');
-  let refreshed = new Map<string, Attrs | null>();
+  const refreshed = new Map<string, Attrs | null>();
   for (const e of pendingEntries) {
     const rt = deps.resourceTypes[e.type];
     let found: Attrs | null = null;
