@@ -4,20 +4,25 @@
 // line; nothing unsupported is ignored.
 
 import { parse as parseHcl } from '@cdktf/hcl2json';
-import {
-  parseTree,
-  printParseErrorCode,
-  type Node as JsonNode,
-  type ParseError,
-} from 'jsonc-parser';
+import { parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { diag, type Diagnostic, type DiagnosticCode } from '../../diagnostics.js';
 import type { Value } from '../values.js';
-import { duplicateKeyWarning, type Node } from './ast.js';
+import type { Node } from './ast.js';
 import { setKey } from './evaluate.js';
 import { jsonToNode, mapScope, ParsedExpr } from './expr.js';
-import { indexJsonLines, scanHcl, type SourceIndex } from './scan.js';
+import { hclSyntaxDiagnostics, indexJson, scanHcl, type SourceIndex } from './scan.js';
+import {
+  bareTraversal,
+  entries,
+  exprText,
+  isObj,
+  labelled,
+  objs,
+  stripComments,
+  type Obj,
+} from './shape.js';
 import { suggestion } from './suggest.js';
 import type {
   Config,
@@ -36,118 +41,6 @@ export interface LoadOptions {
   /** Severity of CONFIG_UNSUPPORTED diagnostics. Default 'error' (SPEC 3). Policy checks that
    * read foreign configurations (modules, data sources, other providers) pass 'warning'. */
   unsupportedSeverity?: 'error' | 'warning';
-}
-
-type Obj = Record<string, unknown>;
-
-const isObj = (x: unknown): x is Obj => x !== null && typeof x === 'object' && !Array.isArray(x);
-
-/** Block bodies: hcl2json wraps every block in an array; Terraform JSON allows either. */
-function objs(x: unknown): Obj[] {
-  if (Array.isArray(x)) return x.flatMap(objs);
-  return isObj(x) ? [x] : [];
-}
-
-function entries(o: Obj): Array<[string, unknown]> {
-  return Object.entries(o).filter(([k]) => k !== '//');
-}
-
-/** Labelled blocks (`resource "T" "N"` → n = 2) as [labels, body]. */
-function labelled(x: unknown, n: number): Array<[string[], Obj]> {
-  const out: Array<[string[], Obj]> = [];
-  for (const o of objs(x)) {
-    for (const [k, v] of entries(o)) {
-      if (n === 1) for (const b of objs(v)) out.push([[k], b]);
-      else for (const [ls, b] of labelled(v, n - 1)) out.push([[k, ...ls], b]);
-    }
-  }
-  return out;
-}
-
-/** Readable source of an attribute value for messages: `var.x` rather than `${var.x}`. */
-function exprText(v: unknown, node: Node): string {
-  if (typeof v !== 'string') return JSON.stringify(v) ?? 'null';
-  if (node.k === 'tmpl' && node.parts.length === 1 && v.startsWith('${') && v.endsWith('}'))
-    return v.slice(2, -1).trim();
-  return v;
-}
-
-/** `${foo.bar}` → `foo.bar` (hcl2json renders bare traversals as templates; JSON syntax does not). */
-function bareTraversal(v: unknown): string | undefined {
-  if (typeof v !== 'string') return undefined;
-  const m = /^\$\{\s*([^{}]*?)\s*\}$/.exec(v);
-  return (m ? m[1]! : v).trim();
-}
-
-/** Drop `"//"` comment keys anywhere (cdktf metadata). */
-function stripComments(x: unknown): unknown {
-  if (Array.isArray(x)) return x.map(stripComments);
-  if (isObj(x)) {
-    const out: Obj = {};
-    for (const [k, v] of Object.entries(x)) if (k !== '//') setKey(out, k, stripComments(v));
-    return out;
-  }
-  return x;
-}
-
-/** `a.tf:9,9-14: Summary; detail` inside hcl2json's error text → line, summary, detail. */
-/** hcl2json's error text, `parse config: [F:9,9-14: Summary; detail. F:12,3-4: ...]`, as one
- * CONFIG_SYNTAX diagnostic per HCL diagnostic, each with its line. */
-export function hclSyntaxDiagnostics(message: string, file: string): Diagnostic[] {
-  const body = message.replace(/^parse config: \[/, '').replace(/\]\s*$/, '');
-  const esc = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const head = new RegExp(`(?:^|\\s)${esc}:(\\d+),\\d+(?:-\\d+(?:,\\d+)?)?: `, 'g');
-  const starts = [...body.matchAll(head)];
-  if (starts.length === 0)
-    return [diag('CONFIG_SYNTAX', body || 'Invalid HCL', 'Fix the HCL syntax.', { file, line: 1 })];
-  const out: Diagnostic[] = [];
-  starts.forEach((m, i) => {
-    const text = body.slice(m.index! + m[0].length, starts[i + 1]?.index ?? body.length).trim();
-    const semi = text.indexOf('; ');
-    const summary = semi < 0 ? text : text.slice(0, semi);
-    const detail = semi < 0 ? 'Fix the HCL syntax.' : text.slice(semi + 2);
-    out.push(diag('CONFIG_SYNTAX', summary, detail, { file, line: Number(m[1]) }));
-  });
-  return out;
-}
-
-function indexJson(root: JsonNode | undefined, text: string, file: string): SourceIndex {
-  const starts: number[] = [];
-  for (let j = 0; j < text.length; j++) if (text[j] === '\n') starts.push(j);
-  const lineAt = (off: number) => {
-    let lo = 0;
-    let hi = starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (starts[mid]! < off) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo + 1;
-  };
-  const map = new Map<string, number[]>();
-  const warnings: Diagnostic[] = [];
-  const walk = (n: JsonNode, path: string[]) => {
-    if (n.type === 'object') {
-      // JSON.parse keeps the last of duplicate keys silently; say so, as for HCL objects.
-      const seen = new Map<string, number>();
-      for (const prop of n.children ?? []) {
-        const [k, v] = prop.children ?? [];
-        if (!k || typeof k.value !== 'string') continue;
-        const first = seen.get(k.value);
-        if (first !== undefined && k.value !== '//')
-          warnings.push(duplicateKeyWarning(file, k.value, lineAt(prop.offset), first));
-        else seen.set(k.value, lineAt(prop.offset));
-        const p = [...path, k.value];
-        const key = p.join('\u0000');
-        const list = map.get(key);
-        if (list) list.push(lineAt(prop.offset));
-        else map.set(key, [lineAt(prop.offset)]);
-        if (v) walk(v, p);
-      }
-    } else if (n.type === 'array') for (const c of n.children ?? []) walk(c, path);
-  };
-  if (root) walk(root, []);
-  return indexJsonLines(map, new Set(), warnings);
 }
 
 const DEFAULT_LIFECYCLE = (): Lifecycle => ({

@@ -6,7 +6,8 @@
 // hcl2json silently collapses (last wins). It never decides validity: hcl2json does that.
 
 import { duplicateKeyWarning, isIdChar, isIdStart } from './ast.js';
-import type { Diagnostic } from '../../diagnostics.js';
+import { diag, type Diagnostic } from '../../diagnostics.js';
+import type { Node as JsonNode } from 'jsonc-parser';
 
 export interface SourceIndex {
   /** 1-based line of a path (first occurrence), walking up to the nearest known ancestor. */
@@ -230,4 +231,63 @@ export function scanHcl(src: string, file: string): SourceIndex {
   };
   body([]);
   return indexJsonLines(entries, blocks, warnings);
+}
+
+/** hcl2json's error text, `parse config: [F:9,9-14: Summary; detail. F:12,3-4: ...]`, as one
+ * CONFIG_SYNTAX diagnostic per HCL diagnostic, each with its line. */
+export function hclSyntaxDiagnostics(message: string, file: string): Diagnostic[] {
+  const body = message.replace(/^parse config: \[/, '').replace(/\]\s*$/, '');
+  const esc = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const head = new RegExp(`(?:^|\\s)${esc}:(\\d+),\\d+(?:-\\d+(?:,\\d+)?)?: `, 'g');
+  const starts = [...body.matchAll(head)];
+  if (starts.length === 0)
+    return [diag('CONFIG_SYNTAX', body || 'Invalid HCL', 'Fix the HCL syntax.', { file, line: 1 })];
+  const out: Diagnostic[] = [];
+  starts.forEach((m, i) => {
+    const text = body.slice(m.index! + m[0].length, starts[i + 1]?.index ?? body.length).trim();
+    const semi = text.indexOf('; ');
+    const summary = semi < 0 ? text : text.slice(0, semi);
+    const detail = semi < 0 ? 'Fix the HCL syntax.' : text.slice(semi + 2);
+    out.push(diag('CONFIG_SYNTAX', summary, detail, { file, line: Number(m[1]) }));
+  });
+  return out;
+}
+
+export function indexJson(root: JsonNode | undefined, text: string, file: string): SourceIndex {
+  const starts: number[] = [];
+  for (let j = 0; j < text.length; j++) if (text[j] === '\n') starts.push(j);
+  const lineAt = (off: number) => {
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid]! < off) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  };
+  const map = new Map<string, number[]>();
+  const warnings: Diagnostic[] = [];
+  const walk = (n: JsonNode, path: string[]) => {
+    if (n.type === 'object') {
+      // JSON.parse keeps the last of duplicate keys silently; say so, as for HCL objects.
+      const seen = new Map<string, number>();
+      for (const prop of n.children ?? []) {
+        const [k, v] = prop.children ?? [];
+        if (!k || typeof k.value !== 'string') continue;
+        const first = seen.get(k.value);
+        if (first !== undefined && k.value !== '//')
+          warnings.push(duplicateKeyWarning(file, k.value, lineAt(prop.offset), first));
+        else seen.set(k.value, lineAt(prop.offset));
+        const p = [...path, k.value];
+        const key = p.join('\u0000');
+        const list = map.get(key);
+        if (list) list.push(lineAt(prop.offset));
+        else map.set(key, [lineAt(prop.offset)]);
+        if (v) walk(v, p);
+      }
+    } else if (n.type === 'array') for (const c of n.children ?? []) walk(c, path);
+  };
+  if (root) walk(root, []);
+  return indexJsonLines(map, new Set(), warnings);
 }

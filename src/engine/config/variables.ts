@@ -10,8 +10,7 @@ import { diag, DiagnosticError, type Diagnostic } from '../../diagnostics.js';
 import { isUnknown, type Value } from '../values.js';
 import { setKey } from './evaluate.js';
 import { jsonExpr, mapScope, parseExpression } from './expr.js';
-import { hclSyntaxDiagnostics } from './load.js';
-import { scanHcl } from './scan.js';
+import { hclSyntaxDiagnostics, scanHcl } from './scan.js';
 import { suggestion } from './suggest.js';
 import type { Config, VariableBlock } from './types.js';
 
