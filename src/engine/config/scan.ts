@@ -4,6 +4,8 @@
 // ["resource","cmek_kms_key","k","region"]. It also tells blocks from attributes (hcl2json
 // renders `x { }` and `x = [{ }]` alike) and finds duplicate keys in object literals, which
 // hcl2json silently collapses (last wins). It never decides validity: hcl2json does that.
+// Also here: lines for Terraform JSON files (from jsonc-parser's tree) and hcl2json's syntax
+// errors turned into diagnostics with their lines.
 
 import { duplicateKeyWarning, isIdChar, isIdStart } from './ast.js';
 import { diag, type Diagnostic } from '../../diagnostics.js';
