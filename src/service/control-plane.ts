@@ -492,6 +492,47 @@ export class ControlPlane {
     return this.setStatus(rec.id, 'RUNNING', 'started: key access verified');
   }
 
+  /** One live key check of a service, with the profile's reaction (SPEC 2): an inaccessible key
+   * stops a clickhouse service and suspends a cloudsql one (cached keys purged: fail closed); a
+   * SUSPENDED cloudsql service whose key is back resumes by itself, a STOPPED one waits for
+   * `start`. The poller calls this every `key_check_interval`. Returns the record afterwards and
+   * the failure, if any. Services on a provider-managed key are not checked (nothing the
+   * customer can revoke). */
+  async checkKey(ref: string): Promise<{ record: ServiceRecord; failure?: DiagnosticError }> {
+    const rec = await this.require(ref);
+    if (rec.keyOwner !== 'customer') return { record: rec };
+    let failure: DiagnosticError | undefined;
+    try {
+      await checkKeyAccess(this.kms, rec.kekArn, {
+        region: rec.region,
+        ...(this.principal ? { principal: this.principal } : {}),
+      });
+    } catch (e) {
+      if (!(e instanceof DiagnosticError)) throw e;
+      failure = e;
+    }
+    const now = this.#now().toISOString();
+    let record: ServiceRecord;
+    if (failure) {
+      const to: ServiceStatus = rec.profile === 'cloudsql' ? 'SUSPENDED' : 'STOPPED';
+      const reason = `key check failed: ${failure.diagnostics[0]?.summary ?? failure.message}`;
+      record =
+        rec.status === 'RUNNING'
+          ? await this.setStatus(rec.id, to, reason)
+          : await this.require(rec.id);
+      this.keys.purge(rec.id);
+    } else if (rec.status === 'SUSPENDED' && rec.profile === 'cloudsql') {
+      record = await this.setStatus(rec.id, 'RUNNING', 'key check passed: key accessible again');
+    } else {
+      record = rec;
+    }
+    record = await this.#mutate(rec.id, 'key check', async (r) => {
+      r.lastKeyCheckAt = now;
+      return r;
+    });
+    return failure ? { record, failure } : { record };
+  }
+
   /** Delete the service, its key hierarchy and its objects. Without the wrapped keys the
    * objects are unreadable anyway; removing them frees the space. */
   async delete(ref: string): Promise<void> {

@@ -192,6 +192,28 @@ describe('control plane records', () => {
     expect((await cp.objects.getBuffer('a', 'x')).toString()).toBe('secret');
   });
 
+  it('checkKey: clickhouse stops and waits for start; cloudsql suspends and resumes by itself', async () => {
+    const ch = await cp.create({ name: 'ch', region: 'eu-west-1', kmsKey: keyArn });
+    const sql = await cp.create({
+      name: 'sql',
+      region: 'eu-west-1',
+      kmsKey: keyArn,
+      profile: 'cloudsql',
+    });
+    expect((await cp.checkKey('ch')).failure).toBeUndefined();
+    kms.disableKey(keyArn);
+    const r1 = await cp.checkKey('ch');
+    expect(r1.record.status).toBe('STOPPED');
+    expect(r1.failure?.diagnostics[0]?.code).toBe('CMEK_KEY_INACCESSIBLE');
+    expect((await cp.checkKey('sql')).record.status).toBe('SUSPENDED');
+    kms.enableKey(keyArn);
+    expect((await cp.checkKey('ch')).record.status).toBe('STOPPED');
+    expect((await cp.checkKey('sql')).record.status).toBe('RUNNING');
+    expect((await cp.require(ch.id)).lastKeyCheckAt).toBeDefined();
+    const reasons = (await cp.events(sql.id)).filter((e) => e.type === 'status').map((e) => e.to);
+    expect(reasons).toEqual(['SUSPENDED', 'RUNNING']);
+  });
+
   it('parses Go durations', () => {
     expect(parseDuration('10m')).toBe(600_000);
     expect(parseDuration('1h30m')).toBe(5_400_000);
