@@ -835,7 +835,8 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
         .filter(
           (d) =>
             (d.isFile() || d.isSymbolicLink()) &&
-            (d.name.endsWith('.tf') || d.name.endsWith('.tf.json')),
+            (d.name.endsWith('.tf') || d.name.endsWith('.tf.json')) &&
+            !isEditorFile(d.name),
         )
         .map((d) => d.name)
         .sort();
@@ -903,6 +904,11 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
   loader.config.locals.sort(bySource);
   loader.config.outputs.sort(bySource);
   return { config: loader.config, diagnostics: tidy(loader.diagnostics, files) };
+}
+
+/** Files Terraform skips too: hidden files and editor backups (`.x.tf`, `x.tf~`, `#x.tf#`). */
+function isEditorFile(name: string): boolean {
+  return name.startsWith('.') || name.endsWith('~') || (name.startsWith('#') && name.endsWith('#'));
 }
 
 /** Report order follows the source (hcl2json sorts keys, so walking its output does not), and

@@ -211,6 +211,15 @@ moved {
     expect(r.config.locals.map((l) => l.value.evaluate(scope))).toEqual([2]);
   });
 
+  it('skips hidden files, like Terraform', async () => {
+    const r = await load({
+      'main.tf': 'locals {\n  a = 1\n}\n',
+      '.scratch.tf': 'not hcl at all {',
+    });
+    expect(brief(r)).toEqual([]);
+    expect(r.config.files).toEqual(['main.tf']);
+  });
+
   it('mixes .tf and .tf.json in one directory, in name order', async () => {
     const r = await load({
       'b.tf.json': JSON.stringify({
