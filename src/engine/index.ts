@@ -354,7 +354,12 @@ export async function refresh(opts: EnginePlanOptions = {}): Promise<RefreshResu
   }
   try {
     const p = await plan({ ...opts, workspace: ws, lock: false, refresh: true });
-    if (p.errored || !p.drift.length || !p.priorState)
+    // Write when reading the real objects changed anything: drift, or a pending create that
+    // was adopted or dropped.
+    const onDisk = loadState(ws.statePath).state;
+    const changed =
+      p.drift.length > 0 || stateInstances(onDisk).some((e) => e.instance.cmek_pending);
+    if (p.errored || !p.priorState || !changed)
       return { plan: p, written: false, diagnostics: p.diagnostics };
     let priorText: string | undefined;
     try {
