@@ -42,6 +42,50 @@ export class ParsedExpr implements Expr {
     return this.traversalCache;
   }
 
+  /** The line of the first reference to `root` (refs entries), for precise diagnostics. */
+  lineOfRef(root: string): number | undefined {
+    let found: number | undefined;
+    const visit = (n: Node): void => {
+      if (found !== undefined) return;
+      switch (n.k) {
+        case 'ref':
+          if (n.root === root) found = n.line;
+          return;
+        case 'attr':
+          return visit(n.obj);
+        case 'index':
+          visit(n.obj);
+          return visit(n.key);
+        case 'tmpl':
+          for (const p of n.parts) if (typeof p !== 'string') visit(p);
+          return;
+        case 'call':
+          return n.args.forEach(visit);
+        case 'unary':
+          return visit(n.x);
+        case 'binary':
+          visit(n.l);
+          return visit(n.r);
+        case 'cond':
+          visit(n.c);
+          visit(n.t);
+          return visit(n.f);
+        case 'tuple':
+          return n.items.forEach(visit);
+        case 'object':
+          for (const { key, value } of n.items) {
+            visit(key);
+            visit(value);
+          }
+          return;
+        default:
+          return;
+      }
+    };
+    visit(this.node);
+    return found;
+  }
+
   /** True when the expression reads nothing (a literal, or literals combined). */
   get isConstant(): boolean {
     return this.refs.length === 0;

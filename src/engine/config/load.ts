@@ -288,7 +288,8 @@ class Loader {
       });
       return bodies.length === 1 ? bodies[0]! : { k: 'tuple', items: bodies, line };
     }
-    return jsonToNode(v, sink, line, (sub) => this.index.lineOf([...path, ...sub]));
+    const base = typeof v === 'string' && this.index.isHeredoc?.(path) ? line + 1 : line;
+    return jsonToNode(v, sink, base, (sub) => this.index.lineOf([...path, ...sub]));
   }
 
   private unsupportedDiag(
@@ -769,7 +770,11 @@ class Loader {
           ];
         if (problem)
           this.diagnostics.push(
-            diag('CONFIG_REFERENCE', problem[0], problem[1], { ...e.pos, ...where }),
+            diag('CONFIG_REFERENCE', problem[0], problem[1], {
+              ...e.pos,
+              line: (e instanceof ParsedExpr ? e.lineOfRef(ref) : undefined) ?? e.pos.line,
+              ...where,
+            }),
           );
       }
     };

@@ -18,6 +18,8 @@ export interface SourceIndex {
   blockLines(path: readonly string[]): number[];
   /** True when the path was written as a block (`name {`), not an attribute. */
   isBlock(path: readonly string[]): boolean;
+  /** True when the attribute's value is a heredoc (its text starts on the next line). */
+  isHeredoc?(path: readonly string[]): boolean;
   /** Warnings found while scanning (duplicate object keys). */
   warnings: Diagnostic[];
 }
@@ -46,6 +48,7 @@ export function indexJsonLines(
 export function scanHcl(src: string, file: string): SourceIndex {
   const entries = new Map<string, number[]>();
   const blocks = new Set<string>();
+  const heredocs = new Set<string>();
   const warnings: Diagnostic[] = [];
   const nl: number[] = [];
   for (let j = 0; j < src.length; j++) if (src[j] === '\n') nl.push(j);
@@ -132,8 +135,18 @@ export function scanHcl(src: string, file: string): SourceIndex {
   };
   // Skip an expression. At depth 0 it ends at a newline (attribute value) or at an unmatched
   // closer; `inInterp` ends it at the `}` closing a template interpolation.
-  const skipExpr = (inInterp: boolean) => {
-    const stack: Array<{ c: string; keys: Map<string, number>; expectKey: boolean }> = [];
+  // `base` (the attribute's path) is given for attribute values: keys of object literals are
+  // then recorded too (`tags = { team = ... }` → [..., "tags", "team"]), so nested values get
+  // their own lines. List elements share their list's path, as in jsonToNode.
+  const skipExpr = (inInterp: boolean, base?: string[]) => {
+    type Frame = {
+      c: string;
+      keys: Map<string, number>;
+      expectKey: boolean;
+      path: string[];
+      lastKey?: string;
+    };
+    const stack: Frame[] = [];
     for (;;) {
       skipInline();
       const c = src[i];
@@ -141,7 +154,10 @@ export function scanHcl(src: string, file: string): SourceIndex {
       const top = stack[stack.length - 1];
       if (c === '\n') {
         if (stack.length === 0 && !inInterp) return;
-        if (top?.c === '{') top.expectKey = true;
+        if (top?.c === '{') {
+          top.expectKey = true;
+          top.lastKey = undefined;
+        }
         i++;
         continue;
       }
@@ -150,7 +166,8 @@ export function scanHcl(src: string, file: string): SourceIndex {
         continue;
       }
       if (c === '{' || c === '[' || c === '(') {
-        stack.push({ c, keys: new Map(), expectKey: c === '{' });
+        const parent = top ? (top.lastKey ? [...top.path, top.lastKey] : top.path) : (base ?? []);
+        stack.push({ c, keys: new Map(), expectKey: c === '{', path: parent });
         i++;
         continue;
       }
@@ -161,7 +178,10 @@ export function scanHcl(src: string, file: string): SourceIndex {
         continue;
       }
       if (c === ',') {
-        if (top?.c === '{') top.expectKey = true;
+        if (top?.c === '{') {
+          top.expectKey = true;
+          top.lastKey = undefined;
+        }
         i++;
         continue;
       }
@@ -179,6 +199,8 @@ export function scanHcl(src: string, file: string): SourceIndex {
           const first = top.keys.get(word);
           if (first !== undefined) warnings.push(duplicateKeyWarning(file, word, line, first));
           else top.keys.set(word, line);
+          top.lastKey = word;
+          if (base) record([...top.path, word], keyStart);
         }
       }
       if (top?.c === '{') top.expectKey = false;
@@ -208,7 +230,10 @@ export function scanHcl(src: string, file: string): SourceIndex {
       if (src[i] === '=' && src[i + 1] !== '=') {
         i++;
         record([...path, name], start);
-        skipExpr(false);
+        skipInline();
+        // A heredoc's text starts on the next line: lines inside it count from there.
+        if (src[i] === '<' && src[i + 1] === '<') heredocs.add(key([...path, name]));
+        skipExpr(false, [...path, name]);
         continue;
       }
       const labels: string[] = [];
@@ -232,7 +257,7 @@ export function scanHcl(src: string, file: string): SourceIndex {
     }
   };
   body([]);
-  return indexJsonLines(entries, blocks, warnings);
+  return { ...indexJsonLines(entries, blocks, warnings), isHeredoc: (p) => heredocs.has(key(p)) };
 }
 
 /** hcl2json's error text, `parse config: [F:9,9-14: Summary; detail. F:12,3-4: ...]`, as one

@@ -34,7 +34,7 @@ describe.skipIf(!present)('real HCL fixtures', () => {
     expect(key.pos.line).toBe(96);
     expect(key.attributes.policy!.refs).toEqual(['data.aws_iam_policy_document.policy']);
     expect(unsupported(r.diagnostics)).toEqual([
-      '15 The function replace() is not supported',
+      '17 The function replace() is not supported',
       '21 The provider "aws" is not supported',
       '28 A data source (`data` block) is not supported',
       '30 A data source (`data` block) is not supported',

@@ -93,6 +93,34 @@ resource "x_thing" "a" {
     expect(r.config.locals[0]!.name).toBe('l');
   });
 
+  it('problems inside object literals and heredocs point at their own line', async () => {
+    const r = await load({
+      'main.tf': `resource "x_thing" "a" {
+  tags = {
+    team = "data"
+    owner = {
+      name = var.nope
+    }
+  }
+  list = [
+    {
+      k = upper("x")
+    },
+  ]
+  policy = <<EOT
+line one
+\${local.missing}
+EOT
+}
+`,
+    });
+    expect(r.diagnostics.map((d) => [d.line, d.summary])).toEqual([
+      [5, 'Reference to undeclared variable "var.nope"'],
+      [10, 'The function upper() is not supported'],
+      [15, 'Reference to undeclared local value "local.missing"'],
+    ]);
+  });
+
   it('a duplicate resource in one file is reported at the second block', async () => {
     const r = await load({
       'main.tf': `resource "x_thing" "a" {
