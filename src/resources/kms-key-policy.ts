@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { REQUIRED_ACTIONS } from '../rules/profiles.js';
 import { Unknown, isUnknown } from '../engine/values.js';
+import { isKmsError } from '../kms/types.js';
 import { bool, clean, isGone, planGeneric, str } from './common.js';
 import type { Attrs, PlanInput, PlannedResource, ProviderContext, ResourceType } from './types.js';
 
@@ -171,10 +172,11 @@ async function destroy(prior: Attrs, ctx: ProviderContext): Promise<void> {
   if (!keyId) return;
   try {
     const meta = await ctx.kms.describeKey(keyId);
-    if (meta.keyState === 'Destroyed') return;
+    // A key on its way out keeps whatever policy it has: nothing will use it again.
+    if (meta.keyState === 'Destroyed' || meta.keyState === 'PendingDeletion') return;
     await ctx.kms.putKeyPolicy(meta.arn, defaultKeyPolicy(meta.account));
   } catch (e) {
-    if (isGone(e)) return;
+    if (isGone(e) || isKmsError(e, 'KMSInvalidStateException')) return;
     throw e;
   }
 }
