@@ -196,6 +196,30 @@ describe('diagnostics through the CLI', () => {
       }),
     );
 
+    writeFileSync(
+      join(dir, 'main.tf'),
+      'resource "cmek_kms_key" "a" {\n  region = "eu-west-1"\n  depends_on = [cmek_kms_key.nope]\n}\n',
+    );
+    const ref = cmek(dir, ['plan']);
+    expect(ref.code).toBe(1);
+    expect(codes(ref.stderr)).toContain('CONFIG_REFERENCE');
+
+    // count must be known at plan time.
+    writeFileSync(
+      join(dir, 'main.tf'),
+      'resource "cmek_kms_key" "a" {\n  region = "eu-west-1"\n}\nresource "cmek_kms_key" "b" {\n  count  = cmek_kms_key.a.primary_version\n  region = "eu-west-1"\n}\n',
+    );
+    const count = cmek(dir, ['plan', '-json']);
+    expect(count.code).toBe(1);
+    expect(JSON.parse(count.stdout).diagnostics).toContainEqual(
+      expect.objectContaining({
+        code: 'CONFIG_UNSUPPORTED',
+        summary: 'Invalid count argument',
+        attribute: 'count',
+        line: 5,
+      }),
+    );
+
     writeFileSync(join(dir, 'main.tf'), 'resource "cmek_database" "a" {\n  name = "x"\n}\n');
     const unsupported = cmek(dir, ['plan']);
     expect(unsupported.code).toBe(1);
