@@ -3,7 +3,6 @@
 // every expression up front and reports every problem it finds as a diagnostic with file and
 // line; nothing unsupported is ignored.
 
-import { parse as parseHcl } from '@cdktf/hcl2json';
 import { parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
@@ -11,6 +10,7 @@ import { diag, type Diagnostic, type DiagnosticCode } from '../../diagnostics.js
 import type { Value } from '../values.js';
 import type { Node } from './ast.js';
 import { setKey } from './evaluate.js';
+import { parseHclText } from './hcl.js';
 import { jsonToNode, mapScope, ParsedExpr } from './expr.js';
 import { hclSyntaxDiagnostics, indexJson, scanHcl, type SourceIndex } from './scan.js';
 import {
@@ -198,7 +198,7 @@ class Loader {
     } else {
       this.isHcl = true;
       try {
-        doc = await parseHcl(file, text);
+        doc = await parseHclText(file, text);
       } catch (e) {
         this.diagnostics.push(...hclSyntaxDiagnostics((e as Error).message, file));
         return;

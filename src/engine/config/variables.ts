@@ -3,12 +3,12 @@
 // string (nor absent) the string is parsed as an HCL literal expression, then every value,
 // defaults included, is converted to the declared type.
 
-import { parse as parseHcl } from '@cdktf/hcl2json';
 import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { diag, DiagnosticError, type Diagnostic } from '../../diagnostics.js';
 import { isUnknown, type Value } from '../values.js';
 import { setKey } from './evaluate.js';
+import { parseHclText } from './hcl.js';
 import { jsonExpr, mapScope, parseExpression } from './expr.js';
 import { hclSyntaxDiagnostics, scanHcl } from './scan.js';
 import { suggestion } from './suggest.js';
@@ -332,7 +332,7 @@ export async function loadVarFiles(
     }
     let doc: Record<string, unknown>;
     try {
-      doc = (await parseHcl(file, text)) as Record<string, unknown>;
+      doc = (await parseHclText(file, text)) as Record<string, unknown>;
     } catch (e) {
       diagnostics.push(...hclSyntaxDiagnostics((e as Error).message, file));
       continue;
