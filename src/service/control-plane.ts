@@ -370,6 +370,15 @@ export class ControlPlane {
   ): Promise<ServiceRecord> {
     return this.#mutate(ref, 'update', async (rec) => {
       const changes: string[] = [];
+      // cloudsql checks the key on every update too (SPEC 2), not only at the poll interval.
+      if (rec.profile === 'cloudsql' && rec.keyOwner === 'customer') {
+        await checkKeyAccess(this.kms, rec.kekArn, {
+          region: rec.region,
+          ...(this.principal ? { principal: this.principal } : {}),
+          ...(opts.address ? { address: opts.address } : {}),
+        });
+        rec.lastKeyCheckAt = this.#now().toISOString();
+      }
       if (input.description !== undefined && (input.description ?? undefined) !== rec.description) {
         if (input.description === null) delete rec.description;
         else rec.description = input.description;

@@ -214,6 +214,14 @@ describe('control plane records', () => {
     expect(reasons).toEqual(['SUSPENDED', 'RUNNING']);
   });
 
+  it('cloudsql checks the key on every update', async () => {
+    await cp.create({ name: 'sql', region: 'eu-west-1', kmsKey: keyArn, profile: 'cloudsql' });
+    await cp.create({ name: 'ch', region: 'eu-west-1', kmsKey: keyArn });
+    kms.disableKey(keyArn);
+    await rejectsWith(cp.update('sql', { description: 'x' }), 'CMEK_KEY_INACCESSIBLE');
+    expect((await cp.update('ch', { description: 'x' })).description).toBe('x');
+  });
+
   it('parses Go durations', () => {
     expect(parseDuration('10m')).toBe(600_000);
     expect(parseDuration('1h30m')).toBe(5_400_000);
