@@ -160,6 +160,24 @@ describe('apply', () => {
     }
   });
 
+  it('create_before_destroy propagates to the replaced resources it depends on (no ordering cycle)', async () => {
+    const w = makeWorld();
+    const cfg = (region: string, name: string) =>
+      `resource "fake_key" "k" {\n  region = "${region}"\n}\nresource "fake_thing" "t" {\n  name = "${name}"\n  key  = fake_key.k.arn\n  lifecycle {\n    create_before_destroy = true\n  }\n}\n`;
+    const dir = workdir({ 'main.tf': cfg('eu-west-1', 'old') });
+    await apply(await plan({ dir, deps: w.deps }), { dir, deps: w.deps });
+    write(dir, { 'main.tf': cfg('us-east-1', 'new') });
+    w.calls.length = 0;
+    const r = await apply(await plan({ dir, deps: w.deps }), { dir, deps: w.deps });
+    expect(r.diagnostics).toEqual([]);
+    expect(w.calls).toEqual([
+      'create-key us-east-1',
+      'create-thing new',
+      'delete-thing old',
+      'delete-key eu-west-1',
+    ]);
+  });
+
   it('create_before_destroy whose delete fails leaves a deposed object that the next plan deletes', async () => {
     const w = makeWorld();
     const cfg = (name: string) =>
