@@ -11,4 +11,12 @@ export {
   type VariableInputs,
   type VariableResult,
 } from './variables.js';
-export { parseExpression, parseTemplate, literalExpr, mapScope, type ParseResult } from './expr.js';
+export {
+  parseExpression,
+  parseTemplate,
+  literalExpr,
+  mapScope,
+  ParsedExpr,
+  type ParseResult,
+} from './expr.js';
+export { SUPPORTED_FUNCTIONS } from './ast.js';
