@@ -327,3 +327,13 @@ describe('errors', () => {
     expect(config.files).toEqual(['a.tf']);
   });
 });
+
+describe('examples shipped with the product', () => {
+  it('examples/quickstart loads without configuration diagnostics', async () => {
+    const { config, diagnostics } = await loadConfig(
+      fileURLToPath(new URL('../../../examples/quickstart', import.meta.url)),
+    );
+    expect(brief(diagnostics)).toEqual([]);
+    expect(config.resources.length).toBeGreaterThan(0);
+  });
+});
