@@ -4,6 +4,9 @@
 // - store_put_vs_plain / store_get_vs_plain: seconds to put/get one 256 MiB object (64 MiB with
 //   --quick) through the store, encrypted vs the same store with an identity codec (same files,
 //   trailer, temp+fsync+rename, streams): the ratio is the cost of encryption alone.
+// - rotation_1gib_vs_1mib: seconds to rotate a service holding 1 GiB (256 MiB with --quick) to
+//   another KMS key vs one holding 1 MiB (live check of the new key + re-wrap of the service
+//   key + record writes). Rotation never touches objects, so the ratio should be about 1.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +105,28 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       async () => pipeline(await plain.get(svc.id, 'big-plain'), sink()),
       { runs, warmup: 1 },
     );
+    // 3) rotation of a big vs a tiny service, alternating between two keys.
+    const key2 = await admin.createKey({ region: 'eu-west-1', description: 'bench 2' });
+    const fast = await openControlPlane({ dataDir: join(dir, 'data'), kms: admin, durable: false });
+    const bigSvc = await fast.create({ name: 'rot-big', region: 'eu-west-1', kmsKey: key.arn });
+    const tinySvc = await fast.create({ name: 'rot-tiny', region: 'eu-west-1', kmsKey: key.arn });
+    const bigBytes = (opts.quick ? 256 : 1024) * 1024 * 1024;
+    const parts = 16;
+    for (let i = 0; i < parts; i++) {
+      await fast.objects.put(bigSvc.id, `part-${i}`, body(bigBytes / parts, piece));
+    }
+    await fast.objects.put(tinySvc.id, 'part-0', body(1024 * 1024, piece));
+    const flip = (id: string) => {
+      let n = 0;
+      return async () => {
+        await fast.update(id, { kmsKey: n++ % 2 ? key.arn : key2.arn });
+      };
+    };
+    const [rotBig, rotTiny] = await measurePair(flip(bigSvc.id), flip(tinySvc.id), {
+      runs: opts.quick ? 5 : 9,
+      warmup: 1,
+    });
+
     const mib = size / 1024 / 1024;
     return [
       result('kms_calls_per_1000_puts', calls, 'calls', 1000),
@@ -114,6 +139,11 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         mib,
         encrypted_mib_s: Math.round(mib / encGet.seconds),
         plain_mib_s: Math.round(mib / plainGet.seconds),
+      }),
+      result('rotation_1gib_vs_1mib', rotBig.seconds, 's', rotTiny.seconds, {
+        big_mib: bigBytes / 1024 / 1024,
+        big_ms: Math.round(rotBig.seconds * 1000),
+        tiny_ms: Math.round(rotTiny.seconds * 1000),
       }),
     ];
   } finally {
