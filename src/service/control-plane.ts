@@ -410,7 +410,7 @@ export class ControlPlane {
         // A new trigger value re-wraps the service key under the key's current primary version:
         // after a key rotation, older versions can then be disabled without losing data.
         if (rec.keyOwner === 'customer' && rec.kmsKey) {
-          await this.#rewrap(rec, rec.kekArn, opts, 're-encrypt trigger');
+          await this.#rewrap(rec, rec.kekArn, 're-encrypt trigger');
         }
         if (input.reencrypt === null) delete rec.reencrypt;
         else rec.reencrypt = input.reencrypt;
@@ -422,7 +422,7 @@ export class ControlPlane {
     });
   }
 
-  async #rewrap(rec: ServiceRecord, kekArn: string, opts: { address?: string }, why: string) {
+  async #rewrap(rec: ServiceRecord, kekArn: string, why: string) {
     const kms = this.kmsFor(rec);
     const current = await this.readKeyRecord(rec.id);
     const next = await this.keys.rewrap(kms, current, kekArn);
@@ -432,7 +432,6 @@ export class ControlPlane {
     if (next.keyVersion !== undefined) rec.kmsKeyVersion = next.keyVersion;
     else delete rec.kmsKeyVersion;
     await this.#log(rec, 'rotated', `${why}: service key re-wrapped from ${from} to ${kekArn}`);
-    void opts;
   }
 
   /** Rotation to another customer key: validate the new key live, then re-wrap the service
@@ -466,7 +465,7 @@ export class ControlPlane {
       ...(this.principal ? { principal: this.principal } : {}),
       ...(opts.address ? { address: opts.address } : {}),
     });
-    await this.#rewrap(rec, check.metadata.arn, opts, 'rotation');
+    await this.#rewrap(rec, check.metadata.arn, 'rotation');
     rec.kmsKey = kmsKey;
     rec.lastKeyCheckAt = this.#now().toISOString();
   }
