@@ -29,6 +29,7 @@ import {
   entryKey,
   removeDeposed,
   setInstance,
+  instancesAt,
   stateInstances,
   typeOfValue,
   StateWriter,
@@ -355,7 +356,7 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   let dirty = plan.drift.length > 0;
   for (const c of plan.changes) {
     if (c.action !== 'noop') continue;
-    const e = stateInstances(state).find((x) => x.address === c.address && !x.deposed);
+    const e = instancesAt(state, c.type, c.name, c.index).find((x) => !x.deposed);
     if (!e) continue;
     const inst = instanceRecord(e.instance.attributes, c);
     if (JSON.stringify(inst) !== JSON.stringify({ ...e.instance, index_key: undefined })) {
@@ -401,8 +402,8 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     });
     try {
       if (op.kind === 'delete') {
-        const entry = stateInstances(state).find(
-          (e) => e.address === c.address && (c.deposed ? e.deposed === c.deposed : !e.deposed),
+        const entry = instancesAt(state, c.type, c.name, c.index).find((e) =>
+          c.deposed ? e.deposed === c.deposed : !e.deposed,
         );
         const prior = entry?.instance.attributes ?? c.before ?? {};
         await rt.delete(prior, ctx!);
@@ -432,7 +433,7 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
       }
       const schemaDiags = validateAttributes(rt, attrs, c.address, attrPositions(block), block.pos);
       if (hasErrors(schemaDiags)) throw new DiagnosticError(schemaDiags);
-      const entry = stateInstances(state).find((e) => e.address === c.address && !e.deposed);
+      const entry = instancesAt(state, c.type, c.name, c.index).find((e) => !e.deposed);
       const prior = op.kind === 'update' ? entry?.instance.attributes : undefined;
       const ip = diffInstance(rt, attrs, prior, block.lifecycle.ignoreChanges, c.address);
       checkConsistent(c, ip.after);
@@ -511,7 +512,9 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   // The deposed key of a CBD replacement is only known once its create ran: resolve it then.
   const wrapped = async (op: Op): Promise<boolean> => {
     if (op.kind === 'delete' && op.change.action === 'replace') {
-      const dep = stateInstances(state).find((e) => e.address === op.change.address && e.deposed);
+      const dep = instancesAt(state, op.change.type, op.change.name, op.change.index).find(
+        (e) => e.deposed,
+      );
       if (dep) return runOp({ ...op, change: { ...op.change, deposed: dep.deposed! } });
     }
     return runOp(op);

@@ -235,14 +235,27 @@ function instanceOf(
     return a && a.startsWith(`${key}[`) ? a : undefined;
   }
   if (typeof v !== 'string' || !Array.isArray(list)) return undefined;
-  const i = list.findIndex(
-    (inst) =>
-      inst !== null &&
-      typeof inst === 'object' &&
-      !(inst instanceof Unknown) &&
-      Object.values(inst as Record<string, Value>).some((x) => x === v),
-  );
-  return i >= 0 ? `${key}[${i}]` : undefined;
+  const i = valueIndex(list).get(v);
+  return i !== undefined && i >= 0 ? `${key}[${i}]` : undefined;
+}
+
+// String attribute value → instance index, per counted block's value list, built once: with
+// thousands of instances a scan per reference would be quadratic.
+const valueIndexes = new WeakMap<Value[], Map<string, number>>();
+function valueIndex(list: Value[]): Map<string, number> {
+  let m = valueIndexes.get(list);
+  if (m) return m;
+  m = new Map();
+  list.forEach((inst, i) => {
+    if (inst === null || typeof inst !== 'object' || inst instanceof Unknown || Array.isArray(inst))
+      return;
+    // A value several instances share (a region) identifies none of them: -1.
+    for (const x of Object.values(inst)) {
+      if (typeof x === 'string') m!.set(x, m!.has(x) && m!.get(x) !== i ? -1 : i);
+    }
+  });
+  valueIndexes.set(list, m);
+  return m;
 }
 
 /** Evaluate a block's attributes for one instance; nulls mean "not set" as in Terraform. */

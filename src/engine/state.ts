@@ -300,6 +300,30 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The instances at one address: the current object and any deposed ones. Looks only at the
+ * resource's own instances (apply calls this once per operation; scanning the whole state each
+ * time would be quadratic). */
+export function instancesAt(
+  state: StateFile,
+  type: string,
+  name: string,
+  index: number | undefined,
+): InstanceEntry[] {
+  const r = state.resources.find((x) => x.type === type && x.name === name);
+  if (!r) return [];
+  return r.instances
+    .filter((i) => (typeof i.index_key === 'number' ? i.index_key : undefined) === index)
+    .map((inst) => ({
+      address: formatAddress(type, name, index),
+      block: `${type}.${name}`,
+      type,
+      name,
+      ...(index !== undefined ? { index } : {}),
+      ...(inst.deposed ? { deposed: inst.deposed } : {}),
+      instance: inst,
+    }));
+}
+
 /** Find an instance by address (`TYPE.NAME` or `TYPE.NAME[i]`). */
 export function findInstance(state: StateFile | null, address: string): InstanceEntry | undefined {
   return stateInstances(state).find((e) => e.address === address);
