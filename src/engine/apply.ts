@@ -82,6 +82,8 @@ interface Op {
   kind: OpKind;
   change: PlannedChange;
   deps: Set<string>;
+  /** A barrier: no work, it only waits for a group of operations (see buildOps). */
+  barrier?: true;
 }
 
 /** Rebuild Unknown values from a serialized plan's after + after_unknown mask. */
@@ -171,26 +173,48 @@ export function buildOps(plan: Plan): { ops: Map<string, Op>; diagnostics: Diagn
       l.push(c);
     }
   }
+  // Dependencies are on whole blocks (as in Terraform): every instance of a service block
+  // waits for every instance of the key block it reads. With count that is n×m edges, so
+  // groups go through barrier operations (n+m edges) that do nothing but wait.
+  const barriers = new Map<string, Op>();
+  const barrier = (id: string, members: () => string[]): string => {
+    let b = barriers.get(id);
+    if (!b) {
+      b = { id, kind: 'create', change: changes[0]!, deps: new Set(members()), barrier: true };
+      barriers.set(id, b);
+    }
+    return id;
+  };
   for (const c of changes) {
     if (hasCu(c)) {
       const op = ops.get(cuId(c))!;
-      for (const d of c.dependencies)
-        for (const x of byBlock.get(d) ?? []) if (x !== c && hasCu(x)) op.deps.add(cuId(x));
+      for (const d of c.dependencies) {
+        if (d === c.block) continue;
+        const members = (byBlock.get(d) ?? []).filter(hasCu);
+        if (members.length) op.deps.add(barrier(`${d}#applied`, () => members.map(cuId)));
+      }
       if (c.action === 'replace' && !cbd.has(c.address)) op.deps.add(delId(c));
     }
     if (hasDel(c)) {
       const op = ops.get(delId(c))!;
-      const pureOrCbd = c.action === 'delete' || cbd.has(c.address);
       if (c.action === 'replace' && cbd.has(c.address)) op.deps.add(cuId(c));
-      for (const y of dependents.get(c.block) ?? []) {
-        if (y === c || y.block === c.block) continue;
-        if (hasDel(y)) op.deps.add(delId(y));
-        if (pureOrCbd && hasCu(y) && !(y.action === 'replace' && !cbd.has(y.address)))
-          op.deps.add(cuId(y));
-        if (pureOrCbd && y.action === 'replace' && !cbd.has(y.address)) op.deps.add(cuId(y));
+      // A removed resource, or the old object of a create_before_destroy replacement, goes
+      // only once what used it is gone or has moved on (updated/replaced).
+      const pureOrCbd = c.action === 'delete' || cbd.has(c.address);
+      const users = groupByBlock(
+        (dependents.get(c.block) ?? []).filter((y) => y.block !== c.block),
+      );
+      for (const [yBlock, ys] of users) {
+        const dels = ys.filter(hasDel);
+        if (dels.length)
+          op.deps.add(barrier(`${yBlock}#deleted-before-${c.block}`, () => dels.map(delId)));
+        const cus = ys.filter(hasCu);
+        if (pureOrCbd && cus.length)
+          op.deps.add(barrier(`${yBlock}#moved-off-${c.block}`, () => cus.map(cuId)));
       }
     }
   }
+  for (const [id, b] of barriers) ops.set(id, b);
   const cycle = findOpCycle(ops);
   return {
     ops,
@@ -268,7 +292,7 @@ async function walk(
         const id = ready.shift()!;
         if (skipped.has(id)) continue;
         running++;
-        started++;
+        if (!ops.get(id)!.barrier) started++;
         run(ops.get(id)!).then((ok) => {
           running--;
           if (!ok) for (const n of after.get(id) ?? []) skip(n);
@@ -511,6 +535,7 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
 
   // The deposed key of a CBD replacement is only known once its create ran: resolve it then.
   const wrapped = async (op: Op): Promise<boolean> => {
+    if (op.barrier) return true;
     if (op.kind === 'delete' && op.change.action === 'replace') {
       const dep = instancesAt(state, op.change.type, op.change.name, op.change.index).find(
         (e) => e.deposed,
@@ -520,12 +545,13 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     return runOp(op);
   };
   const walked = await walk(ops, Math.max(1, opts.parallelism ?? 10), wrapped, opts.signal);
-  if (opts.signal?.aborted && walked.started < ops.size) {
+  const real = [...ops.values()].filter((o) => !o.barrier).length;
+  if (opts.signal?.aborted && walked.started < real) {
     diags.push(
       diag(
         'APPLY_FAILED',
         'Apply interrupted',
-        `${ops.size - walked.started} of ${ops.size} operations were not started. What completed is recorded in the state; run apply again to finish.`,
+        `${real - walked.started} of ${real} operations were not started. What completed is recorded in the state; run apply again to finish.`,
       ),
     );
   }

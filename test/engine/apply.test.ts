@@ -5,6 +5,9 @@ import { diag } from '../../src/diagnostics.js';
 import {
   acquireLock,
   apply,
+  buildOps,
+  type Plan,
+  type PlannedChange,
   loadState,
   plan,
   readPlanFile,
@@ -176,6 +179,38 @@ describe('apply', () => {
       'delete-thing old',
       'delete-key eu-west-1',
     ]);
+  });
+
+  it('ordering edges grow linearly with count (block dependencies go through barriers)', () => {
+    const n = 3000;
+    const change = (type: string, i: number, dependencies: string[]): PlannedChange => ({
+      address: `${type}.x[${i}]`,
+      block: `${type}.x`,
+      type,
+      name: 'x',
+      index: i,
+      action: 'create',
+      before: null,
+      after: {},
+      afterUnknown: false,
+      replacePaths: [],
+      dependencies,
+      createBeforeDestroy: false,
+      preventDestroy: false,
+    });
+    const p = {
+      changes: [
+        ...Array.from({ length: n }, (_, i) => change('fake_key', i, [])),
+        ...Array.from({ length: n }, (_, i) => change('fake_thing', i, ['fake_key.x'])),
+      ],
+      priorState: null,
+    } as unknown as Plan;
+    const { ops, diagnostics } = buildOps(p);
+    expect(diagnostics).toEqual([]);
+    const edges = [...ops.values()].reduce((sum, o) => sum + o.deps.size, 0);
+    expect(edges).toBe(2 * n); // n things → 1 barrier, barrier → n keys
+    const thing = ops.get('fake_thing.x[7]#create')!;
+    expect([...thing.deps]).toEqual(['fake_key.x#applied']);
   });
 
   it('create_before_destroy whose delete fails leaves a deposed object that the next plan deletes', async () => {
