@@ -139,6 +139,16 @@ async function destroy(prior: Attrs, ctx: ProviderContext): Promise<void> {
   await cp.delete(id);
 }
 
+/** Crash recovery: a create that died before its result reached the state left a service under
+ * its (unique) name; take it over. The next plan diffs it against the configuration. */
+async function adopt(planned: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
+  const name = known(planned.name);
+  if (!name) return null;
+  const cp = await controlPlaneFor(ctx);
+  const rec = (await cp.list()).find((s) => s.name === name);
+  return rec ? serviceAttrs(rec, planned) : null;
+}
+
 export const encryptedService: ResourceType<typeof encryptedServiceSchema> = {
   type: 'cmek_encrypted_service',
   schema: encryptedServiceSchema,
@@ -149,4 +159,5 @@ export const encryptedService: ResourceType<typeof encryptedServiceSchema> = {
   read,
   update,
   delete: destroy,
+  adopt,
 };

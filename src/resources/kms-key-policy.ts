@@ -181,6 +181,27 @@ async function destroy(prior: Attrs, ctx: ProviderContext): Promise<void> {
   }
 }
 
+/** Crash recovery: a key policy always exists, so adopting means reading the key's current
+ * policy; the next plan re-applies the configured one if the interrupted put never happened. */
+async function adopt(planned: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
+  const keyId = str(planned.key_id);
+  if (!keyId) return null;
+  try {
+    const meta = await ctx.kms.describeKey(keyId);
+    if (meta.keyState === 'PendingDeletion' || meta.keyState === 'Destroyed') return null;
+    const current = await ctx.kms.getKeyPolicy(meta.arn);
+    return clean({
+      ...planned,
+      service_principal: str(planned.service_principal) ?? ctx.settings.servicePrincipal,
+      id: meta.keyId,
+      policy_json: current,
+    });
+  } catch (e) {
+    if (isGone(e)) return null;
+    throw e;
+  }
+}
+
 export const kmsKeyPolicy: ResourceType<typeof kmsKeyPolicySchema> = {
   type: 'cmek_kms_key_policy',
   schema: kmsKeyPolicySchema,
@@ -191,4 +212,5 @@ export const kmsKeyPolicy: ResourceType<typeof kmsKeyPolicySchema> = {
   read,
   update: (_prior, planned, ctx) => put(planned, ctx),
   delete: destroy,
+  adopt,
 };

@@ -243,6 +243,39 @@ async function destroy(prior: Attrs, ctx: ProviderContext): Promise<void> {
   await kms.scheduleKeyDeletion(meta.arn, num(prior.deletion_window_in_days) ?? 30);
 }
 
+/** Crash recovery: find the key an interrupted create made, by the only names it can be found
+ * by — its alias (AWS keys), or its full crypto key name (key_ring keys with `name` or an alias
+ * tail). A key created without either cannot be told apart from others: null (the engine warns
+ * that an orphan may exist). */
+async function adopt(planned: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
+  const keyRing = str(planned.key_ring);
+  const region = str(planned.region);
+  let ref: string | undefined;
+  if (keyRing && region) {
+    const name = str(planned.name) ?? str(planned.alias)?.split('/').pop();
+    if (name) {
+      const ringPath = RING_PATH.test(keyRing)
+        ? keyRing
+        : `projects/local/locations/${region}/keyRings/${keyRing}`;
+      ref = `${ringPath}/cryptoKeys/${name}`;
+    }
+  } else {
+    ref = str(planned.alias);
+  }
+  if (!ref) return null;
+  let meta: KeyMetadata;
+  try {
+    meta = await ctx.kms.describeKey(ref);
+  } catch (e) {
+    if (isGone(e)) return null;
+    throw e;
+  }
+  if (meta.keyState === 'PendingDeletion' || meta.keyState === 'Destroyed') return null;
+  const base: Attrs = { ...planned, ...computedFrom(meta) };
+  if (keyRing) base.name = meta.arn.split('/').pop()!;
+  return read(base, ctx);
+}
+
 export const kmsKey: ResourceType<typeof kmsKeySchema> = {
   type: 'cmek_kms_key',
   schema: kmsKeySchema,
@@ -254,4 +287,5 @@ export const kmsKey: ResourceType<typeof kmsKeySchema> = {
   update,
   delete: destroy,
   keyFacts,
+  adopt,
 };

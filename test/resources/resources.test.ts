@@ -391,3 +391,48 @@ describe('cmek_encrypted_service', () => {
     expect(u).toMatchObject({ reencrypt: '1', kms_key_version: '2' });
   });
 });
+
+describe('adopt (crash recovery of an interrupted create)', () => {
+  it('finds the key by alias / crypto key name, the service by name, the key policy by key', async () => {
+    const ctx = await context();
+    expect(
+      await kmsKey.adopt!(
+        kmsKey.plan({ config: { region: 'eu-west-1', alias: 'alias/none' } }).after,
+        ctx,
+      ),
+    ).toBeNull();
+    expect(
+      await kmsKey.adopt!(kmsKey.plan({ config: { region: 'eu-west-1' } }).after, ctx),
+    ).toBeNull();
+
+    const keyCfg = { region: 'eu-west-1', alias: 'alias/adopt-me', description: 'd' };
+    const made = await createVia(kmsKey, keyCfg, ctx);
+    const adopted = await kmsKey.adopt!(kmsKey.plan({ config: keyCfg }).after, ctx);
+    expect(adopted).toMatchObject({ arn: made.arn, key_id: made.key_id, alias: 'alias/adopt-me' });
+
+    const gcpCfg = { region: 'europe-west1', key_ring: 'sql', name: 'adopted' };
+    const gcp = await createVia(kmsKey, gcpCfg, ctx);
+    expect((await kmsKey.adopt!(kmsKey.plan({ config: gcpCfg }).after, ctx))?.arn).toBe(gcp.arn);
+
+    const svcCfg = { name: 'adoptee', region: 'eu-west-1', kms_key: made.arn };
+    expect(
+      await encryptedService.adopt!(encryptedService.plan({ config: svcCfg }).after, ctx),
+    ).toBeNull();
+    const svc = await createVia(encryptedService, svcCfg, ctx);
+    expect(
+      await encryptedService.adopt!(encryptedService.plan({ config: svcCfg }).after, ctx),
+    ).toMatchObject({
+      id: svc.id,
+      status: 'RUNNING',
+      encrypted: true,
+    });
+
+    const polCfg = { key_id: made.arn, service_principal: CLICKHOUSE_ROLE };
+    const before = await kmsKeyPolicy.adopt!(kmsKeyPolicy.plan({ config: polCfg }).after, ctx);
+    // The put never happened: the adopted state holds the default policy, so the next plan
+    // (generated policy) differs and re-applies it.
+    expect(JSON.parse(String(before!.policy_json)).Statement).toHaveLength(1);
+    const next = kmsKeyPolicy.plan({ config: polCfg, prior: before! });
+    expect(next.after.policy_json).not.toBe(before!.policy_json);
+  });
+});
