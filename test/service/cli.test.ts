@@ -1,10 +1,10 @@
 // `cmek service` and `cmek data` through the real binary (built by the e2e harness), on a
 // configuration applied by `cmek apply`: the whole user path of SPEC 5.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cmek, tempDir } from '../e2e/harness.js';
+import { cliBin, cmek, tempDir } from '../e2e/harness.js';
 
 const CONFIG = `
 provider "cmek" {
@@ -110,5 +110,34 @@ describe('cmek data', () => {
     const nosvc = cmek(dir, ['data', 'ls', 'nope']);
     expect(nosvc.code).toBe(1);
     expect(nosvc.stderr).toContain('No service');
+  });
+});
+
+describe('crash safety', () => {
+  it('kill -9 in the middle of a put leaves the previous version intact', async () => {
+    ok(['data', 'put', 'orders', 'doc', '-'], 'version 1');
+    const child = spawn(process.execPath, [cliBin(), 'data', 'put', 'orders', 'doc', '-'], {
+      cwd: dir,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    // Feed a few MiB and wait until the temp file exists, then kill without warning.
+    const chunk = Buffer.alloc(1 << 20, 1);
+    for (let i = 0; i < 4; i++) child.stdin.write(chunk);
+    const objDir = join(dir, 'state-data', 'objects');
+    const svcDir = join(objDir, readdirSync(objDir)[0]!);
+    for (let i = 0; i < 200 && !readdirSync(svcDir).some((f) => f.endsWith('.tmp')); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(
+      readdirSync(svcDir).some((f) => f.endsWith('.tmp')),
+      'the put had started',
+    ).toBe(true);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    expect(ok(['data', 'get', 'orders', 'doc']).stdout).toBe('version 1');
+    const names = JSON.parse(ok(['data', 'ls', 'orders', '-json']).stdout).map(
+      (o: { name: string }) => o.name,
+    );
+    expect(names.filter((n: string) => n === 'doc')).toHaveLength(1);
   });
 });

@@ -288,6 +288,20 @@ describe('object store', () => {
     expect((await readdir(cp.objects.dirOf(id))).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
+  it('a put whose source fails leaves the previous version and no temp file', async () => {
+    await cp.objects.put(id, 'doc', 'version 1');
+    let n = 0;
+    const failing = new Readable({
+      read() {
+        if (n++ < 3) this.push(Buffer.alloc(100_000, 1));
+        else this.destroy(new Error('source broke'));
+      },
+    });
+    await expect(cp.objects.put(id, 'doc', failing)).rejects.toThrow('source broke');
+    expect((await cp.objects.getBuffer(id, 'doc')).toString()).toBe('version 1');
+    expect((await readdir(cp.objects.dirOf(id))).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
   it('stores no plaintext at rest', async () => {
     const marker = 'PLAINTEXT-MARKER-7f3a';
     await cp.objects.put(id, 'doc', Buffer.from(`${marker} `.repeat(10_000)));
