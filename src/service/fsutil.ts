@@ -144,6 +144,25 @@ export async function withLock<T>(
   }
 }
 
+/** Remove temp files (from tempPathFor) left in `dir` by processes of this host that died
+ * mid-write (kill -9, power loss). Files of live writers are left alone. Returns how many. */
+export async function sweepTempFiles(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const f of names) {
+    const m = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(f);
+    if (!m || processAlive(Number(m[1]))) continue;
+    await fsp.rm(join(dir, f), { force: true });
+    n++;
+  }
+  return n;
+}
+
 /** Append one line to a log with O_APPEND: concurrent appenders never interleave within a
  * line as long as lines stay small (one write call per line). */
 export async function appendLine(path: string, line: string): Promise<void> {

@@ -22,7 +22,7 @@ import {
 import { pipeline } from 'node:stream/promises';
 import { isIntegrityError } from '../core/index.js';
 import { diag, DiagnosticError } from '../diagnostics.js';
-import { fsyncDir, tempPathFor } from './fsutil.js';
+import { fsyncDir, sweepTempFiles, tempPathFor } from './fsutil.js';
 import type { ServiceRecord } from './types.js';
 
 /** Integrity failures of the core become CMEK_INTEGRITY diagnostics; others pass unchanged. */
@@ -370,6 +370,8 @@ export class ObjectStore {
    * service must be RUNNING like every data access. */
   async list(service: string | ServiceRecord, prefix = ''): Promise<ObjectInfo[]> {
     const rec = await this.#running(service);
+    // Listing is the natural moment to drop what crashed writers left behind.
+    await sweepTempFiles(this.dirOf(rec.id));
     let files: string[];
     try {
       files = await fsp.readdir(this.dirOf(rec.id));

@@ -139,5 +139,7 @@ describe('crash safety', () => {
       (o: { name: string }) => o.name,
     );
     expect(names.filter((n: string) => n === 'doc')).toHaveLength(1);
+    // `ls` swept the dead writer's temp file.
+    expect(readdirSync(svcDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
