@@ -421,7 +421,11 @@ export function renderPlanJson(plan: Plan, config?: Config): Record<string, unkn
   const planned: Record<string, unknown>[] = [];
   for (const c of plan.changes) {
     if (c.action === 'delete' || !c.after) continue;
-    planned.push(resourceValues(c.address, c.type, c.name, c.index, c.after));
+    // Terraform leaves values known only after apply out of planned_values (they are in
+    // resource_changes[].change.after_unknown).
+    const known: Attrs = {};
+    for (const [k, v] of Object.entries(c.after)) if (!(v instanceof Unknown)) known[k] = v;
+    planned.push(resourceValues(c.address, c.type, c.name, c.index, known));
   }
   const plannedOutputs: Record<string, unknown> = {};
   const outputChanges: Record<string, unknown> = {};

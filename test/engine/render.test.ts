@@ -131,6 +131,12 @@ describe('plan JSON (Terraform representation)', () => {
       j.planned_values.root_module.resources.map((r: { address: string }) => r.address).sort(),
     ).toEqual(['fake_key.k', 'fake_thing.t']);
     expect(j.prior_state.values.root_module.resources).toHaveLength(2);
+    // Unknown values are left out of planned_values (they are in after_unknown).
+    const pv = j.planned_values.root_module.resources.find(
+      (r: { address: string }) => r.address === 'fake_thing.t',
+    );
+    expect(pv.values.name).toBe('u');
+    expect('id' in pv.values).toBe(false);
     expect(j.output_changes.id).toMatchObject({ actions: ['update'], after_unknown: true });
     expect(j.resource_drift).toEqual([]);
   });
