@@ -13,7 +13,7 @@ import { isKmsError } from '../kms/types.js';
 import { DEFAULT_PROFILE, isProfile } from '../rules/profiles.js';
 import { appendLine, readJsonIfExists, withLock, writeJsonAtomic } from './fsutil.js';
 import { checkKeyAccess, type KeyCheckOk } from './key-check.js';
-import { ServiceKeys, type KeyRecord } from './keys.js';
+import { ServiceKeys, withLocalDataKeys, type KeyRecord } from './keys.js';
 import { EnvelopeCodec } from './codec.js';
 import { ObjectStore } from './objects.js';
 import type {
@@ -281,10 +281,11 @@ export class ControlPlane {
     if (kmsKey) {
       check = await checkKeyAccess(this.kms, kmsKey, {
         region: input.region,
+        profile,
         ...(this.principal ? { principal: this.principal } : {}),
         ...(opts.address ? { address: opts.address } : {}),
       });
-      kekArn = check.metadata.arn;
+      kekArn = check.arn;
     } else {
       kekArn = await this.managedKey(input.region);
     }
@@ -328,7 +329,12 @@ export class ControlPlane {
             ),
           );
         }
-        const created = await this.keys.create(this.kmsFor(rec), kekArn, rec.id);
+        const kms = this.kmsFor(rec);
+        const created = await this.keys.create(
+          profile === 'cloudsql' && rec.keyOwner === 'customer' ? withLocalDataKeys(kms) : kms,
+          kekArn,
+          rec.id,
+        );
         if (created.keyVersion !== undefined) rec.kmsKeyVersion = created.keyVersion;
         // Key record first: a service record without its keys would be unusable.
         await writeJsonAtomic(this.keyRecordPath(id), created.record);
@@ -374,6 +380,7 @@ export class ControlPlane {
       if (rec.profile === 'cloudsql' && rec.keyOwner === 'customer') {
         await checkKeyAccess(this.kms, rec.kekArn, {
           region: rec.region,
+          profile: rec.profile,
           ...(this.principal ? { principal: this.principal } : {}),
           ...(opts.address ? { address: opts.address } : {}),
         });
@@ -462,10 +469,11 @@ export class ControlPlane {
     }
     const check = await checkKeyAccess(this.kms, kmsKey, {
       region: rec.region,
+      profile: rec.profile,
       ...(this.principal ? { principal: this.principal } : {}),
       ...(opts.address ? { address: opts.address } : {}),
     });
-    await this.#rewrap(rec, check.metadata.arn, 'rotation');
+    await this.#rewrap(rec, check.arn, 'rotation');
     rec.kmsKey = kmsKey;
     rec.lastKeyCheckAt = this.#now().toISOString();
   }
@@ -494,6 +502,7 @@ export class ControlPlane {
     if (rec.keyOwner === 'customer' && rec.kmsKey) {
       await checkKeyAccess(this.kms, rec.kekArn, {
         region: rec.region,
+        profile: rec.profile,
         ...(this.principal ? { principal: this.principal } : {}),
       });
     }
@@ -513,6 +522,7 @@ export class ControlPlane {
     try {
       await checkKeyAccess(this.kms, rec.kekArn, {
         region: rec.region,
+        profile: rec.profile,
         ...(this.principal ? { principal: this.principal } : {}),
       });
     } catch (e) {

@@ -4,7 +4,9 @@
 // same before it shows a key as "valid". Each failure names the missing permission or the key
 // state and the remedy, with the stable code CMEK_KEY_INACCESSIBLE.
 import { diag, DiagnosticError, type Diagnostic } from '../diagnostics.js';
+import { parseKeyRef } from '../kms/ref.js';
 import { isKmsError, type KeyMetadata, type Kms, type KmsError } from '../kms/types.js';
+import type { Profile } from '../rules/model.js';
 
 export interface KeyCheckOptions {
   /** The principal the `kms` client acts as, for messages. */
@@ -15,10 +17,20 @@ export interface KeyCheckOptions {
   attribute?: string;
   /** Expected region of the key (the service's); a mismatch is CMEK_REGION_MISMATCH. */
   region?: string;
+  /** Whose access model to check. `clickhouse` (default): DescribeKey, GenerateDataKey, Decrypt,
+   * Encrypt, as ClickHouse's required actions allow. `cloudsql`: the service account holds only
+   * encrypter/decrypter on the key, so Encrypt + Decrypt are what must work; DescribeKey is
+   * used when allowed (state, region), else the region comes from the key's name. */
+  profile?: Profile;
 }
 
 export interface KeyCheckOk {
-  metadata: KeyMetadata;
+  /** ARN (or GCP name) of the key, as the KMS reports it. */
+  arn: string;
+  /** Region of the key, when known. */
+  region?: string;
+  /** Key metadata, when the principal may describe the key (always for clickhouse). */
+  metadata?: KeyMetadata;
   /** Version that Encrypt/GenerateDataKey used during the check. */
   keyVersion?: string;
 }
@@ -122,8 +134,17 @@ export async function checkKeyAccess(
   keyRef: string,
   opts: KeyCheckOptions = {},
 ): Promise<KeyCheckOk> {
-  const metadata = await step(keyRef, 'kms:DescribeKey', opts, () => kms.describeKey(keyRef));
-  if (metadata.keyState !== 'Enabled') {
+  let metadata: KeyMetadata | undefined;
+  try {
+    metadata = await kms.describeKey(keyRef);
+  } catch (e) {
+    // cloudsql: a service account with encrypter/decrypter only may not describe the key; the
+    // Encrypt/Decrypt below are the real test. Anything but AccessDenied is a failure anyway.
+    const tolerated = opts.profile === 'cloudsql' && isKmsError(e, 'AccessDeniedException');
+    if (!tolerated)
+      throw new DiagnosticError(keyErrorDiagnostic(keyRef, 'kms:DescribeKey', e, opts));
+  }
+  if (metadata && metadata.keyState !== 'Enabled') {
     const state = metadata.keyState;
     const remedy =
       state === 'Disabled'
@@ -140,11 +161,13 @@ export async function checkKeyAccess(
       ),
     );
   }
-  if (opts.region && metadata.region !== opts.region) {
+  const parsed = parseKeyRef(keyRef);
+  const region = metadata?.region ?? (parsed.ok ? parsed.ref.region : undefined);
+  if (opts.region && region && region !== opts.region) {
     throw new DiagnosticError(
       diag(
         'CMEK_REGION_MISMATCH',
-        `Key ${keyRef} is in ${metadata.region}, the service in ${opts.region}`,
+        `Key ${keyRef} is in ${region}, the service in ${opts.region}`,
         'A service can only use a key in its own region. Remedy: create the key in ' +
           `${opts.region} (cmek_kms_key with region = "${opts.region}") and reference it.`,
         {
@@ -154,18 +177,36 @@ export async function checkKeyAccess(
       ),
     );
   }
+  const keyId = metadata?.arn ?? keyRef;
   const context = { purpose: 'cmek-key-check' };
-  const dk = await step(keyRef, 'kms:GenerateDataKey', opts, () =>
-    kms.generateDataKey({ keyId: metadata.arn, context }),
-  );
-  dk.plaintext.fill(0);
-  const back = await step(keyRef, 'kms:Decrypt', opts, () =>
-    kms.decrypt({ ciphertextBlob: dk.ciphertextBlob, context, keyId: metadata.arn }),
-  );
-  back.plaintext.fill(0);
+  let keyVersion: string | undefined;
+  let arn = keyId;
+  if (opts.profile !== 'cloudsql') {
+    const dk = await step(keyRef, 'kms:GenerateDataKey', opts, () =>
+      kms.generateDataKey({ keyId, context }),
+    );
+    dk.plaintext.fill(0);
+    const back = await step(keyRef, 'kms:Decrypt', opts, () =>
+      kms.decrypt({ ciphertextBlob: dk.ciphertextBlob, context, keyId }),
+    );
+    back.plaintext.fill(0);
+    keyVersion = dk.keyVersion;
+  }
   const enc = await step(keyRef, 'kms:Encrypt', opts, () =>
-    kms.encrypt({ keyId: metadata.arn, plaintext: new Uint8Array(16), context }),
+    kms.encrypt({ keyId, plaintext: new Uint8Array(16), context }),
   );
-  const keyVersion = enc.keyVersion ?? dk.keyVersion;
-  return keyVersion === undefined ? { metadata } : { metadata, keyVersion };
+  arn = enc.keyId || arn;
+  keyVersion = enc.keyVersion ?? keyVersion;
+  if (opts.profile === 'cloudsql') {
+    const back = await step(keyRef, 'kms:Decrypt', opts, () =>
+      kms.decrypt({ ciphertextBlob: enc.ciphertextBlob, context, keyId }),
+    );
+    back.plaintext.fill(0);
+  }
+  return {
+    arn,
+    ...(region ? { region } : {}),
+    ...(metadata ? { metadata } : {}),
+    ...(keyVersion !== undefined ? { keyVersion } : {}),
+  };
 }

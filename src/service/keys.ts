@@ -3,8 +3,39 @@
 // while the record does not change, all sharing ONE key cache. So a process that writes 1,000
 // objects to a service unwraps the service key once (1 KMS call), and N parallel writers share
 // that one call (the cache is single-flight).
+import { randomBytes } from 'node:crypto';
 import { KeyCache, ServiceKeySet, type KeySetRecord } from '../core/index.js';
 import type { Kms } from '../kms/types.js';
+
+/** A Kms whose GenerateDataKey is a fresh random key (node's CSPRNG) wrapped with Encrypt: the
+ * same result, for principals that hold only encrypter/decrypter on the key (the cloudsql
+ * profile's service account) and for KMSs without GenerateDataKey (GCP Cloud KMS). */
+export function withLocalDataKeys(kms: Kms): Kms {
+  return {
+    async generateDataKey(input) {
+      const plaintext = randomBytes(input.numberOfBytes ?? 32);
+      try {
+        const out = await kms.encrypt({
+          keyId: input.keyId,
+          plaintext,
+          ...(input.context ? { context: input.context } : {}),
+        });
+        return {
+          keyId: out.keyId,
+          ...(out.keyVersion !== undefined ? { keyVersion: out.keyVersion } : {}),
+          plaintext: Uint8Array.from(plaintext),
+          ciphertextBlob: out.ciphertextBlob,
+        };
+      } finally {
+        plaintext.fill(0);
+      }
+    },
+    encrypt: (i) => kms.encrypt(i),
+    decrypt: (i) => kms.decrypt(i),
+    reEncrypt: (i) => kms.reEncrypt(i),
+    describeKey: (k) => kms.describeKey(k),
+  };
+}
 
 export type KeyRecord = KeySetRecord;
 

@@ -277,6 +277,49 @@ describe('cmek_kms_key_policy and live key validation', () => {
     expect(again.after.policy_json).toBe(pol.policy_json);
   });
 
+  it('cloudsql: encrypter/decrypter (Encrypt + Decrypt) is enough; clickhouse needs more', async () => {
+    const SA = 'arn:aws:iam::123456789012:role/cloudsql-service-agent';
+    const ctx = await context(SA);
+    const key = await createVia(
+      kmsKey,
+      { region: 'europe-west1', key_ring: 'sql', name: 'pg' },
+      ctx,
+    );
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: 'arn:aws:iam::000000000000:root' },
+          Action: 'kms:*',
+          Resource: '*',
+        },
+        {
+          Effect: 'Allow',
+          Principal: { AWS: SA },
+          Action: ['kms:Encrypt', 'kms:Decrypt'],
+          Resource: '*',
+        },
+      ],
+    });
+    await createVia(kmsKeyPolicy, { key_id: key.arn, service_principal: SA, policy }, ctx);
+    const ch = await diagOf(
+      createVia(encryptedService, { name: 'ch', region: 'europe-west1', kms_key: key.arn }, ctx),
+    );
+    expect(ch.summary).toContain('kms:DescribeKey');
+    const sql = await createVia(
+      encryptedService,
+      { name: 'pg', region: 'europe-west1', profile: 'cloudsql', kms_key: key.arn },
+      ctx,
+    );
+    expect(sql).toMatchObject({ status: 'RUNNING', encrypted: true, kms_key_version: '1' });
+    const cp = await controlPlaneFor(await context(SA));
+    await cp.objects.put('pg', 'row', 'data');
+    const fresh = await controlPlaneFor(await context(SA));
+    expect((await fresh.objects.getBuffer('pg', 'row')).toString()).toBe('data');
+    expect((await fresh.checkKey('pg')).failure).toBeUndefined();
+  });
+
   it('a disabled key fails the live check with the state and the remedy', async () => {
     const ctx = await context();
     const key = await createVia(kmsKey, { region: 'eu-west-1' }, ctx);
