@@ -376,8 +376,19 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     return s;
   };
 
-  // State bookkeeping for no-op changes: lifecycle flags and dependencies may have changed.
   let dirty = plan.drift.length > 0;
+  // Objects moved by adding or removing count: re-key them first, so every operation below
+  // finds its object at its new address.
+  for (const c of plan.changes) {
+    if (c.movedFromIndex === undefined) continue;
+    const from = c.movedFromIndex === null ? undefined : c.movedFromIndex;
+    const e = instancesAt(state, c.type, c.name, from).find((x) => !x.deposed);
+    if (!e) continue;
+    setInstance(state, c.type, c.name, from, null);
+    setInstance(state, c.type, c.name, c.index, { ...e.instance });
+    dirty = true;
+  }
+  // State bookkeeping for no-op changes: lifecycle flags and dependencies may have changed.
   for (const c of plan.changes) {
     if (c.action !== 'noop') continue;
     const e = instancesAt(state, c.type, c.name, c.index).find((x) => !x.deposed);

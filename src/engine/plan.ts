@@ -42,6 +42,9 @@ export interface PlannedChange {
   /** Set when this deletes a deposed object (the old half of an interrupted
    * create_before_destroy replacement). */
   deposed?: string;
+  /** Index the object had in the state when `count` was added (`x` → `x[0]`) or removed
+   * (`x[0]` → `x`): Terraform moves it instead of replacing it. null = it had no index. */
+  movedFromIndex?: number | null;
   action: ChangeAction;
   /** Prior attributes (after refresh), null on create. */
   before: Attrs | null;
@@ -561,7 +564,18 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
         ? validateAttributes(rt, evaluated, address, attrPos, block.pos)
         : [];
       w.diags.push(...schemaDiags);
-      const prior = priorByAddr.get(address)?.instance.attributes;
+      let priorEntry = priorByAddr.get(address);
+      // Adding or removing `count` moves the single object rather than replacing it.
+      let movedFromIndex: number | null | undefined;
+      if (!priorEntry && index === undefined && priorByAddr.has(`${id}[0]`)) {
+        priorEntry = priorByAddr.get(`${id}[0]`);
+        movedFromIndex = 0;
+      } else if (!priorEntry && index === 0 && priorByAddr.has(id)) {
+        priorEntry = priorByAddr.get(id);
+        movedFromIndex = null;
+      }
+      if (movedFromIndex !== undefined) planned.add(priorEntry!.address);
+      const prior = priorEntry?.instance.attributes;
       if (!evaluated || (w.diags.length > before && hasErrors(w.diags.slice(before)))) {
         values.push(new Unknown());
         continue;
@@ -591,6 +605,7 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
         type: block.type,
         name: block.name,
         ...(index !== undefined ? { index } : {}),
+        ...(movedFromIndex !== undefined ? { movedFromIndex } : {}),
         action: ip.action,
         before: prior ?? null,
         after: ip.after,
@@ -987,7 +1002,7 @@ export function planCounts(plan: Plan): { add: number; change: number; destroy: 
 
 export function planHasChanges(plan: Plan): boolean {
   return (
-    plan.changes.some((c) => c.action !== 'noop') ||
+    plan.changes.some((c) => c.action !== 'noop' || c.movedFromIndex !== undefined) ||
     Object.values(plan.outputChanges).some((o) => o.action !== 'noop')
   );
 }

@@ -128,7 +128,12 @@ function attributeLines(c: PlannedChange): string[] {
 
 export function renderChange(c: PlannedChange): string {
   const who = c.deposed ? `${c.address} (deposed object ${c.deposed})` : c.address;
-  const lines = [`  # ${who} ${HEADERS[c.action] ?? ''}`];
+  const lines: string[] = [];
+  if (c.movedFromIndex !== undefined) {
+    const from = `${c.block}${c.movedFromIndex === null ? '' : `[${c.movedFromIndex}]`}`;
+    lines.push(`  # ${from} has moved to ${c.address}`);
+  }
+  if (c.action !== 'noop') lines.push(`  # ${who} ${HEADERS[c.action] ?? ''}`);
   if (c.actionReason && REASONS[c.actionReason]) {
     lines.push(
       `  # (${REASONS[c.actionReason]!.replace('{block}', c.block).replace('{index}', String(c.index ?? ''))})`,
@@ -195,7 +200,7 @@ export function renderPlanText(plan: Plan): string {
     );
     for (const d of plan.drift) out.push(renderDrift(d), '');
   }
-  const changes = plan.changes.filter((c) => c.action !== 'noop');
+  const changes = plan.changes.filter((c) => c.action !== 'noop' || c.movedFromIndex !== undefined);
   const outputs = Object.entries(plan.outputChanges).filter(([, o]) => o.action !== 'noop');
   if (!changes.length) {
     if (outputs.length) {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { diag } from '../../src/diagnostics.js';
-import { apply, plan, planCounts, type PlannedChange } from '../../src/engine/index.js';
+import {
+  apply,
+  plan,
+  planCounts,
+  planHasChanges,
+  renderPlanText,
+  type PlannedChange,
+} from '../../src/engine/index.js';
 import { Unknown } from '../../src/engine/values.js';
 import { makeWorld, workdir, write } from './fake.js';
 
@@ -208,6 +215,34 @@ resource "fake_thing" "t" {
       'fake_thing.t[0]': { key: 'fake_key.k[0]' },
       'fake_thing.t[1]': { key: 'fake_key.k[1]' },
     });
+  });
+
+  it('adding or removing count moves the object (no replacement), and apply re-keys the state', async () => {
+    const w = makeWorld();
+    const single = 'resource "fake_thing" "t" {\n  name = "t"\n}\n';
+    const counted = 'resource "fake_thing" "t" {\n  count = 1\n  name  = "t"\n}\n';
+    const dir = workdir({ 'main.tf': single });
+    await apply(await plan({ dir, deps: w.deps }), { dir, deps: w.deps });
+    write(dir, { 'main.tf': counted });
+    const p = await plan({ dir, deps: w.deps });
+    expect(p.changes.map((c) => [c.address, c.action, c.movedFromIndex])).toEqual([
+      ['fake_thing.t[0]', 'noop', null],
+    ]);
+    expect(renderPlanText(p)).toContain('# fake_thing.t has moved to fake_thing.t[0]');
+    expect(planHasChanges(p)).toBe(true);
+    await apply(p, { dir, deps: w.deps });
+    const again = await plan({ dir, deps: w.deps });
+    expect(again.changes.map((c) => [c.address, c.action, c.movedFromIndex])).toEqual([
+      ['fake_thing.t[0]', 'noop', undefined],
+    ]);
+    write(dir, { 'main.tf': single });
+    const back = await plan({ dir, deps: w.deps });
+    expect(back.changes.map((c) => [c.address, c.action, c.movedFromIndex])).toEqual([
+      ['fake_thing.t', 'noop', 0],
+    ]);
+    await apply(back, { dir, deps: w.deps });
+    expect(planHasChanges(await plan({ dir, deps: w.deps }))).toBe(false);
+    expect(w.calls.filter((c) => c.startsWith('create'))).toHaveLength(1);
   });
 
   it('schema: CONFIG_SCHEMA names attribute, expectation, what was found, file and line; unknowns pass', async () => {
