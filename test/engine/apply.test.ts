@@ -267,6 +267,27 @@ describe('apply', () => {
     expect(w.calls).toEqual(['create-key us-east-1']);
   });
 
+  it('schema refinements undecidable at plan time (unknowns) are checked at apply, before the call', async () => {
+    const w = makeWorld();
+    const known = workdir({
+      'main.tf': 'resource "fake_key" "k" {\n  region = "eu-west-1"\n  alias  = "bad"\n}\n',
+    });
+    const p1 = await plan({ dir: known, deps: w.deps });
+    expect(p1.diagnostics.map((d) => [d.code, d.attribute])).toEqual([['CONFIG_SCHEMA', 'alias']]);
+
+    const dir = workdir({
+      'main.tf':
+        'resource "fake_thing" "t" {\n  name = "t"\n}\nresource "fake_key" "k" {\n  region = fake_thing.t.id\n  alias  = "bad"\n}\n',
+    });
+    const p2 = await plan({ dir, deps: w.deps });
+    expect(p2.errored).toBe(false);
+    const r = await apply(p2, { dir, deps: w.deps });
+    expect(r.diagnostics.map((d) => [d.code, d.address, d.attribute])).toEqual([
+      ['CONFIG_SCHEMA', 'fake_key.k', 'alias'],
+    ]);
+    expect(w.calls).toEqual(['create-thing t']);
+  });
+
   it('saved plans: round trip through a file; stale lineage/serial or changed configuration is STATE_STALE_PLAN', async () => {
     const w = makeWorld();
     const dir = workdir({ 'main.tf': CHAIN });

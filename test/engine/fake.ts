@@ -63,7 +63,11 @@ export function makeWorld(): World {
 
   const key: ResourceType = {
     type: 'fake_key',
-    schema: z.object({ region: z.string(), alias: z.string().optional() }),
+    schema: z.object({ region: z.string(), alias: z.string().optional() }).superRefine((v, ctx) => {
+      if (v.alias !== undefined && !v.alias.startsWith('alias/')) {
+        ctx.addIssue({ code: 'custom', path: ['alias'], message: 'alias must start with alias/' });
+      }
+    }),
     computed: ['id', 'arn'],
     forceNew: ['region'],
     plan: ({ config, prior }) =>
