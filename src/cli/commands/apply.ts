@@ -118,7 +118,7 @@ export function register(program: Command): void {
     )
     .option(
       '--refresh <bool>',
-      'read the real objects before planning (default true)',
+      'read the real objects before planning',
       parseBool('refresh'),
       true,
     );

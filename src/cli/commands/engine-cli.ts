@@ -4,7 +4,7 @@
 
 import { createInterface } from 'node:readline';
 import pc from 'picocolors';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { diag, DiagnosticError, type Diagnostic } from '../../diagnostics.js';
 import type { ApplyEvent, ApplyResult } from '../../engine/apply.js';
 import { parseDuration } from '../../engine/lock.js';
@@ -75,17 +75,15 @@ export function addLockOptions(cmd: Command): Command {
 
 export function addVarOptions(cmd: Command): Command {
   return cmd
-    .option(
-      '--var <NAME=VALUE>',
-      'set a variable (repeatable)',
-      collectVar,
-      {} as Record<string, string>,
+    .addOption(
+      new Option('--var <NAME=VALUE>', 'set a variable (repeatable)')
+        .argParser(collectVar)
+        .default({} as Record<string, string>, 'none'),
     )
-    .option(
-      '--var-file <file>',
-      'read variables from a .tfvars file (repeatable)',
-      (v: string, prev: string[]) => [...prev, v],
-      [] as string[],
+    .addOption(
+      new Option('--var-file <file>', 'read variables from a .tfvars file (repeatable)')
+        .argParser((v: string, prev: string[]) => [...prev, v])
+        .default([] as string[], 'none; terraform.tfvars and *.auto.tfvars are always read'),
     );
 }
 

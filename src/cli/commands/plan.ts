@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .option('--destroy', 'plan to destroy every resource in the state')
     .option(
       '--refresh <bool>',
-      'read the real objects first and report drift (default true)',
+      'read the real objects first and report drift',
       parseBool('refresh'),
       true,
     )
