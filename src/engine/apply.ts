@@ -74,7 +74,9 @@ export interface ApplyResult {
   added: number;
   changed: number;
   destroyed: number;
-  state: StateFile;
+  /** The state as written by this apply; the prior state (or null) when it stopped before
+   * changing anything. */
+  state: StateFile | null;
 }
 
 interface Op {

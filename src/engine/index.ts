@@ -245,7 +245,7 @@ export async function apply(p: Plan, opts: EngineApplyOptions = {}): Promise<App
     added: 0,
     changed: 0,
     destroyed: 0,
-    state: p.priorState as StateFile,
+    state: p.priorState,
   });
   if (hasErrors(ws.diagnostics)) return fail(ws.diagnostics);
   if (p.errored)

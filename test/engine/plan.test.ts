@@ -353,8 +353,8 @@ resource "nope_thing" "a" {
     const p = await plan({ dir, deps: w.deps });
     expect(p.outputChanges.arn).toMatchObject({ action: 'create', afterUnknown: true });
     const r = await apply(p, { dir, deps: w.deps });
-    expect(String(r.state.outputs.arn!.value)).toMatch(/^arn:aws:kms:eu-west-1:/);
-    expect(r.state.outputs.arn!.type).toBe('string');
+    expect(String(r.state!.outputs.arn!.value)).toMatch(/^arn:aws:kms:eu-west-1:/);
+    expect(r.state!.outputs.arn!.type).toBe('string');
     const again = await plan({ dir, deps: w.deps });
     expect(again.outputChanges.arn!.action).toBe('noop');
   });
