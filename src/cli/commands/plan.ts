@@ -31,6 +31,7 @@ interface PlanFlags {
   varFile: string[];
   detailedExitcode?: boolean;
   lockTimeout?: string;
+  lock: boolean;
   parallelism?: number;
 }
 
@@ -45,6 +46,12 @@ export function register(program: Command): void {
       '--refresh <bool>',
       'read the real objects first and report drift',
       parseBool('refresh'),
+      true,
+    )
+    .option(
+      '--lock <bool>',
+      'take the state lock (plan only reads the state; -lock=false lets a CI plan run beside an apply)',
+      parseBool('lock'),
       true,
     )
     .option('--detailed-exitcode', 'exit 2 when there are changes (0 none, 1 error)')
@@ -65,6 +72,7 @@ export function register(program: Command): void {
         cliVars: flags.var,
         varFiles: flags.varFile,
         lockTimeoutMs: lockTimeoutMs(flags.lockTimeout),
+        lock: flags.lock,
         ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
       });
       const changes = planHasChanges(p);
