@@ -189,6 +189,14 @@ function renderOutputChange(name: string, o: OutputChange, w: number): string {
   return `  ${sym} ${name.padEnd(w)} = ${value}`;
 }
 
+/** Only the "changed outside of cmek" section (what `cmek refresh` prints). */
+export function renderDriftText(plan: Plan): string {
+  if (!plan.drift.length) return '';
+  const out = ['Note: Objects have changed outside of cmek', ''];
+  for (const d of plan.drift) out.push(renderDrift(d), '');
+  return `${out.join('\n')}\n`;
+}
+
 /** The plan as `terraform plan` prints it. */
 export function renderPlanText(plan: Plan): string {
   const out: string[] = [];

@@ -1,7 +1,7 @@
 // `cmek refresh` (SPEC 5): read every resource and record changes made outside cmek in the
 // state (terraform's `apply -refresh-only -auto-approve`).
 import type { Command } from 'commander';
-import { refresh, renderPlanText } from '../../engine/index.js';
+import { refresh, renderDriftText } from '../../engine/index.js';
 import {
   addLockOptions,
   addVarOptions,
@@ -25,12 +25,7 @@ export function register(program: Command): void {
         lockTimeoutMs: lockTimeoutMs(flags.lockTimeout),
       });
       if (!r.plan.errored) {
-        if (r.plan.drift.length)
-          process.stdout.write(
-            renderPlanText({ ...r.plan, changes: [], outputChanges: {} }).split(
-              '\nNo changes.',
-            )[0]!,
-          );
+        process.stdout.write(renderDriftText(r.plan));
         process.stdout.write(
           r.written
             ? '\nRefresh complete: the state records the changes above.\n'
