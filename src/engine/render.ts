@@ -326,13 +326,26 @@ export function renderStateJson(state: StateFile | null): Record<string, unknown
 
 function expressionJson(e: Expr): Record<string, unknown> {
   if (e.refs.length) {
-    const refs = new Set<string>();
+    // Terraform lists the attribute traversal first, then the resource (`aws_kms_key.k.arn`,
+    // `aws_kms_key.k`). The loader reports roots; the attribute comes from the source text.
+    const refs: string[] = [];
+    const add = (r: string) => {
+      if (!refs.includes(r)) refs.push(r);
+    };
     for (const r of e.refs) {
-      refs.add(r);
-      const m = /^([A-Za-z_][\w-]*\.[A-Za-z_][\w-]*)(\[[^\]]*\])?\./.exec(r);
-      if (m && !r.startsWith('var.') && !r.startsWith('local.')) refs.add(m[1]!);
+      const root = r.replace(/\[[^\]]*\]$/, '');
+      const isResource = !/^(var|local|count)\./.test(root);
+      if (isResource) {
+        const esc = root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        for (const m of (e.text ?? '').matchAll(
+          new RegExp(`\\b${esc}(\\[[^\\]]*\\])?\\.([A-Za-z_][\\w-]*)`, 'g'),
+        )) {
+          add(`${root}${m[1] ?? ''}.${m[2]}`);
+        }
+      }
+      add(r);
     }
-    return { references: [...refs] };
+    return { references: refs };
   }
   try {
     const v = e.evaluate({ baseDir: '.', lookup: () => undefined });

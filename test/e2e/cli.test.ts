@@ -42,9 +42,10 @@ describe('quickstart round trip (the README journey)', () => {
       provider_name: 'registry.terraform.io/cmek/cmek',
     });
     expect(svc.change.after_unknown).toMatchObject({ id: true, kms_key: true });
-    expect(doc.configuration.root_module.resources[2].expressions.kms_key.references).toContain(
+    expect(doc.configuration.root_module.resources[2].expressions.kms_key.references).toEqual([
+      'cmek_kms_key.orders.arn',
       'cmek_kms_key.orders',
-    );
+    ]);
 
     const saved = cmek(dir, ['plan', '-out=tfplan']);
     expect(saved.code, saved.stderr).toBe(0);
