@@ -13,6 +13,8 @@ export {
   type ByteRange,
   type ObjectCodec,
   type ObjectInfo,
+  type ObjectStoreHooks,
+  type WriteOptions,
   type RangeReader,
 } from './objects.js';
 export { EnvelopeCodec, type EnvelopeCodecOptions } from './codec.js';

@@ -69,6 +69,23 @@ export interface ObjectCodec {
   rangeReader(rec: ServiceRecord, name: string, source: CiphertextSource): Promise<RangeReader>;
 }
 
+/** Extension points for the service lifecycle (src/service/lifecycle.ts): replicas refuse user
+ * writes and follow their primary's. Empty lists by default, so the hot path pays one length
+ * check. A hook that throws fails the operation (before: nothing was written; after: the write
+ * itself is done and stays). */
+export interface ObjectStoreHooks {
+  /** Before a user put/remove on a RUNNING service. Throw to refuse it. */
+  beforeWrite: ((rec: ServiceRecord, name: string) => void | Promise<void>)[];
+  afterPut: ((rec: ServiceRecord, name: string, info: ObjectInfo) => Promise<void>)[];
+  afterRemove: ((rec: ServiceRecord, name: string) => Promise<void>)[];
+}
+
+export interface WriteOptions {
+  /** A write made by the control plane itself (replication, clone, restore): no hooks run, so a
+   * read-only replica can be written by its replication and a replica's copy does not fan out. */
+  system?: boolean;
+}
+
 /** What the store needs from the control plane: the current record of a service. */
 export interface ServiceLookup {
   require(ref: string): Promise<ServiceRecord>;
@@ -164,6 +181,9 @@ export class ObjectStore {
 
   readonly #durable: boolean;
 
+  /** See ObjectStoreHooks. */
+  readonly hooks: ObjectStoreHooks = { beforeWrite: [], afterPut: [], afterRemove: [] };
+
   /** `codec` may be a thunk so a caller can hand over its codec lazily. */
   constructor(
     services: ServiceLookup,
@@ -211,15 +231,20 @@ export class ObjectStore {
     service: string | ServiceRecord,
     name: string,
     body: Readable | Uint8Array | string,
+    opts: WriteOptions = {},
   ): Promise<ObjectInfo> {
     checkName(name);
     const rec = await this.#running(service);
+    if (!opts.system && this.hooks.beforeWrite.length) {
+      for (const h of this.hooks.beforeWrite) await h(rec, name);
+    }
     const dir = this.dirOf(rec.id);
     await fsp.mkdir(dir, { recursive: true });
     const final = this.pathOf(rec.id, name);
     const tmp = tempPathFor(final);
     const enc = await this.#codec().encryptor(rec, name);
     const counter = new Counter();
+    let info: ObjectInfo;
     // The body streams into the temp file; the trailer (which needs the final size) is appended
     // afterwards, then one fsync covers both. No extra transform sits in the hot path: the
     // cipher's parts (a chunk, its tag) go straight to the file stream, which batches whatever
@@ -231,7 +256,7 @@ export class ObjectStore {
         enc,
         createWriteStream(tmp, { mode: 0o600, highWaterMark: 1 << 20 }),
       );
-      const info: ObjectInfo = { name, size: counter.bytes, modifiedAt: new Date().toISOString() };
+      info = { name, size: counter.bytes, modifiedAt: new Date().toISOString() };
       const meta = Buffer.from(JSON.stringify(info), 'utf8');
       const tail = Buffer.alloc(TAIL);
       tail.writeUInt32BE(meta.length, 0);
@@ -245,11 +270,14 @@ export class ObjectStore {
       }
       await fsp.rename(tmp, final);
       if (this.#durable) await fsyncDir(dir);
-      return info;
     } catch (e) {
       await fsp.rm(tmp, { force: true });
       throw e;
     }
+    if (!opts.system && this.hooks.afterPut.length) {
+      for (const h of this.hooks.afterPut) await h(rec, name, info);
+    }
+    return info;
   }
 
   async #open(rec: ServiceRecord, name: string): Promise<Opened> {
@@ -394,17 +422,26 @@ export class ObjectStore {
   }
 
   /** Remove an object; false when it did not exist. */
-  async remove(service: string | ServiceRecord, name: string): Promise<boolean> {
+  async remove(
+    service: string | ServiceRecord,
+    name: string,
+    opts: WriteOptions = {},
+  ): Promise<boolean> {
     checkName(name);
     const rec = await this.#running(service);
+    const hooks = !opts.system;
+    if (hooks) for (const h of this.hooks.beforeWrite) await h(rec, name);
+    let existed = true;
     try {
       await fsp.rm(this.pathOf(rec.id, name));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      existed = false;
     }
-    await fsyncDir(this.dirOf(rec.id));
-    return true;
+    if (existed) await fsyncDir(this.dirOf(rec.id));
+    // Replicas follow a remove even when the primary had no such object (they converge).
+    if (hooks) for (const h of this.hooks.afterRemove) await h(rec, name);
+    return existed;
   }
 
   /** Drop every object of a service (service deletion). No status check: deleting a STOPPED
