@@ -15,17 +15,14 @@ import {
 } from '../../engine/index.js';
 import { printDiagnostics } from '../output.js';
 import {
-  addLockOptions,
-  addVarOptions,
   confirm,
   finish,
   lockTimeoutMs,
-  parseBool,
-  parsePositiveInt,
   printApplySummary,
   printProgress,
   runVerb,
   withInterrupt,
+  addApplyOptions,
 } from './engine-cli.js';
 
 export interface ApplyFlags {
@@ -109,21 +106,8 @@ export function register(program: Command): void {
     .description(
       'Create, update and destroy resources to match the configuration (or apply a saved plan)',
     )
-    .argument('[planfile]', 'a plan saved by `cmek plan -out=FILE`')
-    .option('--auto-approve', 'do not ask for confirmation')
-    .option(
-      '--parallelism <n>',
-      'resource operations in flight at once (default 10)',
-      parsePositiveInt('parallelism'),
-    )
-    .option(
-      '--refresh <bool>',
-      'read the real objects before planning',
-      parseBool('refresh'),
-      true,
-    );
-  addVarOptions(cmd);
-  addLockOptions(cmd);
+    .argument('[planfile]', 'a plan saved by `cmek plan -out=FILE`');
+  addApplyOptions(cmd);
   cmd.action((planfile: string | undefined, flags: ApplyFlags) =>
     runVerb(async () => {
       if (!planfile) return planAndApply(flags, false);

@@ -73,6 +73,24 @@ export function addLockOptions(cmd: Command): Command {
   return cmd.option('--lock-timeout <duration>', 'wait this long for a held state lock (e.g. 30s)');
 }
 
+/** The flags `apply` and `destroy` share: confirmation, parallelism, refresh, variables, lock. */
+export function addApplyOptions(cmd: Command): Command {
+  cmd
+    .option('--auto-approve', 'do not ask for confirmation')
+    .option(
+      '--parallelism <n>',
+      'resource operations in flight at once (default 10)',
+      parsePositiveInt('parallelism'),
+    )
+    .option(
+      '--refresh <bool>',
+      'read the real objects before planning',
+      parseBool('refresh'),
+      true,
+    );
+  return addLockOptions(addVarOptions(cmd));
+}
+
 export function addVarOptions(cmd: Command): Command {
   return cmd
     .addOption(
