@@ -14,6 +14,8 @@ export type KeyOwner = 'customer' | 'managed';
  * replicas, clones and restores of the next issue are services too (same data plane). */
 export type ServiceKind = 'service' | 'replica' | 'clone' | 'restore';
 
+export type ReplicaKind = 'read' | 'failover';
+
 export interface ServiceRecord {
   /** Record format version, for future migrations. */
   version: 1;
@@ -25,6 +27,14 @@ export interface ServiceRecord {
   kind: ServiceKind;
   /** Primary/source/backup id for replicas, clones and restores. */
   parentId?: string;
+  /** Replicas: `read` or `failover` (both read-only; they follow the primary's writes). */
+  replicaKind?: ReplicaKind;
+  /** Primaries: the ids of their replicas, which every put/remove is applied to. Kept in the
+   * primary's record so the data plane finds them without listing every service. */
+  replicas?: string[];
+  /** Replicas: a write of the primary could not be applied (the replica was not RUNNING); the
+   * next replicated write (or `Lifecycle.resyncReplica`) copies the primary in full first. */
+  outOfSync?: boolean;
   /** The key reference as the user wrote it (ARN, key id, alias, GCP name); null = no CMEK. */
   kmsKey: string | null;
   /** The ARN (or GCP name) of the key that wraps the service key right now: the customer's key
@@ -44,10 +54,24 @@ export interface ServiceRecord {
   statusChangedAt: string;
   /** Last live key check (poller / start / create). */
   lastKeyCheckAt?: string;
+  /** Set once the KMS reports the key that wraps the service key as Destroyed: the data is
+   * unrecoverable (crypto-shredded) and the service can never run again. Never cleared: a
+   * destroyed key does not come back. */
+  keyDestroyed?: KeyDestroyed;
   createdAt: string;
   updatedAt: string;
   /** Incremented on every write; lets callers detect concurrent changes. */
   generation: number;
+}
+
+export interface KeyDestroyed {
+  /** The key whose material was destroyed. */
+  keyArn: string;
+  /** When the material was destroyed: the KMS's deletion date when it has passed, else the
+   * time the control plane first saw the key destroyed (`source: 'detected'`, e.g. after
+   * `cmek kms purge` ended the waiting period early). */
+  at: string;
+  source: 'kms' | 'detected';
 }
 
 export interface CreateServiceInput {
@@ -61,6 +85,7 @@ export interface CreateServiceInput {
   reencrypt?: string;
   kind?: ServiceKind;
   parentId?: string;
+  replicaKind?: ReplicaKind;
 }
 
 export interface UpdateServiceInput {
@@ -80,7 +105,16 @@ export interface ServiceEvent {
   time: string;
   serviceId: string;
   name: string;
-  type: 'created' | 'updated' | 'rotated' | 'status' | 'deleted' | 'key-check';
+  type:
+    | 'created'
+    | 'updated'
+    | 'rotated'
+    | 'status'
+    | 'deleted'
+    | 'key-check'
+    | 'replication'
+    | 'backup'
+    | 'restore';
   from?: ServiceStatus;
   to?: ServiceStatus;
   reason: string;

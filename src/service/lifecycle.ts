@@ -1,0 +1,362 @@
+// Replicas, clones and restores (SPEC 2 and 3): services made from another service's data.
+//
+// Every one of them is a full service with its OWN key hierarchy (service key, DEKs) and its
+// own id, and the data is copied by re-encryption: each object is decrypted from the source
+// (as a stream, chunk by chunk) and encrypted again under the new service's keys and context.
+// The alternative — sharing the source's key record under a "data lineage" id — would make the
+// copies share one service key: rotating, purging or crypto-shredding one would silently
+// affect the others, and a cross-region replica would keep depending on the primary's key.
+// Re-encryption costs one pass over the data at creation (and one extra encrypt per replicated
+// write), and buys independent keys. Backups are the exception, on purpose (backups.ts): they
+// keep the ciphertext and the wrapped keys as they were, so they live and die with the key.
+//
+// Replicas follow their primary: the data plane's hooks (objects.ts) apply every put/remove on
+// the primary to each replica (listed in the primary's record), and refuse user writes to a
+// replica. A replica that cannot take a write (not RUNNING) is marked out of sync and is copied
+// in full at the next replicated write.
+import { diag, DiagnosticError, type Diagnostic } from '../diagnostics.js';
+import type { Profile } from '../rules/model.js';
+import type { BackupReader } from './backups.js';
+import type { ControlPlane } from './control-plane.js';
+import { checkKeyAccess } from './key-check.js';
+import type { ObjectInfo } from './objects.js';
+import type { ReplicaKind, ServiceRecord } from './types.js';
+
+export interface CreateReplicaInput {
+  /** Primary service id or name. */
+  primary: string;
+  name: string;
+  region: string;
+  kind?: ReplicaKind;
+  /** Own key: required for a cross-region replica of an encrypted primary; a same-region one
+   * may only repeat the primary's key. */
+  kmsKey?: string | null;
+}
+
+export interface CreateCloneInput {
+  source: string;
+  name: string;
+  /** Default: the source's region (the only one allowed). */
+  region?: string;
+  /** Default: the source's key (the only one allowed). */
+  kmsKey?: string | null;
+}
+
+export interface RestoreInput {
+  backupId: string;
+  name: string;
+  /** Default: the backup's region. */
+  region?: string;
+  /** Default: the backup's key (encrypted backup) or a provider-managed key (unencrypted). */
+  kmsKey?: string | null;
+}
+
+interface Where {
+  address?: string;
+}
+
+function fail(code: Diagnostic['code'], summary: string, detail: string, w: Where): never {
+  throw new DiagnosticError(
+    diag(code, summary, detail, {
+      attribute: 'kms_key',
+      ...(w.address ? { address: w.address } : {}),
+    }),
+  );
+}
+
+export class Lifecycle {
+  readonly #cp: ControlPlane;
+
+  constructor(cp: ControlPlane) {
+    this.#cp = cp;
+    const hooks = cp.objects.hooks;
+    hooks.beforeWrite.push((rec) => {
+      if (rec.kind !== 'replica') return;
+      throw new DiagnosticError(
+        diag(
+          'USAGE',
+          `Service ${rec.name} is a ${rec.replicaKind ?? 'read'} replica: it is read-only`,
+          `A replica follows the writes of its primary (${rec.parentId ?? 'unknown'}); it takes no ` +
+            'writes of its own. Write to the primary instead, or make a writable copy with ' +
+            'cmek_clone (or a backup and cmek_backup_restore).',
+        ),
+      );
+    });
+    hooks.afterPut.push((rec, name) => this.#fanOut(rec, name, 'put'));
+    hooks.afterRemove.push((rec, name) => this.#fanOut(rec, name, 'remove'));
+  }
+
+  /** Same key? Compares the references, then what the KMS says they resolve to. */
+  async #sameKey(a: string, aArn: string, b: string, profile: Profile, region: string) {
+    if (a === b || aArn === b) return true;
+    const check = await checkKeyAccess(this.#cp.kms, b, {
+      profile,
+      ...(this.#cp.principal ? { principal: this.#cp.principal } : {}),
+      region,
+    }).catch(() => undefined);
+    return check?.arn === aArn;
+  }
+
+  /** Create a replica: check the key rules again (defence in depth: the plan already did),
+   * create the service, register it with the primary, copy the primary's objects. */
+  async createReplica(input: CreateReplicaInput, w: Where = {}): Promise<ServiceRecord> {
+    const primary = await this.#cp.require(input.primary);
+    const encrypted = primary.keyOwner === 'customer';
+    const own = input.kmsKey ?? null;
+    const sameRegion = input.region === primary.region;
+    let kmsKey: string | null;
+    if (!encrypted) {
+      if (own) {
+        fail(
+          'CMEK_REPLICA_UNENCRYPTED_PRIMARY',
+          `Primary ${primary.name} is not encrypted with a customer key; its replica cannot name one`,
+          'A replica follows its primary. To get CMEK on this data, back the primary up and ' +
+            'restore the backup with kms_key set.',
+          w,
+        );
+      }
+      kmsKey = null;
+    } else if (sameRegion) {
+      if (
+        own &&
+        !(await this.#sameKey(
+          primary.kmsKey!,
+          primary.kekArn,
+          own,
+          primary.profile,
+          primary.region,
+        ))
+      ) {
+        fail(
+          'CMEK_REPLICA_KEY_INHERITED',
+          `A same-region replica uses its primary's key; ${own} is another key`,
+          `Remove kms_key (the replica inherits ${primary.kmsKey}) or set it to the primary's key.`,
+          w,
+        );
+      }
+      kmsKey = primary.kmsKey;
+    } else {
+      if (!own) {
+        fail(
+          'CMEK_REPLICA_KEY_REQUIRED',
+          `A cross-region replica of ${primary.name} must name a key in ${input.region}`,
+          `The primary's key lives in ${primary.region}. Create a key in ${input.region} and set ` +
+            'kms_key to it.',
+          w,
+        );
+      }
+      kmsKey = own;
+    }
+    const rec = await this.#cp.create(
+      {
+        name: input.name,
+        region: input.region,
+        profile: primary.profile,
+        kmsKey,
+        keyCheckInterval: primary.keyCheckInterval,
+        kind: 'replica',
+        parentId: primary.id,
+        replicaKind: input.kind ?? 'read',
+      },
+      w,
+    );
+    try {
+      // Register first, then copy: a write to the primary during the copy is replicated too.
+      await this.#cp.edit(primary.id, 'add replica', async (p) => {
+        p.replicas = [...new Set([...(p.replicas ?? []), rec.id])];
+        return p;
+      });
+      await this.#copyService(primary, rec);
+    } catch (e) {
+      await this.#cp.delete(rec.id).catch(() => undefined);
+      throw e;
+    }
+    return this.#cp.require(rec.id);
+  }
+
+  /** Create a clone: a point-in-time copy under the source's key, writable, independent. */
+  async createClone(input: CreateCloneInput, w: Where = {}): Promise<ServiceRecord> {
+    const source = await this.#cp.require(input.source);
+    const region = input.region ?? source.region;
+    if (region !== source.region) {
+      throw new DiagnosticError(
+        diag(
+          'CMEK_CLONE_KEY_INHERITED',
+          `A clone lives in its source's region (${source.region}), not ${region}`,
+          'Remove region from the clone, or use a backup and cmek_backup_restore to move data.',
+          { attribute: 'region', ...(w.address ? { address: w.address } : {}) },
+        ),
+      );
+    }
+    const own = input.kmsKey ?? null;
+    const encrypted = source.keyOwner === 'customer';
+    if (
+      own &&
+      (!encrypted ||
+        !(await this.#sameKey(source.kmsKey!, source.kekArn, own, source.profile, region)))
+    ) {
+      fail(
+        'CMEK_CLONE_KEY_INHERITED',
+        `A clone uses its source's key; ${own} is another key`,
+        `Remove kms_key (the clone inherits ${encrypted ? source.kmsKey : 'the provider-managed key'}).`,
+        w,
+      );
+    }
+    const rec = await this.#cp.create(
+      {
+        name: input.name,
+        region,
+        profile: source.profile,
+        kmsKey: encrypted ? source.kmsKey : null,
+        keyCheckInterval: source.keyCheckInterval,
+        kind: 'clone',
+        parentId: source.id,
+      },
+      w,
+    );
+    try {
+      await this.#copyService(source, rec);
+    } catch (e) {
+      await this.#cp.delete(rec.id).catch(() => undefined);
+      throw e;
+    }
+    return rec;
+  }
+
+  /** Restore a backup into a new service (re-encrypting every object under its keys). */
+  async restore(input: RestoreInput, w: Where = {}): Promise<ServiceRecord> {
+    const reader = await this.#cp.backups.open(input.backupId);
+    const b = reader.backup;
+    const region = input.region ?? b.region;
+    const own = input.kmsKey ?? null;
+    if (
+      own &&
+      b.encrypted &&
+      b.profile === 'clickhouse' &&
+      !(await this.#sameKey(b.kmsKey!, b.kekArn, own, b.profile, region))
+    ) {
+      fail(
+        'CMEK_RESTORE_KEY_INHERITED',
+        `A clickhouse restore of an encrypted backup uses the backup's key; ${own} is another key`,
+        `Remove kms_key (the restore uses ${b.kmsKey}).`,
+        w,
+      );
+    }
+    const kmsKey = own ?? (b.encrypted ? b.kmsKey : null);
+    const rec = await this.#cp.create(
+      {
+        name: input.name,
+        region,
+        profile: b.profile,
+        kmsKey,
+        kind: 'restore',
+        parentId: b.id,
+      },
+      w,
+    );
+    try {
+      await this.#copyFrom(reader, rec);
+    } catch (e) {
+      await this.#cp.delete(rec.id).catch(() => undefined);
+      throw e;
+    }
+    await this.#cp.log(rec, 'restore', `restored from backup ${b.id} of ${b.serviceName}`);
+    return rec;
+  }
+
+  /** Copy every object of `from` into `to` (decrypt, encrypt again; streamed). */
+  async #copyService(from: ServiceRecord, to: ServiceRecord): Promise<void> {
+    const objects = this.#cp.objects;
+    for (const o of await objects.list(from.id)) await this.#copyOne(from, to, o);
+  }
+
+  async #copyOne(from: ServiceRecord, to: ServiceRecord, o: ObjectInfo): Promise<void> {
+    const objects = this.#cp.objects;
+    let body;
+    try {
+      body = await objects.get(from.id, o.name);
+    } catch (e) {
+      // Removed since the listing: nothing to copy.
+      if (e instanceof DiagnosticError && e.diagnostics[0]?.summary.startsWith('No object')) return;
+      throw e;
+    }
+    await objects.put(to.id, o.name, body, { system: true });
+  }
+
+  async #copyFrom(reader: BackupReader, to: ServiceRecord): Promise<void> {
+    for (const o of await reader.list()) {
+      await this.#cp.objects.put(to.id, o.name, await reader.get(o.name), { system: true });
+    }
+  }
+
+  /** Apply one write of a primary to its replicas. A replica that cannot take it is marked out
+   * of sync (and logged) instead of failing the primary's write, which is already done. */
+  async #fanOut(primary: ServiceRecord, name: string, op: 'put' | 'remove'): Promise<void> {
+    for (const id of primary.replicas ?? []) {
+      const replica = await this.#cp.get(id);
+      if (!replica || replica.id !== id) continue;
+      try {
+        if (replica.outOfSync) await this.resyncReplica(id);
+        else if (op === 'put')
+          await this.#copyOne(primary, replica, { name, size: 0, modifiedAt: '' });
+        else await this.#cp.objects.remove(id, name, { system: true });
+      } catch (e) {
+        if (!(e instanceof DiagnosticError)) throw e;
+        const why = e.diagnostics[0]?.summary ?? e.message;
+        await this.#cp.edit(id, 'replica out of sync', async (r) => {
+          r.outOfSync = true;
+          return r;
+        });
+        await this.#cp.log(replica, 'replication', `${op} ${name} not applied: ${why}`);
+      }
+    }
+  }
+
+  /** Bring a replica to its primary's contents (after it missed writes). */
+  async resyncReplica(ref: string): Promise<ServiceRecord> {
+    const replica = await this.#cp.require(ref);
+    if (replica.kind !== 'replica' || !replica.parentId) return replica;
+    const primary = await this.#cp.require(replica.parentId);
+    const objects = this.#cp.objects;
+    const keep = new Set<string>();
+    for (const o of await objects.list(primary.id)) {
+      keep.add(o.name);
+      await this.#copyOne(primary, replica, o);
+    }
+    for (const o of await objects.list(replica.id)) {
+      if (!keep.has(o.name)) await objects.remove(replica.id, o.name, { system: true });
+    }
+    const rec = await this.#cp.edit(replica.id, 'replica resynced', async (r) => {
+      if (!r.outOfSync) return undefined;
+      delete r.outOfSync;
+      return r;
+    });
+    await this.#cp.log(rec, 'replication', 'resynchronized with the primary');
+    return rec;
+  }
+
+  /** Called by ControlPlane.delete: a primary with replicas is refused (they would stop
+   * following it silently); a replica leaves its primary's list. */
+  async beforeDelete(rec: ServiceRecord): Promise<void> {
+    const live: string[] = [];
+    for (const id of rec.replicas ?? []) if (await this.#cp.get(id)) live.push(id);
+    if (live.length) {
+      throw new DiagnosticError(
+        diag(
+          'APPLY_FAILED',
+          `Service ${rec.name} still has ${live.length} replica(s): ${live.join(', ')}`,
+          'Delete its replicas first (in Terraform terms: destroy the cmek_replica resources, ' +
+            'which depend on the primary, in the same or an earlier run).',
+        ),
+      );
+    }
+    if (rec.kind === 'replica' && rec.parentId && (await this.#cp.get(rec.parentId))) {
+      await this.#cp.edit(rec.parentId, 'remove replica', async (p) => {
+        if (!p.replicas?.includes(rec.id)) return undefined;
+        p.replicas = p.replicas.filter((x) => x !== rec.id);
+        if (!p.replicas.length) delete p.replicas;
+        return p;
+      });
+    }
+  }
+}
