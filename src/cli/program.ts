@@ -16,6 +16,8 @@ import { register as registerKms } from './commands/kms.js';
 import { register as registerKmsServe } from './commands/kms-serve.js';
 import { register as registerService } from './commands/service.js';
 import { register as registerData } from './commands/data.js';
+import { register as registerPoll } from './commands/poll.js';
+import { register as registerServer } from './commands/server.js';
 
 // The terraform-style verbs of the engine (SPEC 5).
 const ENGINE_COMMANDS: Array<(program: Command) => void> = [
@@ -38,6 +40,8 @@ const COMMANDS: Array<(program: Command) => void> = [
   registerKmsServe,
   registerService,
   registerData,
+  registerPoll,
+  registerServer,
 ];
 
 function version(): string {

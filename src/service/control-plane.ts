@@ -18,8 +18,10 @@ import { EnvelopeCodec } from './codec.js';
 import { ObjectStore } from './objects.js';
 import { BackupStore } from './backups.js';
 import { Lifecycle } from './lifecycle.js';
+import { destroyedKey, shreddedError, shreddedReason } from './shredding.js';
 import type {
   CreateServiceInput,
+  KeyDestroyed,
   ServiceEvent,
   ServiceRecord,
   ServiceStatus,
@@ -99,6 +101,9 @@ export class ControlPlane {
   /** Replicas, clones and restores, src/service/lifecycle.ts. */
   readonly lifecycle: Lifecycle;
   readonly #now: () => Date;
+  /** `kms` as the data path uses it (see #shreddingAware). One object for the process's life:
+   * ServiceKeys keeps key sets open per KMS client identity. */
+  readonly #dataKms: Kms;
 
   constructor(opts: ControlPlaneOptions) {
     this.dataDir = opts.dataDir;
@@ -109,8 +114,19 @@ export class ControlPlane {
     this.principal = opts.principal;
     this.#now = opts.now ?? (() => new Date());
     this.keys = new ServiceKeys();
+    this.#dataKms = this.#shreddingAware(opts.kms);
+    // The data plane looks services up through this: a crypto-shredded service answers with
+    // the plain "unrecoverable" diagnostic before any KMS call is attempted.
+    const lookup = {
+      dataDir: this.dataDir,
+      require: async (ref: string) => {
+        const rec = await this.require(ref);
+        if (rec.keyDestroyed) throw shreddedError(rec, rec.keyDestroyed);
+        return rec;
+      },
+    };
     this.objects = new ObjectStore(
-      this,
+      lookup,
       new EnvelopeCodec(this, opts.concurrency ? { concurrency: opts.concurrency } : {}),
       {
         durable: opts.durable ?? true,
@@ -119,6 +135,11 @@ export class ControlPlane {
     this.backups = new BackupStore(this);
     // Registers the data plane hooks (read-only replicas, replication).
     this.lifecycle = new Lifecycle(this);
+  }
+
+  /** The control plane's clock (the poller schedules on it). */
+  now(): Date {
+    return this.#now();
   }
 
   #recordPath(id: string): string {
@@ -134,6 +155,7 @@ export class ControlPlane {
   /** The KMS client that can unwrap a service's keys: the service principal for customer keys,
    * the control plane itself for provider-managed ones. */
   kmsFor(rec: ServiceRecord): Kms {
+    if (rec.keyOwner === 'customer') return this.#dataKms;
     if (rec.keyOwner === 'managed') {
       if (!this.admin) {
         throw new Error(
@@ -230,6 +252,38 @@ export class ControlPlane {
       reason,
     };
     await appendLine(this.eventsPath, JSON.stringify(ev));
+  }
+
+  /** The KMS clients that may describe a customer key: the service principal, then the control
+   * plane's own identity. */
+  #describers(): Kms[] {
+    return this.admin ? [this.kms, this.admin] : [this.kms];
+  }
+
+  /** `kms` for the data path: when an unwrap (or wrap) fails because the key's material was
+   * destroyed, the failure becomes the "unrecoverable (crypto-shredded)" diagnostic right away,
+   * even before the poller has recorded it. Only failures pay for the extra DescribeKey. */
+  #shreddingAware(kms: Kms): Kms {
+    const explain = async (e: unknown, context?: Readonly<Record<string, string>>) => {
+      if (!isKmsError(e, 'KMSInvalidStateException') && !isKmsError(e, 'NotFoundException'))
+        return e;
+      const id = context?.['cmek:service-id'];
+      const rec = id ? await this.get(id).catch(() => undefined) : undefined;
+      const arn = rec?.kekArn;
+      if (!rec || !arn) return e;
+      const d = await destroyedKey(this.#describers(), arn, this.#now());
+      return d ? shreddedError(rec, d) : e;
+    };
+    return {
+      generateDataKey: (i) =>
+        kms.generateDataKey(i).catch(async (e) => Promise.reject(await explain(e, i.context))),
+      encrypt: (i) =>
+        kms.encrypt(i).catch(async (e) => Promise.reject(await explain(e, i.context))),
+      decrypt: (i) =>
+        kms.decrypt(i).catch(async (e) => Promise.reject(await explain(e, i.context))),
+      reEncrypt: (i) => kms.reEncrypt(i),
+      describeKey: (k) => kms.describeKey(k),
+    };
   }
 
   /** Find or create the provider-managed key of a region (alias/cmek/managed-REGION). */
@@ -399,18 +453,19 @@ export class ControlPlane {
     input: UpdateServiceInput,
     opts: { address?: string } = {},
   ): Promise<ServiceRecord> {
-    return this.#mutate(ref, 'update', async (rec) => {
+    // cloudsql checks the key on every update too (SPEC 2), not only at the poll interval, and
+    // reacts as the poller would (suspend; crypto-shredded when destroyed) before refusing.
+    // Outside the record lock: the reaction writes the record itself.
+    const found = await this.require(ref);
+    let checkedAt: string | undefined;
+    if (found.profile === 'cloudsql' && found.keyOwner === 'customer') {
+      const { failure } = await this.checkKey(found.id, opts);
+      if (failure) throw failure;
+      checkedAt = this.#now().toISOString();
+    }
+    return this.#mutate(found.id, 'update', async (rec) => {
       const changes: string[] = [];
-      // cloudsql checks the key on every update too (SPEC 2), not only at the poll interval.
-      if (rec.profile === 'cloudsql' && rec.keyOwner === 'customer') {
-        await checkKeyAccess(this.kms, rec.kekArn, {
-          region: rec.region,
-          profile: rec.profile,
-          ...(this.principal ? { principal: this.principal } : {}),
-          ...(opts.address ? { address: opts.address } : {}),
-        });
-        rec.lastKeyCheckAt = this.#now().toISOString();
-      }
+      if (checkedAt) rec.lastKeyCheckAt = checkedAt;
       if (input.description !== undefined && (input.description ?? undefined) !== rec.description) {
         if (input.description === null) delete rec.description;
         else rec.description = input.description;
@@ -523,13 +578,15 @@ export class ControlPlane {
    * as it was and throws CMEK_KEY_INACCESSIBLE naming the problem. */
   async start(ref: string): Promise<ServiceRecord> {
     const rec = await this.require(ref);
+    if (rec.keyDestroyed) throw shreddedError(rec, rec.keyDestroyed, 'CMEK_KEY_INACCESSIBLE');
     if (rec.status === 'RUNNING') return rec;
     if (rec.keyOwner === 'customer' && rec.kmsKey) {
-      await checkKeyAccess(this.kms, rec.kekArn, {
-        region: rec.region,
-        profile: rec.profile,
-        ...(this.principal ? { principal: this.principal } : {}),
-      });
+      const { record, failure } = await this.checkKey(rec.id);
+      if (record.keyDestroyed)
+        throw shreddedError(record, record.keyDestroyed, 'CMEK_KEY_INACCESSIBLE');
+      if (failure) throw failure;
+      // checkKey may already have resumed a SUSPENDED cloudsql service.
+      if (record.status === 'RUNNING') return record;
     }
     return this.setStatus(rec.id, 'RUNNING', 'started: key access verified');
   }
@@ -537,43 +594,66 @@ export class ControlPlane {
   /** One live key check of a service, with the profile's reaction (SPEC 2): an inaccessible key
    * stops a clickhouse service and suspends a cloudsql one (cached keys purged: fail closed); a
    * SUSPENDED cloudsql service whose key is back resumes by itself, a STOPPED one waits for
-   * `start`. The poller calls this every `key_check_interval`. Returns the record afterwards and
-   * the failure, if any. Services on a provider-managed key are not checked (nothing the
-   * customer can revoke). */
-  async checkKey(ref: string): Promise<{ record: ServiceRecord; failure?: DiagnosticError }> {
+   * `start`. A key whose material is destroyed stops the service in both profiles for good and
+   * marks it crypto-shredded (`keyDestroyed`): no key can ever come back to resume it. The
+   * poller calls this every `key_check_interval`. Returns the record afterwards, the status
+   * before, and the failure, if any. Services on a provider-managed key are not checked
+   * (nothing the customer can revoke). */
+  async checkKey(
+    ref: string,
+    opts: { address?: string } = {},
+  ): Promise<{ record: ServiceRecord; previous: ServiceStatus; failure?: DiagnosticError }> {
     const rec = await this.require(ref);
-    if (rec.keyOwner !== 'customer') return { record: rec };
+    if (rec.keyOwner !== 'customer') return { record: rec, previous: rec.status };
     let failure: DiagnosticError | undefined;
     try {
       await checkKeyAccess(this.kms, rec.kekArn, {
         region: rec.region,
         profile: rec.profile,
         ...(this.principal ? { principal: this.principal } : {}),
+        ...(opts.address ? { address: opts.address } : {}),
       });
     } catch (e) {
       if (!(e instanceof DiagnosticError)) throw e;
       failure = e;
     }
-    const now = this.#now().toISOString();
-    let record: ServiceRecord;
-    if (failure) {
-      const to: ServiceStatus = rec.profile === 'cloudsql' ? 'SUSPENDED' : 'STOPPED';
-      const reason = `key check failed: ${failure.diagnostics[0]?.summary ?? failure.message}`;
-      record =
-        rec.status === 'RUNNING'
-          ? await this.setStatus(rec.id, to, reason)
-          : await this.require(rec.id);
-      this.keys.purge(rec.id);
-    } else if (rec.status === 'SUSPENDED' && rec.profile === 'cloudsql') {
-      record = await this.setStatus(rec.id, 'RUNNING', 'key check passed: key accessible again');
-    } else {
-      record = rec;
-    }
-    record = await this.#mutate(rec.id, 'key check', async (r) => {
-      r.lastKeyCheckAt = now;
+    const now = this.#now();
+    const destroyed: KeyDestroyed | undefined =
+      rec.keyDestroyed ??
+      (failure ? await destroyedKey(this.#describers(), rec.kekArn, now) : undefined);
+    if (failure || destroyed) this.keys.purge(rec.id);
+    let previous = rec.status;
+    const record = await this.#mutate(rec.id, 'key check', async (r) => {
+      previous = r.status;
+      r.lastKeyCheckAt = now.toISOString();
+      let to: ServiceStatus = r.status;
+      let reason = r.statusReason;
+      if (destroyed) {
+        to = 'STOPPED';
+        reason = shreddedReason(destroyed);
+        r.keyDestroyed = destroyed;
+      } else if (failure) {
+        if (r.status === 'RUNNING') {
+          to = r.profile === 'cloudsql' ? 'SUSPENDED' : 'STOPPED';
+          reason = `key check failed: ${failure.diagnostics[0]?.summary ?? failure.message}`;
+        }
+      } else if (r.status === 'SUSPENDED' && r.profile === 'cloudsql') {
+        to = 'RUNNING';
+        reason = 'key check passed: key accessible again';
+      }
+      if (to !== r.status || reason !== r.statusReason) {
+        const from = r.status;
+        r.status = to;
+        r.statusReason = reason;
+        r.statusChangedAt = now.toISOString();
+        await this.#log(r, 'status', reason, { from, to });
+      }
       return r;
     });
-    return failure ? { record, failure } : { record };
+    // Another process may have changed the status meanwhile: fail closed on what was written.
+    if (record.status !== 'RUNNING') this.keys.purge(rec.id);
+    if (destroyed && !failure) failure = shreddedError(record, destroyed, 'CMEK_KEY_INACCESSIBLE');
+    return failure ? { record, previous, failure } : { record, previous };
   }
 
   /** Delete the service, its key hierarchy and its objects. Without the wrapped keys the

@@ -54,10 +54,24 @@ export interface ServiceRecord {
   statusChangedAt: string;
   /** Last live key check (poller / start / create). */
   lastKeyCheckAt?: string;
+  /** Set once the KMS reports the key that wraps the service key as Destroyed: the data is
+   * unrecoverable (crypto-shredded) and the service can never run again. Never cleared: a
+   * destroyed key does not come back. */
+  keyDestroyed?: KeyDestroyed;
   createdAt: string;
   updatedAt: string;
   /** Incremented on every write; lets callers detect concurrent changes. */
   generation: number;
+}
+
+export interface KeyDestroyed {
+  /** The key whose material was destroyed. */
+  keyArn: string;
+  /** When the material was destroyed: the KMS's deletion date when it has passed, else the
+   * time the control plane first saw the key destroyed (`source: 'detected'`, e.g. after
+   * `cmek kms purge` ended the waiting period early). */
+  at: string;
+  source: 'kms' | 'detected';
 }
 
 export interface CreateServiceInput {

@@ -11,6 +11,7 @@ import type { Value } from '../../engine/values.js';
 import { controlPlaneFor, createProviderContext } from '../../resources/context.js';
 import { DEFAULT_SERVICE_PRINCIPAL, type ProviderSettings } from '../../resources/types.js';
 import type { ControlPlane } from '../../service/control-plane.js';
+import { destroyedWhen } from '../../service/shredding.js';
 import type { ServiceRecord } from '../../service/types.js';
 
 export interface PlaneOptions {
@@ -151,6 +152,12 @@ export function register(program: Command): void {
         `  profile:            ${rec.profile}`,
         `  status:             ${statusText(rec.status)} — ${rec.statusReason} (since ${rec.statusChangedAt})`,
         `  encrypted (CMEK):   ${rec.keyOwner === 'customer' ? 'yes' : 'no (provider-managed key)'}`,
+        ...(rec.keyDestroyed
+          ? [
+              `  data:               ${pc.red('UNRECOVERABLE (crypto-shredded)')}: key material ` +
+                `${destroyedWhen(rec.keyDestroyed)}`,
+            ]
+          : []),
         `  kms_key:            ${rec.kmsKey ?? '-'}`,
         `  wrapping key:       ${rec.kekArn}${rec.kmsKeyVersion ? ` (version ${rec.kmsKeyVersion})` : ''}`,
         `  key_check_interval: ${rec.keyCheckInterval}`,
