@@ -15,12 +15,21 @@ export const defaultDeps: EngineDeps = {
   checkRules,
   keyUses: async (ctx) => {
     const cp = await controlPlaneFor(ctx);
-    return (await cp.list())
+    const services = (await cp.list())
       .filter((s) => typeof s.kmsKey === 'string' && s.kmsKey)
       .map((s) => ({
         id: s.id,
         description: `${s.kind === 'service' ? 'service' : s.kind} ${s.name} (${s.id}, not managed by this configuration)`,
         keyRef: s.kmsKey!,
       }));
+    // Backups outlive their service and die with its key (crypto-shredding): they count too.
+    const backups = (await cp.backups.list())
+      .filter((b) => b.encrypted && b.kmsKey)
+      .map((b) => ({
+        id: b.id,
+        description: `backup ${b.id} of ${b.serviceName} (not managed by this configuration)`,
+        keyRef: b.kmsKey!,
+      }));
+    return [...services, ...backups];
   },
 };
