@@ -266,6 +266,12 @@ describe('replicas, clones, backups and restores with real data', () => {
     expect(by['q-restored-us']!.kekArn).toMatch(/^arn:aws:kms:us-east-1:/);
     expect(by['plain']!.keyOwner).toBe('managed');
     expect(by['plain-cmek']!).toMatchObject({ keyOwner: 'customer', kekArn: by.p!.kekArn });
+    // The lineage shows in `cmek service ls/describe`; the primary lists its replicas and backups.
+    expect(ok(dir, ['service', 'ls']).stdout).toMatch(/p-us\s.*failover replica of p/);
+    const desc = ok(dir, ['service', 'describe', 'p']).stdout;
+    expect(desc).toMatch(/replicas: +p-same, p-us|replicas: +p-us, p-same/);
+    expect(desc).toContain(`${String(out.pb!.value.id)}  `);
+    expect(desc).toContain('1 objects, 14 bytes  nightly');
     // Nothing that looks like key material in the state.
     const state = ok(dir, ['state', 'show', 'cmek_backup.pb']).stdout;
     expect(keyMaterialLike(state)).toEqual([]);

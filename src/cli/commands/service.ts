@@ -89,6 +89,14 @@ function keyText(rec: ServiceRecord): string {
   return rec.keyOwner === 'customer' ? (rec.kmsKey ?? rec.kekArn) : '(provider-managed, not CMEK)';
 }
 
+/** What a service is made from: `replica of p`, `clone of p`, `restore of bkp-...`. */
+function lineageText(rec: ServiceRecord, names: Map<string, string>): string {
+  if (rec.kind === 'service' || !rec.parentId) return rec.kind;
+  const parent = names.get(rec.parentId) ?? rec.parentId;
+  const kind = rec.kind === 'replica' ? `${rec.replicaKind ?? 'read'} replica` : rec.kind;
+  return `${kind} of ${parent}${rec.outOfSync ? ' (out of sync)' : ''}`;
+}
+
 function table(rows: string[][]): string {
   // Width on the uncoloured text so ANSI codes do not skew the columns.
   const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, ''); // eslint-disable-line no-control-regex
@@ -118,7 +126,8 @@ export function register(program: Command): void {
         process.stdout.write(`No services in ${cp.dataDir}.\n`);
         return;
       }
-      const rows = [['NAME', 'ID', 'REGION', 'PROFILE', 'STATUS', 'CMEK', 'KEY']];
+      const rows = [['NAME', 'ID', 'REGION', 'PROFILE', 'STATUS', 'CMEK', 'KEY', 'KIND']];
+      const names = new Map(list.map((s) => [s.id, s.name] as const));
       for (const s of list) {
         rows.push([
           s.name,
@@ -128,6 +137,7 @@ export function register(program: Command): void {
           statusText(s.status),
           s.keyOwner === 'customer' ? 'yes' : 'no',
           keyText(s),
+          lineageText(s, names),
         ]);
       }
       process.stdout.write(`${table(rows)}\n`);
@@ -145,11 +155,17 @@ export function register(program: Command): void {
       const cp = await openServicePlane(o);
       const rec = await cp.require(ref);
       const events = (await cp.events(rec.id)).slice(-10);
-      if (o.json) return printJson({ ...rec, events });
+      const backups = await cp.backups.list(rec.id);
+      if (o.json) return printJson({ ...rec, backups, events });
+      const names = new Map((await cp.list()).map((s) => [s.id, s.name] as const));
       const lines = [
         `${pc.bold(rec.name)} (${rec.id})`,
         `  region:             ${rec.region}`,
         `  profile:            ${rec.profile}`,
+        `  kind:               ${lineageText(rec, names)}`,
+        ...(rec.replicas?.length
+          ? [`  replicas:           ${rec.replicas.map((r) => names.get(r) ?? r).join(', ')}`]
+          : []),
         `  status:             ${statusText(rec.status)} — ${rec.statusReason} (since ${rec.statusChangedAt})`,
         `  encrypted (CMEK):   ${rec.keyOwner === 'customer' ? 'yes' : 'no (provider-managed key)'}`,
         ...(rec.keyDestroyed
@@ -171,6 +187,16 @@ export function register(program: Command): void {
             ]
           : []),
         `  created:            ${rec.createdAt}`,
+        ...(backups.length
+          ? [
+              '  backups:',
+              ...backups.map(
+                (b) =>
+                  `    ${b.id}  ${b.createdAt}  ${b.objectCount} objects, ${b.sizeBytes} bytes` +
+                  `${b.encrypted ? '' : ' (not CMEK)'}${b.description ? `  ${b.description}` : ''}`,
+              ),
+            ]
+          : []),
         '  events:',
         ...events.map(
           (e) => `    ${e.time}  ${e.type}${e.to ? ` ${e.from ?? ''}→${e.to}` : ''}  ${e.reason}`,
