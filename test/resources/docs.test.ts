@@ -49,9 +49,13 @@ const pages = readdirSync(join(ROOT, 'docs', 'resources')).filter((f) => f.endsW
 describe('docs/resources examples apply, plan clean, and destroy', () => {
   it('there is a page per resource', () => {
     expect(pages.sort()).toEqual([
+      'cmek_backup.md',
+      'cmek_backup_restore.md',
+      'cmek_clone.md',
       'cmek_encrypted_service.md',
       'cmek_kms_key.md',
       'cmek_kms_key_policy.md',
+      'cmek_replica.md',
     ]);
   });
   for (const page of pages) {
