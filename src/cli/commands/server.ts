@@ -72,7 +72,7 @@ export function register(program: Command): void {
       }
       say(
         o.interval !== undefined
-          ? `key poller: every service every ${o.interval} ms (--interval)`
+          ? `key poller: every service every ${o.interval % 1000 ? `${o.interval}ms` : `${o.interval / 1000}s`} (--interval)`
           : 'key poller: each service every key_check_interval (default 10m)',
       );
       const poller = new KeyPoller(cp, {
