@@ -100,18 +100,15 @@ export async function adoptDerived(
   return rec ? derivedAttrs(rec, planned) : null;
 }
 
-async function create(planned: Attrs, ctx: ProviderContext, address?: string): Promise<Attrs> {
+async function create(planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
   const cp = await controlPlaneFor(ctx);
-  const rec = await cp.lifecycle.createReplica(
-    {
-      primary: str(planned.primary_id)!,
-      name: str(planned.name)!,
-      region: str(planned.region)!,
-      kind: str(planned.kind) === 'failover' ? 'failover' : 'read',
-      kmsKey: known(planned.kms_key) ?? null,
-    },
-    address ? { address } : {},
-  );
+  const rec = await cp.lifecycle.createReplica({
+    primary: str(planned.primary_id)!,
+    name: str(planned.name)!,
+    region: str(planned.region)!,
+    kind: str(planned.kind) === 'failover' ? 'failover' : 'read',
+    kmsKey: known(planned.kms_key) ?? null,
+  });
   return derivedAttrs(rec, planned);
 }
 
@@ -126,7 +123,7 @@ export const replica: ResourceType<typeof replicaSchema> = {
       forceNew: REPLICA_FORCE_NEW,
       defaults: { kind: 'read' },
     }),
-  create: (planned, ctx) => create(planned, ctx),
+  create,
   read: readDerived,
   // Every argument forces replacement: an update only refreshes what the control plane says.
   update: async (prior, planned, ctx) =>
