@@ -58,11 +58,15 @@ afterEach(async () => {
 });
 
 describe('registry', () => {
-  it('exposes the three types by name', () => {
+  it('exposes the types by name', () => {
     expect(Object.keys(RESOURCE_TYPES).sort()).toEqual([
+      'cmek_backup',
+      'cmek_backup_restore',
+      'cmek_clone',
       'cmek_encrypted_service',
       'cmek_kms_key',
       'cmek_kms_key_policy',
+      'cmek_replica',
     ]);
   });
 });
