@@ -264,23 +264,33 @@ export class ControlPlane {
    * destroyed, the failure becomes the "unrecoverable (crypto-shredded)" diagnostic right away,
    * even before the poller has recorded it. Only failures pay for the extra DescribeKey. */
   #shreddingAware(kms: Kms): Kms {
-    const explain = async (e: unknown, context?: Readonly<Record<string, string>>) => {
+    const explain = async (
+      e: unknown,
+      keyId: string | undefined,
+      context?: Readonly<Record<string, string>>,
+    ) => {
       if (!isKmsError(e, 'KMSInvalidStateException') && !isKmsError(e, 'NotFoundException'))
         return e;
+      // The key of the failing call (a backup may be wrapped by an older key than its service's
+      // current one), else the service's; the service (or the lineage a backup's objects are
+      // bound to) names the data in the message.
       const id = context?.['cmek:service-id'];
       const rec = id ? await this.get(id).catch(() => undefined) : undefined;
-      const arn = rec?.kekArn;
-      if (!rec || !arn) return e;
+      const arn = keyId ?? rec?.kekArn;
+      if (!arn) return e;
       const d = await destroyedKey(this.#describers(), arn, this.#now());
-      return d ? shreddedError(rec, d) : e;
+      if (!d) return e;
+      return shreddedError(rec ?? { name: id ?? arn, id: id ?? '-' }, d);
     };
+    const fail =
+      (i: { keyId?: string; context?: Readonly<Record<string, string>> }) =>
+      async (e: unknown): Promise<never> => {
+        throw await explain(e, i.keyId, i.context);
+      };
     return {
-      generateDataKey: (i) =>
-        kms.generateDataKey(i).catch(async (e) => Promise.reject(await explain(e, i.context))),
-      encrypt: (i) =>
-        kms.encrypt(i).catch(async (e) => Promise.reject(await explain(e, i.context))),
-      decrypt: (i) =>
-        kms.decrypt(i).catch(async (e) => Promise.reject(await explain(e, i.context))),
+      generateDataKey: (i) => kms.generateDataKey(i).catch(fail(i)),
+      encrypt: (i) => kms.encrypt(i).catch(fail(i)),
+      decrypt: (i) => kms.decrypt(i).catch(fail(i)),
       reEncrypt: (i) => kms.reEncrypt(i),
       describeKey: (k) => kms.describeKey(k),
     };

@@ -270,6 +270,48 @@ describe('crypto-shredding', () => {
     expect((await cp.require(sql.id)).status).toBe('STOPPED');
   });
 
+  it('replicas and backups under the destroyed key are unrecoverable too', async () => {
+    const key = await newKey();
+    const other = await newKey();
+    // cloudsql: a restore may use another key (clickhouse would inherit the backup's).
+    const svc = await cp.create({
+      name: 'orders',
+      region: 'eu-west-1',
+      kmsKey: key,
+      profile: 'cloudsql',
+    });
+    await cp.objects.put(svc.id, 'a', 'secret');
+    const replica = await cp.lifecycle.createReplica({
+      primary: svc.id,
+      name: 'orders-r',
+      region: 'eu-west-1',
+    });
+    expect(await text(await cp.objects.get(replica.id, 'a'))).toBe('secret');
+    const backup = await cp.backups.create(svc.id);
+    // Before the key is gone, the backup restores under another key.
+    const ok = await cp.lifecycle.restore({ backupId: backup.id, name: 'ok', kmsKey: other });
+    expect(await text(await cp.objects.get(ok.id, 'a'))).toBe('secret');
+
+    await admin.scheduleKeyDeletion(key, 7);
+    await admin.purge();
+    const fresh = await plane(); // no warm cache: what any new process sees
+    const r = await pollOnce(fresh, { all: true });
+    expect(r.transitions.map((t) => `${t.name}:${t.to}`)).toEqual([
+      'orders:STOPPED',
+      'orders-r:STOPPED',
+    ]);
+    const d1 = await diagOf(fresh.objects.get(replica.id, 'a'));
+    expect(d1.summary).toMatch(/orders-r is unrecoverable \(crypto-shredded\)/);
+    // The backup's copy of the wrapped keys is as dead: a restore cannot read it.
+    const d2 = await diagOf(
+      fresh.lifecycle.restore({ backupId: backup.id, name: 'late', kmsKey: other }),
+    );
+    expect(d2.code).toBe('CMEK_SERVICE_UNAVAILABLE');
+    expect(d2.summary).toMatch(/unrecoverable \(crypto-shredded\)/);
+    // The restore made before the destruction lives on under its own key.
+    expect(await text(await fresh.objects.get(ok.id, 'a'))).toBe('secret');
+  });
+
   it('a deletion completed by its waiting period is dated by the KMS', async () => {
     const key = await newKey();
     const svc = await cp.create({ name: 'ch', region: 'eu-west-1', kmsKey: key });
