@@ -101,6 +101,18 @@ export class Lifecycle {
    * create the service, register it with the primary, copy the primary's objects. */
   async createReplica(input: CreateReplicaInput, w: Where = {}): Promise<ServiceRecord> {
     const primary = await this.#cp.require(input.primary);
+    if (primary.kind === 'replica') {
+      // A replica's own copies are system writes, which do not fan out: a chain would stop at
+      // the first link. Replicate the primary itself instead.
+      throw new DiagnosticError(
+        diag(
+          'USAGE',
+          `${primary.name} is a replica; a replica cannot have replicas`,
+          `Make the new replica a replica of the primary (${primary.parentId ?? 'its primary'}).`,
+          { attribute: 'primary_id', ...(w.address ? { address: w.address } : {}) },
+        ),
+      );
+    }
     const encrypted = primary.keyOwner === 'customer';
     const own = input.kmsKey ?? null;
     const sameRegion = input.region === primary.region;

@@ -63,6 +63,10 @@ describe('replicas', () => {
     const e = await rejectsWith(cp.objects.put('r', 'x', 'no'), 'USAGE');
     expect(e.diagnostics[0]!.summary).toMatch(/read-only/);
     await rejectsWith(cp.objects.remove('r', 'a'), 'USAGE');
+    await rejectsWith(
+      cp.lifecycle.createReplica({ primary: 'r', name: 'rr', region: 'eu-west-1' }),
+      'USAGE',
+    );
     // Its own key hierarchy: another service key than the primary's.
     const pk = await cp.readKeyRecord(p.id);
     const rk = await cp.readKeyRecord(r.id);
