@@ -113,4 +113,17 @@ describe('cmek server', () => {
     expect(w.output()).not.toMatch(/ch \(clickhouse\)\s+STOPPED →/);
     expect(JSON.parse(run(['service', 'describe', 'ch', '-json']).stdout).status).toBe('STOPPED');
   }, 90_000);
+
+  it('cmek poll without --once keeps polling and prints transitions until SIGINT', async () => {
+    // State left by the test above: ch is STOPPED, its key enabled again.
+    const poll = cmekSpawn(dir, ['poll', '--interval', '200ms']);
+    const w = watch(poll);
+    run(['kms', 'disable', SQL_KEY]);
+    await w.until(/sql \(cloudsql\)\s+RUNNING → SUSPENDED/);
+    run(['kms', 'enable', SQL_KEY]);
+    await w.until(/sql \(cloudsql\)\s+SUSPENDED → RUNNING/);
+    poll.kill('SIGINT');
+    expect(await w.exited).toBe(0);
+    expect(w.output()).toMatch(/poll: SIGINT, shutting down/);
+  }, 60_000);
 });
