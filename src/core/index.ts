@@ -51,6 +51,7 @@ export {
   type RangeOptions,
   type ReencryptOptions,
 } from './envelope.js';
+export { ObjectOpener, ObjectSealer, createOpener, createSealer } from './chunker.js';
 export {
   ParallelDecryptStream,
   ParallelEncryptStream,

@@ -4,7 +4,9 @@
 // (the service principal lost access); authentication failures stay CMEK_INTEGRITY.
 import type { Transform } from 'node:stream';
 import {
+  ObjectOpener,
   ObjectReader,
+  ObjectSealer,
   createDecryptStream,
   createEncryptStream,
   createParallelDecryptStream,
@@ -16,7 +18,13 @@ import {
 import { DiagnosticError } from '../diagnostics.js';
 import { isKmsError } from '../kms/types.js';
 import { keyErrorDiagnostic } from './key-check.js';
-import type { CiphertextSource, ObjectCodec, RangeReader } from './objects.js';
+import type {
+  BodyOpener,
+  BodySealer,
+  CiphertextSource,
+  ObjectCodec,
+  RangeReader,
+} from './objects.js';
 import type { ControlPlane } from './control-plane.js';
 import type { ServiceRecord } from './types.js';
 
@@ -49,7 +57,15 @@ export class EnvelopeCodec implements ObjectCodec {
   constructor(cp: ControlPlane, opts: EnvelopeCodecOptions = {}) {
     this.#cp = cp;
     this.#concurrency = opts.concurrency ?? 1;
+    if (this.#concurrency <= 1) {
+      this.sealer = (rec, name) => this.#sealer(rec, name);
+      this.opener = (rec, name) => this.#opener(rec, name);
+    }
   }
+
+  /** Present with the serial cipher (the default): put/get use their own loops. */
+  readonly sealer?: (rec: ServiceRecord, name: string) => Promise<BodySealer>;
+  readonly opener?: (rec: ServiceRecord, name: string) => Promise<BodyOpener>;
 
   async #set(rec: ServiceRecord): Promise<ServiceKeySet> {
     return this.#cp.keys.open(this.#cp.kmsFor(rec), await this.#cp.readKeyRecord(rec.id));
@@ -63,6 +79,48 @@ export class EnvelopeCodec implements ObjectCodec {
       return this.#concurrency > 1
         ? createParallelEncryptStream({ ...o, concurrency: this.#concurrency })
         : createEncryptStream(o);
+    } catch (e) {
+      throw dataError(rec, e);
+    }
+  }
+
+  /** The store's put loop drives this (no stream layers). With `concurrency` > 1 the store
+   * uses the parallel streams instead (see `sealer`/`opener` in the constructor). */
+  async #sealer(rec: ServiceRecord, name: string): Promise<BodySealer> {
+    try {
+      const set = await this.#set(rec);
+      return new ObjectSealer({
+        dek: await set.primaryDek(),
+        context: objectContext(rec.id, name),
+      });
+    } catch (e) {
+      throw dataError(rec, e);
+    }
+  }
+
+  async #opener(rec: ServiceRecord, name: string): Promise<BodyOpener> {
+    try {
+      const set = await this.#set(rec);
+      // Resolve the primary DEK now so a KMS failure surfaces here, not mid-stream.
+      await set.primaryDek();
+      const opener = new ObjectOpener({ keys: set, context: objectContext(rec.id, name) });
+      // One await per batch (1 MiB), not per chunk; errors become diagnostics.
+      return {
+        update: async (stored) => {
+          try {
+            return await opener.update(stored);
+          } catch (e) {
+            throw dataError(rec, e);
+          }
+        },
+        final: async () => {
+          try {
+            return await opener.final();
+          } catch (e) {
+            throw dataError(rec, e);
+          }
+        },
+      };
     } catch (e) {
       throw dataError(rec, e);
     }

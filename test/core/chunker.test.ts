@@ -1,0 +1,109 @@
+// ObjectSealer / ObjectOpener: the push-style path the object store's put/get loops drive. They
+// must produce and accept exactly the bytes of encryptBuffer/decryptBuffer, for any split of the
+// input, and keep the integrity rules (nothing unauthenticated, truncation and tampering fail).
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { randomBytes } from 'node:crypto';
+import {
+  IntegrityError,
+  ObjectOpener,
+  ObjectSealer,
+  decryptBuffer,
+  encryptBuffer,
+  objectContext,
+} from '../../src/core/index.js';
+import { rawDek, split } from './helpers.js';
+
+const dek = rawDek();
+const ctx = objectContext('svc-1', 'chunker');
+const C = 64 * 1024;
+const objectId = Buffer.alloc(16, 7);
+
+function seal(pieces: Buffer[], chunkSize = C): Buffer {
+  const s = new ObjectSealer({ dek, context: ctx, chunkSize, objectId });
+  const out: Buffer[] = [];
+  for (const p of pieces) out.push(...s.update(p));
+  out.push(...s.final());
+  return Buffer.concat(out);
+}
+
+async function open(pieces: Buffer[]): Promise<Buffer> {
+  const o = new ObjectOpener({ keys: dek, context: ctx });
+  const out: Buffer[] = [];
+  for (const p of pieces) out.push(...(await o.update(p)));
+  out.push(...(await o.final()));
+  return Buffer.concat(out);
+}
+
+describe('ObjectSealer / ObjectOpener', () => {
+  it('write exactly the bytes of encryptBuffer, at chunk edges', async () => {
+    for (const n of [0, 1, C - 1, C, C + 1, 2 * C, 5 * C + 3]) {
+      const pt = randomBytes(n);
+      const expected = encryptBuffer(pt, { dek, context: ctx, objectId });
+      const whole = seal([pt]);
+      expect(whole.equals(expected)).toBe(true);
+      // Pieces of exactly one chunk: each is held (as a view) until the next shows it is not last.
+      expect(seal(split(pt, [C])).equals(expected)).toBe(true);
+      expect((await open([expected])).equals(pt)).toBe(true);
+      expect((await open(split(expected, [C + 16]))).equals(pt)).toBe(true);
+    }
+  });
+
+  it('property: any split of input and stored bytes round-trips, same bytes as encryptBuffer', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 5000 }),
+        fc.integer({ min: 1, max: 700 }),
+        fc.array(fc.integer({ min: 0, max: 2500 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.integer({ min: 1, max: 2500 }), { minLength: 1, maxLength: 6 }),
+        async (n, chunkSize, inSplits, outSplits) => {
+          const pt = randomBytes(n);
+          const expected = encryptBuffer(pt, { dek, context: ctx, chunkSize, objectId });
+          // Zero-length pieces are legal input to update().
+          const pieces = split(
+            pt,
+            inSplits.map((x) => Math.max(1, x)),
+          );
+          if (inSplits[0] === 0) pieces.unshift(Buffer.alloc(0));
+          expect(seal(pieces, chunkSize).equals(expected)).toBe(true);
+          expect((await open(split(expected, outSplits))).equals(pt)).toBe(true);
+          expect((await decryptBuffer(expected, { keys: dek, context: ctx })).equals(pt)).toBe(
+            true,
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('never returns a chunk that did not verify; truncation and tampering fail', async () => {
+    const pt = randomBytes(3 * C + 5);
+    const ct = encryptBuffer(pt, { dek, context: ctx });
+    // Tamper in chunk 1: chunk 0 (authentic) may come out, chunk 1 never does.
+    const bad = Buffer.from(ct);
+    bad[ct.length - (C + 16) * 2] ^= 1;
+    const o = new ObjectOpener({ keys: dek, context: ctx });
+    await expect(o.update(bad)).rejects.toBeInstanceOf(IntegrityError);
+    await expect(o.final()).rejects.toBeInstanceOf(IntegrityError); // unusable after a failure
+    // Truncated at a chunk boundary: the last chunk present was not sealed as final.
+    const header = ct.length - 3 * (C + 16) - (5 + 16);
+    const cut = ct.subarray(0, header + 2 * (C + 16));
+    await expect(open([cut])).rejects.toThrow(/chunk 1 \(final\) failed/);
+    await expect(open([ct.subarray(0, 10)])).rejects.toBeInstanceOf(IntegrityError);
+    await expect(open([])).rejects.toBeInstanceOf(IntegrityError);
+    // Wrong context: every chunk fails.
+    const other = new ObjectOpener({ keys: dek, context: objectContext('svc-1', 'other') });
+    await expect(
+      (async () => {
+        await other.update(ct);
+        await other.final();
+      })(),
+    ).rejects.toBeInstanceOf(IntegrityError);
+  });
+
+  it('a sealer refuses input after final()', () => {
+    const s = new ObjectSealer({ dek, context: ctx });
+    s.final();
+    expect(() => s.update(Buffer.from('x'))).toThrow(/after final/);
+  });
+});
