@@ -96,8 +96,12 @@ export async function adoptDerived(
   const name = known(planned.name);
   if (!name) return null;
   const cp = await controlPlaneFor(ctx);
-  const rec = (await cp.list()).find((s) => s.name === name && s.kind === kind);
-  return rec ? derivedAttrs(rec, planned) : null;
+  const found = (await cp.list()).find((s) => s.name === name && s.kind === kind);
+  if (!found) return null;
+  // A create that died during its data copy made a service that is not a copy yet: finish it
+  // before taking it over, or the run would converge on a half-empty replica/clone/restore.
+  const rec = found.populating ? await cp.lifecycle.finish(found.id) : found;
+  return derivedAttrs(rec, planned);
 }
 
 async function create(planned: Attrs, ctx: ProviderContext): Promise<Attrs> {

@@ -388,6 +388,7 @@ export class ControlPlane {
       kind: input.kind ?? 'service',
       ...(input.parentId ? { parentId: input.parentId } : {}),
       ...(input.replicaKind ? { replicaKind: input.replicaKind } : {}),
+      ...(input.populating ? { populating: true } : {}),
       kmsKey,
       kekArn,
       keyOwner: kmsKey ? 'customer' : 'managed',

@@ -169,21 +169,11 @@ export class Lifecycle {
         kind: 'replica',
         parentId: primary.id,
         replicaKind: input.kind ?? 'read',
+        populating: true,
       },
       w,
     );
-    try {
-      // Register first, then copy: a write to the primary during the copy is replicated too.
-      await this.#cp.edit(primary.id, 'add replica', async (p) => {
-        p.replicas = [...new Set([...(p.replicas ?? []), rec.id])];
-        return p;
-      });
-      await this.#copyService(primary, rec);
-    } catch (e) {
-      await this.#cp.delete(rec.id).catch(() => undefined);
-      throw e;
-    }
-    return this.#cp.require(rec.id);
+    return this.#populateOrDelete(rec);
   }
 
   /** Create a clone: a point-in-time copy under the source's key, writable, independent. */
@@ -223,16 +213,11 @@ export class Lifecycle {
         keyCheckInterval: source.keyCheckInterval,
         kind: 'clone',
         parentId: source.id,
+        populating: true,
       },
       w,
     );
-    try {
-      await this.#copyService(source, rec);
-    } catch (e) {
-      await this.#cp.delete(rec.id).catch(() => undefined);
-      throw e;
-    }
-    return rec;
+    return this.#populateOrDelete(rec);
   }
 
   /** Restore a backup into a new service (re-encrypting every object under its keys). */
@@ -263,17 +248,64 @@ export class Lifecycle {
         kmsKey,
         kind: 'restore',
         parentId: b.id,
+        populating: true,
       },
       w,
     );
+    return this.#populateOrDelete(rec);
+  }
+
+  /** A failed copy leaves no half-made service behind. */
+  async #populateOrDelete(rec: ServiceRecord): Promise<ServiceRecord> {
     try {
-      await this.#copyFrom(reader, rec);
+      return await this.finish(rec.id);
     } catch (e) {
       await this.#cp.delete(rec.id).catch(() => undefined);
       throw e;
     }
-    await this.#cp.log(rec, 'restore', `restored from backup ${b.id} of ${b.serviceName}`);
-    return rec;
+  }
+
+  /** Copy the data a replica, clone or restore is made of, then clear `populating`. Creation
+   * calls it; so does the next run's adopt when a create died half way (the copy is idempotent:
+   * every object is written again, extra ones of a replica removed). */
+  async finish(ref: string): Promise<ServiceRecord> {
+    const rec = await this.#cp.require(ref);
+    if (!rec.populating || !rec.parentId) return rec;
+    if (rec.kind === 'replica') {
+      const primary = await this.#cp.require(rec.parentId);
+      // Register first, then copy: a write to the primary during the copy is replicated too.
+      await this.#cp.edit(primary.id, 'add replica', async (p) => {
+        if (p.replicas?.includes(rec.id)) return undefined;
+        p.replicas = [...(p.replicas ?? []), rec.id];
+        return p;
+      });
+      await this.#mirror(primary, rec);
+    } else if (rec.kind === 'clone') {
+      await this.#copyService(await this.#cp.require(rec.parentId), rec);
+    } else if (rec.kind === 'restore') {
+      const reader = await this.#cp.backups.open(rec.parentId);
+      await this.#copyFrom(reader, rec);
+      const b = reader.backup;
+      await this.#cp.log(rec, 'restore', `restored from backup ${b.id} of ${b.serviceName}`);
+    }
+    return this.#cp.edit(rec.id, 'populated', async (r) => {
+      if (!r.populating) return undefined;
+      delete r.populating;
+      return r;
+    });
+  }
+
+  /** Make `replica` hold exactly the primary's objects. */
+  async #mirror(primary: ServiceRecord, replica: ServiceRecord): Promise<void> {
+    const objects = this.#cp.objects;
+    const keep = new Set<string>();
+    for (const o of await objects.list(primary.id)) {
+      keep.add(o.name);
+      await this.#copyOne(primary, replica, o);
+    }
+    for (const o of await objects.list(replica.id)) {
+      if (!keep.has(o.name)) await objects.remove(replica.id, o.name, { system: true });
+    }
   }
 
   /** Copy every object of `from` into `to` (decrypt, encrypt again; streamed). */
@@ -328,16 +360,7 @@ export class Lifecycle {
   async resyncReplica(ref: string): Promise<ServiceRecord> {
     const replica = await this.#cp.require(ref);
     if (replica.kind !== 'replica' || !replica.parentId) return replica;
-    const primary = await this.#cp.require(replica.parentId);
-    const objects = this.#cp.objects;
-    const keep = new Set<string>();
-    for (const o of await objects.list(primary.id)) {
-      keep.add(o.name);
-      await this.#copyOne(primary, replica, o);
-    }
-    for (const o of await objects.list(replica.id)) {
-      if (!keep.has(o.name)) await objects.remove(replica.id, o.name, { system: true });
-    }
+    await this.#mirror(await this.#cp.require(replica.parentId), replica);
     const rec = await this.#cp.edit(replica.id, 'replica resynced', async (r) => {
       if (!r.outOfSync) return undefined;
       delete r.outOfSync;

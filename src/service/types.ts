@@ -35,6 +35,9 @@ export interface ServiceRecord {
   /** Replicas: a write of the primary could not be applied (the replica was not RUNNING); the
    * next replicated write (or `Lifecycle.resyncReplica`) copies the primary in full first. */
   outOfSync?: boolean;
+  /** Replicas, clones, restores: set at creation until the data copy is complete, so a create
+   * interrupted half way is finished (not taken over as is) by the next run's adopt. */
+  populating?: boolean;
   /** The key reference as the user wrote it (ARN, key id, alias, GCP name); null = no CMEK. */
   kmsKey: string | null;
   /** The ARN (or GCP name) of the key that wraps the service key right now: the customer's key
@@ -86,6 +89,8 @@ export interface CreateServiceInput {
   kind?: ServiceKind;
   parentId?: string;
   replicaKind?: ReplicaKind;
+  /** See ServiceRecord.populating. */
+  populating?: boolean;
 }
 
 export interface UpdateServiceInput {

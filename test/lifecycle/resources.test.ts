@@ -130,6 +130,19 @@ describe('CRUD', () => {
     expect(rs).toMatchObject({ status: 'RUNNING', effective_kms_key: key.arn });
     expect((await cp.objects.getBuffer('db-restored', 'a')).toString()).toBe('alpha');
 
+    // A create that died during its copy: adopt finishes the copy before taking the clone over.
+    const half = await cp.create({
+      name: 'half',
+      region: 'eu-west-1',
+      kmsKey: key.arn as string,
+      kind: 'clone',
+      parentId: svc.id as string,
+      populating: true,
+    });
+    expect(await clone.adopt!({ name: 'half' }, ctx)).toMatchObject({ id: half.id });
+    expect((await cp.objects.getBuffer('half', 'a')).toString()).toBe('alpha');
+    expect((await cp.require('half')).populating).toBeUndefined();
+
     // Drift: gone objects read as null.
     await replica.delete(r, ctx);
     expect(await replica.read(r, ctx)).toBeNull();
