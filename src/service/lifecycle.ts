@@ -14,6 +14,7 @@
 // the primary to each replica (listed in the primary's record), and refuse user writes to a
 // replica. A replica that cannot take a write (not RUNNING) is marked out of sync and is copied
 // in full at the next replicated write.
+import type { Readable } from 'node:stream';
 import { diag, DiagnosticError, type Diagnostic } from '../diagnostics.js';
 import type { Profile } from '../rules/model.js';
 import type { BackupReader } from './backups.js';
@@ -324,12 +325,22 @@ export class Lifecycle {
       if (e instanceof DiagnosticError && e.diagnostics[0]?.summary.startsWith('No object')) return;
       throw e;
     }
-    await objects.put(to.id, o.name, body, { system: true });
+    await this.#putClosing(to, o.name, body);
   }
 
   async #copyFrom(reader: BackupReader, to: ServiceRecord): Promise<void> {
-    for (const o of await reader.list()) {
-      await this.#cp.objects.put(to.id, o.name, await reader.get(o.name), { system: true });
+    for (const o of await reader.list())
+      await this.#putClosing(to, o.name, await reader.get(o.name));
+  }
+
+  /** A system put of a source stream; a put refused before it read the stream (the target is
+   * not RUNNING) still closes the source's file. */
+  async #putClosing(to: ServiceRecord, name: string, body: Readable): Promise<void> {
+    try {
+      await this.#cp.objects.put(to.id, name, body, { system: true });
+    } catch (e) {
+      body.destroy();
+      throw e;
     }
   }
 
