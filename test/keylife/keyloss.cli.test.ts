@@ -10,6 +10,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliBin, cmek, tempDir } from '../e2e/harness.js';
+import { withDataDir } from './support.js';
 
 const SQL_KEY = 'projects/local/locations/europe-west1/keyRings/ring/cryptoKeys/sql';
 
@@ -50,7 +51,7 @@ resource "cmek_encrypted_service" "sql" {
 let dir: string;
 
 function run(args: string[], exit = 0, input?: string) {
-  const r = cmek(dir, args, input === undefined ? {} : { input });
+  const r = cmek(dir, withDataDir(args), input === undefined ? {} : { input });
   expect(r.code, `cmek ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(exit);
   return r;
 }
@@ -81,7 +82,9 @@ describe('key becomes inaccessible: STOPPED vs SUSPENDED', () => {
     run(['kms', 'disable', 'alias/ch']);
     run(['kms', 'disable', SQL_KEY]);
     await interval();
-    const p1 = run(['poll', '--once']);
+    // Through the configuration's provider block (no --data-dir), as a user runs it.
+    const p1 = cmek(dir, ['poll', '--once']);
+    expect(p1.code, p1.stderr).toBe(0);
     expect(p1.stdout).toMatch(
       /ch \(clickhouse\)\s+RUNNING → STOPPED\s+key check failed: .*Disabled/,
     );

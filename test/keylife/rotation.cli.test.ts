@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openServicePlane } from '../../src/cli/commands/service.js';
 import type { ControlPlane } from '../../src/service/control-plane.js';
 import { cliBin, cmek, cmekSpawn, tempDir } from '../e2e/harness.js';
+import { withDataDir } from './support.js';
 
 const RING_KEY = 'projects/local/locations/europe-west1/keyRings/ring/cryptoKeys/sql';
 
@@ -61,7 +62,7 @@ const BIG = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${(i * 265443576
 );
 
 function ok(args: string[], input?: string) {
-  const r = cmek(dir, args, input === undefined ? {} : { input });
+  const r = cmek(dir, withDataDir(args), input === undefined ? {} : { input });
   expect(r.code, `cmek ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
   return r;
 }

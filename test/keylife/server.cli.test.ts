@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliBin, cmek, cmekSpawn, tempDir } from '../e2e/harness.js';
+import { withDataDir } from './support.js';
 
 const SQL_KEY = 'projects/local/locations/europe-west1/keyRings/ring/cryptoKeys/sql';
 const CONFIG = `
@@ -35,7 +36,7 @@ let dir: string;
 let server: ChildProcess | undefined;
 
 function run(args: string[], exit = 0) {
-  const r = cmek(dir, args);
+  const r = cmek(dir, withDataDir(args));
   expect(r.code, `cmek ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(exit);
   return r;
 }

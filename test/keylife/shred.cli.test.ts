@@ -6,6 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliBin, cmek, tempDir } from '../e2e/harness.js';
+import { withDataDir } from './support.js';
 
 const BASE = `
 resource "cmek_kms_key" "k" {
@@ -38,7 +39,7 @@ resource "cmek_backup_restore" "late" {
 let dir: string;
 
 function run(args: string[], exit = 0, input?: string) {
-  const r = cmek(dir, args, input === undefined ? {} : { input });
+  const r = cmek(dir, withDataDir(args), input === undefined ? {} : { input });
   expect(r.code, `cmek ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(exit);
   return r;
 }
