@@ -26,3 +26,16 @@ export {
 } from './key-check.js';
 export { ServiceKeys, type KeyRecord } from './keys.js';
 export type * from './types.js';
+// The key lifecycle: the poller (one pass, or a loop) and the crypto-shredding diagnostics.
+export {
+  KeyPoller,
+  pollOnce,
+  dueInMs,
+  intervalOf,
+  type KeyCheckResult,
+  type KeyPollerOptions,
+  type KeyTransition,
+  type PollOptions,
+  type PollReport,
+} from './poller.js';
+export { destroyedKey, shreddedError, shreddedReason } from './shredding.js';
