@@ -177,7 +177,7 @@ describe('the poller', () => {
     expect(types).toEqual(['created:RUNNING', 'status:SUSPENDED', 'status:RUNNING']);
   });
 
-  it('KeyPoller runs passes until stopped and finishes the pass in flight', async () => {
+  it('KeyPoller runs passes until stopped; nothing runs after stop()', async () => {
     const key = await newKey();
     await cp.create({ name: 'a', region: 'eu-west-1', kmsKey: key, keyCheckInterval: '1s' });
     const reports: PollReport[] = [];
