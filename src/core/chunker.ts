@@ -54,9 +54,7 @@ export class ObjectSealer {
 
   #seal(plaintext: Uint8Array, final: boolean, out: Buffer[]): void {
     if (this.#index >= MAX_CHUNKS) throw new RangeError('object too large for this chunk size');
-    const [ct, tag] = this.#cipher.seal(plaintext, this.#index++, final);
-    if (ct.length > 0) out.push(ct);
-    out.push(tag);
+    this.#cipher.sealTo(plaintext, this.#index++, final, out);
   }
 
   #begin(out: Buffer[]): void {
@@ -186,11 +184,10 @@ export class ObjectOpener {
     const first = this.#queue[0]!;
     if (first.length >= n) {
       // The common case: the whole chunk lies in one input buffer.
-      const sealed = first.subarray(0, n);
       if (first.length === n) this.#queue.shift();
       else this.#queue[0] = first.subarray(n);
       this.#queued -= n;
-      const pt = this.#cipher!.open(sealed, this.#index++, final);
+      const pt = this.#cipher!.openAt(first, 0, n, this.#index++, final);
       if (pt.length > 0) out.push(pt);
       return;
     }

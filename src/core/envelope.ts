@@ -156,17 +156,18 @@ export function encryptToParts(plaintext: Uint8Array, opts: EncryptOptions): Buf
   const size = header.chunkSize;
   const n = chunkCount(plaintext.length, size);
   if (n > MAX_CHUNKS) throw new RangeError('object too large for this chunk size');
-  const parts: Buffer[] = new Array<Buffer>(1 + 2 * n);
-  parts[0] = bytes;
+  const parts: Buffer[] = [bytes];
   for (let i = 0; i < n; i++) {
-    const [ct, tag] = cipher.seal(
+    cipher.sealTo(
       plaintext.subarray(i * size, Math.min((i + 1) * size, plaintext.length)),
       i,
       i === n - 1,
+      parts,
     );
-    parts[1 + 2 * i] = ct;
-    parts[2 + 2 * i] = tag;
   }
+  // sealTo skips an empty ciphertext; the format (and callers counting parts) expect
+  // ciphertext and tag per chunk, so an empty object still lists its empty ciphertext.
+  if (plaintext.length === 0) parts.splice(1, 0, Buffer.alloc(0));
   return parts;
 }
 
@@ -188,11 +189,7 @@ export async function decryptToParts(
   try {
     for (let i = 0; i < n; i++) {
       const start = hlen + i * stride;
-      out[i] = cipher.open(
-        buf.subarray(start, Math.min(start + stride, buf.length)),
-        i,
-        i === n - 1,
-      );
+      out[i] = cipher.openAt(buf, start, Math.min(start + stride, buf.length), i, i === n - 1);
     }
   } catch (e) {
     for (const p of out) p?.fill(0);
