@@ -16,6 +16,7 @@ import { register as registerKms } from './commands/kms.js';
 import { register as registerKmsServe } from './commands/kms-serve.js';
 import { register as registerService } from './commands/service.js';
 import { register as registerData } from './commands/data.js';
+import { register as registerBackup } from './commands/backup.js';
 import { register as registerPoll } from './commands/poll.js';
 import { register as registerServer } from './commands/server.js';
 
@@ -40,6 +41,7 @@ const COMMANDS: Array<(program: Command) => void> = [
   registerKmsServe,
   registerService,
   registerData,
+  registerBackup,
   registerPoll,
   registerServer,
 ];

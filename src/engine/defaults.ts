@@ -27,7 +27,7 @@ export const defaultDeps: EngineDeps = {
       .filter((b) => b.encrypted && b.kmsKey)
       .map((b) => ({
         id: b.id,
-        description: `backup ${b.id} of ${b.serviceName} (not managed by this configuration)`,
+        description: `backup ${b.id} of ${b.serviceName} (not managed by this configuration; delete it with \`cmek backup rm ${b.id}\` if it is no longer needed)`,
         keyRef: b.kmsKey!,
       }));
     return [...services, ...backups];

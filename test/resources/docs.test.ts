@@ -1,4 +1,4 @@
-// The examples of docs/resources/*.md and docs/cli/{service,data}.md run as written, through the
+// The examples of docs/resources/*.md and docs/cli/{service,data,backup}.md run as written, through the
 // real binary:
 // - every ```hcl block of a resource page is a configuration: apply, then a plan that must find
 //   no changes (exit 0 with -detailed-exitcode), then destroy;
@@ -76,8 +76,16 @@ describe('docs/resources examples apply, plan clean, and destroy', () => {
   }
 });
 
-describe('docs/cli service and data examples run as written', () => {
-  for (const verb of ['service', 'data']) {
+/** Placeholders a page may use for values known only at run time. */
+function substitute(dir: string, args: string[]): string[] {
+  if (!args.includes('BACKUP_ID')) return args;
+  const list = JSON.parse(run(dir, ['backup', 'ls', '-json']).stdout) as Array<{ id: string }>;
+  expect(list.length, 'a backup to name').toBeGreaterThan(0);
+  return args.map((a) => (a === 'BACKUP_ID' ? list[0]!.id : a));
+}
+
+describe('docs/cli service, data and backup examples run as written', () => {
+  for (const verb of ['service', 'data', 'backup']) {
     it(`docs/cli/${verb}.md`, () => {
       const text = readFileSync(join(ROOT, 'docs', 'cli', `${verb}.md`), 'utf8');
       const steps = consoleSteps(text);
@@ -86,7 +94,7 @@ describe('docs/cli service and data examples run as written', () => {
       writeFileSync(join(dir, 'main.tf'), hclBlocks(text)[0]!);
       try {
         for (const s of steps) {
-          const r = run(dir, s.args, s.exit);
+          const r = run(dir, substitute(dir, s.args), s.exit);
           for (const e of s.expect)
             expect(r.stdout + r.stderr, `cmek ${s.args.join(' ')}`).toContain(e);
         }

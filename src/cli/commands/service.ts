@@ -97,7 +97,7 @@ function lineageText(rec: ServiceRecord, names: Map<string, string>): string {
   return `${kind} of ${parent}${rec.outOfSync ? ' (out of sync)' : ''}`;
 }
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   // Width on the uncoloured text so ANSI codes do not skew the columns.
   const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, ''); // eslint-disable-line no-control-regex
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => plain(r[i] ?? '').length)));
