@@ -142,6 +142,32 @@ describe('fail closed in a long-running process', () => {
   });
 });
 
+describe('a key pending deletion is only inaccessible', () => {
+  it('cloudsql suspends, clickhouse stops; cancel-deletion + enable brings them back', async () => {
+    const key = await newKey();
+    const ch = await cp.create({ name: 'ch', region: 'eu-west-1', kmsKey: key });
+    const sql = await cp.create({
+      name: 'sql',
+      region: 'eu-west-1',
+      kmsKey: key,
+      profile: 'cloudsql',
+    });
+    await cp.objects.put(sql.id, 'a', 'kept');
+    await admin.scheduleKeyDeletion(key, 30);
+    const r1 = await pollOnce(cp, { all: true });
+    expect(r1.transitions.map((t) => `${t.name}:${t.to}`)).toEqual(['ch:STOPPED', 'sql:SUSPENDED']);
+    expect(r1.transitions[1]!.reason).toMatch(/PendingDeletion/);
+    expect((await cp.require(sql.id)).keyDestroyed).toBeUndefined();
+    await admin.cancelKeyDeletion(key); // leaves it Disabled, as on AWS
+    expect((await pollOnce(cp, { all: true })).transitions).toEqual([]);
+    await admin.enableKey(key);
+    const r2 = await pollOnce(cp, { all: true });
+    expect(r2.transitions.map((t) => `${t.name}:${t.to}`)).toEqual(['sql:RUNNING']);
+    expect(await text(await cp.objects.get(sql.id, 'a'))).toBe('kept');
+    expect((await cp.start(ch.id)).status).toBe('RUNNING');
+  });
+});
+
 describe('the poller', () => {
   it('checks each service every key_check_interval; --interval overrides; cloudsql resumes', async () => {
     const key = await newKey();
