@@ -120,6 +120,8 @@ export async function pollOnce(cp: ControlPlane, opts: PollOptions = {}): Promis
       const interval = intervalOf(record, opts.intervalMs);
       next = next === undefined ? interval : Math.min(next, interval);
     } catch (e) {
+      // Deleted by another process since the listing: nothing to check any more.
+      if (!(await cp.get(rec.id).catch(() => rec))) continue;
       report.errors.push({
         serviceId: rec.id,
         name: rec.name,

@@ -203,6 +203,37 @@ describe('the poller', () => {
     expect(types).toEqual(['created:RUNNING', 'status:SUSPENDED', 'status:RUNNING']);
   });
 
+  it('a service deleted while a pass runs is skipped, not reported as an error', async () => {
+    const key = await newKey();
+    const svc = await cp.create({ name: 'gone', region: 'eu-west-1', kmsKey: key });
+    const other = await plane();
+    // Delete it between the listing and its check: the first KMS call of the check does it.
+    const kms = local.client(SP);
+    let deleted = false;
+    const racing = await openControlPlane({
+      dataDir: join(dir, 'data'),
+      kms: {
+        ...kms,
+        describeKey: async (k: string) => {
+          if (!deleted) {
+            deleted = true;
+            await other.delete(svc.id);
+          }
+          return kms.describeKey(k);
+        },
+        generateDataKey: (i) => kms.generateDataKey(i),
+        encrypt: (i) => kms.encrypt(i),
+        decrypt: (i) => kms.decrypt(i),
+        reEncrypt: (i) => kms.reEncrypt(i),
+      },
+      durable: false,
+    });
+    const r = await pollOnce(racing, { all: true });
+    expect(deleted).toBe(true);
+    expect(r.errors).toEqual([]);
+    expect(r.transitions).toEqual([]);
+  });
+
   it('KeyPoller runs passes until stopped; nothing runs after stop()', async () => {
     const key = await newKey();
     await cp.create({ name: 'a', region: 'eu-west-1', kmsKey: key, keyCheckInterval: '1s' });
