@@ -136,8 +136,14 @@ export class ObjectOpener {
   #index = 0;
   #failed = false;
 
-  constructor(opts: DecryptOptions) {
+  /** `detach`: copy the few bytes left queued after each update() (at most one chunk), so the
+   * caller may reuse its input buffer as soon as update() resolves (the store's read loop
+   * recycles its read buffers instead of faulting in fresh ones). */
+  readonly detach: boolean;
+
+  constructor(opts: DecryptOptions & { detach?: boolean }) {
     this.#opts = opts;
+    this.detach = opts.detach ?? false;
   }
 
   get header(): ObjectHeader | undefined {
@@ -221,17 +227,28 @@ export class ObjectOpener {
   }
 
   /** Takes the next stored bytes; returns the plaintext of every chunk that is now known not to
-   * be the last one and that verified. */
-  async update(data: Uint8Array): Promise<Buffer[]> {
+   * be the last one and that verified. `moreFollows`: the caller knows more bytes come after
+   * these (it knows the object's size), so a whole chunk at the end is not the final one
+   * either; if those bytes never come, final() fails as for any truncation. */
+  async update(data: Uint8Array, moreFollows = false): Promise<Buffer[]> {
     this.#check();
     const out: Buffer[] = [];
     if (data.length === 0) return out;
     this.#queue.push(view(data, 0, data.length));
     this.#queued += data.length;
     try {
-      if (!this.#cipher && !(await this.#readHeader())) return out;
-      // Strictly more than one chunk queued: the first is not the last.
-      while (this.#queued > this.#stride) this.#openNext(this.#stride, false, out);
+      if (this.#cipher || (await this.#readHeader())) {
+        // Strictly more than one chunk queued: the first is not the last.
+        while (this.#queued > this.#stride) this.#openNext(this.#stride, false, out);
+        if (moreFollows && this.#queued === this.#stride) {
+          this.#openNext(this.#stride, false, out);
+        }
+      }
+      if (this.detach && this.#queued > 0) {
+        const rest = Buffer.concat(this.#queue, this.#queued);
+        this.#queue.length = 0;
+        this.#queue.push(rest);
+      }
     } catch (e) {
       this.#fail(out);
       throw e;

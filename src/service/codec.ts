@@ -103,12 +103,17 @@ export class EnvelopeCodec implements ObjectCodec {
       const set = await this.#set(rec);
       // Resolve the primary DEK now so a KMS failure surfaces here, not mid-stream.
       await set.primaryDek();
-      const opener = new ObjectOpener({ keys: set, context: objectContext(rec.id, name) });
+      const opener = new ObjectOpener({
+        keys: set,
+        context: objectContext(rec.id, name),
+        detach: true,
+      });
       // One await per batch (1 MiB), not per chunk; errors become diagnostics.
       return {
-        update: async (stored) => {
+        detaches: true,
+        update: async (stored, moreFollows) => {
           try {
-            return await opener.update(stored);
+            return await opener.update(stored, moreFollows);
           } catch (e) {
             throw dataError(rec, e);
           }

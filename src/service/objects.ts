@@ -85,8 +85,12 @@ export interface BodySealer {
 /** Turns stored bytes back into plaintext, in order, each part authenticated before it is
  * returned (the core's ObjectOpener). May keep views of its inputs. */
 export interface BodyOpener {
-  update(stored: Buffer): Buffer[] | Promise<Buffer[]>;
+  /** `moreFollows`: bytes come after these (the store knows the body's length). */
+  update(stored: Buffer, moreFollows: boolean): Buffer[] | Promise<Buffer[]>;
   final(): Buffer[] | Promise<Buffer[]>;
+  /** True when the opener keeps no reference to `stored` once update() has returned (what it
+   * returns is new memory): the store may then reuse its read buffers. */
+  readonly detaches?: boolean;
 }
 
 /** Bytes per read of get() and per writev of put(): large enough to amortize the syscall and the
@@ -162,11 +166,17 @@ class BodyReadable extends Readable {
     this.#length = length;
   }
 
+  /** Read buffers free for reuse (only when the opener detaches: otherwise the parts handed
+   * out may be views of them, as with the identity codec). Two: the one being opened and the
+   * one being read ahead. Reuse matters on VMs where faulting in fresh pages for every batch
+   * costs as much as the read itself. */
+  readonly #free: Buffer[] = [];
+  #previous: Buffer | undefined;
+
   async #readAt(pos: number): Promise<Buffer> {
     const n = Math.min(IO_BATCH, this.#length - pos);
-    // A fresh buffer per batch: the plaintext parts handed out may be views of it (identity
-    // codec), so it cannot be reused.
-    const buf = Buffer.allocUnsafe(n);
+    const spare = this.#free.pop();
+    const buf = spare && spare.length >= n ? spare.subarray(0, n) : Buffer.allocUnsafe(n);
     let got = 0;
     while (got < n) {
       const { bytesRead } = await this.#fh.read(buf, got, n - got, pos + got);
@@ -182,9 +192,13 @@ class BodyReadable extends Readable {
     if (this.#pos < this.#length) {
       const buf = await (this.#ahead ?? this.#readAt(this.#pos));
       this.#pos += buf.length;
+      // The batch opened last time is free now (the opener detached from it).
+      if (this.#previous) this.#free.push(this.#previous);
+      this.#previous = undefined;
       this.#ahead = this.#pos < this.#length ? this.#readAt(this.#pos) : undefined;
       this.#ahead?.catch(() => undefined); // awaited (and its error raised) on the next step
-      parts = await this.#opener.update(buf);
+      parts = await this.#opener.update(buf, this.#pos < this.#length);
+      if (this.#opener.detaches) this.#previous = buf;
     } else {
       parts = await this.#opener.final();
       this.#ended = true;

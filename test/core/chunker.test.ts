@@ -102,6 +102,35 @@ describe('ObjectSealer / ObjectOpener', () => {
     ).rejects.toBeInstanceOf(IntegrityError);
   });
 
+  it('detach + moreFollows: the caller may overwrite its buffer once update() resolves', async () => {
+    for (const n of [0, 1, C, 3 * C + 5, 4 * C]) {
+      const pt = randomBytes(n);
+      const ct = encryptBuffer(pt, { dek, context: ctx });
+      for (const batch of [1000, C + 16, 3 * (C + 16), 100_000]) {
+        const o = new ObjectOpener({ keys: dek, context: ctx, detach: true });
+        const reused = Buffer.alloc(batch);
+        const out: Buffer[] = [];
+        for (let off = 0; off < ct.length; off += batch) {
+          const len = Math.min(batch, ct.length - off);
+          ct.copy(reused, 0, off, off + len);
+          out.push(...(await o.update(reused.subarray(0, len), off + len < ct.length)));
+          reused.fill(0xee); // what a recycled read buffer looks like before the next read
+        }
+        out.push(...(await o.final()));
+        expect(Buffer.concat(out).equals(pt)).toBe(true);
+      }
+    }
+    // moreFollows that turns out false: the last chunk was opened as non-final, so the end fails.
+    const ct = encryptBuffer(randomBytes(2 * C), { dek, context: ctx });
+    const o = new ObjectOpener({ keys: dek, context: ctx });
+    await expect(
+      (async () => {
+        await o.update(ct, true);
+        await o.final();
+      })(),
+    ).rejects.toBeInstanceOf(IntegrityError);
+  });
+
   it('a sealer refuses input after final()', () => {
     const s = new ObjectSealer({ dek, context: ctx });
     s.final();
