@@ -56,6 +56,7 @@ function fakeKms() {
             aliases: [],
             versions: ['1'],
             rotationEnabled: false,
+            tags: {},
           };
           keys.set(id, md);
           return md;

@@ -915,9 +915,13 @@ function metadata(st: Keystore, key: StoredKey): LocalKeyMetadata {
       .sort(),
     versions: key.versions.map((v) => String(v.version)),
     rotationEnabled: key.rotation.enabled,
+    tags: { ...key.tags },
   };
   if (key.state !== 'Destroyed') m.primaryVersion = String(key.primaryVersion);
   if (key.deletionDate) m.deletionDate = new Date(key.deletionDate);
+  // A purge destroys the material before the scheduled date: the real time of destruction is
+  // what tells a user when their data became unrecoverable.
+  if (key.destroyedAt) m.deletionDate = new Date(key.destroyedAt);
   if (key.pendingWindowDays) m.pendingDeletionWindowInDays = key.pendingWindowDays;
   if (key.multiRegionRole) m.multiRegionRole = key.multiRegionRole;
   if (key.rotation.enabled) m.rotationPeriodInDays = key.rotation.periodDays!;

@@ -87,6 +87,8 @@ export interface LocalKeyMetadata extends KeyMetadata {
   versions: string[];
   rotationEnabled: boolean;
   rotationPeriodInDays?: number;
+  /** Tags given at creation (served by the wire server's ListResourceTags). */
+  tags: Record<string, string>;
 }
 
 export interface PurgeResult {
