@@ -131,6 +131,7 @@ export class ObjectOpener {
   #header: ObjectHeader | undefined;
   #cipher: ChunkCipher | undefined;
   #stride = 0;
+  #headerLength = 0;
   readonly #queue: Buffer[] = [];
   #queued = 0;
   #index = 0;
@@ -148,6 +149,13 @@ export class ObjectOpener {
 
   get header(): ObjectHeader | undefined {
     return this.#header;
+  }
+
+  /** Where chunks lie in the stored object, once the header is read: chunk i starts at
+   * `start + i * stride`. A reader that ends its reads on these boundaries hands over whole
+   * chunks only (no chunk split across two inputs, nothing to copy with `detach`). */
+  get layout(): { start: number; stride: number } | undefined {
+    return this.#header ? { start: this.#headerLength, stride: this.#stride } : undefined;
   }
 
   /** Removes `n` queued bytes as views of the queued buffers (no copy). */
@@ -182,6 +190,7 @@ export class ObjectOpener {
     this.#cipher = cipherFor(dek, header, headerBytes, this.#opts.context);
     this.#header = header;
     this.#stride = header.chunkSize + TAG_LENGTH;
+    this.#headerLength = hlen;
     return true;
   }
 

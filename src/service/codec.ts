@@ -111,6 +111,7 @@ export class EnvelopeCodec implements ObjectCodec {
       // One await per batch (1 MiB), not per chunk; errors become diagnostics.
       return {
         detaches: true,
+        layout: () => opener.layout,
         update: async (stored, moreFollows) => {
           try {
             return await opener.update(stored, moreFollows);

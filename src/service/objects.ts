@@ -91,6 +91,9 @@ export interface BodyOpener {
   /** True when the opener keeps no reference to `stored` once update() has returned (what it
    * returns is new memory): the store may then reuse its read buffers. */
   readonly detaches?: boolean;
+  /** Chunk boundaries of the stored body once known (chunk i at start + i * stride): get() then
+   * ends its reads on them, so no chunk straddles two reads. */
+  layout?(): { start: number; stride: number } | undefined;
 }
 
 /** Bytes per read of get() and per writev of put(). Reads: 1 MiB amortizes the syscall and the
@@ -174,10 +177,24 @@ class BodyReadable extends Readable {
   readonly #free: Buffer[] = [];
   #previous: Buffer | undefined;
 
+  /** Bytes to read at `pos`: up to IO_BATCH, ending on a chunk boundary when the opener has
+   * told where they are (and more than the rest of the body remains). */
+  #lengthAt(pos: number): number {
+    const max = Math.min(IO_BATCH, this.#length - pos);
+    const layout = this.#opener.layout?.();
+    if (!layout || pos + max >= this.#length) return max;
+    const end =
+      layout.start + Math.floor((pos + max - layout.start) / layout.stride) * layout.stride;
+    return end > pos ? end - pos : max;
+  }
+
   async #readAt(pos: number): Promise<Buffer> {
-    const n = Math.min(IO_BATCH, this.#length - pos);
-    const spare = this.#free.pop();
-    const buf = spare && spare.length >= n ? spare.subarray(0, n) : Buffer.allocUnsafe(n);
+    const n = this.#lengthAt(pos);
+    // Pooled buffers are kept whole (IO_BATCH, or the body's length if smaller); reads use a
+    // view of the length they need.
+    const full = this.#free.pop() ?? Buffer.allocUnsafe(Math.min(IO_BATCH, this.#length));
+    const buf = full.subarray(0, n);
+    this.#whole.set(buf, full);
     let got = 0;
     while (got < n) {
       const { bytesRead } = await this.#fh.read(buf, got, n - got, pos + got);
@@ -187,6 +204,9 @@ class BodyReadable extends Readable {
     return buf;
   }
 
+  /** The pooled buffer behind each view handed out by #readAt. */
+  readonly #whole = new WeakMap<Buffer, Buffer>();
+
   /** One batch; returns whether the stream still wants data. */
   async #step(): Promise<boolean> {
     let parts: Buffer[];
@@ -194,7 +214,7 @@ class BodyReadable extends Readable {
       const buf = await (this.#ahead ?? this.#readAt(this.#pos));
       this.#pos += buf.length;
       // The batch opened last time is free now (the opener detached from it).
-      if (this.#previous) this.#free.push(this.#previous);
+      if (this.#previous) this.#free.push(this.#whole.get(this.#previous) ?? this.#previous);
       this.#previous = undefined;
       this.#ahead = this.#pos < this.#length ? this.#readAt(this.#pos) : undefined;
       this.#ahead?.catch(() => undefined); // awaited (and its error raised) on the next step

@@ -7,12 +7,13 @@ import { randomBytes } from 'node:crypto';
 import {
   IntegrityError,
   ObjectOpener,
+  decodeHeader,
   ObjectSealer,
   decryptBuffer,
   encryptBuffer,
   objectContext,
 } from '../../src/core/index.js';
-import { rawDek, split } from './helpers.js';
+import { rawDek, setup, split } from './helpers.js';
 
 const dek = rawDek();
 const ctx = objectContext('svc-1', 'chunker');
@@ -129,6 +130,24 @@ describe('ObjectSealer / ObjectOpener', () => {
         await o.final();
       })(),
     ).rejects.toBeInstanceOf(IntegrityError);
+  });
+
+  it('layout tells where chunks start once the header is read', async () => {
+    const ct = encryptBuffer(randomBytes(3 * C), { dek, context: ctx });
+    const o = new ObjectOpener({ keys: dek, context: ctx });
+    expect(o.layout).toBeUndefined();
+    await o.update(ct.subarray(0, 10), true);
+    expect(o.layout).toBeUndefined(); // header not complete yet
+    await o.update(ct.subarray(10, 200), true);
+    const { start, stride } = o.layout!;
+    expect(stride).toBe(C + 16);
+    expect(start).toBe(ct.length - 3 * stride);
+    // A key set's DEK ids (15 digits) make a 48-byte header: chunks start 8-byte aligned.
+    const { keys } = await setup();
+    const ref = (await keys.primaryDek()).ref;
+    expect(ref.id).toHaveLength(15);
+    const aligned = encryptBuffer(Buffer.alloc(10), { dek: await keys.primaryDek(), context: ctx });
+    expect(decodeHeader(aligned).length).toBe(48);
   });
 
   it('a sealer refuses input after final()', () => {
