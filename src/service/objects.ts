@@ -105,6 +105,8 @@ export interface BodyOpener {
  * 156 ms. Memory in flight: at most (WRITE_DEPTH + 1) x WRITE_BATCH. */
 const IO_BATCH = 1 << 20;
 const WRITE_BATCH = 4 << 20;
+/** Durable puts start an fdatasync after every this many bytes written (see #writeBody). */
+const SYNC_EVERY = 16 << 20;
 const WRITE_DEPTH = 2;
 /** Parts per writev (Linux IOV_MAX is 1024; libuv splits beyond it anyway). */
 const MAX_PARTS = 512;
@@ -474,6 +476,7 @@ export class ObjectStore {
     // Writes in flight, oldest first; each is awaited (its error raised) before a newer one is
     // queued past WRITE_DEPTH, and all of them before the file is closed.
     const inflight: Promise<void>[] = [];
+    let syncing: Promise<void> | undefined;
     try {
       let position = 0;
       let size = 0;
@@ -485,6 +488,10 @@ export class ObjectStore {
           batchBytes += p.length;
         }
       };
+      // Durable writes: start flushing what is written to disk (fdatasync on the thread pool)
+      // every SYNC_EVERY bytes while the loop goes on, so the disk works while the next batches
+      // are sealed and written, and the final fsync finds little left to do. One at a time.
+      let syncedUpTo = 0;
       const flush = async () => {
         while (inflight.length >= WRITE_DEPTH) await inflight.shift();
         if (batch.length === 0) return;
@@ -494,6 +501,16 @@ export class ObjectStore {
         position += batchBytes;
         batch = [];
         batchBytes = 0;
+        if (this.#durable && !syncing && position - syncedUpTo >= SYNC_EVERY) {
+          const upTo = position;
+          syncing = write
+            .then(() => fh.datasync())
+            .then(() => {
+              syncedUpTo = upTo;
+              syncing = undefined;
+            });
+          syncing.catch(() => undefined);
+        }
       };
       for await (const piece of bodyPieces(body)) {
         size += piece.length;
@@ -505,10 +522,12 @@ export class ObjectStore {
       add([this.#trailer(info)]);
       await flush();
       while (inflight.length > 0) await inflight.shift();
+      if (syncing) await syncing;
       if (this.#durable) await fh.sync();
       return info;
     } finally {
       for (const w of inflight) await w.catch(() => undefined);
+      await syncing?.catch(() => undefined);
       await fh.close();
     }
   }
