@@ -155,3 +155,23 @@ describe('store put/get loops', () => {
     expect(out.length).toBeLessThan(at);
   });
 });
+
+describe('durable put (fsync on), larger than the incremental-sync interval', () => {
+  it('syncs while writing and still stores exactly the bytes, with no temp file left', async () => {
+    const durableDir = await mkdtemp(join(tmpdir(), 'cmek-perf-durable-'));
+    try {
+      const kms = new MemoryKms({ region: 'eu-west-1' });
+      const key = kms.createKey({ description: 'durable' });
+      const dcp = await openControlPlane({ dataDir: join(durableDir, 'data'), kms });
+      const svc = await dcp.create({ name: 'durable', region: 'eu-west-1', kmsKey: key.arn });
+      // 40 MiB: more than two 16 MiB sync intervals, in odd-sized pieces.
+      const data = randomBytes(40 * MiB + 5);
+      await dcp.objects.put(svc.id, 'big', pieces(data, [3 * MiB + 1, 700_001]));
+      expect((await dcp.objects.getBuffer(svc.id, 'big')).equals(data)).toBe(true);
+      const files = await readdir(join(durableDir, 'data', 'objects', svc.id));
+      expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    } finally {
+      await rm(durableDir, { recursive: true, force: true });
+    }
+  });
+});
