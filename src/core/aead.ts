@@ -206,3 +206,28 @@ export class ChunkCipher {
     return pt.length;
   }
 }
+
+/** Removes the last TAG_LENGTH bytes from a chunk held as pieces (`segs`, changed in place) and
+ * returns them: the ciphertext stays uncopied; only a tag split across pieces is copied. */
+export function takeTag(segs: Buffer[]): Buffer {
+  const last = segs[segs.length - 1]!;
+  if (last.length >= TAG_LENGTH) {
+    segs[segs.length - 1] = last.subarray(0, last.length - TAG_LENGTH);
+    return last.subarray(last.length - TAG_LENGTH);
+  }
+  // Walk back over the trailing pieces that hold the tag.
+  const parts: Buffer[] = [];
+  let need = TAG_LENGTH;
+  while (need > 0) {
+    const s = segs.pop()!;
+    if (s.length <= need) {
+      parts.unshift(s);
+      need -= s.length;
+    } else {
+      parts.unshift(s.subarray(s.length - need));
+      segs.push(s.subarray(0, s.length - need));
+      need = 0;
+    }
+  }
+  return Buffer.concat(parts, TAG_LENGTH);
+}

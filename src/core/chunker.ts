@@ -5,7 +5,7 @@
 // can batch parts into one writev and overlap the cipher (main thread) with file I/O (libuv's
 // thread pool) themselves. Stream layers in between measured as a large share of the store's
 // cost (docs/core.md, "Performance").
-import type { ChunkCipher } from './aead.js';
+import { takeTag, type ChunkCipher } from './aead.js';
 import {
   cipherFor,
   newHeader,
@@ -207,27 +207,7 @@ export class ObjectOpener {
       return;
     }
     const segs = this.#takeSegments(n);
-    let tag: Buffer;
-    const last = segs[segs.length - 1]!;
-    if (last.length >= TAG_LENGTH) {
-      tag = last.subarray(last.length - TAG_LENGTH);
-      segs[segs.length - 1] = last.subarray(0, last.length - TAG_LENGTH);
-    } else {
-      const parts: Buffer[] = [];
-      let need = TAG_LENGTH;
-      while (need > 0) {
-        const s = segs.pop()!;
-        if (s.length <= need) {
-          parts.unshift(s);
-          need -= s.length;
-        } else {
-          parts.unshift(s.subarray(s.length - need));
-          segs.push(s.subarray(0, s.length - need));
-          need = 0;
-        }
-      }
-      tag = Buffer.concat(parts, TAG_LENGTH);
-    }
+    const tag = takeTag(segs);
     for (const pt of this.#cipher!.openSegments(segs, tag, this.#index++, final)) out.push(pt);
   }
 

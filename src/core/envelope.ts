@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { open as openFile } from 'node:fs/promises';
 import { Duplex, Transform, pipeline, type TransformCallback } from 'node:stream';
 import type { EncryptionContext } from '../kms/types.js';
-import { ChunkCipher } from './aead.js';
+import { ChunkCipher, takeTag } from './aead.js';
 import { IntegrityError } from './errors.js';
 import {
   DEFAULT_CHUNK_SIZE,
@@ -340,28 +340,7 @@ export class DecryptStream extends Transform {
    * from the queued buffers (no copy); only a tag split across two buffers is copied. */
   #openNext(n: number, final: boolean): void {
     const segs = this.#takeSegments(n);
-    let tag: Buffer;
-    const last = segs[segs.length - 1]!;
-    if (last.length >= TAG_LENGTH) {
-      tag = last.subarray(last.length - TAG_LENGTH);
-      segs[segs.length - 1] = last.subarray(0, last.length - TAG_LENGTH);
-    } else {
-      // Walk back over the trailing pieces that hold the tag.
-      const parts: Buffer[] = [];
-      let need = TAG_LENGTH;
-      while (need > 0) {
-        const s = segs.pop()!;
-        if (s.length <= need) {
-          parts.unshift(s);
-          need -= s.length;
-        } else {
-          parts.unshift(s.subarray(s.length - need));
-          segs.push(s.subarray(0, s.length - need));
-          need = 0;
-        }
-      }
-      tag = Buffer.concat(parts, TAG_LENGTH);
-    }
+    const tag = takeTag(segs);
     for (const pt of this.#cipher!.openSegments(segs, tag, this.#index++, final)) this.push(pt);
   }
 
