@@ -3,9 +3,9 @@
 // (for writing) or a DekResolver (for reading: the header says which data key to ask for).
 import { randomBytes } from 'node:crypto';
 import { open as openFile } from 'node:fs/promises';
-import { Duplex, Transform, pipeline, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import type { EncryptionContext } from '../kms/types.js';
-import { ChunkCipher, takeTag } from './aead.js';
+import { ChunkCipher } from './aead.js';
 import { IntegrityError } from './errors.js';
 import {
   DEFAULT_CHUNK_SIZE,
@@ -18,7 +18,6 @@ import {
   ciphertextLength,
   decodeHeader,
   encodeHeader,
-  peekHeaderLength,
   plaintextLength,
   validateChunkSize,
   type DekRef,
@@ -272,154 +271,8 @@ export class EncryptStream extends Transform {
   }
 }
 
-/** A Transform that decrypts the object format. Each chunk is pushed only after its tag
- * verifies; a failing stream errors with IntegrityError and never emits the bad chunk. The
- * last chunk is only known at end-of-stream, so one chunk is always held back. */
-export class DecryptStream extends Transform {
-  readonly #opts: DecryptOptions;
-  #header: ObjectHeader | undefined;
-  #cipher: ChunkCipher | undefined;
-  #stride = 0;
-  readonly #queue: Buffer[] = [];
-  #queued = 0;
-  #index = 0;
-
-  constructor(opts: DecryptOptions) {
-    super();
-    this.#opts = opts;
-  }
-
-  get header(): ObjectHeader | undefined {
-    return this.#header;
-  }
-
-  /** Removes `n` queued bytes as a list of views of the queued buffers (no copy). */
-  #takeSegments(n: number): Buffer[] {
-    const out: Buffer[] = [];
-    let need = n;
-    while (need > 0) {
-      const b = this.#queue[0]!;
-      if (b.length <= need) {
-        out.push(b);
-        this.#queue.shift();
-        need -= b.length;
-      } else {
-        out.push(b.subarray(0, need));
-        this.#queue[0] = b.subarray(need);
-        need = 0;
-      }
-    }
-    this.#queued -= n;
-    return out;
-  }
-
-  /** Removes `n` queued bytes as one buffer (copied only when they span buffers). */
-  #take(n: number): Buffer {
-    const segs = this.#takeSegments(n);
-    return segs.length === 1 ? segs[0]! : Buffer.concat(segs, n);
-  }
-
-  #peek(n: number): Buffer {
-    if (this.#queue[0] && this.#queue[0].length >= n) return this.#queue[0].subarray(0, n);
-    return Buffer.concat(this.#queue, this.#queued).subarray(0, n);
-  }
-
-  async #readHeader(): Promise<boolean> {
-    const hlen = peekHeaderLength(this.#peek(Math.min(8, this.#queued)));
-    if (hlen === undefined || this.#queued < hlen) return false;
-    const headerBytes = Buffer.from(this.#take(hlen));
-    const { header } = decodeHeader(headerBytes);
-    const dek = await resolveDek(this.#opts.keys, header.dek);
-    this.#cipher = cipherFor(dek, header, headerBytes, this.#opts.context);
-    this.#header = header;
-    this.#stride = header.chunkSize + TAG_LENGTH;
-    return true;
-  }
-
-  /** Opens the next `n` queued bytes as one chunk. The ciphertext is decrypted piece by piece
-   * from the queued buffers (no copy); only a tag split across two buffers is copied. */
-  #openNext(n: number, final: boolean): void {
-    const segs = this.#takeSegments(n);
-    const tag = takeTag(segs);
-    for (const pt of this.#cipher!.openSegments(segs, tag, this.#index++, final)) this.push(pt);
-  }
-
-  override _transform(data: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.#queue.push(data);
-    this.#queued += data.length;
-    this.#drain().then(() => cb(), cb);
-  }
-
-  async #drain(): Promise<void> {
-    if (!this.#cipher && !(await this.#readHeader())) return;
-    // Strictly more than one chunk queued: the first is not the last, so it is non-final.
-    while (this.#queued > this.#stride) {
-      this.#openNext(this.#stride, false);
-    }
-  }
-
-  override _flush(cb: TransformCallback): void {
-    const finish = async (): Promise<void> => {
-      if (!this.#cipher && !(await this.#readHeader())) {
-        throw new IntegrityError('truncated', 'object ends inside its header');
-      }
-      if (this.#queued < TAG_LENGTH || (this.#queued === TAG_LENGTH && this.#index > 0)) {
-        throw new IntegrityError('truncated', 'object has no final chunk');
-      }
-      this.#openNext(this.#queued, true);
-    };
-    finish().then(() => cb(), cb);
-  }
-}
-
 export function createEncryptStream(opts: EncryptOptions): EncryptStream {
   return new EncryptStream(opts);
-}
-
-export function createDecryptStream(opts: DecryptOptions): DecryptStream {
-  return new DecryptStream(opts);
-}
-
-export interface ReencryptOptions {
-  /** How to read the existing object (its key set and context). */
-  from: DecryptOptions;
-  /** How to write the new one: another DEK (a new generation, another service's key set),
-   * another context (a clone's service id), another chunk size. */
-  to: EncryptOptions;
-}
-
-/** A Duplex that decrypts an object and encrypts it again, chunk by chunk, for the cloudsql
- * `reencrypt`, clones and restores under another key. Plaintext exists only per chunk in
- * memory; an integrity failure of the input errors the stream (and the output is then
- * incomplete: it will not authenticate, so a half-written copy cannot pass for whole). */
-export function createReencryptStream(opts: ReencryptOptions): Duplex {
-  const dec = new DecryptStream(opts.from);
-  const enc = new EncryptStream(opts.to);
-  pipeline(dec, enc, () => undefined); // error propagation; Duplex.from reports the error
-  return Duplex.from({ writable: dec, readable: enc });
-}
-
-/** Decrypts and encrypts again a whole object in memory (see createReencryptStream). */
-export async function reencryptBuffer(
-  ciphertext: Uint8Array,
-  opts: ReencryptOptions,
-): Promise<Buffer> {
-  const parts = await decryptToParts(ciphertext, opts.from);
-  try {
-    const enc = new EncryptStream(opts.to);
-    const out: Buffer[] = [];
-    enc.on('data', (b: Buffer) => out.push(b));
-    const done = new Promise<void>((resolve, reject) => {
-      enc.on('end', resolve);
-      enc.on('error', reject);
-    });
-    for (const p of parts) enc.write(p);
-    enc.end();
-    await done;
-    return Buffer.concat(out);
-  } finally {
-    for (const p of parts) p.fill(0);
-  }
 }
 
 /** Random access to stored ciphertext: a file, a buffer, an object-store blob. */

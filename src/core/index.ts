@@ -28,12 +28,9 @@ export {
 } from './format.js';
 export { ChunkCipher } from './aead.js';
 export {
-  DecryptStream,
   EncryptStream,
   ObjectReader,
   bufferSource,
-  createDecryptStream,
-  createReencryptStream,
   createEncryptStream,
   decryptBuffer,
   decryptRange,
@@ -42,16 +39,21 @@ export {
   encryptToParts,
   objectContext,
   openFileSource,
-  reencryptBuffer,
   type DataKey,
   type DecryptOptions,
   type DekResolver,
   type EncryptOptions,
   type RandomAccessSource,
   type RangeOptions,
-  type ReencryptOptions,
 } from './envelope.js';
 export { ObjectOpener, ObjectSealer, createOpener, createSealer } from './chunker.js';
+export {
+  DecryptStream,
+  createDecryptStream,
+  createReencryptStream,
+  reencryptBuffer,
+  type ReencryptOptions,
+} from './streams.js';
 export {
   ParallelDecryptStream,
   ParallelEncryptStream,
