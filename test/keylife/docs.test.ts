@@ -45,7 +45,7 @@ function parse(page: string): { hcl: string; steps: Step[] } {
 async function background(dir: string, step: Step): Promise<void> {
   const child = cmekSpawn(dir, step.args);
   let out = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const deadline = Date.now() + 30_000;

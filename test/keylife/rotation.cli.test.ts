@@ -120,7 +120,7 @@ describe('clickhouse: rotation to another key of the same provider', () => {
     let out = '';
     apply.stdout.on('data', (b: Buffer) => (out += b.toString()));
     apply.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    const exited = new Promise<number>((resolve) => apply.on('exit', (c) => resolve(c ?? -1)));
+    const exited = new Promise<number>((resolve) => apply.on('close', (c) => resolve(c ?? -1)));
     let done = false;
     void exited.then(() => (done = true));
     let reads = 0;

@@ -52,7 +52,7 @@ function watch(child: ChildProcess) {
   };
   child.stdout!.on('data', feed);
   child.stderr!.on('data', feed);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   async function until(re: RegExp, ms = 30_000): Promise<RegExpMatchArray> {
     const deadline = Date.now() + ms;
     for (;;) {

@@ -47,14 +47,19 @@ describe('cmek kms serve (CLI process)', () => {
       expect(JSON.parse(await kms.getKeyPolicy(key.arn)).Statement[0].Principal).toEqual({
         AWS: 'arn:aws:iam::000000000000:root',
       });
-      // one log line per request on stderr, with the principal and no payload
-      expect(proc.stderr()).toMatch(/kms serve: CreateKey arn:aws:iam::000000000000:root 200/);
+      // one log line per request on stderr, with the principal and no payload; the child's
+      // stderr reaches us on its own pipe, possibly after the HTTP response: wait for it.
+      const logged = /kms serve: CreateKey arn:aws:iam::000000000000:root 200/;
+      for (let i = 0; i < 200 && !logged.test(proc.stderr()); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(proc.stderr()).toMatch(logged);
     } finally {
       kms.close();
     }
-    // Wait for the exit SIGINT causes; stop() would also send SIGTERM, and whichever signal the
-    // server handles first wins the log line.
-    const exited = new Promise<number | null>((res) => proc.child.once('exit', res));
+    // Wait for the exit SIGINT causes ('close': after the child's stderr is fully read); stop()
+    // would also send SIGTERM, and whichever signal the server handles first wins the log line.
+    const exited = new Promise<number | null>((res) => proc.child.once('close', res));
     proc.child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(proc.stderr()).toMatch(/SIGINT, shutting down/);
