@@ -44,7 +44,7 @@ describe('crash recovery', () => {
         out += d.toString();
         if (out.includes('Creation complete')) child.kill('SIGKILL');
       });
-      child.on('exit', () => resolve());
+      child.on('close', () => resolve());
     });
     expect(out).toContain('Creation complete');
     expect(out).not.toContain('Apply complete!');
@@ -107,7 +107,7 @@ describe('interrupt', () => {
       };
       child.stdout.on('data', onData);
       child.stderr.on('data', onData);
-      child.on('exit', (c) => resolve(c ?? -1));
+      child.on('close', (c) => resolve(c ?? -1));
     });
     if (out.includes('Apply complete!')) {
       // The apply finished before the signal arrived: nothing to interrupt on this machine.
@@ -138,7 +138,7 @@ describe('concurrent applies', () => {
         let out = '';
         c.stdout.on('data', (d: Buffer) => (out += d.toString()));
         c.stderr.on('data', (d: Buffer) => (out += d.toString()));
-        c.on('exit', (code) => resolve({ code: code ?? -1, out }));
+        c.on('close', (code) => resolve({ code: code ?? -1, out }));
       });
     const [a, b] = await Promise.all([
       run(['apply', '-auto-approve', '-lock-timeout=60s']),
@@ -161,7 +161,7 @@ describe('concurrent applies', () => {
         let out = '';
         c.stdout.on('data', (d: Buffer) => (out += d.toString()));
         c.stderr.on('data', (d: Buffer) => (out += d.toString()));
-        c.on('exit', (code) => resolve({ code: code ?? -1, out }));
+        c.on('close', (code) => resolve({ code: code ?? -1, out }));
       });
     const results = await Promise.all([run(), run()]);
     const added = results.map((r) => Number(/Resources: (\d+) added/.exec(r.out)?.[1] ?? 0));
