@@ -304,22 +304,43 @@ class Loader {
     });
   }
 
+  /** Records the first declaration of `key`; a later one is a CONFIG_SCHEMA diagnostic naming
+   * where the first is, and returns false so the caller skips the block. */
+  private firstDeclaration(
+    seen: Map<string, SourcePos>,
+    key: string,
+    pos: SourcePos,
+    path: string[],
+    summary: string,
+    detail: (first: SourcePos) => string,
+    extra: { address?: string } = {},
+  ): boolean {
+    const first = seen.get(key);
+    if (first) {
+      this.report('CONFIG_SCHEMA', summary, detail(first), path, { ...extra, line: pos.line });
+      return false;
+    }
+    seen.set(key, pos);
+    return true;
+  }
+
   private resource(type: string, name: string, body: Obj): void {
     const path = ['resource', type, name];
     const address = `${type}.${name}`;
     const pos = this.blockPos(path);
-    const first = this.resourcePos.get(address);
-    if (first) {
-      this.report(
-        'CONFIG_SCHEMA',
-        `Duplicate resource "${address}"`,
-        `"${address}" is already declared at ${first.file}:${first.line}. Resource names must be unique per type.`,
+    if (
+      !this.firstDeclaration(
+        this.resourcePos,
+        address,
+        pos,
         path,
-        { address, line: pos.line },
-      );
+        `Duplicate resource "${address}"`,
+        (first) =>
+          `"${address}" is already declared at ${first.file}:${first.line}. Resource names must be unique per type.`,
+        { address },
+      )
+    )
       return;
-    }
-    this.resourcePos.set(address, pos);
     const r: ResourceBlock = {
       type,
       name,
@@ -486,18 +507,17 @@ class Loader {
   private variable(name: string, body: Obj): void {
     const path = ['variable', name];
     const pos = this.blockPos(path);
-    const first = this.varPos.get(name);
-    if (first) {
-      this.report(
-        'CONFIG_SCHEMA',
-        `Duplicate variable "${name}"`,
-        `Variable "${name}" is already declared at ${first.file}:${first.line}.`,
+    if (
+      !this.firstDeclaration(
+        this.varPos,
+        name,
+        pos,
         path,
-        { line: pos.line },
-      );
+        `Duplicate variable "${name}"`,
+        (first) => `Variable "${name}" is already declared at ${first.file}:${first.line}.`,
+      )
+    )
       return;
-    }
-    this.varPos.set(name, pos);
     const vb: VariableBlock = { name, sensitive: false, pos };
     for (const [k, v] of entries(body)) {
       const p = [...path, k];
@@ -572,18 +592,17 @@ class Loader {
   private output(name: string, body: Obj): void {
     const path = ['output', name];
     const pos = this.blockPos(path);
-    const first = this.outputPos.get(name);
-    if (first) {
-      this.report(
-        'CONFIG_SCHEMA',
-        `Duplicate output "${name}"`,
-        `Output "${name}" is already declared at ${first.file}:${first.line}.`,
+    if (
+      !this.firstDeclaration(
+        this.outputPos,
+        name,
+        pos,
         path,
-        { line: pos.line },
-      );
+        `Duplicate output "${name}"`,
+        (first) => `Output "${name}" is already declared at ${first.file}:${first.line}.`,
+      )
+    )
       return;
-    }
-    this.outputPos.set(name, pos);
     let value: Expr | undefined;
     const ob: Omit<OutputBlock, 'value'> = { name, sensitive: false, dependsOn: [], pos };
     for (const [k, v] of entries(body)) {
@@ -625,18 +644,17 @@ class Loader {
   private local(name: string, v: unknown): void {
     const path = ['locals', name];
     const pos = this.blockPos(path);
-    const first = this.localPos.get(name);
-    if (first) {
-      this.report(
-        'CONFIG_SCHEMA',
-        `Duplicate local value "${name}"`,
-        `local.${name} is already defined at ${first.file}:${first.line}.`,
+    if (
+      !this.firstDeclaration(
+        this.localPos,
+        name,
+        pos,
         path,
-        { line: pos.line },
-      );
+        `Duplicate local value "${name}"`,
+        (first) => `local.${name} is already defined at ${first.file}:${first.line}.`,
+      )
+    )
       return;
-    }
-    this.localPos.set(name, pos);
     this.config.locals.push({ name, value: this.valueExpr(v, path), pos });
   }
 
