@@ -1,5 +1,5 @@
 // The library entry point (`import { ... } from 'cmek'`): the engine API and the core.
-export * from './diagnostics.js';
+export * from './model/diagnostics.js';
 export * from './kms/types.js';
 export * from './core/index.js';
 export { MemoryKms } from './kms/memory.js';
@@ -13,14 +13,14 @@ export {
   type LocalKmsOptions,
   type LocalKeyMetadata,
 } from './kms/local/index.js';
-export { parseKeyRef, formatKeyRef, keyRefDiagnostic, type KeyRef } from './kms/ref.js';
+export { parseKeyRef, formatKeyRef, keyRefDiagnostic, type KeyRef } from './model/key-ref.js';
 export {
   grantsActions,
   allowsPublicPrincipal,
   evaluatePolicy,
   parsePolicy as parseKeyPolicy,
   defaultKeyPolicy,
-} from './kms/policy/index.js';
+} from './model/policy/index.js';
 // The configuration layer: loadConfig, resolveVariables, expression parsing and scopes.
 export * from './engine/config/index.js';
 // The CMEK rules (pure functions): the same ones the planner, policy check, Pulumi and cdktf use.

@@ -1,7 +1,12 @@
 // Printing helpers shared by every verb: diagnostics to stderr (or into -json output), and the
 // mapping of outcomes to exit codes (0 ok, 1 error, 2 changes with -detailed-exitcode).
 import pc from 'picocolors';
-import { DiagnosticError, formatDiagnostic, hasErrors, type Diagnostic } from '../diagnostics.js';
+import {
+  DiagnosticError,
+  formatDiagnostic,
+  hasErrors,
+  type Diagnostic,
+} from '../model/diagnostics.js';
 
 export function printDiagnostics(diags: readonly Diagnostic[], stream = process.stderr): void {
   for (const d of diags) {

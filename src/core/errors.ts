@@ -2,7 +2,7 @@
 // (CMEK_INTEGRITY) whatever the cause, because a caller must treat a flipped bit, a truncation
 // and a wrong key the same way: the bytes are not to be trusted. `reason` is for logs and tests,
 // not for control flow.
-import { diag, type Diagnostic } from '../diagnostics.js';
+import { diag, type Diagnostic } from '../model/diagnostics.js';
 
 export type IntegrityReason =
   | 'header' // malformed header: bad magic, unknown version/suite, bad lengths

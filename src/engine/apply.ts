@@ -7,7 +7,7 @@
 // whose call was in flight.
 
 import { randomBytes } from 'node:crypto';
-import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../diagnostics.js';
+import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import type { Attrs, ProviderContext, ProviderSettings } from '../resources/types.js';
 import type { Config, EvalScope, ResourceBlock } from './config/types.js';
 import type { EngineDeps, RuleChange } from './deps.js';
@@ -37,7 +37,7 @@ import {
   type StateInstance,
 } from './state.js';
 import { errorMessage } from './util.js';
-import { Unknown, containsUnknown, type Value } from './values.js';
+import { Unknown, containsUnknown, type Value } from '../model/values.js';
 
 export type OpKind = 'create' | 'update' | 'delete';
 

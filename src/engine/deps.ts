@@ -2,11 +2,11 @@
 // The engine's functions take it as an option so unit tests can plan and apply fake resource
 // types, and the defaults (src/engine/defaults.ts) wire in the real ones.
 
-import type { Diagnostic } from '../diagnostics.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import type { Attrs, ProviderContext, ProviderSettings, ResourceType } from '../resources/types.js';
 import type { KeyView, RuleInput } from '../rules/model.js';
 import type { Config, LoadResult, SourcePos } from './config/types.js';
-import type { Value } from './values.js';
+import type { Value } from '../model/values.js';
 
 /** One planned change as the rules adapter (`cmekRuleInput`) reads it. */
 export interface RuleChange {

@@ -3,9 +3,9 @@
 // resolved before the graph is walked, so they are leaves and not nodes. A cycle is a
 // CONFIG_CYCLE diagnostic naming every member of the loop with its file:line.
 
-import { diag, type Diagnostic } from '../diagnostics.js';
+import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Config, Expr, SourcePos } from './config/types.js';
-import { refRoot } from './address.js';
+import { refRoot } from '../model/address.js';
 
 export type NodeKind = 'local' | 'resource' | 'output';
 

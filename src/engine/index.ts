@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../diagnostics.js';
+import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import type { ProviderContext, ProviderSettings } from '../resources/types.js';
 import type { Config } from './config/types.js';
 import { applyChanges, type ApplyEvent, type ApplyResult } from './apply.js';
@@ -21,9 +21,9 @@ import {
   StateWriter,
   type StateFile,
 } from './state.js';
-import { Unknown, type Value } from './values.js';
+import { Unknown, type Value } from '../model/values.js';
 
-export * from './address.js';
+export * from '../model/address.js';
 export * from './apply.js';
 export * from './deps.js';
 export * from './graph.js';

@@ -9,7 +9,7 @@ import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { diag, DiagnosticError, type Diagnostic } from '../diagnostics.js';
+import { diag, DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
 import { ENGINE_VERSION } from './state.js';
 
 export interface LockInfo {

@@ -7,18 +7,18 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseKeyRef } from '../kms/ref.js';
-import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../diagnostics.js';
+import { parseKeyRef } from '../model/key-ref.js';
+import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import type { Attrs, ProviderContext, ProviderSettings, ResourceType } from '../resources/types.js';
 import type { KeyView } from '../rules/model.js';
 import type { Config, EvalScope, ResourceBlock, SourcePos } from './config/types.js';
 import type { EngineDeps, RuleAdapterOptions, RuleChange } from './deps.js';
-import { formatAddress, refRoot } from './address.js';
+import { formatAddress, refRoot } from '../model/address.js';
 import { buildGraph, resourceDependencies, type Graph } from './graph.js';
 import { validateAttributes } from './schema.js';
 import { entryKey, stateInstances, type InstanceEntry, type StateFile } from './state.js';
 import { mapLimit, errorMessage } from './util.js';
-import { Unknown, containsUnknown, unknownMask, type Value } from './values.js';
+import { Unknown, containsUnknown, unknownMask, type Value } from '../model/values.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 

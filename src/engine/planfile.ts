@@ -4,11 +4,11 @@
 // scans saved plans to keep it that way.
 
 import { readFileSync } from 'node:fs';
-import { diag, DiagnosticError } from '../diagnostics.js';
+import { diag, DiagnosticError } from '../model/diagnostics.js';
 import { rehydrate } from './apply.js';
 import { PLAN_FORMAT_VERSION, type Plan } from './plan.js';
 import { writeFileAtomic } from './state.js';
-import { Unknown, type Value } from './values.js';
+import { Unknown, type Value } from '../model/values.js';
 import type { Attrs } from '../resources/types.js';
 
 export function serializePlan(plan: Plan): string {

@@ -3,11 +3,11 @@
 // resources: the provider must be configured before any resource exists, as in Terraform).
 
 import { isAbsolute, resolve } from 'node:path';
-import { diag, type Diagnostic } from '../diagnostics.js';
+import { diag, type Diagnostic } from '../model/diagnostics.js';
 import { DEFAULT_SERVICE_PRINCIPAL, type ProviderSettings } from '../resources/types.js';
 import type { Config } from './config/types.js';
 import { evalExpr, makeScope } from './plan.js';
-import { Unknown, type Value } from './values.js';
+import { Unknown, type Value } from '../model/values.js';
 
 /** HCL blocks arrive as a list of one object (hcl2json) or as an object (JSON syntax). */
 function blockObject(v: Value | undefined): Record<string, Value> | undefined {

@@ -2,7 +2,7 @@
 // plan and state representations, `terraform show -json`), so policy tools written for
 // Terraform read our plans as they are.
 
-import type { Diagnostic } from '../diagnostics.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import type { Attrs } from '../resources/types.js';
 import type { Config, Expr } from './config/types.js';
 import {
@@ -13,7 +13,7 @@ import {
   type PlannedChange,
 } from './plan.js';
 import { ENGINE_VERSION, PROVIDER_NAME, stateInstances, type StateFile } from './state.js';
-import { Unknown, unknownMask, type Value } from './values.js';
+import { Unknown, unknownMask, type Value } from '../model/values.js';
 
 export const PLAN_JSON_FORMAT_VERSION = '1.2';
 export const STATE_JSON_FORMAT_VERSION = '1.0';

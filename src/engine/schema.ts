@@ -5,10 +5,10 @@
 // silently, and a typo must not be ignored).
 
 import type { z } from 'zod';
-import { diag, type Diagnostic } from '../diagnostics.js';
+import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Attrs, ResourceType } from '../resources/types.js';
 import type { SourcePos } from './config/types.js';
-import { Unknown, type Value } from './values.js';
+import { Unknown, type Value } from '../model/values.js';
 
 type Path = Array<string | number>;
 

@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
-import { diag, type Diagnostic } from '../diagnostics.js';
+import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Attrs } from '../resources/types.js';
-import { Unknown, type Value } from './values.js';
-import { formatAddress } from './address.js';
+import { Unknown, type Value } from '../model/values.js';
+import { formatAddress } from '../model/address.js';
 
 export const PROVIDER_ADDRESS = 'provider["registry.terraform.io/cmek/cmek"]';
 export const PROVIDER_NAME = 'registry.terraform.io/cmek/cmek';

@@ -31,7 +31,7 @@ import {
   UpdateKeyDescriptionCommand,
   type KeyMetadata as SdkKeyMetadata,
 } from '@aws-sdk/client-kms';
-import { parseKeyRef } from './ref.js';
+import { parseKeyRef } from '../model/key-ref.js';
 import {
   KmsError,
   type AliasEntry,

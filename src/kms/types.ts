@@ -3,11 +3,8 @@
 // need (`KmsAdmin`). Implementations: the local KMS (src/kms/local), the AWS SDK client
 // (src/kms/aws.ts) and an in-memory one for unit tests (src/kms/memory.ts).
 
-export type EncryptionContext = Readonly<Record<string, string>>;
-
-/** Which family a key reference belongs to. The clickhouse profile forbids rotating a service
- * to a key of another provider (CMEK_ROTATION_CROSS_PROVIDER). */
-export type KeyProvider = 'aws' | 'gcp';
+import type { EncryptionContext, KeyProvider } from '../model/kms.js';
+export type { EncryptionContext, KeyProvider } from '../model/kms.js';
 
 /** AWS key states, plus `Destroyed` for a local key whose material was purged (on AWS such a key
  * is simply gone: NotFoundException). */

@@ -2,7 +2,7 @@
 // Unknown at plan time), value equality, and the generic part of `plan` (defaults, computed
 // attributes, replacement detection) so every resource decides only what is specific to it.
 import { isKmsError } from '../kms/types.js';
-import { Unknown, isUnknown, type Value } from '../engine/values.js';
+import { Unknown, isUnknown, type Value } from '../model/values.js';
 import type { Attrs, PlannedResource } from './types.js';
 
 export function str(v: Value | undefined): string | undefined {

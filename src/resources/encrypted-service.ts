@@ -4,7 +4,7 @@
 // key (encrypted at rest, but not CMEK). Which key changes are legal is decided at plan time by
 // src/rules; apply only carries them out (a clickhouse rotation re-wraps the service key).
 import { z } from 'zod';
-import { Unknown, isUnknown, type Value } from '../engine/values.js';
+import { Unknown, isUnknown, type Value } from '../model/values.js';
 import { parseDuration } from '../service/control-plane.js';
 import type { ServiceRecord } from '../service/types.js';
 import { clean, planGeneric, str, strMap, valuesEqual } from './common.js';

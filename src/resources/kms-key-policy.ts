@@ -6,7 +6,7 @@
 // the default policy, since a key always has a policy.
 import { z } from 'zod';
 import { REQUIRED_ACTIONS } from '../rules/profiles.js';
-import { Unknown, isUnknown } from '../engine/values.js';
+import { Unknown, isUnknown } from '../model/values.js';
 import { isKmsError } from '../kms/types.js';
 import { bool, clean, isGone, planGeneric, str } from './common.js';
 import type { Attrs, PlanInput, PlannedResource, ProviderContext, ResourceType } from './types.js';

@@ -5,7 +5,7 @@
 // mistaken destroy can still be cancelled (`cmek kms cancel-deletion`).
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { Unknown, type KeyFacts } from '../engine/values.js';
+import { Unknown, type KeyFacts } from '../model/values.js';
 import type { CreateKeyInput, KeyMetadata, KmsAdmin } from '../kms/types.js';
 import { bool, clean, isGone, num, planGeneric, str, valuesEqual } from './common.js';
 import type { Attrs, PlanInput, PlannedResource, ProviderContext, ResourceType } from './types.js';

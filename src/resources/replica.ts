@@ -4,7 +4,7 @@
 // can tell "inherited" from "written"; the key that really protects it is `effective_kms_key`.
 // Every argument forces a new replica: a replica is defined by what and where it copies.
 import { z } from 'zod';
-import { isUnknown, type Value } from '../engine/values.js';
+import { isUnknown, type Value } from '../model/values.js';
 import type { ServiceRecord } from '../service/types.js';
 import { clean, planGeneric, str } from './common.js';
 import { controlPlaneFor } from './context.js';

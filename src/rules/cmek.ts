@@ -4,10 +4,10 @@
 // that reference another resource the referenced address (`refs`), so parents and keys that do
 // not exist yet are still linked. Pure: no I/O, no engine imports beyond the value types.
 
-import { containsUnknown, isUnknown, type Value } from '../engine/values.js';
-import { defaultKeyPolicy } from '../kms/policy/index.js';
-import type { SourcePos } from '../engine/config/types.js';
-import type { Attrs } from '../resources/types.js';
+import { containsUnknown, isUnknown, type Value } from '../model/values.js';
+import { defaultKeyPolicy } from '../model/policy/index.js';
+import type { SourcePos } from '../model/position.js';
+import type { Attrs } from '../model/values.js';
 import { parseRef } from './keys.js';
 import type {
   Action,

@@ -2,7 +2,7 @@
 // descriptions, JUnit messages) and docs/rules.md. Kept next to the rules so a rule and its
 // explanation change together.
 
-import { DIAGNOSTIC_CODES, type DiagnosticCode } from '../diagnostics.js';
+import { DIAGNOSTIC_CODES, type DiagnosticCode } from '../model/diagnostics.js';
 
 export interface CodeExplanation {
   code: DiagnosticCode;

@@ -2,8 +2,8 @@
 // key id, alias (name or ARN) or GCP crypto key name. The parser and the diagnostic text belong
 // to src/kms/ref.ts; this rule only decides which written values to check and where they are.
 
-import type { Diagnostic } from '../diagnostics.js';
-import { keyFormatDiagnostic, parseKeyRef } from '../kms/ref.js';
+import type { Diagnostic } from '../model/diagnostics.js';
+import { keyFormatDiagnostic, parseKeyRef } from '../model/key-ref.js';
 import { buildContext, isLive, keyAttr, keyIsWritten, where, type RuleContext } from './graph.js';
 import type { RuleInput } from './model.js';
 

@@ -3,8 +3,8 @@
 // inherit; a restore of an encrypted backup uses the backup's key). Every rule that needs an
 // "effective" key or region asks this one place, so inheritance is defined once.
 
-import type { Diagnostic } from '../diagnostics.js';
-import type { SourcePos } from '../engine/config/types.js';
+import type { Diagnostic } from '../model/diagnostics.js';
+import type { SourcePos } from '../model/position.js';
 import { keyTokens, sameKeyInPlan, type Sameness } from './keys.js';
 import type { KeyView, NodeView, RuleInput } from './model.js';
 

@@ -3,7 +3,7 @@
 // destroyed key version makes the data permanently inaccessible). So a plan may not destroy a key
 // that something staying after the plan still uses.
 
-import { diag, type Diagnostic } from '../diagnostics.js';
+import { diag, type Diagnostic } from '../model/diagnostics.js';
 import { buildContext, where, type RuleContext } from './graph.js';
 import { describeKey } from './keys.js';
 import type { KeyNode, KeyView, NodeView, RuleInput } from './model.js';

@@ -3,7 +3,7 @@
 // cdktf Aspect all call `checkRules`; each rule is also exported on its own. No I/O, no engine
 // imports, and a deterministic output order (address, then code, attribute, summary).
 
-import type { Diagnostic } from '../diagnostics.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import { buildContext, type RuleContext } from './graph.js';
 import { keyInUse } from './in-use.js';
 import { keyFormat } from './format.js';

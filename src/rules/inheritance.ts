@@ -3,7 +3,7 @@
 // primary needs its own key in its region; a replica of an unencrypted primary has none.
 // Each rule is silent when the parent or its key is not known at plan time.
 
-import { diag, type Diagnostic } from '../diagnostics.js';
+import { diag, type Diagnostic } from '../model/diagnostics.js';
 import { buildContext, isLive, keyAttr, keyIsWritten, where, type RuleContext } from './graph.js';
 import { describeKey } from './keys.js';
 import type { KeyView, NodeKind, NodeView, RuleInput } from './model.js';

@@ -3,8 +3,8 @@
 // nothing but a region. The rules must not invent a difference out of missing facts
 // ("unknown ≠ different"), so comparison is three-valued.
 
-import { parseKeyRef, type KeyRef } from '../kms/ref.js';
-import type { KeyProvider } from '../kms/types.js';
+import { parseKeyRef, type KeyRef } from '../model/key-ref.js';
+import type { KeyProvider } from '../model/kms.js';
 import type { KeyView } from './model.js';
 
 export type Sameness = 'same' | 'different' | 'unknown';

@@ -9,8 +9,8 @@
 // service to another region is a new service, and needs a key of that region anyway, so it is
 // left alone. A user who really wants to throw the data away can destroy the service first.
 
-import { diag, type Diagnostic } from '../diagnostics.js';
-import type { KeyProvider } from '../kms/types.js';
+import { diag, type Diagnostic } from '../model/diagnostics.js';
+import type { KeyProvider } from '../model/kms.js';
 import {
   buildContext,
   keyAttr,

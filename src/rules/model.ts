@@ -2,8 +2,8 @@
 // terraform plan JSON / cdktf / .tf, Pulumi check/diff, CrossGuard, cdktf Aspect) builds these
 // values and calls the same pure rule functions in src/rules/.
 
-import type { KeyProvider } from '../kms/types.js';
-import type { SourcePos } from '../engine/config/types.js';
+import type { KeyProvider } from '../model/kms.js';
+import type { SourcePos } from '../model/position.js';
 
 export type Profile = 'clickhouse' | 'cloudsql';
 

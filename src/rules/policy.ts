@@ -4,8 +4,8 @@
 // counts as public — lives in src/kms/policy, the same evaluator the local KMS enforces at run
 // time, so a policy that passes here also works when the service calls the KMS.
 
-import { diag, type Diagnostic } from '../diagnostics.js';
-import { allowsPublicPrincipal, grantsActions, type GrantContext } from '../kms/policy/index.js';
+import { diag, type Diagnostic } from '../model/diagnostics.js';
+import { allowsPublicPrincipal, grantsActions, type GrantContext } from '../model/policy/index.js';
 import { buildContext, where, type RuleContext } from './graph.js';
 import { parseRef } from './keys.js';
 import type { KeyView, PolicyNode, Profile, RuleInput } from './model.js';

@@ -3,8 +3,8 @@
 // instead of testing the profile name, so a difference between the systems lives in one row
 // here and nowhere else.
 
-import { CLICKHOUSE_REQUIRED_ACTIONS, ENCRYPTER_DECRYPTER_ACTIONS } from '../kms/policy/index.js';
-import type { KeyProvider } from '../kms/types.js';
+import { CLICKHOUSE_REQUIRED_ACTIONS, ENCRYPTER_DECRYPTER_ACTIONS } from '../model/policy/index.js';
+import type { KeyProvider } from '../model/kms.js';
 import type { Profile } from './model.js';
 
 export interface ProfileFacts {

@@ -2,7 +2,7 @@
 // "the instance must be in the same region as its key"). Checked on the effective key, so a
 // restore that inherits its backup's key into another region is caught too.
 
-import { diag, type Diagnostic } from '../diagnostics.js';
+import { diag, type Diagnostic } from '../model/diagnostics.js';
 import { buildContext, isLive, keyAttr, keyIsWritten, where, type RuleContext } from './graph.js';
 import { describeKey, keyRegion } from './keys.js';
 import type { RuleInput } from './model.js';

@@ -23,7 +23,7 @@ import {
   objectContext,
   type KeySetRecord,
 } from '../core/index.js';
-import { diag, DiagnosticError } from '../diagnostics.js';
+import { diag, DiagnosticError } from '../model/diagnostics.js';
 import type { Profile } from '../rules/model.js';
 import { dataError } from './codec.js';
 import type { ControlPlane } from './control-plane.js';

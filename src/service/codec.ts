@@ -15,7 +15,7 @@ import {
   objectContext,
   type ServiceKeySet,
 } from '../core/index.js';
-import { DiagnosticError } from '../diagnostics.js';
+import { DiagnosticError } from '../model/diagnostics.js';
 import { isKmsError } from '../kms/types.js';
 import { keyErrorDiagnostic } from './key-check.js';
 import type {

@@ -3,8 +3,8 @@
 // PRINCIPAL: describe it, generate a data key, decrypt it back, encrypt. ClickHouse Cloud does the
 // same before it shows a key as "valid". Each failure names the missing permission or the key
 // state and the remedy, with the stable code CMEK_KEY_INACCESSIBLE.
-import { diag, DiagnosticError, type Diagnostic } from '../diagnostics.js';
-import { parseKeyRef } from '../kms/ref.js';
+import { diag, DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
+import { parseKeyRef } from '../model/key-ref.js';
 import { isKmsError, type KeyMetadata, type Kms, type KmsError } from '../kms/types.js';
 import type { Profile } from '../rules/model.js';
 

@@ -15,7 +15,7 @@
 // replica. A replica that cannot take a write (not RUNNING) is marked out of sync and is copied
 // in full at the next replicated write.
 import type { Readable } from 'node:stream';
-import { diag, DiagnosticError, type Diagnostic } from '../diagnostics.js';
+import { diag, DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
 import type { Profile } from '../rules/model.js';
 import type { BackupReader } from './backups.js';
 import type { ControlPlane } from './control-plane.js';

@@ -21,7 +21,7 @@ import {
 } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isIntegrityError } from '../core/index.js';
-import { diag, DiagnosticError } from '../diagnostics.js';
+import { diag, DiagnosticError } from '../model/diagnostics.js';
 import { fsyncDir, sweepTempFiles, tempPathFor } from './fsutil.js';
 import type { ServiceRecord } from './types.js';
 

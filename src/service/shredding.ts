@@ -3,7 +3,7 @@
 // the service (and of every replica or backup under that key) is unrecoverable. The tools must
 // say so plainly instead of reporting a generic key error: this file detects the condition from
 // the KMS and words the diagnostics every path (data access, start, describe, poll) shows.
-import { diag, DiagnosticError, type DiagnosticCode } from '../diagnostics.js';
+import { diag, DiagnosticError, type DiagnosticCode } from '../model/diagnostics.js';
 import { isKmsError, type Kms, type KeyMetadata } from '../kms/types.js';
 import type { KeyDestroyed, ServiceRecord } from './types.js';
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diag } from '../../src/diagnostics.js';
+import { diag } from '../../src/model/diagnostics.js';
 import {
   acquireLock,
   apply,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Config, Expr, ResourceBlock } from '../../src/engine/config/types.js';
 import { buildGraph, resourceDependencies } from '../../src/engine/graph.js';
-import { parseAddress, refRoot } from '../../src/engine/address.js';
+import { parseAddress, refRoot } from '../../src/model/address.js';
 
 const pos = (line: number) => ({ file: 'main.tf', line });
 const expr = (refs: string[], line = 1): Expr => ({

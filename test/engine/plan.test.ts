@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diag } from '../../src/diagnostics.js';
+import { diag } from '../../src/model/diagnostics.js';
 import {
   apply,
   plan,
@@ -8,7 +8,7 @@ import {
   renderPlanText,
   type PlannedChange,
 } from '../../src/engine/index.js';
-import { Unknown } from '../../src/engine/values.js';
+import { Unknown } from '../../src/model/values.js';
 import { makeWorld, workdir, write } from './fake.js';
 
 const KEY_AND_THING = `

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DiagnosticError } from '../../src/diagnostics.js';
+import { DiagnosticError } from '../../src/model/diagnostics.js';
 import {
   acquireLock,
   forceUnlock,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiagnosticError } from '../../src/diagnostics.js';
+import { DiagnosticError } from '../../src/model/diagnostics.js';
 import { AwsKms } from '../../src/kms/aws.js';
 import { openLocalKms } from '../../src/kms/local/index.js';
 import { startKmsServer, type KmsServer } from '../../src/kms/server/index.js';

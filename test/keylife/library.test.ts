@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DiagnosticError } from '../../src/diagnostics.js';
+import { DiagnosticError } from '../../src/model/diagnostics.js';
 import { openLocalKms, type LocalKms, type LocalKmsClient } from '../../src/kms/local/index.js';
 import { openControlPlane, type ControlPlane } from '../../src/service/control-plane.js';
 import { KeyPoller, dueInMs, pollOnce, type PollReport } from '../../src/service/poller.js';

@@ -11,7 +11,7 @@ import {
   type LocalKms,
   type LocalKmsClient,
 } from '../../src/kms/local/index.js';
-import { CLICKHOUSE_REQUIRED_ACTIONS } from '../../src/kms/policy/index.js';
+import { CLICKHOUSE_REQUIRED_ACTIONS } from '../../src/model/policy/index.js';
 import { isKmsError, type KmsErrorCode } from '../../src/kms/types.js';
 
 const DAY = 86_400_000;

@@ -11,7 +11,7 @@ import {
   parsePolicy,
   type PolicyDocument,
   type RequestContext,
-} from '../../src/kms/policy/index.js';
+} from '../../src/model/policy/index.js';
 
 const FIXTURES = '/work/shared/fixtures/key-policies';
 const ACCOUNT = '111122223333';

@@ -7,7 +7,7 @@ import {
   keyRefDiagnostic,
   parseKeyRef,
   type KeyRef,
-} from '../../src/kms/ref.js';
+} from '../../src/model/key-ref.js';
 
 const UUID = '1234abcd-12ab-34cd-56ef-1234567890ab';
 const MRK = 'mrk-1234abcd12ab34cd56ef1234567890ab';

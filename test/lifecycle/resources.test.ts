@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isUnknown } from '../../src/engine/values.js';
+import { isUnknown } from '../../src/model/values.js';
 import {
   RESOURCE_TYPES,
   backup,

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DiagnosticError } from '../../src/diagnostics.js';
+import { DiagnosticError } from '../../src/model/diagnostics.js';
 import { openLocalKms, type LocalKmsClient } from '../../src/kms/local/index.js';
 import { openControlPlane, type ControlPlane } from '../../src/service/control-plane.js';
 

@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DiagnosticError } from '../../src/diagnostics.js';
-import { isUnknown } from '../../src/engine/values.js';
+import { DiagnosticError } from '../../src/model/diagnostics.js';
+import { isUnknown } from '../../src/model/values.js';
 import {
   RESOURCE_TYPES,
   controlPlaneFor,

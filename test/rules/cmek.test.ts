@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Unknown } from '../../src/engine/values.js';
+import { Unknown } from '../../src/model/values.js';
 import { checkRules, cmekRuleInput } from '../../src/rules/index.js';
 import {
   ARN,

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DIAGNOSTIC_CODES } from '../../src/diagnostics.js';
+import { DIAGNOSTIC_CODES } from '../../src/model/diagnostics.js';
 import { RULES, explainCode, explainText } from '../../src/rules/index.js';
 
 const docs = readFileSync(fileURLToPath(new URL('../../docs/rules.md', import.meta.url)), 'utf8');

@@ -1,6 +1,6 @@
 // Builders for rule tests: resource changes shaped like the engine's planned changes, so most
 // tests go through the real adapter (cmekRuleInput) and then checkRules.
-import { Unknown, type Value } from '../../src/engine/values.js';
+import { Unknown, type Value } from '../../src/model/values.js';
 import type { KeyProvider } from '../../src/kms/types.js';
 import {
   checkRules,
@@ -9,7 +9,7 @@ import {
   type CmekResourceChange,
   type CmekRuleInputOptions,
 } from '../../src/rules/index.js';
-import type { Diagnostic } from '../../src/diagnostics.js';
+import type { Diagnostic } from '../../src/model/diagnostics.js';
 
 export const SP = 'arn:aws:iam::576599896960:role/prod-kms-request-role';
 export const LOCAL_SP = 'arn:aws:iam::000000000000:role/cmek-service';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DIAGNOSTIC_CODES } from '../../src/diagnostics.js';
-import { Unknown, type Value } from '../../src/engine/values.js';
+import { DIAGNOSTIC_CODES } from '../../src/model/diagnostics.js';
+import { Unknown, type Value } from '../../src/model/values.js';
 import {
   buildContext,
   checkRules,

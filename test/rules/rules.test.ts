@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Unknown } from '../../src/engine/values.js';
+import { Unknown } from '../../src/model/values.js';
 import { REQUIRED_ACTIONS } from '../../src/rules/index.js';
 import {
   ARN,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DiagnosticError } from '../../src/diagnostics.js';
+import { DiagnosticError } from '../../src/model/diagnostics.js';
 import { MemoryKms } from '../../src/kms/memory.js';
 import {
   openControlPlane,

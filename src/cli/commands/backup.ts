@@ -4,7 +4,7 @@
 // its key: the plan refuses to delete that key (CMEK_KEY_IN_USE) while one exists, so a user
 // needs a way to see them and remove one on purpose. Parsing and printing only.
 import type { Command } from 'commander';
-import { diag, DiagnosticError } from '../../diagnostics.js';
+import { diag, DiagnosticError } from '../../model/diagnostics.js';
 import type { BackupRecord } from '../../service/backups.js';
 import { common, openServicePlane, printJson, split, table, type PlaneOptions } from './service.js';
 

@@ -7,7 +7,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { diag, DiagnosticError } from '../../diagnostics.js';
+import { diag, DiagnosticError } from '../../model/diagnostics.js';
 import { common, openServicePlane, printJson, split, type PlaneOptions } from './service.js';
 
 function parseRange(text: string): { start: number; end?: number } {

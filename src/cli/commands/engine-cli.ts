@@ -5,7 +5,7 @@
 import { createInterface } from 'node:readline';
 import pc from 'picocolors';
 import { Option, type Command } from 'commander';
-import { diag, DiagnosticError, type Diagnostic } from '../../diagnostics.js';
+import { diag, DiagnosticError, type Diagnostic } from '../../model/diagnostics.js';
 import type { ApplyEvent, ApplyResult } from '../../engine/apply.js';
 import { parseDuration } from '../../engine/lock.js';
 import { formatValue } from '../../engine/render.js';

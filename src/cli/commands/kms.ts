@@ -9,7 +9,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { join, resolve } from 'node:path';
 import pc from 'picocolors';
-import { diag, DiagnosticError } from '../../diagnostics.js';
+import { diag, DiagnosticError } from '../../model/diagnostics.js';
 import {
   LOCAL_ROOT_PRINCIPAL,
   openLocalKms,

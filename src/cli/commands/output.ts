@@ -1,6 +1,6 @@
 // `cmek output [NAME] [-json] [-raw]` (SPEC 5): output values from the state.
 import type { Command } from 'commander';
-import { diag, DiagnosticError } from '../../diagnostics.js';
+import { diag, DiagnosticError } from '../../model/diagnostics.js';
 import { formatValue, readWorkspaceState } from '../../engine/index.js';
 import { finish, runVerb, writeJson } from './engine-cli.js';
 

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { loadConfig } from '../../engine/config/load.js';
 import { providerSettings } from '../../engine/provider-settings.js';
-import type { Value } from '../../engine/values.js';
+import type { Value } from '../../model/values.js';
 import { controlPlaneFor, createProviderContext } from '../../resources/context.js';
 import { DEFAULT_SERVICE_PRINCIPAL, type ProviderSettings } from '../../resources/types.js';
 import type { ControlPlane } from '../../service/control-plane.js';

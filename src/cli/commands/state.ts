@@ -1,7 +1,7 @@
 // `cmek state list|show ADDR|rm ADDR...` (SPEC 5): inspect the state, or forget resources
 // without destroying them.
 import type { Command } from 'commander';
-import { diag, DiagnosticError } from '../../diagnostics.js';
+import { diag, DiagnosticError } from '../../model/diagnostics.js';
 import {
   readWorkspaceState,
   renderInstanceText,

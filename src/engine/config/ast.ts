@@ -7,8 +7,8 @@
 // than an adapter and lets every construct outside the subset become a CONFIG_UNSUPPORTED
 // diagnostic naming file and line instead of a crash or a silent skip.
 
-import { diag, type Diagnostic } from '../../diagnostics.js';
-import type { Value } from '../values.js';
+import { diag, type Diagnostic } from '../../model/diagnostics.js';
+import type { Value } from '../../model/values.js';
 
 export type BinOp =
   '+' | '-' | '*' | '/' | '%' | '==' | '!=' | '<' | '>' | '<=' | '>=' | '&&' | '||';

@@ -3,8 +3,8 @@
 // unconverted; any operation on an Unknown yields Unknown, but a plain reference passes the
 // referenced Unknown through untouched so the KeyFacts it carries reach the CMEK rules.
 
-import { diag, DiagnosticError, type DiagnosticCode } from '../../diagnostics.js';
-import { containsUnknown, isUnknown, UNKNOWN, Unknown, type Value } from '../values.js';
+import { diag, DiagnosticError, type DiagnosticCode } from '../../model/diagnostics.js';
+import { containsUnknown, isUnknown, UNKNOWN, Unknown, type Value } from '../../model/values.js';
 import type { Node } from './ast.js';
 import { callFunction } from './functions.js';
 import { suggestion } from './suggest.js';

@@ -1,8 +1,8 @@
 // Expr values: parsed once at load time (so every syntax problem and unsupported construct is a
 // load diagnostic with file:line), evaluated later by the engine against an EvalScope.
 
-import { DiagnosticError, type Diagnostic } from '../../diagnostics.js';
-import type { Value } from '../values.js';
+import { DiagnosticError, type Diagnostic } from '../../model/diagnostics.js';
+import type { Value } from '../../model/values.js';
 import { Parser, type Node, type ParseSink } from './ast.js';
 import { evaluateNode } from './evaluate.js';
 import type { EvalScope, Expr, SourcePos } from './types.js';

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { containsUnknown, isUnknown, UNKNOWN, type Value } from '../values.js';
+import { containsUnknown, isUnknown, UNKNOWN, type Value } from '../../model/values.js';
 import { fail, setKey, typeName, type EvalContext } from './evaluate.js';
 
 type Fn = (args: Value[], ctx: EvalContext, line: number) => Value;

@@ -6,8 +6,8 @@
 import { parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { diag, type Diagnostic, type DiagnosticCode } from '../../diagnostics.js';
-import type { Value } from '../values.js';
+import { diag, type Diagnostic, type DiagnosticCode } from '../../model/diagnostics.js';
+import type { Value } from '../../model/values.js';
 import type { Node } from './ast.js';
 import { setKey } from './evaluate.js';
 import { parseHclText } from './hcl.js';

@@ -8,7 +8,7 @@
 // errors turned into diagnostics with their lines.
 
 import { duplicateKeyWarning, isIdChar, isIdStart } from './ast.js';
-import { diag, type Diagnostic } from '../../diagnostics.js';
+import { diag, type Diagnostic } from '../../model/diagnostics.js';
 import type { Node as JsonNode } from 'jsonc-parser';
 
 export interface SourceIndex {

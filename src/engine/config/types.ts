@@ -2,15 +2,11 @@
 // *.tf.json and cdktf stack directories. Expressions stay unevaluated here: the graph and
 // the planner evaluate them once their references are known.
 
-import type { Diagnostic } from '../../diagnostics.js';
-import type { Value } from '../values.js';
+import type { Diagnostic } from '../../model/diagnostics.js';
+import type { Value } from '../../model/values.js';
+import type { SourcePos } from '../../model/position.js';
 
-export interface SourcePos {
-  /** Path relative to the working directory (as the user would type it). */
-  file: string;
-  /** 1-based. */
-  line: number;
-}
+export type { SourcePos } from '../../model/position.js';
 
 /** An unevaluated expression. `refs` are the traversals it reads, as written
  * (`cmek_kms_key.k.arn`, `var.region`, `local.x`, `count.index`), for building the graph. */

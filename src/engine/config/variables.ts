@@ -5,8 +5,8 @@
 
 import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { diag, DiagnosticError, type Diagnostic } from '../../diagnostics.js';
-import { isUnknown, type Value } from '../values.js';
+import { diag, DiagnosticError, type Diagnostic } from '../../model/diagnostics.js';
+import { isUnknown, type Value } from '../../model/values.js';
 import { setKey } from './evaluate.js';
 import { parseHclText } from './hcl.js';
 import { jsonExpr, mapScope, parseExpression } from './expr.js';

@@ -9,9 +9,14 @@ import {
   randomBytes,
   randomUUID,
 } from 'node:crypto';
-import { parsePolicy, unsupportedOperators, evaluatePolicy, accountOf } from '../policy/index.js';
-import { defaultKeyPolicy } from '../policy/document.js';
-import { isAwsRegion, isGcpLocation, parseKeyRef, type KeyRef } from '../ref.js';
+import {
+  parsePolicy,
+  unsupportedOperators,
+  evaluatePolicy,
+  accountOf,
+} from '../../model/policy/index.js';
+import { defaultKeyPolicy } from '../../model/policy/document.js';
+import { isAwsRegion, isGcpLocation, parseKeyRef, type KeyRef } from '../../model/key-ref.js';
 import {
   KmsError,
   type AliasEntry,

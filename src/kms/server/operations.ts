@@ -9,7 +9,7 @@ import type {
   LocalKeySpec,
   LocalKmsClient,
 } from '../local/index.js';
-import { parseKeyRef } from '../ref.js';
+import { parseKeyRef } from '../../model/key-ref.js';
 import type { KeyMetadata } from '../types.js';
 import { compact, decodeBlob, encodeBlob, epochSeconds, WireError } from './protocol.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, mapScope, resolveVariables } from '../../../src/engine/config/index.js';
-import { Unknown, UNKNOWN } from '../../../src/engine/values.js';
+import { Unknown, UNKNOWN } from '../../../src/model/values.js';
 
 const doc = readFileSync(
   fileURLToPath(new URL('../../../docs/configuration.md', import.meta.url)),

@@ -4,14 +4,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DiagnosticError } from '../../../src/diagnostics.js';
+import { DiagnosticError } from '../../../src/model/diagnostics.js';
 import {
   literalExpr,
   mapScope,
   parseExpression,
   parseTemplate,
 } from '../../../src/engine/config/index.js';
-import { isUnknown, Unknown, UNKNOWN, type Value } from '../../../src/engine/values.js';
+import { isUnknown, Unknown, UNKNOWN, type Value } from '../../../src/model/values.js';
 
 const baseDir = mkdtempSync(join(tmpdir(), 'cmek-eval-'));
 writeFileSync(join(baseDir, 'policy.json'), '{"Version":"2012-10-17"}\n');

@@ -3,7 +3,7 @@
 // CONFIG_UNSUPPORTED with file and line. Foreign resource types load as ResourceBlocks.
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Diagnostic } from '../../../src/diagnostics.js';
+import type { Diagnostic } from '../../../src/model/diagnostics.js';
 import { loadConfig, mapScope, type LoadResult } from '../../../src/engine/config/index.js';
 
 const FIXTURES = '/work/shared/fixtures/hcl';

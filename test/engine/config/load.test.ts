@@ -1,9 +1,9 @@
 // Loader tests over the small configurations in test/fixtures/config/.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Diagnostic } from '../../../src/diagnostics.js';
+import type { Diagnostic } from '../../../src/model/diagnostics.js';
 import { loadConfig, mapScope, type Config } from '../../../src/engine/config/index.js';
-import { isUnknown, Unknown, UNKNOWN, type Value } from '../../../src/engine/values.js';
+import { isUnknown, Unknown, UNKNOWN, type Value } from '../../../src/model/values.js';
 
 const dir = (name: string) =>
   fileURLToPath(new URL(`../../fixtures/config/${name}`, import.meta.url));

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mapScope, parseExpression, parseTemplate } from '../../../src/engine/config/index.js';
-import type { Value } from '../../../src/engine/values.js';
+import type { Value } from '../../../src/model/values.js';
 
 const scope = mapScope('.', {});
 const pos = { file: 'p.tf', line: 1 };

@@ -10,8 +10,8 @@
 //   AWS alias ARN   arn:PARTITION:kms:REGION:ACCOUNT:alias/NAME
 //   GCP key         projects/P/locations/L/keyRings/R/cryptoKeys/K
 //   GCP key version projects/P/locations/L/keyRings/R/cryptoKeys/K/cryptoKeyVersions/V
-import { diag, type Diagnostic } from '../diagnostics.js';
-import type { KeyProvider } from './types.js';
+import { diag, type Diagnostic } from './diagnostics.js';
+import type { KeyProvider } from './kms.js';
 
 export type KeyRefKind =
   'key-arn' | 'key-id' | 'alias-name' | 'alias-arn' | 'gcp-key' | 'gcp-key-version';

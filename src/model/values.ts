@@ -3,7 +3,7 @@
 // carry facts that ARE known at plan time — for a key reference: the key's address, region and
 // provider — so the CMEK rules run on the whole graph before anything exists (SPEC 3, issue 4).
 
-import type { KeyProvider } from '../kms/types.js';
+import type { KeyProvider } from './kms.js';
 
 /** Facts about a key that are known before apply. */
 export interface KeyFacts {
@@ -57,3 +57,6 @@ export function unknownMask(v: Value): boolean | Record<string, unknown> | unkno
   }
   return false;
 }
+
+/** A resource's attributes by name (configuration or state), values possibly Unknown. */
+export type Attrs = Record<string, Value>;
