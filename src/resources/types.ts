@@ -4,10 +4,9 @@
 
 import type { z } from 'zod';
 import type { Kms, KmsAdmin } from '../kms/types.js';
-import type { KeyFacts, Value } from '../model/values.js';
+import type { Attrs, KeyFacts } from '../model/values.js';
 
 export type { Attrs } from '../model/values.js';
-import type { Attrs } from '../model/values.js';
 
 /** The provider configuration after evaluation (`provider "cmek" {}`), with defaults applied. */
 export interface ProviderSettings {
