@@ -1,0 +1,98 @@
+// The layering of src/, checked by dependency-cruiser in `npm run lint` (so `npm test` fails on a
+// violation). docs/architecture.md explains the layers; this file is the one source for what
+// each may import. Type-only imports count: a layer that names another's types depends on it.
+//
+//   model ← rules ← resources ← engine ← cli      kms ← core ← service
+//   resources may use service and kms; the engine may use rules; nothing imports the cli.
+//
+// Run it on its own with `npm run lint:layers`.
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+export default {
+  forbidden: [
+    {
+      name: 'model-imports-nothing',
+      severity: 'error',
+      comment:
+        'src/model is the bottom layer (values, diagnostics, positions, addresses, key references, ' +
+        'key-policy documents): it may import node built-ins and npm packages, nothing of the project.',
+      from: { path: '^src/model/' },
+      to: { path: '^src/', pathNot: '^src/model/' },
+    },
+    {
+      name: 'rules-import-only-model',
+      severity: 'error',
+      comment:
+        'The CMEK rules are pure functions over src/model values, so every front door (engine, ' +
+        'policy check) can run them without the resources, the KMS or the engine.',
+      from: { path: '^src/rules/' },
+      to: { path: '^src/', pathNot: '^src/(rules|model)/' },
+    },
+    {
+      name: 'core-below-service-and-engine',
+      severity: 'error',
+      comment:
+        'The envelope-encryption core uses the KMS interface and src/model only; the service, ' +
+        'resources, engine, rules and CLI are built on top of it.',
+      from: { path: '^src/core/' },
+      to: { path: '^src/(service|engine|resources|cli|rules)/' },
+    },
+    {
+      name: 'kms-below-core',
+      severity: 'error',
+      comment:
+        'The KMS (interface, local KMS, AWS client, wire server) knows nothing of the core that ' +
+        'calls it, nor of the service, resources, engine or CLI.',
+      from: { path: '^src/kms/' },
+      to: { path: '^src/(core|service|engine|resources|cli)/' },
+    },
+    {
+      name: 'nothing-imports-cli',
+      severity: 'error',
+      comment:
+        'The CLI is the top: the library, the engine and the resources must work without it. ' +
+        'src/index.ts (the library entry) does not import it either.',
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'no-folder-cycles',
+      severity: 'error',
+      comment:
+        'Two folders that import each other are one layer in disguise: move the shared part down ' +
+        '(usually to src/model). Cycles between files of one folder are not checked here.',
+      scope: 'folder',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment: 'An import that does not resolve is a typo or a missing dependency.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+    {
+      name: 'not-to-dev-dep',
+      severity: 'error',
+      comment:
+        'src/ ships in the package: it may only import "dependencies", not "devDependencies".',
+      from: { path: '^src/' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(dist|node_modules|coverage)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      mainFields: ['module', 'main', 'types', 'typings'],
+    },
+    reporterOptions: {
+      text: { highlightFocused: true },
+    },
+  },
+};
