@@ -1,9 +1,13 @@
-// The real layers wired into the engine: the config loader, the resource types and control
-// plane, and the CMEK rules. Tests pass their own EngineDeps instead.
+// The default wiring (`import { defaultDeps } from 'cmek/defaults'`): the real config loader,
+// resource types, provider context (KMS backend), control plane and CMEK rules, as the engine's
+// EngineDeps. The engine loads it only when an operation runs without `deps`; front doors and
+// tests may pass their own. It is the one module of the engine that imports src/resources.
 import { RESOURCE_TYPES, controlPlaneFor, createProviderContext } from '../resources/index.js';
 import { checkRules, cmekRuleInput } from '../rules/index.js';
 import { loadConfig, loadVarFiles, resolveVariables } from './config/index.js';
 import type { EngineDeps } from './deps.js';
+
+export { RESOURCE_TYPES, controlPlaneFor, createProviderContext };
 
 export const defaultDeps: EngineDeps = {
   resourceTypes: RESOURCE_TYPES as Record<string, (typeof RESOURCE_TYPES)[string]>,

@@ -1,6 +1,11 @@
-// The engine's library API (`import { plan, apply } from 'cmek'`): usable without the CLI, so
-// the Pulumi and cdktf front doors drive the same code. Every function returns diagnostics as
-// values; only I/O failures and bugs throw.
+// The engine's library API (`import { plan, apply } from 'cmek'` or 'cmek/engine'): usable
+// without the CLI, so every front door drives the same code. Every function returns diagnostics
+// as values; only I/O failures and bugs throw.
+//
+// This module does not import the default wiring (src/engine/defaults.ts: the real resource
+// types, provider context, control plane and rules). A caller passes `deps`; without it, the
+// wiring is loaded on the first operation (`import('./defaults.js')`), so importing the engine
+// does not load src/resources, src/service or the KMS backends. See docs/architecture.md.
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -8,7 +13,6 @@ import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diag
 import type { ProviderContext, ProviderSettings } from '../resources/types.js';
 import type { Config } from './config/types.js';
 import { applyChanges, type ApplyEvent, type ApplyResult } from './apply.js';
-import { defaultDeps } from './defaults.js';
 import type { EngineDeps } from './deps.js';
 import { acquireLock, type StateLock } from './lock.js';
 import { configDigest, planConfig, PLAN_FORMAT_VERSION, type Plan } from './plan.js';
@@ -33,7 +37,6 @@ export * from './planfile.js';
 export * from './provider-settings.js';
 export * from './render.js';
 export * from './state.js';
-export { defaultDeps } from './defaults.js';
 
 export interface Workspace {
   dir: string;
@@ -57,13 +60,17 @@ export interface EngineOptions {
   ctx?: ProviderContext;
 }
 
+/** The deps to use: the caller's, else the default wiring (loaded once, on first use). */
+export async function engineDeps(deps?: EngineDeps): Promise<EngineDeps> {
+  if (deps) return deps;
+  const { defaultDeps } = await import('./defaults.js');
+  return defaultDeps;
+}
+
 /** Load the configuration of a working directory. */
-export async function openWorkspace(
-  dir = process.cwd(),
-  deps: EngineDeps = defaultDeps,
-): Promise<Workspace> {
+export async function openWorkspace(dir = process.cwd(), deps?: EngineDeps): Promise<Workspace> {
   const abs = resolve(dir);
-  const { config, diagnostics } = await deps.loadConfig(abs);
+  const { config, diagnostics } = await (await engineDeps(deps)).loadConfig(abs);
   return {
     dir: abs,
     config,
@@ -163,7 +170,7 @@ export async function resolveSettings(
 
 /** Plan a working directory: load, lock, read state, refresh, diff, rules. */
 export async function plan(opts: EnginePlanOptions = {}): Promise<Plan> {
-  const deps = opts.deps ?? defaultDeps;
+  const deps = await engineDeps(opts.deps);
   const ws = opts.workspace ?? (await openWorkspace(opts.dir, deps));
   if (hasErrors(ws.diagnostics)) return emptyPlan(ws.diagnostics, ws.config);
   const { settings, variables, diagnostics } = await resolveSettings(ws, deps, opts);
@@ -238,7 +245,7 @@ export function stalePlanDiagnostics(
 /** Apply a plan (from `plan()` or a saved plan file). Locks the state, refuses stale plans,
  * writes the state after every resource. */
 export async function apply(p: Plan, opts: EngineApplyOptions = {}): Promise<ApplyResult> {
-  const deps = opts.deps ?? defaultDeps;
+  const deps = await engineDeps(opts.deps);
   const ws = opts.workspace ?? planWorkspaces.get(p) ?? (await openWorkspace(opts.dir, deps));
   const fail = (diagnostics: Diagnostic[]): ApplyResult => ({
     diagnostics,
@@ -297,7 +304,7 @@ export async function apply(p: Plan, opts: EngineApplyOptions = {}): Promise<App
 /** Read the state of a working directory (no lock: reads are atomic thanks to rename). */
 export async function readWorkspaceState(
   dir = process.cwd(),
-  deps: EngineDeps = defaultDeps,
+  deps?: EngineDeps,
 ): Promise<{ state: StateFile | null; statePath: string; diagnostics: Diagnostic[] }> {
   const ws = await openWorkspace(dir, deps);
   const loaded = loadState(ws.statePath);
@@ -315,7 +322,7 @@ export interface ValidateResult {
 export async function validate(
   opts: { dir?: string; deps?: EngineDeps } = {},
 ): Promise<ValidateResult> {
-  const deps = opts.deps ?? defaultDeps;
+  const deps = await engineDeps(opts.deps);
   const ws = await openWorkspace(opts.dir, deps);
   if (hasErrors(ws.diagnostics)) return { valid: false, diagnostics: ws.diagnostics };
   const variables: Record<string, Value> = {};
@@ -340,7 +347,7 @@ export interface RefreshResult {
 /** `cmek refresh`: read every resource and record what changed outside cmek in the state
  * (terraform apply -refresh-only -auto-approve). */
 export async function refresh(opts: EnginePlanOptions = {}): Promise<RefreshResult> {
-  const deps = opts.deps ?? defaultDeps;
+  const deps = await engineDeps(opts.deps);
   const ws = opts.workspace ?? (await openWorkspace(opts.dir, deps));
   let lock: StateLock | undefined;
   if (opts.lock !== false) {
@@ -381,7 +388,7 @@ export async function stateRm(
   addresses: string[],
   opts: EngineOptions = {},
 ): Promise<{ removed: string[]; diagnostics: Diagnostic[] }> {
-  const deps = opts.deps ?? defaultDeps;
+  const deps = await engineDeps(opts.deps);
   const ws = opts.workspace ?? (await openWorkspace(opts.dir, deps));
   try {
     return await withLock(ws, opts, 'OperationTypeStateRm', async () => {

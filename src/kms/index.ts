@@ -85,3 +85,15 @@ export function createKms(settings: KmsBackendSettings): KmsBackend {
 
 export { AwsKms, createAwsKms, toKmsError } from './aws.js';
 export type { AwsCredentials, AwsKmsSettings } from './aws.js';
+// The rest of `cmek/kms`: the KMS interface, the in-memory KMS and the local KMS.
+export * from './types.js';
+export { MemoryKms, type MemoryKmsOptions, type MemoryKmsOperation } from './memory.js';
+export {
+  openLocalKms,
+  LOCAL_ACCOUNT,
+  LOCAL_ROOT_PRINCIPAL,
+  type LocalKms,
+  type LocalKmsClient,
+  type LocalKmsOptions,
+  type LocalKeyMetadata,
+} from './local/index.js';
