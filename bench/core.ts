@@ -1,4 +1,4 @@
-// Encryption-core benchmarks (SPEC 8): core encrypt/decrypt GB/s against a bare node:crypto
+// Encryption-core benchmarks (docs/contract.md, Performance): core encrypt/decrypt GB/s against a bare node:crypto
 // AES-256-GCM loop over the same bytes at 64 KiB chunks, and core encrypt against the AWS
 // Encryption SDK for JS (raw AES keyring, default frame size), all in the same run.
 import {
@@ -89,7 +89,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     pair,
   );
 
-  // Notes, not SPEC lines: one contiguous output buffer (encryptBuffer/decryptBuffer) pays for
+  // Notes, not result lines: one contiguous output buffer (encryptBuffer/decryptBuffer) pays for
   // a fresh large allocation (page faults + kernel zeroing); streams pay Node's stream
   // machinery. Same clock and statistic.
   const note = { runs: Math.ceil(runs / 3), stat: 'min', clock: 'cpu' } as const;

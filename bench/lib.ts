@@ -1,5 +1,5 @@
 // Shared benchmark plumbing. Each bench module exports `run(opts)` returning BenchResult[];
-// bench/main.ts runs the modules listed there and prints one JSON object per line (SPEC 8).
+// bench/main.ts runs the modules listed there and prints one JSON object per line (docs/contract.md, Performance).
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -30,7 +30,7 @@ export interface BenchResult {
   baseline: number;
   /** value / baseline (≥ 1 is better for throughput, ≤ 1 for time). */
   ratio: number;
-  /** Optional extra figures (not part of the SPEC line format, printed after it). */
+  /** Optional extra figures (not part of the JSON line format, printed after it). */
   notes?: Record<string, number | string>;
 }
 

@@ -1,4 +1,4 @@
-// Object-store benchmarks (SPEC 8), on the real local KMS and a temp data directory:
+// Object-store benchmarks (docs/contract.md, Performance), on the real local KMS and a temp data directory:
 // - kms_calls_per_1000_puts: KMS calls while a fresh control plane (cold key cache) writes 1,000
 //   objects to one service. Baseline 1,000 = one call per object, the naive envelope scheme.
 // - store_put_vs_plain / store_get_vs_plain: seconds to put/get one 256 MiB object (64 MiB with
@@ -107,7 +107,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     );
     // The identity codec through the old stream path (a codec without sealer/opener: a stream
     // pipeline into fs.WriteStream / from fs.ReadStream), as a second, independent baseline: if
-    // the loops made the plain store slower, the SPEC ratio would flatter the cipher; this note
+    // the loops made the plain store slower, the reported ratio would flatter the cipher; this note
     // shows it.
     const streamPlain = new ObjectStore(cp, {
       encryptor: plainCodec.encryptor,

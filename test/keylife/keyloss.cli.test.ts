@@ -1,4 +1,4 @@
-// Key loss through the real CLI with real data, both profiles (SPEC 2 rows "key becomes
+// Key loss through the real CLI with real data, both profiles (docs/key-lifecycle.md rows "key becomes
 // inaccessible", "key check", "key deleted"):
 // - `cmek poll --once` checks each service at its own key_check_interval (1s here, 10m for the
 //   control service): clickhouse STOPS and stays stopped until `cmek service start`; cloudsql

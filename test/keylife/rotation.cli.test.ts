@@ -1,4 +1,4 @@
-// Rotation of a live service, per profile, through the real CLI with real data (SPEC 2 row
+// Rotation of a live service, per profile, through the real CLI with real data (docs/key-lifecycle.md row
 // "change the key of a live service"):
 // - clickhouse: kms_key → another AWS key is an in-place update that re-wraps the service key;
 //   reads and writes keep working while `cmek apply` rotates; no object body is rewritten; the

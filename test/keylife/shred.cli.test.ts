@@ -1,5 +1,5 @@
 // Crypto-shredding reaches the replicas and backups under the destroyed key, through the real CLI
-// (SPEC 2 "key deleted: data and backups are unrecoverable"): after schedule-deletion + purge, the
+// (docs/key-lifecycle.md "key deleted: data and backups are unrecoverable"): after schedule-deletion + purge, the
 // poller stops the service and its replica as crypto-shredded, reading the replica says why, and
 // restoring the backup fails with the same plain explanation.
 import { rmSync, writeFileSync } from 'node:fs';

@@ -13,7 +13,7 @@ import {
   type Backend,
 } from './server-support-backends.js';
 
-// What a ClickHouse-style service principal needs (SPEC 2).
+// What a ClickHouse-style service principal needs (docs/key-lifecycle.md, clickhouse profile).
 const REQUIRED_ACTIONS = [
   'kms:GetPublicKey',
   'kms:Decrypt',

@@ -1,4 +1,4 @@
-// The SPEC 2 rows about replicas, clones, backups and restores, end to end through the REAL
+// The docs/key-lifecycle.md rows about replicas, clones, backups and restores, end to end through the REAL
 // binary: `cmek apply` builds them, `cmek data put` writes to the primary, `cmek data get` reads
 // the copies. Rows are grouped into few configurations to keep the number of CLI spawns low.
 import { rmSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 // Replicas, clones, backups and restores through the library (the control plane and the local
-// KMS on a temp data directory): the data really moves, under the keys SPEC 2 says.
+// KMS on a temp data directory): the data really moves, under the keys docs/key-lifecycle.md says.
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PROFILES, REQUIRED_ACTIONS, isProfile, profileFacts } from '../../src/rules/index.js';
 
-describe('profile table (SPEC 2)', () => {
+describe('profile table (docs/key-lifecycle.md)', () => {
   it('requires exactly the actions of the seeds', () => {
     expect(REQUIRED_ACTIONS.clickhouse).toEqual([
       'kms:GetPublicKey',

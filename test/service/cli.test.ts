@@ -1,5 +1,5 @@
 // `cmek service` and `cmek data` through the real binary (built by the e2e harness), on a
-// configuration applied by `cmek apply`: the whole user path of SPEC 5.
+// configuration applied by `cmek apply`: the whole user path of docs/cli/service.md.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
