@@ -1,5 +1,6 @@
 // Shared benchmark plumbing. Each bench module exports `run(opts)` returning BenchResult[];
-// bench/main.ts runs the modules listed there and prints one JSON object per line (docs/contract.md, Performance).
+// bench/main.ts runs the modules listed there and prints one JSON object per line
+// (docs/contract.md, Performance).
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

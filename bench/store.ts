@@ -1,4 +1,5 @@
-// Object-store benchmarks (docs/contract.md, Performance), on the real local KMS and a temp data directory:
+// Object-store benchmarks (docs/contract.md, Performance), on the real local KMS and a temp
+// data directory:
 // - kms_calls_per_1000_puts: KMS calls while a fresh control plane (cold key cache) writes 1,000
 //   objects to one service. Baseline 1,000 = one call per object, the naive envelope scheme.
 // - store_put_vs_plain / store_get_vs_plain: seconds to put/get one 256 MiB object (64 MiB with
