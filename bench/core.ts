@@ -1,6 +1,6 @@
-// Encryption-core benchmarks (docs/contract.md, Performance): core encrypt/decrypt GB/s
-// against a bare node:crypto AES-256-GCM loop over the same bytes at 64 KiB chunks, and core encrypt against the AWS
-// Encryption SDK for JS (raw AES keyring, default frame size), all in the same run.
+// Encryption-core benchmarks (docs/contract.md, Performance): core encrypt/decrypt GB/s against a
+// bare node:crypto AES-256-GCM loop over the same bytes at 64 KiB chunks, and core encrypt against
+// the AWS Encryption SDK for JS (raw AES keyring, default frame size), all in the same run.
 import {
   buildClient,
   CommitmentPolicy,

@@ -1,6 +1,7 @@
-// `npm run bench [-- --quick] [-- --only=PREFIX]`: runs every bench module and prints one JSON
-// line per result: {"name","value","unit","baseline","ratio"} (docs/contract.md,
-// Performance). To add a bench, write a module exporting `run(opts: BenchOptions): Promise<BenchResult[]>` and list it below.
+// `npm run bench [-- --quick] [-- --only=PREFIX]`: runs every bench module and prints one JSON line
+// per result: {"name","value","unit","baseline","ratio"} (docs/contract.md, Performance). To add a
+// bench, write a module exporting `run(opts: BenchOptions): Promise<BenchResult[]>` and list it
+// below.
 import type { BenchModule, BenchOptions, BenchResult } from './lib.js';
 
 const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [

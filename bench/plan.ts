@@ -1,5 +1,6 @@
-// plan_10k_resources (docs/contract.md, Performance): milliseconds to plan 10,000 resources
-// from scratch (no state), with the real loader, resource types and CMEK rules — what `cmek plan` does minus printing.
+// plan_10k_resources (docs/contract.md, Performance): milliseconds to plan 10,000 resources from
+// scratch (no state), with the real loader, resource types and CMEK rules — what `cmek plan` does
+// minus printing.
 // The configuration is 5,000 keys + 5,000 services each encrypted with its own key (count), so
 // every service references a key whose ARN is unknown and the rules link all 10,000 nodes.
 // Notes also give the same plan written as 10,000 separate blocks (parser-heavy) and the

@@ -1,6 +1,7 @@
 // Choosing the KMS backend (the provider block `kms { local | aws { region, endpoint } }`, see
 // docs/configuration.md): the embedded local KMS under `<data_dir>/kms`, or AWS KMS through the
-// SDK. Callers get the same `KmsAdmin` surface either way; the only difference is who decides the calling principal.
+// SDK. Callers get the same `KmsAdmin` surface either way; the only difference is who decides the
+// calling principal.
 import { join } from 'node:path';
 import { AwsKms, type AwsCredentials } from './aws.js';
 import {
