@@ -128,11 +128,11 @@ export async function decryptBuffer(
   opts: DecryptOptions & PoolOptions,
 ): Promise<Buffer> {
   const buf = Buffer.from(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength);
-  const pool = pooledFor(buf.length, opts);
-  if (pool) return decryptWithPool(buf, opts.keys, opts.context, pool);
   const { header, length: hlen } = decodeHeader(buf);
   const size = header.chunkSize;
   const ptLen = plaintextLength(buf.length, size, hlen);
+  const pool = pooledFor(ptLen, opts);
+  if (pool) return decryptWithPool(buf, opts.keys, opts.context, pool);
   const dek = await resolveDek(opts.keys, header.dek);
   const cipher = cipherFor(dek, header, buf.subarray(0, hlen), opts.context);
   const out = Buffer.allocUnsafe(ptLen);

@@ -72,6 +72,7 @@ export {
   defaultCryptoPool,
   encryptBufferAsync,
   encryptToPartsAsync,
+  type BatchOptions,
   type PoolOptions,
 } from './pool.js';
 export { KeyCache, sameKmsKey, type KeyCacheOptions, type KeyCacheStats } from './cache.js';

@@ -101,11 +101,12 @@ function spawnWorker(): Worker {
     const entry = JSON.stringify(new URL('./crypto-worker.ts', here).href);
     return new Worker(
       `import('tsx/esm/api').then((m) => { m.register(); return import(${entry}); })`,
-      { eval: true },
+      { eval: true, execArgv: [] },
     );
   }
-  // Built: dist/core/crypto-worker.js beside this module.
-  return new Worker(new URL('./crypto-worker.js', here));
+  // Built: dist/core/crypto-worker.js beside this module. `execArgv: []`: the worker needs none
+  // of the process's flags, and some (--input-type, --eval) make a worker fail to start.
+  return new Worker(new URL('./crypto-worker.js', here), { execArgv: [] });
 }
 
 export class CryptoPool {
@@ -115,6 +116,8 @@ export class CryptoPool {
   readonly #free: ArrayBuffer[] = [];
   #nextId = 1;
   #closed = false;
+  /** Batches the workers completed (sealed or opened, verified or not). */
+  batchesRun = 0;
 
   /** `threads`: worker count, ≥ 1. Workers start on first use and do not keep the process
    * alive while idle. */
@@ -216,6 +219,7 @@ export class CryptoPool {
     slot.jobs.delete(r.id);
     if (slot.jobs.size === 0) slot.worker.unref();
     this.#recycle(r.input);
+    this.batchesRun++;
     if (r.ok) p.resolve(Buffer.from(r.out, 0, r.length));
     else if (r.integrity) p.reject(new IntegrityError(r.integrity, r.message));
     else p.reject(new Error(r.message));
@@ -254,6 +258,12 @@ export function defaultCryptoPool(): CryptoPool | undefined {
 export interface PoolOptions {
   /** The pool to use; default defaultCryptoPool(). `null`: inline on the calling thread. */
   pool?: CryptoPool | null;
+}
+
+export interface BatchOptions extends PoolOptions {
+  /** Batches shorter than this are sealed/opened on the calling thread; default
+   * INLINE_THRESHOLD (a short last batch is not worth a round trip). */
+  inlineBelow?: number;
 }
 
 function poolOf(opts: PoolOptions): CryptoPool | undefined {
@@ -305,21 +315,25 @@ export class BatchSealer {
   readonly headerBytes: Buffer;
   readonly #cipher: ChunkCipher;
   readonly #pool: CryptoPool | undefined;
+  readonly #inlineBelow: number;
   readonly #chain = new Chain();
   #index = 0;
   #started = false;
   #done = false;
 
-  constructor(opts: EncryptOptions & PoolOptions) {
+  constructor(opts: EncryptOptions & BatchOptions) {
     const { header, bytes } = newHeader(opts);
     this.header = header;
     this.headerBytes = bytes;
     this.#cipher = cipherFor(opts.dek, header, bytes, opts.context);
     this.#pool = poolOf(opts);
+    this.#inlineBelow = opts.inlineBelow ?? INLINE_THRESHOLD;
   }
 
   /** Seals the next batch: whole chunks of plaintext (a multiple of the chunk size), or, with
-   * `final`, the object's last bytes (any length, also 0). Returns the parts to write in order
+   * `final`, the object's last bytes: 1 byte or more, or 0 only when it is the whole object
+   * (the format's last chunk holds 1..C bytes, so a writer must hold its current batch until it
+   * knows whether more follows). Returns the parts to write in order
    * — the header before the first batch, then ciphertext ‖ tag of every chunk as one buffer.
    * `plaintext` is copied (or sealed inline) before this returns: reuse it at once. Several
    * calls may be in flight; they resolve in call order. Batches below INLINE_THRESHOLD are
@@ -329,6 +343,13 @@ export class BatchSealer {
       return Promise.reject(new Error('BatchSealer: sealBatch() after the final batch'));
     const size = this.header.chunkSize;
     const length = lengthOf(plaintext);
+    if (final && length === 0 && this.#index > 0) {
+      // The last chunk sealed was not marked final and cannot be resealed: the final batch must
+      // carry the object's last bytes (hold a batch back until you know whether more follows).
+      return Promise.reject(
+        new RangeError('BatchSealer: the final batch is empty but earlier batches were not'),
+      );
+    }
     const n = runChunks(length, size, final);
     if (this.#index + n > MAX_CHUNKS) {
       return Promise.reject(new RangeError('object too large for this chunk size'));
@@ -341,7 +362,7 @@ export class BatchSealer {
       parts.push(this.headerBytes);
     }
     let job: Promise<Buffer>;
-    if (!this.#pool || length < INLINE_THRESHOLD) {
+    if (!this.#pool || length < this.#inlineBelow) {
       const out = Buffer.allocUnsafe(length + n * TAG_LENGTH);
       this.#cipher.sealRun(joined(plaintext, length), size, first, final, out, 0);
       job = Promise.resolve(out);
@@ -352,6 +373,7 @@ export class BatchSealer {
       parts.push(out);
       return parts;
     });
+    result.catch(noop); // the caller sees the rejection; a batch it gave up on is no leak
     if (final) {
       this.#done = true;
       result.then(
@@ -369,7 +391,7 @@ export class BatchSealer {
   }
 }
 
-export function createBatchSealer(opts: EncryptOptions & PoolOptions): BatchSealer {
+export function createBatchSealer(opts: EncryptOptions & BatchOptions): BatchSealer {
   return new BatchSealer(opts);
 }
 
@@ -383,6 +405,7 @@ export class BatchOpener {
   readonly stride: number;
   readonly #cipher: ChunkCipher;
   readonly #pool: CryptoPool | undefined;
+  readonly #inlineBelow: number;
   readonly #chain = new Chain();
   #index = 0;
   #done = false;
@@ -392,7 +415,9 @@ export class BatchOpener {
     headerLength: number,
     cipher: ChunkCipher,
     pool: CryptoPool | undefined,
+    inlineBelow: number,
   ) {
+    this.#inlineBelow = inlineBelow;
     this.header = header;
     this.headerLength = headerLength;
     this.stride = header.chunkSize + TAG_LENGTH;
@@ -402,7 +427,7 @@ export class BatchOpener {
 
   /** `prefix`: the object's first bytes, at least its whole header (288 bytes always suffice).
    * Resolves the data key the header names. */
-  static async open(prefix: Uint8Array, opts: DecryptOptions & PoolOptions): Promise<BatchOpener> {
+  static async open(prefix: Uint8Array, opts: DecryptOptions & BatchOptions): Promise<BatchOpener> {
     const { header, length } = decodeHeader(prefix);
     const headerBytes = Buffer.from(prefix.subarray(0, length));
     const dek = await resolveDek(opts.keys, header.dek);
@@ -411,6 +436,7 @@ export class BatchOpener {
       length,
       cipherFor(dek, header, headerBytes, opts.context),
       poolOf(opts),
+      opts.inlineBelow ?? INLINE_THRESHOLD,
     );
   }
 
@@ -431,7 +457,7 @@ export class BatchOpener {
     const first = this.#index;
     this.#index += n;
     let job: Promise<Buffer>;
-    if (!this.#pool || length < INLINE_THRESHOLD) {
+    if (!this.#pool || length < this.#inlineBelow) {
       try {
         const out = Buffer.allocUnsafe(Math.max(length - n * TAG_LENGTH, 0));
         const len = this.#cipher.openRun(joined(stored, length), size, first, final, out, 0);
@@ -477,7 +503,7 @@ export async function encryptToPartsAsync(
 ): Promise<Buffer[]> {
   const pool = poolOf(opts);
   if (!pool || plaintext.length < INLINE_THRESHOLD) return encryptToParts(plaintext, opts);
-  const sealer = new BatchSealer({ ...opts, pool });
+  const sealer = new BatchSealer({ ...opts, pool, inlineBelow: 0 });
   const step = batchBytes(plaintext.length, sealer.header.chunkSize, pool.threads);
   const inFlight: Promise<Buffer[]>[] = [];
   const parts: Buffer[] = [];
@@ -515,7 +541,7 @@ export async function decryptWithPool(
   context: EncryptionContext,
   pool: CryptoPool,
 ): Promise<Buffer> {
-  const opener = await BatchOpener.open(buf, { keys, context, pool });
+  const opener = await BatchOpener.open(buf, { keys, context, pool, inlineBelow: 0 });
   const { header, headerLength, stride } = opener;
   const ptLen = plaintextLength(buf.length, header.chunkSize, headerLength);
   const out = Buffer.allocUnsafe(ptLen);
@@ -544,7 +570,7 @@ export async function decryptWithPool(
   return out;
 }
 
-/** @internal Whether decryptBuffer should use the pool for `length` stored bytes. */
+/** @internal Whether decryptBuffer should use the pool for `length` plaintext bytes. */
 export function pooledFor(length: number, opts: PoolOptions): CryptoPool | undefined {
   return length >= INLINE_THRESHOLD ? poolOf(opts) : undefined;
 }
