@@ -184,17 +184,6 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     { runs: opts.quick ? 7 : 15, stat: 'min' },
   );
   const cpu = process.cpuUsage(cpu0);
-  // The same pair on the CPU clock (process.cpuUsage counts every thread of the process): what
-  // the pool costs in CPU per object against the bare loop, copies and messaging included. On
-  // a loaded machine the wall ratio mostly says how much CPU share the threads won; this one
-  // predicts the ratio on idle cores: min(threads, cores) × bare CPU / pool CPU.
-  const [parCpu, parBaseCpu] = await measurePair(
-    async () => encryptToPartsAsync(pdata, { dek: await keys.primaryDek(), context }),
-    () => bareEncrypt(key, pdata),
-    { runs: opts.quick ? 7 : 15, stat: 'min', clock: 'cpu' },
-  );
-  const idleRatio =
-    (Math.min(pool?.threads ?? 1, cryptoThreads({})) * parBaseCpu.seconds) / parCpu.seconds;
   const pooledCt = Buffer.concat(
     await encryptToPartsAsync(pdata, { dek: await keys.primaryDek(), context }),
   );
@@ -246,9 +235,6 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         threads: pool?.threads ?? 0,
         cores: cryptoThreads({}),
         process_cpu_s_both_sides: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
-        pool_cpu_ms_per_object: Number((parCpu.seconds * 1000).toFixed(1)),
-        bare_cpu_ms_per_object: Number((parBaseCpu.seconds * 1000).toFixed(1)),
-        projected_ratio_on_idle_cores: Number(idleRatio.toFixed(2)),
         pooled_decrypt_buffer_gbps_wall: pg(pdec),
         inline_decrypt_buffer_gbps_wall: pg(pdecInline),
         loadavg: loadavg(),

@@ -5,11 +5,13 @@
 // verified, and nothing after the first failure.
 //
 // Why a pool of our own and not tinypool or piscina: measured on this 2-core VM with the same
-// worker body and 4 MiB batches (docs/core.md, "Crypto pool"), the round trip is what a pool
-// adds, and the libraries add more of it than this ~200-line pool, which also needs things they
-// do not give: recycled input buffers (fresh 4 MiB buffers cost page faults on every batch),
-// in-order release chained across batches, per-worker backpressure of two jobs, and workers
-// that keep no process alive while idle. Neither library is a dependency.
+// worker body and 4 MiB batches (64 MiB, 2 threads, 4 batches in flight; docs/core.md,
+// "Crypto pool"), this pool's best run took 216–314 ms against piscina's 617–1079 and
+// tinypool's 497–1001 (load average 17–25, so only the order is firm). What a pool adds is the
+// round trip and buffer handling, and the CryptoPool class below does what they do not: recycled
+// input buffers (a fresh 4 MiB buffer costs page faults on every batch), in-order release
+// chained across batches, two jobs queued per worker, and workers that keep no process alive
+// while idle. Neither library is a dependency.
 //
 // Memory bound: the whole-buffer functions keep at most `2 × threads` batches in flight, each
 // holding one input copy and one output of ≤ BATCH_BYTES + 16 × chunks; so ≈ 2 × threads ×
@@ -44,9 +46,12 @@ import {
 
 /** Plaintext bytes per batch: what one worker message carries. */
 export const BATCH_BYTES = 4 * 1024 * 1024;
-/** Objects below this many bytes are sealed and opened inline by the whole-buffer functions:
- * under it a worker round trip costs more than it saves (measured: docs/core.md). */
-export const INLINE_THRESHOLD = 1024 * 1024;
+/** Objects below this many bytes are sealed and opened inline by the whole-buffer functions,
+ * and shorter batches by BatchSealer/BatchOpener: measured on this 2-core VM (docs/core.md,
+ * "Crypto pool"), a pooled object of 64 KiB–2 MiB took 2.0–2.6× the inline time and one of
+ * 4 MiB 1.15–1.3× — below one batch the round trip and the copy cost more than the second
+ * core gives back. */
+export const INLINE_THRESHOLD = 4 * 1024 * 1024;
 /** Jobs queued at one worker: the next batch waits in its port while it works on one. */
 const JOBS_PER_WORKER = 2;
 
