@@ -12,13 +12,21 @@
 import { createCipheriv, createDecipheriv, hkdfSync, webcrypto } from 'node:crypto';
 import type { EncryptionContext } from '../kms/types.js';
 import { IntegrityError } from './errors.js';
-import { MAX_CHUNKS, TAG_LENGTH, objectDigest, type ObjectHeader } from './format.js';
+import { MAX_CHUNKS, TAG_LENGTH, chunkCount, objectDigest, type ObjectHeader } from './format.js';
 
 const ALGORITHM = 'aes-256-gcm';
 const NONCE_PREFIX_LENGTH = 7;
 const HKDF_INFO = Buffer.from('cmek/v1 object key: aes-256-gcm, hkdf-sha256', 'utf8');
 /** Shared, never mutated: one options object per chunk was measurable garbage on the hot path. */
 const DECIPHER_OPTIONS = Object.freeze({ authTagLength: TAG_LENGTH });
+
+/** Bytes of a cipher's exported per-object material: object key (32) ‖ nonce prefix (7) ‖
+ * object digest (32). What a crypto worker receives instead of the data key (src/core/pool.ts). */
+export const MATERIAL_LENGTH = 32 + NONCE_PREFIX_LENGTH + 32;
+
+/** Hands exported material to the constructor (ChunkCipher.fromMaterial): the private fields
+ * can only be set there. Set and cleared synchronously around one `new`. */
+let handoff: Uint8Array | undefined;
 
 export class ChunkCipher {
   readonly #key: Buffer;
@@ -34,6 +42,13 @@ export class ChunkCipher {
     headerBytes: Uint8Array,
     context: EncryptionContext,
   ) {
+    if (handoff) {
+      const m = handoff;
+      this.#key = Buffer.from(m.subarray(0, 32));
+      this.#nonce.set(m.subarray(32, 32 + NONCE_PREFIX_LENGTH), 0);
+      this.#aad.set(m.subarray(32 + NONCE_PREFIX_LENGTH, MATERIAL_LENGTH), 0);
+      return;
+    }
     if (dek.length !== 32) throw new RangeError('data key must be 32 bytes');
     const okm = Buffer.from(
       hkdfSync('sha256', dek, header.objectId, HKDF_INFO, 32 + NONCE_PREFIX_LENGTH),
@@ -41,6 +56,30 @@ export class ChunkCipher {
     this.#key = okm.subarray(0, 32);
     okm.copy(this.#nonce, 0, 32, 32 + NONCE_PREFIX_LENGTH);
     objectDigest(headerBytes, context).copy(this.#aad, 0);
+  }
+
+  /** @internal A cipher for the same object from exportMaterial()'s bytes (copied). */
+  static fromMaterial(material: Uint8Array): ChunkCipher {
+    if (material.length !== MATERIAL_LENGTH) throw new RangeError('bad cipher material length');
+    handoff = material;
+    try {
+      return new ChunkCipher(material, undefined as never, material, {});
+    } finally {
+      handoff = undefined;
+    }
+  }
+
+  /** @internal Writes this object's key, nonce prefix and digest (MATERIAL_LENGTH bytes) into
+   * `out` at `offset`: the per-object secret, never the data key. */
+  exportMaterial(out: Uint8Array, offset = 0): void {
+    out.set(this.#key, offset);
+    out.set(this.#nonce.subarray(0, NONCE_PREFIX_LENGTH), offset + 32);
+    out.set(this.#aad.subarray(0, 32), offset + 32 + NONCE_PREFIX_LENGTH);
+  }
+
+  /** Zeroes the object key: every later seal/open of this cipher fails authentication. */
+  wipe(): void {
+    this.#key.fill(0);
   }
 
   #prepare(index: number, final: boolean): void {
@@ -149,6 +188,69 @@ export class ChunkCipher {
     return out;
   }
 
+  /** Seals the consecutive chunks in `plaintext` (chunk size `chunkSize`, the first one at
+   * `firstIndex`) into `out` at `offset`, each as ciphertext ‖ tag; returns bytes written.
+   * Every chunk is whole unless `final`, when the last one (1..chunkSize bytes, or 0 bytes
+   * for an empty object) is sealed as the object's final chunk. What the crypto pool's
+   * workers run per batch (src/core/pool.ts), and the inline path too. */
+  sealRun(
+    plaintext: Buffer,
+    chunkSize: number,
+    firstIndex: number,
+    final: boolean,
+    out: Buffer,
+    offset: number,
+  ): number {
+    const n = runChunks(plaintext.length, chunkSize, final);
+    let off = offset;
+    for (let i = 0; i < n; i++) {
+      const chunk = plaintext.subarray(
+        i * chunkSize,
+        Math.min((i + 1) * chunkSize, plaintext.length),
+      );
+      off += this.sealInto(chunk, firstIndex + i, final && i === n - 1, out, off);
+    }
+    return off - offset;
+  }
+
+  /** Opens the consecutive stored chunks in `stored` (ciphertext ‖ tag each, stride
+   * chunkSize + 16) into `out` at `offset`; returns plaintext bytes written. A chunk's
+   * plaintext is written only after its tag verified; on the first failure everything this
+   * call wrote is zeroed and the IntegrityError is thrown (nothing after it is opened). */
+  openRun(
+    stored: Buffer,
+    chunkSize: number,
+    firstIndex: number,
+    final: boolean,
+    out: Buffer,
+    offset: number,
+  ): number {
+    const stride = chunkSize + TAG_LENGTH;
+    let n: number;
+    if (final) {
+      n = Math.ceil(stored.length / stride);
+      if (n === 0 || stored.length - (n - 1) * stride < TAG_LENGTH) {
+        throw new IntegrityError('truncated', 'object has no final chunk');
+      }
+    } else {
+      if (stored.length % stride !== 0) throw new RangeError('a batch must hold whole chunks');
+      n = stored.length / stride;
+    }
+    let off = offset;
+    try {
+      for (let i = 0; i < n; i++) {
+        const start = i * stride;
+        const end = Math.min(start + stride, stored.length);
+        const pt = this.openAt(stored, start, end, firstIndex + i, final && i === n - 1);
+        off += pt.copy(out, off);
+      }
+    } catch (e) {
+      out.fill(0, offset, off);
+      throw e;
+    }
+    return off - offset;
+  }
+
   #webKey: webcrypto.CryptoKey | undefined;
 
   /** Imports the object key as a WebCrypto key (non-extractable) for the async variants
@@ -205,6 +307,14 @@ export class ChunkCipher {
     pt.copy(out, offset);
     return pt.length;
   }
+}
+
+/** Chunks in a run of `length` plaintext bytes: whole chunks only, unless `final` (then the
+ * last may be short, and an empty final run is one empty chunk). */
+export function runChunks(length: number, chunkSize: number, final: boolean): number {
+  if (final) return chunkCount(length, chunkSize);
+  if (length % chunkSize !== 0) throw new RangeError('a batch must hold whole chunks');
+  return length / chunkSize;
 }
 
 /** Removes the last TAG_LENGTH bytes from a chunk held as pieces (`segs`, changed in place) and

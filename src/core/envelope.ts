@@ -23,6 +23,7 @@ import {
   type DekRef,
   type ObjectHeader,
 } from './format.js';
+import { decryptWithPool, pooledFor, type PoolOptions } from './pool.js';
 import type { SecretKey } from './secret.js';
 
 /** A plaintext data key with its reference (what the header records). */
@@ -111,36 +112,33 @@ export function encryptBuffer(plaintext: Uint8Array, opts: EncryptOptions): Buff
   if (n > MAX_CHUNKS) throw new RangeError('object too large for this chunk size');
   const out = Buffer.allocUnsafe(ciphertextLength(plaintext.length, size, bytes.length));
   bytes.copy(out, 0);
-  let off = bytes.length;
-  for (let i = 0; i < n; i++) {
-    const chunk = plaintext.subarray(i * size, Math.min((i + 1) * size, plaintext.length));
-    off += cipher.sealInto(chunk, i, i === n - 1, out, off);
-  }
+  cipher.sealRun(asBuffer(plaintext), size, 0, true, out, bytes.length);
   return out;
 }
 
-/** Decrypts and authenticates a whole object. Returns nothing unless every chunk verifies. */
-export async function decryptBuffer(ciphertext: Uint8Array, opts: DecryptOptions): Promise<Buffer> {
+function asBuffer(b: Uint8Array): Buffer {
+  return b instanceof Buffer ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** Decrypts and authenticates a whole object. Returns nothing unless every chunk verifies.
+ * Objects of INLINE_THRESHOLD bytes or more are opened on the crypto pool (src/core/pool.ts;
+ * `pool: null` keeps them on this thread). */
+export async function decryptBuffer(
+  ciphertext: Uint8Array,
+  opts: DecryptOptions & PoolOptions,
+): Promise<Buffer> {
   const buf = Buffer.from(ciphertext.buffer, ciphertext.byteOffset, ciphertext.byteLength);
   const { header, length: hlen } = decodeHeader(buf);
   const size = header.chunkSize;
   const ptLen = plaintextLength(buf.length, size, hlen);
+  const pool = pooledFor(ptLen, opts);
+  if (pool) return decryptWithPool(buf, opts.keys, opts.context, pool);
   const dek = await resolveDek(opts.keys, header.dek);
   const cipher = cipherFor(dek, header, buf.subarray(0, hlen), opts.context);
-  const n = chunkCount(ptLen, size);
-  const stride = size + TAG_LENGTH;
   const out = Buffer.allocUnsafe(ptLen);
-  let off = 0;
-  try {
-    for (let i = 0; i < n; i++) {
-      const start = hlen + i * stride;
-      const sealed = buf.subarray(start, Math.min(start + stride, buf.length));
-      off += cipher.openInto(sealed, i, i === n - 1, out, off);
-    }
-  } catch (e) {
-    out.fill(0); // do not leave authenticated-so-far plaintext in a buffer nobody will own
-    throw e;
-  }
+  // openRun zeroes what it wrote when a chunk fails: no authenticated-so-far plaintext is left
+  // in a buffer nobody will own.
+  cipher.openRun(buf.subarray(hlen), size, 0, true, out, 0);
   return out;
 }
 

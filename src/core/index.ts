@@ -61,6 +61,20 @@ export {
   createParallelEncryptStream,
   type ParallelOptions,
 } from './parallel.js';
+export {
+  BATCH_BYTES,
+  BatchOpener,
+  BatchSealer,
+  CryptoPool,
+  INLINE_THRESHOLD,
+  createBatchSealer,
+  cryptoThreads,
+  defaultCryptoPool,
+  encryptBufferAsync,
+  encryptToPartsAsync,
+  type BatchOptions,
+  type PoolOptions,
+} from './pool.js';
 export { KeyCache, sameKmsKey, type KeyCacheOptions, type KeyCacheStats } from './cache.js';
 export { KmsKeyring, type WrappedKey } from './keyring.js';
 export {

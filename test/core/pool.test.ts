@@ -1,0 +1,250 @@
+// The crypto pool (src/core/pool.ts): worker threads sealing and opening batches of chunks.
+// Every test goes through real workers (TypeScript sources here, via tsx's loader; the last test
+// runs the built dist/ module in a plain node process).
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  BATCH_BYTES,
+  BatchOpener,
+  BatchSealer,
+  CryptoPool,
+  INLINE_THRESHOLD,
+  IntegrityError,
+  TAG_LENGTH,
+  cryptoThreads,
+  decodeHeader,
+  decryptBuffer,
+  defaultCryptoPool,
+  encryptBuffer,
+  encryptBufferAsync,
+  encryptToPartsAsync,
+  objectContext,
+} from '../../src/core/index.js';
+import { expectBytes, rawDek } from './helpers.js';
+
+const dek = rawDek();
+const ctx = objectContext('svc-1', 'pooled');
+const pool = new CryptoPool({ threads: 2 });
+afterAll(() => pool.close());
+
+const C = 64 * 1024;
+const objectId = Buffer.alloc(16, 7);
+
+describe('crypto pool', () => {
+  it('writes byte for byte what the inline path writes, around the threshold and batch edges', async () => {
+    const sizes = [
+      0,
+      1,
+      INLINE_THRESHOLD - 1,
+      INLINE_THRESHOLD,
+      INLINE_THRESHOLD + 1,
+      2 * INLINE_THRESHOLD + C - 1,
+      BATCH_BYTES - 1,
+      BATCH_BYTES,
+      BATCH_BYTES + 1,
+      2 * BATCH_BYTES + C,
+      4 * BATCH_BYTES + 17,
+    ];
+    const before = pool.batchesRun;
+    for (const n of sizes) {
+      const pt = randomBytes(n);
+      const inline = encryptBuffer(pt, { dek, context: ctx, objectId });
+      const pooled = await encryptBufferAsync(pt, { dek, context: ctx, objectId, pool });
+      expectBytes(pooled, inline);
+      expectBytes(
+        Buffer.concat(await encryptToPartsAsync(pt, { dek, context: ctx, objectId, pool })),
+        inline,
+      );
+      expectBytes(await decryptBuffer(pooled, { keys: dek, context: ctx, pool }), pt);
+      expectBytes(await decryptBuffer(pooled, { keys: dek, context: ctx, pool: null }), pt);
+    }
+    // The sizes from the threshold up went through the workers.
+    expect(pool.batchesRun - before).toBeGreaterThanOrEqual(16);
+  });
+
+  it('keeps small objects inline: no worker round trip below the threshold', async () => {
+    const before = pool.batchesRun;
+    const pt = randomBytes(INLINE_THRESHOLD - 1);
+    const ct = await encryptBufferAsync(pt, { dek, context: ctx, pool });
+    expectBytes(await decryptBuffer(ct, { keys: dek, context: ctx, pool }), pt);
+    expect(pool.batchesRun).toBe(before);
+  });
+
+  it('property: batch sealer and opener round-trip any split into whole-chunk batches', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 40 }), // whole chunks before the final batch
+        fc.integer({ min: 0, max: 2000 }), // bytes in the final batch
+        fc.integer({ min: 1, max: 9 }), // chunks per batch
+        fc.integer({ min: 0, max: 2 }), // inlineBelow: 0 = all on workers
+        async (chunks, tail, per, mode) => {
+          const size = 1024;
+          const inlineBelow = [0, 4 * size, Infinity][mode]!;
+          if (chunks > 0 && tail === 0) tail = 1 + (per % size); // see the next test
+          const pt = randomBytes(chunks * size + tail);
+          const sealer = new BatchSealer({
+            dek,
+            context: ctx,
+            chunkSize: size,
+            objectId,
+            pool,
+            inlineBelow,
+          });
+          const jobs: Promise<Buffer[]>[] = [];
+          let off = 0;
+          while (chunks * size - off > 0) {
+            const end = Math.min(off + per * size, chunks * size);
+            jobs.push(sealer.sealBatch(pt.subarray(off, end)));
+            off = end;
+          }
+          jobs.push(sealer.sealBatch(pt.subarray(off), true));
+          const ct = Buffer.concat((await Promise.all(jobs)).flat());
+          expectBytes(ct, encryptBuffer(pt, { dek, context: ctx, chunkSize: size, objectId }));
+
+          const opener = await BatchOpener.open(ct, { keys: dek, context: ctx, pool, inlineBelow });
+          const stride = opener.stride;
+          const opened: Promise<Buffer>[] = [];
+          for (let s = opener.headerLength; ; s += per * stride) {
+            const final = s + per * stride >= ct.length;
+            opened.push(
+              opener.openBatch(ct.subarray(s, final ? ct.length : s + per * stride), final),
+            );
+            if (final) break;
+          }
+          expectBytes(Buffer.concat(await Promise.all(opened)), pt);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('refuses an empty final batch after whole chunks (the last chunk must carry the final flag)', async () => {
+    const sealer = new BatchSealer({ dek, context: ctx, chunkSize: 1024, pool, inlineBelow: 0 });
+    await sealer.sealBatch(randomBytes(2048));
+    await expect(sealer.sealBatch(Buffer.alloc(0), true)).rejects.toThrow(/final batch is empty/);
+    // An empty object is one empty final batch.
+    const empty = new BatchSealer({ dek, context: ctx, objectId, pool, inlineBelow: 0 });
+    const ct = Buffer.concat(await empty.sealBatch(Buffer.alloc(0), true));
+    expectBytes(ct, encryptBuffer(Buffer.alloc(0), { dek, context: ctx, objectId }));
+  });
+
+  it('detects tampering, truncation and reordering through the workers', async () => {
+    const pt = randomBytes(3 * BATCH_BYTES + 5000);
+    const ct = await encryptBufferAsync(pt, { dek, context: ctx, pool });
+    const hlen = decodeHeader(ct).length;
+    const stride = C + TAG_LENGTH;
+    const bad = (b: Buffer) => decryptBuffer(b, { keys: dek, context: ctx, pool });
+
+    for (const at of [hlen + 10, hlen + 100 * stride + 3, ct.length - 1]) {
+      const t = Buffer.from(ct);
+      t[at]! ^= 1;
+      await expect(bad(t)).rejects.toBeInstanceOf(IntegrityError);
+    }
+    // Truncated at a chunk boundary (the last chunk present was not sealed as final), and by
+    // a few bytes.
+    await expect(bad(ct.subarray(0, hlen + 64 * stride))).rejects.toMatchObject({
+      reason: 'chunk',
+    });
+    await expect(bad(ct.subarray(0, ct.length - 3))).rejects.toBeInstanceOf(IntegrityError);
+    // Two chunks swapped.
+    const swapped = Buffer.from(ct);
+    ct.copy(swapped, hlen + 5 * stride, hlen + 6 * stride, hlen + 7 * stride);
+    ct.copy(swapped, hlen + 6 * stride, hlen + 5 * stride, hlen + 6 * stride);
+    await expect(bad(swapped)).rejects.toMatchObject({ reason: 'chunk' });
+    // Wrong context.
+    await expect(
+      decryptBuffer(ct, { keys: dek, context: objectContext('svc-1', 'other'), pool }),
+    ).rejects.toBeInstanceOf(IntegrityError);
+  });
+
+  it('releases nothing from the first bad batch on, even batches that verified', async () => {
+    const size = 1024;
+    const pt = randomBytes(12 * size);
+    const ct = encryptBuffer(pt, { dek, context: ctx, chunkSize: size });
+    const opener = await BatchOpener.open(ct, { keys: dek, context: ctx, pool, inlineBelow: 0 });
+    const stride = opener.stride;
+    const h = opener.headerLength;
+    const t = Buffer.from(ct);
+    t[h + 4 * stride + 1]! ^= 1; // chunk 4: the second batch
+    const batches = [0, 1, 2].map((b) =>
+      opener.openBatch(
+        t.subarray(h + b * 4 * stride, b === 2 ? t.length : h + (b + 1) * 4 * stride),
+        b === 2,
+      ),
+    );
+    const settled = await Promise.allSettled(batches);
+    expect(settled[0]!.status).toBe('fulfilled');
+    expect(settled[1]).toMatchObject({ status: 'rejected', reason: { reason: 'chunk' } });
+    // The third batch verified on its worker, but comes after the failure: not released.
+    expect(settled[2]).toMatchObject({ status: 'rejected', reason: { reason: 'chunk' } });
+  });
+
+  it('a worker that dies fails the batches in flight (no hang) and the pool recovers', async () => {
+    const own = new CryptoPool({ threads: 2 });
+    try {
+      const pt = randomBytes(4 * BATCH_BYTES);
+      const job = encryptToPartsAsync(pt, { dek, context: ctx, pool: own });
+      const failed = expect(job).rejects.toThrow(/crypto worker thread stopped/);
+      const workers = own.workers();
+      expect(workers.length).toBeGreaterThan(0);
+      await Promise.all(workers.map((w) => w.terminate()));
+      await failed;
+      // New workers start on the next use.
+      const ct = await encryptBufferAsync(pt, { dek, context: ctx, objectId, pool: own });
+      expectBytes(ct, encryptBuffer(pt, { dek, context: ctx, objectId }));
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('CMEK_CRYPTO_THREADS sets the size; 0 keeps everything inline', async () => {
+    expect(cryptoThreads({ CMEK_CRYPTO_THREADS: '3' })).toBe(3);
+    expect(cryptoThreads({ CMEK_CRYPTO_THREADS: '0' })).toBe(0);
+    expect(cryptoThreads({})).toBeGreaterThanOrEqual(1);
+    expect(() => cryptoThreads({ CMEK_CRYPTO_THREADS: 'two' })).toThrow(/CMEK_CRYPTO_THREADS/);
+    expect(() => cryptoThreads({ CMEK_CRYPTO_THREADS: '-1' })).toThrow(/whole number/);
+
+    const saved = process.env.CMEK_CRYPTO_THREADS;
+    process.env.CMEK_CRYPTO_THREADS = '0';
+    try {
+      expect(defaultCryptoPool()).toBeUndefined();
+      const pt = randomBytes(2 * BATCH_BYTES + 1);
+      const ct = await encryptBufferAsync(pt, { dek, context: ctx, objectId });
+      expectBytes(ct, encryptBuffer(pt, { dek, context: ctx, objectId }));
+      expectBytes(await decryptBuffer(ct, { keys: dek, context: ctx }), pt);
+    } finally {
+      if (saved === undefined) delete process.env.CMEK_CRYPTO_THREADS;
+      else process.env.CMEK_CRYPTO_THREADS = saved;
+    }
+  });
+
+  it('runs from the built dist/ (plain node, .js worker beside the module)', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const built = `${root}dist/core/pool.js`;
+    expect(existsSync(built), 'run `npm run build` first').toBe(true);
+    const script = `
+      import { CryptoPool, encryptBufferAsync, encryptBuffer, decryptBuffer, SecretKey } from '${root}dist/core/index.js';
+      const dek = { ref: { id: 'k1', generation: 1 }, key: new SecretKey(Buffer.alloc(32, 0x42)) };
+      const context = { 'cmek:service-id': 's', 'cmek:object': 'o' };
+      const pool = new CryptoPool({ threads: 2 });
+      const pt = Buffer.alloc(${2 * BATCH_BYTES + 3}, 9);
+      const objectId = Buffer.alloc(16, 1);
+      const ct = await encryptBufferAsync(pt, { dek, context, objectId, pool });
+      const same = ct.equals(encryptBuffer(pt, { dek, context, objectId }));
+      const back = (await decryptBuffer(ct, { keys: dek, context, pool })).equals(pt);
+      console.log(JSON.stringify({ same, back, batches: pool.batchesRun }));
+      await pool.close();
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const r = JSON.parse(out.trim()) as { same: boolean; back: boolean; batches: number };
+    expect(r).toMatchObject({ same: true, back: true });
+    expect(r.batches).toBeGreaterThanOrEqual(4);
+  });
+});
