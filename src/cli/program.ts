@@ -23,6 +23,7 @@ import { register as registerBackup } from './commands/backup.js';
 import { register as registerPoll } from './commands/poll.js';
 import { register as registerServer } from './commands/server.js';
 import { register as registerVersion } from './commands/version.js';
+import { register as registerFmt } from './commands/fmt.js';
 
 // The terraform-style verbs of the engine.
 const ENGINE_COMMANDS: Array<(program: Command) => void> = [
@@ -36,6 +37,7 @@ const ENGINE_COMMANDS: Array<(program: Command) => void> = [
   registerState,
   registerForceUnlock,
   registerVersion,
+  registerFmt,
 ];
 
 // registerKmsServe adds `serve` to the `kms` command (creating it if no earlier verb did): keep
