@@ -24,6 +24,8 @@ import { register as registerPoll } from './commands/poll.js';
 import { register as registerServer } from './commands/server.js';
 import { register as registerVersion } from './commands/version.js';
 import { register as registerFmt } from './commands/fmt.js';
+import { register as registerTaint } from './commands/taint.js';
+import { register as registerUntaint } from './commands/untaint.js';
 
 // The terraform-style verbs of the engine.
 const ENGINE_COMMANDS: Array<(program: Command) => void> = [
@@ -38,6 +40,8 @@ const ENGINE_COMMANDS: Array<(program: Command) => void> = [
   registerForceUnlock,
   registerVersion,
   registerFmt,
+  registerTaint,
+  registerUntaint,
 ];
 
 // registerKmsServe adds `serve` to the `kms` command (creating it if no earlier verb did): keep
