@@ -25,6 +25,8 @@ import { register as registerServer } from './commands/server.js';
 import { register as registerVersion } from './commands/version.js';
 import { register as registerFmt } from './commands/fmt.js';
 import { register as registerTaint } from './commands/taint.js';
+import { register as registerGraph } from './commands/graph.js';
+import { register as registerConsole } from './commands/console.js';
 import { register as registerUntaint } from './commands/untaint.js';
 
 // The terraform-style verbs of the engine.
@@ -41,6 +43,8 @@ const ENGINE_COMMANDS: Array<(program: Command) => void> = [
   registerVersion,
   registerFmt,
   registerTaint,
+  registerGraph,
+  registerConsole,
   registerUntaint,
 ];
 
