@@ -61,7 +61,7 @@ describe('cmek fmt', () => {
     expect(err.stderr).toMatch(/CONFIG_SYNTAX/);
     expect(err.stderr).toMatch(/bad\.tf:\d/);
     expect(readFileSync(join(dir, 'bad.tf'), 'utf8')).toBe(bad);
-  });
+  }, 120_000);
 });
 
 describe('state edits, graph and -input on the quickstart', () => {
@@ -101,5 +101,5 @@ describe('state edits, graph and -input on the quickstart', () => {
     const noInput = cmek(dir, ['destroy', '-input=false']);
     expect(noInput.code).toBe(1);
     expect(noInput.stderr).toContain('USAGE: Approval needed but -input=false');
-  });
+  }, 300_000);
 });
