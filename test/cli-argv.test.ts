@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeArgv } from '../src/cli/argv.js';
+import { cliGlobals, normalizeArgv, typedSpelling } from '../src/cli/argv.js';
 
 describe('normalizeArgv', () => {
   it('turns terraform single-dash flags into double-dash ones', () => {
@@ -26,5 +26,22 @@ describe('normalizeArgv', () => {
   });
   it('leaves everything after -- alone', () => {
     expect(normalizeArgv(['x', '--', '-foo']).args).toEqual(['x', '--', '-foo']);
+  });
+  it('takes the global -no-color and -input=BOOL out wherever they are', () => {
+    expect(normalizeArgv(['plan', '-no-color', '-input=false', '-out=x']).args).toEqual([
+      'plan',
+      '--out=x',
+    ]);
+    expect(cliGlobals.noColor).toBe(true);
+    expect(cliGlobals.input).toBe(false);
+    normalizeArgv(['-input=true']);
+    expect(cliGlobals.input).toBe(true);
+    normalizeArgv(['-input=maybe']);
+    expect(cliGlobals.usageError).toBe('Invalid value for -input: "maybe"');
+  });
+  it('remembers the spelling typed, for error messages', () => {
+    normalizeArgv(['apply', '-auto-aprove', '--lock-timeot=3s']);
+    expect(typedSpelling('--auto-aprove')).toBe('-auto-aprove');
+    expect(typedSpelling('--lock-timeot')).toBe('--lock-timeot');
   });
 });

@@ -68,6 +68,7 @@ const HEADERS: Record<string, string> = {
 const REASONS: Record<string, string> = {
   delete_because_no_resource_config: 'because {block} is not in configuration',
   delete_because_count_index: 'because index {index} is out of range for count',
+  replace_because_tainted: 'tainted, so must be replaced',
 };
 
 function symbolFor(c: PlannedChange): string {

@@ -46,6 +46,8 @@ export interface StateInstance {
   /** Written just before a create call, replaced by the result right after: found in a state
    * means the run died in between (the next plan asks ResourceType.adopt). */
   cmek_pending?: 'create';
+  /** Terraform's mark for an object to replace at the next apply (`cmek taint`). */
+  status?: 'tainted';
 }
 
 export interface StateResource {

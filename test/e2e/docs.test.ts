@@ -17,10 +17,19 @@ const VERBS = [
   'output',
   'state',
   'force-unlock',
+  'fmt',
+  'version',
+  'graph',
+  'console',
+  'taint',
+  'untaint',
+  'global-flags',
 ];
 
 interface Step {
   args: string[];
+  /** `$ echo 'TEXT' | cmek ...`: TEXT and a newline on stdin. */
+  input?: string;
   exit: number;
   expect: string[];
 }
@@ -31,8 +40,14 @@ function parsePage(text: string): { steps: Step[]; lock?: string } {
   for (const block of example.matchAll(/```console\n([\s\S]*?)```/g)) {
     for (const line of block[1]!.split('\n')) {
       if (!line.trim()) continue;
-      const m = /^\$ cmek (.*?)(?:\s+# exit (\d+))?$/.exec(line);
-      if (m) steps.push({ args: m[1]!.trim().split(/\s+/), exit: Number(m[2] ?? 0), expect: [] });
+      const m = /^\$ (?:echo '([^']*)' \| )?cmek (.*?)(?:\s+# exit (\d+))?$/.exec(line);
+      if (m)
+        steps.push({
+          args: m[2]!.trim().split(/\s+/),
+          exit: Number(m[3] ?? 0),
+          expect: [],
+          ...(m[1] !== undefined ? { input: `${m[1]}\n` } : {}),
+        });
       else steps.at(-1)?.expect.push(line.trim());
     }
   }
@@ -65,7 +80,7 @@ describe('docs/cli examples run as written', () => {
         );
       }
       for (const step of page.steps) {
-        const r = cmek(dir, step.args);
+        const r = cmek(dir, step.args, step.input !== undefined ? { input: step.input } : {});
         const out = `${r.stdout}\n${r.stderr}`;
         expect(r.code, `cmek ${step.args.join(' ')}\n${out}`).toBe(step.exit);
         for (const want of step.expect) expect(out, `cmek ${step.args.join(' ')}`).toContain(want);

@@ -10,6 +10,7 @@ import type { ApplyEvent, ApplyResult } from '../../engine/apply.js';
 import { parseDuration } from '../../engine/lock.js';
 import { formatValue } from '../../engine/render.js';
 import type { StateFile } from '../../engine/state.js';
+import { cliGlobals } from '../argv.js';
 import { printDiagnostics } from '../output.js';
 
 /** `-var K=V`, repeatable. */
@@ -107,6 +108,15 @@ export function addVarOptions(cmd: Command): Command {
 
 /** Ask for "yes". No TTY → an error telling to pass the flag instead (a pipeline must not hang). */
 export async function confirm(question: string, detail: string, flag: string): Promise<boolean> {
+  if (!cliGlobals.input) {
+    throw new DiagnosticError(
+      diag(
+        'USAGE',
+        'Approval needed but -input=false',
+        `cmek needs an answer to "${question}" and -input=false (or TF_INPUT=false) forbids asking. Pass ${flag} to approve non-interactively.`,
+      ),
+    );
+  }
   if (!process.stdin.isTTY) {
     throw new DiagnosticError(
       diag(

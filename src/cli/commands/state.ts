@@ -1,5 +1,5 @@
-// `cmek state list|show ADDR|rm ADDR...` (SPEC 5): inspect the state, or forget resources
-// without destroying them.
+// `cmek state list|show ADDR|rm ADDR...|mv SRC DST`: inspect the state, forget resources
+// without destroying them, or rename an address (docs/cli/state.md).
 import type { Command } from 'commander';
 import { diag, DiagnosticError } from '../../model/diagnostics.js';
 import {
@@ -8,6 +8,7 @@ import {
   stateInstances,
   stateRm,
 } from '../../engine/index.js';
+import { stateMv } from '../../engine/state-edit.js';
 import { addLockOptions, finish, lockTimeoutMs, runVerb } from './engine-cli.js';
 
 export function register(program: Command): void {
@@ -45,6 +46,8 @@ export function register(program: Command): void {
               'See the addresses with: cmek state list',
             ),
           );
+        // Terraform's mark of a tainted object (cmek taint).
+        if (e.instance.status === 'tainted') process.stdout.write(`# ${e.address}: (tainted)\n`);
         process.stdout.write(
           `${renderInstanceText(e.type, e.name, e.address, e.instance.attributes)}\n`,
         );
@@ -62,6 +65,21 @@ export function register(program: Command): void {
       for (const a of r.removed) process.stdout.write(`Removed ${a}\n`);
       if (r.removed.length)
         process.stdout.write(`Successfully removed ${r.removed.length} resource instance(s).\n`);
+      finish(r.diagnostics);
+    }),
+  );
+  const mv = state
+    .command('mv')
+    .description('Record an object under another address (nothing is created or destroyed)')
+    .argument('<source>', 'block or instance address now in the state')
+    .argument('<destination>', 'the new address (must not exist yet)');
+  addLockOptions(mv);
+  mv.action((src: string, dst: string, flags: { lockTimeout?: string }) =>
+    runVerb(async () => {
+      const r = await stateMv(src, dst, { lockTimeoutMs: lockTimeoutMs(flags.lockTimeout) });
+      for (const m of r.result ?? []) process.stdout.write(`Move ${m.replace(' -> ', ' to ')}\n`);
+      if (r.result?.length)
+        process.stdout.write(`Successfully moved ${r.result.length} object(s).\n`);
       finish(r.diagnostics);
     }),
   );

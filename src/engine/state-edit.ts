@@ -1,0 +1,166 @@
+// Edits of the state that change no real object: `taint`/`untaint` (mark an instance so the
+// next plan replaces it, Terraform's `"status": "tainted"`) and `state mv` (rename an address).
+// Each runs under the state lock and writes through StateWriter (serial + 1, `.backup` kept).
+import { readFileSync } from 'node:fs';
+import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
+import { formatAddress, parseAddress } from '../model/address.js';
+import { defaultDeps } from './defaults.js';
+import { lockWorkspace, openWorkspace, type EngineOptions } from './index.js';
+import {
+  loadState,
+  setInstance,
+  stateInstances,
+  StateWriter,
+  type StateFile,
+  type StateInstance,
+} from './state.js';
+
+const LIST_HINT = 'See the addresses with: cmek state list';
+
+function badAddress(address: string): Diagnostic {
+  return diag(
+    'USAGE',
+    `Invalid resource address "${address}"`,
+    'Write TYPE.NAME, or TYPE.NAME[N] for one instance of a block with count (e.g. cmek_kms_key.k[0]).',
+  );
+}
+
+/** Lock, load, let `edit` change the state, write it if `edit` says so. */
+async function editState<T>(
+  operation: string,
+  opts: EngineOptions,
+  edit: (state: StateFile | null) => { result: T; diagnostics: Diagnostic[]; write: boolean },
+): Promise<{ result?: T; diagnostics: Diagnostic[] }> {
+  const ws = opts.workspace ?? (await openWorkspace(opts.dir, opts.deps ?? defaultDeps));
+  let lock;
+  try {
+    lock = opts.lock === false ? undefined : await lockWorkspace(ws, operation, opts.lockTimeoutMs);
+  } catch (e) {
+    if (e instanceof DiagnosticError) return { diagnostics: e.diagnostics };
+    throw e;
+  }
+  try {
+    const loaded = loadState(ws.statePath);
+    if (hasErrors(loaded.diagnostics)) return { diagnostics: loaded.diagnostics };
+    const r = edit(loaded.state);
+    if (r.write && loaded.state && !hasErrors(r.diagnostics)) {
+      const prior = readFileSync(ws.statePath, 'utf8');
+      await new StateWriter(ws.statePath, loaded.state, prior).persist();
+    }
+    return { result: r.result, diagnostics: r.diagnostics };
+  } finally {
+    lock?.release();
+  }
+}
+
+/** `cmek taint ADDR` (tainted = true) / `cmek untaint ADDR` (false). */
+export function setTainted(
+  address: string,
+  tainted: boolean,
+  opts: EngineOptions = {},
+): Promise<{ result?: boolean; diagnostics: Diagnostic[] }> {
+  const parsed = parseAddress(address);
+  if (!parsed) return Promise.resolve({ diagnostics: [badAddress(address)] });
+  return editState(tainted ? 'OperationTypeTaint' : 'OperationTypeUntaint', opts, (state) => {
+    const entries = stateInstances(state).filter((e) => !e.deposed);
+    const hit = entries.find((e) => e.address === address);
+    if (!hit) {
+      const counted = entries.some((e) => e.block === address && e.index !== undefined);
+      return {
+        result: false,
+        write: false,
+        diagnostics: [
+          diag(
+            'USAGE',
+            `No resource instance ${address} in the state`,
+            counted
+              ? `${address} has count: name one instance, e.g. ${address}[0]. ${LIST_HINT}`
+              : `cmek ${tainted ? 'taint' : 'untaint'} works on objects already created. ${LIST_HINT}`,
+          ),
+        ],
+      };
+    }
+    if (!tainted && hit.instance.status !== 'tainted') {
+      return {
+        result: false,
+        write: false,
+        diagnostics: [
+          diag(
+            'USAGE',
+            `Resource instance ${address} is not tainted`,
+            'Only a tainted instance can be untainted (cmek state show prints its status).',
+          ),
+        ],
+      };
+    }
+    if (tainted) hit.instance.status = 'tainted';
+    else delete hit.instance.status;
+    return { result: true, write: true, diagnostics: [] };
+  });
+}
+
+/** `cmek state mv SRC DST`: the object at SRC is recorded at DST instead (same type). A block
+ * address moves every instance of the block. */
+export function stateMv(
+  src: string,
+  dst: string,
+  opts: EngineOptions = {},
+): Promise<{ result?: string[]; diagnostics: Diagnostic[] }> {
+  const from = parseAddress(src);
+  const to = parseAddress(dst);
+  if (!from) return Promise.resolve({ diagnostics: [badAddress(src)] });
+  if (!to) return Promise.resolve({ diagnostics: [badAddress(dst)] });
+  const fail = (summary: string, detail: string) => ({
+    result: [] as string[],
+    write: false,
+    diagnostics: [diag('USAGE', summary, detail)],
+  });
+  return editState('OperationTypeStateMv', opts, (state) => {
+    if (from.type !== to.type)
+      return fail(
+        `Cannot move ${src} to ${dst}: different resource types`,
+        'state mv renames an object; the type of the object cannot change. Remove it (cmek state rm) and create the other type instead.',
+      );
+    const all = stateInstances(state);
+    // TYPE.NAME to TYPE.NAME moves a whole block; otherwise one (current) instance moves.
+    const wholeBlock = from.index === undefined && to.index === undefined;
+    const moving = all.filter((e) =>
+      wholeBlock ? e.block === src : e.address === src && !e.deposed,
+    );
+    if (!state || !moving.length)
+      return fail(`No resource instance ${src} in the state`, LIST_HINT);
+    const target = all.filter((e) =>
+      to.index === undefined ? e.block === dst : e.address === dst,
+    );
+    if (target.length || (to.index === undefined && all.some((e) => e.block === dst)))
+      return fail(
+        `Cannot move ${src} to ${dst}: ${dst} already exists in the state`,
+        `Move or remove ${dst} first (cmek state rm ${dst} forgets it without destroying it).`,
+      );
+    // An instance into a block that has instances of the other kind (with and without count)
+    // would leave a block with both: refuse.
+    const dstBlock = all.filter((e) => e.block === `${to.type}.${to.name}`);
+    if (dstBlock.some((e) => (e.index === undefined) !== (to.index === undefined)))
+      return fail(
+        `Cannot move ${src} to ${dst}: ${to.type}.${to.name} ${to.index === undefined ? 'has count' : 'has no count'}`,
+        `Give ${dst} the same form as the instances already at ${to.type}.${to.name}.`,
+      );
+    const moved = moving.map(
+      (e) =>
+        `${e.address} -> ${formatAddress(to.type, to.name, to.index ?? e.index)}${e.deposed ? ` (deposed ${e.deposed})` : ''}`,
+    );
+    if (wholeBlock) {
+      // A whole block (with its deposed objects): rename the resource, keep Terraform's order.
+      const res = state.resources.find((r) => r.type === from.type && r.name === from.name)!;
+      res.name = to.name;
+      state.resources.sort((a, b) =>
+        a.type === b.type ? (a.name < b.name ? -1 : 1) : a.type < b.type ? -1 : 1,
+      );
+    } else {
+      const inst: StateInstance = { ...moving[0]!.instance };
+      setInstance(state, from.type, from.name, from.index, null);
+      setInstance(state, to.type, to.name, to.index, inst);
+    }
+    return { result: moved, write: true, diagnostics: [] };
+  });
+}
