@@ -8,10 +8,18 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { diag, DiagnosticError } from '../model/diagnostics.js';
+import { parseDuration } from '../model/duration.js';
+import { isServiceName, SERVICE_NAME_RULE } from '../model/service-name.js';
 import type { Kms, KmsAdmin } from '../kms/types.js';
 import { isKmsError } from '../kms/types.js';
 import { DEFAULT_PROFILE, isProfile } from '../rules/profiles.js';
-import { appendLine, readJsonIfExists, withLock, writeJsonAtomic } from './fsutil.js';
+import {
+  appendLine,
+  MANAGED_KEYS_LOCK,
+  readJsonIfExists,
+  withLock,
+  writeJsonAtomic,
+} from './fsutil.js';
 import { checkKeyAccess, type KeyCheckOk } from './key-check.js';
 import { ServiceKeys, withLocalDataKeys, type KeyRecord } from './keys.js';
 import { EnvelopeCodec } from './codec.js';
@@ -48,27 +56,9 @@ export interface ControlPlaneOptions {
 }
 
 const ID = /^svc-[0-9a-f]{16}$/;
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
-const DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
 
-/** Go's time.ParseDuration subset used by `key_check_interval`, in milliseconds. */
-export function parseDuration(text: string): number | undefined {
-  if (!DURATION.test(text)) return undefined;
-  const unit: Record<string, number> = {
-    ns: 1e-6,
-    us: 1e-3,
-    µs: 1e-3,
-    ms: 1,
-    s: 1000,
-    m: 60_000,
-    h: 3_600_000,
-  };
-  let total = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
-    total += Number(m[1]) * unit[m[2]!]!;
-  }
-  return total;
-}
+/** Go-style durations (`key_check_interval`): the one parser, src/model/duration.ts. */
+export { parseDuration };
 
 /** Alias of the provider-managed key of a region (owned by the control plane, not CMEK). */
 export function managedKeyAlias(region: string): string {
@@ -322,7 +312,7 @@ export class ControlPlane {
     const found = await lookup();
     if (found) return found;
     return withLock(
-      join(this.dataDir, 'managed-keys.lock'),
+      join(this.dataDir, MANAGED_KEYS_LOCK),
       async () => {
         const again = await lookup();
         if (again) return again;
@@ -342,12 +332,12 @@ export class ControlPlane {
   async create(input: CreateServiceInput, opts: { address?: string } = {}): Promise<ServiceRecord> {
     const profile = input.profile ?? DEFAULT_PROFILE;
     if (!isProfile(profile)) throw new Error(`unknown profile ${String(profile)}`);
-    if (!NAME.test(input.name)) {
+    if (!isServiceName(input.name)) {
       throw new DiagnosticError(
         diag(
           'CONFIG_SCHEMA',
           `Invalid service name ${JSON.stringify(input.name)}`,
-          'A service name is 1-63 letters, digits, "_", "." or "-", starting with a letter or digit.',
+          `A service name is ${SERVICE_NAME_RULE}.`,
           { attribute: 'name', ...(opts.address ? { address: opts.address } : {}) },
         ),
       );

@@ -22,7 +22,7 @@ import {
 import { pipeline } from 'node:stream/promises';
 import { isIntegrityError } from '../core/index.js';
 import { diag, DiagnosticError } from '../model/diagnostics.js';
-import { fsyncDir, sweepTempFiles, tempPathFor } from './fsutil.js';
+import { fsyncDir, sweepTempFiles, tempSuffix } from '../support/atomic.js';
 import type { ServiceRecord } from './types.js';
 
 /** Integrity failures of the core become CMEK_INTEGRITY diagnostics; others pass unchanged. */
@@ -367,6 +367,9 @@ function toReadable(body: Readable | Uint8Array | string): Readable {
   return Readable.from([typeof body === 'string' ? Buffer.from(body) : Buffer.from(body)]);
 }
 
+/** See ObjectStore.partialDirOf. */
+const PARTIAL_DIR = '.partial';
+
 export class ObjectStore {
   readonly #services: ServiceLookup;
   readonly #codec: () => ObjectCodec;
@@ -393,6 +396,24 @@ export class ObjectStore {
     return join(this.root, serviceId);
   }
 
+  /** Where a put writes before its rename: a directory of its own, so sweeping what killed
+   * writers left costs one readdir of (usually) nothing, whatever the number of objects. */
+  partialDirOf(serviceId: string): string {
+    return join(this.dirOf(serviceId), PARTIAL_DIR);
+  }
+
+  /** When each service's partial directory was last swept by this store (see #sweep). */
+  readonly #swept = new Map<string, number>();
+
+  /** Drop the temp files of puts whose process is gone (kill -9, crash): on every store
+   * operation, at most once a second per service and process. */
+  async #sweep(serviceId: string): Promise<void> {
+    const now = Date.now();
+    if (now - (this.#swept.get(serviceId) ?? 0) < 1000) return;
+    this.#swept.set(serviceId, now);
+    await sweepTempFiles(this.partialDirOf(serviceId));
+  }
+
   pathOf(serviceId: string, name: string): string {
     return join(this.dirOf(serviceId), objectFileName(name));
   }
@@ -401,6 +422,7 @@ export class ObjectStore {
   async #running(service: string | ServiceRecord): Promise<ServiceRecord> {
     // Re-read the record on every call: another process (the poller) may have stopped it.
     const rec = await this.#services.require(typeof service === 'string' ? service : service.id);
+    await this.#sweep(rec.id);
     if (rec.status !== 'RUNNING') {
       throw new DiagnosticError(
         diag(
@@ -432,9 +454,9 @@ export class ObjectStore {
       for (const h of this.hooks.beforeWrite) await h(rec, name);
     }
     const dir = this.dirOf(rec.id);
-    await fsp.mkdir(dir, { recursive: true });
+    await fsp.mkdir(this.partialDirOf(rec.id), { recursive: true });
     const final = this.pathOf(rec.id, name);
-    const tmp = tempPathFor(final);
+    const tmp = join(this.partialDirOf(rec.id), tempSuffix());
     let info: ObjectInfo;
     try {
       const codec = this.#codec();
@@ -670,7 +692,7 @@ export class ObjectStore {
    * service must be RUNNING like every data access. */
   async list(service: string | ServiceRecord, prefix = ''): Promise<ObjectInfo[]> {
     const rec = await this.#running(service);
-    // Listing is the natural moment to drop what crashed writers left behind.
+    // Temp files of older versions were written beside the objects: listing drops those.
     await sweepTempFiles(this.dirOf(rec.id));
     let files: string[];
     try {
