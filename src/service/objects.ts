@@ -22,24 +22,13 @@ import {
 import { pipeline } from 'node:stream/promises';
 import { isIntegrityError } from '../core/index.js';
 import { diag, DiagnosticError } from '../model/diagnostics.js';
+import { encodeTrailer, readTrailer, type ObjectInfo } from './object-format.js';
 import { fsyncDir, sweepTempFiles, tempSuffix } from '../support/atomic.js';
 import type { ServiceRecord } from './types.js';
 
 /** Integrity failures of the core become CMEK_INTEGRITY diagnostics; others pass unchanged. */
 function asDiagnostic(e: Error): Error {
   return isIntegrityError(e) ? new DiagnosticError(e.toDiagnostic()) : e;
-}
-
-const TRAILER_MAGIC = Buffer.from('CMOB', 'ascii');
-const TAIL = 8;
-const MAX_META = 64 * 1024;
-
-export interface ObjectInfo {
-  name: string;
-  /** Plaintext size in bytes. */
-  size: number;
-  /** When this version of the object was written (ISO 8601). */
-  modifiedAt: string;
 }
 
 export interface ByteRange {
@@ -332,40 +321,13 @@ interface Opened {
   info: ObjectInfo;
 }
 
-async function readTrailer(
-  fh: fsp.FileHandle,
-  fileSize: number,
-): Promise<{ info: ObjectInfo; bodyLength: number }> {
-  const bad = (why: string) =>
-    new DiagnosticError(
-      diag(
-        'CMEK_INTEGRITY',
-        'Stored object is damaged',
-        `The object's trailer is invalid (${why}). Restore the object from a backup.`,
-      ),
-    );
-  if (fileSize < TAIL) throw bad('file too short');
-  const tail = Buffer.alloc(TAIL);
-  await fh.read(tail, 0, TAIL, fileSize - TAIL);
-  if (!tail.subarray(4).equals(TRAILER_MAGIC)) throw bad('bad magic');
-  const metaLen = tail.readUInt32BE(0);
-  if (metaLen > MAX_META || metaLen + TAIL > fileSize) throw bad('bad length');
-  const meta = Buffer.alloc(metaLen);
-  await fh.read(meta, 0, metaLen, fileSize - TAIL - metaLen);
-  let info: ObjectInfo;
-  try {
-    info = JSON.parse(meta.toString('utf8')) as ObjectInfo;
-  } catch {
-    throw bad('metadata is not JSON');
-  }
-  return { info, bodyLength: fileSize - TAIL - metaLen };
-}
-
 function toReadable(body: Readable | Uint8Array | string): Readable {
   if (body instanceof Readable) return body;
   // Readable.from on a Buffer/string yields it as one chunk (it is not iterated byte by byte).
   return Readable.from([typeof body === 'string' ? Buffer.from(body) : Buffer.from(body)]);
 }
+
+export type { ObjectInfo } from './object-format.js';
 
 /** See ObjectStore.partialDirOf. */
 const PARTIAL_DIR = '.partial';
@@ -475,15 +437,6 @@ export class ObjectStore {
     return info;
   }
 
-  /** The trailer of an object: metadata JSON, its length, the magic. */
-  #trailer(info: ObjectInfo): Buffer {
-    const meta = Buffer.from(JSON.stringify(info), 'utf8');
-    const tail = Buffer.alloc(TAIL);
-    tail.writeUInt32BE(meta.length, 0);
-    TRAILER_MAGIC.copy(tail, 4);
-    return Buffer.concat([meta, tail]);
-  }
-
   /** The write loop: seal a batch, hand it to one writev, seal the next batch while that write
    * runs on libuv's thread pool (the cipher and the kernel's page-cache copy overlap on two
    * cores), then the trailer and one fsync. No stream layers: on this path they cost more than
@@ -541,7 +494,7 @@ export class ObjectStore {
       }
       add(sealer.final());
       const info: ObjectInfo = { name, size, modifiedAt: new Date().toISOString() };
-      add([this.#trailer(info)]);
+      add([encodeTrailer(info)]);
       await flush();
       while (inflight.length > 0) await inflight.shift();
       if (syncing) await syncing;
@@ -571,7 +524,7 @@ export class ObjectStore {
     const info: ObjectInfo = { name, size: counter.bytes, modifiedAt: new Date().toISOString() };
     const fh = await fsp.open(tmp, 'a');
     try {
-      await fh.write(this.#trailer(info));
+      await fh.write(encodeTrailer(info));
       if (this.#durable) await fh.sync();
     } finally {
       await fh.close();
