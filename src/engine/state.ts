@@ -4,13 +4,14 @@
 // and never overwritten (the user may still want what is in it).
 
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Attrs } from '../resources/types.js';
 import { Unknown, type Value } from '../model/values.js';
 import { formatAddress } from '../model/address.js';
+import { writeFileAtomicSync } from '../support/atomic.js';
 
 export const PROVIDER_ADDRESS = 'provider["registry.terraform.io/cmek/cmek"]';
 export const PROVIDER_NAME = 'registry.terraform.io/cmek/cmek';
@@ -158,34 +159,9 @@ function checkStateShape(raw: unknown): string | undefined {
   return undefined;
 }
 
-/** Write a file atomically: a temp file in the same directory (same filesystem, so rename is
- * atomic), fsync'd before the rename so a crash never leaves a half-written state. */
-export function writeFileAtomic(path: string, text: string): void {
-  const tmp = join(
-    dirname(path),
-    `.${basename(path)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`,
-  );
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  // fsync the directory so the rename itself survives a power loss (best effort: not every
-  // platform lets a directory be opened for this).
-  try {
-    const dfd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    /* directory fsync is not supported everywhere */
-  }
-}
+/** Write a file atomically (temp file in the same directory, fsync, rename): the one helper of
+ * src/support/atomic.ts. */
+export const writeFileAtomic = writeFileAtomicSync;
 
 export function serializeState(state: StateFile): string {
   return `${JSON.stringify(state, null, 2)}\n`;

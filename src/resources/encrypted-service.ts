@@ -5,19 +5,15 @@
 // src/rules; apply only carries them out (a clickhouse rotation re-wraps the service key).
 import { z } from 'zod';
 import { Unknown, isUnknown, type Value } from '../model/values.js';
-import { parseDuration } from '../service/control-plane.js';
+import { parseDuration } from '../model/duration.js';
+import { SERVICE_NAME, SERVICE_NAME_RULE } from '../model/service-name.js';
 import type { ServiceRecord } from '../service/types.js';
 import { clean, planGeneric, str, strMap, valuesEqual } from './common.js';
 import { controlPlaneFor } from './context.js';
 import type { Attrs, PlanInput, PlannedResource, ProviderContext, ResourceType } from './types.js';
 
 export const encryptedServiceSchema = z.object({
-  name: z
-    .string()
-    .regex(
-      /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/,
-      'name is 1-63 letters, digits, "_", "." or "-", starting with a letter or digit',
-    ),
+  name: z.string().regex(SERVICE_NAME, `name is ${SERVICE_NAME_RULE}`),
   region: z.string().min(1),
   profile: z.enum(['clickhouse', 'cloudsql']).optional(),
   kms_key: z.string().min(1).optional(),

@@ -4,16 +4,14 @@
 // can tell "inherited" from "written"; the key that really protects it is `effective_kms_key`.
 // Every argument forces a new replica: a replica is defined by what and where it copies.
 import { z } from 'zod';
+import { SERVICE_NAME, SERVICE_NAME_RULE } from '../model/service-name.js';
 import { isUnknown, type Value } from '../model/values.js';
 import type { ServiceRecord } from '../service/types.js';
 import { clean, planGeneric, str } from './common.js';
 import { controlPlaneFor } from './context.js';
 import type { Attrs, PlanInput, PlannedResource, ProviderContext, ResourceType } from './types.js';
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
-export const nameSchema = z
-  .string()
-  .regex(NAME, 'name is 1-63 letters, digits, "_", "." or "-", starting with a letter or digit');
+export const nameSchema = z.string().regex(SERVICE_NAME, `name is ${SERVICE_NAME_RULE}`);
 
 export const replicaSchema = z.object({
   primary_id: z.string().min(1),

@@ -1,24 +1,30 @@
-// The embedded control plane (SPEC 1, DESIGN "service/"): services as JSON records under
-// `<data_dir>/services/`, each with a key hierarchy record beside it (wrapped keys only), an
-// append-only `<data_dir>/events.log` of what happened and why, and the data plane
-// (`objects`, src/service/objects.ts). It is a library: the resources, the CLI verbs and the
-// poller of the next issue all drive the same object, and several processes may share one data
+// The embedded control plane: it ties together the service records (records.ts), the event log
+// (events.ts), the provider-managed keys (managed-keys.ts), the status machine (status.ts), the
+// key hierarchies (keys.ts) and the data plane (objects.ts), and carries out the operations:
+// create, update and rotation, key checks, start, delete. It is a library: the resources, the
+// CLI verbs and the poller all drive the same object, and several processes may share one data
 // directory (per-service lock files; every record replaced atomically).
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { diag, DiagnosticError } from '../model/diagnostics.js';
+import { parseDuration } from '../model/duration.js';
+import { isServiceName, SERVICE_NAME_RULE } from '../model/service-name.js';
 import type { Kms, KmsAdmin } from '../kms/types.js';
 import { isKmsError } from '../kms/types.js';
 import { DEFAULT_PROFILE, isProfile } from '../rules/profiles.js';
-import { appendLine, readJsonIfExists, withLock, writeJsonAtomic } from './fsutil.js';
+import { withLock } from './fsutil.js';
+import { EventLog } from './events.js';
+import { managedKey } from './managed-keys.js';
+import { ServiceRecords } from './records.js';
+import { afterKeyCheck } from './status.js';
 import { checkKeyAccess, type KeyCheckOk } from './key-check.js';
 import { ServiceKeys, withLocalDataKeys, type KeyRecord } from './keys.js';
 import { EnvelopeCodec } from './codec.js';
 import { ObjectStore } from './objects.js';
 import { BackupStore } from './backups.js';
 import { Lifecycle } from './lifecycle.js';
-import { destroyedKey, shreddedError, shreddedReason } from './shredding.js';
+import { destroyedKey, shreddedError } from './shredding.js';
 import type {
   CreateServiceInput,
   KeyDestroyed,
@@ -47,43 +53,11 @@ export interface ControlPlaneOptions {
   concurrency?: number;
 }
 
-const ID = /^svc-[0-9a-f]{16}$/;
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
-const DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+/** Go-style durations (`key_check_interval`): the one parser, src/model/duration.ts. */
+export { parseDuration };
 
-/** Go's time.ParseDuration subset used by `key_check_interval`, in milliseconds. */
-export function parseDuration(text: string): number | undefined {
-  if (!DURATION.test(text)) return undefined;
-  const unit: Record<string, number> = {
-    ns: 1e-6,
-    us: 1e-3,
-    µs: 1e-3,
-    ms: 1,
-    s: 1000,
-    m: 60_000,
-    h: 3_600_000,
-  };
-  let total = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
-    total += Number(m[1]) * unit[m[2]!]!;
-  }
-  return total;
-}
-
-/** Alias of the provider-managed key of a region (owned by the control plane, not CMEK). */
-export function managedKeyAlias(region: string): string {
-  return `alias/cmek/managed-${region}`;
-}
-
-export function notFound(ref: string): DiagnosticError {
-  return new DiagnosticError(
-    diag(
-      'USAGE',
-      `No service named or with id ${ref}`,
-      'List the services with `cmek service ls` (and check --data-dir).',
-    ),
-  );
-}
+export { managedKeyAlias } from './managed-keys.js';
+export { notFound } from './records.js';
 
 export class ControlPlane {
   readonly dataDir: string;
@@ -101,6 +75,9 @@ export class ControlPlane {
   /** Replicas, clones and restores, src/service/lifecycle.ts. */
   readonly lifecycle: Lifecycle;
   readonly #now: () => Date;
+  /** The records on disk (records.ts) and the event log (events.ts). */
+  readonly records: ServiceRecords;
+  readonly #events: EventLog;
   /** `kms` as the data path uses it (see #shreddingAware). One object for the process's life:
    * ServiceKeys keeps key sets open per KMS client identity. */
   readonly #dataKms: Kms;
@@ -113,6 +90,8 @@ export class ControlPlane {
     this.admin = opts.admin;
     this.principal = opts.principal;
     this.#now = opts.now ?? (() => new Date());
+    this.records = new ServiceRecords(this.servicesDir, this.#now);
+    this.#events = new EventLog(this.eventsPath, this.#now);
     this.keys = new ServiceKeys();
     this.#dataKms = this.#shreddingAware(opts.kms);
     // The data plane looks services up through this: a crypto-shredded service answers with
@@ -142,14 +121,8 @@ export class ControlPlane {
     return this.#now();
   }
 
-  #recordPath(id: string): string {
-    return join(this.servicesDir, `${id}.json`);
-  }
   keyRecordPath(id: string): string {
-    return join(this.servicesDir, `${id}.keys.json`);
-  }
-  #lockPath(id: string): string {
-    return join(this.servicesDir, `${id}.lock`);
+    return this.records.keyRecordPath(id);
   }
 
   /** The KMS client that can unwrap a service's keys: the service principal for customer keys,
@@ -168,58 +141,26 @@ export class ControlPlane {
     return this.kms;
   }
 
-  async list(): Promise<ServiceRecord[]> {
-    let names: string[];
-    try {
-      names = await fsp.readdir(this.servicesDir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
-    }
-    const out: ServiceRecord[] = [];
-    for (const n of names) {
-      const m = /^(svc-[0-9a-f]{16})\.json$/.exec(n);
-      if (!m) continue;
-      const rec = await readJsonIfExists<ServiceRecord>(join(this.servicesDir, n));
-      if (rec) out.push(rec);
-    }
-    return out.sort((a, b) => a.name.localeCompare(b.name));
+  list(): Promise<ServiceRecord[]> {
+    return this.records.list();
   }
 
   /** A service by id or name; undefined when there is none. */
-  async get(ref: string): Promise<ServiceRecord | undefined> {
-    if (ID.test(ref)) {
-      const rec = await readJsonIfExists<ServiceRecord>(this.#recordPath(ref));
-      if (rec) return rec;
-    }
-    return (await this.list()).find((s) => s.name === ref);
+  get(ref: string): Promise<ServiceRecord | undefined> {
+    return this.records.get(ref);
   }
 
   /** Like get, but a missing service is an error. */
-  async require(ref: string): Promise<ServiceRecord> {
-    const rec = await this.get(ref);
-    if (!rec) throw notFound(ref);
-    return rec;
+  require(ref: string): Promise<ServiceRecord> {
+    return this.records.require(ref);
   }
 
-  async readKeyRecord(id: string): Promise<KeyRecord> {
-    const rec = await readJsonIfExists<KeyRecord>(this.keyRecordPath(id));
-    if (!rec) throw new Error(`service ${id}: key hierarchy record is missing`);
-    return rec;
+  readKeyRecord(id: string): Promise<KeyRecord> {
+    return this.records.readKeyRecord(id);
   }
 
-  async events(serviceId?: string): Promise<ServiceEvent[]> {
-    let text = '';
-    try {
-      text = await fsp.readFile(this.eventsPath, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    return text
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as ServiceEvent)
-      .filter((e) => serviceId === undefined || e.serviceId === serviceId);
+  events(serviceId?: string): Promise<ServiceEvent[]> {
+    return this.#events.read(serviceId);
   }
 
   /** Append an event (for the lifecycle module). */
@@ -234,24 +175,16 @@ export class ControlPlane {
     operation: string,
     fn: (rec: ServiceRecord) => Promise<ServiceRecord | undefined>,
   ): Promise<ServiceRecord> {
-    return this.#mutate(ref, operation, fn);
+    return this.records.mutate(ref, operation, fn);
   }
 
-  async #log(
+  #log(
     rec: ServiceRecord,
     type: ServiceEvent['type'],
     reason: string,
     extra: Partial<ServiceEvent> = {},
-  ) {
-    const ev: ServiceEvent = {
-      time: this.#now().toISOString(),
-      serviceId: rec.id,
-      name: rec.name,
-      type,
-      ...extra,
-      reason,
-    };
-    await appendLine(this.eventsPath, JSON.stringify(ev));
+  ): Promise<void> {
+    return this.#events.append(rec, type, reason, extra);
   }
 
   /** The KMS clients that may describe a customer key: the service principal, then the control
@@ -297,44 +230,8 @@ export class ControlPlane {
   }
 
   /** Find or create the provider-managed key of a region (alias/cmek/managed-REGION). */
-  async managedKey(region: string): Promise<string> {
-    const admin = this.admin;
-    if (!admin) {
-      throw new DiagnosticError(
-        diag(
-          'CMEK_KEY_INACCESSIBLE',
-          'No provider-managed key available',
-          'A service without kms_key is encrypted with a provider-managed key, which needs the ' +
-            'control plane to be opened with an admin KMS client. Set kms_key, or use the local KMS.',
-          { attribute: 'kms_key' },
-        ),
-      );
-    }
-    const alias = managedKeyAlias(region);
-    const lookup = async () => {
-      try {
-        return (await admin.describeKey(alias)).arn;
-      } catch (e) {
-        if (isKmsError(e, 'NotFoundException')) return undefined;
-        throw e;
-      }
-    };
-    const found = await lookup();
-    if (found) return found;
-    return withLock(
-      join(this.dataDir, 'managed-keys.lock'),
-      async () => {
-        const again = await lookup();
-        if (again) return again;
-        const meta = await admin.createKey({
-          region,
-          description: `cmek provider-managed key for ${region} (not CMEK)`,
-        });
-        await admin.createAlias(alias, meta.keyId);
-        return meta.arn;
-      },
-      { operation: 'create managed key' },
-    );
+  managedKey(region: string): Promise<string> {
+    return managedKey(this.admin, this.dataDir, region);
   }
 
   /** Create a service: validate the key live (as the service principal), create its key
@@ -342,12 +239,12 @@ export class ControlPlane {
   async create(input: CreateServiceInput, opts: { address?: string } = {}): Promise<ServiceRecord> {
     const profile = input.profile ?? DEFAULT_PROFILE;
     if (!isProfile(profile)) throw new Error(`unknown profile ${String(profile)}`);
-    if (!NAME.test(input.name)) {
+    if (!isServiceName(input.name)) {
       throw new DiagnosticError(
         diag(
           'CONFIG_SCHEMA',
           `Invalid service name ${JSON.stringify(input.name)}`,
-          'A service name is 1-63 letters, digits, "_", "." or "-", starting with a letter or digit.',
+          `A service name is ${SERVICE_NAME_RULE}.`,
           { attribute: 'name', ...(opts.address ? { address: opts.address } : {}) },
         ),
       );
@@ -406,7 +303,7 @@ export class ControlPlane {
     };
     // The name lock makes "is the name free?" and "write the record" one step across processes.
     return withLock(
-      join(this.servicesDir, '.names.lock'),
+      this.records.namesLockPath,
       async () => {
         if ((await this.list()).some((s) => s.name === input.name)) {
           throw new DiagnosticError(
@@ -427,35 +324,12 @@ export class ControlPlane {
         );
         if (created.keyVersion !== undefined) rec.kmsKeyVersion = created.keyVersion;
         // Key record first: a service record without its keys would be unusable.
-        await writeJsonAtomic(this.keyRecordPath(id), created.record);
-        await writeJsonAtomic(this.#recordPath(id), rec);
+        await this.records.writeKeyRecord(id, created.record);
+        await this.records.writeNew(rec);
         await this.#log(rec, 'created', rec.statusReason, { to: 'RUNNING' });
         return rec;
       },
       { operation: `create ${input.name}` },
-    );
-  }
-
-  /** Read-modify-write of one record under its lock. `fn` may return the same object. */
-  async #mutate(
-    ref: string,
-    operation: string,
-    fn: (rec: ServiceRecord) => Promise<ServiceRecord | undefined>,
-  ): Promise<ServiceRecord> {
-    const found = await this.require(ref);
-    return withLock(
-      this.#lockPath(found.id),
-      async () => {
-        const current = await readJsonIfExists<ServiceRecord>(this.#recordPath(found.id));
-        if (!current) throw notFound(ref);
-        const next = await fn(structuredClone(current));
-        if (!next) return current;
-        next.generation = current.generation + 1;
-        next.updatedAt = this.#now().toISOString();
-        await writeJsonAtomic(this.#recordPath(found.id), next);
-        return next;
-      },
-      { operation },
     );
   }
 
@@ -474,7 +348,7 @@ export class ControlPlane {
       if (failure) throw failure;
       checkedAt = this.#now().toISOString();
     }
-    return this.#mutate(found.id, 'update', async (rec) => {
+    return this.records.mutate(found.id, 'update', async (rec) => {
       const changes: string[] = [];
       if (checkedAt) rec.lastKeyCheckAt = checkedAt;
       if (input.description !== undefined && (input.description ?? undefined) !== rec.description) {
@@ -524,7 +398,7 @@ export class ControlPlane {
     const kms = this.kmsFor(rec);
     const current = await this.readKeyRecord(rec.id);
     const next = await this.keys.rewrap(kms, current, kekArn);
-    await writeJsonAtomic(this.keyRecordPath(rec.id), next.record);
+    await this.records.writeKeyRecord(rec.id, next.record);
     const from = rec.kekArn;
     rec.kekArn = kekArn;
     if (next.keyVersion !== undefined) rec.kmsKeyVersion = next.keyVersion;
@@ -572,7 +446,7 @@ export class ControlPlane {
   /** Record a status transition with its reason (the poller's entry point). Leaving RUNNING
    * purges the service's unwrapped keys from memory at once: fail closed. */
   async setStatus(ref: string, status: ServiceStatus, reason: string): Promise<ServiceRecord> {
-    const rec = await this.#mutate(ref, `status ${status}`, async (r) => {
+    const rec = await this.records.mutate(ref, `status ${status}`, async (r) => {
       if (r.status === status) return undefined;
       const from = r.status;
       r.status = status;
@@ -634,24 +508,11 @@ export class ControlPlane {
       (failure ? await destroyedKey(this.#describers(), rec.kekArn, now) : undefined);
     if (failure || destroyed) this.keys.purge(rec.id);
     let previous = rec.status;
-    const record = await this.#mutate(rec.id, 'key check', async (r) => {
+    const record = await this.records.mutate(rec.id, 'key check', async (r) => {
       previous = r.status;
       r.lastKeyCheckAt = now.toISOString();
-      let to: ServiceStatus = r.status;
-      let reason = r.statusReason;
-      if (destroyed) {
-        to = 'STOPPED';
-        reason = shreddedReason(destroyed);
-        r.keyDestroyed = destroyed;
-      } else if (failure) {
-        if (r.status === 'RUNNING') {
-          to = r.profile === 'cloudsql' ? 'SUSPENDED' : 'STOPPED';
-          reason = `key check failed: ${failure.diagnostics[0]?.summary ?? failure.message}`;
-        }
-      } else if (r.status === 'SUSPENDED' && r.profile === 'cloudsql') {
-        to = 'RUNNING';
-        reason = 'key check passed: key accessible again';
-      }
+      const { to, reason } = afterKeyCheck(r, { destroyed, failure });
+      if (destroyed) r.keyDestroyed = destroyed;
       if (to !== r.status || reason !== r.statusReason) {
         const from = r.status;
         r.status = to;
@@ -674,15 +535,7 @@ export class ControlPlane {
     if (!rec) return;
     // A primary keeps its replicas' data flowing; they go first (lifecycle.ts).
     await this.lifecycle.beforeDelete(rec);
-    await withLock(
-      this.#lockPath(rec.id),
-      async () => {
-        await fsp.rm(this.#recordPath(rec.id), { force: true });
-        await fsp.rm(this.keyRecordPath(rec.id), { force: true });
-        await this.objects.removeAll(rec.id);
-      },
-      { operation: 'delete' },
-    );
+    await this.records.remove(rec.id, () => this.objects.removeAll(rec.id));
     this.keys.forget(rec.id);
     await this.#log(rec, 'deleted', 'deleted');
   }

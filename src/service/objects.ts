@@ -22,24 +22,13 @@ import {
 import { pipeline } from 'node:stream/promises';
 import { isIntegrityError } from '../core/index.js';
 import { diag, DiagnosticError } from '../model/diagnostics.js';
-import { fsyncDir, sweepTempFiles, tempPathFor } from './fsutil.js';
+import { encodeTrailer, readTrailer, type ObjectInfo } from './object-format.js';
+import { fsyncDir, sweepTempFiles, tempSuffix } from '../support/atomic.js';
 import type { ServiceRecord } from './types.js';
 
 /** Integrity failures of the core become CMEK_INTEGRITY diagnostics; others pass unchanged. */
 function asDiagnostic(e: Error): Error {
   return isIntegrityError(e) ? new DiagnosticError(e.toDiagnostic()) : e;
-}
-
-const TRAILER_MAGIC = Buffer.from('CMOB', 'ascii');
-const TAIL = 8;
-const MAX_META = 64 * 1024;
-
-export interface ObjectInfo {
-  name: string;
-  /** Plaintext size in bytes. */
-  size: number;
-  /** When this version of the object was written (ISO 8601). */
-  modifiedAt: string;
 }
 
 export interface ByteRange {
@@ -332,40 +321,16 @@ interface Opened {
   info: ObjectInfo;
 }
 
-async function readTrailer(
-  fh: fsp.FileHandle,
-  fileSize: number,
-): Promise<{ info: ObjectInfo; bodyLength: number }> {
-  const bad = (why: string) =>
-    new DiagnosticError(
-      diag(
-        'CMEK_INTEGRITY',
-        'Stored object is damaged',
-        `The object's trailer is invalid (${why}). Restore the object from a backup.`,
-      ),
-    );
-  if (fileSize < TAIL) throw bad('file too short');
-  const tail = Buffer.alloc(TAIL);
-  await fh.read(tail, 0, TAIL, fileSize - TAIL);
-  if (!tail.subarray(4).equals(TRAILER_MAGIC)) throw bad('bad magic');
-  const metaLen = tail.readUInt32BE(0);
-  if (metaLen > MAX_META || metaLen + TAIL > fileSize) throw bad('bad length');
-  const meta = Buffer.alloc(metaLen);
-  await fh.read(meta, 0, metaLen, fileSize - TAIL - metaLen);
-  let info: ObjectInfo;
-  try {
-    info = JSON.parse(meta.toString('utf8')) as ObjectInfo;
-  } catch {
-    throw bad('metadata is not JSON');
-  }
-  return { info, bodyLength: fileSize - TAIL - metaLen };
-}
-
 function toReadable(body: Readable | Uint8Array | string): Readable {
   if (body instanceof Readable) return body;
   // Readable.from on a Buffer/string yields it as one chunk (it is not iterated byte by byte).
   return Readable.from([typeof body === 'string' ? Buffer.from(body) : Buffer.from(body)]);
 }
+
+export type { ObjectInfo } from './object-format.js';
+
+/** See ObjectStore.partialDirOf. */
+const PARTIAL_DIR = '.partial';
 
 export class ObjectStore {
   readonly #services: ServiceLookup;
@@ -393,6 +358,24 @@ export class ObjectStore {
     return join(this.root, serviceId);
   }
 
+  /** Where a put writes before its rename: a directory of its own, so sweeping what killed
+   * writers left costs one readdir of (usually) nothing, whatever the number of objects. */
+  partialDirOf(serviceId: string): string {
+    return join(this.dirOf(serviceId), PARTIAL_DIR);
+  }
+
+  /** When each service's partial directory was last swept by this store (see #sweep). */
+  readonly #swept = new Map<string, number>();
+
+  /** Drop the temp files of puts whose process is gone (kill -9, crash): on every store
+   * operation, at most once a second per service and process. */
+  async #sweep(serviceId: string): Promise<void> {
+    const now = Date.now();
+    if (now - (this.#swept.get(serviceId) ?? 0) < 1000) return;
+    this.#swept.set(serviceId, now);
+    await sweepTempFiles(this.partialDirOf(serviceId));
+  }
+
   pathOf(serviceId: string, name: string): string {
     return join(this.dirOf(serviceId), objectFileName(name));
   }
@@ -401,6 +384,7 @@ export class ObjectStore {
   async #running(service: string | ServiceRecord): Promise<ServiceRecord> {
     // Re-read the record on every call: another process (the poller) may have stopped it.
     const rec = await this.#services.require(typeof service === 'string' ? service : service.id);
+    await this.#sweep(rec.id);
     if (rec.status !== 'RUNNING') {
       throw new DiagnosticError(
         diag(
@@ -432,9 +416,9 @@ export class ObjectStore {
       for (const h of this.hooks.beforeWrite) await h(rec, name);
     }
     const dir = this.dirOf(rec.id);
-    await fsp.mkdir(dir, { recursive: true });
+    await fsp.mkdir(this.partialDirOf(rec.id), { recursive: true });
     const final = this.pathOf(rec.id, name);
-    const tmp = tempPathFor(final);
+    const tmp = join(this.partialDirOf(rec.id), tempSuffix());
     let info: ObjectInfo;
     try {
       const codec = this.#codec();
@@ -451,15 +435,6 @@ export class ObjectStore {
       for (const h of this.hooks.afterPut) await h(rec, name, info);
     }
     return info;
-  }
-
-  /** The trailer of an object: metadata JSON, its length, the magic. */
-  #trailer(info: ObjectInfo): Buffer {
-    const meta = Buffer.from(JSON.stringify(info), 'utf8');
-    const tail = Buffer.alloc(TAIL);
-    tail.writeUInt32BE(meta.length, 0);
-    TRAILER_MAGIC.copy(tail, 4);
-    return Buffer.concat([meta, tail]);
   }
 
   /** The write loop: seal a batch, hand it to one writev, seal the next batch while that write
@@ -519,7 +494,7 @@ export class ObjectStore {
       }
       add(sealer.final());
       const info: ObjectInfo = { name, size, modifiedAt: new Date().toISOString() };
-      add([this.#trailer(info)]);
+      add([encodeTrailer(info)]);
       await flush();
       while (inflight.length > 0) await inflight.shift();
       if (syncing) await syncing;
@@ -549,7 +524,7 @@ export class ObjectStore {
     const info: ObjectInfo = { name, size: counter.bytes, modifiedAt: new Date().toISOString() };
     const fh = await fsp.open(tmp, 'a');
     try {
-      await fh.write(this.#trailer(info));
+      await fh.write(encodeTrailer(info));
       if (this.#durable) await fh.sync();
     } finally {
       await fh.close();
@@ -670,7 +645,7 @@ export class ObjectStore {
    * service must be RUNNING like every data access. */
   async list(service: string | ServiceRecord, prefix = ''): Promise<ObjectInfo[]> {
     const rec = await this.#running(service);
-    // Listing is the natural moment to drop what crashed writers left behind.
+    // Temp files of older versions were written beside the objects: listing drops those.
     await sweepTempFiles(this.dirOf(rec.id));
     let files: string[];
     try {

@@ -48,24 +48,36 @@ describe('local KMS under concurrency', () => {
     await b.encrypt({ keyId: k.keyId, plaintext: new Uint8Array([1]) });
   });
 
-  it('breaks a lock left by a dead process, and one that is too old', async () => {
+  it("breaks a lock left by a dead process, an empty one, and another host's that is too old", async () => {
     const kms = openLocalKms({ dir }).admin();
     await kms.createKey({ region: 'us-east-1' });
     const dead = spawnSync(process.execPath, ['-e', 'process.pid']).pid!;
     const lock = join(dir, 'keystore.lock');
-    writeFileSync(
-      lock,
-      JSON.stringify({ pid: dead, host: hostname(), at: new Date().toISOString(), id: 'x' }),
-    );
+    const info = (id: string, pid: number, host: string) =>
+      JSON.stringify({
+        ID: id,
+        Operation: 'x',
+        Info: '',
+        Who: 'w',
+        Version: '',
+        Created: '',
+        Path: lock,
+        Pid: pid,
+        Host: host,
+      });
+    writeFileSync(lock, info('x', dead, hostname()));
     await kms.createKey({ region: 'us-east-1' });
-    writeFileSync(
-      lock,
-      JSON.stringify({ pid: process.pid, host: hostname(), at: 'long ago', id: 'y' }),
-    );
+    // Another host's lock cannot be checked: broken once older than STALE_LOCK_MS.
+    writeFileSync(lock, info('y', process.pid, 'elsewhere.example'));
     const old = new Date(Date.now() - 120_000);
     utimesSync(lock, old, old);
     await kms.createKey({ region: 'us-east-1' });
-    expect(await kms.listKeys()).toHaveLength(3);
+    // An empty lock file (what a full disk leaves) is not a holder: broken at once.
+    writeFileSync(lock, '');
+    const t0 = Date.now();
+    await kms.createKey({ region: 'us-east-1' });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(await kms.listKeys()).toHaveLength(4);
     expect(readdirSync(dir)).not.toContain('keystore.lock');
   });
 

@@ -95,7 +95,7 @@ describe('store put/get loops', () => {
     });
     await expect(cp.objects.put(svcId, 'atomic', failing)).rejects.toThrow('source broke');
     expect((await cp.objects.getBuffer(svcId, 'atomic')).equals(first)).toBe(true);
-    const files = await readdir(cp.objects.dirOf(svcId));
+    const files = await readdir(cp.objects.partialDirOf(svcId));
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
@@ -119,7 +119,7 @@ describe('store put/get loops', () => {
       'sealer broke',
     );
     await expect(breaking.getBuffer(svcId, 'broken')).rejects.toThrow(/No object/);
-    const files = await readdir(cp.objects.dirOf(svcId));
+    const files = await readdir(cp.objects.partialDirOf(svcId));
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
@@ -168,7 +168,7 @@ describe('durable put (fsync on), larger than the incremental-sync interval', ()
       const data = randomBytes(40 * MiB + 5);
       await dcp.objects.put(svc.id, 'big', pieces(data, [3 * MiB + 1, 700_001]));
       expect((await dcp.objects.getBuffer(svc.id, 'big')).equals(data)).toBe(true);
-      const files = await readdir(join(durableDir, 'data', 'objects', svc.id));
+      const files = await readdir(dcp.objects.partialDirOf(svc.id));
       expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
     } finally {
       await rm(durableDir, { recursive: true, force: true });

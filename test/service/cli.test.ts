@@ -126,12 +126,14 @@ describe('crash safety', () => {
     const chunk = Buffer.alloc(1 << 20, 1);
     for (let i = 0; i < 4; i++) child.stdin.write(chunk);
     const objDir = join(dir, 'state-data', 'objects');
-    const svcDir = join(objDir, readdirSync(objDir)[0]!);
-    for (let i = 0; i < 200 && !readdirSync(svcDir).some((f) => f.endsWith('.tmp')); i++) {
+    // A put writes in the service's .partial directory until its rename.
+    const svcDir = join(objDir, readdirSync(objDir)[0]!, '.partial');
+    const temps = () => readdirSync(svcDir, { withFileTypes: true }).filter((f) => f.isFile());
+    for (let i = 0; i < 200 && !temps().some((f) => f.name.endsWith('.tmp')); i++) {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(
-      readdirSync(svcDir).some((f) => f.endsWith('.tmp')),
+      temps().some((f) => f.name.endsWith('.tmp')),
       'the put had started',
     ).toBe(true);
     child.kill('SIGKILL');
@@ -141,7 +143,7 @@ describe('crash safety', () => {
       (o: { name: string }) => o.name,
     );
     expect(names.filter((n: string) => n === 'doc')).toHaveLength(1);
-    // `ls` swept the dead writer's temp file.
-    expect(readdirSync(svcDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    // The next store operation (the get above) swept the dead writer's temp file.
+    expect(temps().map((f) => f.name)).toEqual([]);
   });
 });

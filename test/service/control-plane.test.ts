@@ -10,7 +10,16 @@ import {
   parseDuration,
   type ControlPlane,
 } from '../../src/service/control-plane.js';
-import { objectFileName } from '../../src/service/objects.js';
+import { objectFileName, type ObjectStore } from '../../src/service/objects.js';
+
+/** Temp files a put left: dot-files beside the objects, or anything in .partial. */
+async function leftovers(cp: { objects: ObjectStore }, id: string): Promise<string[]> {
+  const beside = (await readdir(cp.objects.dirOf(id))).filter(
+    (f) => f.startsWith('.') && f !== '.partial',
+  );
+  const partial = await readdir(cp.objects.partialDirOf(id)).catch(() => [] as string[]);
+  return [...beside, ...partial];
+}
 
 let dir: string;
 let kms: MemoryKms;
@@ -285,7 +294,7 @@ describe('object store', () => {
     ).toBe(true);
     await cp.objects.put(id, 'r', 'short');
     expect((await cp.objects.getBuffer(id, 'r')).toString()).toBe('short');
-    expect((await readdir(cp.objects.dirOf(id))).filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(await leftovers(cp, id)).toEqual([]);
   });
 
   it('a put whose source fails leaves the previous version and no temp file', async () => {
@@ -299,7 +308,7 @@ describe('object store', () => {
     });
     await expect(cp.objects.put(id, 'doc', failing)).rejects.toThrow('source broke');
     expect((await cp.objects.getBuffer(id, 'doc')).toString()).toBe('version 1');
-    expect((await readdir(cp.objects.dirOf(id))).filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(await leftovers(cp, id)).toEqual([]);
   });
 
   it('stores no plaintext at rest', async () => {

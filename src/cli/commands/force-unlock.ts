@@ -1,23 +1,48 @@
-// `cmek force-unlock ID [-force]` (SPEC 5): remove a state lock left by a run that died. Only
-// the lock whose ID is given is removed, so a new lock taken meanwhile is never broken.
+// `cmek force-unlock ID [-force] [--data-dir DIR]`: remove a lock left by a run that died. The
+// ID is the one a "locked" message reports: the state lock's, a data-directory lock's (a
+// service, the service names, the provider-managed keys), the local KMS keystore's, or the
+// `unreadable-…` ID reported for a lock file that holds no readable lock info. Only the lock
+// with that ID is removed, so a lock taken meanwhile by another run is never broken.
 import type { Command } from 'commander';
+import { join } from 'node:path';
 import pc from 'picocolors';
-import { forceUnlock, openWorkspace } from '../../engine/index.js';
+import { openWorkspace } from '../../engine/index.js';
+import { lockPath, unlockMismatch, unlockPath, type UnlockResult } from '../../engine/lock.js';
+import { KEYSTORE_LOCK } from '../../kms/local/constants.js';
+import { localKmsDir } from '../../resources/context.js';
+import { dataDirLockPaths } from '../../service/fsutil.js';
 import { confirm, finish, runVerb } from './engine-cli.js';
+import { cliSettings } from './service.js';
+
+/** Every lock file a cmek command of this working directory may hold. */
+async function candidateLocks(statePath: string, dataDir: string): Promise<string[]> {
+  return [
+    lockPath(statePath),
+    ...(await dataDirLockPaths(dataDir)),
+    join(localKmsDir(dataDir), KEYSTORE_LOCK),
+  ];
+}
 
 export function register(program: Command): void {
   program
     .command('force-unlock')
-    .description('Remove the state lock with the given ID (from the STATE_LOCKED message)')
+    .description('Remove the lock with the given ID (from the STATE_LOCKED or lock message)')
     .argument('<id>', 'the lock ID')
     .option('--force', 'do not ask for confirmation')
-    .action((id: string, flags: { force?: boolean }) =>
+    .option(
+      '--data-dir <dir>',
+      "data directory whose locks to search too (default: the provider block's data_dir, else .cmek)",
+    )
+    .action((id: string, flags: { force?: boolean; dataDir?: string }) =>
       runVerb(async () => {
         const ws = await openWorkspace();
+        const settings = await cliSettings(
+          flags.dataDir !== undefined ? { dataDir: flags.dataDir } : {},
+        );
         if (!flags.force) {
           const ok = await confirm(
             'Do you really want to force-unlock?',
-            'cmek will remove the lock on the state. This will allow local cmek commands to modify\n  this state, even though it may still be in use.',
+            'cmek will remove the lock. This will allow local cmek commands to modify\n  this state, even though it may still be in use.',
             '-force',
           );
           if (!ok) {
@@ -26,12 +51,21 @@ export function register(program: Command): void {
             return;
           }
         }
-        const diags = forceUnlock(ws.statePath, id);
-        if (!diags.length)
-          process.stdout.write(
-            `${pc.green(pc.bold('cmek state has been successfully unlocked!'))}\n`,
-          );
-        finish(diags);
+        const paths = await candidateLocks(ws.statePath, settings.dataDir);
+        const looked: UnlockResult[] = [];
+        for (const p of paths) {
+          const r = unlockPath(p, id);
+          if (r.kind === 'removed') {
+            const what = p === lockPath(ws.statePath) ? 'cmek state' : `lock ${p}`;
+            process.stdout.write(
+              `${pc.green(pc.bold(`${what} has been successfully unlocked!`))}\n`,
+            );
+            finish([]);
+            return;
+          }
+          looked.push(r);
+        }
+        finish([unlockMismatch(id, looked, [lockPath(ws.statePath), settings.dataDir])]);
       }),
     );
 }

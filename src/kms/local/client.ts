@@ -1,7 +1,8 @@
 // The local KMS operations. Each call: read the keystore (or lock and re-read it for changes),
 // run due maintenance (automatic rotation, deletions whose window has passed), resolve the key
 // reference, evaluate the key policy for (principal, action, context), check the key state,
-// then do the work. Error names and messages follow AWS KMS.
+// then do the work. Error names and messages follow AWS KMS. Key resolution is resolve.ts,
+// authorization authorize.ts (both pure, given the caller's region or identity).
 import {
   createCipheriv,
   createDecipheriv,
@@ -9,14 +10,8 @@ import {
   randomBytes,
   randomUUID,
 } from 'node:crypto';
-import {
-  parsePolicy,
-  unsupportedOperators,
-  evaluatePolicy,
-  accountOf,
-} from '../../model/policy/index.js';
 import { defaultKeyPolicy } from '../../model/policy/document.js';
-import { isAwsRegion, isGcpLocation, parseKeyRef, type KeyRef } from '../../model/key-ref.js';
+import { isAwsRegion, isGcpLocation, parseKeyRef } from '../../model/key-ref.js';
 import {
   KmsError,
   type AliasEntry,
@@ -50,6 +45,8 @@ import type {
   PurgeResult,
   ReplicateKeyOptions,
 } from './index.js';
+import { authorize, authorizeAccount, checkNewPolicy, type Caller } from './authorize.js';
+import { findAlias, pickRegion, resolveKey, resolveTarget } from './resolve.js';
 import { KeystoreFiles, type Keystore, type StoredKey } from './store.js';
 
 const DAY_MS = 86_400_000;
@@ -690,70 +687,34 @@ class LocalClient implements LocalKmsClient {
 
   /** Resolve a key reference: key id, key ARN, alias name, alias ARN or GCP name. */
   private resolve(st: Keystore, ref: string): StoredKey {
-    const p = parseKeyRef(ref);
-    if (!p.ok) throw new KmsError('NotFoundException', `Invalid keyId ${ref} (${p.reason})`);
-    const r = p.ref;
-    const key = this.lookup(st, ref, r);
-    if (!key) throw new KmsError('NotFoundException', `Key '${ref}' does not exist`);
-    return key;
-  }
-
-  private lookup(st: Keystore, s: string, r: KeyRef): StoredKey | undefined {
-    switch (r.kind) {
-      case 'key-arn':
-        return st.keys[s];
-      case 'key-id':
-        return this.pickRegion(Object.values(st.keys).filter((k) => k.keyId === r.id));
-      case 'alias-arn': {
-        const a = st.aliases[s];
-        return a && st.keys[a.targetArn];
-      }
-      case 'alias-name': {
-        const a = this.pickRegion(Object.values(st.aliases).filter((x) => x.name === r.id));
-        return a && st.keys[a.targetArn];
-      }
-      case 'gcp-key':
-        return st.keys[s];
-      case 'gcp-key-version':
-        return st.keys[s.slice(0, s.lastIndexOf('/cryptoKeyVersions/'))];
-    }
-  }
-
-  /** Among same-named things in several regions (multi-region replicas, aliases), take the one
-   * in the client's region, else the multi-region primary, else the only one. */
-  private pickRegion<T extends { region: string; multiRegionRole?: string }>(
-    xs: T[],
-  ): T | undefined {
-    if (xs.length <= 1) return xs[0];
-    const inRegion = xs.find((x) => x.region === this.opts.region);
-    if (inRegion) return inRegion;
-    const primary = xs.find((x) => x.multiRegionRole === 'PRIMARY');
-    if (primary) return primary;
-    throw new KmsError(
-      'ValidationException',
-      `the name exists in several regions (${xs.map((x) => x.region).join(', ')}): use an ARN`,
-    );
+    return resolveKey(st, ref, this.opts.region);
   }
 
   private findAlias(st: Keystore, name: string): [string, Keystore['aliases'][string]] {
-    if (name.startsWith('arn:')) {
-      const a = st.aliases[name];
-      if (!a) throw new KmsError('NotFoundException', `Alias ${name} is not found.`);
-      return [name, a];
-    }
-    const matches = Object.entries(st.aliases).filter(([, a]) => a.name === name);
-    const pick = this.pickRegion(matches.map(([arn, a]) => ({ arn, a, region: a.region })));
-    if (!pick) throw new KmsError('NotFoundException', `Alias ${name} is not found.`);
-    return [pick.arn, pick.a];
+    return findAlias(st, name, this.opts.region);
   }
 
   private resolveTarget(st: Keystore, ref: string): StoredKey {
-    if (ref.startsWith('alias/') || /:alias\//.test(ref))
-      throw new KmsError('ValidationException', 'TargetKeyId must be a key id or key ARN');
-    const key = this.resolve(st, ref);
-    if (key.provider !== 'aws')
-      throw new KmsError('ValidationException', 'aliases apply to AWS-style keys only');
-    return key;
+    return resolveTarget(st, ref, this.opts.region);
+  }
+
+  private authorize(key: StoredKey, action: string, ctx?: EncryptionContext): void {
+    authorize(this.caller(), key, action, ctx);
+  }
+
+  private authorizeAccount(action: string): void {
+    authorizeAccount(this.principal, action);
+  }
+
+  private checkNewPolicy(policy: string, arn: string, bypass?: boolean): string {
+    return checkNewPolicy(this.principal, policy, arn, bypass);
+  }
+
+  private caller(): Caller {
+    return {
+      principal: this.principal,
+      ...(this.opts.viaService === undefined ? {} : { viaService: this.opts.viaService }),
+    };
   }
 
   /** Resolve for a cryptographic operation: authorized, symmetric, enabled. */
@@ -795,7 +756,10 @@ class LocalClient implements LocalKmsClient {
         );
       key = hinted; // a related multi-region key may decrypt (same id and material)
     } else if (!key && blobKeyId) {
-      key = this.pickRegion(Object.values(st.keys).filter((k) => k.keyId === blobKeyId));
+      key = pickRegion(
+        this.opts.region,
+        Object.values(st.keys).filter((k) => k.keyId === blobKeyId),
+      );
     }
     if (!key) throw new KmsError('NotFoundException', `Key '${h.keyArn}' does not exist`);
     this.authorize(key, action, ctx);
@@ -825,80 +789,9 @@ class LocalClient implements LocalKmsClient {
     }
     return { keyId: key.arn, keyVersion: String(v.version), plaintext };
   }
-
-  private authorize(key: StoredKey, action: string, ctx?: EncryptionContext): void {
-    const policy = parsedPolicy(key.policy);
-    const req = {
-      principal: this.principal,
-      action,
-      resource: key.arn,
-      ...(this.opts.viaService === undefined ? {} : { viaService: this.opts.viaService }),
-      ...(ctx === undefined ? {} : { encryptionContext: ctx }),
-    };
-    const d = policy ? evaluatePolicy(policy, req) : { decision: 'implicit-deny' as const };
-    if (d.decision === 'allow') return;
-    throw new KmsError(
-      'AccessDeniedException',
-      `User: ${this.principal} is not authorized to perform: ${action} on resource: ${key.arn} ` +
-        (d.decision === 'deny'
-          ? 'with an explicit deny in a resource-based policy'
-          : `because no resource-based policy allows the ${action} action`),
-    );
-  }
-
-  /** Account-level actions (CreateKey, ListKeys, ListAliases) are IAM-only on AWS; the local
-   * account has no IAM, so its own principals hold them and other accounts do not. */
-  private authorizeAccount(action: string): void {
-    if (accountOf(this.principal) === LOCAL_ACCOUNT) return;
-    throw new KmsError(
-      'AccessDeniedException',
-      `User: ${this.principal} is not authorized to perform: ${action} because no ` +
-        `identity-based policy allows the ${action} action`,
-    );
-  }
-
-  /** Validate a policy to be stored: JSON, shape, supported operators, and (unless bypassed)
-   * the lockout safety check: the caller must still be allowed kms:PutKeyPolicy. */
-  private checkNewPolicy(policy: string, arn: string, bypass?: boolean): string {
-    const p = parsePolicy(policy);
-    if (!p.ok) throw new KmsError('MalformedPolicyDocumentException', p.reason);
-    const unsupported = p.policy.statements.flatMap(unsupportedOperators);
-    if (unsupported.length)
-      throw new KmsError(
-        'MalformedPolicyDocumentException',
-        `unsupported condition operator(s): ${[...new Set(unsupported)].join(', ')}`,
-      );
-    if (!bypass) {
-      const d = evaluatePolicy(p.policy, {
-        principal: this.principal,
-        action: 'kms:PutKeyPolicy',
-        resource: arn,
-      });
-      if (d.decision !== 'allow')
-        throw new KmsError(
-          'MalformedPolicyDocumentException',
-          `The new key policy will not allow you to update the key policy in the future ` +
-            `(${this.principal} would lose kms:PutKeyPolicy). Set BypassPolicyLockoutSafetyCheck ` +
-            `to store it anyway.`,
-        );
-    }
-    return policy;
-  }
 }
 
 // ---- helpers -------------------------------------------------------------------------------
-
-const policyCache = new Map<string, ReturnType<typeof parsePolicy>>();
-
-function parsedPolicy(text: string) {
-  let r = policyCache.get(text);
-  if (!r) {
-    r = parsePolicy(text);
-    if (policyCache.size > 500) policyCache.clear();
-    policyCache.set(text, r);
-  }
-  return r.ok ? r.policy : undefined;
-}
 
 function metadata(st: Keystore, key: StoredKey): LocalKeyMetadata {
   const m: LocalKeyMetadata = {

@@ -6,3 +6,5 @@ export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_ROOT_PRINCIPAL = 'arn:aws:iam::000000000000:root';
 /** Env var overriding the on-disk root key: base64 of 32 bytes. */
 export const ROOT_KEY_ENV = 'CMEK_KMS_ROOT_KEY';
+/** The lock file a process holds while it changes the keystore (in the KMS directory). */
+export const KEYSTORE_LOCK = 'keystore.lock';

@@ -15,8 +15,10 @@
 // Concurrency: readers never lock (rename is atomic, so they see the old or the new document,
 // never a torn one) and re-read the document whenever its stat (inode, size, mtime in ns)
 // changes. Writers take the lock, re-read from disk, change, write a temp file, fsync, rename,
-// fsync the directory, and release. A lock whose holder process is gone (same host) or that is
-// older than STALE_LOCK_MS is broken.
+// fsync the directory, and release. The lock and the atomic write are the shared helpers of
+// src/support: a lock whose holder process is gone (same host: pid and start time), a lock file
+// with no readable holder (a full disk), or another host's lock older than STALE_LOCK_MS is
+// broken at once; any other is waited for, then reported with the ID `cmek force-unlock` takes.
 import {
   createCipheriv,
   createDecipheriv,
@@ -25,11 +27,12 @@ import {
   randomUUID,
   timingSafeEqual,
 } from 'node:crypto';
-import { constants, promises as fsp } from 'node:fs';
-import { hostname } from 'node:os';
+import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { fsyncDir, writeFileAtomic } from '../../support/atomic.js';
+import { acquireLockFile, describeHolder } from '../../support/lock.js';
 import { KmsError } from '../types.js';
-import { ROOT_KEY_ENV } from './constants.js';
+import { KEYSTORE_LOCK, ROOT_KEY_ENV } from './constants.js';
 
 export const STALE_LOCK_MS = 30_000;
 const LOCK_TIMEOUT_MS = 20_000;
@@ -110,7 +113,7 @@ export class KeystoreFiles {
   constructor(dir: string, rootKey?: Uint8Array) {
     this.dir = dir;
     this.storePath = join(dir, 'keystore.json');
-    this.lockPath = join(dir, 'keystore.lock');
+    this.lockPath = join(dir, KEYSTORE_LOCK);
     this.rootKeyOption = rootKey;
   }
 
@@ -229,21 +232,9 @@ export class KeystoreFiles {
   }
 
   private async write(store: Keystore): Promise<void> {
-    const tmp = `${this.storePath}.tmp-${process.pid}-${randomUUID()}`;
-    const fh = await fsp.open(tmp, 'wx', 0o600);
-    try {
-      await fh.writeFile(`${JSON.stringify(store, null, 1)}\n`, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      await fsp.rename(tmp, this.storePath);
-    } catch (e) {
-      await fsp.rm(tmp, { force: true });
-      throw e;
-    }
-    await fsyncDir(this.dir);
+    await writeFileAtomic(this.storePath, `${JSON.stringify(store, null, 1)}\n`, {
+      mkdir: false,
+    });
     this.cached = undefined;
   }
 
@@ -297,88 +288,20 @@ export class KeystoreFiles {
   }
 
   private async lock(): Promise<() => Promise<void>> {
-    const me = JSON.stringify({
-      pid: process.pid,
-      host: hostname(),
-      at: new Date().toISOString(),
-      id: randomUUID(),
-    });
-    const started = Date.now();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const fh = await fsp.open(
-          this.lockPath,
-          constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY,
-          0o600,
-        );
-        try {
-          await fh.writeFile(me);
-        } finally {
-          await fh.close();
-        }
-        return async () => {
-          // Only remove the lock if it is still ours (it may have been broken as stale).
-          const now = await fsp.readFile(this.lockPath, 'utf8').catch(() => undefined);
-          if (now === me) await fsp.rm(this.lockPath, { force: true });
-        };
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      await this.breakIfStale();
-      if (Date.now() - started > LOCK_TIMEOUT_MS)
-        throw new KmsError(
+    const held = await acquireLockFile(this.lockPath, {
+      operation: 'keystore update',
+      timeoutMs: LOCK_TIMEOUT_MS,
+      breakStale: true,
+      foreignStaleMs: STALE_LOCK_MS,
+      onTimeout: (path, holder) =>
+        new KmsError(
           'DependencyTimeoutException',
-          `keystore lock ${this.lockPath} held by another process for over ${LOCK_TIMEOUT_MS / 1000}s`,
-        );
-      await new Promise((r) =>
-        setTimeout(r, Math.min(5 + attempt * 2, 50) * (0.5 + Math.random())),
-      );
-    }
-  }
-
-  private async breakIfStale(): Promise<void> {
-    let text: string;
-    let mtime: number;
-    try {
-      text = await fsp.readFile(this.lockPath, 'utf8');
-      mtime = (await fsp.stat(this.lockPath)).mtimeMs;
-    } catch {
-      return; // gone already
-    }
-    let holder: { pid?: number; host?: string } = {};
-    try {
-      holder = JSON.parse(text) as typeof holder;
-    } catch {
-      // Half-written by a live process, or garbage from a crash: judge by age alone.
-    }
-    const old = Date.now() - mtime > STALE_LOCK_MS;
-    const dead =
-      holder.host === hostname() && holder.pid !== undefined && !processAlive(holder.pid);
-    if (!old && !dead) return;
-    const again = await fsp.readFile(this.lockPath, 'utf8').catch(() => undefined);
-    if (again === text) await fsp.rm(this.lockPath, { force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  try {
-    const fh = await fsp.open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // Some filesystems refuse fsync on directories; the rename is still atomic there.
+          `keystore lock ${path} held for over ${LOCK_TIMEOUT_MS / 1000}s by ` +
+            `${describeHolder(holder)}; if no process uses this KMS, remove it with ` +
+            `cmek force-unlock ${holder.kind === 'free' ? '<ID>' : holder.id}`,
+        ),
+    });
+    return () => held.release();
   }
 }
 
