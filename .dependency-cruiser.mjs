@@ -3,6 +3,7 @@
 // each may import. Type-only imports count: a layer that names another's types depends on it.
 //
 //   model ← rules ← resources ← engine ← cli      kms ← core ← service
+//   support (shared I/O helpers) sits just above model: every layer but model may use it.
 //   resources may use service and kms; the engine may use rules; nothing imports the cli.
 //
 // Run it on its own with `npm run lint:layers`.
@@ -18,6 +19,15 @@ export default {
         'key-policy documents): it may import node built-ins and npm packages, nothing of the project.',
       from: { path: '^src/model/' },
       to: { path: '^src/', pathNot: '^src/model/' },
+    },
+    {
+      name: 'support-imports-only-model',
+      severity: 'error',
+      comment:
+        'src/support holds the shared I/O helpers (atomic writes, lock files, process liveness) ' +
+        'that every layer may use; it may import src/model and nothing else of the project.',
+      from: { path: '^src/support/' },
+      to: { path: '^src/', pathNot: '^src/(support|model)/' },
     },
     {
       name: 'rules-import-only-model',
