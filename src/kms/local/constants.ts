@@ -6,3 +6,5 @@ export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_ROOT_PRINCIPAL = 'arn:aws:iam::000000000000:root';
 /** Env var overriding the on-disk root key: base64 of 32 bytes. */
 export const ROOT_KEY_ENV = 'CMEK_KMS_ROOT_KEY';
+/** Env var naming the root key file (used, or created on first use, instead of the default). */
+export const ROOT_KEY_FILE_ENV = 'CMEK_KMS_ROOT_KEY_FILE';
