@@ -26,7 +26,8 @@ export class IntegrityError extends Error {
       'CMEK_INTEGRITY',
       'encrypted data failed authentication',
       `${this.message}\nThe ciphertext was modified, truncated, or is being read with the wrong key ` +
-        'or encryption context. No plaintext was returned. Restore the object from a backup.',
+        'or encryption context. Plaintext is released only chunk by chunk once each chunk ' +
+        'authenticates: nothing from the failing chunk on was returned. Restore the object from a backup.',
       extra,
     );
   }

@@ -191,7 +191,7 @@ export async function plan(opts: EnginePlanOptions = {}): Promise<Plan> {
           ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
         },
       );
-      p.diagnostics.unshift(...ws.diagnostics.filter((d) => !hasErrors([d])));
+      p.diagnostics.unshift(...[...ws.diagnostics, ...diagnostics].filter((d) => !hasErrors([d])));
       planWorkspaces.set(p, ws);
       return p;
     });

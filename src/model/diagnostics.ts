@@ -31,6 +31,7 @@ export const DIAGNOSTIC_CODES = [
   'APPLY_FAILED', // a resource operation failed at apply time (detail says why)
   'CMEK_INTEGRITY', // ciphertext failed authentication (tampering, wrong key or context)
   'KMS_ERROR', // the KMS returned an error not covered by a more specific code
+  'CMEK_KMS_ROOT_KEY_MISSING', // the local KMS has keys but its root key is not where it looked
   'USAGE', // bad command-line usage
 ] as const;
 

@@ -119,13 +119,33 @@ function plan({ config, prior }: PlanInput): PlannedResource {
     after.policy_json = new Unknown();
   } else if (keyId && sp && accountOfArn(keyId)) {
     after.policy_json = generatedKeyPolicy(accountOfArn(keyId)!, sp);
-  } else if (prior && !planned.requiresReplace.length && sp === str(prior.service_principal)) {
-    after.policy_json = prior.policy_json ?? new Unknown();
+  } else if (
+    prior &&
+    !planned.requiresReplace.length &&
+    sp === str(prior.service_principal) &&
+    isGeneratedPolicy(str(prior.policy_json), sp)
+  ) {
+    // A bare key id hides the account, but the (refreshed) policy is still the one generated
+    // for its own account root: nothing to change. Anything else (a policy opened to "*"
+    // outside cmek) is drift of a security control: planned as an update (known after apply).
+    after.policy_json = prior.policy_json!;
   } else {
     after.policy_json = new Unknown();
   }
   if (keyId && !planned.requiresReplace.length && prior?.id) after.id = prior.id;
   return planned;
+}
+
+/** Whether `policy` is the one generated for `servicePrincipal` and the account of its root. */
+function isGeneratedPolicy(policy: string | undefined, servicePrincipal: string | undefined) {
+  if (!policy || !servicePrincipal) return false;
+  const accounts = new Set(
+    [...policy.matchAll(/arn:aws[a-z-]*:iam::(\d{12}):root/g)].map((m) => m[1]!),
+  );
+  const canonical = canonicalJson(policy);
+  return [...accounts].some(
+    (a) => canonicalJson(generatedKeyPolicy(a, servicePrincipal)) === canonical,
+  );
 }
 
 async function documentFor(planned: Attrs, ctx: ProviderContext) {

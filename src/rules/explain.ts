@@ -258,6 +258,15 @@ const TABLE: Record<DiagnosticCode, Omit<CodeExplanation, 'code'>> = {
     description: 'The KMS returned an error not covered by a more specific code.',
     remedy: 'See the detail; check the KMS endpoint and credentials.',
   },
+  CMEK_KMS_ROOT_KEY_MISSING: {
+    title: 'Local KMS root key missing',
+    description:
+      'The local KMS has keys, but the root key that seals their material is not where it looked ' +
+      '(it is never regenerated for an existing keystore: a new one could not open the keys).',
+    remedy:
+      'Restore the root key file from your backup to the path named, or point ' +
+      'CMEK_KMS_ROOT_KEY_FILE / CMEK_KMS_ROOT_KEY at it (docs/kms.md).',
+  },
   USAGE: {
     title: 'Usage',
     description: 'The command line is not valid.',

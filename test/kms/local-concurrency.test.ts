@@ -32,7 +32,7 @@ describe('local KMS under concurrency', () => {
     // Every instance can use every key: they all ended up with the same root key.
     for (const kms of instances)
       await kms.encrypt({ keyId: all[0]!.arn, plaintext: new Uint8Array([1]) });
-    expect(readdirSync(dir).sort()).toEqual(['keystore.json', 'root.key']);
+    expect(readdirSync(dir).sort()).toEqual(['keystore-id', 'keystore.json']);
   });
 
   it("sees another instance's change on the next call", async () => {

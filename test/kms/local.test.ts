@@ -11,6 +11,7 @@ import {
   type LocalKms,
   type LocalKmsClient,
 } from '../../src/kms/local/index.js';
+import { userRootKeyDir } from '../../src/kms/local/index.js';
 import { CLICKHOUSE_REQUIRED_ACTIONS } from '../../src/model/policy/index.js';
 import { isKmsError, type KmsErrorCode } from '../../src/kms/types.js';
 
@@ -152,14 +153,18 @@ describe('at-rest protection', () => {
   it('keeps key material sealed under a 0600 root key and no plaintext on disk', async () => {
     const k = await admin.createKey({ region: 'us-east-1' });
     const dk = await admin.generateDataKey({ keyId: k.keyId });
-    expect(statSync(join(dir, 'root.key')).mode & 0o777).toBe(0o600);
+    // The root key lives outside the data directory (docs/kms.md), 0600 in a 0700 directory.
+    const id = readFileSync(join(dir, 'keystore-id'), 'utf8').trim();
+    const rootKey = join(userRootKeyDir(), `${id}.key`);
+    expect(statSync(rootKey).mode & 0o777).toBe(0o600);
+    expect(statSync(userRootKeyDir()).mode & 0o777).toBe(0o700);
     expect(statSync(join(dir, 'keystore.json')).mode & 0o777).toBe(0o600);
     expect(diskBytes().includes(Buffer.from(dk.plaintext))).toBe(false);
     const store = JSON.parse(readFileSync(join(dir, 'keystore.json'), 'utf8'));
     const v = store.keys[k.arn].versions[0];
     expect(v.sealed).toMatch(/^v1:/);
     expect(Object.keys(v).sort()).toEqual(['createdAt', 'sealed', 'version']);
-    expect(readdirSync(dir).sort()).toEqual(['keystore.json', 'root.key']);
+    expect(readdirSync(dir).sort()).toEqual(['keystore-id', 'keystore.json']);
   });
 
   it('refuses a keystore opened with another root key, and tampered material', async () => {
@@ -190,11 +195,10 @@ describe('at-rest protection', () => {
       const k = await a.createKey({ region: 'us-east-1' });
       expect(readdirSync(dir)).not.toContain('root.key');
       delete process.env.CMEK_KMS_ROOT_KEY;
-      await fails(
-        openLocalKms({ dir }).admin().describeKey(k.keyId),
-        'KMSInternalException',
-        /CMEK_KMS_ROOT_KEY/,
-      );
+      // Without it the keystore has no root key, and none is made up for it.
+      await expect(openLocalKms({ dir }).admin().describeKey(k.keyId)).rejects.toMatchObject({
+        diagnostics: [{ code: 'CMEK_KMS_ROOT_KEY_MISSING' }],
+      });
       process.env.CMEK_KMS_ROOT_KEY = 'dG9vIHNob3J0';
       await fails(
         openLocalKms({ dir }).admin().describeKey(k.keyId),

@@ -7,13 +7,8 @@ import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { parseExpression } from '../../engine/config/expr.js';
 import type { EvalScope } from '../../engine/config/types.js';
-import {
-  defaultDeps,
-  loadState,
-  openWorkspace,
-  resolveSettings,
-  stateInstances,
-} from '../../engine/index.js';
+import { defaultDeps } from '../../engine/defaults.js';
+import { loadState, openWorkspace, resolveSettings, stateInstances } from '../../engine/index.js';
 import { DiagnosticError, hasErrors, type Diagnostic } from '../../model/diagnostics.js';
 import { Unknown, type Value } from '../../model/values.js';
 import { printDiagnostics } from '../output.js';

@@ -3,11 +3,9 @@
 // service from the shell. Bodies stream (stdin/stdout or files), so objects of any size pass
 // with bounded memory. Parsing and printing only; the work is the object store's.
 import type { Command } from 'commander';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { createReadStream } from 'node:fs';
 import { diag, DiagnosticError } from '../../model/diagnostics.js';
+import { writeObjectToFile, writeObjectToStdout } from './data-get.js';
 import { common, openServicePlane, printJson, split, type PlaneOptions } from './service.js';
 
 function parseRange(text: string): { start: number; end?: number } {
@@ -65,20 +63,8 @@ export function register(program: Command): void {
         object,
         o.range ? parseRange(o.range) : undefined,
       );
-      if (!o.output || o.output === '-') {
-        await pipeline(stream, process.stdout, { end: false });
-        return;
-      }
-      // Write beside the target and rename, so a failed authentication never leaves a partial
-      // (unauthenticated) file under the requested name.
-      const tmp = join(dirname(o.output), `.${basename(o.output)}.${process.pid}.part`);
-      try {
-        await pipeline(stream, createWriteStream(tmp));
-        await rename(tmp, o.output);
-      } catch (e) {
-        await rm(tmp, { force: true });
-        throw e;
-      }
+      if (!o.output || o.output === '-') await writeObjectToStdout(stream);
+      else await writeObjectToFile(stream, o.output);
     });
 
   common(

@@ -2,8 +2,7 @@
 // local KMS over the AWS KMS JSON 1.1 protocol until SIGINT/SIGTERM. Parsing and printing only;
 // the server is src/kms/server.
 import { Command, InvalidArgumentError } from 'commander';
-import { join, resolve } from 'node:path';
-import { openLocalKms } from '../../kms/local/index.js';
+import { openCliLocalKms } from './kms.js';
 import { loadCredentials, startKmsServer } from '../../kms/server/index.js';
 
 function port(value: string): number {
@@ -18,7 +17,7 @@ interface ServeOptions {
   port: number;
   host: string;
   credentials?: string;
-  dataDir: string;
+  dataDir?: string;
   quiet?: boolean;
 }
 
@@ -37,11 +36,14 @@ export function addServeCommand(kms: Command): Command {
       '--credentials <file>',
       'JSON file: { "ACCESS_KEY_ID": { "secret": "...", "principal": "arn:aws:iam::ACCOUNT:role/NAME" } }',
     )
-    .option('--data-dir <dir>', 'data directory holding the local KMS (DIR/kms)', '.cmek')
+    .option(
+      '--data-dir <dir>',
+      "data directory holding the local KMS (DIR/kms; default: the provider block's data_dir, else .cmek)",
+    )
     .option('--quiet', 'do not log one line per request to stderr')
     .action(async (opts: ServeOptions) => {
       const credentials = opts.credentials ? loadCredentials(opts.credentials) : undefined;
-      const kms = openLocalKms({ dir: join(resolve(opts.dataDir), 'kms') });
+      const kms = await openCliLocalKms(opts.dataDir);
       const server = await startKmsServer({
         kms,
         port: opts.port,

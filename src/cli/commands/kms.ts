@@ -7,7 +7,7 @@
 // must run before it in COMMANDS (src/cli/program.ts). `kmsCommand(program)` returns the
 // (possibly new) `kms` command for any other file that wants to add a subcommand.
 import { Command, InvalidArgumentError } from 'commander';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pc from 'picocolors';
 import { diag, DiagnosticError } from '../../model/diagnostics.js';
 import {
@@ -16,10 +16,11 @@ import {
   type LocalKeyMetadata,
   type LocalKmsClient,
 } from '../../kms/local/index.js';
+import { cliSettings } from './service.js';
 import { isKmsError, type KmsErrorCode, type RotationStatus } from '../../kms/types.js';
 
 interface CommonOptions {
-  dataDir: string;
+  dataDir?: string;
   json?: boolean;
   principal: string;
 }
@@ -194,7 +195,10 @@ function verb(kms: Command, name: string, description: string): Command {
   return kms
     .command(name)
     .description(description)
-    .option('--data-dir <dir>', 'data directory; the local KMS is DIR/kms', '.cmek')
+    .option(
+      '--data-dir <dir>',
+      "data directory; the local KMS is DIR/kms (default: the provider block's data_dir, else .cmek)",
+    )
     .option('--json', 'machine-readable output')
     .option(
       '--principal <arn>',
@@ -211,7 +215,7 @@ function run<O extends CommonOptions, A extends unknown[]>(
     // commander passes: ...arguments, options, command
     const args = all.slice(0, -2) as A;
     const opts = all[all.length - 2] as O;
-    const kms = openLocalKms({ dir: join(resolve(opts.dataDir), 'kms') });
+    const kms = await openCliLocalKms(opts.dataDir);
     try {
       await fn(kms.client(opts.principal), opts, ...args);
     } catch (e) {
@@ -219,6 +223,23 @@ function run<O extends CommonOptions, A extends unknown[]>(
       throw e;
     }
   };
+}
+
+/** The local KMS the `kms` verbs act on, found as plan/apply find it: `--data-dir`, else the
+ * provider block's data_dir (see cliSettings), else `.cmek`. A configuration whose provider
+ * uses AWS KMS has no local KMS: refuse rather than create a second, unrelated one. */
+export async function openCliLocalKms(dataDir: string | undefined) {
+  const settings = await cliSettings(dataDir === undefined ? {} : { dataDir });
+  if (settings.kms.backend !== 'local')
+    throw new DiagnosticError(
+      diag(
+        'USAGE',
+        'The provider block uses AWS KMS: `cmek kms` operates the local KMS only',
+        'Manage the keys with the AWS CLI or console, or pass --data-dir DIR to operate the ' +
+          'local KMS of another data directory.',
+      ),
+    );
+  return openLocalKms({ dir: join(settings.dataDir, 'kms') });
 }
 
 function kmsDiagnostic(code: KmsErrorCode, message: string) {

@@ -191,19 +191,26 @@ function parseRaw(raw: string, vb: VariableBlock, source: string): Value {
   }
 }
 
+/** Where loadVarFiles found each name of the values it returned (the last file that set it), so
+ * an undeclared name can be reported at its file:line without widening VariableInputs. */
+const fileVarOrigins = new WeakMap<object, Map<string, { file: string; line: number }>>();
+
 export function resolveVariables(config: Config, inputs: VariableInputs = {}): VariableResult {
   const cli = inputs.cliVars ?? {};
   const env = inputs.env ?? {};
   const values: Record<string, Value> = {};
   const diagnostics: Diagnostic[] = [];
   const declared = new Map(config.variables.map((v) => [v.name, v]));
+  const origins = inputs.fileVars ? fileVarOrigins.get(inputs.fileVars) : undefined;
   for (const name of Object.keys(inputs.fileVars ?? {})) {
     if (!declared.has(name))
+      // A warning, as in Terraform: a variable file may be shared by several configurations.
       diagnostics.push({
         ...diag(
           'CONFIG_REFERENCE',
           `Value for undeclared variable "${name}"`,
-          `A variable file sets "${name}", which no variable block declares; it is ignored. ${suggestion(name, [...declared.keys()], 'variables')}`,
+          `${origins?.get(name)?.file ?? 'A variable file'} sets "${name}", which no variable block declares; it is ignored. ${suggestion(name, [...declared.keys()], 'variables')}`,
+          origins?.get(name) ?? {},
         ),
         severity: 'warning',
       });
@@ -290,6 +297,8 @@ export async function loadVarFiles(
   const abs = resolve(dir);
   const values: Record<string, Value> = {};
   const diagnostics: Diagnostic[] = [];
+  const origins = new Map<string, { file: string; line: number }>();
+  fileVarOrigins.set(values, origins);
   let names: string[] = [];
   try {
     names = await readdir(abs);
@@ -322,7 +331,10 @@ export async function loadVarFiles(
         const doc = JSON.parse(text) as unknown;
         if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
           throw new Error('the top level must be an object');
-        for (const [k, x] of Object.entries(doc)) setKey(values, k, x as Value);
+        for (const [k, x] of Object.entries(doc)) {
+          setKey(values, k, x as Value);
+          origins.set(k, { file, line: jsonKeyLine(text, k) });
+        }
       } catch (e) {
         diagnostics.push(
           diag('CONFIG_SYNTAX', `Invalid JSON in ${file}`, (e as Error).message, { file, line: 1 }),
@@ -359,6 +371,7 @@ export async function loadVarFiles(
       }
       try {
         setKey(values, name, e.evaluate(mapScope(abs, {})));
+        origins.set(name, pos);
       } catch (err) {
         if (err instanceof DiagnosticError) diagnostics.push(...err.diagnostics);
         else throw err;
@@ -366,4 +379,10 @@ export async function loadVarFiles(
     }
   }
   return { values, diagnostics };
+}
+
+/** Line of a top-level key of a JSON variable file (1 when it cannot be told). */
+function jsonKeyLine(text: string, key: string): number {
+  const at = text.indexOf(JSON.stringify(key));
+  return at < 0 ? 1 : text.slice(0, at).split('\n').length;
 }

@@ -8,3 +8,5 @@ export const LOCAL_ROOT_PRINCIPAL = 'arn:aws:iam::000000000000:root';
 export const ROOT_KEY_ENV = 'CMEK_KMS_ROOT_KEY';
 /** The lock file a process holds while it changes the keystore (in the KMS directory). */
 export const KEYSTORE_LOCK = 'keystore.lock';
+/** Env var naming the root key file (used, or created on first use, instead of the default). */
+export const ROOT_KEY_FILE_ENV = 'CMEK_KMS_ROOT_KEY_FILE';

@@ -17,15 +17,24 @@ import type {
 } from '../types.js';
 import { LocalKmsImpl } from './client.js';
 
-export { LOCAL_ACCOUNT, LOCAL_ROOT_PRINCIPAL, ROOT_KEY_ENV } from './constants.js';
+export {
+  LOCAL_ACCOUNT,
+  LOCAL_ROOT_PRINCIPAL,
+  ROOT_KEY_ENV,
+  ROOT_KEY_FILE_ENV,
+} from './constants.js';
+export { defaultRootKeyPath, userRootKeyDir } from './store.js';
 
 export interface LocalKmsOptions {
   /** The kms directory itself (normally `<data_dir>/kms`); created on first use. */
   dir: string;
   /** Time source, for deletion windows and automatic rotation (tests move it forward). */
   clock?: () => Date;
-  /** Root key (32 bytes) protecting key material at rest. Default: env CMEK_KMS_ROOT_KEY, else
-   * the 0600 file `<dir>/root.key`, created on first use. */
+  /** Root key (32 bytes) protecting key material at rest. Default: env CMEK_KMS_ROOT_KEY (base64),
+   * else the file named by CMEK_KMS_ROOT_KEY_FILE, else `<dir>/root.key` if a data directory
+   * from before has one there, else `$XDG_DATA_HOME/cmek/root-keys/<keystore-id>.key`
+   * (`~/.local/share/...` without XDG_DATA_HOME). A file is created (0600) only for a keystore
+   * that does not exist yet; see docs/kms.md. */
   rootKey?: Uint8Array;
 }
 

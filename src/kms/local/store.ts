@@ -1,10 +1,17 @@
-// The local KMS's files: one keystore document, a root key, and a lock.
+// The local KMS's files: one keystore document, its id, a root key kept elsewhere, and a lock.
 //
 //   <dir>/keystore.json   all keys (metadata, policies, versions) and aliases; every version's key
 //                         material is sealed with AES-256-GCM under the root key, bound (AAD) to
 //                         the key id and version, so nothing plaintext is ever on disk
-//   <dir>/root.key        base64 of 32 random bytes, mode 0600, created on first use
-//                         (env CMEK_KMS_ROOT_KEY overrides it; then no file is created)
+//   <dir>/keystore-id     a uuid naming this keystore's root key file
+//   root key              base64 of 32 random bytes, mode 0600, NOT in <dir> (a copied data
+//                         directory must not decrypt on its own): CMEK_KMS_ROOT_KEY (base64), else
+//                         the file CMEK_KMS_ROOT_KEY_FILE, else <dir>/root.key left by an older
+//                         version (used, with a warning to move it), else
+//                         $XDG_DATA_HOME/cmek/root-keys/<keystore-id>.key (directory 0700;
+//                         ~/.local/share without XDG_DATA_HOME). Created, exclusively, only for a
+//                         keystore that does not exist yet: a missing root key of an existing
+//                         keystore is CMEK_KMS_ROOT_KEY_MISSING, never silently replaced.
 //   <dir>/keystore.lock   held while a process changes the keystore (O_EXCL create)
 //
 // Why one document rather than a file per key: aliases are unique per region and multi-region
@@ -28,11 +35,13 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { diag, DiagnosticError } from '../../model/diagnostics.js';
 import { fsyncDir, writeFileAtomic } from '../../support/atomic.js';
 import { acquireLockFile, describeHolder } from '../../support/lock.js';
 import { KmsError } from '../types.js';
-import { KEYSTORE_LOCK, ROOT_KEY_ENV } from './constants.js';
+import { KEYSTORE_LOCK, ROOT_KEY_ENV, ROOT_KEY_FILE_ENV } from './constants.js';
 
 export const STALE_LOCK_MS = 30_000;
 const LOCK_TIMEOUT_MS = 20_000;
@@ -225,8 +234,8 @@ export class KeystoreFiles {
     if (got.length !== expect.length || !timingSafeEqual(got, expect))
       throw new KmsError(
         'KMSInternalException',
-        `keystore ${this.storePath} was created under a different root key ` +
-          `(check ${ROOT_KEY_ENV} or ${join(this.dir, 'root.key')})`,
+        `keystore ${this.storePath} was created under a different root key than the one from ` +
+          `${this.rootSource}; restore the right one (see ${ROOT_KEY_ENV}, ${ROOT_KEY_FILE_ENV})`,
       );
     return store;
   }
@@ -247,44 +256,86 @@ export class KeystoreFiles {
     return this.rootKey;
   }
 
+  /** Where the root key came from (a path, or the env var / option name), for messages. */
+  private rootSource = '';
+
   private async root(): Promise<Buffer> {
     if (this.rootKey) return this.rootKey;
     if (this.rootKeyOption) {
-      this.rootKey = checkRootKey(Buffer.from(this.rootKeyOption), 'rootKey option');
+      this.rootSource = 'the rootKey option';
+      this.rootKey = checkRootKey(Buffer.from(this.rootKeyOption), this.rootSource);
       return this.rootKey;
     }
     const env = process.env[ROOT_KEY_ENV];
     if (env !== undefined && env !== '') {
+      this.rootSource = ROOT_KEY_ENV;
       this.rootKey = checkRootKey(Buffer.from(env, 'base64'), ROOT_KEY_ENV);
       return this.rootKey;
     }
-    const path = join(this.dir, 'root.key');
+    const existing = await exists(this.storePath);
+    const fileEnv = process.env[ROOT_KEY_FILE_ENV];
+    if (fileEnv !== undefined && fileEnv !== '')
+      return this.rootFromFile(resolve(fileEnv), existing);
+    // Data directories made before the root key moved out keep theirs beside the keystore.
+    const legacy = join(this.dir, 'root.key');
+    if (await exists(legacy)) {
+      const id = await this.keystoreId(true);
+      warnOnce(
+        legacy,
+        `cmek: warning: the local KMS root key ${legacy} sits beside the data it protects, so a ` +
+          `copy of the data directory decrypts on its own; move it out: ` +
+          `mkdir -p -m 700 ${userRootKeyDir()} && mv ${legacy} ${defaultRootKeyPath(id ?? '<keystore-id>')}`,
+      );
+      return this.rootFromFile(legacy, existing);
+    }
+    const id = await this.keystoreId(!existing);
+    if (id === undefined)
+      throw rootKeyMissing(this.dir, [legacy, join(userRootKeyDir(), '<keystore-id>.key')]);
+    return this.rootFromFile(defaultRootKeyPath(id), existing);
+  }
+
+  /** Read the root key at `path`; create it there (exclusively) only for a keystore that does not
+   * exist yet: a new key could never open an existing one, so a missing key is an error. */
+  private async rootFromFile(path: string, keystoreExists: boolean): Promise<Buffer> {
+    this.rootSource = path;
+    const read = async () =>
+      checkRootKey(Buffer.from(await fsp.readFile(path, 'utf8'), 'base64'), path);
     try {
-      this.rootKey = checkRootKey(Buffer.from(await fsp.readFile(path, 'utf8'), 'base64'), path);
+      this.rootKey = await read();
       return this.rootKey;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    // First use: write a complete file under a temp name and link it into place, so a
-    // concurrent process either wins (we read its key) or loses; nobody reads a partial file.
-    const tmp = `${path}.tmp-${process.pid}-${randomUUID()}`;
-    const fh = await fsp.open(tmp, 'wx', 0o600);
-    try {
-      await fh.writeFile(`${randomBytes(32).toString('base64')}\n`);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      await fsp.link(tmp, path);
-      await fsyncDir(this.dir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    } finally {
-      await fsp.rm(tmp, { force: true });
-    }
-    this.rootKey = checkRootKey(Buffer.from(await fsp.readFile(path, 'utf8'), 'base64'), path);
+    if (keystoreExists) throw rootKeyMissing(this.dir, [path]);
+    if (await createExclusive(path, `${randomBytes(32).toString('base64')}\n`))
+      notice(
+        `cmek: created the local KMS root key ${path} (mode 0600) for ${this.dir}; back it up ` +
+          'and keep it apart from the data: without it the keys there, and all data encrypted ' +
+          'under them, cannot be recovered.',
+      );
+    this.rootKey = await read();
     return this.rootKey;
+  }
+
+  /** The keystore's id (`<dir>/keystore-id`), which names its root key file; created (once,
+   * whoever races) when `create`, else undefined when absent. */
+  private async keystoreId(create: boolean): Promise<string | undefined> {
+    const path = join(this.dir, 'keystore-id');
+    const read = async () => {
+      const id = (await fsp.readFile(path, 'utf8')).trim();
+      if (!/^[0-9a-f-]{36}$/.test(id))
+        throw new KmsError('KMSInternalException', `${path}: not a keystore id`);
+      return id;
+    };
+    try {
+      return await read();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (!create) return undefined;
+    await this.ensureDir();
+    await createExclusive(path, `${randomUUID()}\n`);
+    return read();
   }
 
   private async lock(): Promise<() => Promise<void>> {
@@ -320,4 +371,77 @@ function rootCheck(root: Buffer): string {
 
 function materialAad(keyId: string, version: number): Buffer {
   return Buffer.from(`cmek-kms-material\0${keyId}\0${version}`, 'utf8');
+}
+
+/** Where root keys live by default: `$XDG_DATA_HOME/cmek/root-keys`, else
+ * `~/.local/share/cmek/root-keys` — outside any data directory, so a copied `.cmek/` is noise. */
+export function userRootKeyDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_DATA_HOME;
+  const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'share');
+  return join(base, 'cmek', 'root-keys');
+}
+
+export function defaultRootKeyPath(keystoreId: string): string {
+  return join(userRootKeyDir(), `${keystoreId}.key`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await fsp.stat(path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+/** Write `text` to `path` only if nothing is there: a complete temp file (0600) linked into
+ * place, so concurrent first uses agree on one content and nobody reads a partial file. The
+ * parent directory is created 0700. Returns whether this call created it. */
+async function createExclusive(path: string, text: string): Promise<boolean> {
+  const dir = dirname(path);
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = `${path}.tmp-${process.pid}-${randomUUID()}`;
+  const fh = await fsp.open(tmp, 'wx', 0o600);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await fsp.link(tmp, path);
+    await fsyncDir(dir);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return false;
+  } finally {
+    await fsp.rm(tmp, { force: true });
+  }
+}
+
+function rootKeyMissing(dir: string, looked: string[]): DiagnosticError {
+  return new DiagnosticError(
+    diag(
+      'CMEK_KMS_ROOT_KEY_MISSING',
+      `The local KMS in ${dir} has keys but its root key is missing`,
+      `Looked for: ${looked.join(', ')}. A new root key cannot open existing keys, so none is ` +
+        `created. Restore the root key file from your backup to that path, or set ` +
+        `${ROOT_KEY_FILE_ENV}=PATH (or ${ROOT_KEY_ENV}=BASE64) to where it is. If it is lost, ` +
+        'the keys and the data encrypted under them are unrecoverable.',
+    ),
+  );
+}
+
+const warned = new Set<string>();
+
+function warnOnce(key: string, line: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  notice(line);
+}
+
+function notice(line: string): void {
+  process.stderr.write(`${line}\n`);
 }

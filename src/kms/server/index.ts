@@ -40,6 +40,9 @@ const TARGET_PREFIX = 'TrentService.';
 
 class BodyTooLarge extends Error {}
 
+/** The client went away before its request was read: nothing to answer, and not our failure. */
+class ClientClosed extends Error {}
+
 /** Read the body, counting bytes. An oversize body is drained (not buffered) so the client gets
  * our error response instead of a reset connection. */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
@@ -53,7 +56,12 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
       if (!tooLarge) chunks.push(chunk);
     });
     req.on('end', () => (tooLarge ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks))));
-    req.on('error', reject);
+    // Node reports a client that disconnects mid-body as an 'error' ("aborted", ECONNRESET) or,
+    // depending on timing, only as 'close' before 'end'.
+    req.on('error', () => reject(new ClientClosed()));
+    req.on('close', () => {
+      if (!req.complete) reject(new ClientClosed());
+    });
   });
 }
 
@@ -141,6 +149,16 @@ export async function startKmsServer(opts: KmsServerOptions): Promise<KmsServer>
       send(res, 200, JSON.stringify(output), requestId);
       log?.(`${operation} ${principal} 200`);
     } catch (e) {
+      if (e instanceof ClientClosed) {
+        // One line, no stack and no 500: the client hung up, the server did nothing wrong.
+        // Only a known operation name reaches the log, never what the header says verbatim.
+        const target = String(req.headers['x-amz-target'] ?? '');
+        const name = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+        const op = Object.hasOwn(OPERATIONS, name) ? name : 'the request';
+        log?.(`client closed the connection during ${op}`);
+        res.destroy();
+        return;
+      }
       const err = toWireError(e);
       if (err.status >= 500) {
         // A bug or I/O failure on our side: log it (the client only sees a generic message).

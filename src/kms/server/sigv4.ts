@@ -126,6 +126,14 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(x, y);
 }
 
+/** What AWS answers for a signature that does not cover what was received. */
+function signatureMismatch(): WireError {
+  return new WireError(
+    'InvalidSignatureException',
+    'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+  );
+}
+
 /** Verify the SigV4 signature of a request. Returns the caller, or throws a WireError with AWS's
  * exception name: MissingAuthenticationTokenException, IncompleteSignatureException,
  * UnrecognizedClientException (unknown access key), InvalidSignatureException (bad signature,
@@ -186,17 +194,14 @@ export async function verifySigV4(
     const v = header(req.headers, name);
     if (v !== undefined) headers[name] = v;
   }
-  // The signer trusts x-amz-content-sha256 as the payload hash when it is present, so check it
-  // against the body we actually received.
+  // The signer trusts x-amz-content-sha256 as the payload hash when it is present. AWS KMS
+  // authenticates the payload (only S3 accepts UNSIGNED-PAYLOAD), so a signed hash must be the
+  // SHA-256 of the body we actually received: a request signed for one body and sent with
+  // another, or signed over UNSIGNED-PAYLOAD, fails as a bad signature, as on AWS.
   const claimedHash = headers['x-amz-content-sha256'];
-  if (claimedHash !== undefined && claimedHash !== 'UNSIGNED-PAYLOAD') {
+  if (claimedHash !== undefined) {
     const actual = createHash('sha256').update(req.body).digest('hex');
-    if (!sameSecret(claimedHash, actual)) {
-      throw new WireError(
-        'InvalidSignatureException',
-        'The provided x-amz-content-sha256 header does not match what was computed.',
-      );
-    }
+    if (!sameSecret(claimedHash.toLowerCase(), actual)) throw signatureMismatch();
   }
   const { path, query } = splitUrl(req.url);
   const signer = new SignatureV4({
@@ -232,12 +237,8 @@ export async function verifySigV4(
   );
   const expected = /Signature=([0-9a-f]+)/.exec(resigned.headers.authorization ?? '')?.[1] ?? '';
   const expectedSigned = /SignedHeaders=([^,]+)/.exec(resigned.headers.authorization ?? '')?.[1];
-  if (!sameSecret(auth.signature, expected) || expectedSigned !== [...signed].sort().join(';')) {
-    throw new WireError(
-      'InvalidSignatureException',
-      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
-    );
-  }
+  if (!sameSecret(auth.signature, expected) || expectedSigned !== [...signed].sort().join(';'))
+    throw signatureMismatch();
   const skew = now.getTime() - signingDate.getTime();
   if (skew > maxSkewMs) {
     throw new WireError(
