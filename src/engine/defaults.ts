@@ -1,6 +1,11 @@
 // The real layers wired into the engine: the config loader, the resource types and control
 // plane, and the CMEK rules. Tests pass their own EngineDeps instead.
-import { RESOURCE_TYPES, controlPlaneFor, createProviderContext } from '../resources/index.js';
+import {
+  RESOURCE_ROLES,
+  RESOURCE_TYPES,
+  controlPlaneFor,
+  createProviderContext,
+} from '../resources/index.js';
 import { checkRules, cmekRuleInput } from '../rules/index.js';
 import { loadConfig, loadVarFiles, resolveVariables } from './config/index.js';
 import type { EngineDeps } from './deps.js';
@@ -11,7 +16,7 @@ export const defaultDeps: EngineDeps = {
   loadConfig: (dir) => loadConfig(dir),
   resolveVariables: (config, inputs) => resolveVariables(config, inputs),
   loadVarFiles: (dir, files) => loadVarFiles(dir, files),
-  cmekRuleInput: (changes, opts) => cmekRuleInput(changes, opts),
+  cmekRuleInput: (changes, opts) => cmekRuleInput(changes, { ...opts, roles: RESOURCE_ROLES }),
   checkRules,
   keyUses: async (ctx) => {
     const cp = await controlPlaneFor(ctx);
