@@ -1,6 +1,8 @@
 // A resource type declared once (defineResource) is planned, applied, validated, documented and
 // seen by the rules with nothing else written for it: the engine runs with injected deps (the
 // fake world of test/engine/fake.ts) plus this one declaration.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { apply, plan } from '../../src/engine/index.js';
@@ -238,5 +240,41 @@ describe("this provider's declarations", () => {
       ],
     });
     expect(Object.keys(RESOURCE_ROLES).sort()).toEqual(Object.keys(RESOURCE_TYPES).sort());
+  });
+});
+
+describe('the example of docs/engine.md, "Adding a resource type"', () => {
+  it('declares a type the engine plans and applies, and the docs describe', async () => {
+    const md = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'engine.md'), 'utf8');
+    const section = md.slice(md.indexOf('## Adding a resource type'));
+    const code = /```ts\n([\s\S]*?)```/.exec(section)![1]!;
+    // The example is written as a file of src/resources/; run it from here.
+    const file = join(import.meta.dirname, `.doc-example-${process.pid}.ts`);
+    writeFileSync(file, code.replace("'./define.js'", "'../../src/resources/define.js'"));
+    try {
+      const mod = (await import(file)) as { widget: ReturnType<typeof widgetType>['widget'] };
+      const w = makeWorld();
+      w.deps.resourceTypes.cmek_widget = mod.widget;
+      const dir = workdir({ 'main.tf': 'resource "cmek_widget" "a" {\n  name = "alpha"\n}\n' });
+      const p = await plan({ dir, deps: w.deps });
+      expect(p.diagnostics).toEqual([]);
+      const r = await apply(p, { dir, deps: w.deps });
+      expect(r.diagnostics).toEqual([]);
+      expect(r.state!.resources[0]!.instances[0]!.attributes).toMatchObject({
+        name: 'alpha',
+        size: 1,
+        id: 'alpha',
+      });
+      const again = await plan({ dir, deps: w.deps });
+      expect(again.changes.map((c) => c.action)).toEqual(['noop']);
+      expect(rolesOf([mod.widget])).toEqual({
+        cmek_widget: { kind: 'service', keyAttribute: 'kms_key' },
+      });
+      expect(newResourcePage(describeResource(mod.widget.definition))).toContain(
+        '| `size` | no | no | How big it is (default 1). |',
+      );
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 });
