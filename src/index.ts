@@ -37,6 +37,7 @@ export {
   RULES,
   type CmekResourceChange,
   type CmekRuleInputOptions,
+  type ResourceRoles,
   type CodeExplanation,
   type ExternalUse,
   type KeyNode,
@@ -71,6 +72,8 @@ export * from './service/index.js';
 // The resource types (the engine's CRUD code; also used by the Pulumi and cdktf integrations).
 export {
   RESOURCE_TYPES,
+  RESOURCE_ROLES,
+  describeResources,
   resourceType,
   createProviderContext,
   controlPlaneFor,
