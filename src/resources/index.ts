@@ -21,10 +21,10 @@ const DEFINED: readonly DefinedResource[] = [
   clone,
   backup,
   backupRestore,
-] as unknown as readonly DefinedResource[];
+];
 
 export const RESOURCE_TYPES: Readonly<Record<string, ResourceType>> = Object.freeze(
-  Object.fromEntries(DEFINED.map((r) => [r.type, r as ResourceType])),
+  Object.fromEntries(DEFINED.map((r) => [r.type, r])),
 );
 
 /** The rules' role table of the given resource types (those that declare a role). */
