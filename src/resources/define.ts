@@ -177,6 +177,7 @@ export function defineResource<const A extends Attributes>(
     schema: schemaOf(def),
     computed,
     forceNew,
+    sensitive: names(def.attributes, (a) => a.sensitive === true),
     plan: (input) => (def.plan ? def.plan(input, generic(input)) : generic(input)()),
     create: (planned, ctx) => def.create(known<A>(planned), ctx),
     read: (prior, ctx) => def.read(known<A>(prior), ctx),

@@ -87,6 +87,7 @@ describe('a resource type from one declaration', () => {
     expect(widget.type).toBe('demo_widget');
     expect(widget.computed).toEqual(['id']);
     expect(widget.forceNew).toEqual(['name']);
+    expect(widget.sensitive).toEqual(['token']);
     const p = widget.plan({ config: { name: 'a' } });
     expect(p.after.size).toBe(1);
     expect(p.after.id).toBeInstanceOf(Unknown);
