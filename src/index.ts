@@ -178,6 +178,7 @@ export {
   RULES,
   type CmekResourceChange,
   type CmekRuleInputOptions,
+  type ResourceRoles,
   type CodeExplanation,
   type ExternalUse,
   type KeyNode,

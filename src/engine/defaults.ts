@@ -2,12 +2,17 @@
 // resource types, provider context (KMS backend), control plane and CMEK rules, as the engine's
 // EngineDeps. The engine loads it only when an operation runs without `deps`; front doors and
 // tests may pass their own. It is the one module of the engine that imports src/resources.
-import { RESOURCE_TYPES, controlPlaneFor, createProviderContext } from '../resources/index.js';
+import {
+  RESOURCE_ROLES,
+  RESOURCE_TYPES,
+  controlPlaneFor,
+  createProviderContext,
+} from '../resources/index.js';
 import { checkRules, cmekRuleInput } from '../rules/index.js';
 import { loadConfig, loadVarFiles, resolveVariables } from './config/index.js';
 import type { EngineDeps } from './deps.js';
 
-export { RESOURCE_TYPES, controlPlaneFor, createProviderContext };
+export { RESOURCE_ROLES, RESOURCE_TYPES, controlPlaneFor, createProviderContext };
 
 export const defaultDeps: EngineDeps = {
   resourceTypes: RESOURCE_TYPES as Record<string, (typeof RESOURCE_TYPES)[string]>,
@@ -15,7 +20,7 @@ export const defaultDeps: EngineDeps = {
   loadConfig: (dir) => loadConfig(dir),
   resolveVariables: (config, inputs) => resolveVariables(config, inputs),
   loadVarFiles: (dir, files) => loadVarFiles(dir, files),
-  cmekRuleInput: (changes, opts) => cmekRuleInput(changes, opts),
+  cmekRuleInput: (changes, opts) => cmekRuleInput(changes, { ...opts, roles: RESOURCE_ROLES }),
   checkRules,
   keyUses: async (ctx) => {
     const cp = await controlPlaneFor(ctx);

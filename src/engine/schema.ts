@@ -126,6 +126,25 @@ export function validateAttributes(
     const attr = path.length ? String(path[0]) : undefined;
     const dotted = path.map(String).join('.');
     const found = valueAt(known, path);
+    if (
+      issue.code === 'invalid_type' &&
+      path.length === 1 &&
+      attr !== undefined &&
+      found === undefined &&
+      !(attr in attrs)
+    ) {
+      // Terraform's wording. The block is where the argument should go (it has no line of its own).
+      out.push(
+        diag(
+          'CONFIG_SCHEMA',
+          'Missing required argument',
+          `The argument "${attr}" is required, but no definition was found.\n` +
+            `Add ${attr} = ... to the ${rt.type} block (see docs for ${rt.type}).`,
+          at(attr),
+        ),
+      );
+      continue;
+    }
     out.push(
       diag(
         'CONFIG_SCHEMA',

@@ -4,19 +4,52 @@
 // destroys that key while the backup stays is CMEK_KEY_IN_USE.
 import { z } from 'zod';
 import type { BackupRecord } from '../service/backups.js';
-import { clean, planGeneric, str } from './common.js';
+import { clean, str } from './common.js';
 import { controlPlaneFor } from './context.js';
-import type { Attrs, ProviderContext, ResourceType } from './types.js';
+import { defineResource, type AttributeDef, type Shape } from './define.js';
+import type { Attrs, ProviderContext } from './types.js';
 
-export const backupSchema = z.object({
-  service_id: z.string().min(1),
-  description: z.string().optional(),
-});
+const ATTRIBUTES = {
+  service_id: {
+    type: 'string',
+    mode: 'required',
+    forceNew: true,
+    validate: z.string().min(1),
+    description: 'Id (or name) of the service; it must be `RUNNING`.',
+  },
+  description: {
+    type: 'string',
+    mode: 'optional',
+    forceNew: true,
+    description: 'Free text (metadata: not encrypted).',
+  },
+  id: { type: 'string', mode: 'computed', description: 'Backup id, `bkp-` + 16 hex digits.' },
+  encrypted: {
+    type: 'bool',
+    mode: 'computed',
+    description: '`true` when the service was CMEK.',
+  },
+  kms_key: {
+    type: 'string',
+    mode: 'computed',
+    description:
+      "The service's customer key when the backup was taken; null for a provider-managed key.",
+  },
+  size_bytes: {
+    type: 'number',
+    mode: 'computed',
+    description: 'Plaintext bytes of all objects in the backup.',
+  },
+  created_at: {
+    type: 'string',
+    mode: 'computed',
+    description: 'When it was taken (RFC 3339).',
+  },
+} as const satisfies Record<string, AttributeDef>;
 
-export const BACKUP_COMPUTED = ['id', 'encrypted', 'kms_key', 'size_bytes', 'created_at'] as const;
-export const BACKUP_FORCE_NEW = ['service_id', 'description'] as const;
+type BackupAttrs = Shape<typeof ATTRIBUTES>;
 
-export function backupAttrs(b: BackupRecord, base: Attrs = {}): Attrs {
+export function backupAttrs(b: BackupRecord, base: BackupAttrs | Attrs = {}): Attrs {
   return clean({
     ...base,
     id: b.id,
@@ -29,7 +62,7 @@ export function backupAttrs(b: BackupRecord, base: Attrs = {}): Attrs {
   });
 }
 
-async function create(planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
+async function create(planned: BackupAttrs, ctx: ProviderContext): Promise<Attrs> {
   const cp = await controlPlaneFor(ctx);
   const description = str(planned.description);
   const b = await cp.backups.create(
@@ -39,7 +72,7 @@ async function create(planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
   return backupAttrs(b, planned);
 }
 
-async function read(prior: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
+async function read(prior: BackupAttrs, ctx: ProviderContext): Promise<Attrs | null> {
   const id = str(prior.id);
   if (!id) return null;
   const cp = await controlPlaneFor(ctx);
@@ -47,25 +80,31 @@ async function read(prior: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
   return b ? backupAttrs(b, prior) : null;
 }
 
-async function destroy(prior: Attrs, ctx: ProviderContext): Promise<void> {
+async function destroy(prior: BackupAttrs, ctx: ProviderContext): Promise<void> {
   const id = str(prior.id);
   if (!id) return;
   const cp = await controlPlaneFor(ctx);
   await cp.backups.delete(id);
 }
 
-export const backup: ResourceType<typeof backupSchema> = {
+export const backup = defineResource({
   type: 'cmek_backup',
-  schema: backupSchema,
-  computed: BACKUP_COMPUTED,
-  forceNew: BACKUP_FORCE_NEW,
-  plan: ({ config, prior }) =>
-    planGeneric(config, prior, { computed: BACKUP_COMPUTED, forceNew: BACKUP_FORCE_NEW }),
+  description:
+    "A snapshot of a service: its ciphertext and a copy of its wrapped keys, under the service's key.",
+  attributes: ATTRIBUTES,
+  role: {
+    kind: 'backup',
+    parentAttribute: 'service_id',
+    keyAttribute: 'kms_key',
+    keyComputed: true,
+    encryptedAttribute: 'encrypted',
+  },
   create,
   read,
   // Immutable: every argument forces replacement, so update only ever refreshes.
-  update: async (prior, planned, ctx) => (await read({ ...prior, ...planned }, ctx)) ?? planned,
+  update: async (prior, planned, ctx) =>
+    (await read({ ...prior, ...planned }, ctx)) ?? clean(planned),
   delete: destroy,
   // No adopt: a backup has no unique name to find it by; after a crash the engine plans a fresh
   // backup and warns that an orphan may exist (`cmek service describe` lists it).
-};
+});

@@ -1,10 +1,10 @@
-// The shape shared by the resources that make a new service as a copy of something: a clone
-// (of a service) and a backup restore (of a backup). They differ only in the attribute naming
-// the origin and the control-plane call; schema, computed attributes, replacement, read, delete
-// and adopt are the same, so they are written once here.
-import { z } from 'zod';
+// The CRUD shared by the resources that make a new service as a copy of something: a clone (of
+// a service) and a backup restore (of a backup). They differ in the attribute naming the origin,
+// the control-plane call and their descriptions (each declares its own attributes); plan, read,
+// update, delete and adopt are the same, so they are written once here.
 import type { ControlPlane } from '../service/control-plane.js';
 import type { ServiceRecord } from '../service/types.js';
+import type { Value } from '../model/values.js';
 import { str } from './common.js';
 import { controlPlaneFor } from './context.js';
 import {
@@ -12,11 +12,11 @@ import {
   deleteDerived,
   derivedAttrs,
   known,
-  nameSchema,
   planDerived,
   readDerived,
+  refreshDerived,
 } from './replica.js';
-import type { Attrs, ResourceType } from './types.js';
+import type { ProviderContext } from './types.js';
 
 export interface CopyRequest {
   /** The origin's id (service or backup), from the origin attribute. */
@@ -26,28 +26,16 @@ export interface CopyRequest {
   kmsKey?: string;
 }
 
-export function copyResourceType(opts: {
-  type: string;
+/** Plan and CRUD of a copy resource whose origin is named by `originAttr`. */
+export function copyCrud(opts: {
   /** Attribute naming the origin: `source_id`, `backup_id`. */
   originAttr: string;
   kind: 'clone' | 'restore';
   make: (cp: ControlPlane, req: CopyRequest) => Promise<ServiceRecord>;
-}): ResourceType {
-  const schema = z.object({
-    [opts.originAttr]: z.string().min(1),
-    name: nameSchema,
-    region: z.string().min(1).optional(),
-    kms_key: z.string().min(1).optional(),
-  });
-  const computed = ['id', 'status', 'effective_kms_key'] as const;
-  const forceNew = [opts.originAttr, 'name', 'region', 'kms_key'];
+}) {
   return {
-    type: opts.type,
-    schema,
-    computed,
-    forceNew,
-    plan: (input) => planDerived(input, { computed, forceNew }),
-    create: async (planned: Attrs, ctx) => {
+    plan: planDerived,
+    create: async (planned: Record<string, Value | undefined>, ctx: ProviderContext) => {
       const region = known(planned.region);
       const kmsKey = known(planned.kms_key);
       const rec = await opts.make(await controlPlaneFor(ctx), {
@@ -60,9 +48,9 @@ export function copyResourceType(opts: {
     },
     read: readDerived,
     // Every argument forces replacement, so update only ever refreshes.
-    update: async (prior, planned, ctx) =>
-      (await readDerived({ ...prior, ...planned }, ctx)) ?? planned,
+    update: refreshDerived,
     delete: deleteDerived,
-    adopt: (planned, ctx) => adoptDerived(planned, ctx, opts.kind),
+    adopt: (planned: Record<string, Value | undefined>, ctx: ProviderContext) =>
+      adoptDerived(planned, ctx, opts.kind),
   };
 }

@@ -8,35 +8,94 @@ import { Unknown, isUnknown, type Value } from '../model/values.js';
 import { parseDuration } from '../model/duration.js';
 import { SERVICE_NAME, SERVICE_NAME_RULE } from '../model/service-name.js';
 import type { ServiceRecord } from '../service/types.js';
-import { clean, planGeneric, str, strMap, valuesEqual } from './common.js';
+import { clean, str, strMap, valuesEqual } from './common.js';
 import { controlPlaneFor } from './context.js';
-import type { Attrs, PlanInput, PlannedResource, ProviderContext, ResourceType } from './types.js';
+import { defineResource, type AttributeDef, type Shape } from './define.js';
+import type { Attrs, PlanInput, PlannedResource, ProviderContext } from './types.js';
 
-export const encryptedServiceSchema = z.object({
-  name: z.string().regex(SERVICE_NAME, `name is ${SERVICE_NAME_RULE}`),
-  region: z.string().min(1),
-  profile: z.enum(['clickhouse', 'cloudsql']).optional(),
-  kms_key: z.string().min(1).optional(),
-  key_check_interval: z
-    .string()
-    .refine((d) => parseDuration(d) !== undefined, 'a Go-style duration such as 30s, 10m or 1h')
-    .optional(),
-  description: z.string().optional(),
-  tags: z.record(z.string(), z.string()).optional(),
-  reencrypt: z.string().optional(),
-});
+/** A service name: unique within the data directory (the one pattern, src/model/service-name.ts). */
+export const SERVICE_NAME_SCHEMA = z.string().regex(SERVICE_NAME, `name is ${SERVICE_NAME_RULE}`);
 
-export const ENCRYPTED_SERVICE_COMPUTED = ['id', 'status', 'encrypted', 'kms_key_version'] as const;
-export const ENCRYPTED_SERVICE_FORCE_NEW = ['name', 'region', 'profile'] as const;
+const ATTRIBUTES = {
+  name: {
+    type: 'string',
+    mode: 'required',
+    forceNew: true,
+    validate: SERVICE_NAME_SCHEMA,
+    description: 'Unique within the data directory: 1–63 letters, digits, `_`, `.`, `-`.',
+  },
+  region: {
+    type: 'string',
+    mode: 'required',
+    forceNew: true,
+    validate: z.string().min(1),
+    description: "Must equal the key's region (`CMEK_REGION_MISMATCH`).",
+  },
+  profile: {
+    type: 'string',
+    mode: 'optional',
+    forceNew: true,
+    default: 'clickhouse',
+    validate: z.enum(['clickhouse', 'cloudsql']),
+    description:
+      "`clickhouse` (default) or `cloudsql`: which seed system's CMEK rules apply (see docs/rules.md).",
+  },
+  kms_key: {
+    type: 'string',
+    mode: 'optional',
+    validate: z.string().min(1),
+    description:
+      'The customer key: ARN, key id, alias, or GCP crypto key name. Absent = provider-managed key, not CMEK. Changing it is a rotation or refused, by profile: see "Changing `kms_key`" below.',
+  },
+  key_check_interval: {
+    type: 'string',
+    mode: 'optional',
+    default: '10m',
+    validate: z
+      .string()
+      .refine((d) => parseDuration(d) !== undefined, 'a Go-style duration such as 30s, 10m or 1h'),
+    description:
+      'How often the key poller checks the key, as a Go duration (`30s`, `10m`, `1h`; default `10m`).',
+  },
+  description: {
+    type: 'string',
+    mode: 'optional',
+    description: 'Free text (metadata: not encrypted).',
+  },
+  tags: {
+    type: 'map(string)',
+    mode: 'optional',
+    description: 'Map of strings (metadata: not encrypted).',
+  },
+  reencrypt: {
+    type: 'string',
+    mode: 'optional',
+    description:
+      "cloudsql trigger: a new value re-wraps the service key under the key's current primary version (after a key rotation), so older versions can be retired.",
+  },
+  id: { type: 'string', mode: 'computed', description: 'Service id, `svc-` + 16 hex digits.' },
+  status: {
+    type: 'string',
+    mode: 'computed',
+    description:
+      '`RUNNING`, `SUSPENDED` (cloudsql: key inaccessible, resumes by itself) or `STOPPED` (clickhouse: key inaccessible, needs `cmek service start`).',
+  },
+  encrypted: {
+    type: 'bool',
+    mode: 'computed',
+    description: '`true` iff the service uses a customer key (CMEK). Known at plan time.',
+  },
+  kms_key_version: {
+    type: 'string',
+    mode: 'computed',
+    description: 'Key version that wrapped the current service key (`"1"`, `"2"`, ...).',
+  },
+} as const satisfies Record<string, AttributeDef>;
 
-const DEFAULTS = { profile: 'clickhouse', key_check_interval: '10m' };
+type ServiceAttrs = Shape<typeof ATTRIBUTES>;
 
-function plan({ config, prior }: PlanInput): PlannedResource {
-  const planned = planGeneric(config, prior, {
-    defaults: DEFAULTS,
-    computed: ENCRYPTED_SERVICE_COMPUTED,
-    forceNew: ENCRYPTED_SERVICE_FORCE_NEW,
-  });
+function plan({ prior }: PlanInput, generic: () => PlannedResource): PlannedResource {
+  const planned = generic();
   const after = planned.after;
   const key = after.kms_key;
   // Known at plan time even when the key's ARN is not: a service is CMEK iff kms_key is set.
@@ -66,7 +125,10 @@ function plan({ config, prior }: PlanInput): PlannedResource {
 }
 
 /** State attributes of a service record, keeping the planned configuration attributes. */
-export function serviceAttrs(rec: ServiceRecord, base: Attrs = {}): Attrs {
+export function serviceAttrs(
+  rec: ServiceRecord,
+  base: Record<string, Value | undefined> = {},
+): Attrs {
   const out: Record<string, Value | undefined> = {
     ...base,
     id: rec.id,
@@ -92,7 +154,7 @@ function known(v: Value | undefined): string | undefined {
   return isUnknown(v) ? undefined : str(v);
 }
 
-async function create(planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
+async function create(planned: ServiceAttrs, ctx: ProviderContext): Promise<Attrs> {
   const cp = await controlPlaneFor(ctx);
   const rec = await cp.create({
     name: str(planned.name)!,
@@ -107,7 +169,7 @@ async function create(planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
   return serviceAttrs(rec, planned);
 }
 
-async function read(prior: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
+async function read(prior: ServiceAttrs, ctx: ProviderContext): Promise<Attrs | null> {
   const id = str(prior.id);
   if (!id) return null;
   const cp = await controlPlaneFor(ctx);
@@ -116,7 +178,11 @@ async function read(prior: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
   return serviceAttrs(rec, prior);
 }
 
-async function update(prior: Attrs, planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
+async function update(
+  prior: ServiceAttrs,
+  planned: ServiceAttrs,
+  ctx: ProviderContext,
+): Promise<Attrs> {
   const cp = await controlPlaneFor(ctx);
   const rec = await cp.update(str(prior.id)!, {
     description: str(planned.description) ?? null,
@@ -128,7 +194,7 @@ async function update(prior: Attrs, planned: Attrs, ctx: ProviderContext): Promi
   return serviceAttrs(rec, planned);
 }
 
-async function destroy(prior: Attrs, ctx: ProviderContext): Promise<void> {
+async function destroy(prior: ServiceAttrs, ctx: ProviderContext): Promise<void> {
   const id = str(prior.id);
   if (!id) return;
   const cp = await controlPlaneFor(ctx);
@@ -137,7 +203,7 @@ async function destroy(prior: Attrs, ctx: ProviderContext): Promise<void> {
 
 /** Crash recovery: a create that died before its result reached the state left a service under
  * its (unique) name; take it over. The next plan diffs it against the configuration. */
-async function adopt(planned: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
+async function adopt(planned: ServiceAttrs, ctx: ProviderContext): Promise<Attrs | null> {
   const name = known(planned.name);
   if (!name) return null;
   const cp = await controlPlaneFor(ctx);
@@ -145,15 +211,22 @@ async function adopt(planned: Attrs, ctx: ProviderContext): Promise<Attrs | null
   return rec ? serviceAttrs(rec, planned) : null;
 }
 
-export const encryptedService: ResourceType<typeof encryptedServiceSchema> = {
+export const encryptedService = defineResource({
   type: 'cmek_encrypted_service',
-  schema: encryptedServiceSchema,
-  computed: ENCRYPTED_SERVICE_COMPUTED,
-  forceNew: ENCRYPTED_SERVICE_FORCE_NEW,
+  description:
+    'A database-like service whose data at rest is envelope-encrypted: under a customer key (CMEK) with `kms_key`, else under a provider-managed key.',
+  attributes: ATTRIBUTES,
+  role: {
+    kind: 'service',
+    keyAttribute: 'kms_key',
+    regionAttribute: 'region',
+    profileAttribute: 'profile',
+    encryptedAttribute: 'encrypted',
+  },
   plan,
   create,
   read,
   update,
   delete: destroy,
   adopt,
-};
+});

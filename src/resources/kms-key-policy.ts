@@ -8,28 +8,54 @@ import { z } from 'zod';
 import { REQUIRED_ACTIONS } from '../rules/profiles.js';
 import { Unknown, isUnknown } from '../model/values.js';
 import { isKmsError } from '../kms/types.js';
-import { bool, clean, isGone, planGeneric, str } from './common.js';
-import type { Attrs, PlanInput, PlannedResource, ProviderContext, ResourceType } from './types.js';
+import { bool, clean, isGone, str } from './common.js';
+import { defineResource, type AttributeDef, type Shape } from './define.js';
+import type { Attrs, PlanInput, PlannedResource, ProviderContext } from './types.js';
 
-export const kmsKeyPolicySchema = z.object({
-  key_id: z.string().min(1),
-  service_principal: z.string().min(1).optional(),
-  policy: z
-    .string()
-    .refine((p) => {
+const ATTRIBUTES = {
+  key_id: {
+    type: 'string',
+    mode: 'required',
+    forceNew: true,
+    validate: z.string().min(1),
+    description: 'The key: ARN, key id or alias (usually `cmek_kms_key.NAME.arn`).',
+  },
+  service_principal: {
+    type: 'string',
+    mode: 'optional_computed',
+    validate: z.string().min(1),
+    description:
+      'Principal to grant. Default: `provider "cmek" { service_principal }`, whose own default is `arn:aws:iam::000000000000:role/cmek-service`. The value used is kept in state.',
+  },
+  policy: {
+    type: 'string',
+    mode: 'optional',
+    validate: z.string().refine((p) => {
       try {
         const doc: unknown = JSON.parse(p);
         return typeof doc === 'object' && doc !== null && !Array.isArray(doc);
       } catch {
         return false;
       }
-    }, 'policy must be a JSON object (use jsonencode({...}))')
-    .optional(),
-  bypass_policy_lockout_safety_check: z.boolean().optional(),
-});
+    }, 'policy must be a JSON object (use jsonencode({...}))'),
+    description:
+      'The whole policy document as JSON (`jsonencode({...})`). Absent: the generated policy below.',
+  },
+  bypass_policy_lockout_safety_check: {
+    type: 'bool',
+    mode: 'optional',
+    description: 'Passed to PutKeyPolicy: allow a policy that would lock the caller out.',
+  },
+  id: { type: 'string', mode: 'computed', description: 'The key id.' },
+  policy_json: {
+    type: 'string',
+    mode: 'computed',
+    description:
+      'The policy document applied: `policy` as written, or the generated one. Known at plan time when the key ARN is (so policy checks see it); otherwise after apply.',
+  },
+} as const satisfies Record<string, AttributeDef>;
 
-export const KMS_KEY_POLICY_COMPUTED = ['id', 'policy_json'] as const;
-export const KMS_KEY_POLICY_FORCE_NEW = ['key_id'] as const;
+type PolicyAttrs = Shape<typeof ATTRIBUTES>;
 
 /** `arn:aws:kms:REGION:ACCOUNT:key/ID` → ACCOUNT (undefined for bare ids, aliases, GCP). */
 export function accountOfArn(arn: string): string | undefined {
@@ -97,14 +123,10 @@ export function canonicalJson(text: string): string {
   }
 }
 
-function plan({ config, prior }: PlanInput): PlannedResource {
-  const planned = planGeneric(config, prior, {
-    computed: KMS_KEY_POLICY_COMPUTED,
-    forceNew: KMS_KEY_POLICY_FORCE_NEW,
-    // Absent = the provider block's principal, which plan() cannot see: resolved at create.
-    optionalComputed: ['service_principal'],
-  });
+function plan({ prior }: PlanInput, generic: () => PlannedResource): PlannedResource {
+  const planned = generic();
   const after = planned.after;
+  // Absent service_principal = the provider block's, which plan() cannot see: resolved at create.
   if (after.service_principal === undefined || after.service_principal === null) {
     after.service_principal = new Unknown();
   }
@@ -148,7 +170,7 @@ function isGeneratedPolicy(policy: string | undefined, servicePrincipal: string 
   );
 }
 
-async function documentFor(planned: Attrs, ctx: ProviderContext) {
+async function documentFor(planned: PolicyAttrs, ctx: ProviderContext) {
   const keyId = str(planned.key_id)!;
   const meta = await ctx.kms.describeKey(keyId);
   const servicePrincipal = str(planned.service_principal) ?? ctx.settings.servicePrincipal;
@@ -156,7 +178,7 @@ async function documentFor(planned: Attrs, ctx: ProviderContext) {
   return { meta, servicePrincipal, policy };
 }
 
-async function put(planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
+async function put(planned: PolicyAttrs, ctx: ProviderContext): Promise<Attrs> {
   const { meta, servicePrincipal, policy } = await documentFor(planned, ctx);
   await ctx.kms.putKeyPolicy(meta.arn, policy, bool(planned.bypass_policy_lockout_safety_check));
   return clean({
@@ -167,7 +189,7 @@ async function put(planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
   });
 }
 
-async function read(prior: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
+async function read(prior: PolicyAttrs, ctx: ProviderContext): Promise<Attrs | null> {
   const keyId = str(prior.key_id);
   if (!keyId) return null;
   let current: string;
@@ -187,7 +209,7 @@ async function read(prior: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
   return out;
 }
 
-async function destroy(prior: Attrs, ctx: ProviderContext): Promise<void> {
+async function destroy(prior: PolicyAttrs, ctx: ProviderContext): Promise<void> {
   const keyId = str(prior.key_id);
   if (!keyId) return;
   try {
@@ -203,7 +225,7 @@ async function destroy(prior: Attrs, ctx: ProviderContext): Promise<void> {
 
 /** Crash recovery: a key policy always exists, so adopting means reading the key's current
  * policy; the next plan re-applies the configured one if the interrupted put never happened. */
-async function adopt(planned: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
+async function adopt(planned: PolicyAttrs, ctx: ProviderContext): Promise<Attrs | null> {
   const keyId = str(planned.key_id);
   if (!keyId) return null;
   try {
@@ -222,15 +244,21 @@ async function adopt(planned: Attrs, ctx: ProviderContext): Promise<Attrs | null
   }
 }
 
-export const kmsKeyPolicy: ResourceType<typeof kmsKeyPolicySchema> = {
+export const kmsKeyPolicy = defineResource({
   type: 'cmek_kms_key_policy',
-  schema: kmsKeyPolicySchema,
-  computed: KMS_KEY_POLICY_COMPUTED,
-  forceNew: KMS_KEY_POLICY_FORCE_NEW,
+  description:
+    'The key policy of a KMS key (like `aws_kms_key_policy`): written, or generated to grant the service principal what a CMEK service needs.',
+  attributes: ATTRIBUTES,
+  role: {
+    kind: 'policy',
+    keyAttribute: 'key_id',
+    principalAttribute: 'service_principal',
+    policyAttribute: 'policy',
+  },
   plan,
   create: put,
   read,
   update: (_prior, planned, ctx) => put(planned, ctx),
   delete: destroy,
   adopt,
-};
+});

@@ -7,74 +7,107 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { Unknown, type KeyFacts } from '../model/values.js';
 import type { CreateKeyInput, KeyMetadata, KmsAdmin } from '../kms/types.js';
-import { bool, clean, isGone, num, planGeneric, str, valuesEqual } from './common.js';
-import type { Attrs, PlanInput, PlannedResource, ProviderContext, ResourceType } from './types.js';
+import { bool, clean, isGone, num, str, valuesEqual } from './common.js';
+import { defineResource, type AttributeDef, type Shape } from './define.js';
+import type { Attrs, ProviderContext } from './types.js';
 
 const ALIAS = /^alias\/[a-zA-Z0-9/_-]+$/;
 const RING = /^[a-zA-Z0-9_-]{1,63}$/;
 const RING_PATH = /^projects\/([^/]+)\/locations\/([^/]+)\/keyRings\/([a-zA-Z0-9_-]{1,63})$/;
 
-export const kmsKeySchema = z
-  .object({
-    region: z.string().min(1),
-    description: z.string().optional(),
-    alias: z
+const ATTRIBUTES = {
+  region: {
+    type: 'string',
+    mode: 'required',
+    forceNew: true,
+    validate: z.string().min(1),
+    description:
+      'Region of the key (AWS region; with `key_ring` a GCP location such as `europe-west1`). A service can only use a key of its own region.',
+  },
+  description: { type: 'string', mode: 'optional', description: 'Free text.' },
+  alias: {
+    type: 'string',
+    mode: 'optional',
+    validate: z
       .string()
       .regex(ALIAS, 'alias must look like alias/NAME (letters, digits, / _ -)')
-      .refine((a) => !a.startsWith('alias/aws/'), 'alias/aws/ is reserved for AWS managed keys')
-      .optional(),
-    key_ring: z
+      .refine((a) => !a.startsWith('alias/aws/'), 'alias/aws/ is reserved for AWS managed keys'),
+    description:
+      '`alias/NAME` pointing at the key (not `alias/aws/...`). Changing it moves the alias. With `key_ring` (GCP keys have no aliases) it only supplies the crypto key NAME when `name` is not set.',
+  },
+  key_ring: {
+    type: 'string',
+    mode: 'optional',
+    forceNew: true,
+    validate: z
       .string()
       .refine(
         (r) => RING.test(r) || RING_PATH.test(r),
         'key_ring is a ring name or projects/P/locations/REGION/keyRings/RING',
-      )
-      .optional(),
-    // Not in SPEC 3 (google_kms_crypto_key has it): the crypto-key NAME of a key_ring key.
-    // Default: the alias's last segment, else a generated `key-xxxxxxxx`.
-    name: z
-      .string()
-      .regex(/^[a-zA-Z0-9_-]{1,63}$/)
-      .optional(),
-    enable_key_rotation: z.boolean().optional(),
-    rotation_period_in_days: z.number().int().min(90).max(2560).optional(),
-    deletion_window_in_days: z.number().int().min(7).max(30).optional(),
-    multi_region: z.boolean().optional(),
-  })
-  .superRefine((v, ctx) => {
-    if (v.rotation_period_in_days !== undefined && v.enable_key_rotation !== true) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['rotation_period_in_days'],
-        message: 'rotation_period_in_days needs enable_key_rotation = true',
-      });
-    }
-    if (v.key_ring !== undefined && v.multi_region === true) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['multi_region'],
-        message:
-          'multi_region keys are AWS keys; a key_ring (GCP-style) key cannot be multi-region',
-      });
-    }
-    const m = v.key_ring ? RING_PATH.exec(v.key_ring) : null;
-    if (m && m[2] !== v.region) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['key_ring'],
-        message: `key_ring is in location ${m[2]} but region is ${v.region}`,
-      });
-    }
-  });
+      ),
+    description:
+      'Create a GCP-style key in this key ring: a ring id (`sql`) or a ring path `projects/P/locations/REGION/keyRings/RING` (its location must equal `region`).',
+  },
+  name: {
+    type: 'string',
+    mode: 'optional_computed',
+    forceNew: true,
+    validate: z.string().regex(/^[a-zA-Z0-9_-]{1,63}$/),
+    description:
+      'The crypto key NAME of a `key_ring` key (an extension: `google_kms_crypto_key` has it). Default: the last segment of `alias`, else a generated `key-xxxxxxxx`; the chosen name is kept in state. Ignored without `key_ring`.',
+  },
+  enable_key_rotation: {
+    type: 'bool',
+    mode: 'optional',
+    default: false,
+    description:
+      'Rotate the key material automatically (default `false`). Old versions keep decrypting.',
+  },
+  rotation_period_in_days: {
+    type: 'number',
+    mode: 'optional',
+    validate: z.number().int().min(90).max(2560),
+    description: 'Days between automatic rotations, 90–2560; needs `enable_key_rotation = true`.',
+  },
+  deletion_window_in_days: {
+    type: 'number',
+    mode: 'optional',
+    default: 30,
+    validate: z.number().int().min(7).max(30),
+    description: '7–30 (default 30): the waiting period of `destroy` (see below).',
+  },
+  multi_region: {
+    type: 'bool',
+    mode: 'optional',
+    forceNew: true,
+    default: false,
+    description: 'A multi-region key (`mrk-` id; default `false`). Not with `key_ring`.',
+  },
+  id: { type: 'string', mode: 'computed', description: 'Same as `key_id`.' },
+  arn: {
+    type: 'string',
+    mode: 'computed',
+    description:
+      "Key ARN, or the full crypto key name of a GCP-style key. Use this in `kms_key`. Unknown at plan time, but it carries the key's region and KMS family.",
+  },
+  key_id: {
+    type: 'string',
+    mode: 'computed',
+    description: 'Bare key id (uuid / `mrk-...`), or the full name of a GCP-style key.',
+  },
+  key_state: {
+    type: 'string',
+    mode: 'computed',
+    description: '`Enabled`, `Disabled`, `PendingDeletion` or `Destroyed`.',
+  },
+  primary_version: {
+    type: 'string',
+    mode: 'computed',
+    description: 'Version that Encrypt/GenerateDataKey use now (`"1"`, `"2"` after a rotation).',
+  },
+} as const satisfies Record<string, AttributeDef>;
 
-export const KMS_KEY_COMPUTED = ['id', 'arn', 'key_id', 'key_state', 'primary_version'] as const;
-export const KMS_KEY_FORCE_NEW = ['region', 'key_ring', 'name', 'multi_region'] as const;
-
-const DEFAULTS = {
-  enable_key_rotation: false,
-  deletion_window_in_days: 30,
-  multi_region: false,
-};
+type KeyAttrs = Shape<typeof ATTRIBUTES>;
 
 /** The ring name of a `key_ring` value (bare or full path). */
 export function ringName(keyRing: string): string {
@@ -82,7 +115,7 @@ export function ringName(keyRing: string): string {
 }
 
 /** Crypto-key NAME for a key_ring key: `name`, else the alias's last segment, else generated. */
-export function cryptoKeyName(attrs: Attrs): string {
+export function cryptoKeyName(attrs: Attrs | KeyAttrs): string {
   const explicit = str(attrs.name);
   if (explicit) return explicit;
   const alias = str(attrs.alias);
@@ -98,20 +131,13 @@ function keyFacts(after: Attrs, address: string): KeyFacts {
   return facts;
 }
 
-function plan({ config, prior }: PlanInput): PlannedResource {
-  return planGeneric(config, prior, {
-    defaults: DEFAULTS,
-    computed: KMS_KEY_COMPUTED,
-    forceNew: KMS_KEY_FORCE_NEW,
-    optionalComputed: ['name'],
-    unknownFor: (attr, after) =>
-      attr === 'key_state' || attr === 'primary_version'
-        ? new Unknown()
-        : new Unknown({
-            provider: after.key_ring ? 'gcp' : 'aws',
-            ...(str(after.region) ? { region: str(after.region)! } : {}),
-          }),
-  });
+function unknownFor(attr: string, after: Attrs): Unknown {
+  return attr === 'key_state' || attr === 'primary_version'
+    ? new Unknown()
+    : new Unknown({
+        provider: after.key_ring ? 'gcp' : 'aws',
+        ...(str(after.region) ? { region: str(after.region)! } : {}),
+      });
 }
 
 function computedFrom(meta: KeyMetadata): Attrs {
@@ -124,7 +150,7 @@ function computedFrom(meta: KeyMetadata): Attrs {
   };
 }
 
-async function applyRotation(kms: KmsAdmin, keyId: string, attrs: Attrs): Promise<void> {
+async function applyRotation(kms: KmsAdmin, keyId: string, attrs: KeyAttrs): Promise<void> {
   if (bool(attrs.enable_key_rotation)) {
     await kms.enableKeyRotation(keyId, num(attrs.rotation_period_in_days));
   } else {
@@ -132,7 +158,7 @@ async function applyRotation(kms: KmsAdmin, keyId: string, attrs: Attrs): Promis
   }
 }
 
-async function create(planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
+async function create(planned: KeyAttrs, ctx: ProviderContext): Promise<Attrs> {
   const kms = ctx.kms;
   const keyRing = str(planned.key_ring);
   const region = str(planned.region)!;
@@ -157,7 +183,7 @@ async function create(planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
   });
 }
 
-async function read(prior: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
+async function read(prior: KeyAttrs, ctx: ProviderContext): Promise<Attrs | null> {
   const keyId = str(prior.arn) ?? str(prior.key_id);
   if (!keyId) return null;
   let meta: KeyMetadata;
@@ -192,7 +218,7 @@ async function read(prior: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
   });
 }
 
-async function update(prior: Attrs, planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
+async function update(prior: KeyAttrs, planned: KeyAttrs, ctx: ProviderContext): Promise<Attrs> {
   const kms = ctx.kms;
   const keyId = str(prior.arn) ?? str(prior.key_id)!;
   if (!valuesEqual(prior.description, planned.description)) {
@@ -220,7 +246,7 @@ async function update(prior: Attrs, planned: Attrs, ctx: ProviderContext): Promi
   return clean({ ...planned, name: prior.name ?? planned.name, ...computedFrom(meta) });
 }
 
-async function destroy(prior: Attrs, ctx: ProviderContext): Promise<void> {
+async function destroy(prior: KeyAttrs, ctx: ProviderContext): Promise<void> {
   const kms = ctx.kms;
   const keyId = str(prior.arn) ?? str(prior.key_id);
   if (!keyId) return;
@@ -247,7 +273,7 @@ async function destroy(prior: Attrs, ctx: ProviderContext): Promise<void> {
  * by — its alias (AWS keys), or its full crypto key name (key_ring keys with `name` or an alias
  * tail). A key created without either cannot be told apart from others: null (the engine warns
  * that an orphan may exist). */
-async function adopt(planned: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
+async function adopt(planned: KeyAttrs, ctx: ProviderContext): Promise<Attrs | null> {
   const keyRing = str(planned.key_ring);
   const region = str(planned.region);
   let ref: string | undefined;
@@ -271,21 +297,54 @@ async function adopt(planned: Attrs, ctx: ProviderContext): Promise<Attrs | null
     throw e;
   }
   if (meta.keyState === 'PendingDeletion' || meta.keyState === 'Destroyed') return null;
-  const base: Attrs = { ...planned, ...computedFrom(meta) };
+  const base: KeyAttrs = { ...planned, ...computedFrom(meta) };
   if (keyRing) base.name = meta.arn.split('/').pop()!;
   return read(base, ctx);
 }
 
-export const kmsKey: ResourceType<typeof kmsKeySchema> = {
+export const kmsKey = defineResource({
   type: 'cmek_kms_key',
-  schema: kmsKeySchema,
-  computed: KMS_KEY_COMPUTED,
-  forceNew: KMS_KEY_FORCE_NEW,
-  plan,
+  description:
+    "A KMS key: the key-encryption key (KEK) that protects a service's data keys, AWS-style or (with `key_ring`) GCP-style.",
+  attributes: ATTRIBUTES,
+  role: {
+    kind: 'key',
+    refAttribute: 'arn',
+    idAttributes: ['id', 'key_id'],
+    regionAttribute: 'region',
+    provider: 'aws',
+    gcpWhenSet: 'key_ring',
+  },
+  validate(v, ctx) {
+    if (v.rotation_period_in_days !== undefined && v.enable_key_rotation !== true) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rotation_period_in_days'],
+        message: 'rotation_period_in_days needs enable_key_rotation = true',
+      });
+    }
+    if (v.key_ring !== undefined && v.multi_region === true) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['multi_region'],
+        message:
+          'multi_region keys are AWS keys; a key_ring (GCP-style) key cannot be multi-region',
+      });
+    }
+    const m = v.key_ring ? RING_PATH.exec(v.key_ring) : null;
+    if (m && m[2] !== v.region) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['key_ring'],
+        message: `key_ring is in location ${m[2]} but region is ${v.region}`,
+      });
+    }
+  },
+  unknownFor,
   create,
   read,
   update,
   delete: destroy,
   keyFacts,
   adopt,
-};
+});

@@ -4,38 +4,77 @@
 // can tell "inherited" from "written"; the key that really protects it is `effective_kms_key`.
 // Every argument forces a new replica: a replica is defined by what and where it copies.
 import { z } from 'zod';
-import { SERVICE_NAME, SERVICE_NAME_RULE } from '../model/service-name.js';
 import { isUnknown, type Value } from '../model/values.js';
 import type { ServiceRecord } from '../service/types.js';
-import { clean, planGeneric, str } from './common.js';
+import { clean, str } from './common.js';
 import { controlPlaneFor } from './context.js';
-import type { Attrs, PlanInput, PlannedResource, ProviderContext, ResourceType } from './types.js';
+import { defineResource, type AttributeDef, type Shape } from './define.js';
+import { SERVICE_NAME_SCHEMA } from './encrypted-service.js';
+import type { Attrs, PlanInput, PlannedResource, ProviderContext } from './types.js';
 
-export const nameSchema = z.string().regex(SERVICE_NAME, `name is ${SERVICE_NAME_RULE}`);
+const ATTRIBUTES = {
+  primary_id: {
+    type: 'string',
+    mode: 'required',
+    forceNew: true,
+    validate: z.string().min(1),
+    description: 'Id (or name) of the primary service.',
+  },
+  name: {
+    type: 'string',
+    mode: 'required',
+    forceNew: true,
+    validate: SERVICE_NAME_SCHEMA,
+    description: 'Unique service name within the data directory.',
+  },
+  region: {
+    type: 'string',
+    mode: 'required',
+    forceNew: true,
+    validate: z.string().min(1),
+    description: "The replica's region.",
+  },
+  kind: {
+    type: 'string',
+    mode: 'optional',
+    forceNew: true,
+    default: 'read',
+    validate: z.enum(['read', 'failover']),
+    description:
+      '`read` (default) or `failover`. Both are read-only and follow the primary; `failover` records the intent (no promotion in this version).',
+  },
+  kms_key: {
+    type: 'string',
+    mode: 'optional',
+    forceNew: true,
+    validate: z.string().min(1),
+    description:
+      'Only for a cross-region replica of a CMEK primary (see the table above). Stays absent in the state when not written: the inherited key is in `effective_kms_key`.',
+  },
+  id: {
+    type: 'string',
+    mode: 'computed',
+    description: 'Service id of the replica (`svc-...`).',
+  },
+  status: {
+    type: 'string',
+    mode: 'computed',
+    description:
+      '`RUNNING`, `SUSPENDED` or `STOPPED`, as for any service (its key is checked by the poller).',
+  },
+  effective_kms_key: {
+    type: 'string',
+    mode: 'computed',
+    description:
+      'The customer key that protects the replica (inherited or its own); null when the primary is not CMEK.',
+  },
+} as const satisfies Record<string, AttributeDef>;
 
-export const replicaSchema = z.object({
-  primary_id: z.string().min(1),
-  name: nameSchema,
-  region: z.string().min(1),
-  kind: z.enum(['read', 'failover']).optional(),
-  kms_key: z.string().min(1).optional(),
-});
-
-export const REPLICA_COMPUTED = ['id', 'status', 'effective_kms_key'] as const;
-export const REPLICA_FORCE_NEW = ['primary_id', 'name', 'region', 'kind', 'kms_key'] as const;
-
-/** Plan of the derived services (replica, clone, restore): generic diff; on create the status
- * is RUNNING and the effective key is the written key when there is one (else unknown: the
- * parent's, known after apply). */
-export function planDerived(
-  input: PlanInput,
-  spec: { computed: readonly string[]; forceNew: readonly string[]; defaults?: Attrs },
-): PlannedResource {
-  const planned = planGeneric(input.config, input.prior, {
-    ...(spec.defaults ? { defaults: spec.defaults } : {}),
-    computed: spec.computed,
-    forceNew: spec.forceNew,
-  });
+/** Plan of the derived services (replica, clone, restore): the generic diff; on create the
+ * status is RUNNING and the effective key is the written key when there is one (else unknown:
+ * the parent's, known after apply). */
+export function planDerived(input: PlanInput, generic: () => PlannedResource): PlannedResource {
+  const planned = generic();
   const fresh = !input.prior || planned.requiresReplace.length > 0;
   if (fresh) {
     planned.after.status = 'RUNNING';
@@ -45,9 +84,11 @@ export function planDerived(
   return planned;
 }
 
+type Base = Record<string, Value | undefined>;
+
 /** State attributes of a derived service: the configuration as planned (kms_key untouched),
  * plus what the control plane says. */
-export function derivedAttrs(rec: ServiceRecord, base: Attrs, extra: Attrs = {}): Attrs {
+export function derivedAttrs(rec: ServiceRecord, base: Base, extra: Attrs = {}): Attrs {
   const out: Record<string, Value | undefined> = {
     ...base,
     ...extra,
@@ -65,7 +106,7 @@ export function known(v: Value | undefined): string | undefined {
 }
 
 /** Read back a derived service by id; null when it is gone. */
-export async function readDerived(prior: Attrs, ctx: ProviderContext): Promise<Attrs | null> {
+export async function readDerived(prior: Base, ctx: ProviderContext): Promise<Attrs | null> {
   const id = str(prior.id);
   if (!id) return null;
   const cp = await controlPlaneFor(ctx);
@@ -78,7 +119,7 @@ export async function readDerived(prior: Attrs, ctx: ProviderContext): Promise<A
   );
 }
 
-export async function deleteDerived(prior: Attrs, ctx: ProviderContext): Promise<void> {
+export async function deleteDerived(prior: Base, ctx: ProviderContext): Promise<void> {
   const id = str(prior.id);
   if (!id) return;
   const cp = await controlPlaneFor(ctx);
@@ -87,7 +128,7 @@ export async function deleteDerived(prior: Attrs, ctx: ProviderContext): Promise
 
 /** Crash recovery: the service a create that died may have made, found by its unique name. */
 export async function adoptDerived(
-  planned: Attrs,
+  planned: Base,
   ctx: ProviderContext,
   kind: ServiceRecord['kind'],
 ): Promise<Attrs | null> {
@@ -102,7 +143,7 @@ export async function adoptDerived(
   return derivedAttrs(rec, planned);
 }
 
-async function create(planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
+async function create(planned: Shape<typeof ATTRIBUTES>, ctx: ProviderContext): Promise<Attrs> {
   const cp = await controlPlaneFor(ctx);
   const rec = await cp.lifecycle.createReplica({
     primary: str(planned.primary_id)!,
@@ -114,22 +155,26 @@ async function create(planned: Attrs, ctx: ProviderContext): Promise<Attrs> {
   return derivedAttrs(rec, planned);
 }
 
-export const replica: ResourceType<typeof replicaSchema> = {
+/** Every argument forces replacement: an update only refreshes what the control plane says. */
+export async function refreshDerived(prior: Base, planned: Base, ctx: ProviderContext) {
+  return (await readDerived({ ...prior, ...planned }, ctx)) ?? clean(planned);
+}
+
+export const replica = defineResource({
   type: 'cmek_replica',
-  schema: replicaSchema,
-  computed: REPLICA_COMPUTED,
-  forceNew: REPLICA_FORCE_NEW,
-  plan: (input) =>
-    planDerived(input, {
-      computed: REPLICA_COMPUTED,
-      forceNew: REPLICA_FORCE_NEW,
-      defaults: { kind: 'read' },
-    }),
+  description: "A read-only copy of a service that follows its primary's writes.",
+  attributes: ATTRIBUTES,
+  role: {
+    kind: 'replica',
+    parentAttribute: 'primary_id',
+    keyAttribute: 'kms_key',
+    effectiveKeyAttribute: 'effective_kms_key',
+    regionAttribute: 'region',
+  },
+  plan: planDerived,
   create,
   read: readDerived,
-  // Every argument forces replacement: an update only refreshes what the control plane says.
-  update: async (prior, planned, ctx) =>
-    (await readDerived({ ...prior, ...planned }, ctx)) ?? planned,
+  update: refreshDerived,
   delete: deleteDerived,
   adopt: (planned, ctx) => adoptDerived(planned, ctx, 'replica'),
-};
+});

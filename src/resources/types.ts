@@ -53,6 +53,8 @@ export interface ResourceType<S extends z.ZodType = z.ZodType> {
   computed: readonly string[];
   /** Attributes that force replacement when they change. */
   forceNew: readonly string[];
+  /** Attributes never to show in plan output (secrets). Optional: none when absent. */
+  sensitive?: readonly string[];
   plan(input: PlanInput): PlannedResource;
   create(planned: Attrs, ctx: ProviderContext): Promise<Attrs>;
   /** Current attributes, or null if the object is gone (drift). */

@@ -38,8 +38,16 @@ export {
   type Sameness,
 } from './keys.js';
 export { buildContext, type RuleContext, type EffectiveKey } from './graph.js';
-export { cmekRuleInput, CMEK_TYPES } from './cmek.js';
-export type { CmekResourceChange, CmekRuleInputOptions } from './cmek.js';
+export { cmekRuleInput } from './cmek.js';
+export type {
+  CmekResourceChange,
+  CmekRuleInputOptions,
+  KeyRole,
+  NodeRole,
+  PolicyRole,
+  ResourceRole,
+  ResourceRoles,
+} from './cmek.js';
 export {
   regionMismatch,
   noRetrofit,

@@ -3,6 +3,7 @@ import { Unknown } from '../../src/model/values.js';
 import { checkRules, cmekRuleInput } from '../../src/rules/index.js';
 import {
   ARN,
+  ROLES,
   SP,
   backup,
   keyPolicy,
@@ -13,7 +14,7 @@ import {
   service,
 } from './helpers.js';
 
-const opts = { servicePrincipal: SP };
+const opts = { servicePrincipal: SP, roles: ROLES };
 
 describe('cmekRuleInput', () => {
   it('turns an unknown ARN with facts into a KeyView with address, region and provider', () => {
@@ -165,6 +166,7 @@ describe('cmekRuleInput', () => {
     );
     const input = cmekRuleInput([k, svc], {
       servicePrincipal: 'arn:aws:iam::111122223333:role/svc',
+      roles: ROLES,
     });
     expect(input.nodes[0]!.key).toEqual({
       ref: 'alias/prod',

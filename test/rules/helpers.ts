@@ -10,6 +10,10 @@ import {
   type CmekRuleInputOptions,
 } from '../../src/rules/index.js';
 import type { Diagnostic } from '../../src/model/diagnostics.js';
+import { RESOURCE_ROLES } from '../../src/resources/index.js';
+
+/** The role table of this provider's resource types, as the engine passes it. */
+export const ROLES = RESOURCE_ROLES;
 
 export const SP = 'arn:aws:iam::576599896960:role/prod-kms-request-role';
 export const LOCAL_SP = 'arn:aws:iam::000000000000:role/cmek-service';
@@ -153,7 +157,7 @@ export function check(
   changes: CmekResourceChange[],
   opts: Partial<CmekRuleInputOptions> = {},
 ): Diagnostic[] {
-  return checkRules(cmekRuleInput(changes, { servicePrincipal: SP, ...opts }));
+  return checkRules(cmekRuleInput(changes, { servicePrincipal: SP, roles: ROLES, ...opts }));
 }
 
 /** `address CODE` per diagnostic, for compact assertions. */

@@ -11,7 +11,7 @@ import {
   type KeyView,
   type RuleInput,
 } from '../../src/rules/index.js';
-import { ARN, SP, policyGranting } from './helpers.js';
+import { ARN, ROLES, SP, policyGranting } from './helpers.js';
 
 const ADDRS = ['svc.a', 'svc.b', 'rep.c', 'cl.d', 'bk.e', 'rs.f'];
 const KEY_ADDRS = ['cmek_kms_key.k1', 'cmek_kms_key.k2'];
@@ -210,9 +210,11 @@ describe('checkRules properties', () => {
     });
     fc.assert(
       fc.property(fc.array(change, { maxLength: 6 }), (changes) => {
-        const input = cmekRuleInput(changes, { servicePrincipal: SP });
+        const input = cmekRuleInput(changes, { servicePrincipal: SP, roles: ROLES });
         const a = checkRules(input);
-        expect(checkRules(cmekRuleInput(changes, { servicePrincipal: SP }))).toEqual(a);
+        expect(checkRules(cmekRuleInput(changes, { servicePrincipal: SP, roles: ROLES }))).toEqual(
+          a,
+        );
       }),
       { numRuns: 300 },
     );
