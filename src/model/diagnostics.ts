@@ -32,6 +32,10 @@ export const DIAGNOSTIC_CODES = [
   'CMEK_INTEGRITY', // ciphertext failed authentication (tampering, wrong key or context)
   'KMS_ERROR', // the KMS returned an error not covered by a more specific code
   'USAGE', // bad command-line usage
+  'IO_ERROR', // a file or directory named on the command line or in the configuration cannot be used
+  'STATE_TOO_NEW', // the state was written by a newer cmek/terraform (format, version or schema)
+  'CONTROL_PLANE_CORRUPT', // a record of the embedded control plane cannot be parsed
+  'INTERNAL', // a bug in cmek: an error nothing else turned into a diagnostic
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];

@@ -3,11 +3,13 @@
 // service from the shell. Bodies stream (stdin/stdout or files), so objects of any size pass
 // with bounded memory. Parsing and printing only; the work is the object store's.
 import type { Command } from 'commander';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { dirname, basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { diag, DiagnosticError } from '../../model/diagnostics.js';
+import { fileErrorDiagnostic, interruptible } from '../output.js';
 import { common, openServicePlane, printJson, split, type PlaneOptions } from './service.js';
 
 function parseRange(text: string): { start: number; end?: number } {
@@ -20,6 +22,42 @@ function parseRange(text: string): { start: number; end?: number } {
   }
   const start = Number(m[1]);
   return m[2] ? { start, end: Number(m[2]) + 1 } : { start };
+}
+
+/** Open the file to upload before anything else, so a missing file, a directory or a file we
+ * may not read is an IO_ERROR naming it (and not a stream error after the service lookup). */
+async function openSource(file: string): Promise<Readable> {
+  try {
+    if ((await stat(file)).isDirectory()) {
+      throw Object.assign(new Error(`EISDIR: ${file}`), {
+        code: 'EISDIR',
+        syscall: 'read',
+        path: file,
+      });
+    }
+    const fh = await open(file, 'r');
+    return fh.createReadStream({ highWaterMark: 1 << 20 });
+  } catch (e) {
+    const d = fileErrorDiagnostic(e, `the file to upload ${file}`);
+    throw d ? new DiagnosticError(d) : e;
+  }
+}
+
+/** The -o target must be a writable place for a file: its directory exists, it is not itself a
+ * directory. Checked before reading the object, so nothing is decrypted for nothing. */
+async function checkTarget(file: string): Promise<void> {
+  const fail = (e: unknown) => {
+    const d = fileErrorDiagnostic(e, `the output file ${file}`);
+    throw d ? new DiagnosticError(d) : e;
+  };
+  const dir = await stat(dirname(file)).catch(fail);
+  if (dir && !dir.isDirectory()) {
+    fail(Object.assign(new Error('ENOTDIR'), { code: 'ENOTDIR', syscall: 'open', path: file }));
+  }
+  const target = await stat(file).catch(() => undefined);
+  if (target?.isDirectory()) {
+    fail(Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'open', path: file }));
+  }
 }
 
 export function register(program: Command): void {
@@ -38,9 +76,16 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (...all: unknown[]) => {
       const [[service, object, file], o] = split<[string, string, string], PlaneOptions>(all);
+      const body = file === '-' ? process.stdin : await openSource(file);
       const cp = await openServicePlane(o);
-      const body = file === '-' ? process.stdin : createReadStream(file);
-      const info = await cp.objects.put(service, object, body);
+      // Ctrl-C: destroying the body makes the object store remove its temp file; the previous
+      // version of the object (if any) stays as it was.
+      const info = await interruptible(
+        () => body.destroy(new Error('interrupted')),
+        `Interrupted: nothing was written; ${service}/${object} is as it was before.`,
+        () => cp.objects.put(service, object, body),
+      );
+      if (!info) return;
       if (o.json) return printJson(info);
       process.stdout.write(`Wrote ${info.size} bytes to ${service}/${object}.\n`);
     });
@@ -59,26 +104,32 @@ export function register(program: Command): void {
         [string, string],
         PlaneOptions & { output?: string; range?: string }
       >(all);
+      const range = o.range ? parseRange(o.range) : undefined;
+      const output = o.output && o.output !== '-' ? o.output : undefined;
+      if (output) await checkTarget(output);
       const cp = await openServicePlane(o);
-      const stream = await cp.objects.get(
-        service,
-        object,
-        o.range ? parseRange(o.range) : undefined,
-      );
-      if (!o.output || o.output === '-') {
-        await pipeline(stream, process.stdout, { end: false });
+      const stream = await cp.objects.get(service, object, range);
+      const stop = () => stream.destroy(new Error('interrupted'));
+      if (!output) {
+        // A closed stdout (`| head`) rejects with EPIPE: the CLI exits quietly (src/cli/main.ts).
+        await interruptible(stop, 'Interrupted: the output is incomplete.', () =>
+          pipeline(stream, process.stdout, { end: false }),
+        );
         return;
       }
-      // Write beside the target and rename, so a failed authentication never leaves a partial
-      // (unauthenticated) file under the requested name.
-      const tmp = join(dirname(o.output), `.${basename(o.output)}.${process.pid}.part`);
-      try {
-        await pipeline(stream, createWriteStream(tmp));
-        await rename(tmp, o.output);
-      } catch (e) {
-        await rm(tmp, { force: true });
-        throw e;
-      }
+      // Write beside the target and rename, so a failed authentication (or Ctrl-C) never leaves
+      // a partial (unauthenticated) file under the requested name.
+      const tmp = join(dirname(output), `.${basename(output)}.${process.pid}.part`);
+      await interruptible(stop, `Interrupted: ${output} was not written.`, async () => {
+        try {
+          await pipeline(stream, createWriteStream(tmp));
+          await rename(tmp, output);
+        } catch (e) {
+          await rm(tmp, { force: true });
+          const d = fileErrorDiagnostic(e, `the output file ${output}`);
+          throw d ? new DiagnosticError(d) : e;
+        }
+      });
     });
 
   common(

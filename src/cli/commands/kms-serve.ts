@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { join, resolve } from 'node:path';
 import { openLocalKms } from '../../kms/local/index.js';
 import { loadCredentials, startKmsServer } from '../../kms/server/index.js';
+import { readingFile, requireDirectory } from '../output.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -40,7 +41,11 @@ export function addServeCommand(kms: Command): Command {
     .option('--data-dir <dir>', 'data directory holding the local KMS (DIR/kms)', '.cmek')
     .option('--quiet', 'do not log one line per request to stderr')
     .action(async (opts: ServeOptions) => {
-      const credentials = opts.credentials ? loadCredentials(opts.credentials) : undefined;
+      const file = opts.credentials;
+      const credentials = file
+        ? await readingFile(file, 'the credentials file', () => loadCredentials(file))
+        : undefined;
+      await requireDirectory(opts.dataDir, 'the data directory');
       const kms = openLocalKms({ dir: join(resolve(opts.dataDir), 'kms') });
       const server = await startKmsServer({
         kms,
