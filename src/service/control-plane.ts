@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { diag, DiagnosticError } from '../model/diagnostics.js';
+import { diag, DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
 import type { Kms, KmsAdmin } from '../kms/types.js';
 import { isKmsError } from '../kms/types.js';
 import { DEFAULT_PROFILE, isProfile } from '../rules/profiles.js';
@@ -168,7 +168,9 @@ export class ControlPlane {
     return this.kms;
   }
 
-  async list(): Promise<ServiceRecord[]> {
+  /** Every service record. A record that cannot be parsed throws CONTROL_PLANE_CORRUPT, unless
+   * `problems` is given: then it is skipped and its diagnostic pushed there. */
+  async list(problems?: Diagnostic[]): Promise<ServiceRecord[]> {
     let names: string[];
     try {
       names = await fsp.readdir(this.servicesDir);
@@ -180,7 +182,11 @@ export class ControlPlane {
     for (const n of names) {
       const m = /^(svc-[0-9a-f]{16})\.json$/.exec(n);
       if (!m) continue;
-      const rec = await readJsonIfExists<ServiceRecord>(join(this.servicesDir, n));
+      const rec = await readJsonIfExists<ServiceRecord>(join(this.servicesDir, n)).catch((e) => {
+        if (!problems || !(e instanceof DiagnosticError)) throw e;
+        problems.push(...e.diagnostics);
+        return undefined;
+      });
       if (rec) out.push(rec);
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
