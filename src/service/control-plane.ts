@@ -419,8 +419,9 @@ export class ControlPlane {
             diag(
               'APPLY_FAILED',
               `A service named ${input.name} already exists`,
-              'Service names are unique within a data directory. Pick another name, or import ' +
-                'the existing service.',
+              'Service names are unique within a data directory. Pick another name (or another ' +
+                'data_dir). If the existing service belongs to another configuration, destroy it ' +
+                'there (`cmek destroy`) first: cmek cannot import an existing service yet.',
               { attribute: 'name', ...(opts.address ? { address: opts.address } : {}) },
             ),
           );
