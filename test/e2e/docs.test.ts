@@ -17,6 +17,7 @@ const VERBS = [
   'output',
   'state',
   'force-unlock',
+  'errors',
 ];
 
 interface Step {
