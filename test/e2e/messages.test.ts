@@ -161,6 +161,16 @@ describe('an applied quickstart', () => {
     expect(cmek(dir, ['data', 'ls', 'orders']).stdout).not.toContain('partial');
   }, 60_000);
 
+  it('a keystore under another root key: KMS_ERROR whose remedy is the original root key', () => {
+    const other = Buffer.alloc(32, 9).toString('base64');
+    const r = cmek(dir, ['kms', 'ls'], { env: { CMEK_KMS_ROOT_KEY: other } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('KMS_ERROR: KMSInternalException');
+    expect(r.stderr).toContain('Put the original root key back');
+    expect(r.stderr).not.toMatch(/Retry/);
+    noStack(r.stderr);
+  });
+
   it('a corrupt control-plane record: coded, named, and service ls lists the rest', () => {
     const services = join(dir, '.cmek', 'services');
     const rec = readdirSync(services).find((f) => /^svc-[0-9a-f]{16}\.json$/.test(f))!;

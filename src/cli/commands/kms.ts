@@ -233,6 +233,19 @@ function kmsDiagnostic(code: KmsErrorCode, message: string) {
       'A key allows at most 10 on-demand rotations; enable automatic rotation instead.',
     KMSInternalException: 'The keystore could not be used; the message says why.',
   };
+  // The local keystore does not match the root key in use (root.key lost or replaced, or
+  // another CMEK_KMS_ROOT_KEY): retrying cannot help, only the original root key can.
+  if (code === 'KMSInternalException' && /different root key/.test(message)) {
+    return diag(
+      'KMS_ERROR',
+      `${code}: ${message}`,
+      'The keystore was encrypted under another root key than the one in use (a missing ' +
+        'root.key is not the one the keystore was created with). Put the original root key ' +
+        'back (root.key from a backup, or the CMEK_KMS_ROOT_KEY the keystore was created with) ' +
+        'and run the command again. Without it, the keys in this keystore and the data ' +
+        'encrypted under them cannot be recovered; to start over, move the data directory away.',
+    );
+  }
   return diag('KMS_ERROR', `${code}: ${message}`, remedy[code] ?? '');
 }
 
