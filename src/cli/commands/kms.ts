@@ -17,6 +17,7 @@ import {
   type LocalKmsClient,
 } from '../../kms/local/index.js';
 import { isKmsError, type KmsErrorCode, type RotationStatus } from '../../kms/types.js';
+import { readingFile } from '../output.js';
 
 interface CommonOptions {
   dataDir: string;
@@ -99,7 +100,13 @@ export function register(program: Command): void {
             ...(o.name ? { name: o.name } : {}),
             ...(o.enableKeyRotation ? { enableKeyRotation: true } : {}),
             ...(o.rotationPeriodInDays ? { rotationPeriodInDays: o.rotationPeriodInDays } : {}),
-            ...(o.policyFile ? { policy: await readFile(o.policyFile, 'utf8') } : {}),
+            ...(o.policyFile
+              ? {
+                  policy: await readingFile(o.policyFile, 'the policy file', () =>
+                    readFile(o.policyFile!, 'utf8'),
+                  ),
+                }
+              : {}),
           });
           if (o.alias) await c.createAlias(o.alias, md.keyId);
           done(o, await c.describeKey(md.arn), `Created ${md.arn}`);
