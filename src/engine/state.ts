@@ -79,7 +79,7 @@ export interface StateFile {
 
 export function emptyState(lineage: string = randomUUID()): StateFile {
   return {
-    version: 4,
+    version: STATE_FORMAT_VERSION,
     terraform_version: ENGINE_VERSION,
     serial: 0,
     lineage,
@@ -110,6 +110,46 @@ function corrupt(path: string, why: string): LoadedState {
   };
 }
 
+function tooNew(path: string, summary: string, why: string): LoadedState {
+  return {
+    state: null,
+    diagnostics: [
+      diag(
+        'STATE_TOO_NEW',
+        summary,
+        `${why}\nThe file was left untouched: reading it could drop what the newer version ` +
+          `recorded. Upgrade cmek (this is v${ENGINE_VERSION}) to use this state.`,
+        { file: path },
+      ),
+    ],
+  };
+}
+
+/** The state format version cmek reads and writes (Terraform's since 0.12). */
+export const STATE_FORMAT_VERSION = 4;
+/** The schema version of every resource type's attributes in the state: all types are at 0.
+ * A type whose attribute layout changes gets a higher number and an upgrade from the older
+ * ones; an instance recorded with a higher number than this was written by a newer cmek. */
+export const RESOURCE_SCHEMA_VERSION = 0;
+
+/** At most `max` characters of `text`, escaped so that control and binary bytes show as
+ * escapes (a garbage file must not write its raw bytes to the terminal). */
+export function escapedPrefix(text: string, max = 24): string {
+  const head = JSON.stringify(text.slice(0, max)).slice(1, -1);
+  return `"${head}"${text.length > max ? '…' : ''}`;
+}
+
+/** Compare dotted versions numerically (`0.10.0` > `0.9.1`); pre-release suffixes are ignored.
+ * Undefined when either is not a version. */
+export function compareVersions(a: string, b: string): number | undefined {
+  const parse = (v: string) => /^v?(\d+)\.(\d+)\.(\d+)/.exec(v)?.slice(1).map(Number);
+  const x = parse(a);
+  const y = parse(b);
+  if (!x || !y) return undefined;
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return 0;
+}
+
 /** Read and check a state file. Missing file → `state: null` with no diagnostics. */
 export function loadState(path: string): LoadedState {
   let text: string;
@@ -124,18 +164,71 @@ export function loadState(path: string): LoadedState {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    return corrupt(path, `It is not valid JSON: ${(e as Error).message}.`);
+    // Not the parser's message: it quotes the input, which may be anything.
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    return corrupt(
+      path,
+      `It is not valid JSON${at ? ` (at byte ${at})` : ''}; it starts with ${escapedPrefix(text)}.`,
+    );
   }
+  const newer = newerWriter(path, raw);
+  if (newer) return newer;
   const problem = checkStateShape(raw);
   if (problem) return corrupt(path, problem);
   return { state: raw as StateFile, diagnostics: [] };
 }
 
+/** A state written by a newer cmek or terraform: a newer format, a newer terraform_version, or
+ * an instance with a newer schema_version. Refused as terraform refuses them (docs/state.md). */
+function newerWriter(path: string, raw: unknown): LoadedState | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const s = raw as Record<string, unknown>;
+  if (typeof s.version === 'number' && s.version > STATE_FORMAT_VERSION) {
+    return tooNew(
+      path,
+      `State file ${path} uses state format version ${s.version}`,
+      'It was written by a newer version of cmek or terraform; this cmek reads format ' +
+        `version ${STATE_FORMAT_VERSION}.`,
+    );
+  }
+  if (typeof s.terraform_version === 'string') {
+    const cmp = compareVersions(s.terraform_version, ENGINE_VERSION);
+    if (cmp !== undefined && cmp > 0) {
+      const v = s.terraform_version.replace(/^v/, '');
+      return tooNew(
+        path,
+        `State snapshot was created by v${v}, which is newer than current v${ENGINE_VERSION}`,
+        `Its terraform_version (${v}) is the version of cmek or terraform that wrote it last.`,
+      );
+    }
+  }
+  for (const r of Array.isArray(s.resources) ? (s.resources as unknown[]) : []) {
+    const res = r as { type?: unknown; name?: unknown; instances?: unknown } | null;
+    const instances = Array.isArray(res?.instances) ? (res.instances as unknown[]) : [];
+    for (const i of instances) {
+      const v = (i as { schema_version?: unknown } | null)?.schema_version;
+      if (typeof v === 'number' && v > RESOURCE_SCHEMA_VERSION) {
+        const addr = `${String(res?.type)}.${String(res?.name)}`;
+        return tooNew(
+          path,
+          `Resource ${addr} in ${path} has schema version ${v}`,
+          `It was written by a newer cmek; this one knows schema version ` +
+            `${RESOURCE_SCHEMA_VERSION} of ${String(res?.type)}.`,
+        );
+      }
+    }
+  }
+  return undefined;
+}
+
 function checkStateShape(raw: unknown): string | undefined {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'It is not an object.';
   const s = raw as Record<string, unknown>;
-  if (s.version !== 4)
-    return `Unsupported state version ${JSON.stringify(s.version)} (expected 4).`;
+  if (s.version !== STATE_FORMAT_VERSION)
+    return (
+      `Its "version" is ${JSON.stringify(s.version)}: this cmek reads state format version ` +
+      `${STATE_FORMAT_VERSION} (a state of an older format: let terraform 0.12 or newer upgrade it).`
+    );
   if (typeof s.serial !== 'number') return 'Field "serial" is missing or not a number.';
   if (typeof s.lineage !== 'string' || !s.lineage) return 'Field "lineage" is missing.';
   if (!Array.isArray(s.resources)) return 'Field "resources" is missing or not a list.';

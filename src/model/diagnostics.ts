@@ -33,6 +33,10 @@ export const DIAGNOSTIC_CODES = [
   'KMS_ERROR', // the KMS returned an error not covered by a more specific code
   'CMEK_KMS_ROOT_KEY_MISSING', // the local KMS has keys but its root key is not where it looked
   'USAGE', // bad command-line usage
+  'IO_ERROR', // a file or directory named on the command line or in the configuration cannot be used
+  'STATE_TOO_NEW', // the state was written by a newer cmek/terraform (format, version or schema)
+  'CONTROL_PLANE_CORRUPT', // a record of the embedded control plane cannot be parsed
+  'INTERNAL', // a bug in cmek: an error nothing else turned into a diagnostic
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];

@@ -272,6 +272,33 @@ const TABLE: Record<DiagnosticCode, Omit<CodeExplanation, 'code'>> = {
     description: 'The command line is not valid.',
     remedy: 'See `cmek --help`.',
   },
+  IO_ERROR: {
+    title: 'File error',
+    description:
+      'A file or directory cannot be used: it does not exist, is a directory where a file is ' +
+      'expected (or the reverse), or is not readable or writable.',
+    remedy: 'Check the path named in the message (relative paths start at the working directory).',
+  },
+  STATE_TOO_NEW: {
+    title: 'State written by a newer version',
+    description:
+      'The state file has a newer format version, a newer terraform_version, or a resource ' +
+      'schema_version newer than this cmek knows; reading it could lose what the newer version ' +
+      'recorded, so it is left untouched.',
+    remedy: 'Upgrade cmek to the version named in the message (or newer).',
+  },
+  CONTROL_PLANE_CORRUPT: {
+    title: 'Corrupt control-plane record',
+    description:
+      'A record file of the embedded control plane (under the data directory) cannot be parsed.',
+    remedy:
+      'Restore the file named in the message from a backup of the data directory, or move it away.',
+  },
+  INTERNAL: {
+    title: 'Internal error',
+    description: 'A bug in cmek: an error that no check turned into a diagnostic.',
+    remedy: 'Report it with the command you ran; CMEK_DEBUG=1 prints the stack trace.',
+  },
 };
 
 /** The explanation of a code, or undefined for a string that is not a code. */

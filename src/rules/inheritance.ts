@@ -5,7 +5,7 @@
 
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import { buildContext, isLive, keyAttr, keyIsWritten, where, type RuleContext } from './graph.js';
-import { describeKey } from './keys.js';
+import { describeKey, keyRegion } from './keys.js';
 import type { KeyView, NodeKind, NodeView, RuleInput } from './model.js';
 import { profileFacts } from './profiles.js';
 
@@ -178,15 +178,24 @@ export function restoreKeyInherited(
     const backupKey = ctx.keyAfter(parent);
     if (!own || !backupKey) continue;
     if (ctx.sameKey(own, backupKey) !== 'different') continue;
+    // Into another region, inheriting the backup's (regional) key cannot work either: restore
+    // in the key's region, then replicate into the other one with a key of that region.
+    const region = ctx.regionOf(node);
+    const kr = keyRegion(backupKey);
+    const remedy =
+      region !== undefined && kr !== undefined && region !== kr
+        ? `Remedy: restore in ${kr}, the region of the backup's key (region = "${kr}", without ` +
+          `${keyAttr(node)}), then add a cmek_replica of it in ${region} with a kms_key ` +
+          `created in ${region}.`
+        : `Remedy: remove ${keyAttr(node)} (the restore inherits ${describeKey(backupKey)}), ` +
+          `then rotate the restored service to the other key (same KMS provider) if needed.`;
     out.push(
       diag(
         'CMEK_RESTORE_KEY_INHERITED',
         `${node.address} restores ${parent.address}, encrypted with ${describeKey(backupKey)}, ` +
           `but names ${describeKey(own)}`,
         `With the ${node.profile} profile, restoring an encrypted backup creates a service that ` +
-          `uses the backup's key; another key is refused.\n` +
-          `Remedy: remove ${keyAttr(node)} (the restore inherits ${describeKey(backupKey)}), ` +
-          `then rotate the restored service to the other key (same KMS provider) if needed.`,
+          `uses the backup's key; another key is refused.\n${remedy}`,
         where(node, keyAttr(node)),
       ),
     );

@@ -89,8 +89,9 @@ export function keyRemoval(input: RuleInput, ctx: RuleContext = buildContext(inp
           `wrapped by that key.\n` +
           `Remedy: keep ${keyAttr(node)} set. To move to another key, rotate it ` +
           `(clickhouse: set a key of the same KMS provider; cloudsql: create a new key version ` +
-          `and bump reencrypt). To get data without CMEK, back it up and restore the backup ` +
-          `into a new service.`,
+          `and bump reencrypt). To get the data without CMEK, create a new service without ` +
+          `${keyAttr(node)} and copy the objects over (\`cmek data get\` then \`cmek data put\`): ` +
+          `a backup of an encrypted service, and any restore of it, keeps the key.`,
         where(node, keyAttr(node)),
       ),
     );

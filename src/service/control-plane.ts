@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { diag, DiagnosticError } from '../model/diagnostics.js';
+import { diag, DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
 import { parseDuration } from '../model/duration.js';
 import { isServiceName, SERVICE_NAME_RULE } from '../model/service-name.js';
 import type { Kms, KmsAdmin } from '../kms/types.js';
@@ -141,8 +141,10 @@ export class ControlPlane {
     return this.kms;
   }
 
-  list(): Promise<ServiceRecord[]> {
-    return this.records.list();
+  /** Every service record. A record that cannot be parsed throws CONTROL_PLANE_CORRUPT, unless
+   * `problems` is given: then it is skipped and its diagnostic pushed there. */
+  list(problems?: Diagnostic[]): Promise<ServiceRecord[]> {
+    return this.records.list(problems);
   }
 
   /** A service by id or name; undefined when there is none. */
@@ -310,8 +312,9 @@ export class ControlPlane {
             diag(
               'APPLY_FAILED',
               `A service named ${input.name} already exists`,
-              'Service names are unique within a data directory. Pick another name, or import ' +
-                'the existing service.',
+              'Service names are unique within a data directory. Pick another name (or another ' +
+                'data_dir). If the existing service belongs to another configuration, destroy it ' +
+                'there (`cmek destroy`) first: cmek cannot import an existing service yet.',
               { attribute: 'name', ...(opts.address ? { address: opts.address } : {}) },
             ),
           );

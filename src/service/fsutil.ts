@@ -24,7 +24,22 @@ export async function readJsonIfExists<T>(path: string): Promise<T | undefined> 
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  return JSON.parse(text) as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    // Not the parser's message: it quotes the file, which may be anything.
+    const head = JSON.stringify(text.slice(0, 24)).slice(1, -1);
+    throw new DiagnosticError(
+      diag(
+        'CONTROL_PLANE_CORRUPT',
+        `Control-plane record ${path} is not valid JSON`,
+        `It starts with "${head}"${text.length > 24 ? '…' : ''}. Restore the file from a backup ` +
+          'of the data directory; or, if what it described is gone, move it out of the data ' +
+          'directory.',
+        { file: path },
+      ),
+    );
+  }
 }
 
 export interface LockOptions {

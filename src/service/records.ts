@@ -3,7 +3,7 @@
 // the service's lock file `<id>.lock`.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { diag, DiagnosticError } from '../model/diagnostics.js';
+import { diag, DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
 import { readJsonIfExists, withLock, writeJsonAtomic } from './fsutil.js';
 import type { KeyRecord } from './keys.js';
 import type { ServiceRecord } from './types.js';
@@ -43,7 +43,9 @@ export class ServiceRecords {
     return join(this.dir, '.names.lock');
   }
 
-  async list(): Promise<ServiceRecord[]> {
+  /** Every service record. A record that cannot be parsed throws CONTROL_PLANE_CORRUPT, unless
+   * `problems` is given: then it is skipped and its diagnostic pushed there. */
+  async list(problems?: Diagnostic[]): Promise<ServiceRecord[]> {
     let names: string[];
     try {
       names = await fsp.readdir(this.dir);
@@ -55,7 +57,11 @@ export class ServiceRecords {
     for (const n of names) {
       const m = /^(svc-[0-9a-f]{16})\.json$/.exec(n);
       if (!m) continue;
-      const rec = await readJsonIfExists<ServiceRecord>(join(this.dir, n));
+      const rec = await readJsonIfExists<ServiceRecord>(join(this.dir, n)).catch((e) => {
+        if (!problems || !(e instanceof DiagnosticError)) throw e;
+        problems.push(...e.diagnostics);
+        return undefined;
+      });
       if (rec) out.push(rec);
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));

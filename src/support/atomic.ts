@@ -135,8 +135,11 @@ export function writeFileAtomicSync(
     }
     renameSync(tmp, path);
   } catch (e) {
+    // No temp file left behind, and the error names the file the caller asked for.
     rmSync(tmp, { force: true });
-    throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (err.path !== undefined) err.path = path;
+    throw err;
   }
   fsyncDirSync(dirname(path));
 }

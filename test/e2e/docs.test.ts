@@ -24,6 +24,7 @@ const VERBS = [
   'taint',
   'untaint',
   'global-flags',
+  'errors',
 ];
 
 interface Step {

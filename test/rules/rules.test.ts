@@ -200,6 +200,9 @@ describe('CMEK_KEY_REMOVAL', () => {
       expect(codes(d)).toEqual(['cmek_encrypted_service.db CMEK_KEY_REMOVAL']);
       expect(d[0]!.summary).toContain(ARN.use1a);
       expect(d[0]!.attribute).toBe('kms_key');
+      // A backup of an encrypted service keeps its key: the remedy copies the objects instead.
+      expect(d[0]!.detail).toContain('cmek data get');
+      expect(d[0]!.detail).not.toMatch(/restore the backup/);
     }
   });
 
@@ -597,6 +600,24 @@ describe('CMEK_RESTORE_KEY_INHERITED', () => {
     expect(codes(d)).toEqual(['cmek_backup_restore.r CMEK_RESTORE_KEY_INHERITED']);
     expect(d[0]!.summary).toContain(ARN.use1a);
     expect(d[0]!.summary).toContain(ARN.use1b);
+  });
+
+  it('clickhouse: into another region, the remedy restores in the key region and replicates', () => {
+    const d = check([
+      service('db', { region: 'us-east-1', kms_key: ARN.use1a }),
+      backup('b', 'db'),
+      restore('r', 'b', { region: 'eu-west-1', kms_key: ARN.euw1 }),
+    ]);
+    expect(codes(d)).toEqual(['cmek_backup_restore.r CMEK_RESTORE_KEY_INHERITED']);
+    // Removing kms_key would only lead to CMEK_REGION_MISMATCH: the remedy must not say so.
+    expect(d[0]!.detail).toContain('Remedy: restore in us-east-1');
+    expect(d[0]!.detail).toContain('cmek_replica of it in eu-west-1');
+    const removed = check([
+      service('db', { region: 'us-east-1', kms_key: ARN.use1a }),
+      backup('b', 'db'),
+      restore('r', 'b', { region: 'eu-west-1' }),
+    ]);
+    expect(codes(removed)).toContain('cmek_backup_restore.r CMEK_REGION_MISMATCH');
   });
 
   it('clickhouse: fails with keys created in the same plan', () => {

@@ -13,6 +13,7 @@ import {
   readPlanFile,
   renderPlanText,
 } from '../../engine/index.js';
+import { diag, DiagnosticError } from '../../model/diagnostics.js';
 import { printDiagnostics } from '../output.js';
 import {
   confirm,
@@ -111,6 +112,17 @@ export function register(program: Command): void {
   cmd.action((planfile: string | undefined, flags: ApplyFlags) =>
     runVerb(async () => {
       if (!planfile) return planAndApply(flags, false);
+      if (Object.keys(flags.var).length || flags.varFile.length) {
+        throw new DiagnosticError(
+          diag(
+            'USAGE',
+            "Can't set variables when applying a saved plan",
+            'The -var and -var-file options cannot be used when applying a saved plan file, ' +
+              'because a saved plan includes the variable values that were set when it was ' +
+              `created. Drop them, or plan again with them: cmek plan -var ... -out=${planfile}`,
+          ),
+        );
+      }
       const p = readPlanFile(planfile);
       const r = await withInterrupt((signal) =>
         apply(p, {

@@ -3,8 +3,11 @@
 // service from the shell. Bodies stream (stdin/stdout or files), so objects of any size pass
 // with bounded memory. Parsing and printing only; the work is the object store's.
 import type { Command } from 'commander';
-import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { dirname } from 'node:path';
 import { diag, DiagnosticError } from '../../model/diagnostics.js';
+import { fileErrorDiagnostic, interruptible } from '../output.js';
 import { writeObjectToFile, writeObjectToStdout } from './data-get.js';
 import { common, openServicePlane, printJson, split, type PlaneOptions } from './service.js';
 
@@ -18,6 +21,42 @@ function parseRange(text: string): { start: number; end?: number } {
   }
   const start = Number(m[1]);
   return m[2] ? { start, end: Number(m[2]) + 1 } : { start };
+}
+
+/** Open the file to upload before anything else, so a missing file, a directory or a file we
+ * may not read is an IO_ERROR naming it (and not a stream error after the service lookup). */
+async function openSource(file: string): Promise<Readable> {
+  try {
+    if ((await stat(file)).isDirectory()) {
+      throw Object.assign(new Error(`EISDIR: ${file}`), {
+        code: 'EISDIR',
+        syscall: 'read',
+        path: file,
+      });
+    }
+    const fh = await open(file, 'r');
+    return fh.createReadStream({ highWaterMark: 1 << 20 });
+  } catch (e) {
+    const d = fileErrorDiagnostic(e, `the file to upload ${file}`);
+    throw d ? new DiagnosticError(d) : e;
+  }
+}
+
+/** The -o target must be a writable place for a file: its directory exists, it is not itself a
+ * directory. Checked before reading the object, so nothing is decrypted for nothing. */
+async function checkTarget(file: string): Promise<void> {
+  const fail = (e: unknown) => {
+    const d = fileErrorDiagnostic(e, `the output file ${file}`);
+    throw d ? new DiagnosticError(d) : e;
+  };
+  const dir = await stat(dirname(file)).catch(fail);
+  if (dir && !dir.isDirectory()) {
+    fail(Object.assign(new Error('ENOTDIR'), { code: 'ENOTDIR', syscall: 'open', path: file }));
+  }
+  const target = await stat(file).catch(() => undefined);
+  if (target?.isDirectory()) {
+    fail(Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'open', path: file }));
+  }
 }
 
 export function register(program: Command): void {
@@ -36,9 +75,16 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (...all: unknown[]) => {
       const [[service, object, file], o] = split<[string, string, string], PlaneOptions>(all);
+      const body = file === '-' ? process.stdin : await openSource(file);
       const cp = await openServicePlane(o);
-      const body = file === '-' ? process.stdin : createReadStream(file);
-      const info = await cp.objects.put(service, object, body);
+      // Ctrl-C: destroying the body makes the object store remove its temp file; the previous
+      // version of the object (if any) stays as it was.
+      const info = await interruptible(
+        () => body.destroy(new Error('interrupted')),
+        `Interrupted: nothing was written; ${service}/${object} is as it was before.`,
+        () => cp.objects.put(service, object, body),
+      );
+      if (!info) return;
       if (o.json) return printJson(info);
       process.stdout.write(`Wrote ${info.size} bytes to ${service}/${object}.\n`);
     });
@@ -57,14 +103,22 @@ export function register(program: Command): void {
         [string, string],
         PlaneOptions & { output?: string; range?: string }
       >(all);
+      const range = o.range ? parseRange(o.range) : undefined;
+      const output = o.output && o.output !== '-' ? o.output : undefined;
+      if (output) await checkTarget(output);
       const cp = await openServicePlane(o);
-      const stream = await cp.objects.get(
-        service,
-        object,
-        o.range ? parseRange(o.range) : undefined,
-      );
-      if (!o.output || o.output === '-') await writeObjectToStdout(stream);
-      else await writeObjectToFile(stream, o.output);
+      const stream = await cp.objects.get(service, object, range);
+      const stop = () => stream.destroy(new Error('interrupted'));
+      // A closed stdout (`| head`) rejects with EPIPE: the CLI exits quietly (src/cli/main.ts).
+      // writeObjectToFile writes a 0600 temp file beside the target and renames it, so a failed
+      // authentication or Ctrl-C never leaves a partial file under the requested name.
+      if (!output) {
+        await interruptible(stop, 'Interrupted: the output is incomplete.', () =>
+          writeObjectToStdout(stream),
+        );
+      } else {
+        await writeObjectToFile(stream, output);
+      }
     });
 
   common(

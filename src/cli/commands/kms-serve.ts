@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { openCliLocalKms } from './kms.js';
 import { loadCredentials, startKmsServer } from '../../kms/server/index.js';
+import { readingFile, requireDirectory } from '../output.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -42,7 +43,11 @@ export function addServeCommand(kms: Command): Command {
     )
     .option('--quiet', 'do not log one line per request to stderr')
     .action(async (opts: ServeOptions) => {
-      const credentials = opts.credentials ? loadCredentials(opts.credentials) : undefined;
+      const file = opts.credentials;
+      const credentials = file
+        ? await readingFile(file, 'the credentials file', () => loadCredentials(file))
+        : undefined;
+      if (opts.dataDir !== undefined) await requireDirectory(opts.dataDir, 'the data directory');
       const kms = await openCliLocalKms(opts.dataDir);
       const server = await startKmsServer({
         kms,

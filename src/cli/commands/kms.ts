@@ -18,6 +18,7 @@ import {
 } from '../../kms/local/index.js';
 import { cliSettings } from './service.js';
 import { isKmsError, type KmsErrorCode, type RotationStatus } from '../../kms/types.js';
+import { readingFile } from '../output.js';
 
 interface CommonOptions {
   dataDir?: string;
@@ -100,7 +101,13 @@ export function register(program: Command): void {
             ...(o.name ? { name: o.name } : {}),
             ...(o.enableKeyRotation ? { enableKeyRotation: true } : {}),
             ...(o.rotationPeriodInDays ? { rotationPeriodInDays: o.rotationPeriodInDays } : {}),
-            ...(o.policyFile ? { policy: await readFile(o.policyFile, 'utf8') } : {}),
+            ...(o.policyFile
+              ? {
+                  policy: await readingFile(o.policyFile, 'the policy file', () =>
+                    readFile(o.policyFile!, 'utf8'),
+                  ),
+                }
+              : {}),
           });
           if (o.alias) await c.createAlias(o.alias, md.keyId);
           done(o, await c.describeKey(md.arn), `Created ${md.arn}`);
@@ -254,6 +261,19 @@ function kmsDiagnostic(code: KmsErrorCode, message: string) {
       'A key allows at most 10 on-demand rotations; enable automatic rotation instead.',
     KMSInternalException: 'The keystore could not be used; the message says why.',
   };
+  // The local keystore does not match the root key in use (root.key lost or replaced, or
+  // another CMEK_KMS_ROOT_KEY): retrying cannot help, only the original root key can.
+  if (code === 'KMSInternalException' && /different root key/.test(message)) {
+    return diag(
+      'KMS_ERROR',
+      `${code}: ${message}`,
+      'The keystore was encrypted under another root key than the one in use (a missing ' +
+        'root.key is not the one the keystore was created with). Put the original root key ' +
+        'back (root.key from a backup, or the CMEK_KMS_ROOT_KEY the keystore was created with) ' +
+        'and run the command again. Without it, the keys in this keystore and the data ' +
+        'encrypted under them cannot be recovered; to start over, move the data directory away.',
+    );
+  }
   return diag('KMS_ERROR', `${code}: ${message}`, remedy[code] ?? '');
 }
 

@@ -3,13 +3,14 @@
 // requests), runs the key poller, and optionally serves the local KMS over the AWS KMS JSON 1.1
 // protocol. It says what it does on stdout, and stops cleanly on SIGINT/SIGTERM: the poll in
 // flight completes, the KMS server closes, every cached plaintext key is destroyed, exit 0.
-import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { join } from 'node:path';
 import { openLocalKms } from '../../kms/local/index.js';
 import { loadCredentials, startKmsServer, type KmsServer } from '../../kms/server/index.js';
 import { controlPlaneFor, createProviderContext } from '../../resources/context.js';
+import { diag, DiagnosticError } from '../../model/diagnostics.js';
 import { KeyPoller } from '../../service/poller.js';
+import { readingFile } from '../output.js';
 import { durationMs, reportLines, runUntilSignal } from './poll.js';
 import { cliSettings, common, split, type PlaneOptions } from './service.js';
 
@@ -50,6 +51,19 @@ export function register(program: Command): void {
     .option('--verbose', 'print every key check, not only status transitions')
     .action(async (...all: unknown[]) => {
       const [, o] = split<[], ServerOpts>(all);
+      const file = o.credentials;
+      const credentials = file
+        ? await readingFile(file, 'the credentials file', () => loadCredentials(file))
+        : undefined;
+      if (credentials && o.kmsPort === undefined) {
+        throw new DiagnosticError(
+          diag(
+            'USAGE',
+            '--credentials is for the KMS server, which runs only with --kms-port',
+            'Add --kms-port N (0 = any free port), or drop --credentials.',
+          ),
+        );
+      }
       const settings = await cliSettings(o);
       const ctx = await createProviderContext(settings);
       const cp = await controlPlaneFor(ctx);
@@ -61,12 +75,18 @@ export function register(program: Command): void {
       let kms: KmsServer | undefined;
       if (o.kmsPort !== undefined) {
         if (settings.kms.backend !== 'local') {
-          throw new InvalidArgumentError('--kms-port serves the local KMS only');
+          throw new DiagnosticError(
+            diag(
+              'USAGE',
+              '--kms-port serves the local KMS only',
+              `The provider's KMS backend is ${settings.kms.backend}: drop --kms-port, or use the local KMS.`,
+            ),
+          );
         }
         kms = await startKmsServer({
           kms: openLocalKms({ dir: join(settings.dataDir, 'kms') }),
           port: o.kmsPort,
-          ...(o.credentials ? { credentials: loadCredentials(o.credentials) } : {}),
+          ...(credentials ? { credentials } : {}),
         });
         say(`kms listening on ${kms.url}`);
       }

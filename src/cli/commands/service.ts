@@ -7,7 +7,9 @@ import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { loadConfig } from '../../engine/config/load.js';
 import { providerSettings } from '../../engine/provider-settings.js';
+import type { Diagnostic } from '../../model/diagnostics.js';
 import type { Value } from '../../model/values.js';
+import { printDiagnostics } from '../output.js';
 import { controlPlaneFor, createProviderContext } from '../../resources/context.js';
 import { DEFAULT_SERVICE_PRINCIPAL, type ProviderSettings } from '../../resources/types.js';
 import type { ControlPlane } from '../../service/control-plane.js';
@@ -120,10 +122,16 @@ export function register(program: Command): void {
     .action(async (...all: unknown[]) => {
       const [, o] = split<[], PlaneOptions>(all);
       const cp = await openServicePlane(o);
-      const list = await cp.list();
+      // A corrupt record does not hide the others: they are listed, it is reported (exit 1).
+      const problems: Diagnostic[] = [];
+      const list = await cp.list(problems);
+      if (problems.length) {
+        printDiagnostics(problems);
+        process.exitCode = 1;
+      }
       if (o.json) return printJson(list);
       if (!list.length) {
-        process.stdout.write(`No services in ${cp.dataDir}.\n`);
+        if (!problems.length) process.stdout.write(`No services in ${cp.dataDir}.\n`);
         return;
       }
       const rows = [['NAME', 'ID', 'REGION', 'PROFILE', 'STATUS', 'CMEK', 'KEY', 'KIND']];
