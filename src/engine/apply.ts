@@ -568,7 +568,8 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   // Outputs, from what exists now.
   const before = JSON.stringify(state.outputs);
   const outputs: StateFile['outputs'] = {};
-  if (plan.mode !== 'destroy') {
+  // A targeted destroy keeps the outputs (those it made unknown keep their value).
+  if (plan.mode !== 'destroy' || plan.targets) {
     for (const o of config.outputs) {
       const v = evalExpr(o.value, scope(), []);
       if (v === undefined || containsUnknown(v)) {

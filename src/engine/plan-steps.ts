@@ -251,7 +251,10 @@ export function inScope(scope: Scope, block: string, address: string): boolean {
   return scope.all || scope.blocks.has(block) || scope.instances.has(address);
 }
 
-/** Resolve `-target` addresses against the configuration and the state. A malformed address is
+const blockOf = (address: string) => address.replace(/\[\d+\]$/, '');
+
+/** Resolve `-target` addresses against the configuration and the state; with -destroy the
+ * scope grows to what depends on the targets instead of what they depend on. A malformed address is
  * a USAGE error; one that names nothing is a warning (as with terraform, the plan is then
  * empty for it); any targeting warns that the plan is partial. */
 export function targetStep(
@@ -259,6 +262,7 @@ export function targetStep(
   graph: Graph,
   state: StateFile | null,
   targets: readonly string[] | undefined,
+  destroy = false,
 ): { scope: Scope; diagnostics: Diagnostic[] } {
   if (!targets?.length) return { scope: WHOLE, diagnostics: [] };
   const diags: Diagnostic[] = [];
@@ -292,7 +296,17 @@ export function targetStep(
     else scope.instances.add(formatAddress(a.type, a.name, a.index));
     if (configured.has(block)) roots.push(block);
   }
-  for (const r of roots) for (const d of resourceDependencies(graph, r)) scope.blocks.add(d);
+  if (!destroy) {
+    for (const r of roots) for (const d of resourceDependencies(graph, r)) scope.blocks.add(d);
+  } else {
+    // Destroying a resource destroys what depends on it first (as terraform destroy -target).
+    const targeted = new Set([...scope.blocks, ...[...scope.instances].map(blockOf)]);
+    for (const b of config.resources)
+      if (resourceDependencies(graph, b.address).some((d) => targeted.has(d)))
+        scope.blocks.add(b.address);
+    for (const e of inState)
+      if ((e.instance.dependencies ?? []).some((d) => targeted.has(d))) scope.blocks.add(e.block);
+  }
   diags.push(
     diag(
       'USAGE',
@@ -742,7 +756,7 @@ export function outputsStep(
     }
   }
   for (const [name, o] of Object.entries(state?.outputs ?? {})) {
-    if (destroy || !outputsByName.has(name)) {
+    if ((destroy && scope.all) || !outputsByName.has(name)) {
       outputChanges[name] = {
         action: 'delete',
         before: o.value,

@@ -88,7 +88,7 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
   diags.push(...checkBlocks(sc));
   const { graph, diagnostics: cycleDiags } = buildGraph(config);
   diags.push(...cycleDiags);
-  const target = targetStep(config, graph, inputs.state, targets);
+  const target = targetStep(config, graph, inputs.state, targets, destroy);
   diags.push(...target.diagnostics);
   const replace = replaceStep(config, inputs.state, opts.replace);
   diags.push(...replace.diagnostics);

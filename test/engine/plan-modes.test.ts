@@ -155,3 +155,17 @@ describe('plan -refresh-only', () => {
     );
   });
 });
+
+describe('destroy -target', () => {
+  it('destroys the target and what depends on it, nothing else', async () => {
+    const w = makeWorld();
+    const dir = workdir({ 'main.tf': CONFIG });
+    await apply(await plan({ dir, deps: w.deps }), { dir, deps: w.deps });
+    const p = await plan({ dir, deps: w.deps, destroy: true, targets: ['fake_key.k'] });
+    expect(p.errored).toBe(false);
+    expect(p.changes.map((c) => [c.address, c.action]).sort()).toEqual([
+      ['fake_key.k', 'delete'],
+      ['fake_thing.t', 'delete'],
+    ]);
+  });
+});
