@@ -307,6 +307,8 @@ export function targetStep(
     for (const e of inState)
       if ((e.instance.dependencies ?? []).some((d) => targeted.has(d))) scope.blocks.add(e.block);
   }
+  // With a bad address the plan stops at the error: no partial-plan warning then.
+  if (hasErrors(diags)) return { scope, diagnostics: diags };
   diags.push(
     diag(
       'USAGE',
