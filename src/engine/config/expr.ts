@@ -49,8 +49,10 @@ export class ParsedExpr implements Expr {
    * the resource cmek_kms_key.k, index count.index, attribute arn). An index computed from
    * other values (`k[var.i]`) is left out here; instanceReferences evaluates it. */
   get references(): readonly Reference[] {
-    return this.sites.map((s) => s.ref);
+    return (this.referenceList ??= this.sites.map((s) => s.ref));
   }
+
+  private referenceList: readonly Reference[] | undefined;
 
   /** The references with instance keys resolved in a scope: `count.index` and computed indexes
    * (`k[var.i]`, `k[count.index % 2]`) become the number they evaluate to, so the engine knows
