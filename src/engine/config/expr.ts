@@ -53,11 +53,17 @@ export class ParsedExpr implements Expr {
   }
 
   private referenceList: readonly Reference[] | undefined;
+  /** Whether any reference has an instance key to evaluate (count.index or computed). */
+  private keyed: boolean | undefined;
 
   /** The references with instance keys resolved in a scope: `count.index` and computed indexes
    * (`k[var.i]`, `k[count.index % 2]`) become the number they evaluate to, so the engine knows
    * which instance of a counted resource an attribute reads. */
   instanceReferences(scope: EvalScope): Reference[] {
+    this.keyed ??= this.sites.some(
+      (x) => x.indexNode || (x.ref.kind === 'resource' && x.ref.index === 'count.index'),
+    );
+    if (!this.keyed) return this.references as Reference[];
     return this.sites.map(({ ref, indexNode }) => {
       if (ref.kind !== 'resource') return ref;
       let i: Value | undefined;
