@@ -14,14 +14,14 @@ import type { EngineDeps, RuleChange } from './deps.js';
 import {
   attrPositions,
   attrRefs,
-  diffInstance,
   evalExpr,
   evaluateAttributes,
-  ruleAccount,
-  sameValue,
-  type Plan,
-  type PlannedChange,
-} from './plan.js';
+  makeScope,
+  type EvalEnv,
+} from './eval.js';
+import { diffInstance, sameValue } from './diff.js';
+import { ruleAccount } from './plan-steps.js';
+import type { Plan, PlannedChange } from './plan-types.js';
 import { validateAttributes } from './schema.js';
 import {
   addDeposed,
@@ -350,33 +350,28 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     l.push({ ...(c.index !== undefined ? { index: c.index } : {}), address: c.address });
   }
   for (const l of instancesOf.values()) l.sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
-  const scope = (countIndex?: number): EvalScope => {
-    const s: EvalScope = {
-      baseDir: config.dir,
-      lookup(root: string): Value | undefined {
-        if (root === 'count.index') return countIndex;
-        if (root.startsWith('var.')) {
-          const n = root.slice(4);
-          return Object.prototype.hasOwnProperty.call(plan.variables, n)
-            ? plan.variables[n]
-            : undefined;
-        }
-        if (root.startsWith('local.')) {
-          const l = config.locals.find((x) => x.name === root.slice(6));
-          if (!l) return undefined;
-          // Locals are evaluated on demand (not cached): what they read changes as resources
-          // are applied. Cycles were rejected at plan time.
-          return evalExpr(l.value, scope(), []) ?? new Unknown();
-        }
+  const env: EvalEnv = {
+    vars: plan.variables,
+    baseDir: config.dir,
+    locals: {
+      // Evaluated on demand (not cached): what they read changes as resources are applied.
+      // Cycles were rejected at plan time.
+      get(name: string): Value | undefined {
+        const l = config.locals.find((x) => x.name === name);
+        return l ? (evalExpr(l.value, scope(), []) ?? new Unknown()) : undefined;
+      },
+    },
+    resources: {
+      get(root: string): Value | undefined {
         const b = blocks.get(root);
         if (!b) return undefined;
         const insts = instancesOf.get(root) ?? [];
         if (b.count) return insts.map((i) => current.get(i.address) ?? new Unknown());
         return insts[0] ? (current.get(insts[0].address) ?? new Unknown()) : new Unknown();
       },
-    };
-    return s;
+    },
   };
+  const scope = (countIndex?: number): EvalScope => makeScope(env, countIndex);
 
   let dirty = plan.drift.length > 0;
   // Objects moved by adding or removing count: re-key them first, so every operation below
@@ -484,6 +479,7 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
           current,
           c.address,
           ip.after,
+          scope,
         );
         if (hasErrors(ruleDiags)) throw new DiagnosticError(ruleDiags);
       }
@@ -572,7 +568,8 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   // Outputs, from what exists now.
   const before = JSON.stringify(state.outputs);
   const outputs: StateFile['outputs'] = {};
-  if (plan.mode !== 'destroy') {
+  // A targeted destroy keeps the outputs (those it made unknown keep their value).
+  if (plan.mode !== 'destroy' || plan.targets) {
     for (const o of config.outputs) {
       const v = evalExpr(o.value, scope(), []);
       if (v === undefined || containsUnknown(v)) {
@@ -640,8 +637,8 @@ function applyTimeRules(
   current: Map<string, Value>,
   address: string,
   after: Attrs,
+  scope: (countIndex?: number) => EvalScope,
 ): Diagnostic[] {
-  const countBlocks = new Set([...blocks.values()].filter((b) => b.count).map((b) => b.address));
   const changes: RuleChange[] = [];
   for (const c of plan.changes) {
     if (c.deposed) continue;
@@ -657,20 +654,7 @@ function applyTimeRules(
         ? {
             pos: block.pos,
             attrPos: attrPositions(block),
-            refs: attrRefs(
-              block,
-              c.index,
-              countBlocks,
-              (now as Attrs | undefined) ?? c.after ?? undefined,
-              (k) => {
-                const b = blocks.get(k);
-                if (!b?.count) return undefined;
-                return plan.changes
-                  .filter((x) => x.block === k && x.action !== 'delete' && !x.deposed)
-                  .sort((x, y) => (x.index ?? 0) - (y.index ?? 0))
-                  .map((x) => current.get(x.address) ?? null);
-              },
-            ),
+            refs: attrRefs(block, scope(c.index)),
           }
         : {}),
     });

@@ -1,11 +1,11 @@
 // The dependency graph of a configuration: locals, resource blocks and outputs are nodes; the
-// references their expressions read (`Expr.refs`) and `depends_on` are edges. Variables are
+// references their expressions read (`Expr.references`) and `depends_on` are edges. Variables are
 // resolved before the graph is walked, so they are leaves and not nodes. A cycle is a
 // CONFIG_CYCLE diagnostic naming every member of the loop with its file:line.
 
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Config, Expr, SourcePos } from './config/types.js';
-import { refRoot } from '../model/address.js';
+import { parseReference, referenceKey, type Reference } from '../model/reference.js';
 
 export type NodeKind = 'local' | 'resource' | 'output';
 
@@ -25,21 +25,28 @@ export interface Graph {
   order: string[];
 }
 
-function exprRefs(exprs: Iterable<Expr | undefined>): string[] {
-  const out: string[] = [];
-  for (const e of exprs) if (e) out.push(...e.refs);
+function exprRefs(exprs: Iterable<Expr | undefined>): Reference[] {
+  const out: Reference[] = [];
+  for (const e of exprs) if (e) out.push(...e.references);
   return out;
 }
 
 export function buildGraph(config: Config): { graph: Graph; diagnostics: Diagnostic[] } {
   const nodes = new Map<string, GraphNode>();
-  const pending: Array<[GraphNode, string[], string[]]> = [];
-  const add = (id: string, kind: NodeKind, pos: SourcePos, refs: string[], dependsOn: string[]) => {
+  const pending: Array<[GraphNode, Reference[], string[]]> = [];
+  const add = (
+    id: string,
+    kind: NodeKind,
+    pos: SourcePos,
+    refs: Reference[],
+    dependsOn: string[],
+  ) => {
     const node: GraphNode = { id, kind, pos, deps: new Set() };
     nodes.set(id, node);
     pending.push([node, refs, dependsOn]);
   };
-  for (const l of config.locals) add(`local.${l.name}`, 'local', l.pos, [...l.value.refs], []);
+  for (const l of config.locals)
+    add(`local.${l.name}`, 'local', l.pos, [...l.value.references], []);
   for (const r of config.resources) {
     add(
       r.address,
@@ -50,18 +57,19 @@ export function buildGraph(config: Config): { graph: Graph; diagnostics: Diagnos
     );
   }
   for (const o of config.outputs)
-    add(`output.${o.name}`, 'output', o.pos, [...o.value.refs], o.dependsOn);
+    add(`output.${o.name}`, 'output', o.pos, [...o.value.references], o.dependsOn);
 
   for (const [node, refs, dependsOn] of pending) {
     for (const ref of refs) {
-      const root = refRoot(ref);
-      if ((root.kind === 'local' || root.kind === 'resource') && nodes.has(root.key))
-        node.deps.add(root.key);
+      if (ref.kind !== 'local' && ref.kind !== 'resource') continue;
+      const key = referenceKey(ref)!;
+      if (nodes.has(key)) node.deps.add(key);
     }
     // depends_on names a resource (TYPE.NAME); unknown names are reported by the planner.
     for (const d of dependsOn) {
-      const root = refRoot(d);
-      if (root.kind === 'resource' && nodes.has(root.key)) node.deps.add(root.key);
+      const ref = parseReference(d);
+      if (ref?.kind === 'resource' && nodes.has(referenceKey(ref)!))
+        node.deps.add(referenceKey(ref)!);
     }
   }
 

@@ -107,6 +107,10 @@ export interface EnginePlanOptions extends EngineOptions {
   varFiles?: string[];
   env?: Record<string, string | undefined>;
   parallelism?: number;
+  /** `-target`, `-replace`, `-refresh-only` (see PlanOptions). */
+  targets?: string[];
+  replace?: string[];
+  refreshOnly?: boolean;
 }
 
 // The configuration a plan was made from, so `apply(plan)` right after `plan()` does not load
@@ -189,6 +193,9 @@ export async function plan(opts: EnginePlanOptions = {}): Promise<Plan> {
           ...(opts.refresh !== undefined ? { refresh: opts.refresh } : {}),
           ...(opts.ctx ? { ctx: opts.ctx } : {}),
           ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
+          ...(opts.targets?.length ? { targets: opts.targets } : {}),
+          ...(opts.replace?.length ? { replace: opts.replace } : {}),
+          ...(opts.refreshOnly ? { refreshOnly: true } : {}),
         },
       );
       p.diagnostics.unshift(...[...ws.diagnostics, ...diagnostics].filter((d) => !hasErrors([d])));

@@ -6,7 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import { DEFAULT_SERVICE_PRINCIPAL, type ProviderSettings } from '../resources/types.js';
 import type { Config } from './config/types.js';
-import { evalExpr, makeScope } from './plan.js';
+import { evalExpr, makeScope, varsEnv } from './eval.js';
 import { Unknown, type Value } from '../model/values.js';
 
 /** HCL blocks arrive as a list of one object (hcl2json) or as an object (JSON syntax). */
@@ -29,7 +29,7 @@ export function providerSettings(
   };
   const block = config.provider;
   if (!block) return { settings, diagnostics: diags };
-  const scope = makeScope({ vars, locals: new Map(), resources: new Map(), baseDir: config.dir });
+  const scope = makeScope(varsEnv(vars, config.dir));
   const at = (attr: string) => {
     const pos = block.attributes[attr]?.pos ?? block.pos;
     return { attribute: attr, file: pos.file, line: pos.line };

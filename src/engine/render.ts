@@ -69,6 +69,7 @@ const REASONS: Record<string, string> = {
   delete_because_no_resource_config: 'because {block} is not in configuration',
   delete_because_count_index: 'because index {index} is out of range for count',
   replace_because_tainted: 'tainted, so must be replaced',
+  replace_by_request: 'replacement requested with -replace',
 };
 
 function symbolFor(c: PlannedChange): string {
@@ -208,6 +209,20 @@ export function renderPlanText(plan: Plan): string {
       '',
     );
     for (const d of plan.drift) out.push(renderDrift(d), '');
+  }
+  if (plan.mode === 'refresh-only') {
+    out.push(
+      ...(plan.drift.length
+        ? [
+            'This is a refresh-only plan, so cmek will not take any actions to undo these. If you were expecting these changes then you can apply this plan to record the updated values in the cmek state without changing any remote objects.',
+          ]
+        : [
+            'No changes. Your infrastructure still matches the configuration.',
+            '',
+            'cmek has checked that the real remote objects still match the result of your most recent changes, and found no differences.',
+          ]),
+    );
+    return `${out.join('\n')}\n`;
   }
   const changes = plan.changes.filter((c) => c.action !== 'noop' || c.movedFromIndex !== undefined);
   const outputs = Object.entries(plan.outputChanges).filter(([, o]) => o.action !== 'noop');

@@ -22,13 +22,14 @@ export {
   type Value,
 } from './values.js';
 export type { SourcePos } from './position.js';
+export { formatAddress, parseAddress, type ParsedAddress } from './address.js';
 export {
-  formatAddress,
-  parseAddress,
-  refRoot,
-  type ParsedAddress,
-  type RefRoot,
-} from './address.js';
+  formatReference,
+  parseReference,
+  referenceAddress,
+  referenceKey,
+  type Reference,
+} from './reference.js';
 export {
   formatKeyRef,
   isAwsKeyId,

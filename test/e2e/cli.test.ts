@@ -117,6 +117,74 @@ describe('quickstart round trip (the README journey)', () => {
   });
 });
 
+describe('plan modes: -target, -replace, -refresh-only, -lock=false', () => {
+  it('targets a resource and its dependencies, replaces on request, records drift only, skips the lock', () => {
+    const dir = copyExample('quickstart');
+    const t = cmek(dir, ['plan', '-json', '-target=cmek_kms_key_policy.orders']);
+    expect(t.code, t.stderr).toBe(0);
+    const doc = JSON.parse(t.stdout);
+    expect(doc.resource_changes.map((c: { address: string }) => c.address).sort()).toEqual([
+      'cmek_kms_key.orders',
+      'cmek_kms_key_policy.orders',
+    ]);
+    expect(doc.diagnostics.map((d: { summary: string }) => d.summary)).toContain(
+      'Resource targeting is in effect',
+    );
+    const bad = cmek(dir, ['plan', '-target=not-an-address']);
+    expect(bad.code).toBe(1);
+    expect(codes(bad.stderr)).toEqual(['USAGE']);
+
+    // A held lock: -lock=false goes ahead (plan, apply, refresh).
+    writeFileSync(
+      join(dir, '.terraform.tfstate.lock.info'),
+      JSON.stringify({
+        ID: 'held',
+        Operation: 'OperationTypeApply',
+        Who: 'ci@elsewhere',
+        Created: new Date().toISOString(),
+        Path: 'terraform.tfstate',
+      }),
+    );
+    expect(codes(cmek(dir, ['apply', '-auto-approve']).stderr)).toEqual(['STATE_LOCKED']);
+    const ap = cmek(dir, ['apply', '-auto-approve', '-lock=false']);
+    expect(ap.code, ap.stderr).toBe(0);
+    expect(ap.stdout).toContain('Apply complete! Resources: 3 added');
+    expect(cmek(dir, ['refresh', '-lock=false']).code).toBe(0);
+
+    const missing = cmek(dir, ['plan', '-lock=false', '-replace=cmek_kms_key.gone']);
+    expect(missing.code).toBe(1);
+    expect(codes(missing.stderr)).toEqual(['USAGE']);
+    expect(missing.stderr).toContain('-replace=cmek_kms_key.gone: no such resource instance');
+    const before = JSON.parse(readFileSync(join(dir, 'terraform.tfstate'), 'utf8'));
+    const idOf = (st: {
+      resources: Array<{ type: string; instances: Array<{ attributes: { id: string } }> }>;
+    }) =>
+      st.resources.find((r) => r.type === 'cmek_encrypted_service')!.instances[0]!.attributes.id;
+    const rp = cmek(dir, [
+      'apply',
+      '-auto-approve',
+      '-lock=false',
+      '-replace=cmek_encrypted_service.orders',
+    ]);
+    expect(rp.code, rp.stderr).toBe(0);
+    expect(rp.stdout).toContain('(replacement requested with -replace)');
+    expect(rp.stdout).toContain('Apply complete! Resources: 1 added, 0 changed, 1 destroyed.');
+    const after = JSON.parse(readFileSync(join(dir, 'terraform.tfstate'), 'utf8'));
+    expect(idOf(after)).not.toBe(idOf(before));
+
+    expect(cmek(dir, ['kms', 'disable', 'alias/quickstart-orders']).code).toBe(0);
+    const ro = cmek(dir, ['plan', '-lock=false', '-refresh-only', '-detailed-exitcode']);
+    expect(ro.stdout).toContain('# cmek_kms_key.orders has changed');
+    expect(ro.stdout).toContain('This is a refresh-only plan');
+    expect(ro.stdout).not.toContain('will be updated in-place');
+    const ra = cmek(dir, ['apply', '-lock=false', '-refresh-only', '-auto-approve']);
+    expect(ra.code, ra.stderr).toBe(0);
+    const recorded = JSON.parse(readFileSync(join(dir, 'terraform.tfstate'), 'utf8'));
+    const key = recorded.resources.find((r: { type: string }) => r.type === 'cmek_kms_key');
+    expect(key.instances[0].attributes.key_state).toBe('Disabled');
+  }, 300_000);
+});
+
 describe('diagnostics through the CLI', () => {
   it('CMEK_REGION_MISMATCH: plan -json prints the document with errored=true and exits 1', () => {
     const dir = tempDir({

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Config, ResourceBlock } from '../../src/engine/config/types.js';
 import { buildGraph } from '../../src/engine/graph.js';
+import { parseReference } from '../../src/model/reference.js';
 
 function configOf(edges: number[][]): Config {
   const resources: ResourceBlock[] = edges.map((deps, i) => ({
@@ -12,7 +13,9 @@ function configOf(edges: number[][]): Config {
     address: `t.n${i}`,
     attributes: {
       x: {
-        refs: deps.map((d) => `t.n${d}.id`),
+        refs: deps.map((d) => `t.n${d}`),
+        references: deps.map((d) => parseReference(`t.n${d}.id`)!),
+        instanceReferences: () => deps.map((d) => parseReference(`t.n${d}.id`)!),
         pos: { file: 'main.tf', line: i + 1 },
         text: '',
         evaluate: () => null,

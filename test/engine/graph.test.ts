@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Config, Expr, ResourceBlock } from '../../src/engine/config/types.js';
 import { buildGraph, resourceDependencies } from '../../src/engine/graph.js';
-import { parseAddress, refRoot } from '../../src/model/address.js';
+import { parseAddress } from '../../src/model/address.js';
+import { parseReference, referenceKey } from '../../src/model/reference.js';
 
 const pos = (line: number) => ({ file: 'main.tf', line });
 const expr = (refs: string[], line = 1): Expr => ({
   refs,
+  references: refs.map((r) => parseReference(r)!),
+  instanceReferences: () => refs.map((r) => parseReference(r)!),
   pos: pos(line),
   text: refs.join(' '),
   evaluate: () => null,
@@ -100,13 +103,16 @@ describe('addresses', () => {
     });
     expect(parseAddress('cmek_kms_key.k')).toEqual({ type: 'cmek_kms_key', name: 'k' });
     expect(parseAddress('nope')).toBeUndefined();
-    expect(refRoot('cmek_kms_key.k[count.index].arn')).toMatchObject({
+    expect(parseReference('cmek_kms_key.k[count.index].arn')).toEqual({
       kind: 'resource',
-      key: 'cmek_kms_key.k',
+      resource: { type: 'cmek_kms_key', name: 'k' },
       index: 'count.index',
+      attribute: 'arn',
     });
-    expect(refRoot('var.region')).toMatchObject({ kind: 'var', key: 'var.region' });
-    expect(refRoot('local.x[0]')).toMatchObject({ kind: 'local', key: 'local.x' });
-    expect(refRoot('count.index')).toEqual({ kind: 'count' });
+    expect(referenceKey(parseReference('cmek_kms_key.k[2]')!)).toBe('cmek_kms_key.k');
+    expect(parseReference('var.region')).toEqual({ kind: 'var', name: 'region' });
+    expect(referenceKey(parseReference('local.x[0]')!)).toBe('local.x');
+    expect(parseReference('count.index')).toEqual({ kind: 'count' });
+    expect(parseReference('nope')).toBeUndefined();
   });
 });

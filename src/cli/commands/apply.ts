@@ -1,4 +1,5 @@
-// `cmek apply [-auto-approve] [-parallelism=N] [-var K=V]... [PLANFILE]` (SPEC 5). Without a
+// `cmek apply [-auto-approve] [-parallelism=N] [-target=ADDR]... [-replace=ADDR]... [-refresh-only]
+// [-lock=false] [-var K=V]... [PLANFILE]` (SPEC 5). Without a
 // plan file: plan, print, ask for "yes" (or -auto-approve), apply — all under one state lock so
 // nothing changes between the review and the apply. With a plan file: apply exactly that plan
 // (refused when stale).
@@ -24,6 +25,7 @@ import {
   runVerb,
   withInterrupt,
   addApplyOptions,
+  addPlanModeOptions,
 } from './engine-cli.js';
 
 export interface ApplyFlags {
@@ -33,15 +35,22 @@ export interface ApplyFlags {
   varFile: string[];
   refresh: boolean;
   lockTimeout?: string;
+  lock: boolean;
+  target: string[];
+  /** apply only (destroy does not register them). */
+  replace?: string[];
+  refreshOnly?: boolean;
 }
 
 export async function planAndApply(flags: ApplyFlags, destroy: boolean): Promise<void> {
   const ws = await openWorkspace();
-  const lock = await lockWorkspace(
-    ws,
-    destroy ? 'OperationTypeApply (destroy)' : 'OperationTypeApply',
-    lockTimeoutMs(flags.lockTimeout),
-  );
+  const lock = flags.lock
+    ? await lockWorkspace(
+        ws,
+        destroy ? 'OperationTypeApply (destroy)' : 'OperationTypeApply',
+        lockTimeoutMs(flags.lockTimeout),
+      )
+    : undefined;
   try {
     const p = await plan({
       workspace: ws,
@@ -50,6 +59,9 @@ export async function planAndApply(flags: ApplyFlags, destroy: boolean): Promise
       refresh: flags.refresh,
       cliVars: flags.var,
       varFiles: flags.varFile,
+      targets: flags.target,
+      replace: flags.replace ?? [],
+      refreshOnly: flags.refreshOnly ?? false,
     });
     if (p.errored) {
       finish(p.diagnostics);
@@ -97,7 +109,7 @@ export async function planAndApply(flags: ApplyFlags, destroy: boolean): Promise
     if (!r.diagnostics.some((d) => d.severity === 'error')) printApplySummary(r, destroy);
     finish(r.diagnostics);
   } finally {
-    lock.release();
+    lock?.release();
   }
 }
 
@@ -109,6 +121,7 @@ export function register(program: Command): void {
     )
     .argument('[planfile]', 'a plan saved by `cmek plan -out=FILE`');
   addApplyOptions(cmd);
+  addPlanModeOptions(cmd);
   cmd.action((planfile: string | undefined, flags: ApplyFlags) =>
     runVerb(async () => {
       if (!planfile) return planAndApply(flags, false);
@@ -129,6 +142,7 @@ export function register(program: Command): void {
           onEvent: printProgress,
           signal,
           lockTimeoutMs: lockTimeoutMs(flags.lockTimeout),
+          lock: flags.lock,
           ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
         }),
       );

@@ -74,8 +74,47 @@ export function addLockOptions(cmd: Command): Command {
   return cmd.option('--lock-timeout <duration>', 'wait this long for a held state lock (e.g. 30s)');
 }
 
-/** The flags `apply` and `destroy` share: confirmation, parallelism, refresh, variables, lock. */
+/** `-lock=false`: do not take the state lock (plan, apply, destroy, refresh). */
+export function addLockFlag(cmd: Command, what: string): Command {
+  return cmd.option(`--lock <bool>`, what, parseBool('lock'), true);
+}
+
+const collectList = (v: string, prev: string[]) => [...prev, v];
+
+/** `-target=ADDR` (repeatable): plan only these resources and what they depend on. */
+export function addTargetOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option(
+      '--target <address>',
+      'plan only this resource (TYPE.NAME or TYPE.NAME[N]) and its dependencies (repeatable)',
+    )
+      .argParser(collectList)
+      .default([] as string[], 'none'),
+  );
+}
+
+/** `-replace=ADDR` (repeatable) and `-refresh-only`: the plan-mode flags of plan and apply. */
+export function addPlanModeOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option(
+        '--replace <address>',
+        'plan this instance for replacement even if nothing changed (repeatable)',
+      )
+        .argParser(collectList)
+        .default([] as string[], 'none'),
+    )
+    .option(
+      '--refresh-only',
+      'only update the state to match the real objects (drift); no resource changes',
+    );
+}
+
+/** The flags `apply` and `destroy` share: confirmation, parallelism, refresh, targets,
+ * variables, lock. */
 export function addApplyOptions(cmd: Command): Command {
+  addTargetOption(cmd);
+  addLockFlag(cmd, 'take the state lock (-lock=false skips it: only when nothing else can run)');
   cmd
     .option('--auto-approve', 'do not ask for confirmation')
     .option(

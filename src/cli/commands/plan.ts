@@ -1,4 +1,5 @@
-// `cmek plan [-out=FILE] [-json] [-destroy] [-refresh=false] [-var K=V]... [-detailed-exitcode]`
+// `cmek plan [-out=FILE] [-json] [-destroy] [-refresh=false] [-refresh-only] [-target=ADDR]...
+// [-replace=ADDR]... [-var K=V]... [-detailed-exitcode] [-lock=false]`
 // (SPEC 5): show what apply would do. Exit 0 = no error, 1 = errors, 2 = changes present (only
 // with -detailed-exitcode). With -json the Terraform plan representation is printed even when
 // the plan has errors (`errored: true`, diagnostics inside) so tools always get a document.
@@ -13,6 +14,8 @@ import {
 } from '../../engine/index.js';
 import {
   addLockOptions,
+  addPlanModeOptions,
+  addTargetOption,
   addVarOptions,
   finish,
   lockTimeoutMs,
@@ -33,6 +36,9 @@ interface PlanFlags {
   lockTimeout?: string;
   lock: boolean;
   parallelism?: number;
+  target: string[];
+  replace: string[];
+  refreshOnly?: boolean;
 }
 
 export function register(program: Command): void {
@@ -60,6 +66,8 @@ export function register(program: Command): void {
       'refresh reads in flight at once (default 10)',
       parsePositiveInt('parallelism'),
     );
+  addTargetOption(cmd);
+  addPlanModeOptions(cmd);
   addVarOptions(cmd);
   addLockOptions(cmd);
   cmd.action((flags: PlanFlags) =>
@@ -73,6 +81,9 @@ export function register(program: Command): void {
         varFiles: flags.varFile,
         lockTimeoutMs: lockTimeoutMs(flags.lockTimeout),
         lock: flags.lock,
+        targets: flags.target,
+        replace: flags.replace,
+        refreshOnly: flags.refreshOnly ?? false,
         ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
       });
       const changes = planHasChanges(p);

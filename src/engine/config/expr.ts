@@ -3,6 +3,7 @@
 
 import { DiagnosticError, type Diagnostic } from '../../model/diagnostics.js';
 import type { Value } from '../../model/values.js';
+import { formatReference, type Reference } from '../../model/reference.js';
 import { Parser, type Node, type ParseSink } from './ast.js';
 import { evaluateNode } from './evaluate.js';
 import type { EvalScope, Expr, SourcePos } from './types.js';
@@ -28,18 +29,55 @@ export class ParsedExpr implements Expr {
     return evaluateNode(this.node, { scope, file: this.pos.file });
   }
 
-  private traversalCache: string[] | undefined;
+  private referenceCache: readonly ReferenceSite[] | undefined;
 
-  /** Every traversal as far as it is static (`cmek_encrypted_service.db[0].id`,
-   * `cmek_kms_key.k[count.index].arn`, `var.list`), so the engine can tell which instance of a
-   * counted resource an attribute reads. `refs` holds only their roots. */
-  get traversals(): readonly string[] {
-    if (!this.traversalCache) {
-      const out = new Set<string>();
-      collectTraversals(this.node, out);
-      this.traversalCache = [...out].sort();
+  private get sites(): readonly ReferenceSite[] {
+    if (!this.referenceCache) {
+      const out = new Map<string, ReferenceSite>();
+      collectReferences(this.node, out);
+      for (const r of this.refs)
+        if (r.startsWith('data.') || r.startsWith('module.'))
+          out.set(r, { ref: { kind: 'other', root: r } });
+      this.referenceCache = [...out.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([, s]) => s);
     }
-    return this.traversalCache;
+    return this.referenceCache;
+  }
+
+  /** Every reference this expression reads, structured (`cmek_kms_key.k[count.index].arn` is
+   * the resource cmek_kms_key.k, index count.index, attribute arn). An index computed from
+   * other values (`k[var.i]`) is left out here; instanceReferences evaluates it. */
+  get references(): readonly Reference[] {
+    return (this.referenceList ??= this.sites.map((s) => s.ref));
+  }
+
+  private referenceList: readonly Reference[] | undefined;
+  /** Whether any reference has an instance key to evaluate (count.index or computed). */
+  private keyed: boolean | undefined;
+
+  /** The references with instance keys resolved in a scope: `count.index` and computed indexes
+   * (`k[var.i]`, `k[count.index % 2]`) become the number they evaluate to, so the engine knows
+   * which instance of a counted resource an attribute reads. */
+  instanceReferences(scope: EvalScope): Reference[] {
+    this.keyed ??= this.sites.some(
+      (x) => x.indexNode || (x.ref.kind === 'resource' && x.ref.index === 'count.index'),
+    );
+    if (!this.keyed) return this.references as Reference[];
+    return this.sites.map(({ ref, indexNode }) => {
+      if (ref.kind !== 'resource') return ref;
+      let i: Value | undefined;
+      if (ref.index === 'count.index') i = scope.lookup('count.index', this.pos);
+      else if (indexNode) {
+        try {
+          i = evaluateNode(indexNode, { scope, file: this.pos.file });
+        } catch {
+          i = undefined; // reported when the attribute itself is evaluated
+        }
+      } else return ref;
+      const { index: _drop, ...rest } = ref;
+      return typeof i === 'number' && Number.isInteger(i) && i >= 0 ? { ...rest, index: i } : rest;
+    });
   }
 
   /** The line of the first reference to `root` (refs entries), for precise diagnostics. */
@@ -185,33 +223,54 @@ export function mapScope(baseDir: string, table: Record<string, Value>): EvalSco
   };
 }
 
-interface Chain {
-  text: string;
-  /** False once a dynamic step (`[var.i]`) ended the static part. */
-  open: boolean;
+interface ReferenceSite {
+  ref: Reference;
+  /** A computed index (`k[var.i]`), evaluated by instanceReferences. */
+  indexNode?: Node;
 }
 
-function chain(n: Node): Chain | undefined {
-  if (n.k === 'ref') return { text: n.root, open: true };
-  if (n.k === 'attr') {
-    const c = chain(n.obj);
-    return c && c.open ? { text: `${c.text}.${n.name}`, open: true } : c;
+/** The reference a traversal (`ref` followed by attribute and index steps) makes. */
+function siteOf(n: Node): ReferenceSite | undefined {
+  const steps: Node[] = [];
+  let cur = n;
+  while (cur.k === 'attr' || cur.k === 'index') {
+    steps.unshift(cur);
+    cur = cur.obj;
   }
-  if (n.k === 'index') {
-    const c = chain(n.obj);
-    if (!c || !c.open) return c;
-    const k = n.key;
-    if (k.k === 'lit' && typeof k.v === 'number') return { text: `${c.text}[${k.v}]`, open: true };
-    if (k.k === 'lit' && typeof k.v === 'string')
-      return { text: `${c.text}[${JSON.stringify(k.v)}]`, open: true };
-    if (k.k === 'ref' && k.root === 'count.index')
-      return { text: `${c.text}[count.index]`, open: true };
-    return { text: c.text, open: false };
+  if (cur.k !== 'ref') return undefined;
+  const dot = cur.root.indexOf('.');
+  const head = cur.root.slice(0, dot);
+  const second = cur.root.slice(dot + 1);
+  const firstAttr = (from: number): string | undefined => {
+    const s = steps[from];
+    return s && s.k === 'attr' ? s.name : undefined;
+  };
+  if (head === 'count') return { ref: { kind: 'count' } };
+  if (head === 'var' || head === 'local') {
+    const attribute = firstAttr(0);
+    return { ref: { kind: head, name: second, ...(attribute ? { attribute } : {}) } };
   }
-  return undefined;
+  const resource = { type: head, name: second };
+  const first = steps[0];
+  if (first && first.k === 'index') {
+    const key = first.key;
+    const attribute = firstAttr(1);
+    const attr = attribute ? { attribute } : {};
+    if (key.k === 'lit' && typeof key.v === 'number')
+      return { ref: { kind: 'resource', resource, index: key.v, ...attr } };
+    if (key.k === 'ref' && key.root === 'count.index')
+      return { ref: { kind: 'resource', resource, index: 'count.index', ...attr } };
+    return { ref: { kind: 'resource', resource, ...attr }, indexNode: key };
+  }
+  const attribute = firstAttr(0);
+  return { ref: { kind: 'resource', resource, ...(attribute ? { attribute } : {}) } };
 }
 
-function collectTraversals(n: Node, out: Set<string>): void {
+function siteKey(s: ReferenceSite): string {
+  return s.indexNode ? `${formatReference(s.ref)}[*${s.indexNode.line}]` : formatReference(s.ref);
+}
+
+function collectReferences(n: Node, out: Map<string, ReferenceSite>): void {
   switch (n.k) {
     case 'lit':
     case 'bad':
@@ -219,41 +278,44 @@ function collectTraversals(n: Node, out: Set<string>): void {
     case 'ref':
     case 'attr':
     case 'index': {
-      const c = chain(n);
-      if (c) out.add(c.text);
+      const site = siteOf(n);
+      if (site) {
+        const k = siteKey(site);
+        if (!out.has(k)) out.set(k, site);
+      }
       let cur: Node = n;
       while (cur.k === 'attr' || cur.k === 'index') {
-        if (cur.k === 'index') collectTraversals(cur.key, out);
+        if (cur.k === 'index') collectReferences(cur.key, out);
         cur = cur.obj;
       }
-      if (cur.k !== 'ref') collectTraversals(cur, out);
+      if (cur.k !== 'ref') collectReferences(cur, out);
       return;
     }
     case 'tmpl':
-      for (const p of n.parts) if (typeof p !== 'string') collectTraversals(p, out);
+      for (const p of n.parts) if (typeof p !== 'string') collectReferences(p, out);
       return;
     case 'call':
-      for (const a of n.args) collectTraversals(a, out);
+      for (const a of n.args) collectReferences(a, out);
       return;
     case 'unary':
-      collectTraversals(n.x, out);
+      collectReferences(n.x, out);
       return;
     case 'binary':
-      collectTraversals(n.l, out);
-      collectTraversals(n.r, out);
+      collectReferences(n.l, out);
+      collectReferences(n.r, out);
       return;
     case 'cond':
-      collectTraversals(n.c, out);
-      collectTraversals(n.t, out);
-      collectTraversals(n.f, out);
+      collectReferences(n.c, out);
+      collectReferences(n.t, out);
+      collectReferences(n.f, out);
       return;
     case 'tuple':
-      for (const x of n.items) collectTraversals(x, out);
+      for (const x of n.items) collectReferences(x, out);
       return;
     case 'object':
       for (const { key, value } of n.items) {
-        collectTraversals(key, out);
-        collectTraversals(value, out);
+        collectReferences(key, out);
+        collectReferences(value, out);
       }
       return;
   }

@@ -5,19 +5,21 @@
 import type { Diagnostic } from '../../model/diagnostics.js';
 import type { Value } from '../../model/values.js';
 import type { SourcePos } from '../../model/position.js';
+import type { Reference } from '../../model/reference.js';
 
 export type { SourcePos } from '../../model/position.js';
 
-/** An unevaluated expression. `refs` are the traversals it reads, as written
- * (`cmek_kms_key.k.arn`, `var.region`, `local.x`, `count.index`), for building the graph. */
+/** An unevaluated expression. `refs` are the roots of the traversals it reads as text
+ * (`cmek_kms_key.k`, `var.region`, `local.x`, `count.index`), for messages. */
 export interface Expr {
   /** Evaluate in a scope. Returns a Value (possibly Unknown) or throws DiagnosticError. */
   evaluate(scope: EvalScope): Value;
   readonly refs: readonly string[];
-  /** Optional (the loader's expressions have it): each traversal as far as it is static,
-   * with attributes and literal or count.index indexes (`cmek_encrypted_service.db[0].id`,
-   * `cmek_kms_key.k[count.index].arn`), while `refs` has only the roots. */
-  readonly traversals?: readonly string[];
+  /** The same references, structured (resource, instance key, attribute; var; local; count),
+   * in the order of their text. A computed instance key (`k[var.i]`) is absent here. */
+  readonly references: readonly Reference[];
+  /** `references` with `count.index` and computed instance keys evaluated in a scope. */
+  instanceReferences(scope: EvalScope): Reference[];
   readonly pos: SourcePos;
   /** The source text or a readable rendering, for messages. */
   readonly text: string;

@@ -12,6 +12,7 @@ import {
   parseTemplate,
 } from '../../../src/engine/config/index.js';
 import { isUnknown, Unknown, UNKNOWN, type Value } from '../../../src/model/values.js';
+import { formatReference } from '../../../src/model/reference.js';
 
 const baseDir = mkdtempSync(join(tmpdir(), 'cmek-eval-'));
 writeFileSync(join(baseDir, 'policy.json'), '{"Version":"2012-10-17"}\n');
@@ -147,20 +148,30 @@ describe('literals, references and traversal', () => {
     expect(expr('jsonencode({ "__proto__" = 1 })')).toBe('{"__proto__":1}');
   });
 
-  it('traversals keep the static steps of every reference; refs keep the roots', () => {
+  it('references are structured: resource, static instance key, attribute; refs keep the roots', () => {
     const { expr } = parseExpression(
       '[cmek_encrypted_service.db[0].id, cmek_kms_key.k[count.index].arn, var.list[var.n].x, local.obj["b"].c, jsondecode(var.s).a, var.map]',
       pos,
     );
-    expect(expr.traversals).toEqual([
-      'cmek_encrypted_service.db[0].id',
-      'cmek_kms_key.k[count.index].arn',
-      'count.index',
-      'local.obj["b"].c',
-      'var.list',
-      'var.map',
-      'var.n',
-      'var.s',
+    expect(expr.references).toEqual([
+      {
+        kind: 'resource',
+        resource: { type: 'cmek_encrypted_service', name: 'db' },
+        index: 0,
+        attribute: 'id',
+      },
+      {
+        kind: 'resource',
+        resource: { type: 'cmek_kms_key', name: 'k' },
+        index: 'count.index',
+        attribute: 'arn',
+      },
+      { kind: 'count' },
+      { kind: 'local', name: 'obj' },
+      { kind: 'var', name: 'list' },
+      { kind: 'var', name: 'map' },
+      { kind: 'var', name: 'n' },
+      { kind: 'var', name: 's' },
     ]);
     expect(expr.refs).toEqual([
       'cmek_encrypted_service.db',
@@ -172,6 +183,32 @@ describe('literals, references and traversal', () => {
       'var.n',
       'var.s',
     ]);
+  });
+
+  it('instanceReferences evaluates count.index and computed instance keys in a scope', () => {
+    const { expr } = parseExpression(
+      '[cmek_kms_key.k[count.index].arn, cmek_kms_key.j[var.i + 1].arn, cmek_kms_key.all]',
+      pos,
+    );
+    // Statically, a computed key is not known: the reference names the whole block.
+    expect(expr.references.map(formatReference)).toEqual([
+      'cmek_kms_key.all',
+      'cmek_kms_key.j.arn',
+      'cmek_kms_key.k[count.index].arn',
+      'count.index',
+      'var.i',
+    ]);
+    const scope = mapScope('/', { 'count.index': 2, 'var.i': 0 });
+    expect(expr.instanceReferences(scope).map(formatReference)).toEqual([
+      'cmek_kms_key.all',
+      'cmek_kms_key.j[1].arn',
+      'cmek_kms_key.k[2].arn',
+      'count.index',
+      'var.i',
+    ]);
+    // An index that is not a whole number (or fails) leaves the block reference.
+    const bad = mapScope('/', { 'count.index': 0, 'var.i': 'x' });
+    expect(expr.instanceReferences(bad).map(formatReference)[1]).toBe('cmek_kms_key.j.arn');
   });
 
   it('literalExpr evaluates to its value and reads nothing', () => {

@@ -1,0 +1,100 @@
+// The evaluation scope shared by plan, apply and the provider settings: what `var.NAME`,
+// `local.NAME`, `TYPE.NAME` and `count.index` resolve to, how a block's attributes are
+// evaluated for one instance, and which resource instance each attribute reads (for the rules).
+
+import { DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
+import { referenceAddress } from '../model/reference.js';
+import type { Value } from '../model/values.js';
+import type { Attrs } from '../resources/types.js';
+import type { EvalScope, ResourceBlock, SourcePos } from './config/types.js';
+
+/** Values visible to expressions: variables, locals, resource objects (an object per block, or
+ * a list of objects for blocks with count). Plan fills Maps as it walks the graph; apply answers
+ * from what has been applied so far. */
+export interface EvalEnv {
+  vars: Record<string, Value>;
+  locals: { get(name: string): Value | undefined };
+  resources: { get(block: string): Value | undefined };
+  baseDir: string;
+}
+
+const NO_VALUES: EvalEnv['locals'] = { get: () => undefined };
+
+/** An environment with variables only (the provider block, variable defaults). */
+export function varsEnv(vars: Record<string, Value>, baseDir: string): EvalEnv {
+  return { vars, locals: NO_VALUES, resources: NO_VALUES, baseDir };
+}
+
+export function makeScope(env: EvalEnv, countIndex?: number): EvalScope {
+  return {
+    baseDir: env.baseDir,
+    lookup(root: string): Value | undefined {
+      if (root === 'count.index') return countIndex;
+      if (root.startsWith('var.')) {
+        const name = root.slice(4);
+        return Object.prototype.hasOwnProperty.call(env.vars, name) ? env.vars[name] : undefined;
+      }
+      if (root.startsWith('local.')) return env.locals.get(root.slice(6));
+      return env.resources.get(root);
+    },
+  };
+}
+
+/** Evaluate an expression, turning a DiagnosticError into diagnostics. */
+export function evalExpr(
+  expr: { evaluate(scope: EvalScope): Value },
+  scope: EvalScope,
+  diags: Diagnostic[],
+): Value | undefined {
+  try {
+    return expr.evaluate(scope);
+  } catch (e) {
+    if (e instanceof DiagnosticError) {
+      diags.push(...e.diagnostics);
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/** Evaluate a block's attributes for one instance; nulls mean "not set" as in Terraform. */
+export function evaluateAttributes(
+  block: ResourceBlock,
+  scope: EvalScope,
+  diags: Diagnostic[],
+): Attrs | undefined {
+  const attrs: Attrs = {};
+  let ok = true;
+  for (const [k, e] of Object.entries(block.attributes)) {
+    const before = diags.length;
+    const v = evalExpr(e, scope, diags);
+    if (v === undefined) {
+      if (diags.length > before) ok = false;
+      continue;
+    }
+    if (v !== null) attrs[k] = v;
+  }
+  return ok ? attrs : undefined;
+}
+
+export function attrPositions(block: ResourceBlock): Record<string, SourcePos> {
+  const out: Record<string, SourcePos> = {};
+  for (const [k, e] of Object.entries(block.attributes)) out[k] = e.pos;
+  return out;
+}
+
+/** Attribute → address of the resource instance its expression reads, for the rules: the
+ * expression's references with their instance keys evaluated in the instance's scope
+ * (`k[count.index]` → `k[2]`); a reference to a whole block gives the block address. */
+export function attrRefs(block: ResourceBlock, scope: EvalScope): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [attr, e] of Object.entries(block.attributes)) {
+    if (!e.references.some((r) => r.kind === 'resource')) continue;
+    for (const ref of e.instanceReferences(scope)) {
+      if (ref.kind !== 'resource') continue;
+      out[attr] = referenceAddress(ref);
+      break;
+    }
+  }
+  return out;
+}

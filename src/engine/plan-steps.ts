@@ -1,0 +1,877 @@
+// The planner's steps, each a named function from (configuration, state, earlier results) to
+// (changes, diagnostics), in the order planConfig (plan.ts) runs them, as Terraform core walks
+// its plan graph:
+//   checkBlocks  – unknown resource types, depends_on naming nothing
+//   refreshStep  – read every object in state (and look for interrupted creates): drift
+//   expandBlock  – a block's instances (count)
+//   diffStep     – walk the graph: evaluate locals and each instance, diff against the prior
+//   orphansStep  – instances in state the configuration no longer has (or all with -destroy)
+//   checksStep   – prevent_destroy and the CMEK rules over the whole plan
+//   outputsStep  – output values after the resources they read
+// Targeting (-target) and forced replacement (-replace) are steps too (targetStep,
+// replaceStep).
+
+import { parseKeyRef } from '../model/key-ref.js';
+import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
+import { formatAddress, parseAddress } from '../model/address.js';
+import { parseReference, referenceKey } from '../model/reference.js';
+import { Unknown, containsUnknown, unknownMask, type Value } from '../model/values.js';
+import type { Attrs, ProviderContext, ProviderSettings } from '../resources/types.js';
+import type { KeyView } from '../rules/model.js';
+import type { Config, ResourceBlock } from './config/types.js';
+import type { EngineDeps, RuleAdapterOptions, RuleChange } from './deps.js';
+import { diffInstance, sameValue, type InstancePlan } from './diff.js';
+import {
+  attrPositions,
+  attrRefs,
+  evalExpr,
+  evaluateAttributes,
+  makeScope,
+  type EvalEnv,
+} from './eval.js';
+import { resourceDependencies, type Graph } from './graph.js';
+import type { ActionReason, DriftEntry, OutputChange, PlannedChange } from './plan-types.js';
+import { validateAttributes } from './schema.js';
+import { entryKey, stateInstances, type InstanceEntry, type StateFile } from './state.js';
+import { mapLimit, errorMessage } from './util.js';
+
+/** What every step may read. */
+export interface StepContext {
+  config: Config;
+  settings: ProviderSettings;
+  deps: EngineDeps;
+  /** The provider context, created on first use. */
+  getCtx: () => Promise<ProviderContext>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// checkBlocks
+
+/** Unknown resource types and depends_on entries that name no resource block. */
+export function checkBlocks(sc: StepContext): Diagnostic[] {
+  const { config, deps } = sc;
+  const diags: Diagnostic[] = [];
+  const blocks = new Set(config.resources.map((b) => b.address));
+  for (const b of config.resources) {
+    if (!deps.resourceTypes[b.type]) {
+      diags.push(
+        diag(
+          'CONFIG_UNSUPPORTED',
+          `Unsupported resource type "${b.type}"`,
+          `cmek manages ${Object.keys(deps.resourceTypes).sort().join(', ')}. Remove or rename the block.`,
+          { address: b.address, file: b.pos.file, line: b.pos.line },
+        ),
+      );
+    }
+    for (const d of b.dependsOn) {
+      const ref = parseReference(d);
+      if (ref?.kind !== 'resource' || !blocks.has(referenceKey(ref)!)) {
+        diags.push(
+          diag(
+            'CONFIG_REFERENCE',
+            `Reference to undeclared resource "${d}" in depends_on`,
+            'depends_on must name a resource block of this configuration (TYPE.NAME).',
+            {
+              address: b.address,
+              attribute: 'depends_on',
+              file: b.pos.file,
+              line: b.pos.line,
+            },
+          ),
+        );
+      }
+    }
+  }
+  return diags;
+}
+
+// ---------------------------------------------------------------------------------------------
+// refreshStep
+
+export interface RefreshStepResult {
+  /** The state after refresh (the input state when nothing was read). */
+  priorState: StateFile | null;
+  drift: DriftEntry[];
+  diagnostics: Diagnostic[];
+}
+
+/** Read the real objects of the state (with refresh on) and settle creates an interrupted
+ * apply recorded but never finished (see apply.ts): find the object the create may have made
+ * (ResourceType.adopt), or plan it afresh. */
+export async function refreshStep(
+  sc: StepContext,
+  state: StateFile | null,
+  refresh: boolean,
+  parallelism: number,
+): Promise<RefreshStepResult> {
+  const { deps, getCtx } = sc;
+  const diags: Diagnostic[] = [];
+  const drift: DriftEntry[] = [];
+  const allEntries = stateInstances(state);
+  const pendingEntries = allEntries.filter((e) => e.instance.cmek_pending === 'create');
+  const priorEntries = allEntries.filter((e) => e.instance.cmek_pending !== 'create');
+  const refreshed = new Map<string, Attrs | null>();
+  for (const e of pendingEntries) {
+    const rt = deps.resourceTypes[e.type];
+    let found: Attrs | null = null;
+    if (refresh && rt?.adopt) {
+      try {
+        found = await rt.adopt(e.instance.attributes, await getCtx());
+      } catch (err) {
+        diags.push(interruptedWarning(e.address, `looking for it failed: ${errorMessage(err)}`));
+      }
+      if (found)
+        diags.push(
+          interruptedWarning(
+            e.address,
+            `found it${typeof found.id === 'string' ? ` (id ${found.id})` : ''} and recorded it again`,
+          ),
+        );
+    } else {
+      diags.push(
+        interruptedWarning(
+          e.address,
+          refresh
+            ? `cmek cannot look for an object it may have made (${e.type} has no adopt); if one exists, it is not managed — check and delete it`
+            : 'with -refresh=false it is planned as new; run plan with refresh to look for the object the create may have made',
+        ),
+      );
+    }
+    refreshed.set(entryKey(e), found);
+  }
+  if (refresh && priorEntries.length) {
+    const c = await getCtx();
+    const read = await refreshInstances(priorEntries, deps, c, parallelism, diags);
+    for (const [k, v] of read) refreshed.set(k, v);
+    for (const e of priorEntries) {
+      const now = refreshed.get(entryKey(e));
+      if (now === undefined) continue;
+      if (now === null || !sameValue(now, e.instance.attributes)) {
+        drift.push({
+          address: e.address,
+          block: e.block,
+          type: e.type,
+          name: e.name,
+          ...(e.index !== undefined ? { index: e.index } : {}),
+          action: now === null ? 'delete' : 'update',
+          before: e.instance.attributes,
+          after: now,
+        });
+      }
+    }
+  }
+  return {
+    priorState: refreshed.size ? refreshedState(state!, refreshed) : state,
+    drift,
+    diagnostics: diags,
+  };
+}
+
+async function refreshInstances(
+  entries: InstanceEntry[],
+  deps: EngineDeps,
+  ctx: ProviderContext,
+  parallelism: number,
+  diags: Diagnostic[],
+): Promise<Map<string, Attrs | null>> {
+  const out = new Map<string, Attrs | null>();
+  await mapLimit(entries, parallelism, async (e) => {
+    const rt = deps.resourceTypes[e.type];
+    if (!rt) return;
+    try {
+      out.set(entryKey(e), await rt.read(e.instance.attributes, ctx));
+    } catch (err) {
+      if (err instanceof DiagnosticError)
+        diags.push(...err.diagnostics.map((d) => ({ address: e.address, ...d })));
+      else
+        diags.push(
+          diag(
+            'APPLY_FAILED',
+            `Refreshing ${e.address} failed`,
+            `${errorMessage(err)}\nRetry, or plan with -refresh=false to skip reading the real objects.`,
+            {
+              address: e.address,
+            },
+          ),
+        );
+    }
+  });
+  return out;
+}
+
+function interruptedWarning(address: string, what: string): Diagnostic {
+  return diag(
+    'APPLY_FAILED',
+    `An earlier apply was interrupted while creating ${address}`,
+    `The run stopped after the create call started and before its result was recorded: ${what}.`,
+    { severity: 'warning', address },
+  );
+}
+
+function refreshedState(state: StateFile, refreshed: Map<string, Attrs | null>): StateFile {
+  const copy: StateFile = JSON.parse(JSON.stringify(state));
+  for (const r of copy.resources) {
+    r.instances = r.instances.filter((inst) => {
+      const addr = formatAddress(
+        r.type,
+        r.name,
+        typeof inst.index_key === 'number' ? inst.index_key : undefined,
+      );
+      const now = refreshed.get(
+        entryKey({ address: addr, ...(inst.deposed ? { deposed: inst.deposed } : {}) }),
+      );
+      if (now === null) return false;
+      if (now !== undefined) {
+        inst.attributes = now;
+        delete inst.cmek_pending;
+      }
+      return true;
+    });
+  }
+  copy.resources = copy.resources.filter((r) => r.instances.length);
+  return copy;
+}
+
+// ---------------------------------------------------------------------------------------------
+// targetStep, replaceStep
+
+/** Which resources a plan covers. `all` unless -target was given; then the targeted blocks and
+ * instances and every resource block they depend on (directly or through locals). */
+export interface Scope {
+  all: boolean;
+  /** Blocks planned whole (a target `TYPE.NAME` or a dependency of a target). */
+  blocks: Set<string>;
+  /** Single instances targeted (`TYPE.NAME[i]`) whose block is not planned whole. */
+  instances: Set<string>;
+}
+
+export const WHOLE: Scope = { all: true, blocks: new Set(), instances: new Set() };
+
+export function inScope(scope: Scope, block: string, address: string): boolean {
+  return scope.all || scope.blocks.has(block) || scope.instances.has(address);
+}
+
+const blockOf = (address: string) => address.replace(/\[\d+\]$/, '');
+
+/** Resolve `-target` addresses against the configuration and the state; with -destroy the
+ * scope grows to what depends on the targets instead of what they depend on. A malformed address is
+ * a USAGE error; one that names nothing is a warning (as with terraform, the plan is then
+ * empty for it); any targeting warns that the plan is partial. */
+export function targetStep(
+  config: Config,
+  graph: Graph,
+  state: StateFile | null,
+  targets: readonly string[] | undefined,
+  destroy = false,
+): { scope: Scope; diagnostics: Diagnostic[] } {
+  if (!targets?.length) return { scope: WHOLE, diagnostics: [] };
+  const diags: Diagnostic[] = [];
+  const scope: Scope = { all: false, blocks: new Set(), instances: new Set() };
+  const configured = new Set(config.resources.map((b) => b.address));
+  const inState = stateInstances(state);
+  const roots: string[] = [];
+  for (const t of targets) {
+    const a = parseAddress(t.trim());
+    if (!a) {
+      diags.push(badAddress('-target', t));
+      continue;
+    }
+    const block = formatAddress(a.type, a.name);
+    const known = configured.has(block);
+    const stateHit = inState.some((e) =>
+      a.index === undefined ? e.block === block : e.address === t.trim(),
+    );
+    if (!known && !stateHit) {
+      diags.push(
+        diag(
+          'USAGE',
+          `-target=${t} matches no resource`,
+          `Neither the configuration nor the state has ${t}, so the plan has nothing to do for it. Check the address with: cmek state list`,
+          { severity: 'warning', address: t },
+        ),
+      );
+      continue;
+    }
+    if (a.index === undefined) scope.blocks.add(block);
+    else scope.instances.add(formatAddress(a.type, a.name, a.index));
+    if (configured.has(block)) roots.push(block);
+  }
+  if (!destroy) {
+    for (const r of roots) for (const d of resourceDependencies(graph, r)) scope.blocks.add(d);
+  } else {
+    // Destroying a resource destroys what depends on it first (as terraform destroy -target).
+    const targeted = new Set([...scope.blocks, ...[...scope.instances].map(blockOf)]);
+    for (const b of config.resources)
+      if (resourceDependencies(graph, b.address).some((d) => targeted.has(d)))
+        scope.blocks.add(b.address);
+    for (const e of inState)
+      if ((e.instance.dependencies ?? []).some((d) => targeted.has(d))) scope.blocks.add(e.block);
+  }
+  // With a bad address the plan stops at the error: no partial-plan warning then.
+  if (hasErrors(diags)) return { scope, diagnostics: diags };
+  diags.push(
+    diag(
+      'USAGE',
+      'Resource targeting is in effect',
+      'You are creating a plan with the -target option, which means that the result of this plan may not represent all of the changes requested by the current configuration.\n' +
+        'The -target option is not for routine use, and is provided only for exceptional situations such as recovering from errors or mistakes. Run plan without -target afterwards to see what else differs.',
+      { severity: 'warning' },
+    ),
+  );
+  return { scope, diagnostics: diags };
+}
+
+function badAddress(flag: string, text: string): Diagnostic {
+  return diag(
+    'USAGE',
+    `Invalid ${flag} address "${text}"`,
+    `${flag} takes a resource address: TYPE.NAME, or TYPE.NAME[N] for one instance of a block with count (e.g. ${flag}=cmek_kms_key.main).`,
+  );
+}
+
+/** Check `-replace` addresses: each must be a resource instance that exists in the state (a
+ * replacement of something that does not exist yet is meaningless) and is still configured. */
+export function replaceStep(
+  config: Config,
+  state: StateFile | null,
+  replace: readonly string[] | undefined,
+): { replace: Set<string>; diagnostics: Diagnostic[] } {
+  const out = new Set<string>();
+  const diags: Diagnostic[] = [];
+  const configured = new Set(config.resources.map((b) => b.address));
+  const inState = new Set(
+    stateInstances(state)
+      .filter((e) => !e.deposed)
+      .map((e) => e.address),
+  );
+  for (const r of replace ?? []) {
+    const a = parseAddress(r.trim());
+    if (!a) {
+      diags.push(badAddress('-replace', r));
+      continue;
+    }
+    const address = formatAddress(a.type, a.name, a.index);
+    const block = formatAddress(a.type, a.name);
+    if (!inState.has(address) || !configured.has(block)) {
+      diags.push(
+        diag(
+          'USAGE',
+          `-replace=${r}: no such resource instance`,
+          !inState.has(address)
+            ? `The state has no ${address}, so there is nothing to replace${configured.has(block) ? ' (it will be created by a normal apply)' : ''}. See the addresses with: cmek state list`
+            : `${block} is no longer in the configuration, so it would be destroyed, not replaced.`,
+          { address },
+        ),
+      );
+      continue;
+    }
+    out.add(address);
+  }
+  return { replace: out, diagnostics: diags };
+}
+
+// ---------------------------------------------------------------------------------------------
+// expandBlock
+
+/** The instance indexes of a block: [undefined] without count, 0..n-1 with it. */
+export function expandBlock(
+  block: ResourceBlock,
+  env: EvalEnv,
+  diags: Diagnostic[],
+  validateOnly = false,
+): Array<number | undefined> | undefined {
+  if (!block.count) return [undefined];
+  const v = evalExpr(block.count, makeScope(env), diags);
+  if (v === undefined) return undefined;
+  if ((v instanceof Unknown || containsUnknown(v)) && validateOnly) return [];
+  if (v instanceof Unknown || containsUnknown(v)) {
+    diags.push(
+      diag(
+        'CONFIG_UNSUPPORTED',
+        'Invalid count argument',
+        'The count value depends on attributes that are known only after apply, so cmek cannot tell how many instances to plan. ' +
+          'Use a value known at plan time (a literal, a variable or a local), or apply the resources it depends on first with -target=ADDRESS.',
+        {
+          address: block.address,
+          attribute: 'count',
+          file: block.count.pos.file,
+          line: block.count.pos.line,
+        },
+      ),
+    );
+    return undefined;
+  }
+  // Terraform converts a numeric string (an untyped -var) to a number for count.
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+    diags.push(
+      diag(
+        'CONFIG_SCHEMA',
+        'Invalid count argument',
+        `Expected: a whole number >= 0.\nFound: ${JSON.stringify(v)}.`,
+        {
+          address: block.address,
+          attribute: 'count',
+          file: block.count.pos.file,
+          line: block.count.pos.line,
+        },
+      ),
+    );
+    return undefined;
+  }
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+// ---------------------------------------------------------------------------------------------
+// diffStep
+
+export interface DiffResult {
+  changes: PlannedChange[];
+  /** The same changes as the rules see them. */
+  ruleChanges: RuleChange[];
+  /** Prior instance addresses the walk accounted for (planned, moved, or kept on an error or
+   * outside the -target scope); the others are orphans. */
+  planned: Set<string>;
+  /** The evaluation environment after the walk (outputs read it). */
+  env: EvalEnv;
+  diagnostics: Diagnostic[];
+}
+
+export interface DiffOptions {
+  destroy: boolean;
+  validateOnly: boolean;
+  scope: Scope;
+  replace: Set<string>;
+}
+
+/** Walk the graph in dependency order: evaluate locals, expand each resource block, evaluate
+ * and validate each instance, and diff it against its prior object. */
+export function diffStep(
+  sc: StepContext,
+  graph: Graph,
+  priorState: StateFile | null,
+  vars: Record<string, Value>,
+  o: DiffOptions,
+): DiffResult {
+  const { config, deps } = sc;
+  const diags: Diagnostic[] = [];
+  const priorByAddr = new Map<string, InstanceEntry>();
+  for (const e of stateInstances(priorState)) if (!e.deposed) priorByAddr.set(e.address, e);
+  const env: EvalEnv = {
+    vars,
+    locals: new Map<string, Value>(),
+    resources: new Map<string, Value>(),
+    baseDir: config.dir,
+  };
+  const locals = env.locals as Map<string, Value>;
+  const resources = env.resources as Map<string, Value>;
+  const blocks = new Map(config.resources.map((b) => [b.address, b]));
+  const localsByName = new Map(config.locals.map((l) => [l.name, l]));
+  const planned = new Set<string>();
+  const changes: PlannedChange[] = [];
+  const ruleChanges: RuleChange[] = [];
+  const keep = (id: string) => {
+    for (const e of priorByAddr.values()) if (e.block === id) planned.add(e.address);
+  };
+
+  for (const id of graph.order) {
+    const node = graph.nodes.get(id)!;
+    if (node.kind === 'local') {
+      const l = localsByName.get(id.slice(6))!;
+      const v = evalExpr(l.value, makeScope(env), diags);
+      locals.set(l.name, v === undefined ? new Unknown() : v);
+      continue;
+    }
+    if (node.kind === 'output') continue; // outputsStep
+    const block = blocks.get(id)!;
+    const rt = deps.resourceTypes[block.type];
+    if (o.destroy || !rt) {
+      resources.set(id, new Unknown());
+      continue;
+    }
+    const whole = o.scope.all || o.scope.blocks.has(id);
+    if (!whole && ![...o.scope.instances].some((a) => a.startsWith(`${id}[`))) {
+      // Outside -target: left as it is (nothing in scope reads it).
+      resources.set(id, new Unknown());
+      keep(id);
+      continue;
+    }
+    const dependencies = resourceDependencies(graph, id);
+    const instances = expandBlock(block, env, diags, o.validateOnly);
+    if (instances === undefined) {
+      resources.set(id, new Unknown());
+      // Keep existing instances untouched rather than planning their deletion on an error.
+      keep(id);
+      continue;
+    }
+    if (!whole) keep(id);
+    const values: Value[] = [];
+    const attrPos = attrPositions(block);
+    for (const index of instances) {
+      const address = formatAddress(block.type, block.name, index);
+      if (!whole && !o.scope.instances.has(address)) {
+        values.push(priorByAddr.get(address)?.instance.attributes ?? new Unknown());
+        continue;
+      }
+      planned.add(address);
+      const scope = makeScope(env, index);
+      const before = diags.length;
+      const evaluated = evaluateAttributes(block, scope, diags);
+      const schemaDiags = evaluated
+        ? validateAttributes(rt, evaluated, address, attrPos, block.pos)
+        : [];
+      diags.push(...schemaDiags);
+      let priorEntry = priorByAddr.get(address);
+      // Adding or removing `count` moves the single object rather than replacing it.
+      let movedFromIndex: number | null | undefined;
+      if (!priorEntry && index === undefined && priorByAddr.has(`${id}[0]`)) {
+        priorEntry = priorByAddr.get(`${id}[0]`);
+        movedFromIndex = 0;
+      } else if (!priorEntry && index === 0 && priorByAddr.has(id)) {
+        priorEntry = priorByAddr.get(id);
+        movedFromIndex = null;
+      }
+      if (movedFromIndex !== undefined) planned.add(priorEntry!.address);
+      const prior = priorEntry?.instance.attributes;
+      if (!evaluated || (diags.length > before && hasErrors(diags.slice(before)))) {
+        values.push(new Unknown());
+        continue;
+      }
+      let ip: InstancePlan;
+      let reason: ActionReason | undefined;
+      try {
+        ip = diffInstance(rt, evaluated, prior, block.lifecycle.ignoreChanges, address);
+        if (prior && o.replace.has(address)) {
+          // -replace: plan it as a new object (computed attributes unknown again).
+          const fresh = diffInstance(rt, evaluated, undefined, [], address);
+          ip = { action: 'replace', after: fresh.after, replacePaths: ip.replacePaths };
+          reason = 'replace_by_request';
+        } else if (ip.action === 'replace') reason = 'replace_because_cannot_update';
+      } catch (e) {
+        if (e instanceof DiagnosticError) {
+          diags.push(
+            ...e.diagnostics.map((d) => ({
+              address,
+              file: block.pos.file,
+              line: block.pos.line,
+              ...d,
+            })),
+          );
+          values.push(new Unknown());
+          continue;
+        }
+        throw e;
+      }
+      values.push(ip.after);
+      changes.push({
+        address,
+        block: id,
+        type: block.type,
+        name: block.name,
+        ...(index !== undefined ? { index } : {}),
+        ...(movedFromIndex !== undefined ? { movedFromIndex } : {}),
+        action: ip.action,
+        before: prior ?? null,
+        after: ip.after,
+        afterUnknown: unknownMask(ip.after),
+        replacePaths: ip.replacePaths,
+        ...(reason ? { actionReason: reason } : {}),
+        ...(ip.notes ? { notes: ip.notes } : {}),
+        dependencies,
+        createBeforeDestroy: block.lifecycle.createBeforeDestroy,
+        preventDestroy: block.lifecycle.preventDestroy,
+        pos: block.pos,
+      });
+      ruleChanges.push({
+        address,
+        type: block.type,
+        action: ip.action,
+        before: prior ?? null,
+        after: ip.after,
+        pos: block.pos,
+        attrPos,
+        refs: attrRefs(block, scope),
+      });
+    }
+    resources.set(id, block.count ? values : (values[0] ?? new Unknown()));
+  }
+  return { changes, ruleChanges, planned, env, diagnostics: diags };
+}
+
+// ---------------------------------------------------------------------------------------------
+// orphansStep
+
+/** Instances in state that the walk did not account for: removed from the configuration, out
+ * of count range, deposed, or (with -destroy) all of them. */
+export function orphansStep(
+  sc: StepContext,
+  graph: Graph,
+  priorState: StateFile | null,
+  planned: Set<string>,
+  destroy: boolean,
+  scope: Scope,
+): { changes: PlannedChange[]; ruleChanges: RuleChange[] } {
+  const blocks = new Map(sc.config.resources.map((b) => [b.address, b]));
+  const changes: PlannedChange[] = [];
+  const ruleChanges: RuleChange[] = [];
+  for (const e of stateInstances(priorState)) {
+    if (planned.has(e.address) && !e.deposed) continue;
+    if (!inScope(scope, e.block, e.address)) continue;
+    const block = blocks.get(e.block);
+    const reason: ActionReason = destroy
+      ? 'delete_because_no_resource_config_destroy_mode'
+      : block
+        ? 'delete_because_count_index'
+        : 'delete_because_no_resource_config';
+    const change: PlannedChange = {
+      address: e.address,
+      block: e.block,
+      type: e.type,
+      name: e.name,
+      ...(e.index !== undefined ? { index: e.index } : {}),
+      ...(e.deposed ? { deposed: e.deposed } : {}),
+      action: 'delete',
+      before: e.instance.attributes,
+      after: null,
+      afterUnknown: false,
+      replacePaths: [],
+      ...(destroy || e.deposed ? {} : { actionReason: reason }),
+      dependencies: e.instance.dependencies ?? [],
+      createBeforeDestroy: false,
+      // A deposed object is already replaced: deleting it is finishing the replacement.
+      preventDestroy: e.deposed
+        ? false
+        : block
+          ? block.lifecycle.preventDestroy
+          : (e.instance.prevent_destroy ?? false),
+      ...(block ? { pos: block.pos } : {}),
+    };
+    if (destroy && block) change.dependencies = resourceDependencies(graph, e.block);
+    changes.push(change);
+    if (e.deposed) continue; // the live object at this address is what the rules look at
+    ruleChanges.push({
+      address: e.address,
+      type: e.type,
+      action: 'delete',
+      before: e.instance.attributes,
+      after: null,
+      ...(block ? { pos: block.pos, attrPos: attrPositions(block) } : {}),
+    });
+  }
+  return { changes, ruleChanges };
+}
+
+// ---------------------------------------------------------------------------------------------
+// checksStep
+
+/** lifecycle.prevent_destroy against the planned deletes and replacements. */
+export function preventDestroyCheck(config: Config, changes: PlannedChange[]): Diagnostic[] {
+  const blocks = new Set(config.resources.map((b) => b.address));
+  const diags: Diagnostic[] = [];
+  for (const c of changes) {
+    if ((c.action === 'delete' || c.action === 'replace') && c.preventDestroy) {
+      const fromState = !blocks.has(c.block);
+      diags.push(
+        diag(
+          'PREVENT_DESTROY',
+          `Instance cannot be destroyed: ${c.address} has lifecycle.prevent_destroy set`,
+          (c.action === 'replace'
+            ? c.actionReason === 'replace_by_request'
+              ? `-replace=${c.address} asks to replace it, which destroys it. `
+              : `The plan would replace ${c.address} (${c.replacePaths.map((p) => p.join('.')).join(', ')} forces replacement), which destroys it. `
+            : `The plan would destroy ${c.address}. `) +
+            (fromState
+              ? 'The block was removed from the configuration but the state still records prevent_destroy. To really destroy it, put the block back with prevent_destroy = false and apply, then remove it; or `cmek state rm` it to stop managing it.'
+              : 'Set lifecycle { prevent_destroy = false } if you really mean to destroy it, or change the configuration so it is not destroyed.'),
+          { address: c.address, ...(c.pos ? { file: c.pos.file, line: c.pos.line } : {}) },
+        ),
+      );
+    }
+  }
+  return diags;
+}
+
+/** prevent_destroy, then the CMEK rules over every change of the plan. */
+export async function checksStep(
+  sc: StepContext,
+  priorState: StateFile | null,
+  changes: PlannedChange[],
+  ruleChanges: RuleChange[],
+  refresh: boolean,
+): Promise<Diagnostic[]> {
+  const { deps, settings, getCtx } = sc;
+  const diags = preventDestroyCheck(sc.config, changes);
+  if (!ruleChanges.length) return diags;
+  const resolveKey = await keyResolver(priorState, ruleChanges, deps, refresh ? getCtx : undefined);
+  const external = refresh
+    ? await externalKeyUses(priorState, changes, deps, getCtx, resolveKey, diags)
+    : [];
+  const input = deps.cmekRuleInput(ruleChanges, {
+    servicePrincipal: settings.servicePrincipal,
+    resolveKey,
+    ...ruleAccount(settings),
+    ...(external.length ? { external } : {}),
+  });
+  diags.push(...deps.checkRules(input));
+  return diags;
+}
+
+// ---------------------------------------------------------------------------------------------
+// outputsStep
+
+/** Output values after the resources they read; outputs in state but no longer configured (or
+ * all with -destroy) are deleted. With -target, only outputs whose resources are all in scope
+ * are planned. */
+export function outputsStep(
+  sc: StepContext,
+  graph: Graph,
+  env: EvalEnv,
+  state: StateFile | null,
+  destroy: boolean,
+  scope: Scope,
+): { outputChanges: Record<string, OutputChange>; diagnostics: Diagnostic[] } {
+  const diags: Diagnostic[] = [];
+  const outputChanges: Record<string, OutputChange> = {};
+  const outputsByName = new Map(sc.config.outputs.map((o) => [o.name, o]));
+  if (!destroy) {
+    for (const id of graph.order) {
+      if (!id.startsWith('output.')) continue;
+      if (!scope.all && !resourceDependencies(graph, id).every((b) => scope.blocks.has(b)))
+        continue;
+      const o = outputsByName.get(id.slice(7))!;
+      const v = evalExpr(o.value, makeScope(env), diags);
+      const prior = state?.outputs?.[o.name];
+      const after = v === undefined ? new Unknown() : v;
+      const unknown = containsUnknown(after);
+      const action = !prior
+        ? 'create'
+        : !unknown && sameValue(after, prior.value)
+          ? 'noop'
+          : 'update';
+      outputChanges[o.name] = {
+        action,
+        before: prior?.value ?? null,
+        after,
+        afterUnknown: unknown,
+        sensitive: o.sensitive,
+      };
+    }
+  }
+  for (const [name, o] of Object.entries(state?.outputs ?? {})) {
+    if ((destroy && scope.all) || !outputsByName.has(name)) {
+      outputChanges[name] = {
+        action: 'delete',
+        before: o.value,
+        after: null,
+        afterUnknown: false,
+        sensitive: o.sensitive ?? false,
+      };
+    }
+  }
+  return { outputChanges, diagnostics: diags };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers of the steps
+
+/** Facts about keys named by literal references: from state (by arn, key id or alias), and
+ * with refresh on, from the KMS (describeKey), fetched up front because the rules are pure. */
+async function keyResolver(
+  state: StateFile | null,
+  changes: RuleChange[],
+  deps: EngineDeps,
+  getCtx: (() => Promise<ProviderContext>) | undefined,
+): Promise<(ref: string) => KeyView | undefined> {
+  const known = new Map<string, KeyView>();
+  for (const e of stateInstances(state)) {
+    const rt = deps.resourceTypes[e.type];
+    if (!rt?.keyFacts) continue;
+    const a = e.instance.attributes;
+    const facts = rt.keyFacts(a, e.address);
+    for (const k of ['arn', 'key_id', 'id', 'alias']) {
+      const v = a[k];
+      if (typeof v === 'string' && v)
+        known.set(v, {
+          ref: v,
+          address: e.address,
+          ...(facts?.region ? { region: facts.region } : {}),
+          ...(facts?.provider ? { provider: facts.provider } : {}),
+        });
+    }
+  }
+  if (getCtx) {
+    const wanted = new Set<string>();
+    for (const c of changes) {
+      for (const v of Object.values(c.after ?? {})) {
+        if (typeof v === 'string' && !known.has(v) && looksLikeKeyRef(v)) wanted.add(v);
+      }
+    }
+    if (wanted.size) {
+      const ctx = await getCtx();
+      await mapLimit([...wanted], 10, async (ref) => {
+        try {
+          const m = await ctx.kms.describeKey(ref);
+          known.set(ref, { ref, region: m.region, provider: m.provider });
+        } catch {
+          // Not found / no access: the rules that need facts report what they can from the
+          // reference itself; the live check at apply says what is wrong with the key.
+        }
+      });
+    }
+  }
+  return (ref) => known.get(ref);
+}
+
+/** Users of keys outside this state (services created by other configurations in the same
+ * data directory), asked only when the plan deletes or replaces a key. */
+async function externalKeyUses(
+  priorState: StateFile | null,
+  changes: PlannedChange[],
+  deps: EngineDeps,
+  getCtx: () => Promise<ProviderContext>,
+  resolveKey: (ref: string) => KeyView | undefined,
+  diags: Diagnostic[],
+): Promise<NonNullable<RuleAdapterOptions['external']>> {
+  if (!deps.keyUses) return [];
+  const dropsKey = changes.some(
+    (c) =>
+      (c.action === 'delete' || c.action === 'replace') && deps.resourceTypes[c.type]?.keyFacts,
+  );
+  if (!dropsKey) return [];
+  const ours = new Set<string>();
+  for (const e of stateInstances(priorState)) {
+    if (typeof e.instance.attributes.id === 'string') ours.add(e.instance.attributes.id);
+  }
+  try {
+    const uses = await deps.keyUses(await getCtx());
+    return uses
+      .filter((u) => !ours.has(u.id))
+      .map((u) => ({
+        description: u.description,
+        key: { ref: u.keyRef, ...resolveKey(u.keyRef) },
+      }));
+  } catch (e) {
+    diags.push(
+      diag(
+        'APPLY_FAILED',
+        'Could not list the services that use keys',
+        `${errorMessage(e)}\nThe plan could not check whether a key it deletes is used outside this configuration.`,
+        { severity: 'warning' },
+      ),
+    );
+    return [];
+  }
+}
+
+function looksLikeKeyRef(v: string): boolean {
+  if (!/^(arn:|alias\/|projects\/|mrk-|[0-9a-f]{8}-)/.test(v)) return false;
+  return parseKeyRef(v).ok;
+}
+
+/** The local KMS creates keys in account 000000000000 (SPEC 3); with AWS the account is the
+ * caller's, which plan does not look up, so rules fall back to the keys' ARNs. */
+export function ruleAccount(settings: ProviderSettings): { keyAccount?: string } {
+  return settings.kms.backend === 'local' ? { keyAccount: LOCAL_ACCOUNT } : {};
+}
+
+export const LOCAL_ACCOUNT = '000000000000';
