@@ -546,6 +546,11 @@ export function diffStep(
           const fresh = diffInstance(rt, evaluated, undefined, [], address);
           ip = { action: 'replace', after: fresh.after, replacePaths: ip.replacePaths };
           reason = 'replace_by_request';
+        } else if (prior && priorEntry!.instance.status === 'tainted') {
+          // `cmek taint`: the object may be damaged; plan it as a new one, as terraform does.
+          const fresh = diffInstance(rt, evaluated, undefined, [], address);
+          ip = { action: 'replace', after: fresh.after, replacePaths: ip.replacePaths };
+          reason = 'replace_because_tainted';
         } else if (ip.action === 'replace') reason = 'replace_because_cannot_update';
       } catch (e) {
         if (e instanceof DiagnosticError) {
