@@ -1,4 +1,4 @@
-// Public API of the encryption core (SPEC 2, DESIGN "Encryption core"): object format, chunk
+// Public API of the encryption core (docs/core.md): object format, chunk
 // AEAD, streams and random access, key hierarchy over the Kms seam, key cache.
 export {
   IntegrityError,

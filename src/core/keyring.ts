@@ -1,7 +1,7 @@
 // A keyring over the Kms seam (after the AWS Encryption SDK's keyring): wraps and unwraps a key
 // with one KMS key, always with the encryption context, and records which KMS key and key
 // version produced each wrapping so stale wrappings can be found after a rotation. Only
-// Encrypt, Decrypt and GenerateDataKey are used: those are the actions SPEC 2 requires the
+// Encrypt, Decrypt and GenerateDataKey are used: those are the actions the clickhouse profile requires the
 // service principal to hold (ReEncrypt is not among them, so rewrap is decrypt + encrypt).
 import type { EncryptionContext, Kms } from '../kms/types.js';
 

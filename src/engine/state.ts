@@ -38,7 +38,7 @@ export interface StateInstance {
    * by these once the configuration no longer says it. */
   dependencies?: string[];
   /** lifecycle.prevent_destroy as it was when written, so removing the block from the
-   * configuration does not silently lift the protection (SPEC 4). */
+   * configuration does not silently lift the protection. */
   prevent_destroy?: boolean;
   create_before_destroy?: boolean;
   /** Terraform's key for an object that create_before_destroy replaced but has not deleted

@@ -1,4 +1,4 @@
-// The KMS seam (DESIGN.md): one small interface for what the encryption core and the control
+// The KMS seam (docs/architecture.md): one small interface for what the encryption core and the control
 // plane need (`Kms`), and the admin surface the resources, the CLI and the wire-protocol server
 // need (`KmsAdmin`). Implementations: the local KMS (src/kms/local), the AWS SDK client
 // (src/kms/aws.ts) and an in-memory one for unit tests (src/kms/memory.ts).

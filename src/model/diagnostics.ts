@@ -1,5 +1,5 @@
-// Diagnostics are values, not exceptions (DESIGN.md): every layer returns Diagnostic[] so a
-// plan reports every problem in one pass. The codes are the public contract of SPEC.md 4.
+// Diagnostics are values, not exceptions (docs/architecture.md): every layer returns Diagnostic[] so a
+// plan reports every problem in one pass. The codes are the public contract (docs/contract.md, docs/rules.md).
 
 export const DIAGNOSTIC_CODES = [
   'CMEK_REGION_MISMATCH',
@@ -24,7 +24,7 @@ export const DIAGNOSTIC_CODES = [
   'CONFIG_CYCLE',
   'CONFIG_UNSUPPORTED',
   'STATE_LOCKED',
-  // Not in SPEC 4's table but needed to report failures with a stable code:
+  // Not rule codes, but needed to report failures with a stable code:
   'STATE_STALE_PLAN', // a saved plan whose lineage/serial no longer matches the state
   'STATE_CORRUPT', // the state file cannot be parsed; it is left untouched
   'PREVENT_DESTROY', // lifecycle.prevent_destroy blocks a destroy or replace

@@ -82,7 +82,7 @@ const TABLE: Record<DiagnosticCode, Omit<CodeExplanation, 'code'>> = {
       "A replica in the same region as its primary inherits the primary's key; the " +
       'configuration assigns it a different key.',
     remedy: "Remove kms_key from the replica (it inherits the primary's key) or set the same key.",
-    source: `${SQL}; SPEC 2`,
+    source: SQL,
   },
   CMEK_REPLICA_KEY_REQUIRED: {
     title: 'Cross-region replica without a key',
@@ -102,7 +102,7 @@ const TABLE: Record<DiagnosticCode, Omit<CodeExplanation, 'code'>> = {
     remedy:
       'Remove kms_key from the replica, or first make an encrypted copy of the primary (backup, ' +
       'then restore with kms_key) and replicate that.',
-    source: `${SQL}; SPEC 2`,
+    source: SQL,
   },
   CMEK_CLONE_KEY_INHERITED: {
     title: 'Clone with another key or region',
@@ -219,7 +219,7 @@ const TABLE: Record<DiagnosticCode, Omit<CodeExplanation, 'code'>> = {
     description:
       'The configuration uses a Terraform feature this provider does not support; it is ' +
       'reported rather than silently skipped.',
-    remedy: 'Rewrite it with the supported subset (SPEC 3).',
+    remedy: 'Rewrite it with the supported subset (docs/configuration.md).',
   },
   STATE_LOCKED: {
     title: 'State locked',

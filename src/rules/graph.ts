@@ -1,5 +1,5 @@
 // Inheritance over the node graph: the key and region a replica, clone, backup or restore
-// really ends up with when it does not name its own (SPEC 2: replicas, clones and backups
+// really ends up with when it does not name its own (docs/rules.md: replicas, clones and backups
 // inherit; a restore of an encrypted backup uses the backup's key). Every rule that needs an
 // "effective" key or region asks this one place, so inheritance is defined once.
 

@@ -1,4 +1,4 @@
-// The CMEK rules of SPEC 2 and 4 as pure functions over the normalized RuleInput (model.ts).
+// The CMEK rules (docs/rules.md) as pure functions over the normalized RuleInput (model.ts).
 // The engine's planner, `cmek policy check`, the Pulumi providers, the CrossGuard pack and the
 // cdktf Aspect all call `checkRules`; each rule is also exported on its own. No I/O, no engine
 // imports, and a deterministic output order (address, then code, attribute, summary).

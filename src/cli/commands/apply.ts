@@ -1,5 +1,5 @@
 // `cmek apply [-auto-approve] [-parallelism=N] [-target=ADDR]... [-replace=ADDR]... [-refresh-only]
-// [-lock=false] [-var K=V]... [PLANFILE]` (SPEC 5). Without a
+// [-lock=false] [-var K=V]... [PLANFILE]`. Without a
 // plan file: plan, print, ask for "yes" (or -auto-approve), apply — all under one state lock so
 // nothing changes between the review and the apply. With a plan file: apply exactly that plan
 // (refused when stale).

@@ -1,5 +1,5 @@
 // `cmek data put SERVICE OBJECT FILE|-`, `cmek data get SERVICE OBJECT [-o FILE]`,
-// `cmek data ls SERVICE [PREFIX]`, `cmek data rm SERVICE OBJECT` (SPEC 5): the data plane of a
+// `cmek data ls SERVICE [PREFIX]`, `cmek data rm SERVICE OBJECT`: the data plane of a
 // service from the shell. Bodies stream (stdin/stdout or files), so objects of any size pass
 // with bounded memory. Parsing and printing only; the work is the object store's.
 import type { Command } from 'commander';

@@ -1,4 +1,4 @@
-// `cmek destroy [-auto-approve]` (SPEC 5): plan -destroy, confirm, apply. prevent_destroy (also
+// `cmek destroy [-auto-approve]`: plan -destroy, confirm, apply. prevent_destroy (also
 // recorded in state for removed blocks) stops it with PREVENT_DESTROY.
 import type { Command } from 'commander';
 import { planAndApply, type ApplyFlags } from './apply.js';

@@ -1,4 +1,4 @@
-// `cmek kms serve [--port N] [--host H] [--credentials FILE] [--data-dir DIR]` (SPEC 5): serve the
+// `cmek kms serve [--port N] [--host H] [--credentials FILE] [--data-dir DIR]`: serve the
 // local KMS over the AWS KMS JSON 1.1 protocol until SIGINT/SIGTERM. Parsing and printing only;
 // the server is src/kms/server.
 import { Command, InvalidArgumentError } from 'commander';

@@ -1,5 +1,5 @@
 // `cmek kms ls|describe|create|disable|enable|rotate|schedule-deletion|cancel-deletion|purge`:
-// operate the local KMS under `<data-dir>/kms` (SPEC 5). Parsing and printing only; the work is
+// operate the local KMS under `<data-dir>/kms`. Parsing and printing only; the work is
 // the local KMS's (src/kms/local).
 //
 // Coordination: this file owns the `kms` command. `kms serve` lives in ./kms-serve.ts, whose

@@ -1,4 +1,4 @@
-// `cmek output [NAME] [-json] [-raw]` (SPEC 5): output values from the state.
+// `cmek output [NAME] [-json] [-raw]`: output values from the state.
 import type { Command } from 'commander';
 import { diag, DiagnosticError } from '../../model/diagnostics.js';
 import { formatValue, readWorkspaceState } from '../../engine/index.js';

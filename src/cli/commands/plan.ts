@@ -1,6 +1,6 @@
 // `cmek plan [-out=FILE] [-json] [-destroy] [-refresh=false] [-refresh-only] [-target=ADDR]...
 // [-replace=ADDR]... [-var K=V]... [-detailed-exitcode] [-lock=false]`
-// (SPEC 5): show what apply would do. Exit 0 = no error, 1 = errors, 2 = changes present (only
+// show what apply would do. Exit 0 = no error, 1 = errors, 2 = changes present (only
 // with -detailed-exitcode). With -json the Terraform plan representation is printed even when
 // the plan has errors (`errored: true`, diagnostics inside) so tools always get a document.
 import type { Command } from 'commander';

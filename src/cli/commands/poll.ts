@@ -1,4 +1,4 @@
-// `cmek poll [--once] [--all] [--interval D] [--json]` (SPEC 5): the key poller of SPEC 2. Each
+// `cmek poll [--once] [--all] [--interval D] [--json]`: the key poller (docs/key-lifecycle.md). Each
 // pass checks the key of every service that is due (its `key_check_interval` has passed since
 // its last check) and prints every status transition with its time and reason. Without --once
 // it runs until SIGINT/SIGTERM. Parsing and printing only: the work is src/service/poller.ts.

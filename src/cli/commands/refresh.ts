@@ -1,4 +1,4 @@
-// `cmek refresh` (SPEC 5): read every resource and record changes made outside cmek in the
+// `cmek refresh`: read every resource and record changes made outside cmek in the
 // state (terraform's `apply -refresh-only -auto-approve`).
 import type { Command } from 'commander';
 import { refresh, renderDriftText } from '../../engine/index.js';

@@ -1,4 +1,4 @@
-// `cmek server [--interval D] [--kms-port N] [--credentials FILE]` (SPEC 5): the long-running
+// `cmek server [--interval D] [--kms-port N] [--credentials FILE]`: the long-running
 // control plane. It keeps one ControlPlane open (so the unwrapped-key cache is warm across
 // requests), runs the key poller, and optionally serves the local KMS over the AWS KMS JSON 1.1
 // protocol. It says what it does on stdout, and stops cleanly on SIGINT/SIGTERM: the poll in

@@ -1,4 +1,4 @@
-// `cmek service ls|describe|start SERVICE [-json]` (SPEC 5): look at the services of the embedded
+// `cmek service ls|describe|start SERVICE [-json]`: look at the services of the embedded
 // control plane and start a stopped one. Parsing and printing only; the work is the control
 // plane's (src/service). `openServicePlane` is shared with `cmek data`.
 import type { Command } from 'commander';

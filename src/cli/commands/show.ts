@@ -1,4 +1,4 @@
-// `cmek show [-json] [PLANFILE]` (SPEC 5): a saved plan, or without one the state — as text or
+// `cmek show [-json] [PLANFILE]`: a saved plan, or without one the state — as text or
 // as Terraform's JSON representations (`terraform show -json`).
 import type { Command } from 'commander';
 import {

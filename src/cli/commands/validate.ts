@@ -1,4 +1,4 @@
-// `cmek validate [-json]` (SPEC 5): check the configuration alone — syntax, references, cycles,
+// `cmek validate [-json]`: check the configuration alone — syntax, references, cycles,
 // schemas and the CMEK rules — without state or any KMS.
 import type { Command } from 'commander';
 import pc from 'picocolors';

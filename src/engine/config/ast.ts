@@ -1,4 +1,4 @@
-// A recursive-descent parser for the HCL expression subset cmek supports (SPEC 3).
+// A recursive-descent parser for the HCL expression subset cmek supports (docs/configuration.md).
 //
 // Why hand-written: @cdktf/hcl2json gives us the block structure but leaves every expression as
 // a `"${...}"` template string, and its getExpressionAst returns a syntax tree without values
@@ -33,7 +33,7 @@ type NodeBody =
 
 export type Node = NodeBody & { line: number };
 
-/** Functions of SPEC 3. Anything else is CONFIG_UNSUPPORTED at load time. */
+/** The functions docs/configuration.md lists. Anything else is CONFIG_UNSUPPORTED at load time. */
 export const SUPPORTED_FUNCTIONS = new Set([
   'jsonencode',
   'jsondecode',

@@ -1,4 +1,4 @@
-// Public API of the configuration layer (issue 4, Configuration). The engine, the policy
+// Public API of the configuration layer (docs/configuration.md). The engine, the policy
 // adapters and the CLI import only from here; the modules behind it may move.
 export type * from './types.js';
 export { loadConfig, type LoadOptions } from './load.js';

@@ -1,6 +1,6 @@
 // Constants shared by the local KMS modules (kept apart from index.ts to avoid import cycles).
 
-/** The account the local KMS lives in (SPEC 3). */
+/** The account the local KMS lives in (docs/configuration.md). */
 export const LOCAL_ACCOUNT = '000000000000';
 /** The account-root principal of the local account: the key administrator by default. */
 export const LOCAL_ROOT_PRINCIPAL = 'arn:aws:iam::000000000000:root';

@@ -1,5 +1,5 @@
 // Who may call `cmek kms serve`: access key ids mapped to a secret and the IAM principal the
-// request is made as (SPEC 5). The principal is what the local KMS evaluates key policies for.
+// request is made as. The principal is what the local KMS evaluates key policies for.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 

@@ -7,7 +7,7 @@
 //   else                                     → implicit deny
 //
 // A statement matches when its principal, action, resource and every condition match. The local
-// account has no IAM (SPEC 3): a statement that names an account root (`arn:aws:iam::A:root` or
+// account has no IAM (docs/configuration.md): a statement that names an account root (`arn:aws:iam::A:root` or
 // `A`) is taken to cover every principal of account A, as if A's IAM allowed them `kms:*`.
 import type { EncryptionContext } from '../kms.js';
 import type { ConditionBlock, PolicyDocument, PrincipalBlock, Statement } from './document.js';

@@ -12,7 +12,7 @@ import {
 export * from './document.js';
 export * from './evaluate.js';
 
-/** What the clickhouse profile requires the service principal to hold (SPEC 2). */
+/** What the clickhouse profile requires the service principal to hold. */
 export const CLICKHOUSE_REQUIRED_ACTIONS = [
   'kms:GetPublicKey',
   'kms:Decrypt',
