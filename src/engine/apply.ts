@@ -417,6 +417,25 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     emit({ type: 'error', address: op.change.address, op: op.kind, diagnostics: list });
     return false;
   };
+  /** Record the result of an operation that has already happened. If the state cannot be
+   * written, the operation is not undone: say so, truthfully, instead of a generic failure. */
+  const recordDone = async (address: string, done: string): Promise<void> => {
+    try {
+      await writer.persist();
+    } catch (e) {
+      throw new DiagnosticError([
+        diag(
+          'IO_ERROR',
+          `${address} was ${done}, but the state could not be written`,
+          `${errorMessage(e)}
+The change happened; the state file ${opts.statePath} does not record it. ` +
+            `Make the state file and its directory writable, then run \`cmek plan\`: the refresh ` +
+            `reads the real object and the plan shows what is left to do (docs/state.md).`,
+          { address },
+        ),
+      ]);
+    }
+  };
 
   const runOp = async (op: Op): Promise<boolean> => {
     const c = op.change;
@@ -442,7 +461,7 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
         if (c.deposed) removeDeposed(state, c.type, c.name, c.deposed);
         else if (entry?.deposed) removeDeposed(state, c.type, c.name, entry.deposed);
         else setInstance(state, c.type, c.name, c.index, null);
-        await writer.persist();
+        await recordDone(c.address, 'destroyed');
         result.destroyed++;
         emit({
           type: 'complete',
@@ -524,7 +543,7 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
       }
       const plain = JSON.parse(JSON.stringify(out)) as Attrs;
       setInstance(state, c.type, c.name, c.index, instanceRecord(plain, c));
-      await writer.persist();
+      await recordDone(c.address, op.kind === 'update' ? 'updated' : 'created');
       current.set(c.address, plain);
       if (op.kind === 'update') result.changed++;
       else result.added++;

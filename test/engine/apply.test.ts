@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diag } from '../../src/model/diagnostics.js';
@@ -112,6 +112,25 @@ describe('apply', () => {
     await apply(await plan({ dir, deps: w.deps }), { dir, deps: w.deps });
     expect(readFileSync(`${statePath}.backup`, 'utf8')).toBe(first);
     expect(JSON.parse(readFileSync(statePath, 'utf8')).lineage).toBe(s1.lineage);
+  });
+
+  it('a state that cannot be written after an operation says the change happened, not that it is recorded', async () => {
+    const w = makeWorld();
+    const dir = workdir({ 'main.tf': 'resource "fake_thing" "t" {\n  name = "t"\n}\n' });
+    const statePath = join(dir, 'terraform.tfstate');
+    w.onCreate = () => {
+      // The pending record was written; now the state path stops being writable as a file.
+      rmSync(statePath, { force: true });
+      mkdirSync(statePath);
+      writeFileSync(join(statePath, 'keep'), '');
+    };
+    const result = await apply(await plan({ dir, deps: w.deps }), { dir, deps: w.deps });
+    const d = result.diagnostics.find((x) => x.code === 'IO_ERROR');
+    expect(d).toMatchObject({ address: 'fake_thing.t', severity: 'error' });
+    expect(d!.summary).toBe('fake_thing.t was created, but the state could not be written');
+    expect(d!.detail).toContain('does not record it');
+    expect(d!.detail).not.toContain('recorded in the state');
+    expect(w.objects.size).toBe(1);
   });
 
   it('a failure keeps what succeeded, skips dependents, reports APPLY_FAILED; the next apply converges', async () => {
