@@ -12,7 +12,9 @@ import { parseDuration } from '../model/duration.js';
 import { isServiceName, SERVICE_NAME_RULE } from '../model/service-name.js';
 import type { Kms, KmsAdmin } from '../kms/types.js';
 import { isKmsError } from '../kms/types.js';
+import { keyChangeRefusal, keyRemovalMessage, noRetrofitMessage } from '../rules/lifecycle.js';
 import { DEFAULT_PROFILE, isProfile } from '../rules/profiles.js';
+import { CmekRuleError, subjectOf } from './rule-error.js';
 import { withLock } from './fsutil.js';
 import { EventLog } from './events.js';
 import { managedKey } from './managed-keys.js';
@@ -267,6 +269,7 @@ export class ControlPlane {
       check = await checkKeyAccess(this.kms, kmsKey, {
         region: input.region,
         profile,
+        subject: subjectOf(input.kind ?? 'service', input.name),
         ...(this.principal ? { principal: this.principal } : {}),
         ...(opts.address ? { address: opts.address } : {}),
       });
@@ -410,31 +413,25 @@ export class ControlPlane {
    * key (O(1) KMS calls; no object is rewritten). Retrofit and removal are refused here too,
    * whatever the plan said: they would silently change what protects the data. */
   async #rotate(rec: ServiceRecord, kmsKey: string | null, opts: { address?: string }) {
-    const where = { attribute: 'kms_key', ...(opts.address ? { address: opts.address } : {}) };
-    if (!kmsKey) {
-      throw new DiagnosticError(
-        diag(
-          'CMEK_KEY_REMOVAL',
-          `The key of service ${rec.name} cannot be removed`,
-          'CMEK cannot be removed from a service. Keep kms_key, or create a new service.',
-          where,
-        ),
-      );
+    const before = rec.keyOwner === 'customer' ? rec.kmsKey : null;
+    const refusal = keyChangeRefusal(rec.profile, before, kmsKey);
+    const subject = subjectOf(rec.kind, rec.name, opts.address);
+    if (refusal === 'CMEK_KEY_REMOVAL') {
+      const m = keyRemovalMessage({ subject, key: before!, attribute: 'kms_key' });
+      throw new CmekRuleError(refusal, m, 'kms_key', opts.address);
     }
-    if (rec.keyOwner !== 'customer') {
-      throw new DiagnosticError(
-        diag(
-          'CMEK_NO_RETROFIT',
-          `Service ${rec.name} was created without CMEK`,
-          'A key can only be set at creation. Back the service up and restore the backup with ' +
-            'kms_key set.',
-          where,
-        ),
-      );
+    if (refusal === 'CMEK_NO_RETROFIT') {
+      const m = noRetrofitMessage({ subject, key: kmsKey! });
+      throw new CmekRuleError(refusal, m, 'kms_key', opts.address);
+    }
+    if (!kmsKey || before === null) {
+      // Only a profile that allowed adding or removing a key would get here; none does.
+      throw new Error(`profile ${rec.profile}: no way to change the key of ${rec.name}`);
     }
     const check = await checkKeyAccess(this.kms, kmsKey, {
       region: rec.region,
       profile: rec.profile,
+      subject,
       ...(this.principal ? { principal: this.principal } : {}),
       ...(opts.address ? { address: opts.address } : {}),
     });
@@ -495,6 +492,7 @@ export class ControlPlane {
       await checkKeyAccess(this.kms, rec.kekArn, {
         region: rec.region,
         profile: rec.profile,
+        subject: subjectOf(rec.kind, rec.name),
         ...(this.principal ? { principal: this.principal } : {}),
         ...(opts.address ? { address: opts.address } : {}),
       });
