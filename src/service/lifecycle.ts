@@ -29,10 +29,30 @@ import type { Profile, RuleMessage } from '../rules/model.js';
 import { profileFacts } from '../rules/profiles.js';
 import { CmekRuleError, subjectOf } from './rule-error.js';
 import type { BackupReader } from './backups.js';
-import type { ControlPlane } from './control-plane.js';
 import { checkKeyAccess } from './key-check.js';
-import type { ObjectInfo } from './objects.js';
-import type { ReplicaKind, ServiceRecord } from './types.js';
+import type { ObjectInfo, ObjectStore } from './objects.js';
+import type { CreateServiceInput, ReplicaKind, ServiceEvent, ServiceRecord } from './types.js';
+import type { Kms } from '../kms/types.js';
+
+/** What replicas, clones and restores need of the control plane (a ControlPlane is one): the
+ * services and their records, the data plane and its hooks, backups, the service principal's
+ * KMS client (to compare keys), the event log. */
+export interface LifecycleHost {
+  readonly kms: Kms;
+  readonly principal: string | undefined;
+  readonly objects: ObjectStore;
+  readonly backups: { open(id: string): Promise<BackupReader> };
+  require(ref: string): Promise<ServiceRecord>;
+  get(ref: string): Promise<ServiceRecord | undefined>;
+  create(input: CreateServiceInput, opts?: { address?: string }): Promise<ServiceRecord>;
+  delete(ref: string): Promise<void>;
+  edit(
+    ref: string,
+    operation: string,
+    fn: (rec: ServiceRecord) => Promise<ServiceRecord | undefined>,
+  ): Promise<ServiceRecord>;
+  log(rec: ServiceRecord, type: ServiceEvent['type'], reason: string): Promise<void>;
+}
 
 export interface CreateReplicaInput {
   /** Primary service id or name. */
@@ -72,9 +92,9 @@ function refuse(code: DiagnosticCode, message: RuleMessage, attribute: string, w
 }
 
 export class Lifecycle {
-  readonly #cp: ControlPlane;
+  readonly #cp: LifecycleHost;
 
-  constructor(cp: ControlPlane) {
+  constructor(cp: LifecycleHost) {
     this.#cp = cp;
     const hooks = cp.objects.hooks;
     hooks.beforeWrite.push((rec) => {
