@@ -39,6 +39,21 @@ export {
 } from './keys.js';
 export { buildContext, type RuleContext, type EffectiveKey } from './graph.js';
 export { cmekRuleInput } from './cmek.js';
+// The checks behind the rules as small predicates and message builders, so the control plane
+// refuses with the same logic and text (src/service/rule-error.ts).
+export { keyRegionMatches, regionMismatchMessage } from './region.js';
+export { keyChangeRefusal, noRetrofitMessage, keyRemovalMessage } from './lifecycle.js';
+export {
+  inheritedKeyConflict,
+  cloneRegionConflict,
+  replicaKeyInheritedMessage,
+  replicaKeyRequiredMessage,
+  replicaUnencryptedPrimaryMessage,
+  cloneKeyMessage,
+  cloneRegionMessage,
+  restoreKeyInheritedMessage,
+  type InheritedKeyCode,
+} from './inheritance.js';
 export type {
   CmekResourceChange,
   CmekRuleInputOptions,

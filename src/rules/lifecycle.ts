@@ -20,7 +20,7 @@ import {
   type RuleContext,
 } from './graph.js';
 import { describeKey, keyProvider } from './keys.js';
-import type { KeyView, NodeView, RuleInput } from './model.js';
+import type { KeyView, NodeView, RuleInput, RuleMessage } from './model.js';
 import { profileFacts } from './profiles.js';
 
 const PROVIDER_NAME: Record<KeyProvider, string> = { aws: 'AWS KMS', gcp: 'GCP Cloud KMS' };
@@ -54,24 +54,63 @@ function ownsKey(node: NodeView): boolean {
   return node.kind === 'service' || node.kind === 'restore';
 }
 
+/** Whether `profile` lets the key of a service go from `before` to `after` (null: no
+ * customer-managed key; undefined: not known yet, never refused): the code of the refusal, or
+ * undefined. Adding a key to an existing service is CMEK_NO_RETROFIT, removing it
+ * CMEK_KEY_REMOVAL. A change between two keys is judged by the key-change rules below, which
+ * need to know whether they are the same key. */
+export function keyChangeRefusal<K>(
+  profile: unknown,
+  before: K | null | undefined,
+  after: K | null | undefined,
+): 'CMEK_NO_RETROFIT' | 'CMEK_KEY_REMOVAL' | undefined {
+  if (before === undefined || after === undefined) return undefined;
+  const facts = profileFacts(profile);
+  if (before === null && after !== null && !facts.retrofitAllowed) return 'CMEK_NO_RETROFIT';
+  if (before !== null && after === null && !facts.removalAllowed) return 'CMEK_KEY_REMOVAL';
+  return undefined;
+}
+
+/** CMEK_NO_RETROFIT: `subject` (an address, or `service NAME`) has no key; `key` is added. */
+export function noRetrofitMessage(f: { subject: string; key: string }): RuleMessage {
+  return {
+    summary: `${f.subject} has no customer-managed key; the change adds ${f.key}`,
+    detail:
+      `CMEK can only be chosen when a service is created; it cannot be enabled on an existing ` +
+      `service (ClickHouse Cloud and Cloud SQL both refuse it).\n` +
+      `Remedy: take a backup of the service (cmek_backup) and restore it into a new service ` +
+      `that names the key (cmek_backup_restore with kms_key); restoring an unencrypted backup ` +
+      `with a key is the supported way to put existing data under CMEK. Then move clients ` +
+      `and remove the old service.`,
+  };
+}
+
+/** CMEK_KEY_REMOVAL: `subject` is encrypted with `key`, set by `attribute`; the change drops it. */
+export function keyRemovalMessage(f: {
+  subject: string;
+  key: string;
+  attribute: string;
+}): RuleMessage {
+  return {
+    summary: `${f.subject} is encrypted with ${f.key}; the change removes the key`,
+    detail:
+      `The customer-managed key of an encrypted service cannot be removed: its data keys are ` +
+      `wrapped by that key.\n` +
+      `Remedy: keep ${f.attribute} set. To move to another key, rotate it ` +
+      `(clickhouse: set a key of the same KMS provider; cloudsql: create a new key version ` +
+      `and bump reencrypt). To get the data without CMEK, create a new service without ` +
+      `${f.attribute} and copy the objects over (\`cmek data get\` then \`cmek data put\`): ` +
+      `a backup of an encrypted service, and any restore of it, keeps the key.`,
+  };
+}
+
 export function noRetrofit(input: RuleInput, ctx: RuleContext = buildContext(input)): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const { node, before, after } of transitions(input, ctx)) {
-    if (!ownsKey(node) || before !== null || !after) continue;
-    if (profileFacts(node.profile).retrofitAllowed) continue;
-    out.push(
-      diag(
-        'CMEK_NO_RETROFIT',
-        `${node.address} has no customer-managed key; the plan adds ${describeKey(after)}`,
-        `CMEK can only be chosen when a service is created; it cannot be enabled on an existing ` +
-          `service (ClickHouse Cloud and Cloud SQL both refuse it).\n` +
-          `Remedy: take a backup of the service (cmek_backup) and restore it into a new service ` +
-          `that names the key (cmek_backup_restore with kms_key); restoring an unencrypted backup ` +
-          `with a key is the supported way to put existing data under CMEK. Then move clients ` +
-          `and remove the old service.`,
-        where(node, keyAttr(node)),
-      ),
-    );
+    if (!ownsKey(node) || !after) continue;
+    if (keyChangeRefusal(node.profile, before, after) !== 'CMEK_NO_RETROFIT') continue;
+    const m = noRetrofitMessage({ subject: node.address, key: describeKey(after) });
+    out.push(diag('CMEK_NO_RETROFIT', m.summary, m.detail, where(node, keyAttr(node))));
   }
   return out;
 }
@@ -79,22 +118,14 @@ export function noRetrofit(input: RuleInput, ctx: RuleContext = buildContext(inp
 export function keyRemoval(input: RuleInput, ctx: RuleContext = buildContext(input)): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const { node, before, after } of transitions(input, ctx)) {
-    if (!ownsKey(node) || !before || after !== null) continue;
-    if (profileFacts(node.profile).removalAllowed) continue;
-    out.push(
-      diag(
-        'CMEK_KEY_REMOVAL',
-        `${node.address} is encrypted with ${describeKey(before)}; the plan removes the key`,
-        `The customer-managed key of an encrypted service cannot be removed: its data keys are ` +
-          `wrapped by that key.\n` +
-          `Remedy: keep ${keyAttr(node)} set. To move to another key, rotate it ` +
-          `(clickhouse: set a key of the same KMS provider; cloudsql: create a new key version ` +
-          `and bump reencrypt). To get the data without CMEK, create a new service without ` +
-          `${keyAttr(node)} and copy the objects over (\`cmek data get\` then \`cmek data put\`): ` +
-          `a backup of an encrypted service, and any restore of it, keeps the key.`,
-        where(node, keyAttr(node)),
-      ),
-    );
+    if (!ownsKey(node) || !before) continue;
+    if (keyChangeRefusal(node.profile, before, after) !== 'CMEK_KEY_REMOVAL') continue;
+    const m = keyRemovalMessage({
+      subject: node.address,
+      key: describeKey(before),
+      attribute: keyAttr(node),
+    });
+    out.push(diag('CMEK_KEY_REMOVAL', m.summary, m.detail, where(node, keyAttr(node))));
   }
   return out;
 }

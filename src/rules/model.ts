@@ -88,3 +88,10 @@ export interface RuleInput {
   policies: PolicyNode[];
   external?: ExternalUse[];
 }
+
+/** The text of one rule's diagnostic. The rules build it for plan-time diagnostics and the
+ * control plane for its own refusals (src/service/rule-error.ts), from the same functions. */
+export interface RuleMessage {
+  summary: string;
+  detail: string;
+}

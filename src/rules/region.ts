@@ -5,8 +5,39 @@
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import { buildContext, isLive, keyAttr, keyIsWritten, where, type RuleContext } from './graph.js';
 import { describeKey, keyRegion } from './keys.js';
-import type { RuleInput } from './model.js';
+import type { NodeKind, RuleInput, RuleMessage } from './model.js';
 import { profileFacts } from './profiles.js';
+
+/** Whether a key in `keyRegion` may serve a service in `serviceRegion` under `profile` (both
+ * profiles require the key in the service's region). A region not known yet is never a
+ * mismatch. */
+export function keyRegionMatches(
+  keyRegion: string | undefined,
+  serviceRegion: string | undefined,
+  profile?: unknown,
+): boolean {
+  if (!profileFacts(profile).keyInServiceRegion) return true;
+  return keyRegion === undefined || serviceRegion === undefined || keyRegion === serviceRegion;
+}
+
+/** CMEK_REGION_MISMATCH for a key the service names itself (`subject`: an address, or
+ * `service NAME`). */
+export function regionMismatchMessage(f: {
+  subject: string;
+  kind: NodeKind;
+  region: string;
+  key: string;
+  keyRegion: string;
+}): RuleMessage {
+  return {
+    summary: `${f.subject} is in region ${f.region} but its key ${f.key} is in ${f.keyRegion}`,
+    detail:
+      `A customer-managed key must be in the same region as the ${f.kind} that uses it; ` +
+      `the provider refuses a key from another region when the ${f.kind} is created.\n` +
+      `Remedy: use a key created in ${f.region} (for example a cmek_kms_key with ` +
+      `region = "${f.region}"), or place the ${f.kind} in ${f.keyRegion}.`,
+  };
+}
 
 export function regionMismatch(
   input: RuleInput,
@@ -17,7 +48,6 @@ export function regionMismatch(
     // Backups have no region of their own: they live with their service.
     if (!isLive(node) || node.kind === 'backup') continue;
     const facts = profileFacts(node.profile);
-    if (!facts.keyInServiceRegion) continue;
     const written = keyIsWritten(node);
     // A replica or clone that inherits into another region is reported by the more specific
     // CMEK_REPLICA_KEY_REQUIRED / CMEK_CLONE_KEY_INHERITED, which name the actual remedy.
@@ -26,21 +56,19 @@ export function regionMismatch(
     if (!key) continue;
     const region = ctx.regionOf(node);
     const kr = keyRegion(key);
-    if (region === undefined || kr === undefined || region === kr) continue;
+    if (region === undefined || kr === undefined) continue;
+    if (keyRegionMatches(kr, region, node.profile)) continue;
 
     const k = describeKey(key, false);
     if (written) {
-      out.push(
-        diag(
-          'CMEK_REGION_MISMATCH',
-          `${node.address} is in region ${region} but its key ${k} is in ${kr}`,
-          `A customer-managed key must be in the same region as the ${node.kind} that uses it; ` +
-            `the provider refuses a key from another region when the ${node.kind} is created.\n` +
-            `Remedy: use a key created in ${region} (for example a cmek_kms_key with ` +
-            `region = "${region}"), or place the ${node.kind} in ${kr}.`,
-          where(node, keyAttr(node)),
-        ),
-      );
+      const m = regionMismatchMessage({
+        subject: node.address,
+        kind: node.kind,
+        region,
+        key: k,
+        keyRegion: kr,
+      });
+      out.push(diag('CMEK_REGION_MISMATCH', m.summary, m.detail, where(node, keyAttr(node))));
     } else {
       const inherit = facts.restoreEncryptedBackup === 'inherit';
       out.push(

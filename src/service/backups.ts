@@ -25,8 +25,8 @@ import {
 } from '../core/index.js';
 import { diag, DiagnosticError } from '../model/diagnostics.js';
 import type { Profile } from '../rules/model.js';
+import type { Kms } from '../kms/types.js';
 import { dataError } from './codec.js';
-import type { ControlPlane } from './control-plane.js';
 import { fsyncDir, readJsonIfExists, writeJsonAtomic } from './fsutil.js';
 import {
   ObjectStore,
@@ -36,7 +36,20 @@ import {
   type ObjectInfo,
   type RangeReader,
 } from './objects.js';
-import type { KeyOwner, ServiceRecord } from './types.js';
+import type { KeyRecord, ServiceKeys } from './keys.js';
+import type { KeyOwner, ServiceEvent, ServiceRecord } from './types.js';
+
+/** What backups need of the control plane (a ControlPlane is one): its data directory, the
+ * services, their key records and objects, the key cache, the event log. */
+export interface BackupHost {
+  readonly dataDir: string;
+  readonly keys: ServiceKeys;
+  readonly objects: ObjectStore;
+  kmsFor(rec: ServiceRecord): Kms;
+  require(ref: string): Promise<ServiceRecord>;
+  readKeyRecord(id: string): Promise<KeyRecord>;
+  log(rec: ServiceRecord, type: ServiceEvent['type'], reason: string): Promise<void>;
+}
 
 export interface BackupRecord {
   version: 1;
@@ -79,11 +92,11 @@ export function backupNotFound(ref: string): DiagnosticError {
 /** Reads the objects of a backup: the core's streams with the backup's own key record and the
  * source service's contexts. Backups are immutable, so there is no encryptor. */
 class SnapshotCodec implements ObjectCodec {
-  readonly #cp: ControlPlane;
+  readonly #cp: BackupHost;
   readonly #keys: KeySetRecord;
   readonly #lineage: string;
   #set: ServiceKeySet | undefined;
-  constructor(cp: ControlPlane, keys: KeySetRecord, lineage: string) {
+  constructor(cp: BackupHost, keys: KeySetRecord, lineage: string) {
     this.#cp = cp;
     this.#keys = keys;
     this.#lineage = lineage;
@@ -135,9 +148,9 @@ export interface BackupReader {
 }
 
 export class BackupStore {
-  readonly #cp: ControlPlane;
+  readonly #cp: BackupHost;
   readonly root: string;
-  constructor(cp: ControlPlane) {
+  constructor(cp: BackupHost) {
     this.#cp = cp;
     this.root = join(cp.dataDir, 'backups');
   }

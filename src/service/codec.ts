@@ -16,7 +16,7 @@ import {
   type ServiceKeySet,
 } from '../core/index.js';
 import { DiagnosticError } from '../model/diagnostics.js';
-import { isKmsError } from '../kms/types.js';
+import { isKmsError, type Kms } from '../kms/types.js';
 import { keyErrorDiagnostic } from './key-check.js';
 import type {
   BodyOpener,
@@ -25,7 +25,7 @@ import type {
   ObjectCodec,
   RangeReader,
 } from './objects.js';
-import type { ControlPlane } from './control-plane.js';
+import type { KeyRecord, ServiceKeys } from './keys.js';
 import type { ServiceRecord } from './types.js';
 
 /** Map a failure to the diagnostic a user can act on (KMS → CMEK_KEY_INACCESSIBLE, integrity →
@@ -44,6 +44,14 @@ export function dataError(rec: ServiceRecord, e: unknown): unknown {
   return e;
 }
 
+/** What the codec needs of the control plane: the key hierarchies and which KMS client
+ * unwraps a service's keys. A ControlPlane is one. */
+export interface CodecHost {
+  readonly keys: ServiceKeys;
+  kmsFor(rec: ServiceRecord): Kms;
+  readKeyRecord(id: string): Promise<KeyRecord>;
+}
+
 export interface EnvelopeCodecOptions {
   /** Chunks sealed/opened at once on libuv's thread pool (the core's parallel streams), so the
    * cipher runs beside the I/O instead of in front of it. Default 1 (the serial streams): on a
@@ -52,9 +60,9 @@ export interface EnvelopeCodecOptions {
 }
 
 export class EnvelopeCodec implements ObjectCodec {
-  readonly #cp: ControlPlane;
+  readonly #cp: CodecHost;
   readonly #concurrency: number;
-  constructor(cp: ControlPlane, opts: EnvelopeCodecOptions = {}) {
+  constructor(cp: CodecHost, opts: EnvelopeCodecOptions = {}) {
     this.#cp = cp;
     this.#concurrency = opts.concurrency ?? 1;
     if (this.#concurrency <= 1) {

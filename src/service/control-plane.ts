@@ -1,8 +1,8 @@
 // The embedded control plane: it ties together the service records (records.ts), the event log
 // (events.ts), the provider-managed keys (managed-keys.ts), the status machine (status.ts), the
 // key hierarchies (keys.ts) and the data plane (objects.ts), and carries out the operations:
-// create, update and rotation, key checks, start, delete. It is a library: the resources, the
-// CLI verbs and the poller all drive the same object, and several processes may share one data
+// create, update (with rotation.ts), key checks, start, delete. It is a library: the resources,
+// the CLI verbs and the poller all drive the same object, and several processes may share one data
 // directory (per-service lock files; every record replaced atomically).
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -13,6 +13,8 @@ import { isServiceName, SERVICE_NAME_RULE } from '../model/service-name.js';
 import type { Kms, KmsAdmin } from '../kms/types.js';
 import { isKmsError } from '../kms/types.js';
 import { DEFAULT_PROFILE, isProfile } from '../rules/profiles.js';
+import { subjectOf } from './rule-error.js';
+import { rewrap, rotate, type RotationHost } from './rotation.js';
 import { withLock } from './fsutil.js';
 import { EventLog } from './events.js';
 import { managedKey } from './managed-keys.js';
@@ -81,6 +83,8 @@ export class ControlPlane {
   /** `kms` as the data path uses it (see #shreddingAware). One object for the process's life:
    * ServiceKeys keeps key sets open per KMS client identity. */
   readonly #dataKms: Kms;
+  /** What rotation (rotation.ts) may use of the control plane. */
+  readonly #rotation: RotationHost;
 
   constructor(opts: ControlPlaneOptions) {
     this.dataDir = opts.dataDir;
@@ -94,6 +98,16 @@ export class ControlPlane {
     this.#events = new EventLog(this.eventsPath, this.#now);
     this.keys = new ServiceKeys();
     this.#dataKms = this.#shreddingAware(opts.kms);
+    this.#rotation = {
+      kms: this.kms,
+      principal: this.principal,
+      keys: this.keys,
+      kmsFor: (rec) => this.kmsFor(rec),
+      readKeyRecord: (id) => this.records.readKeyRecord(id),
+      writeKeyRecord: (id, rec) => this.records.writeKeyRecord(id, rec),
+      log: (rec, type, reason) => this.#log(rec, type, reason),
+      now: () => this.#now(),
+    };
     // The data plane looks services up through this: a crypto-shredded service answers with
     // the plain "unrecoverable" diagnostic before any KMS call is attempted.
     const lookup = {
@@ -269,6 +283,7 @@ export class ControlPlane {
       check = await checkKeyAccess(this.kms, kmsKey, {
         region: input.region,
         profile,
+        subject: subjectOf(input.kind ?? 'service', input.name),
         ...(this.principal ? { principal: this.principal } : {}),
         ...(opts.address ? { address: opts.address } : {}),
       });
@@ -378,14 +393,14 @@ export class ControlPlane {
         changes.push('key_check_interval');
       }
       if (input.kmsKey !== undefined && (input.kmsKey ?? null) !== rec.kmsKey) {
-        await this.#rotate(rec, input.kmsKey ?? null, opts);
+        await rotate(this.#rotation, rec, input.kmsKey ?? null, opts);
         changes.push('kms_key');
       }
       if (input.reencrypt !== undefined && (input.reencrypt ?? undefined) !== rec.reencrypt) {
         // A new trigger value re-wraps the service key under the key's current primary version:
         // after a key rotation, older versions can then be disabled without losing data.
         if (rec.keyOwner === 'customer' && rec.kmsKey) {
-          await this.#rewrap(rec, rec.kekArn, 're-encrypt trigger');
+          await rewrap(this.#rotation, rec, rec.kekArn, 're-encrypt trigger');
         }
         if (input.reencrypt === null) delete rec.reencrypt;
         else rec.reencrypt = input.reencrypt;
@@ -395,55 +410,6 @@ export class ControlPlane {
       await this.#log(rec, 'updated', `changed ${changes.join(', ')}`);
       return rec;
     });
-  }
-
-  async #rewrap(rec: ServiceRecord, kekArn: string, why: string) {
-    const kms = this.kmsFor(rec);
-    const current = await this.readKeyRecord(rec.id);
-    const next = await this.keys.rewrap(kms, current, kekArn);
-    await this.records.writeKeyRecord(rec.id, next.record);
-    const from = rec.kekArn;
-    rec.kekArn = kekArn;
-    if (next.keyVersion !== undefined) rec.kmsKeyVersion = next.keyVersion;
-    else delete rec.kmsKeyVersion;
-    await this.#log(rec, 'rotated', `${why}: service key re-wrapped from ${from} to ${kekArn}`);
-  }
-
-  /** Rotation to another customer key: validate the new key live, then re-wrap the service
-   * key (O(1) KMS calls; no object is rewritten). Retrofit and removal are refused here too,
-   * whatever the plan said: they would silently change what protects the data. */
-  async #rotate(rec: ServiceRecord, kmsKey: string | null, opts: { address?: string }) {
-    const where = { attribute: 'kms_key', ...(opts.address ? { address: opts.address } : {}) };
-    if (!kmsKey) {
-      throw new DiagnosticError(
-        diag(
-          'CMEK_KEY_REMOVAL',
-          `The key of service ${rec.name} cannot be removed`,
-          'CMEK cannot be removed from a service. Keep kms_key, or create a new service.',
-          where,
-        ),
-      );
-    }
-    if (rec.keyOwner !== 'customer') {
-      throw new DiagnosticError(
-        diag(
-          'CMEK_NO_RETROFIT',
-          `Service ${rec.name} was created without CMEK`,
-          'A key can only be set at creation. Back the service up and restore the backup with ' +
-            'kms_key set.',
-          where,
-        ),
-      );
-    }
-    const check = await checkKeyAccess(this.kms, kmsKey, {
-      region: rec.region,
-      profile: rec.profile,
-      ...(this.principal ? { principal: this.principal } : {}),
-      ...(opts.address ? { address: opts.address } : {}),
-    });
-    await this.#rewrap(rec, check.arn, 'rotation');
-    rec.kmsKey = kmsKey;
-    rec.lastKeyCheckAt = this.#now().toISOString();
   }
 
   /** Record a status transition with its reason (the poller's entry point). Leaving RUNNING
@@ -498,6 +464,7 @@ export class ControlPlane {
       await checkKeyAccess(this.kms, rec.kekArn, {
         region: rec.region,
         profile: rec.profile,
+        subject: subjectOf(rec.kind, rec.name),
         ...(this.principal ? { principal: this.principal } : {}),
         ...(opts.address ? { address: opts.address } : {}),
       });

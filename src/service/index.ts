@@ -25,6 +25,8 @@ export {
   type KeyCheckOptions,
 } from './key-check.js';
 export { ServiceKeys, type KeyRecord } from './keys.js';
+// A CMEK rule refused by the control plane itself (a DiagnosticError with the rule's text).
+export { CmekRuleError } from './rule-error.js';
 export type * from './types.js';
 // The key lifecycle: the poller (one pass, or a loop) and the crypto-shredding diagnostics.
 export {

@@ -7,12 +7,16 @@ import { diag, DiagnosticError, type Diagnostic } from '../model/diagnostics.js'
 import { parseKeyRef } from '../model/key-ref.js';
 import { isKmsError, type KeyMetadata, type Kms, type KmsError } from '../kms/types.js';
 import type { Profile } from '../rules/model.js';
+import { keyRegionMatches, regionMismatchMessage } from '../rules/region.js';
+import { CmekRuleError } from './rule-error.js';
 
 export interface KeyCheckOptions {
   /** The principal the `kms` client acts as, for messages. */
   principal?: string;
   /** Resource address for diagnostics (`cmek_encrypted_service.db`). */
   address?: string;
+  /** What messages name when there is no address (`service db`; default `the service`). */
+  subject?: string;
   /** Attribute for diagnostics (default `kms_key`). */
   attribute?: string;
   /** Expected region of the key (the service's); a mismatch is CMEK_REGION_MISMATCH. */
@@ -163,18 +167,19 @@ export async function checkKeyAccess(
   }
   const parsed = parseKeyRef(keyRef);
   const region = metadata?.region ?? (parsed.ok ? parsed.ref.region : undefined);
-  if (opts.region && region && region !== opts.region) {
-    throw new DiagnosticError(
-      diag(
-        'CMEK_REGION_MISMATCH',
-        `Key ${keyRef} is in ${region}, the service in ${opts.region}`,
-        'A service can only use a key in its own region. Remedy: create the key in ' +
-          `${opts.region} (cmek_kms_key with region = "${opts.region}") and reference it.`,
-        {
-          ...(opts.address ? { address: opts.address } : {}),
-          attribute: opts.attribute ?? 'kms_key',
-        },
-      ),
+  if (opts.region && region && !keyRegionMatches(region, opts.region, opts.profile)) {
+    const message = regionMismatchMessage({
+      subject: opts.address ?? opts.subject ?? 'the service',
+      kind: 'service',
+      region: opts.region,
+      key: keyRef,
+      keyRegion: region,
+    });
+    throw new CmekRuleError(
+      'CMEK_REGION_MISMATCH',
+      message,
+      opts.attribute ?? 'kms_key',
+      opts.address,
     );
   }
   const keyId = metadata?.arn ?? keyRef;

@@ -15,13 +15,44 @@
 // replica. A replica that cannot take a write (not RUNNING) is marked out of sync and is copied
 // in full at the next replicated write.
 import type { Readable } from 'node:stream';
-import { diag, DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
-import type { Profile } from '../rules/model.js';
+import { diag, DiagnosticError, type DiagnosticCode } from '../model/diagnostics.js';
+import {
+  cloneKeyMessage,
+  cloneRegionMessage,
+  inheritedKeyConflict,
+  replicaKeyInheritedMessage,
+  replicaKeyRequiredMessage,
+  replicaUnencryptedPrimaryMessage,
+  restoreKeyInheritedMessage,
+} from '../rules/inheritance.js';
+import type { Profile, RuleMessage } from '../rules/model.js';
+import { profileFacts } from '../rules/profiles.js';
+import { CmekRuleError, subjectOf } from './rule-error.js';
 import type { BackupReader } from './backups.js';
-import type { ControlPlane } from './control-plane.js';
 import { checkKeyAccess } from './key-check.js';
-import type { ObjectInfo } from './objects.js';
-import type { ReplicaKind, ServiceRecord } from './types.js';
+import type { ObjectInfo, ObjectStore } from './objects.js';
+import type { CreateServiceInput, ReplicaKind, ServiceEvent, ServiceRecord } from './types.js';
+import type { Kms } from '../kms/types.js';
+
+/** What replicas, clones and restores need of the control plane (a ControlPlane is one): the
+ * services and their records, the data plane and its hooks, backups, the service principal's
+ * KMS client (to compare keys), the event log. */
+export interface LifecycleHost {
+  readonly kms: Kms;
+  readonly principal: string | undefined;
+  readonly objects: ObjectStore;
+  readonly backups: { open(id: string): Promise<BackupReader> };
+  require(ref: string): Promise<ServiceRecord>;
+  get(ref: string): Promise<ServiceRecord | undefined>;
+  create(input: CreateServiceInput, opts?: { address?: string }): Promise<ServiceRecord>;
+  delete(ref: string): Promise<void>;
+  edit(
+    ref: string,
+    operation: string,
+    fn: (rec: ServiceRecord) => Promise<ServiceRecord | undefined>,
+  ): Promise<ServiceRecord>;
+  log(rec: ServiceRecord, type: ServiceEvent['type'], reason: string): Promise<void>;
+}
 
 export interface CreateReplicaInput {
   /** Primary service id or name. */
@@ -56,19 +87,14 @@ interface Where {
   address?: string;
 }
 
-function fail(code: Diagnostic['code'], summary: string, detail: string, w: Where): never {
-  throw new DiagnosticError(
-    diag(code, summary, detail, {
-      attribute: 'kms_key',
-      ...(w.address ? { address: w.address } : {}),
-    }),
-  );
+function refuse(code: DiagnosticCode, message: RuleMessage, attribute: string, w: Where): never {
+  throw new CmekRuleError(code, message, attribute, w.address);
 }
 
 export class Lifecycle {
-  readonly #cp: ControlPlane;
+  readonly #cp: LifecycleHost;
 
-  constructor(cp: ControlPlane) {
+  constructor(cp: LifecycleHost) {
     this.#cp = cp;
     const hooks = cp.objects.hooks;
     hooks.beforeWrite.push((rec) => {
@@ -88,14 +114,20 @@ export class Lifecycle {
   }
 
   /** Same key? Compares the references, then what the KMS says they resolve to. */
-  async #sameKey(a: string, aArn: string, b: string, profile: Profile, region: string) {
-    if (a === b || aArn === b) return true;
+  async #sameness(
+    a: string,
+    aArn: string,
+    b: string,
+    profile: Profile,
+    region: string,
+  ): Promise<'same' | 'different'> {
+    if (a === b || aArn === b) return 'same';
     const check = await checkKeyAccess(this.#cp.kms, b, {
       profile,
       ...(this.#cp.principal ? { principal: this.#cp.principal } : {}),
       region,
     }).catch(() => undefined);
-    return check?.arn === aArn;
+    return check?.arn === aArn ? 'same' : 'different';
   }
 
   /** Create a replica: check the key rules again (defence in depth: the plan already did),
@@ -117,49 +149,66 @@ export class Lifecycle {
     const encrypted = primary.keyOwner === 'customer';
     const own = input.kmsKey ?? null;
     const sameRegion = input.region === primary.region;
-    let kmsKey: string | null;
-    if (!encrypted) {
-      if (own) {
-        fail(
-          'CMEK_REPLICA_UNENCRYPTED_PRIMARY',
-          `Primary ${primary.name} is not encrypted with a customer key; its replica cannot name one`,
-          'A replica follows its primary. To get CMEK on this data, back the primary up and ' +
-            'restore the backup with kms_key set.',
-          w,
-        );
-      }
-      kmsKey = null;
-    } else if (sameRegion) {
-      if (
-        own &&
-        !(await this.#sameKey(
-          primary.kmsKey!,
-          primary.kekArn,
-          own,
-          primary.profile,
-          primary.region,
-        ))
-      ) {
-        fail(
-          'CMEK_REPLICA_KEY_INHERITED',
-          `A same-region replica uses its primary's key; ${own} is another key`,
-          `Remove kms_key (the replica inherits ${primary.kmsKey}) or set it to the primary's key.`,
-          w,
-        );
-      }
-      kmsKey = primary.kmsKey;
-    } else {
-      if (!own) {
-        fail(
-          'CMEK_REPLICA_KEY_REQUIRED',
-          `A cross-region replica of ${primary.name} must name a key in ${input.region}`,
-          `The primary's key lives in ${primary.region}. Create a key in ${input.region} and set ` +
-            'kms_key to it.',
-          w,
-        );
-      }
-      kmsKey = own;
+    // The own key is compared with the primary's (a KMS call) only where that decides.
+    const conflict = inheritedKeyConflict(primary.profile, 'replica', {
+      parentEncrypted: encrypted,
+      sameRegion,
+      own: !own
+        ? 'none'
+        : encrypted && sameRegion
+          ? await this.#sameness(
+              primary.kmsKey!,
+              primary.kekArn,
+              own,
+              primary.profile,
+              primary.region,
+            )
+          : 'unknown',
+    });
+    const subject = subjectOf('replica', input.name, w.address);
+    const attribute = 'kms_key';
+    if (conflict === 'CMEK_REPLICA_UNENCRYPTED_PRIMARY') {
+      refuse(
+        conflict,
+        replicaUnencryptedPrimaryMessage({
+          subject,
+          own: own!,
+          parent: `service ${primary.name}`,
+          attribute,
+        }),
+        attribute,
+        w,
+      );
     }
+    if (conflict === 'CMEK_REPLICA_KEY_INHERITED') {
+      refuse(
+        conflict,
+        replicaKeyInheritedMessage({
+          subject,
+          region: input.region,
+          own: own!,
+          primaryKey: primary.kmsKey!,
+          attribute,
+        }),
+        attribute,
+        w,
+      );
+    }
+    if (conflict === 'CMEK_REPLICA_KEY_REQUIRED') {
+      refuse(
+        conflict,
+        replicaKeyRequiredMessage({
+          subject,
+          parent: `service ${primary.name}`,
+          primaryRegion: primary.region,
+          region: input.region,
+          attribute,
+        }),
+        attribute,
+        w,
+      );
+    }
+    const kmsKey = !encrypted ? null : sameRegion ? primary.kmsKey : own;
     const rec = await this.#cp.create(
       {
         name: input.name,
@@ -181,29 +230,35 @@ export class Lifecycle {
   async createClone(input: CreateCloneInput, w: Where = {}): Promise<ServiceRecord> {
     const source = await this.#cp.require(input.source);
     const region = input.region ?? source.region;
-    if (region !== source.region) {
-      throw new DiagnosticError(
-        diag(
-          'CMEK_CLONE_KEY_INHERITED',
-          `A clone lives in its source's region (${source.region}), not ${region}`,
-          'Remove region from the clone, or use a backup and cmek_backup_restore to move data.',
-          { attribute: 'region', ...(w.address ? { address: w.address } : {}) },
-        ),
-      );
-    }
     const own = input.kmsKey ?? null;
     const encrypted = source.keyOwner === 'customer';
-    if (
-      own &&
-      (!encrypted ||
-        !(await this.#sameKey(source.kmsKey!, source.kekArn, own, source.profile, region)))
-    ) {
-      fail(
-        'CMEK_CLONE_KEY_INHERITED',
-        `A clone uses its source's key; ${own} is another key`,
-        `Remove kms_key (the clone inherits ${encrypted ? source.kmsKey : 'the provider-managed key'}).`,
-        w,
-      );
+    const subject = subjectOf('clone', input.name, w.address);
+    const parent = `service ${source.name}`;
+    const sourceKey = encrypted ? source.kmsKey : null;
+    // A clone stays in its source's region. For an encrypted source that is the rule
+    // (cloneRegionConflict: its key exists only there); the control plane keeps a clone of an
+    // unencrypted source there too (its data is copied within the region).
+    if (region !== source.region) {
+      const m = cloneRegionMessage({
+        subject,
+        region,
+        parent,
+        sourceKey,
+        sourceRegion: source.region,
+      });
+      refuse('CMEK_CLONE_KEY_INHERITED', m, 'region', w);
+    }
+    const conflict = inheritedKeyConflict(source.profile, 'clone', {
+      parentEncrypted: encrypted,
+      own: !own
+        ? 'none'
+        : encrypted
+          ? await this.#sameness(source.kmsKey!, source.kekArn, own, source.profile, region)
+          : 'different',
+    });
+    if (conflict === 'CMEK_CLONE_KEY_INHERITED') {
+      const m = cloneKeyMessage({ subject, own: own!, parent, sourceKey, attribute: 'kms_key' });
+      refuse(conflict, m, 'kms_key', w);
     }
     const rec = await this.#cp.create(
       {
@@ -227,18 +282,26 @@ export class Lifecycle {
     const b = reader.backup;
     const region = input.region ?? b.region;
     const own = input.kmsKey ?? null;
-    if (
-      own &&
-      b.encrypted &&
-      b.profile === 'clickhouse' &&
-      !(await this.#sameKey(b.kmsKey!, b.kekArn, own, b.profile, region))
-    ) {
-      fail(
-        'CMEK_RESTORE_KEY_INHERITED',
-        `A clickhouse restore of an encrypted backup uses the backup's key; ${own} is another key`,
-        `Remove kms_key (the restore uses ${b.kmsKey}).`,
-        w,
-      );
+    // The backup's key is compared with the own one (a KMS call) only where that decides.
+    const inherits = b.encrypted && profileFacts(b.profile).restoreEncryptedBackup === 'inherit';
+    const conflict = inheritedKeyConflict(b.profile, 'restore', {
+      parentEncrypted: b.encrypted,
+      own: !own
+        ? 'none'
+        : inherits
+          ? await this.#sameness(b.kmsKey!, b.kekArn, own, b.profile, region)
+          : 'unknown',
+    });
+    if (conflict === 'CMEK_RESTORE_KEY_INHERITED') {
+      const m = restoreKeyInheritedMessage({
+        subject: subjectOf('restore', input.name, w.address),
+        parent: `backup ${b.id}`,
+        backupKey: b.kmsKey!,
+        own: own!,
+        profile: b.profile,
+        attribute: 'kms_key',
+      });
+      refuse(conflict, m, 'kms_key', w);
     }
     const kmsKey = own ?? (b.encrypted ? b.kmsKey : null);
     const rec = await this.#cp.create(

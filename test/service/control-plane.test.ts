@@ -5,12 +5,15 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DiagnosticError } from '../../src/model/diagnostics.js';
 import { MemoryKms } from '../../src/kms/memory.js';
+import { openLocalKms } from '../../src/kms/local/index.js';
 import {
   openControlPlane,
   parseDuration,
   type ControlPlane,
 } from '../../src/service/control-plane.js';
 import { objectFileName, type ObjectStore } from '../../src/service/objects.js';
+import { CmekRuleError } from '../../src/service/rule-error.js';
+import { keyRemovalMessage, noRetrofitMessage } from '../../src/rules/index.js';
 
 /** Temp files a put left: dot-files beside the objects, or anything in .partial. */
 async function leftovers(cp: { objects: ObjectStore }, id: string): Promise<string[]> {
@@ -139,7 +142,44 @@ describe('control plane records', () => {
 
   it('refuses key removal and retrofit even if a plan asked for them', async () => {
     await cp.create({ name: 'a', region: 'eu-west-1', kmsKey: keyArn });
-    await rejectsWith(cp.update('a', { kmsKey: null }), 'CMEK_KEY_REMOVAL');
+    const removal = await rejectsWith(
+      cp.update('a', { kmsKey: null }, { address: 'cmek_encrypted_service.a' }),
+      'CMEK_KEY_REMOVAL',
+    );
+    // The typed error carries the code and attribute; the text is the rule's (src/rules).
+    expect(removal).toBeInstanceOf(CmekRuleError);
+    expect(removal).toMatchObject({ code: 'CMEK_KEY_REMOVAL', attribute: 'kms_key' });
+    const text = keyRemovalMessage({
+      subject: 'cmek_encrypted_service.a',
+      key: keyArn,
+      attribute: 'kms_key',
+    });
+    expect(removal.diagnostics).toEqual([
+      {
+        severity: 'error',
+        code: 'CMEK_KEY_REMOVAL',
+        ...text,
+        attribute: 'kms_key',
+        address: 'cmek_encrypted_service.a',
+      },
+    ]);
+    expect((await cp.require('a')).kekArn).toBe(keyArn);
+
+    // Retrofit: a service on a provider-managed key cannot be given a customer key.
+    const local = openLocalKms({ dir: join(dir, 'kms'), rootKey: new Uint8Array(32).fill(7) });
+    const admin = local.admin();
+    const customer = (await admin.createKey({ region: 'eu-west-1' })).arn;
+    const withAdmin = await openControlPlane({ dataDir: dir, kms: admin, admin, durable: false });
+    await withAdmin.create({ name: 'plain', region: 'eu-west-1' });
+    const retrofit = await rejectsWith(
+      withAdmin.update('plain', { kmsKey: customer }),
+      'CMEK_NO_RETROFIT',
+    );
+    expect(retrofit).toMatchObject({ code: 'CMEK_NO_RETROFIT', attribute: 'kms_key' });
+    expect(retrofit.diagnostics[0]!.summary).toBe(
+      noRetrofitMessage({ subject: 'service plain', key: customer }).summary,
+    );
+    expect((await withAdmin.require('plain')).keyOwner).toBe('managed');
   });
 
   it('status transitions are logged; data access needs RUNNING; start re-checks the key', async () => {

@@ -1,15 +1,10 @@
 // The local KMS operations. Each call: read the keystore (or lock and re-read it for changes),
-// run due maintenance (automatic rotation, deletions whose window has passed), resolve the key
-// reference, evaluate the key policy for (principal, action, context), check the key state,
-// then do the work. Error names and messages follow AWS KMS. Key resolution is resolve.ts,
-// authorization authorize.ts (both pure, given the caller's region or identity).
-import {
-  createCipheriv,
-  createDecipheriv,
-  generateKeyPair,
-  randomBytes,
-  randomUUID,
-} from 'node:crypto';
+// run due maintenance (maintenance.ts: automatic rotation, deletions whose window has passed),
+// resolve the key reference (resolve.ts), evaluate the key policy for (principal, action,
+// context) (authorize.ts), check the key state, then do the work; the cryptography (new key
+// material sealed under the root key, blob Encrypt/Decrypt) is crypto.ts. Error names and
+// messages follow AWS KMS.
+import { randomBytes, randomUUID } from 'node:crypto';
 import { defaultKeyPolicy } from '../../model/policy/document.js';
 import { isAwsRegion, isGcpLocation, parseKeyRef } from '../../model/key-ref.js';
 import {
@@ -29,7 +24,17 @@ import {
   type ReEncryptOutput,
   type RotationStatus,
 } from '../types.js';
-import { buildBlobHeader, encodeContextAad, parseBlobHeader, IV_BYTES, TAG_BYTES } from './blob.js';
+import { parseBlobHeader } from './blob.js';
+import { newKeyPair, newVersion, openBlob, sealBlob } from './crypto.js';
+import { disabled, invalidState } from './errors.js';
+import {
+  addVersion,
+  DAY_MS,
+  maintain,
+  maintenanceDue,
+  purgePending,
+  rotationDue,
+} from './maintenance.js';
 import { LOCAL_ACCOUNT, LOCAL_ROOT_PRINCIPAL } from './constants.js';
 import type {
   ClientOptions,
@@ -44,12 +49,11 @@ import type {
   LocalKmsOptions,
   PurgeResult,
   ReplicateKeyOptions,
-} from './index.js';
+} from './types.js';
 import { authorize, authorizeAccount, checkNewPolicy, type Caller } from './authorize.js';
 import { findAlias, pickRegion, resolveKey, resolveTarget } from './resolve.js';
 import { KeystoreFiles, type Keystore, type StoredKey } from './store.js';
 
-const DAY_MS = 86_400_000;
 const MAX_ON_DEMAND_ROTATIONS = 10;
 const MAX_ENCRYPT_BYTES = 4096;
 
@@ -202,7 +206,7 @@ class LocalClient implements LocalKmsClient {
     if (input.rotationPeriodInDays !== undefined) checkRotationPeriod(input.rotationPeriodInDays);
     if (rotationOn && keySpec !== 'SYMMETRIC_DEFAULT')
       throw new KmsError('UnsupportedOperationException', 'only symmetric keys can be rotated');
-    const version1 = await this.newVersion(keyId, 1, keySpec, undefined);
+    const version1 = await newVersion(this.files, keyId, 1, keySpec, this.clock().toISOString());
     const now = this.clock();
     const key: StoredKey = {
       arn,
@@ -338,22 +342,9 @@ class LocalClient implements LocalKmsClient {
   }
 
   async purge(): Promise<PurgeResult> {
-    return this.mutate((st, now) => {
-      const destroyed: string[] = [];
-      const skipped: Array<{ arn: string; reason: string }> = [];
-      for (const key of Object.values(st.keys)) {
-        if (key.state !== 'PendingDeletion') continue;
-        try {
-          this.authorize(key, 'kms:ScheduleKeyDeletion');
-        } catch (e) {
-          skipped.push({ arn: key.arn, reason: (e as Error).message });
-          continue;
-        }
-        this.destroy(st, key, now);
-        destroyed.push(key.arn);
-      }
-      return skipped.length ? { destroyed, skipped } : { destroyed };
-    });
+    return this.mutate((st, now) =>
+      purgePending(this.files, st, now, (key) => this.authorize(key, 'kms:ScheduleKeyDeletion')),
+    );
   }
 
   // ---- rotation --------------------------------------------------------------------------
@@ -406,7 +397,7 @@ class LocalClient implements LocalKmsClient {
           `key ${key.arn} has reached the limit of ${MAX_ON_DEMAND_ROTATIONS} on-demand rotations`,
         );
       key.rotation.onDemandCount++;
-      this.addVersion(st, key, 'ON_DEMAND', now, material);
+      addVersion(this.files, st, key, 'ON_DEMAND', now, material);
       return metadata(st, key);
     });
   }
@@ -568,7 +559,7 @@ class LocalClient implements LocalKmsClient {
   /** The keystore for a read-only call, with any due maintenance applied (under the lock). */
   private async view(): Promise<Keystore> {
     const st = await this.files.read();
-    if (!this.maintenanceDue(st, this.clock())) return st;
+    if (!maintenanceDue(st, this.clock())) return st;
     await this.mutate(() => undefined);
     return this.files.read();
   }
@@ -578,7 +569,7 @@ class LocalClient implements LocalKmsClient {
     const now = this.clock();
     type Outcome = { ok: true; value: T } | { ok: false; error: unknown };
     const outcome = await this.files.update<Outcome>((st) => {
-      const maintained = this.maintain(st, now);
+      const maintained = maintain(this.files, st, now);
       try {
         return { result: { ok: true, value: fn(st, now) }, write: true };
       } catch (error) {
@@ -600,89 +591,6 @@ class LocalClient implements LocalKmsClient {
       this.authorize(key, action);
       return fn(key, st, now);
     });
-  }
-
-  private maintenanceDue(st: Keystore, now: Date): boolean {
-    const t = now.getTime();
-    return Object.values(st.keys).some(
-      (k) =>
-        (k.state === 'PendingDeletion' && Date.parse(k.deletionDate!) <= t) ||
-        (rotationDue(k) !== undefined && rotationDue(k)! <= t),
-    );
-  }
-
-  /** Complete deletions whose window has passed and automatic rotations that are due (each due
-   * period adds one version, dated when it fell due). Returns whether anything changed. */
-  private maintain(st: Keystore, now: Date): boolean {
-    let changed = false;
-    const t = now.getTime();
-    for (const key of Object.values(st.keys)) {
-      if (key.state === 'PendingDeletion' && Date.parse(key.deletionDate!) <= t) {
-        this.destroy(st, key, new Date(key.deletionDate!));
-        changed = true;
-      }
-      for (let i = 0; i < 1000; i++) {
-        const due = rotationDue(key);
-        if (due === undefined || due > t) break;
-        this.addVersion(st, key, 'AUTOMATIC', new Date(due), randomBytes(32));
-        key.rotation.periodStart = new Date(due).toISOString();
-        changed = true;
-      }
-    }
-    return changed;
-  }
-
-  /** Add a new primary version to a key, and to its multi-region replicas (same material). */
-  private addVersion(
-    st: Keystore,
-    key: StoredKey,
-    type: 'AUTOMATIC' | 'ON_DEMAND',
-    at: Date,
-    material: Buffer,
-  ): void {
-    const version = Math.max(...key.versions.map((v) => v.version)) + 1;
-    const sealed = this.files.seal(key.keyId, version, material);
-    material.fill(0);
-    const siblings = key.multiRegion
-      ? Object.values(st.keys).filter((k) => k.keyId === key.keyId && k.state !== 'Destroyed')
-      : [key];
-    for (const k of siblings) {
-      k.versions.push({ version, createdAt: at.toISOString(), rotationType: type, sealed });
-      k.primaryVersion = version;
-    }
-  }
-
-  private destroy(st: Keystore, key: StoredKey, at: Date): void {
-    key.state = 'Destroyed';
-    key.destroyedAt = at.toISOString();
-    for (const v of key.versions) delete v.sealed;
-    key.rotation.enabled = false;
-    delete key.rotation.periodStart;
-    // As on AWS, deleting a key deletes its aliases.
-    for (const [arn, a] of Object.entries(st.aliases))
-      if (a.targetArn === key.arn) delete st.aliases[arn];
-    this.files.forget(key.keyId);
-  }
-
-  private async newVersion(
-    keyId: string,
-    version: number,
-    spec: LocalKeySpec,
-    at: Date | undefined,
-  ): Promise<StoredKey['versions'][number]> {
-    const createdAt = (at ?? this.clock()).toISOString();
-    if (spec === 'SYMMETRIC_DEFAULT') {
-      const m = randomBytes(32);
-      await this.files.ready();
-      const sealed = this.files.seal(keyId, version, m);
-      m.fill(0);
-      return { version, createdAt, sealed };
-    }
-    const pair = await newKeyPair(spec);
-    await this.files.ready();
-    const sealed = this.files.seal(keyId, version, pair.privateKey);
-    pair.privateKey.fill(0);
-    return { version, createdAt, sealed, publicKey: pair.publicKey.toString('base64') };
   }
 
   /** Resolve a key reference: key id, key ARN, alias name, alias ARN or GCP name. */
@@ -726,15 +634,7 @@ class LocalClient implements LocalKmsClient {
   }
 
   private seal(key: StoredKey, plaintext: Uint8Array, ctx?: EncryptionContext): EncryptOutput {
-    const v = key.versions.find((x) => x.version === key.primaryVersion);
-    if (!v?.sealed) throw invalidState(key);
-    const material = this.files.unseal(key.keyId, v.version, v.sealed);
-    const iv = randomBytes(IV_BYTES);
-    const header = buildBlobHeader(key.arn, v.version, iv);
-    const c = createCipheriv('aes-256-gcm', material, iv);
-    c.setAAD(Buffer.concat([header, encodeContextAad(ctx)]));
-    const blob = Buffer.concat([header, c.update(plaintext), c.final(), c.getAuthTag()]);
-    return { keyId: key.arn, keyVersion: String(v.version), ciphertextBlob: new Uint8Array(blob) };
+    return sealBlob(this.files, key, plaintext, ctx);
   }
 
   private open(
@@ -764,30 +664,7 @@ class LocalClient implements LocalKmsClient {
     if (!key) throw new KmsError('NotFoundException', `Key '${h.keyArn}' does not exist`);
     this.authorize(key, action, ctx);
     checkUsable(key);
-    const v = key.versions.find((x) => x.version === h.version);
-    if (!v) throw new KmsError('InvalidCiphertextException', 'The ciphertext is invalid.');
-    if (!v.sealed)
-      throw new KmsError(
-        'KMSInvalidStateException',
-        `${key.arn} version ${v.version} has been destroyed`,
-      );
-    const material = this.files.unseal(key.keyId, v.version, v.sealed);
-    const d = createDecipheriv('aes-256-gcm', material, h.iv);
-    d.setAAD(Buffer.concat([h.header, encodeContextAad(ctx)]));
-    d.setAuthTag(h.body.subarray(h.body.length - TAG_BYTES));
-    let plaintext: Buffer;
-    try {
-      plaintext = Buffer.concat([
-        d.update(h.body.subarray(0, h.body.length - TAG_BYTES)),
-        d.final(),
-      ]);
-    } catch {
-      throw new KmsError(
-        'InvalidCiphertextException',
-        'The ciphertext failed authentication: it was altered, or the encryption context differs.',
-      );
-    }
-    return { keyId: key.arn, keyVersion: String(v.version), plaintext };
+    return openBlob(this.files, key, h, ctx);
   }
 }
 
@@ -826,13 +703,6 @@ function metadata(st: Keystore, key: StoredKey): LocalKeyMetadata {
   return m;
 }
 
-function rotationDue(k: StoredKey): number | undefined {
-  const r = k.rotation;
-  if (!r.enabled || !r.periodStart || !r.periodDays || k.state !== 'Enabled') return undefined;
-  if (k.multiRegionRole === 'REPLICA') return undefined;
-  return Date.parse(r.periodStart) + r.periodDays * DAY_MS;
-}
-
 function mrkPrimary(st: Keystore, key: StoredKey): StoredKey | undefined {
   return Object.values(st.keys).find(
     (k) => k.keyId === key.keyId && k.multiRegionRole === 'PRIMARY',
@@ -862,20 +732,6 @@ function rotatable(key: StoredKey): void {
       `${key.arn} is a multi-region replica: rotate its primary key`,
     );
   if (key.state === 'PendingDeletion' || key.state === 'Destroyed') throw invalidState(key);
-}
-
-function disabled(key: StoredKey): KmsError {
-  return new KmsError('DisabledException', `${key.arn} is disabled.`);
-}
-
-function invalidState(key: StoredKey): KmsError {
-  const why =
-    key.state === 'PendingDeletion'
-      ? `pending deletion (on ${key.deletionDate})`
-      : key.state === 'Destroyed'
-        ? 'destroyed: its key material was deleted'
-        : key.state;
-  return new KmsError('KMSInvalidStateException', `${key.arn} is ${why}.`);
 }
 
 function checkRotationPeriod(days: number): void {
@@ -917,20 +773,4 @@ function gcpKeyName(input: CreateKeyInput): string {
       `key ring location "${loc}" differs from region "${input.region}"`,
     );
   return full;
-}
-
-async function newKeyPair(
-  spec: DataKeyPairSpec,
-): Promise<{ publicKey: Buffer; privateKey: Buffer }> {
-  const enc = {
-    publicKeyEncoding: { type: 'spki', format: 'der' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
-  } as const;
-  // Async generation: an RSA-2048 pair takes tens of milliseconds, too long to block the loop.
-  return new Promise((resolve, reject) => {
-    const done = (err: Error | null, publicKey: Buffer, privateKey: Buffer) =>
-      err ? reject(err) : resolve({ publicKey, privateKey });
-    if (spec === 'RSA_2048') generateKeyPair('rsa', { modulusLength: 2048, ...enc }, done);
-    else generateKeyPair('ec', { namedCurve: 'P-256', ...enc }, done);
-  });
 }
