@@ -8,6 +8,7 @@ const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [
   { name: 'core', load: () => import('./core.js') },
   { name: 'plan', load: () => import('./plan.js') },
   { name: 'store', load: () => import('./store.js') },
+  { name: 'cli', load: () => import('./cli.js') },
 ];
 
 function round(x: number): number {

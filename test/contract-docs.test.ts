@@ -27,8 +27,8 @@ describe('docs/contract.md', () => {
     expect(missing).toEqual([]);
   });
 
-  it('lists every CLI verb and subcommand', () => {
-    const verbs = buildProgram().commands.flatMap((c) => [
+  it('lists every CLI verb and subcommand', async () => {
+    const verbs = (await buildProgram()).commands.flatMap((c) => [
       c.name(),
       ...c.commands.map((s) => `${c.name()} ${s.name()}`),
     ]);

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     }
   }
   try {
-    const program = buildProgram();
+    const program = await buildProgram(args);
     await program.parseAsync(args, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -1,65 +1,76 @@
 // Builds the commander program. Each verb lives in src/cli/commands/<verb>.ts and exports a
-// `register(program)` function; add it to COMMANDS below. Verbs only parse and print: the work
-// is done by the library (engine, service, kms, policy).
+// `register(program)` function; add it to VERBS below. Verbs only parse and print: the work is
+// done by the library (engine, service, kms, policy).
+//
+// Start-up time (docs/architecture.md, "Start-up"): a verb's module is imported only when that
+// verb runs. `buildProgram(args)` looks at the verb the user typed and loads just its module(s),
+// so `cmek --version` loads no verb and `cmek kms ls` never loads the engine or the HCL parser.
+// Help without a verb, `help`, and an unknown verb (for the "did you mean" line) load them all;
+// `buildProgram()` with no argument builds the full program (tests enumerate its verbs).
 import { Command, CommanderError } from 'commander';
 import { closest } from '../engine/config/suggest.js';
-import { ENGINE_VERSION } from '../engine/index.js';
+import { ENGINE_VERSION } from '../engine/state.js';
 import { diag, DiagnosticError } from '../model/diagnostics.js';
 import { cliGlobals, typedSpelling } from './argv.js';
-import { register as registerValidate } from './commands/validate.js';
-import { register as registerPlan } from './commands/plan.js';
-import { register as registerApply } from './commands/apply.js';
-import { register as registerDestroy } from './commands/destroy.js';
-import { register as registerShow } from './commands/show.js';
-import { register as registerRefresh } from './commands/refresh.js';
-import { register as registerOutput } from './commands/output.js';
-import { register as registerState } from './commands/state.js';
-import { register as registerForceUnlock } from './commands/force-unlock.js';
-import { register as registerKms } from './commands/kms.js';
-import { register as registerKmsServe } from './commands/kms-serve.js';
-import { register as registerService } from './commands/service.js';
-import { register as registerData } from './commands/data.js';
-import { register as registerBackup } from './commands/backup.js';
-import { register as registerPoll } from './commands/poll.js';
-import { register as registerServer } from './commands/server.js';
-import { register as registerVersion } from './commands/version.js';
-import { register as registerFmt } from './commands/fmt.js';
-import { register as registerTaint } from './commands/taint.js';
-import { register as registerGraph } from './commands/graph.js';
-import { register as registerConsole } from './commands/console.js';
-import { register as registerUntaint } from './commands/untaint.js';
 
-// The terraform-style verbs of the engine.
-const ENGINE_COMMANDS: Array<(program: Command) => void> = [
-  registerValidate,
-  registerPlan,
-  registerApply,
-  registerDestroy,
-  registerShow,
-  registerRefresh,
-  registerOutput,
-  registerState,
-  registerForceUnlock,
-  registerVersion,
-  registerFmt,
-  registerTaint,
-  registerGraph,
-  registerConsole,
-  registerUntaint,
+type Register = (program: Command) => void;
+
+/** One top-level verb: its name and the registrations it needs, in order. */
+interface Verb {
+  name: string;
+  load: () => Promise<Register[]>;
+}
+
+const one =
+  (load: () => Promise<{ register: Register }>): (() => Promise<Register[]>) =>
+  async () => [(await load()).register];
+
+// In help order: the terraform-style verbs of the engine, then the local KMS and services.
+const VERBS: readonly Verb[] = [
+  { name: 'validate', load: one(() => import('./commands/validate.js')) },
+  { name: 'plan', load: one(() => import('./commands/plan.js')) },
+  { name: 'apply', load: one(() => import('./commands/apply.js')) },
+  { name: 'destroy', load: one(() => import('./commands/destroy.js')) },
+  { name: 'show', load: one(() => import('./commands/show.js')) },
+  { name: 'refresh', load: one(() => import('./commands/refresh.js')) },
+  { name: 'output', load: one(() => import('./commands/output.js')) },
+  { name: 'state', load: one(() => import('./commands/state.js')) },
+  { name: 'force-unlock', load: one(() => import('./commands/force-unlock.js')) },
+  { name: 'version', load: one(() => import('./commands/version.js')) },
+  { name: 'fmt', load: one(() => import('./commands/fmt.js')) },
+  { name: 'taint', load: one(() => import('./commands/taint.js')) },
+  { name: 'graph', load: one(() => import('./commands/graph.js')) },
+  { name: 'console', load: one(() => import('./commands/console.js')) },
+  { name: 'untaint', load: one(() => import('./commands/untaint.js')) },
+  {
+    // kms-serve adds `serve` to the `kms` command that kms.ts creates: keep this order.
+    name: 'kms',
+    load: async () => {
+      const [kms, serve] = await Promise.all([
+        import('./commands/kms.js'),
+        import('./commands/kms-serve.js'),
+      ]);
+      return [kms.register, serve.register];
+    },
+  },
+  { name: 'service', load: one(() => import('./commands/service.js')) },
+  { name: 'data', load: one(() => import('./commands/data.js')) },
+  { name: 'backup', load: one(() => import('./commands/backup.js')) },
+  { name: 'poll', load: one(() => import('./commands/poll.js')) },
+  { name: 'server', load: one(() => import('./commands/server.js')) },
 ];
 
-// registerKmsServe adds `serve` to the `kms` command (creating it if no earlier verb did): keep
-// it after the verb that owns `kms`.
-const COMMANDS: Array<(program: Command) => void> = [
-  ...ENGINE_COMMANDS,
-  registerKms,
-  registerKmsServe,
-  registerService,
-  registerData,
-  registerBackup,
-  registerPoll,
-  registerServer,
-];
+/** The names of every top-level verb, in help order (no module is loaded). */
+export const VERB_NAMES: readonly string[] = VERBS.map((v) => v.name);
+
+/** The verbs `args` needs: none for `--version`, the typed verb's own, else all of them. */
+function verbsFor(args: readonly string[] | undefined): readonly Verb[] {
+  if (args === undefined) return VERBS;
+  const first = args[0];
+  if (first === '-v' || first === '--version') return [];
+  const verb = VERBS.find((v) => v.name === first);
+  return verb ? [verb] : VERBS;
+}
 
 /** The global flags every verb accepts (taken out of argv by normalizeArgv). */
 const GLOBAL_FLAGS = ['chdir', 'no-color', 'input', 'help'];
@@ -120,7 +131,10 @@ function quietUsageErrors(cmd: Command): void {
   for (const sub of cmd.commands) quietUsageErrors(sub);
 }
 
-export function buildProgram(): Command {
+/** The commander program for `args` (the normalized argv after the binary): only the verbs it
+ * needs are imported. Without `args`, the full program with every verb. */
+export async function buildProgram(args?: readonly string[]): Promise<Command> {
+  const registers = (await Promise.all(verbsFor(args).map((v) => v.load()))).flat();
   const program = new Command('cmek')
     .description(
       'Declarative CMEK provider: plan and apply KMS keys, key policies and encrypted ' +
@@ -131,7 +145,7 @@ export function buildProgram(): Command {
         '(apply/destroy then need -auto-approve).',
     )
     .version(ENGINE_VERSION, '-v, --version');
-  for (const register of COMMANDS) register(program);
+  for (const register of registers) register(program);
   program.hook('preAction', () => {
     if (cliGlobals.usageError)
       throw new DiagnosticError(

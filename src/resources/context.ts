@@ -2,7 +2,7 @@
 // control plane the service resources drive. One context per run: the control plane (and so the
 // cache of unwrapped keys) is shared by every resource of the run.
 import { join } from 'node:path';
-import { createKms, type KmsBackend } from '../kms/index.js';
+import { openKms, type KmsBackend } from '../kms/backend.js';
 import { openLocalKms } from '../kms/local/index.js';
 import { openControlPlane, type ControlPlane } from '../service/control-plane.js';
 import type { ProviderContext, ProviderSettings } from './types.js';
@@ -12,11 +12,12 @@ export function localKmsDir(dataDir: string): string {
   return join(dataDir, 'kms');
 }
 
-/** The KMS backend for the settings (local KMS under `<data_dir>/kms`, or AWS). */
-export function kmsBackendFor(settings: ProviderSettings): KmsBackend {
+/** The KMS backend for the settings (local KMS under `<data_dir>/kms`, or AWS: only then is the
+ * AWS SDK loaded). */
+export function kmsBackendFor(settings: ProviderSettings): Promise<KmsBackend> {
   return settings.kms.backend === 'local'
-    ? createKms({ backend: 'local', dataDir: settings.dataDir })
-    : createKms({
+    ? openKms({ backend: 'local', dataDir: settings.dataDir })
+    : openKms({
         backend: 'aws',
         ...(settings.kms.region ? { region: settings.kms.region } : {}),
         ...(settings.kms.endpoint ? { endpoint: settings.kms.endpoint } : {}),
@@ -25,7 +26,7 @@ export function kmsBackendFor(settings: ProviderSettings): KmsBackend {
 
 /** The operator's KMS client and the service principal's, for one run. */
 export async function createProviderContext(settings: ProviderSettings): Promise<ProviderContext> {
-  const backend = kmsBackendFor(settings);
+  const backend = await kmsBackendFor(settings);
   return {
     settings,
     kms: backend.admin(),

@@ -11,6 +11,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
 import { cliBin, copyExample } from './harness.js';
 
+/** The full program: every verb (the binary loads only the one it runs). */
+const PROGRAM = await buildProgram();
+
 interface Case {
   name: string;
   args: string[];
@@ -36,7 +39,7 @@ function cases(dir: string): Case[] {
   const aDir = join(dir, 'a-directory');
   const aFile = join(dir, 'a-file.txt');
   const out: Case[] = [];
-  for (const { path, cmd } of leaves(buildProgram())) {
+  for (const { path, cmd } of leaves(PROGRAM)) {
     const verb = path.join(' ');
     const args = cmd.registeredArguments;
     // Positional arguments: placeholders, except the file-taking one under test; a required

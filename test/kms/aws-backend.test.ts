@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsKms, keyMetadataFromSdk, toKmsError } from '../../src/kms/aws.js';
-import { createKms } from '../../src/kms/index.js';
+import { createKms, openKms } from '../../src/kms/index.js';
 import { openLocalKms } from '../../src/kms/local/index.js';
 import { parseCredentials } from '../../src/kms/server/credentials.js';
 import { startKmsServer, type KmsServer } from '../../src/kms/server/index.js';
@@ -112,6 +112,27 @@ describe('createKms', () => {
       backend.client(SERVICE).encrypt({ keyId: key.arn, plaintext: new Uint8Array([1]) }),
     ).rejects.toMatchObject({ code: 'AccessDeniedException' });
     backend.close();
+  });
+
+  it('openKms: the same backends, the aws one after loading the SDK on demand', async () => {
+    const local = await openKms({ backend: 'local', dataDir: join(dir, 'local-open') });
+    expect(local.backend).toBe('local');
+    expect(local.local?.dir).toBe(join(dir, 'local-open', 'kms'));
+    const aws = await openKms({
+      backend: 'aws',
+      region: 'us-east-2',
+      endpoint: server.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    try {
+      expect(aws.backend).toBe('aws');
+      expect(aws.admin()).toBeInstanceOf(AwsKms);
+      const key = await aws.admin().createKey({ region: 'us-east-2' });
+      expect((await aws.admin().describeKey(key.keyId)).arn).toBe(key.arn);
+    } finally {
+      aws.close();
+      local.close();
+    }
   });
 
   it('aws: talks to the endpoint, as the principal whose credentials are mapped', async () => {

@@ -29,7 +29,8 @@ async function cmekInProcess(
   process.exitCode = undefined;
   let code: number;
   try {
-    await buildProgram().parseAsync(normalizeArgv(argv).args, { from: 'user' });
+    const args = normalizeArgv(argv).args;
+    await (await buildProgram(args)).parseAsync(args, { from: 'user' });
     code = Number(process.exitCode ?? 0);
   } catch (e) {
     code = e instanceof CommanderError ? (e.exitCode === 0 ? 0 : 1) : reportError(e);

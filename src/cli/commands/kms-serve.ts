@@ -3,7 +3,6 @@
 // the server is src/kms/server.
 import { Command, InvalidArgumentError } from 'commander';
 import { openCliLocalKms } from './kms.js';
-import { loadCredentials, startKmsServer } from '../../kms/server/index.js';
 import { readingFile, requireDirectory } from '../output.js';
 
 function port(value: string): number {
@@ -43,6 +42,8 @@ export function addServeCommand(kms: Command): Command {
     )
     .option('--quiet', 'do not log one line per request to stderr')
     .action(async (opts: ServeOptions) => {
+      // The wire server (SigV4, request schemas) only for `kms serve`, not for every `kms` verb.
+      const { loadCredentials, startKmsServer } = await import('../../kms/server/index.js');
       const file = opts.credentials;
       const credentials = file
         ? await readingFile(file, 'the credentials file', () => loadCredentials(file))

@@ -5,8 +5,6 @@ import type { Command } from 'commander';
 import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import pc from 'picocolors';
-import { loadConfig } from '../../engine/config/load.js';
-import { providerSettings } from '../../engine/provider-settings.js';
 import type { Diagnostic } from '../../model/diagnostics.js';
 import type { Value } from '../../model/values.js';
 import { printDiagnostics } from '../output.js';
@@ -36,6 +34,11 @@ export async function cliSettings(o: PlaneOptions): Promise<ProviderSettings> {
     const files = await readdir('.').catch(() => [] as string[]);
     if (files.some((f) => f.endsWith('.tf') || f.endsWith('.tf.json'))) {
       try {
+        // The configuration loader (and the HCL parser) only when there is a .tf to read.
+        const [{ loadConfig }, { providerSettings }] = await Promise.all([
+          import('../../engine/config/load.js'),
+          import('../../engine/provider-settings.js'),
+        ]);
         const { config, diagnostics } = await loadConfig(resolve('.'));
         if (!diagnostics.some((d) => d.severity === 'error')) {
           const vars: Record<string, Value> = {};
