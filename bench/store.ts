@@ -11,13 +11,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { openLocalKms } from '../src/kms/local/index.js';
 import type { Kms } from '../src/kms/types.js';
 import { openControlPlane } from '../src/service/control-plane.js';
-import { ObjectStore, type ObjectCodec } from '../src/service/objects.js';
+import { identityCodec } from '../src/service/object-codec.js';
+import { ObjectStore } from '../src/service/objects.js';
 import { ObjectOpener, ObjectSealer, objectContext } from '../src/core/index.js';
 import { measure, measurePair, result, type BenchOptions, type BenchResult } from './lib.js';
 
@@ -38,18 +39,8 @@ function counting(kms: Kms): { kms: Kms; calls: () => number } {
 }
 
 /** The baseline codec: bodies pass through unchanged, through the same put/get loops as the
- * envelope codec (sealer/opener: same batching, writev, read-ahead, trailer, fsync, rename),
- * so the ratio is the cost of the cipher alone. */
-const plainCodec: ObjectCodec = {
-  encryptor: async () => new PassThrough(),
-  decryptor: async () => new PassThrough(),
-  sealer: async () => ({ update: (p) => [p], final: () => [] }),
-  opener: async () => ({ update: (p) => [p], final: () => [] }),
-  rangeReader: async (_rec, _name, source) => ({
-    plaintextLength: source.size,
-    read: (start, end) => source.read(start, end - start),
-  }),
-};
+ * envelope codec, so the ratio is the cost of the cipher alone. */
+const plainCodec = identityCodec;
 
 /** `total` bytes in 1 MiB pieces of one random buffer (generation costs nothing measurable). */
 function body(total: number, piece: Buffer): Readable {
