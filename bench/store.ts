@@ -5,19 +5,24 @@
 // - store_put_vs_plain / store_get_vs_plain: seconds to put/get one 256 MiB object (64 MiB with
 //   --quick) through the store, encrypted vs the same store with an identity codec (same files,
 //   trailer, temp+fsync+rename, streams): the ratio is the cost of encryption alone.
+// - replica_put_vs_put: seconds to put one 64 MiB object to a service with one same-region
+//   replica vs one without (both encrypted, same store). The replica's copy is its primary's
+//   ciphertext (data key re-wrapped, body copied byte for byte; docs/core.md "Replicas copy
+//   ciphertext"), so the ratio is 1 + a file copy over the put, not 2.
 // - rotation_1gib_vs_1mib: seconds to rotate a service holding 1 GiB (256 MiB with --quick) to
 //   another KMS key vs one holding 1 MiB (live check of the new key + re-wrap of the service
 //   key + record writes). Rotation never touches objects, so the ratio should be about 1.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { openLocalKms } from '../src/kms/local/index.js';
 import type { Kms } from '../src/kms/types.js';
 import { openControlPlane } from '../src/service/control-plane.js';
-import { ObjectStore, type ObjectCodec } from '../src/service/objects.js';
+import { identityCodec } from '../src/service/object-codec.js';
+import { ObjectStore } from '../src/service/objects.js';
 import { ObjectOpener, ObjectSealer, objectContext } from '../src/core/index.js';
 import { measure, measurePair, result, type BenchOptions, type BenchResult } from './lib.js';
 
@@ -38,18 +43,8 @@ function counting(kms: Kms): { kms: Kms; calls: () => number } {
 }
 
 /** The baseline codec: bodies pass through unchanged, through the same put/get loops as the
- * envelope codec (sealer/opener: same batching, writev, read-ahead, trailer, fsync, rename),
- * so the ratio is the cost of the cipher alone. */
-const plainCodec: ObjectCodec = {
-  encryptor: async () => new PassThrough(),
-  decryptor: async () => new PassThrough(),
-  sealer: async () => ({ update: (p) => [p], final: () => [] }),
-  opener: async () => ({ update: (p) => [p], final: () => [] }),
-  rangeReader: async (_rec, _name, source) => ({
-    plaintextLength: source.size,
-    read: (start, end) => source.read(start, end - start),
-  }),
-};
+ * envelope codec, so the ratio is the cost of the cipher alone. */
+const plainCodec = identityCodec;
 
 /** `total` bytes in 1 MiB pieces of one random buffer (generation costs nothing measurable). */
 function body(total: number, piece: Buffer): Readable {
@@ -171,6 +166,21 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       serial_ratio: Number(((plainS + cipherS) / plainS).toFixed(2)),
     });
 
+    // 2b) a put fanned out to one same-region replica vs a put to a service without replicas.
+    const replicated = await cp.create({ name: 'repl', region: 'eu-west-1', kmsKey: key.arn });
+    await cp.lifecycle.createReplica({
+      primary: replicated.id,
+      name: 'repl-same',
+      region: 'eu-west-1',
+    });
+    const replMib = 64;
+    const replSize = replMib * 1024 * 1024;
+    const [replPut, lonePut] = await measurePair(
+      () => cp.objects.put(replicated.id, 'big', body(replSize, piece)),
+      () => cp.objects.put(svc.id, 'big-lone', body(replSize, piece)),
+      { runs, warmup: 1 },
+    );
+
     // 3) rotation of a big vs a tiny service, alternating between two keys.
     const key2 = await admin.createKey({ region: 'eu-west-1', description: 'bench 2' });
     const fast = await openControlPlane({ dataDir: join(dir, 'data'), kms: admin, durable: false });
@@ -209,6 +219,11 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         plain_mib_s: Math.round(mib / plainGet.seconds),
         ...breakdown(plainGet.seconds, openOnly.seconds, encGet.seconds),
         plain_loop_vs_plain_stream_path: Number((loopGet.seconds / streamGet.seconds).toFixed(2)),
+      }),
+      result('replica_put_vs_put', replPut.seconds, 's', lonePut.seconds, {
+        mib: replMib,
+        replicated_ms: Math.round(replPut.seconds * 1000),
+        alone_ms: Math.round(lonePut.seconds * 1000),
       }),
       result('rotation_1gib_vs_1mib', rotBig.seconds, 's', rotTiny.seconds, {
         big_mib: bigBytes / 1024 / 1024,

@@ -10,7 +10,13 @@
 // the one service key: O(1) KMS calls whatever the amount of data, and no object is rewritten.
 // A new DEK generation (rotateDek) is local; re-encrypting old objects under it is the data
 // plane's job (cloudsql's explicit `reencrypt`).
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { z } from 'zod';
 import type { EncryptionContext, Kms } from '../kms/types.js';
 import { KeyCache } from './cache.js';
@@ -260,6 +266,41 @@ export class ServiceKeySet implements DekResolver {
     this.#record.deks.push({ id, generation, wrapped, createdAt: this.#now().toISOString() });
     this.#record.primaryDek = id;
     return { id, generation };
+  }
+
+  /** Adds another key set's DEK (same id and generation), wrapped by this set's service key:
+   * what lets a replica hold a byte copy of its primary's ciphertext (the object header names
+   * the DEK; the replica's own key hierarchy now unwraps it). Not made primary. Local: a KMS
+   * call only if the service key is not cached. Returns false when this set already holds that
+   * DEK; an entry with the same id and generation but another key is an IntegrityError. The
+   * caller persists `record` afterwards. */
+  async importDek(dek: DataKey): Promise<boolean> {
+    const { id, generation } = dek.ref;
+    if (this.#record.deks.some((d) => d.id === id && d.generation === generation)) {
+      const mine = await this.getDek(dek.ref);
+      const same = mine.key.use((a) =>
+        dek.key.use((b) => a.length === b.length && timingSafeEqual(a, b)),
+      );
+      if (!same) {
+        throw new IntegrityError(
+          'wrapped-key',
+          `service ${this.serviceId} holds another data key under the id ${id}#${generation}`,
+        );
+      }
+      return false;
+    }
+    const sk = await this.#serviceKey();
+    const wrapped = sk.use((s) =>
+      dek.key.use((k) => wrapDek(s, k, dekAad(this.serviceId, id, generation))),
+    );
+    this.#record = {
+      ...this.#record,
+      deks: [
+        ...this.#record.deks,
+        { id, generation, wrapped, createdAt: this.#now().toISOString() },
+      ],
+    };
+    return true;
   }
 
   /** Re-wraps the service key under `newKmsKeyId` (default: the same KMS key, i.e. its current

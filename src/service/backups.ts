@@ -31,6 +31,7 @@ import { fsyncDir, readJsonIfExists, writeJsonAtomic } from './fsutil.js';
 import {
   ObjectStore,
   objectFileName,
+  type BodyRef,
   type CiphertextSource,
   type ObjectCodec,
   type ObjectInfo,
@@ -112,7 +113,7 @@ class SnapshotCodec implements ObjectCodec {
   encryptor(): Promise<Transform> {
     return Promise.reject(new Error('backups are immutable'));
   }
-  async decryptor(rec: ServiceRecord, name: string): Promise<Transform> {
+  async decryptor({ rec, name }: BodyRef): Promise<Transform> {
     try {
       const set = this.#open(rec);
       await set.primaryDek(); // a KMS failure surfaces here, not mid-stream
@@ -121,11 +122,7 @@ class SnapshotCodec implements ObjectCodec {
       throw dataError(rec, e);
     }
   }
-  async rangeReader(
-    rec: ServiceRecord,
-    name: string,
-    source: CiphertextSource,
-  ): Promise<RangeReader> {
+  async rangeReader({ rec, name }: BodyRef, source: CiphertextSource): Promise<RangeReader> {
     try {
       const reader = await ObjectReader.open(source, {
         keys: this.#open(rec),

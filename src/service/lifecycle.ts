@@ -1,8 +1,11 @@
 // Replicas, clones and restores (SPEC 2 and 3): services made from another service's data.
 //
 // Every one of them is a full service with its OWN key hierarchy (service key, DEKs) and its
-// own id, and the data is copied by re-encryption: each object is decrypted from the source
-// (as a stream, chunk by chunk) and encrypted again under the new service's keys and context.
+// own id. Clones and restores copy the data by re-encryption: each object is decrypted from the
+// source (as a stream, chunk by chunk) and encrypted again under the new service's keys and
+// context. Replicas copy ciphertext instead (ObjectStore.copyCiphertext): the object's DEK is
+// re-wrapped under the replica's service key and the body copied byte for byte, still bound to
+// the primary's context (docs/core.md, "Replicas copy ciphertext").
 // The alternative — sharing the source's key record under a "data lineage" id — would make the
 // copies share one service key: rotating, purging or crypto-shredding one would silently
 // affect the others, and a cross-region replica would keep depending on the primary's key.
@@ -365,7 +368,7 @@ export class Lifecycle {
     const keep = new Set<string>();
     for (const o of await objects.list(primary.id)) {
       keep.add(o.name);
-      await this.#copyOne(primary, replica, o);
+      await objects.copyCiphertext(primary, replica, o.name);
     }
     for (const o of await objects.list(replica.id)) {
       if (!keep.has(o.name)) await objects.remove(replica.id, o.name, { system: true });
@@ -415,8 +418,7 @@ export class Lifecycle {
       if (!replica || replica.id !== id) continue;
       try {
         if (replica.outOfSync) await this.resyncReplica(id);
-        else if (op === 'put')
-          await this.#copyOne(primary, replica, { name, size: 0, modifiedAt: '' });
+        else if (op === 'put') await this.#cp.objects.copyCiphertext(primary, replica, name);
         else await this.#cp.objects.remove(id, name, { system: true });
       } catch (e) {
         if (!(e instanceof DiagnosticError)) throw e;

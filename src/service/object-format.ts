@@ -1,6 +1,11 @@
 // The on-disk layout of one stored object: the core's ciphertext body, then a trailer of the
 // object's metadata (name, plaintext size, write time) as JSON, its length (uint32 BE) and the
 // magic `CMOB`. Metadata is readable without a key, so listing needs none.
+//
+// A replica's byte copy of its primary's ciphertext adds `lineage` (the primary's id) to the
+// metadata: the body stays bound to the primary's encryption context, and the store only
+// accepts a lineage that is the service itself or, for a replica, its primary (objects.ts), so
+// editing it can only make authentication fail.
 import type { promises as fsp } from 'node:fs';
 import { diag, DiagnosticError } from '../model/diagnostics.js';
 
@@ -16,9 +21,18 @@ export interface ObjectInfo {
   modifiedAt: string;
 }
 
-/** The trailer of an object: metadata JSON, its length, the magic. */
-export function encodeTrailer(info: ObjectInfo): Buffer {
-  const meta = Buffer.from(JSON.stringify(info), 'utf8');
+/** The trailer of an object: metadata JSON, its length, the magic. `lineage`: the service the
+ * body is bound to, when not the one storing it (a replica's copy). */
+export function encodeTrailer(info: ObjectInfo, lineage?: string): Buffer {
+  const meta = Buffer.from(
+    JSON.stringify({
+      name: info.name,
+      size: info.size,
+      modifiedAt: info.modifiedAt,
+      ...(lineage !== undefined ? { lineage } : {}),
+    }),
+    'utf8',
+  );
   const tail = Buffer.alloc(TAIL);
   tail.writeUInt32BE(meta.length, 0);
   TRAILER_MAGIC.copy(tail, 4);
@@ -29,7 +43,7 @@ export function encodeTrailer(info: ObjectInfo): Buffer {
 export async function readTrailer(
   fh: fsp.FileHandle,
   fileSize: number,
-): Promise<{ info: ObjectInfo; bodyLength: number }> {
+): Promise<{ info: ObjectInfo; lineage: string | undefined; bodyLength: number }> {
   const bad = (why: string) =>
     new DiagnosticError(
       diag(
@@ -46,11 +60,13 @@ export async function readTrailer(
   if (metaLen > MAX_META || metaLen + TAIL > fileSize) throw bad('bad length');
   const meta = Buffer.alloc(metaLen);
   await fh.read(meta, 0, metaLen, fileSize - TAIL - metaLen);
-  let info: ObjectInfo;
+  let parsed: ObjectInfo & { lineage?: unknown };
   try {
-    info = JSON.parse(meta.toString('utf8')) as ObjectInfo;
+    parsed = JSON.parse(meta.toString('utf8')) as ObjectInfo & { lineage?: unknown };
   } catch {
     throw bad('metadata is not JSON');
   }
-  return { info, bodyLength: fileSize - TAIL - metaLen };
+  if (parsed.lineage !== undefined && typeof parsed.lineage !== 'string') throw bad('bad lineage');
+  const info: ObjectInfo = { name: parsed.name, size: parsed.size, modifiedAt: parsed.modifiedAt };
+  return { info, lineage: parsed.lineage, bodyLength: fileSize - TAIL - metaLen };
 }

@@ -6,11 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryKms } from '../../src/kms/memory.js';
 import { openControlPlane } from '../../src/service/control-plane.js';
-import { ObjectStore, type ObjectCodec } from '../../src/service/objects.js';
+import { identityCodec } from '../../src/service/object-codec.js';
+import { ObjectStore } from '../../src/service/objects.js';
 
 let dir: string;
 let cp: Awaited<ReturnType<typeof openControlPlane>>;
@@ -18,16 +19,7 @@ let svcId: string;
 let plain: ObjectStore;
 
 /** The bench's baseline: bodies as they are, through the same loops. */
-const identity: ObjectCodec = {
-  encryptor: async () => new PassThrough(),
-  decryptor: async () => new PassThrough(),
-  rangeReader: async (_r, _n, source) => ({
-    plaintextLength: source.size,
-    read: (s, e) => source.read(s, e - s),
-  }),
-  sealer: async () => ({ update: (p) => [p], final: () => [] }),
-  opener: async () => ({ update: (p) => [p], final: () => [] }),
-};
+const identity = identityCodec;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cmek-perf-loops-'));
@@ -106,11 +98,12 @@ describe('store put/get loops', () => {
       {
         ...identity,
         sealer: async () => ({
-          update: (p) => {
-            if (++calls === 4) throw new Error('sealer broke');
-            return [p];
+          batchUnit: 1,
+          seal: async (pieces) => {
+            if (++calls === 2) throw new Error('sealer broke');
+            return [...pieces];
           },
-          final: () => [],
+          close: () => undefined,
         }),
       },
       { durable: false },

@@ -55,7 +55,8 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('cmek data get of a tampered multi-chunk object', () => {
-  const plain = Buffer.alloc(3 * MiB);
+  // More than two of get's 4 MiB read batches, so verified batches go out before the bad one.
+  const plain = Buffer.alloc(9 * MiB);
   for (let i = 0; i < plain.length; i++) plain[i] = (i * 31 + (i >> 16)) & 0xff;
 
   beforeAll(() => {

@@ -1,0 +1,277 @@
+// put()'s write loop: the body is cut into batches of whole chunks (4 MiB), each sealed by the
+// codec (on the crypto pool's worker threads from 4 MiB on, see docs/core.md "Crypto pool"), and
+// the sealed parts go to the file with one writev per batch. The next batch is handed to the
+// sealer before the previous batch's write is awaited, so a worker seals while libuv's thread
+// pool writes and the main thread reads the body. No stream layers on this path: they cost more
+// than the cipher (docs/core.md, "Performance").
+//
+// Memory: at most one held batch (views of the body's own pieces), SEAL_DEPTH batches being
+// sealed (the pool copies each: input + output) and WRITE_DEPTH sealed batches being written,
+// each ≤ WRITE_BATCH plus tags: ≈ 4 + 2 × 8 + 2 × 4 = 28 MiB per put, whatever the object size.
+import { createWriteStream, promises as fsp } from 'node:fs';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BatchBodySealer } from './object-codec.js';
+import { encodeTrailer, type ObjectInfo } from './object-format.js';
+
+/** Plaintext bytes per sealed batch and per writev (rounded down to whole chunks). Measured
+ * (docs/core.md, "Performance"): 2 MiB batches made the plain loop slower than a stream
+ * pipeline, 4 MiB matched it, and 4 MiB is the crypto pool's batch. */
+export const WRITE_BATCH = 4 << 20;
+/** Pieces the body is cut into on the way in (views, no copy). */
+const PIECE = 1 << 20;
+/** Batches handed to the sealer and not yet written. */
+const SEAL_DEPTH = 2;
+/** writev calls in flight. */
+const WRITE_DEPTH = 2;
+/** Durable puts start an fdatasync after every this many bytes written. */
+const SYNC_EVERY = 16 << 20;
+/** Parts per writev (Linux IOV_MAX is 1024). */
+const MAX_PARTS = 512;
+
+const noop = (): void => undefined;
+
+/** Writes every byte of `parts` at `position` (writev may write less than asked). */
+async function writeAll(fh: fsp.FileHandle, parts: Buffer[], position: number): Promise<void> {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  while (total > 0) {
+    const { bytesWritten } = await fh.writev(parts, position);
+    if (bytesWritten <= 0) throw new Error('writev wrote nothing');
+    if (bytesWritten === total) return;
+    total -= bytesWritten;
+    position += bytesWritten;
+    let skip = bytesWritten;
+    while (skip > 0 && parts.length > 0) {
+      const first = parts[0]!;
+      if (first.length <= skip) {
+        skip -= first.length;
+        parts = parts.slice(1);
+      } else {
+        parts = [first.subarray(skip), ...parts.slice(1)];
+        skip = 0;
+      }
+    }
+  }
+}
+
+/** The body as Buffers of at most PIECE bytes (views, no copy). */
+async function* bodyPieces(body: Readable | Uint8Array | string): AsyncGenerator<Buffer> {
+  const split = function* (b: Buffer): Generator<Buffer> {
+    if (b.length <= PIECE) yield b;
+    else for (let off = 0; off < b.length; off += PIECE) yield b.subarray(off, off + PIECE);
+  };
+  if (typeof body === 'string') yield* split(Buffer.from(body, 'utf8'));
+  else if (!(body instanceof Readable)) {
+    yield* split(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  } else {
+    for await (const c of body as AsyncIterable<Buffer | string>) {
+      yield* split(typeof c === 'string' ? Buffer.from(c, 'utf8') : c);
+    }
+  }
+}
+
+/** Sequential writes at increasing positions, up to WRITE_DEPTH in flight, with an fdatasync
+ * started every SYNC_EVERY bytes when durable (so the disk works while the loop goes on and the
+ * final fsync finds little left to do). */
+class WriteQueue {
+  readonly #fh: fsp.FileHandle;
+  readonly #durable: boolean;
+  readonly #inflight: Promise<void>[] = [];
+  #position = 0;
+  #syncedUpTo = 0;
+  #syncing: Promise<void> | undefined;
+
+  constructor(fh: fsp.FileHandle, durable: boolean) {
+    this.#fh = fh;
+    this.#durable = durable;
+  }
+
+  async add(parts: Buffer[]): Promise<void> {
+    for (let i = 0; i < parts.length; i += MAX_PARTS) {
+      const group = parts.length <= MAX_PARTS ? parts : parts.slice(i, i + MAX_PARTS);
+      while (this.#inflight.length >= WRITE_DEPTH) await this.#inflight.shift();
+      let bytes = 0;
+      for (const p of group) bytes += p.length;
+      if (bytes === 0) continue;
+      const write = writeAll(this.#fh, group, this.#position);
+      write.catch(noop); // awaited (its error raised) later
+      this.#inflight.push(write);
+      this.#position += bytes;
+      if (this.#durable && !this.#syncing && this.#position - this.#syncedUpTo >= SYNC_EVERY) {
+        const upTo = this.#position;
+        this.#syncing = write
+          .then(() => this.#fh.datasync())
+          .then(() => {
+            this.#syncedUpTo = upTo;
+            this.#syncing = undefined;
+          });
+        this.#syncing.catch(noop);
+      }
+    }
+  }
+
+  /** Waits until at most `n` writes are in flight. */
+  async drain(n: number): Promise<void> {
+    while (this.#inflight.length > n) await this.#inflight.shift();
+  }
+
+  /** Every write done (errors raised), then fsync when durable. */
+  async finish(): Promise<void> {
+    while (this.#inflight.length > 0) await this.#inflight.shift();
+    if (this.#syncing) await this.#syncing;
+    if (this.#durable) await this.#fh.sync();
+  }
+
+  /** Waits for whatever is in flight, ignoring errors (before closing the file on failure). */
+  async settle(): Promise<void> {
+    for (const w of this.#inflight.splice(0)) await w.catch(noop);
+    await this.#syncing?.catch(noop);
+  }
+}
+
+/** Seals `body` with `sealer` and writes it, then the trailer, to the new file `tmp`. */
+export async function writeBody(
+  tmp: string,
+  name: string,
+  sealer: BatchBodySealer,
+  body: Readable | Uint8Array | string,
+  durable: boolean,
+): Promise<ObjectInfo> {
+  const fh = await fsp.open(tmp, 'wx', 0o600);
+  const writes = new WriteQueue(fh, durable);
+  const seals: Promise<Buffer[]>[] = [];
+  try {
+    const unit = sealer.batchUnit;
+    const batchBytes = Math.max(unit, Math.floor(WRITE_BATCH / unit) * unit);
+    const issue = async (pieces: Buffer[], final: boolean) => {
+      const sealed = sealer.seal(pieces, final);
+      sealed.catch(noop); // awaited (its error raised) below
+      seals.push(sealed);
+      while (seals.length > SEAL_DEPTH) await writes.add(await seals.shift()!);
+    };
+    let size = 0;
+    // A full batch is held until more bytes arrive: only then is it known not to be the last
+    // (the format's final chunk must hold the object's last bytes).
+    let held: Buffer[] | undefined;
+    let current: Buffer[] = [];
+    let currentBytes = 0;
+    for await (const piece of bodyPieces(body)) {
+      let rest = piece;
+      while (rest.length > 0) {
+        if (held) {
+          await issue(held, false);
+          held = undefined;
+        }
+        const take = Math.min(rest.length, batchBytes - currentBytes);
+        current.push(take === rest.length ? rest : rest.subarray(0, take));
+        currentBytes += take;
+        size += take;
+        rest = rest.subarray(take);
+        if (currentBytes === batchBytes) {
+          held = current;
+          current = [];
+          currentBytes = 0;
+        }
+      }
+    }
+    // Bytes after a held batch would have released it above: it is the last, or `current` is.
+    await issue(held ?? current, true);
+    while (seals.length > 0) await writes.add(await seals.shift()!);
+    const info: ObjectInfo = { name, size, modifiedAt: new Date().toISOString() };
+    await writes.add([encodeTrailer(info)]);
+    await writes.finish();
+    return info;
+  } catch (e) {
+    sealer.close();
+    throw e;
+  } finally {
+    for (const s of seals) await s.catch(noop);
+    await writes.settle();
+    await fh.close();
+  }
+}
+
+/** Copies the first `length` bytes of `src` to the new file `tmp`, then `tail`: WRITE_BATCH
+ * reads with one read ahead while the previous batch is written (two buffers in all). */
+export async function copyBody(
+  src: fsp.FileHandle,
+  length: number,
+  tmp: string,
+  tail: Buffer[],
+  durable: boolean,
+): Promise<void> {
+  const fh = await fsp.open(tmp, 'wx', 0o600);
+  const writes = new WriteQueue(fh, durable);
+  try {
+    const bufs = [Buffer.allocUnsafe(Math.min(WRITE_BATCH, length))];
+    if (length > WRITE_BATCH) bufs.push(Buffer.allocUnsafe(WRITE_BATCH));
+    const readAt = async (pos: number, i: number): Promise<Buffer> => {
+      const n = Math.min(WRITE_BATCH, length - pos);
+      const buf = bufs[i % bufs.length]!.subarray(0, n);
+      let got = 0;
+      while (got < n) {
+        const { bytesRead } = await src.read(buf, got, n - got, pos + got);
+        if (bytesRead === 0) throw new Error('object file shrank while being copied');
+        got += bytesRead;
+      }
+      return buf;
+    };
+    let ahead = length > 0 ? readAt(0, 0) : undefined;
+    for (let pos = 0, i = 0; ahead; i++) {
+      const buf = await ahead;
+      pos += buf.length;
+      // The buffer read next holds the previous batch: wait for its write first.
+      await writes.drain(0);
+      ahead = pos < length ? readAt(pos, i + 1) : undefined;
+      ahead?.catch(noop);
+      await writes.add([buf]);
+    }
+    await writes.add(tail);
+    await writes.finish();
+  } finally {
+    await writes.settle();
+    await fh.close();
+  }
+}
+
+/** Counts bytes that pass through. */
+class Counter extends Transform {
+  bytes = 0;
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    cb(null, chunk);
+  }
+}
+
+function toReadable(body: Readable | Uint8Array | string): Readable {
+  if (body instanceof Readable) return body;
+  // Readable.from on a Buffer/string yields it as one chunk (it is not iterated byte by byte).
+  return Readable.from([typeof body === 'string' ? Buffer.from(body) : Buffer.from(body)]);
+}
+
+/** The stream path, for codecs without a batch sealer. */
+export async function writeStream(
+  tmp: string,
+  name: string,
+  enc: Transform,
+  body: Readable | Uint8Array | string,
+  durable: boolean,
+): Promise<ObjectInfo> {
+  const counter = new Counter();
+  await pipeline(
+    toReadable(body),
+    counter,
+    enc,
+    createWriteStream(tmp, { mode: 0o600, highWaterMark: 1 << 20 }),
+  );
+  const info: ObjectInfo = { name, size: counter.bytes, modifiedAt: new Date().toISOString() };
+  const fh = await fsp.open(tmp, 'a');
+  try {
+    await fh.write(encodeTrailer(info));
+    if (durable) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return info;
+}
