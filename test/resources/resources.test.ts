@@ -187,6 +187,39 @@ describe('cmek_kms_key', () => {
   });
 });
 
+describe('cmek_kms_key create leaves no orphan key', () => {
+  it('a step failing after CreateKey schedules the new key for deletion and says so', async () => {
+    const ctx = await context();
+    // The alias is free when checked, then taken before CreateAlias (a concurrent writer).
+    const failing: ProviderContext = {
+      ...ctx,
+      kms: Object.assign(Object.create(ctx.kms) as typeof ctx.kms, {
+        createAlias: async () => {
+          throw new Error('CreateAlias refused (simulated)');
+        },
+      }),
+    };
+    const d = await diagOf(
+      createVia(kmsKey, { region: 'eu-west-1', alias: 'alias/raced' }, failing),
+    );
+    expect(d.code).toBe('APPLY_FAILED');
+    expect(d.summary).toContain('CreateAlias refused');
+    expect(d.detail).toMatch(/scheduled for deletion in 7 days/);
+    expect(d.detail).toMatch(/cmek kms cancel-deletion/);
+    const listed = await ctx.kms.listKeys();
+    expect(listed.map((k) => k.keyState)).toEqual(['PendingDeletion']);
+  });
+
+  it('an alias that exists already is refused before any key is created', async () => {
+    const ctx = await context();
+    const first = await createVia(kmsKey, { region: 'eu-west-1', alias: 'alias/taken' }, ctx);
+    const d = await diagOf(createVia(kmsKey, { region: 'eu-west-1', alias: 'alias/taken' }, ctx));
+    expect(d).toMatchObject({ code: 'APPLY_FAILED', attribute: 'alias' });
+    expect(d.summary).toContain(first.arn);
+    expect(await ctx.kms.listKeys()).toHaveLength(1);
+  });
+});
+
 describe('cmek_kms_key_policy and live key validation', () => {
   it('a cross-account service principal needs the policy; with it the service is created', async () => {
     const ctx = await context(CLICKHOUSE_ROLE);

@@ -1,0 +1,113 @@
+// Data-safety defects a new user hit, replayed through the REAL binary (docs/key-lifecycle.md,
+// docs/rules.md): a key still used by a clone or replica cannot be deleted; a failed key create
+// leaves no orphan key behind.
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cmek, tempDir } from './harness.js';
+
+interface Diag {
+  code: string;
+  address?: string;
+  attribute?: string;
+  summary: string;
+  detail: string;
+  line?: number;
+}
+
+function ok(dir: string, args: string[]) {
+  const r = cmek(dir, args);
+  expect(r.code, `cmek ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(0);
+  return r;
+}
+
+function planDiags(dir: string): Diag[] {
+  const r = cmek(dir, ['plan', '-json']);
+  expect(r.code, r.stderr).toBe(1);
+  return (JSON.parse(r.stdout) as { diagnostics: Diag[] }).diagnostics;
+}
+
+interface KeyRow {
+  key_id: string;
+  key_state: string;
+  aliases: string[];
+}
+
+function keys(dir: string): KeyRow[] {
+  return JSON.parse(ok(dir, ['kms', 'ls', '-json']).stdout) as KeyRow[];
+}
+
+const KEY_A = `
+resource "cmek_kms_key" "a" {
+  region = "eu-west-1"
+}
+`;
+const REST = (key: string) => `
+resource "cmek_kms_key" "b" {
+  region = "eu-west-1"
+}
+resource "cmek_encrypted_service" "db" {
+  name    = "db"
+  region  = "eu-west-1"
+  kms_key = cmek_kms_key.${key}.arn
+}
+resource "cmek_replica" "r" {
+  primary_id = cmek_encrypted_service.db.id
+  name       = "db-r"
+  region     = "eu-west-1"
+}
+resource "cmek_clone" "c" {
+  source_id = cmek_encrypted_service.db.id
+  name      = "db-c"
+}
+`;
+
+describe('a key still used by a clone (or replica) cannot be deleted', () => {
+  it('rotate the service to key b, then delete key a: CMEK_KEY_IN_USE names the clone', () => {
+    const dir = tempDir({ 'main.tf': KEY_A + REST('a') });
+    ok(dir, ['apply', '-auto-approve']);
+    writeFileSync(join(dir, 'main.tf'), KEY_A + REST('b'));
+    ok(dir, ['apply', '-auto-approve']);
+    writeFileSync(join(dir, 'main.tf'), REST('b'));
+    const ds = planDiags(dir);
+    const inUse = ds.filter((d) => d.code === 'CMEK_KEY_IN_USE');
+    expect(inUse, JSON.stringify(ds)).toHaveLength(1);
+    expect(inUse[0]!.address).toBe('cmek_kms_key.a');
+    expect(inUse[0]!.summary).toContain('cmek_clone.c');
+    // apply refuses too, and the key stays enabled: the clone keeps running on it.
+    expect(cmek(dir, ['apply', '-auto-approve']).code).toBe(1);
+    expect(keys(dir).every((k) => k.key_state === 'Enabled')).toBe(true);
+  });
+});
+
+describe('a failed key create leaves no orphan key', () => {
+  it('state moved away: apply fails on the existing alias before creating a key, every time', () => {
+    const tf = `
+resource "cmek_kms_key" "k" {
+  region = "eu-west-1"
+  alias  = "alias/orders"
+}
+`;
+    const dir = tempDir({ 'main.tf': tf });
+    ok(dir, ['apply', '-auto-approve']);
+    const before = keys(dir);
+    expect(before).toHaveLength(1);
+    // A state that cannot be read is STATE_CORRUPT; its advice is to move it away.
+    writeFileSync(join(dir, 'terraform.tfstate'), '{ not json');
+    const corrupt = cmek(dir, ['plan']);
+    expect(corrupt.code).toBe(1);
+    expect(corrupt.stdout + corrupt.stderr).toContain('STATE_CORRUPT');
+    renameSync(join(dir, 'terraform.tfstate'), join(dir, 'terraform.tfstate.corrupt'));
+    for (let i = 0; i < 2; i++) {
+      const r = cmek(dir, ['apply', '-auto-approve']);
+      expect(r.code).toBe(1);
+      const out = r.stdout + r.stderr;
+      expect(out).toContain('APPLY_FAILED');
+      expect(out).toContain('alias/orders already exists');
+      expect(out).toContain(before[0]!.key_id);
+      expect(out).toMatch(/No key was created/);
+    }
+    const after = keys(dir);
+    expect(after.map((k) => k.key_id)).toEqual(before.map((k) => k.key_id));
+  });
+});
