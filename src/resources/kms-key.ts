@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { diag, DiagnosticError } from '../model/diagnostics.js';
+import { regionProblem } from '../model/regions.js';
 import { Unknown, type KeyFacts } from '../model/values.js';
 import { isKmsError, type CreateKeyInput, type KeyMetadata, type KmsAdmin } from '../kms/types.js';
 import { bool, clean, isGone, num, str, valuesEqual } from './common.js';
@@ -23,7 +24,7 @@ const ATTRIBUTES = {
     forceNew: true,
     validate: z.string().min(1),
     description:
-      'Region of the key (AWS region; with `key_ring` a GCP location such as `europe-west1`). A service can only use a key of its own region.',
+      'Region of the key: an AWS region, or with `key_ring` a GCP location such as `europe-west1` (a name outside the known ones, or of the other family, is `CONFIG_SCHEMA` at plan time). A service can only use a key of its own region.',
   },
   description: { type: 'string', mode: 'optional', description: 'Free text.' },
   alias: {
@@ -401,6 +402,18 @@ export const kmsKey = defineResource({
         path: ['multi_region'],
         message:
           'multi_region keys are AWS keys; a key_ring (GCP-style) key cannot be multi-region',
+      });
+    }
+    // A key_ring key lives in a GCP location, any other key in an AWS region.
+    const regionIssue = regionProblem(v.region, v.key_ring !== undefined ? 'gcp' : 'aws');
+    if (regionIssue) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['region'],
+        message:
+          v.key_ring !== undefined
+            ? `${regionIssue} A key_ring (GCP-style) key's region is a GCP location.`
+            : `${regionIssue} Without key_ring the key is an AWS key; for a GCP-style key set key_ring.`,
       });
     }
     const m = v.key_ring ? RING_PATH.exec(v.key_ring) : null;

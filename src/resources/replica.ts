@@ -9,6 +9,7 @@ import type { ServiceRecord } from '../service/types.js';
 import { clean, str } from './common.js';
 import { controlPlaneFor } from './context.js';
 import { defineResource, type AttributeDef, type Shape } from './define.js';
+import { REGION_SCHEMA } from './region.js';
 import { SERVICE_NAME_SCHEMA } from './encrypted-service.js';
 import type { Attrs, PlanInput, PlannedResource, ProviderContext } from './types.js';
 
@@ -31,7 +32,7 @@ const ATTRIBUTES = {
     type: 'string',
     mode: 'required',
     forceNew: true,
-    validate: z.string().min(1),
+    validate: REGION_SCHEMA,
     description: "The replica's region.",
   },
   kind: {

@@ -3,8 +3,11 @@
 // leaves no orphan key behind.
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { cmek, tempDir } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cliBin, cmek, tempDir } from './harness.js';
+
+// Building the CLI for changed sources takes longer than one test's timeout.
+beforeAll(() => void cliBin(), 180_000);
 
 interface Diag {
   code: string;
@@ -109,5 +112,34 @@ resource "cmek_kms_key" "k" {
     }
     const after = keys(dir);
     expect(after.map((k) => k.key_id)).toEqual(before.map((k) => k.key_id));
+  });
+});
+
+describe('regions are judged at plan time', () => {
+  it('an unknown region, and an AWS region on a key_ring key, are CONFIG_SCHEMA at their line', () => {
+    const dir = tempDir({
+      'main.tf': `resource "cmek_encrypted_service" "s" {
+  name   = "s"
+  region = "mars-1"
+}
+resource "cmek_kms_key" "g" {
+  region   = "eu-west-1"
+  key_ring = "sql"
+}
+resource "cmek_kms_key" "k" {
+  region = "eu-wset-1"
+}
+`,
+    });
+    const ds = planDiags(dir).filter((d) => d.code === 'CONFIG_SCHEMA');
+    const at = (line: number) => ds.find((d) => d.line === line)!;
+    expect(ds).toHaveLength(3);
+    expect(at(3).detail).toMatch(/"mars-1" is not a known AWS region or GCP location/);
+    expect(at(3).detail).toContain('us-east-1');
+    expect(at(6).detail).toMatch(/"eu-west-1" is an AWS region, but this needs a GCP location/);
+    expect(at(6).detail).toContain('europe-west1');
+    expect(at(10).detail).toContain('Did you mean "eu-west-1"?');
+    // Nothing was created: the KMS has no keys.
+    expect(keys(dir)).toEqual([]);
   });
 });
