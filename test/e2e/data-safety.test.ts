@@ -143,3 +143,26 @@ resource "cmek_kms_key" "k" {
     expect(keys(dir)).toEqual([]);
   });
 });
+
+describe('a key policy on a GCP-style key', () => {
+  it('the generated policy applies (it stands in for the IAM binding) and a service uses the key', () => {
+    const dir = tempDir({
+      'main.tf': `resource "cmek_kms_key" "g" {
+  region   = "europe-west1"
+  key_ring = "sql"
+}
+resource "cmek_kms_key_policy" "p" {
+  key_id = cmek_kms_key.g.arn
+}
+resource "cmek_encrypted_service" "s" {
+  name       = "s"
+  region     = "europe-west1"
+  kms_key    = cmek_kms_key.g.arn
+  depends_on = [cmek_kms_key_policy.p]
+}
+`,
+    });
+    ok(dir, ['apply', '-auto-approve']);
+    expect(ok(dir, ['plan', '-detailed-exitcode']).code).toBe(0);
+  });
+});

@@ -220,6 +220,48 @@ describe('cmek_kms_key create leaves no orphan key', () => {
   });
 });
 
+describe('cmek_kms_key_policy speaks in attributes', () => {
+  it('a policy locking the operator out names bypass_policy_lockout_safety_check', async () => {
+    const ctx = await context();
+    const k = await createVia(kmsKey, { region: 'eu-west-1' }, ctx);
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: DEFAULT_SERVICE_PRINCIPAL },
+          Action: ['kms:Decrypt'],
+          Resource: '*',
+        },
+      ],
+    });
+    const d = await diagOf(createVia(kmsKeyPolicy, { key_id: k.arn, policy }, ctx));
+    expect(d).toMatchObject({ code: 'KMS_ERROR', attribute: 'policy' });
+    expect(d.detail).toContain('bypass_policy_lockout_safety_check = true');
+    const ok = await createVia(
+      kmsKeyPolicy,
+      { key_id: k.arn, policy, bypass_policy_lockout_safety_check: true },
+      ctx,
+    );
+    expect(ok.policy_json).toBe(policy);
+  });
+
+  it('the generated policy on a GCP-style key keeps the operator in and grants the service', async () => {
+    const ctx = await context();
+    const k = await createVia(kmsKey, { region: 'europe-west1', key_ring: 'sql' }, ctx);
+    const p = await createVia(kmsKeyPolicy, { key_id: k.arn }, ctx);
+    expect(String(p.policy_json)).toContain('arn:aws:iam::000000000000:root');
+    // The operator can still change it, and a service can use the key.
+    await createVia(kmsKeyPolicy, { key_id: k.arn }, ctx);
+    const svc = await createVia(
+      encryptedService,
+      { name: 'g', region: 'europe-west1', kms_key: k.arn },
+      ctx,
+    );
+    expect(svc.status).toBe('RUNNING');
+  });
+});
+
 describe('cmek_kms_key_policy and live key validation', () => {
   it('a cross-account service principal needs the policy; with it the service is created', async () => {
     const ctx = await context(CLICKHOUSE_ROLE);
