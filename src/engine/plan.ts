@@ -700,6 +700,10 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
     }
   }
 
+  // Plan-time checks against the real world (ResourceType.checkLive): a literal parent id
+  // that names nothing is reported here, at its line, rather than failing the apply.
+  if (refresh && !destroy) await checkLive(ruleChanges, deps, getCtx, w.diags);
+
   // Rules.
   if (ruleChanges.length) {
     const resolveKey = await keyResolver(
@@ -968,6 +972,36 @@ async function externalKeyUses(
     );
     return [];
   }
+}
+
+async function checkLive(
+  changes: RuleChange[],
+  deps: EngineDeps,
+  getCtx: () => Promise<ProviderContext>,
+  diags: Diagnostic[],
+): Promise<void> {
+  const todo = changes.filter(
+    (c) =>
+      (c.action === 'create' || c.action === 'replace') &&
+      c.after &&
+      deps.resourceTypes[c.type]?.checkLive,
+  );
+  await mapLimit(todo, 10, async (c) => {
+    try {
+      for (const d of await deps.resourceTypes[c.type]!.checkLive!(c.after!, getCtx)) {
+        const pos = (d.attribute ? c.attrPos?.[d.attribute] : undefined) ?? c.pos;
+        diags.push({
+          ...d,
+          address: c.address,
+          ...(pos ? { file: pos.file, line: pos.line } : {}),
+        });
+      }
+    } catch (e) {
+      if (e instanceof DiagnosticError)
+        diags.push(...e.diagnostics.map((d) => ({ address: c.address, ...d })));
+      else throw e;
+    }
+  });
 }
 
 function looksLikeKeyRef(v: string): boolean {

@@ -166,3 +166,49 @@ resource "cmek_encrypted_service" "s" {
     expect(ok(dir, ['plan', '-detailed-exitcode']).code).toBe(0);
   });
 });
+
+describe('a literal parent id is looked up at plan time', () => {
+  it('primary_id, source_id, service_id and backup_id naming nothing are CONFIG_REFERENCE at their line', () => {
+    const db = `resource "cmek_encrypted_service" "db" {
+  name   = "db"
+  region = "eu-west-1"
+}
+`;
+    const dir = tempDir({ 'main.tf': db });
+    ok(dir, ['apply', '-auto-approve']);
+    writeFileSync(
+      join(dir, 'main.tf'),
+      `${db}resource "cmek_replica" "r" {
+  primary_id = "does-not-exist"
+  name       = "r"
+  region     = "eu-west-1"
+}
+resource "cmek_clone" "c" {
+  source_id = "dbb"
+  name      = "c"
+}
+resource "cmek_backup" "b" {
+  service_id = "nope"
+}
+resource "cmek_backup_restore" "x" {
+  backup_id = "bk-missing"
+  name      = "x"
+}
+resource "cmek_clone" "fine" {
+  source_id = "db"
+  name      = "fine"
+}
+`,
+    );
+    const ds = planDiags(dir).filter((d) => d.code === 'CONFIG_REFERENCE');
+    const by = (a: string) => ds.find((d) => d.address === a)!;
+    expect(ds.map((d) => `${d.address} ${d.attribute} ${d.line}`).sort()).toEqual([
+      'cmek_backup.b service_id 15',
+      'cmek_backup_restore.x backup_id 18',
+      'cmek_clone.c source_id 11',
+      'cmek_replica.r primary_id 6',
+    ]);
+    expect(by('cmek_clone.c').detail).toContain('Did you mean "db"?');
+    expect(by('cmek_replica.r').summary).toContain('"does-not-exist" names no service');
+  });
+});
