@@ -80,7 +80,7 @@ describe('a key still used by a clone (or replica) cannot be deleted', () => {
     // apply refuses too, and the key stays enabled: the clone keeps running on it.
     expect(cmek(dir, ['apply', '-auto-approve']).code).toBe(1);
     expect(keys(dir).every((k) => k.key_state === 'Enabled')).toBe(true);
-  });
+  }, 240_000);
 });
 
 describe('a failed key create leaves no orphan key', () => {
@@ -112,7 +112,7 @@ resource "cmek_kms_key" "k" {
     }
     const after = keys(dir);
     expect(after.map((k) => k.key_id)).toEqual(before.map((k) => k.key_id));
-  });
+  }, 240_000);
 });
 
 describe('regions are judged at plan time', () => {
@@ -141,7 +141,7 @@ resource "cmek_kms_key" "k" {
     expect(at(10).detail).toContain('Did you mean "eu-west-1"?');
     // Nothing was created: the KMS has no keys.
     expect(keys(dir)).toEqual([]);
-  });
+  }, 240_000);
 });
 
 describe('a key policy on a GCP-style key', () => {
@@ -164,7 +164,7 @@ resource "cmek_encrypted_service" "s" {
     });
     ok(dir, ['apply', '-auto-approve']);
     expect(ok(dir, ['plan', '-detailed-exitcode']).code).toBe(0);
-  });
+  }, 240_000);
 });
 
 describe('a literal parent id is looked up at plan time', () => {
@@ -210,5 +210,5 @@ resource "cmek_clone" "fine" {
     ]);
     expect(by('cmek_clone.c').detail).toContain('Did you mean "db"?');
     expect(by('cmek_replica.r').summary).toContain('"does-not-exist" names no service');
-  });
+  }, 240_000);
 });
