@@ -29,7 +29,8 @@ export const defaultDeps: EngineDeps = {
       .map((s) => ({
         id: s.id,
         description: `${s.kind === 'service' ? 'service' : s.kind} ${s.name} (${s.id}, not managed by this configuration)`,
-        keyRef: s.kmsKey!,
+        // The key that really wraps its service key (an alias may have moved since).
+        keyRef: s.kekArn || s.kmsKey!,
       }));
     // Backups outlive their service and die with its key (crypto-shredding): they count too.
     const backups = (await cp.backups.list())

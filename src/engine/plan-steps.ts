@@ -696,6 +696,36 @@ export function preventDestroyCheck(config: Config, changes: PlannedChange[]): D
   return diags;
 }
 
+/** Plan-time checks against the real world (ResourceType.checkLive): a literal parent id that
+ * names nothing is reported here, at its line, rather than failing the apply. */
+export async function liveStep(sc: StepContext, changes: RuleChange[]): Promise<Diagnostic[]> {
+  const { deps, getCtx } = sc;
+  const diags: Diagnostic[] = [];
+  const todo = changes.filter(
+    (c) =>
+      (c.action === 'create' || c.action === 'replace') &&
+      c.after &&
+      deps.resourceTypes[c.type]?.checkLive,
+  );
+  await mapLimit(todo, 10, async (c) => {
+    try {
+      for (const d of await deps.resourceTypes[c.type]!.checkLive!(c.after!, getCtx)) {
+        const pos = (d.attribute ? c.attrPos?.[d.attribute] : undefined) ?? c.pos;
+        diags.push({
+          ...d,
+          address: c.address,
+          ...(pos ? { file: pos.file, line: pos.line } : {}),
+        });
+      }
+    } catch (e) {
+      if (e instanceof DiagnosticError)
+        diags.push(...e.diagnostics.map((d) => ({ address: c.address, ...d })));
+      else throw e;
+    }
+  });
+  return diags;
+}
+
 /** prevent_destroy, then the CMEK rules over every change of the plan. */
 export async function checksStep(
   sc: StepContext,

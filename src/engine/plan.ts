@@ -13,6 +13,7 @@ import { buildGraph } from './graph.js';
 import {
   checkBlocks,
   checksStep,
+  liveStep,
   diffStep,
   orphansStep,
   outputsStep,
@@ -111,6 +112,7 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
   const orphans = orphansStep(sc, graph, plan.priorState, walk.planned, destroy, target.scope);
   plan.changes = [...walk.changes, ...orphans.changes];
   const ruleChanges = [...walk.ruleChanges, ...orphans.ruleChanges];
+  if (refresh && !destroy) diags.push(...(await liveStep(sc, ruleChanges)));
   diags.push(...(await checksStep(sc, plan.priorState, plan.changes, ruleChanges, refresh)));
   const outputs = outputsStep(sc, graph, walk.env, inputs.state, destroy, target.scope);
   plan.outputChanges = outputs.outputChanges;

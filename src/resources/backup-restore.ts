@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { copyCrud } from './copy.js';
 import { defineResource, type AttributeDef } from './define.js';
+import { REGION_SCHEMA } from './region.js';
 import { SERVICE_NAME_SCHEMA } from './encrypted-service.js';
 
 export const backupRestore = defineResource({
@@ -29,7 +30,7 @@ export const backupRestore = defineResource({
       type: 'string',
       mode: 'optional',
       forceNew: true,
-      validate: z.string().min(1),
+      validate: REGION_SCHEMA,
       description: "Region of the new service (default: the backup's).",
     },
     kms_key: {

@@ -7,6 +7,7 @@ import type { BackupRecord } from '../service/backups.js';
 import { clean, str } from './common.js';
 import { controlPlaneFor } from './context.js';
 import { defineResource, type AttributeDef, type Shape } from './define.js';
+import { originExists } from './replica.js';
 import type { Attrs, ProviderContext } from './types.js';
 
 const ATTRIBUTES = {
@@ -105,6 +106,7 @@ export const backup = defineResource({
   update: async (prior, planned, ctx) =>
     (await read({ ...prior, ...planned }, ctx)) ?? clean(planned),
   delete: destroy,
+  checkLive: (planned, ctx) => originExists(planned, 'service_id', 'service', ctx),
   // No adopt: a backup has no unique name to find it by; after a crash the engine plans a fresh
   // backup and warns that an orphan may exist (`cmek service describe` lists it).
 });

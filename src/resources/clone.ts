@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { copyCrud } from './copy.js';
 import { defineResource, type AttributeDef } from './define.js';
+import { REGION_SCHEMA } from './region.js';
 import { SERVICE_NAME_SCHEMA } from './encrypted-service.js';
 
 export const clone = defineResource({
@@ -29,7 +30,7 @@ export const clone = defineResource({
       type: 'string',
       mode: 'optional',
       forceNew: true,
-      validate: z.string().min(1),
+      validate: REGION_SCHEMA,
       description: "Only the source's region is allowed (default).",
     },
     kms_key: {

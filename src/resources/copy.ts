@@ -12,6 +12,7 @@ import {
   deleteDerived,
   derivedAttrs,
   known,
+  originExists,
   planDerived,
   readDerived,
   refreshDerived,
@@ -52,5 +53,7 @@ export function copyCrud(opts: {
     delete: deleteDerived,
     adopt: (planned: Record<string, Value | undefined>, ctx: ProviderContext) =>
       adoptDerived(planned, ctx, opts.kind),
+    checkLive: (planned: Record<string, Value | undefined>, ctx: () => Promise<ProviderContext>) =>
+      originExists(planned, opts.originAttr, opts.kind === 'clone' ? 'service' : 'backup', ctx),
   };
 }

@@ -8,6 +8,7 @@
 // follows terraform-plugin-framework's: Required, Optional, Computed, Optional+Computed,
 // RequiresReplace, Sensitive. See docs/engine.md, "Adding a resource type".
 import { z } from 'zod';
+import type { Diagnostic } from '../model/diagnostics.js';
 import { Unknown, isUnknown, type Attrs, type KeyFacts, type Value } from '../model/values.js';
 import type { ResourceRole } from '../rules/cmek.js';
 import { planGeneric } from './common.js';
@@ -89,6 +90,8 @@ export interface ResourceDefinition<A extends Attributes> {
   delete(prior: Shape<A>, ctx: ProviderContext): Promise<void>;
   keyFacts?(after: Attrs, address: string): KeyFacts | undefined;
   adopt?(planned: Shape<A>, ctx: ProviderContext): Promise<Attrs | null>;
+  /** Plan-time checks against the real world (see `ResourceType.checkLive`). */
+  checkLive?(planned: Shape<A>, ctx: () => Promise<ProviderContext>): Promise<Diagnostic[]>;
 }
 
 /** A plain, JSON-serializable description of one attribute. */
@@ -188,6 +191,8 @@ export function defineResource<const A extends Attributes>(
   if (def.keyFacts) rt.keyFacts = def.keyFacts.bind(def);
   const adopt = def.adopt;
   if (adopt) rt.adopt = (planned, ctx) => adopt(known<A>(planned), ctx);
+  const checkLive = def.checkLive;
+  if (checkLive) rt.checkLive = (planned, ctx) => checkLive(known<A>(planned), ctx);
   return rt;
 }
 

@@ -11,6 +11,7 @@ import type { ServiceRecord } from '../service/types.js';
 import { clean, str, strMap, valuesEqual } from './common.js';
 import { controlPlaneFor } from './context.js';
 import { defineResource, type AttributeDef, type Shape } from './define.js';
+import { REGION_SCHEMA } from './region.js';
 import type { Attrs, PlanInput, PlannedResource, ProviderContext } from './types.js';
 
 /** A service name: unique within the data directory (the one pattern, src/model/service-name.ts). */
@@ -28,7 +29,7 @@ const ATTRIBUTES = {
     type: 'string',
     mode: 'required',
     forceNew: true,
-    validate: z.string().min(1),
+    validate: REGION_SCHEMA,
     description: "Must equal the key's region (`CMEK_REGION_MISMATCH`).",
   },
   profile: {

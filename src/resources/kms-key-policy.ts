@@ -7,7 +7,9 @@
 import { z } from 'zod';
 import { REQUIRED_ACTIONS } from '../rules/profiles.js';
 import { Unknown, isUnknown } from '../model/values.js';
+import { LOCAL_ACCOUNT } from '../kms/local/constants.js';
 import { isKmsError } from '../kms/types.js';
+import { diag, DiagnosticError } from '../model/diagnostics.js';
 import { bool, clean, isGone, str } from './common.js';
 import { defineResource, type AttributeDef, type Shape } from './define.js';
 import type { Attrs, PlanInput, PlannedResource, ProviderContext } from './types.js';
@@ -174,13 +176,42 @@ async function documentFor(planned: PolicyAttrs, ctx: ProviderContext) {
   const keyId = str(planned.key_id)!;
   const meta = await ctx.kms.describeKey(keyId);
   const servicePrincipal = str(planned.service_principal) ?? ctx.settings.servicePrincipal;
-  const policy = str(planned.policy) ?? generatedKeyPolicy(meta.account, servicePrincipal);
+  // A GCP-style key has no AWS account (the local KMS says `local`): its policy stands in for
+  // the IAM bindings of Cloud KMS, and the operator applying it is the local KMS's account
+  // root, so the generated policy's root statement names that account. Naming `local` would
+  // lock the operator out of the key.
+  const account = meta.provider === 'gcp' ? LOCAL_ACCOUNT : meta.account;
+  const policy = str(planned.policy) ?? generatedKeyPolicy(account, servicePrincipal);
   return { meta, servicePrincipal, policy };
 }
 
 async function put(planned: PolicyAttrs, ctx: ProviderContext): Promise<Attrs> {
   const { meta, servicePrincipal, policy } = await documentFor(planned, ctx);
-  await ctx.kms.putKeyPolicy(meta.arn, policy, bool(planned.bypass_policy_lockout_safety_check));
+  const bypass = bool(planned.bypass_policy_lockout_safety_check);
+  try {
+    await ctx.kms.putKeyPolicy(meta.arn, policy, bypass);
+  } catch (e) {
+    // The KMS names its API flag; the user writes our attribute.
+    if (
+      !bypass &&
+      isKmsError(e, 'MalformedPolicyDocumentException') &&
+      /PutKeyPolicy/.test(e.message)
+    ) {
+      throw new DiagnosticError(
+        diag(
+          'KMS_ERROR',
+          `The key policy would lock the operator out of key ${meta.keyId}`,
+          `${e.message}\nAfter this policy, the principal applying it could no longer change ` +
+            `the key's policy.\nRemedy: add a statement granting kms:PutKeyPolicy (the ` +
+            `generated policy's account-root statement does) to that principal, or, if locking ` +
+            `it out is intended, set bypass_policy_lockout_safety_check = true on this ` +
+            `cmek_kms_key_policy.`,
+          { attribute: 'policy' },
+        ),
+      );
+    }
+    throw e;
+  }
   return clean({
     ...planned,
     service_principal: servicePrincipal,

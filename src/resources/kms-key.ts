@@ -5,8 +5,10 @@
 // mistaken destroy can still be cancelled (`cmek kms cancel-deletion`).
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { diag, DiagnosticError } from '../model/diagnostics.js';
+import { regionProblem } from '../model/regions.js';
 import { Unknown, type KeyFacts } from '../model/values.js';
-import type { CreateKeyInput, KeyMetadata, KmsAdmin } from '../kms/types.js';
+import { isKmsError, type CreateKeyInput, type KeyMetadata, type KmsAdmin } from '../kms/types.js';
 import { bool, clean, isGone, num, str, valuesEqual } from './common.js';
 import { defineResource, type AttributeDef, type Shape } from './define.js';
 import type { Attrs, ProviderContext } from './types.js';
@@ -22,7 +24,7 @@ const ATTRIBUTES = {
     forceNew: true,
     validate: z.string().min(1),
     description:
-      'Region of the key (AWS region; with `key_ring` a GCP location such as `europe-west1`). A service can only use a key of its own region.',
+      'Region of the key: an AWS region, or with `key_ring` a GCP location such as `europe-west1` (a name outside the known ones, or of the other family, is `CONFIG_SCHEMA` at plan time). A service can only use a key of its own region.',
   },
   description: { type: 'string', mode: 'optional', description: 'Free text.' },
   alias: {
@@ -158,6 +160,54 @@ async function applyRotation(kms: KmsAdmin, keyId: string, attrs: KeyAttrs): Pro
   }
 }
 
+/** The key an alias points at now, or undefined when the alias does not exist. */
+async function aliasTarget(kms: KmsAdmin, alias: string): Promise<KeyMetadata | undefined> {
+  try {
+    return await kms.describeKey(alias);
+  } catch (e) {
+    if (isGone(e)) return undefined;
+    throw e;
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Creating a key is several KMS calls (CreateKey, rotation, CreateAlias, DescribeKey). A key
+ * whose later step fails is not recorded in the state, so it would be an orphan that every
+ * retry multiplies: it is scheduled for deletion (the shortest window, 7 days) before the
+ * failure is reported, and the report says how to keep it. */
+async function discardCreated(kms: KmsAdmin, meta: KeyMetadata, cause: unknown): Promise<never> {
+  let cleanup: string;
+  try {
+    await kms.scheduleKeyDeletion(meta.arn, 7);
+    cleanup =
+      `The key this create had just made (${meta.arn}) is not recorded in the state, so it was ` +
+      `scheduled for deletion in 7 days; nothing uses it. To keep it instead, run ` +
+      `\`cmek kms cancel-deletion ${meta.keyId}\` (it is left Disabled).`;
+  } catch (e) {
+    cleanup =
+      `The key this create had just made (${meta.arn}) is not recorded in the state and could ` +
+      `not be scheduled for deletion (${message(e)}): schedule its deletion yourself ` +
+      `(\`aws kms schedule-key-deletion --key-id ${meta.keyId}\` against this KMS) so it does ` +
+      `not linger.`;
+  }
+  const then = 'Fix the cause above and apply again: the retry creates a new key.';
+  if (cause instanceof DiagnosticError) {
+    throw new DiagnosticError(
+      cause.diagnostics.map((d) => ({ ...d, detail: `${d.detail}\n${cleanup}\n${then}` })),
+    );
+  }
+  throw new DiagnosticError(
+    diag(
+      isKmsError(cause) ? 'KMS_ERROR' : 'APPLY_FAILED',
+      `Creating the key failed after the KMS created it: ${message(cause)}`,
+      `${cleanup}\n${then}`,
+    ),
+  );
+}
+
 async function create(planned: KeyAttrs, ctx: ProviderContext): Promise<Attrs> {
   const kms = ctx.kms;
   const keyRing = str(planned.key_ring);
@@ -170,12 +220,35 @@ async function create(planned: KeyAttrs, ctx: ProviderContext): Promise<Attrs> {
     input.keyRing = ringName(keyRing);
     input.name = name!;
   }
-  const meta = await kms.createKey(input);
-  if (bool(planned.enable_key_rotation)) await applyRotation(kms, meta.keyId, planned);
   // GCP-style keys have no aliases: for them `alias` only names the crypto key (see cryptoKeyName).
-  const alias = str(planned.alias);
-  if (alias && !keyRing) await kms.createAlias(alias, meta.keyId);
-  const fresh = await kms.describeKey(meta.arn);
+  const alias = keyRing ? undefined : str(planned.alias);
+  // An alias that already exists would fail CreateAlias after CreateKey: refuse before any key
+  // is made, naming the key the alias points at.
+  const taken = alias ? await aliasTarget(kms, alias) : undefined;
+  if (alias && taken) {
+    throw new DiagnosticError(
+      diag(
+        'APPLY_FAILED',
+        `${alias} already exists: it points at key ${taken.arn} (${taken.keyState})`,
+        `No key was created. That key is not recorded in this state: either it belongs to ` +
+          `another configuration, or this state lost it (a state file moved away or deleted).\n` +
+          `Remedy: pick another alias for this key; or, if ${taken.keyId} is the key this ` +
+          `resource should manage, restore the state that records it (\`terraform.tfstate.backup\`` +
+          ` or version control) instead of creating a new one (cmek has no \`import\` verb yet). ` +
+          `\`cmek kms describe ${alias}\` shows the key.`,
+        { attribute: 'alias' },
+      ),
+    );
+  }
+  const meta = await kms.createKey(input);
+  let fresh: KeyMetadata;
+  try {
+    if (bool(planned.enable_key_rotation)) await applyRotation(kms, meta.keyId, planned);
+    if (alias) await kms.createAlias(alias, meta.keyId);
+    fresh = await kms.describeKey(meta.arn);
+  } catch (e) {
+    return discardCreated(kms, meta, e);
+  }
   return clean({
     ...planned,
     ...(name ? { name } : {}),
@@ -329,6 +402,18 @@ export const kmsKey = defineResource({
         path: ['multi_region'],
         message:
           'multi_region keys are AWS keys; a key_ring (GCP-style) key cannot be multi-region',
+      });
+    }
+    // A key_ring key lives in a GCP location, any other key in an AWS region.
+    const regionIssue = regionProblem(v.region, v.key_ring !== undefined ? 'gcp' : 'aws');
+    if (regionIssue) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['region'],
+        message:
+          v.key_ring !== undefined
+            ? `${regionIssue} A key_ring (GCP-style) key's region is a GCP location.`
+            : `${regionIssue} Without key_ring the key is an AWS key; for a GCP-style key set key_ring.`,
       });
     }
     const m = v.key_ring ? RING_PATH.exec(v.key_ring) : null;

@@ -4,11 +4,14 @@
 // can tell "inherited" from "written"; the key that really protects it is `effective_kms_key`.
 // Every argument forces a new replica: a replica is defined by what and where it copies.
 import { z } from 'zod';
+import { diag, type Diagnostic } from '../model/diagnostics.js';
+import { closest } from '../model/suggest.js';
 import { isUnknown, type Value } from '../model/values.js';
 import type { ServiceRecord } from '../service/types.js';
 import { clean, str } from './common.js';
 import { controlPlaneFor } from './context.js';
 import { defineResource, type AttributeDef, type Shape } from './define.js';
+import { REGION_SCHEMA } from './region.js';
 import { SERVICE_NAME_SCHEMA } from './encrypted-service.js';
 import type { Attrs, PlanInput, PlannedResource, ProviderContext } from './types.js';
 
@@ -31,7 +34,7 @@ const ATTRIBUTES = {
     type: 'string',
     mode: 'required',
     forceNew: true,
-    validate: z.string().min(1),
+    validate: REGION_SCHEMA,
     description: "The replica's region.",
   },
   kind: {
@@ -155,6 +158,48 @@ async function create(planned: Shape<typeof ATTRIBUTES>, ctx: ProviderContext): 
   return derivedAttrs(rec, planned);
 }
 
+/** Plan-time check of an origin named by a value known now (a literal id or name, or the id of
+ * a resource that exists): it must name a service (or a backup) of the control plane, or the
+ * create would fail at apply. Reported as CONFIG_REFERENCE on the attribute. */
+export async function originExists(
+  planned: Base,
+  attr: string,
+  what: 'service' | 'backup',
+  ctx: () => Promise<ProviderContext>,
+): Promise<Diagnostic[]> {
+  const ref = known(planned[attr]);
+  if (ref === undefined) return [];
+  const cp = await controlPlaneFor(await ctx());
+  if (what === 'backup') {
+    if (await cp.backups.get(ref)) return [];
+    const ids = (await cp.backups.list()).map((b) => b.id);
+    const near = closest(ref, ids);
+    return [
+      diag(
+        'CONFIG_REFERENCE',
+        `${attr} = ${JSON.stringify(ref)} names no backup`,
+        (near ? `Did you mean "${near}"? ` : '') +
+          `\`cmek backup ls\` lists the backups; use one of their ids, or reference a ` +
+          `cmek_backup resource (backup_id = cmek_backup.NAME.id).`,
+        { attribute: attr },
+      ),
+    ];
+  }
+  if (await cp.get(ref)) return [];
+  const names = (await cp.list()).flatMap((s) => [s.name, s.id]);
+  const near = closest(ref, names);
+  return [
+    diag(
+      'CONFIG_REFERENCE',
+      `${attr} = ${JSON.stringify(ref)} names no service`,
+      (near ? `Did you mean "${near}"? ` : '') +
+        `\`cmek service ls\` lists the services; use an id or name from it, or reference the ` +
+        `service's resource (${attr} = cmek_encrypted_service.NAME.id).`,
+      { attribute: attr },
+    ),
+  ];
+}
+
 /** Every argument forces replacement: an update only refreshes what the control plane says. */
 export async function refreshDerived(prior: Base, planned: Base, ctx: ProviderContext) {
   return (await readDerived({ ...prior, ...planned }, ctx)) ?? clean(planned);
@@ -177,4 +222,5 @@ export const replica = defineResource({
   update: refreshDerived,
   delete: deleteDerived,
   adopt: (planned, ctx) => adoptDerived(planned, ctx, 'replica'),
+  checkLive: (planned, ctx) => originExists(planned, 'primary_id', 'service', ctx),
 });

@@ -4,6 +4,7 @@
 
 import type { z } from 'zod';
 import type { Kms, KmsAdmin } from '../kms/types.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import type { Attrs, KeyFacts } from '../model/values.js';
 
 export type { Attrs } from '../model/values.js';
@@ -70,4 +71,10 @@ export interface ResourceType<S extends z.ZodType = z.ZodType> {
    * there is none. Optional: without it the engine plans a fresh create and warns that an
    * orphan may exist. `planned` holds the known planned attributes. */
   adopt?(planned: Attrs, ctx: ProviderContext): Promise<Attrs | null>;
+  /** Plan-time checks against the real world, run by the planner only with refresh on, for
+   * instances it creates or replaces, on the values known at plan time (a literal `primary_id`
+   * that names no service). Each diagnostic names its `attribute`; the planner adds the
+   * address and that attribute's file:line. `ctx` is made on first use, so a check with
+   * nothing to look up touches nothing (no KMS root key, no data directory). Optional. */
+  checkLive?(planned: Attrs, ctx: () => Promise<ProviderContext>): Promise<Diagnostic[]>;
 }

@@ -121,6 +121,13 @@ function resourceAddress(ref: string): string {
   return m ? m[0] : ref;
 }
 
+/** An unknown value that still says which key it will be (address, region or provider). */
+function hasFacts(v: Value | undefined): boolean {
+  if (!isUnknown(v)) return false;
+  const f = v.facts ?? {};
+  return f.address !== undefined || f.region !== undefined || f.provider !== undefined;
+}
+
 function str(v: Value | undefined): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
@@ -277,6 +284,16 @@ export function cmekRuleInput(
           region: n.key.region ?? refKey.region,
           provider: n.key.provider ?? refKey.provider,
         });
+      }
+      // Not written (inherited): an existing node is judged by the key it really uses, the
+      // effective key recorded in state (or planned, when it follows its primary to a new
+      // key), never by the key it would inherit now. A clone whose source rotated keeps its
+      // old key; deleting that key would shred it.
+      if (!n.keyWritten && role.effectiveKeyAttribute !== undefined && r.action !== 'create') {
+        const eff = attrs[role.effectiveKeyAttribute];
+        if (r.action !== 'replace' && (typeof eff === 'string' || hasFacts(eff))) {
+          n.key = toKeyView(eff);
+        }
       }
     }
     if (r.before && r.action !== 'create') {

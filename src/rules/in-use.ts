@@ -1,10 +1,12 @@
 // CMEK_KEY_IN_USE: destroying a key crypto-shreds everything wrapped by it — the services using
-// it stop for good and their backups become unrecoverable (seed 000's warning; seed 003: a
-// destroyed key version makes the data permanently inaccessible). So a plan may not destroy a key
-// that something staying after the plan still uses.
+// it stop for good and their backups become unrecoverable (a destroyed key version makes the
+// data permanently inaccessible). So a plan may not destroy a key that something staying after
+// the plan still uses: a service, replica, clone, restore or backup of the plan, judged by the
+// key it really uses (the effective key in state, not the one it would inherit now), or one
+// that exists only in the control plane (`external`).
 
 import { diag, type Diagnostic } from '../model/diagnostics.js';
-import { buildContext, where, type RuleContext } from './graph.js';
+import { buildContext, keyIsWritten, where, type RuleContext } from './graph.js';
 import { describeKey } from './keys.js';
 import type { KeyNode, KeyView, NodeView, RuleInput } from './model.js';
 
@@ -19,6 +21,17 @@ function usersOf(key: KeyNode, input: RuleInput, ctx: RuleContext): string[] {
     // Anything that will use the key after the plan; for a node that stays unchanged or is
     // updated, its after-key is its current one unless the plan moves it off.
     for (const node of ctx.nodesUsing(key.key, 'after')) users.push(label(node));
+    // A same-region replica following its primary to another key moves off in this plan, but
+    // its re-wrap needs the old key and nothing orders it before the key's deletion: it still
+    // counts until that apply is done.
+    for (const node of ctx.nodesUsing(key.key, 'before')) {
+      if (node.action !== 'update' || keyIsWritten(node)) continue;
+      const after = ctx.keyAfter(node);
+      if (after && ctx.sameKey(key.key, after) === 'same') continue;
+      users.push(
+        `${label(node)} (it moves off the key in this apply: remove the key in a later one)`,
+      );
+    }
   } else {
     // Replacing a key destroys the old key material and creates a new key at the same address.
     // Existing nodes hold data wrapped by the old key; replaced nodes start over.

@@ -187,6 +187,81 @@ describe('cmek_kms_key', () => {
   });
 });
 
+describe('cmek_kms_key create leaves no orphan key', () => {
+  it('a step failing after CreateKey schedules the new key for deletion and says so', async () => {
+    const ctx = await context();
+    // The alias is free when checked, then taken before CreateAlias (a concurrent writer).
+    const failing: ProviderContext = {
+      ...ctx,
+      kms: Object.assign(Object.create(ctx.kms) as typeof ctx.kms, {
+        createAlias: async () => {
+          throw new Error('CreateAlias refused (simulated)');
+        },
+      }),
+    };
+    const d = await diagOf(
+      createVia(kmsKey, { region: 'eu-west-1', alias: 'alias/raced' }, failing),
+    );
+    expect(d.code).toBe('APPLY_FAILED');
+    expect(d.summary).toContain('CreateAlias refused');
+    expect(d.detail).toMatch(/scheduled for deletion in 7 days/);
+    expect(d.detail).toMatch(/cmek kms cancel-deletion/);
+    const listed = await ctx.kms.listKeys();
+    expect(listed.map((k) => k.keyState)).toEqual(['PendingDeletion']);
+  });
+
+  it('an alias that exists already is refused before any key is created', async () => {
+    const ctx = await context();
+    const first = await createVia(kmsKey, { region: 'eu-west-1', alias: 'alias/taken' }, ctx);
+    const d = await diagOf(createVia(kmsKey, { region: 'eu-west-1', alias: 'alias/taken' }, ctx));
+    expect(d).toMatchObject({ code: 'APPLY_FAILED', attribute: 'alias' });
+    expect(d.summary).toContain(first.arn);
+    expect(await ctx.kms.listKeys()).toHaveLength(1);
+  });
+});
+
+describe('cmek_kms_key_policy speaks in attributes', () => {
+  it('a policy locking the operator out names bypass_policy_lockout_safety_check', async () => {
+    const ctx = await context();
+    const k = await createVia(kmsKey, { region: 'eu-west-1' }, ctx);
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: DEFAULT_SERVICE_PRINCIPAL },
+          Action: ['kms:Decrypt'],
+          Resource: '*',
+        },
+      ],
+    });
+    const d = await diagOf(createVia(kmsKeyPolicy, { key_id: k.arn, policy }, ctx));
+    expect(d).toMatchObject({ code: 'KMS_ERROR', attribute: 'policy' });
+    expect(d.detail).toContain('bypass_policy_lockout_safety_check = true');
+    const ok = await createVia(
+      kmsKeyPolicy,
+      { key_id: k.arn, policy, bypass_policy_lockout_safety_check: true },
+      ctx,
+    );
+    expect(ok.policy_json).toBe(policy);
+  });
+
+  it('the generated policy on a GCP-style key keeps the operator in and grants the service', async () => {
+    const ctx = await context();
+    const k = await createVia(kmsKey, { region: 'europe-west1', key_ring: 'sql' }, ctx);
+    const p = await createVia(kmsKeyPolicy, { key_id: k.arn }, ctx);
+    expect(String(p.policy_json)).toContain('arn:aws:iam::000000000000:root');
+    // The operator can still change it, and a service can use the key.
+    await createVia(kmsKeyPolicy, { key_id: k.arn }, ctx);
+    const svc = await createVia(
+      encryptedService,
+      { name: 'g', region: 'europe-west1', kms_key: k.arn },
+      ctx,
+    );
+    expect(svc.status).toBe('RUNNING');
+  });
+});
+
 describe('cmek_kms_key_policy and live key validation', () => {
   it('a cross-account service principal needs the policy; with it the service is created', async () => {
     const ctx = await context(CLICKHOUSE_ROLE);

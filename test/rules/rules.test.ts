@@ -736,6 +736,45 @@ describe('CMEK_KEY_IN_USE', () => {
     expect(codes(d)).toContain('cmek_kms_key.k CMEK_KEY_IN_USE');
   });
 
+  it('counts a replica and a clone by the key they really use, not the one they would inherit', () => {
+    // db rotated from use1a to use1b; the clone kept use1a (effective_kms_key in state).
+    const dbState = { ...svcState, kms_key: ARN.use1b };
+    const cloneState = { name: 'c', id: 'svc-2', effective_kms_key: ARN.use1a, status: 'RUNNING' };
+    const d = check([
+      kmsKey('k', keyState, { action: 'delete', before: keyState }),
+      service(
+        'db',
+        { region: 'us-east-1', kms_key: ARN.use1b },
+        { action: 'noop', before: dbState },
+      ),
+      clone('c', 'db', { effective_kms_key: ARN.use1a } as never, {
+        action: 'noop',
+        before: cloneState,
+      }),
+    ]);
+    expect(codes(d)).toEqual(['cmek_kms_key.k CMEK_KEY_IN_USE']);
+    expect(d[0]!.summary).toContain('cmek_clone.c');
+  });
+
+  it('counts a replica that moves off the key only in this apply (its re-wrap needs the key)', () => {
+    const dbState = { ...svcState, kms_key: ARN.use1b };
+    const repState = { name: 'r', id: 'svc-3', region: 'us-east-1', effective_kms_key: ARN.use1a };
+    const d = check([
+      kmsKey('k', keyState, { action: 'delete', before: keyState }),
+      service(
+        'db',
+        { region: 'us-east-1', kms_key: ARN.use1b },
+        { action: 'noop', before: dbState },
+      ),
+      replica('r', 'db', { region: 'us-east-1', effective_kms_key: ARN.use1b } as never, {
+        action: 'update',
+        before: repState,
+      }),
+    ]);
+    expect(codes(d)).toEqual(['cmek_kms_key.k CMEK_KEY_IN_USE']);
+    expect(d[0]!.summary).toMatch(/cmek_replica\.r \(it moves off the key in this apply/);
+  });
+
   it('ignores keys used by nothing', () => {
     expect(check([kmsKey('k', keyState, { action: 'delete', before: keyState })])).toEqual([]);
   });
