@@ -6,7 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { diag, DiagnosticError, type Diagnostic } from '../../model/diagnostics.js';
-import { isUnknown, type Value } from '../../model/values.js';
+import { isUnknown, Sensitive, type Value } from '../../model/values.js';
 import { setKey } from './evaluate.js';
 import { parseHclText } from './hcl.js';
 import { jsonExpr, mapScope, parseExpression } from './expr.js';
@@ -121,6 +121,7 @@ export function parseType(text: string): TypeSpec {
 /** Convert a value to a type as Terraform does for input variables; throws Error(message). */
 export function convert(v: Value, t: TypeSpec, path = ''): Value {
   if (isUnknown(v) || t.kind === 'any') return v;
+  if (v instanceof Sensitive) return new Sensitive(convert(v.value, t, path));
   if (v === null) return null;
   const where = path ? ` at ${path}` : '';
   switch (t.kind) {
