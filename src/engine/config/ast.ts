@@ -33,7 +33,8 @@ type NodeBody =
 
 export type Node = NodeBody & { line: number };
 
-/** Functions of SPEC 3. Anything else is CONFIG_UNSUPPORTED at load time. */
+/** The functions cmek implements (docs/configuration.md, "Functions"). Anything else is
+ * CONFIG_UNSUPPORTED at load time. */
 export const SUPPORTED_FUNCTIONS = new Set([
   'jsonencode',
   'jsondecode',
@@ -41,6 +42,8 @@ export const SUPPORTED_FUNCTIONS = new Set([
   'lookup',
   'merge',
   'format',
+  'sensitive',
+  'nonsensitive',
 ]);
 
 /** Roots that Terraform knows but cmek does not implement. */
