@@ -141,7 +141,7 @@ describe('marks travel through expressions', () => {
 });
 
 function secretType() {
-  const store = new Map<string, { name: string; token?: string; note?: string }>();
+  const store = new Map<string, { name: string; token?: string | null; note?: string | null }>();
   let n = 0;
   const t = defineResource({
     type: 'demo_secret',
