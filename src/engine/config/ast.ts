@@ -1,4 +1,4 @@
-// A recursive-descent parser for the HCL expression subset cmek supports (SPEC 3).
+// A recursive-descent parser for the HCL expression subset cmek supports.
 //
 // Why hand-written: @cdktf/hcl2json gives us the block structure but leaves every expression as
 // a `"${...}"` template string, and its getExpressionAst returns a syntax tree without values

@@ -1,4 +1,5 @@
-// The built-in functions of SPEC 3: what users write key policies with. Terraform's semantics
+// The built-in functions (docs/configuration.md, "Functions"): what users write key policies
+// with. Terraform's semantics
 // (docs: developer.hashicorp.com/terraform/language/functions) are followed where they matter
 // for key policies: jsonencode sorts object keys and escapes <, >, & like Go's encoder.
 

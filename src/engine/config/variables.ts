@@ -1,4 +1,5 @@
-// Input variables (SPEC 3): default < TF_VAR_name < -var NAME=VALUE, as in Terraform. Values
+// Input variables (docs/configuration.md, "Variables"): default < TF_VAR_name <
+// -var NAME=VALUE, as in Terraform. Values
 // from the command line and the environment are strings; for a variable whose type is not
 // string (nor absent) the string is parsed as an HCL literal expression, then every value,
 // defaults included, is converted to the declared type.
