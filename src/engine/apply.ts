@@ -37,7 +37,8 @@ import {
   type StateInstance,
 } from './state.js';
 import { errorMessage } from './util.js';
-import { Unknown, containsUnknown, type Value } from '../model/values.js';
+import { Unknown, containsUnknown, markPaths, stripMarks, type Value } from '../model/values.js';
+import { sensitiveVariables, toStateSensitive } from './sensitive.js';
 
 export type OpKind = 'create' | 'update' | 'delete';
 
@@ -344,7 +345,7 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   const instancesOf = new Map<string, Array<{ index?: number; address: string }>>();
   for (const c of plan.changes) {
     if (c.action === 'delete') continue;
-    current.set(c.address, c.after ?? new Unknown());
+    current.set(c.address, c.after ? markPaths(c.after, c.afterSensitive ?? []) : new Unknown());
     let l = instancesOf.get(c.block);
     if (!l) instancesOf.set(c.block, (l = []));
     l.push({ ...(c.index !== undefined ? { index: c.index } : {}), address: c.address });
@@ -352,6 +353,7 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   for (const l of instancesOf.values()) l.sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
   const env: EvalEnv = {
     vars: plan.variables,
+    sensitiveVars: sensitiveVariables(config),
     baseDir: config.dir,
     locals: {
       // Evaluated on demand (not cached): what they read changes as resources are applied.
@@ -544,7 +546,7 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
       const plain = JSON.parse(JSON.stringify(out)) as Attrs;
       setInstance(state, c.type, c.name, c.index, instanceRecord(plain, c));
       await recordDone(c.address, op.kind === 'update' ? 'updated' : 'created');
-      current.set(c.address, plain);
+      current.set(c.address, markPaths(plain, c.afterSensitive ?? []));
       if (op.kind === 'update') result.changed++;
       else result.added++;
       const id = typeof plain.id === 'string' ? plain.id : undefined;
@@ -590,7 +592,8 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
   // A targeted destroy keeps the outputs (those it made unknown keep their value).
   if (plan.mode !== 'destroy' || plan.targets) {
     for (const o of config.outputs) {
-      const v = evalExpr(o.value, scope(), []);
+      const marked = evalExpr(o.value, scope(), []);
+      const v = marked === undefined ? undefined : stripMarks(marked);
       if (v === undefined || containsUnknown(v)) {
         if (state.outputs[o.name]) outputs[o.name] = state.outputs[o.name]!;
         continue;
@@ -612,7 +615,11 @@ function verb(kind: OpKind): string {
 }
 
 function instanceRecord(attributes: Attrs, c: PlannedChange): StateInstance {
-  const inst: StateInstance = { schema_version: 0, attributes, sensitive_attributes: [] };
+  const inst: StateInstance = {
+    schema_version: 0,
+    attributes,
+    sensitive_attributes: toStateSensitive(c.afterSensitive ?? []),
+  };
   if (c.dependencies.length) inst.dependencies = c.dependencies;
   if (c.preventDestroy) inst.prevent_destroy = true;
   if (c.createBeforeDestroy) inst.create_before_destroy = true;
@@ -662,7 +669,9 @@ function applyTimeRules(
   for (const c of plan.changes) {
     if (c.deposed) continue;
     const block = blocks.get(c.block);
-    const now = c.address === address ? after : current.get(c.address);
+    const cur = current.get(c.address);
+    // The rules see plain values: marks only matter for showing them.
+    const now = c.address === address ? after : cur === undefined ? undefined : stripMarks(cur);
     changes.push({
       address: c.address,
       type: c.type,

@@ -4,7 +4,7 @@
 
 import { DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
 import { referenceAddress } from '../model/reference.js';
-import type { Value } from '../model/values.js';
+import { markSensitive, unmark, type SensitivePath, type Value } from '../model/values.js';
 import type { Attrs } from '../resources/types.js';
 import type { EvalScope, ResourceBlock, SourcePos } from './config/types.js';
 
@@ -13,6 +13,8 @@ import type { EvalScope, ResourceBlock, SourcePos } from './config/types.js';
  * from what has been applied so far. */
 export interface EvalEnv {
   vars: Record<string, Value>;
+  /** Variables declared `sensitive = true`: their values are marked when read. */
+  sensitiveVars?: ReadonlySet<string>;
   locals: { get(name: string): Value | undefined };
   resources: { get(block: string): Value | undefined };
   baseDir: string;
@@ -32,7 +34,9 @@ export function makeScope(env: EvalEnv, countIndex?: number): EvalScope {
       if (root === 'count.index') return countIndex;
       if (root.startsWith('var.')) {
         const name = root.slice(4);
-        return Object.prototype.hasOwnProperty.call(env.vars, name) ? env.vars[name] : undefined;
+        if (!Object.prototype.hasOwnProperty.call(env.vars, name)) return undefined;
+        const v = env.vars[name]!;
+        return env.sensitiveVars?.has(name) ? markSensitive(v) : v;
       }
       if (root.startsWith('local.')) return env.locals.get(root.slice(6));
       return env.resources.get(root);
@@ -57,22 +61,28 @@ export function evalExpr(
   }
 }
 
-/** Evaluate a block's attributes for one instance; nulls mean "not set" as in Terraform. */
+/** Evaluate a block's attributes for one instance; nulls mean "not set" as in Terraform.
+ * The attributes come back without sensitivity marks (resources see plain values); the paths
+ * that were marked are added to `sensitive` when given. */
 export function evaluateAttributes(
   block: ResourceBlock,
   scope: EvalScope,
   diags: Diagnostic[],
+  sensitive?: SensitivePath[],
 ): Attrs | undefined {
   const attrs: Attrs = {};
   let ok = true;
   for (const [k, e] of Object.entries(block.attributes)) {
     const before = diags.length;
-    const v = evalExpr(e, scope, diags);
-    if (v === undefined) {
+    const marked = evalExpr(e, scope, diags);
+    if (marked === undefined) {
       if (diags.length > before) ok = false;
       continue;
     }
-    if (v !== null) attrs[k] = v;
+    const { value: v, paths } = unmark(marked);
+    if (v === null) continue;
+    attrs[k] = v;
+    for (const p of paths) sensitive?.push([k, ...p]);
   }
   return ok ? attrs : undefined;
 }

@@ -15,7 +15,16 @@ import { parseKeyRef } from '../model/key-ref.js';
 import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import { formatAddress, parseAddress } from '../model/address.js';
 import { parseReference, referenceKey } from '../model/reference.js';
-import { Unknown, containsUnknown, unknownMask, type Value } from '../model/values.js';
+import {
+  Unknown,
+  containsSensitive,
+  containsUnknown,
+  markPaths,
+  stripMarks,
+  unknownMask,
+  type SensitivePath,
+  type Value,
+} from '../model/values.js';
 import type { Attrs, ProviderContext, ProviderSettings } from '../resources/types.js';
 import type { KeyView } from '../rules/model.js';
 import type { Config, ResourceBlock } from './config/types.js';
@@ -32,6 +41,13 @@ import {
 import { resourceDependencies, type Graph } from './graph.js';
 import type { ActionReason, DriftEntry, OutputChange, PlannedChange } from './plan-types.js';
 import { validateAttributes } from './schema.js';
+import {
+  instanceSensitivePaths,
+  sensitiveOf,
+  sensitiveOutputError,
+  sensitiveVariables,
+  stateSensitivePaths,
+} from './sensitive.js';
 import { entryKey, stateInstances, type InstanceEntry, type StateFile } from './state.js';
 import { mapLimit, errorMessage } from './util.js';
 
@@ -156,6 +172,7 @@ export async function refreshStep(
           action: now === null ? 'delete' : 'update',
           before: e.instance.attributes,
           after: now,
+          ...sensitiveOf('sensitive', deps.resourceTypes[e.type], e.instance),
         });
       }
     }
@@ -381,8 +398,9 @@ export function expandBlock(
   validateOnly = false,
 ): Array<number | undefined> | undefined {
   if (!block.count) return [undefined];
-  const v = evalExpr(block.count, makeScope(env), diags);
-  if (v === undefined) return undefined;
+  const marked = evalExpr(block.count, makeScope(env), diags);
+  if (marked === undefined) return undefined;
+  const v = stripMarks(marked);
   if ((v instanceof Unknown || containsUnknown(v)) && validateOnly) return [];
   if (v instanceof Unknown || containsUnknown(v)) {
     diags.push(
@@ -459,6 +477,7 @@ export function diffStep(
   for (const e of stateInstances(priorState)) if (!e.deposed) priorByAddr.set(e.address, e);
   const env: EvalEnv = {
     vars,
+    sensitiveVars: sensitiveVariables(config),
     locals: new Map<string, Value>(),
     resources: new Map<string, Value>(),
     baseDir: config.dir,
@@ -510,13 +529,19 @@ export function diffStep(
     for (const index of instances) {
       const address = formatAddress(block.type, block.name, index);
       if (!whole && !o.scope.instances.has(address)) {
-        values.push(priorByAddr.get(address)?.instance.attributes ?? new Unknown());
+        const kept = priorByAddr.get(address)?.instance;
+        values.push(
+          kept
+            ? markPaths(kept.attributes, instanceSensitivePaths(rt, stateSensitivePaths(kept)))
+            : new Unknown(),
+        );
         continue;
       }
       planned.add(address);
       const scope = makeScope(env, index);
       const before = diags.length;
-      const evaluated = evaluateAttributes(block, scope, diags);
+      const marked: SensitivePath[] = [];
+      const evaluated = evaluateAttributes(block, scope, diags, marked);
       const schemaDiags = evaluated
         ? validateAttributes(rt, evaluated, address, attrPos, block.pos)
         : [];
@@ -567,7 +592,8 @@ export function diffStep(
         }
         throw e;
       }
-      values.push(ip.after);
+      const afterSensitive = instanceSensitivePaths(rt, marked);
+      values.push(markPaths(ip.after, afterSensitive));
       changes.push({
         address,
         block: id,
@@ -579,6 +605,8 @@ export function diffStep(
         before: prior ?? null,
         after: ip.after,
         afterUnknown: unknownMask(ip.after),
+        ...(priorEntry ? sensitiveOf('beforeSensitive', rt, priorEntry.instance) : {}),
+        ...(afterSensitive.length ? { afterSensitive } : {}),
         replacePaths: ip.replacePaths,
         ...(reason ? { actionReason: reason } : {}),
         ...(ip.notes ? { notes: ip.notes } : {}),
@@ -639,6 +667,7 @@ export function orphansStep(
       before: e.instance.attributes,
       after: null,
       afterUnknown: false,
+      ...sensitiveOf('beforeSensitive', sc.deps.resourceTypes[e.type], e.instance),
       replacePaths: [],
       ...(destroy || e.deposed ? {} : { actionReason: reason }),
       dependencies: e.instance.dependencies ?? [],
@@ -774,7 +803,10 @@ export function outputsStep(
       if (!scope.all && !resourceDependencies(graph, id).every((b) => scope.blocks.has(b)))
         continue;
       const o = outputsByName.get(id.slice(7))!;
-      const v = evalExpr(o.value, makeScope(env), diags);
+      const marked = evalExpr(o.value, makeScope(env), diags);
+      if (marked !== undefined && !o.sensitive && containsSensitive(marked))
+        diags.push(sensitiveOutputError(o));
+      const v = marked === undefined ? undefined : stripMarks(marked);
       const prior = state?.outputs?.[o.name];
       const after = v === undefined ? new Unknown() : v;
       const unknown = containsUnknown(after);

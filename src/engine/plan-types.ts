@@ -2,7 +2,7 @@
 // and options.
 
 import type { Diagnostic } from '../model/diagnostics.js';
-import type { Value } from '../model/values.js';
+import type { SensitivePath, Value } from '../model/values.js';
 import type { Attrs, ProviderContext, ProviderSettings } from '../resources/types.js';
 import type { Config, SourcePos } from './config/types.js';
 import type { EngineDeps } from './deps.js';
@@ -41,6 +41,10 @@ export interface PlannedChange {
    * places are null and listed in `afterUnknown`. */
   after: Attrs | null;
   afterUnknown: boolean | Record<string, unknown> | unknown[];
+  /** Paths of `before` / `after` that are sensitive (docs/configuration.md): shown as
+   * `(sensitive value)`, `before_sensitive` / `after_sensitive` in JSON. Absent: none. */
+  beforeSensitive?: SensitivePath[];
+  afterSensitive?: SensitivePath[];
   /** Attribute paths that force replacement (Terraform's replace_paths). */
   replacePaths: string[][];
   actionReason?: ActionReason;
@@ -64,6 +68,8 @@ export interface DriftEntry {
   action: 'update' | 'delete';
   before: Attrs;
   after: Attrs | null;
+  /** Sensitive paths of the object (from the state and the type's declaration). */
+  sensitive?: SensitivePath[];
 }
 
 export interface OutputChange {

@@ -13,7 +13,16 @@ import {
   type PlannedChange,
 } from './plan.js';
 import { ENGINE_VERSION, PROVIDER_NAME, stateInstances, type StateFile } from './state.js';
-import { Unknown, unknownMask, type Value } from '../model/values.js';
+import {
+  markPaths,
+  Sensitive,
+  sensitiveMask,
+  Unknown,
+  unknownMask,
+  type SensitivePath,
+  type Value,
+} from '../model/values.js';
+import { stateSensitivePaths } from './sensitive.js';
 
 export const PLAN_JSON_FORMAT_VERSION = '1.2';
 export const STATE_JSON_FORMAT_VERSION = '1.0';
@@ -22,15 +31,24 @@ export const STATE_JSON_FORMAT_VERSION = '1.0';
 // Values, HCL-like
 
 const KNOWN_AFTER_APPLY = '(known after apply)';
+/** What text output shows instead of a sensitive value, as terraform does. */
+export const SENSITIVE_TEXT = '(sensitive value)';
 
 function isPlainObject(v: unknown): v is Record<string, Value> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Unknown);
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    !(v instanceof Unknown) &&
+    !(v instanceof Sensitive)
+  );
 }
 
 /** A value as terraform prints it: strings quoted, nested objects/lists on their own lines. */
 export function formatValue(v: Value | undefined, indent = ''): string {
   if (v === undefined || v === null) return 'null';
   if (v instanceof Unknown) return KNOWN_AFTER_APPLY;
+  if (v instanceof Sensitive) return SENSITIVE_TEXT;
   if (typeof v === 'string') {
     if (v.includes('\n')) {
       const lines = v.replace(/\n$/, '').split('\n');
@@ -89,8 +107,8 @@ function symbolFor(c: PlannedChange): string {
 
 /** Attribute lines of one resource change, aligned like terraform's. */
 function attributeLines(c: PlannedChange): string[] {
-  const before = c.before ?? {};
-  const after = c.after ?? {};
+  const before = marked(c.before ?? {}, c.beforeSensitive);
+  const after = marked(c.after ?? {}, c.afterSensitive);
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
   const forces = new Set(c.replacePaths.map((p) => p[0]));
   const rows: Array<[string, string, string]> = [];
@@ -114,7 +132,12 @@ function attributeLines(c: PlannedChange): string[] {
         else if (a !== undefined && a !== null) hidden++;
         continue;
       }
-      if (b === undefined || b === null) rows.push(['+', k, formatValue(a, '      ') + suffix]);
+      if (a instanceof Sensitive || b instanceof Sensitive) {
+        // terraform shows one `(sensitive value)` for a change of a sensitive attribute.
+        const sym = b === undefined || b === null ? '+' : a === undefined || a === null ? '-' : '~';
+        rows.push([sym, k, `${SENSITIVE_TEXT}${sym === '-' ? ' -> null' : ''}${suffix}`]);
+      } else if (b === undefined || b === null)
+        rows.push(['+', k, formatValue(a, '      ') + suffix]);
       else if (a === undefined || a === null)
         rows.push(['-', k, `${formatValue(b, '      ')} -> null${suffix}`]);
       else
@@ -155,7 +178,17 @@ export function renderChange(c: PlannedChange): string {
   return lines.join('\n');
 }
 
-function renderDrift(d: DriftEntry): string {
+/** Attributes with the marks of `paths` put back, so formatValue hides them. */
+function marked(attrs: Attrs, paths: readonly SensitivePath[] | undefined): Attrs {
+  return paths?.length ? (markPaths(attrs, paths) as Attrs) : attrs;
+}
+
+function renderDrift(entry: DriftEntry): string {
+  const d = {
+    ...entry,
+    before: marked(entry.before, entry.sensitive),
+    after: entry.after && marked(entry.after, entry.sensitive),
+  };
   const lines = [`  # ${d.address} has ${d.action === 'delete' ? 'been deleted' : 'changed'}`];
   if (d.action === 'delete') {
     lines.push(`  - resource "${d.type}" "${d.name}" {`);
@@ -181,13 +214,15 @@ function renderDrift(d: DriftEntry): string {
 
 function renderOutputChange(name: string, o: OutputChange, w: number): string {
   const sym = o.action === 'create' ? '+' : o.action === 'delete' ? '-' : '~';
-  const show = (v: Value | null) => (o.sensitive ? '(sensitive value)' : formatValue(v, '    '));
+  const show = (v: Value | null) => (o.sensitive ? SENSITIVE_TEXT : formatValue(v, '    '));
   const value =
     o.action === 'create'
       ? show(o.after)
       : o.action === 'delete'
         ? `${show(o.before)} -> null`
-        : `${show(o.before)} -> ${show(o.after)}`;
+        : o.sensitive
+          ? SENSITIVE_TEXT
+          : `${show(o.before)} -> ${show(o.after)}`;
   return `  ${sym} ${name.padEnd(w)} = ${value}`;
 }
 
@@ -290,8 +325,10 @@ function plain(v: Value | null | undefined): unknown {
   return v === undefined ? null : JSON.parse(JSON.stringify(v ?? null));
 }
 
-function sensitiveMask(v: Attrs | null): unknown {
-  return v === null ? false : {};
+/** Terraform's `before_sensitive` / `after_sensitive` / `sensitive_values` of an object:
+ * false when there is none, `{}` when nothing in it is sensitive. */
+function sensitiveJson(v: Attrs | null, paths: readonly SensitivePath[] | undefined): unknown {
+  return v === null ? false : sensitiveMask(v, paths ?? []);
 }
 
 function resourceValues(
@@ -300,6 +337,7 @@ function resourceValues(
   name: string,
   index: number | undefined,
   values: Attrs,
+  sensitive: readonly SensitivePath[] | undefined,
 ) {
   return {
     address,
@@ -310,7 +348,7 @@ function resourceValues(
     provider_name: PROVIDER_NAME,
     schema_version: 0,
     values: plain(values),
-    sensitive_values: {},
+    sensitive_values: sensitiveJson(values, sensitive),
   };
 }
 
@@ -325,7 +363,16 @@ export function stateValuesJson(state: StateFile | null): Record<string, unknown
     root_module: {
       resources: stateInstances(state)
         .filter((e) => !e.deposed)
-        .map((e) => resourceValues(e.address, e.type, e.name, e.index, e.instance.attributes)),
+        .map((e) =>
+          resourceValues(
+            e.address,
+            e.type,
+            e.name,
+            e.index,
+            e.instance.attributes,
+            stateSensitivePaths(e.instance),
+          ),
+        ),
     },
   };
 }
@@ -430,6 +477,7 @@ export function configurationJson(config: Config | undefined): Record<string, un
 function changeJson(
   c: PlannedChange | DriftEntry,
   actions: string[],
+  sensitive: { before?: SensitivePath[]; after?: SensitivePath[] },
   extra: Record<string, unknown> = {},
 ) {
   const after = c.after;
@@ -446,8 +494,8 @@ function changeJson(
       before: plain(c.before),
       after: plain(after),
       after_unknown: after ? unknownMaskObject(after) : {},
-      before_sensitive: sensitiveMask(c.before),
-      after_sensitive: sensitiveMask(after),
+      before_sensitive: sensitiveJson(c.before, sensitive.before),
+      after_sensitive: sensitiveJson(after, sensitive.after),
       ...extra,
     },
   };
@@ -467,7 +515,7 @@ export function renderPlanJson(plan: Plan, config?: Config): Record<string, unkn
     // resource_changes[].change.after_unknown).
     const known: Attrs = {};
     for (const [k, v] of Object.entries(c.after)) if (!(v instanceof Unknown)) known[k] = v;
-    planned.push(resourceValues(c.address, c.type, c.name, c.index, known));
+    planned.push(resourceValues(c.address, c.type, c.name, c.index, known, c.afterSensitive));
   }
   const plannedOutputs: Record<string, unknown> = {};
   const outputChanges: Record<string, unknown> = {};
@@ -494,11 +542,14 @@ export function renderPlanJson(plan: Plan, config?: Config): Record<string, unkn
     terraform_version: ENGINE_VERSION,
     variables,
     planned_values: { outputs: plannedOutputs, root_module: { resources: planned } },
-    resource_drift: plan.drift.map((d) => changeJson(d, [d.action])),
+    resource_drift: plan.drift.map((d) =>
+      changeJson(d, [d.action], { before: d.sensitive, after: d.sensitive }),
+    ),
     resource_changes: plan.changes.map((c) => ({
       ...changeJson(
         c,
         actionsOf(c),
+        { before: c.beforeSensitive, after: c.afterSensitive },
         c.replacePaths.length ? { replace_paths: c.replacePaths } : {},
       ),
       ...(c.actionReason ? { action_reason: c.actionReason } : {}),
@@ -527,8 +578,10 @@ export function renderInstanceText(
   type: string,
   name: string,
   address: string,
-  attrs: Attrs,
+  plainAttrs: Attrs,
+  sensitive?: readonly SensitivePath[],
 ): string {
+  const attrs = marked(plainAttrs, sensitive);
   const keys = Object.keys(attrs).sort();
   const w = Math.max(0, ...keys.map((k) => k.length));
   const lines = [`# ${address}:`, `resource "${type}" "${name}" {`];
@@ -546,7 +599,13 @@ export function renderStateText(state: StateFile | null): string {
   if (!state || (!entries.length && !Object.keys(state.outputs).length))
     return 'The state file is empty. No resources are represented.\n';
   const parts = entries.map((e) =>
-    renderInstanceText(e.type, e.name, e.address, e.instance.attributes),
+    renderInstanceText(
+      e.type,
+      e.name,
+      e.address,
+      e.instance.attributes,
+      stateSensitivePaths(e.instance),
+    ),
   );
   const outs = Object.entries(state.outputs);
   if (outs.length) {
@@ -556,8 +615,7 @@ export function renderStateText(state: StateFile | null): string {
         'Outputs:',
         '',
         ...outs.map(
-          ([n, o]) =>
-            `${n.padEnd(w)} = ${o.sensitive ? '(sensitive value)' : formatValue(o.value)}`,
+          ([n, o]) => `${n.padEnd(w)} = ${o.sensitive ? SENSITIVE_TEXT : formatValue(o.value)}`,
         ),
       ].join('\n'),
     );

@@ -10,7 +10,7 @@ import type { EvalScope } from '../../engine/config/types.js';
 import { defaultDeps } from '../../engine/defaults.js';
 import { loadState, openWorkspace, resolveSettings, stateInstances } from '../../engine/index.js';
 import { DiagnosticError, hasErrors, type Diagnostic } from '../../model/diagnostics.js';
-import { Unknown, type Value } from '../../model/values.js';
+import { Sensitive, Unknown, type Value } from '../../model/values.js';
 import { printDiagnostics } from '../output.js';
 import { addVarOptions, runVerb } from './engine-cli.js';
 
@@ -18,6 +18,7 @@ import { addVarOptions, runVerb } from './engine-cli.js';
 export function consoleValue(v: Value | undefined, indent = ''): string {
   if (v === undefined || v === null) return 'null';
   if (v instanceof Unknown) return '(known after apply)';
+  if (v instanceof Sensitive) return '(sensitive value)';
   if (typeof v === 'string') {
     if (!v.includes('\n')) return JSON.stringify(v);
     return `<<EOT\n${v.endsWith('\n') ? v : `${v}\n`}EOT`;

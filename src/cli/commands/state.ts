@@ -9,6 +9,7 @@ import {
   stateRm,
 } from '../../engine/index.js';
 import { stateMv } from '../../engine/state-edit.js';
+import { stateSensitivePaths } from '../../engine/sensitive.js';
 import { addLockOptions, finish, lockTimeoutMs, runVerb } from './engine-cli.js';
 
 export function register(program: Command): void {
@@ -49,7 +50,7 @@ export function register(program: Command): void {
         // Terraform's mark of a tainted object (cmek taint).
         if (e.instance.status === 'tainted') process.stdout.write(`# ${e.address}: (tainted)\n`);
         process.stdout.write(
-          `${renderInstanceText(e.type, e.name, e.address, e.instance.attributes)}\n`,
+          `${renderInstanceText(e.type, e.name, e.address, e.instance.attributes, stateSensitivePaths(e.instance))}\n`,
         );
         finish([]);
       }),

@@ -1,4 +1,4 @@
-// A recursive-descent parser for the HCL expression subset cmek supports (docs/configuration.md).
+// A recursive-descent parser for the HCL expression subset cmek supports.
 //
 // Why hand-written: @cdktf/hcl2json gives us the block structure but leaves every expression as
 // a `"${...}"` template string, and its getExpressionAst returns a syntax tree without values
@@ -33,7 +33,8 @@ type NodeBody =
 
 export type Node = NodeBody & { line: number };
 
-/** The functions docs/configuration.md lists. Anything else is CONFIG_UNSUPPORTED at load time. */
+/** The functions cmek implements (docs/configuration.md, "Functions"). Anything else is
+ * CONFIG_UNSUPPORTED at load time. */
 export const SUPPORTED_FUNCTIONS = new Set([
   'jsonencode',
   'jsondecode',
@@ -41,6 +42,8 @@ export const SUPPORTED_FUNCTIONS = new Set([
   'lookup',
   'merge',
   'format',
+  'sensitive',
+  'nonsensitive',
 ]);
 
 /** Roots that Terraform knows but cmek does not implement. */

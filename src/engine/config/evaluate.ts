@@ -2,9 +2,23 @@
 // cmek supports the construct: a template that is a single interpolation yields the value
 // unconverted; any operation on an Unknown yields Unknown, but a plain reference passes the
 // referenced Unknown through untouched so the KeyFacts it carries reach the CMEK rules.
+// Sensitivity marks travel as Terraform's do: the result of any operation or function call on
+// a marked (`Sensitive`) value is marked; lists and objects keep the marks of their elements;
+// reading an element of a marked list or object gives a marked element.
 
 import { diag, DiagnosticError, type DiagnosticCode } from '../../model/diagnostics.js';
-import { containsUnknown, isUnknown, UNKNOWN, Unknown, type Value } from '../../model/values.js';
+import {
+  containsUnknown,
+  isUnknown,
+  markSensitive,
+  Sensitive,
+  stripMarks,
+  UNKNOWN,
+  Unknown,
+  unmarkAll,
+  withMark,
+  type Value,
+} from '../../model/values.js';
 import type { Node } from './ast.js';
 import { callFunction } from './functions.js';
 import { suggestion } from './suggest.js';
@@ -36,6 +50,7 @@ export function setKey<T>(o: Record<string, T>, k: string, v: T): void {
 export function typeName(v: Value): string {
   if (v === null) return 'null';
   if (isUnknown(v)) return 'unknown';
+  if (v instanceof Sensitive) return typeName(v.value);
   if (Array.isArray(v)) return 'list';
   if (typeof v === 'object') return 'object';
   return typeof v;
@@ -59,16 +74,21 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
         return evaluateNode(n.parts[0]!, ctx);
       let out = '';
       let unknown = false;
+      let marked = false;
       for (const p of n.parts) {
         if (typeof p === 'string') {
           out += p;
           continue;
         }
-        const v = evaluateNode(p, ctx);
+        let v = evaluateNode(p, ctx);
+        if (v instanceof Sensitive) {
+          marked = true;
+          v = v.value;
+        }
         if (isUnknown(v)) unknown = true;
         else out += toTemplateString(v, ctx, p.line);
       }
-      return unknown ? UNKNOWN : out;
+      return withMark(unknown ? UNKNOWN : out, marked);
     }
     case 'ref': {
       const v = ctx.scope.lookup(n.root, { file: ctx.file, line: n.line });
@@ -77,80 +97,60 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
     }
     case 'attr': {
       const o = evaluateNode(n.obj, ctx);
+      if (o instanceof Sensitive) return markSensitive(getAttr(o.value, n.name, ctx, n.line));
       return getAttr(o, n.name, ctx, n.line);
     }
     case 'index': {
       const o = evaluateNode(n.obj, ctx);
       const k = evaluateNode(n.key, ctx);
-      if (isUnknown(o) || isUnknown(k)) return UNKNOWN;
-      if (Array.isArray(o)) {
-        const i = typeof k === 'string' && /^-?\d+$/.test(k) ? Number(k) : k;
-        if (typeof i !== 'number' || !Number.isInteger(i))
-          return fail(
-            ctx,
-            n.line,
-            'CONFIG_SCHEMA',
-            'Invalid index',
-            `A list index must be a whole number, not ${typeName(k)}.`,
-          );
-        if (i < 0 || i >= o.length)
-          return fail(
-            ctx,
-            n.line,
-            'CONFIG_REFERENCE',
-            `Index ${i} out of range`,
-            `The list has ${o.length} element(s); valid indexes are 0 to ${o.length - 1}.`,
-          );
-        return o[i]!;
-      }
-      if (o !== null && typeof o === 'object') {
-        if (typeof k !== 'string' && typeof k !== 'number')
-          return fail(
-            ctx,
-            n.line,
-            'CONFIG_SCHEMA',
-            'Invalid index',
-            `An object key must be a string, not ${typeName(k)}.`,
-          );
-        return getAttr(o, String(k), ctx, n.line);
-      }
-      return fail(
-        ctx,
-        n.line,
-        'CONFIG_SCHEMA',
-        'Invalid index',
-        `Cannot index a ${typeName(o)} value.`,
-      );
+      if (o instanceof Sensitive || k instanceof Sensitive)
+        return markSensitive(indexValue(stripMarks(o), stripMarks(k), ctx, n.line));
+      return indexValue(o, k, ctx, n.line);
     }
-    case 'call':
-      return callFunction(
-        n.name,
-        n.args.map((a) => evaluateNode(a, ctx)),
-        ctx,
-        n.line,
-      );
+    case 'call': {
+      const args = n.args.map((a) => evaluateNode(a, ctx));
+      const { values, marked } = unmarkAll(args);
+      const result = callFunction(n.name, values, ctx, n.line);
+      // sensitive() marks its result; nonsensitive() is the one call whose result is not.
+      if (n.name === 'sensitive') return markSensitive(result);
+      if (n.name === 'nonsensitive') return result;
+      return withMark(result, marked);
+    }
     case 'unary': {
-      const x = evaluateNode(n.x, ctx);
-      if (isUnknown(x)) return UNKNOWN;
-      if (n.op === '-') return -toNumber(x, ctx, n.line, '-');
-      return !toBool(x, ctx, n.line, '!');
+      const { values, marked } = unmarkAll([evaluateNode(n.x, ctx)]);
+      const x = values[0]!;
+      if (isUnknown(x)) return withMark(UNKNOWN, marked);
+      return withMark(
+        n.op === '-' ? -toNumber(x, ctx, n.line, '-') : !toBool(x, ctx, n.line, '!'),
+        marked,
+      );
     }
-    case 'binary':
-      return binary(n.op, evaluateNode(n.l, ctx), evaluateNode(n.r, ctx), ctx, n.line);
+    case 'binary': {
+      const { values, marked } = unmarkAll([evaluateNode(n.l, ctx), evaluateNode(n.r, ctx)]);
+      return withMark(binary(n.op, values[0]!, values[1]!, ctx, n.line), marked);
+    }
     case 'cond': {
-      const c = evaluateNode(n.c, ctx);
-      if (isUnknown(c)) return UNKNOWN;
-      return toBool(c, ctx, n.line, 'the condition of `? :`')
-        ? evaluateNode(n.t, ctx)
-        : evaluateNode(n.f, ctx);
+      const mc = evaluateNode(n.c, ctx);
+      const marked = mc instanceof Sensitive;
+      const c = marked ? mc.value : mc;
+      if (isUnknown(c)) return withMark(UNKNOWN, marked);
+      return withMark(
+        toBool(c, ctx, n.line, 'the condition of `? :`')
+          ? evaluateNode(n.t, ctx)
+          : evaluateNode(n.f, ctx),
+        marked,
+      );
     }
     case 'tuple':
       return n.items.map((i) => evaluateNode(i, ctx));
     case 'object': {
       const out: Record<string, Value> = {};
       let unknownKey = false;
+      let markedKey = false;
       for (const { key, value } of n.items) {
-        const k = evaluateNode(key, ctx);
+        const mk = evaluateNode(key, ctx);
+        if (mk instanceof Sensitive) markedKey = true;
+        const k = mk instanceof Sensitive ? mk.value : mk;
         const v = evaluateNode(value, ctx);
         if (isUnknown(k)) {
           unknownKey = true;
@@ -166,9 +166,46 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
           );
         setKey(out, String(k), v);
       }
-      return unknownKey ? UNKNOWN : out;
+      // A key that is sensitive makes the whole object sensitive.
+      return withMark(unknownKey ? UNKNOWN : out, markedKey);
     }
   }
+}
+
+function indexValue(o: Value, k: Value, ctx: EvalContext, line: number): Value {
+  if (isUnknown(o) || isUnknown(k)) return UNKNOWN;
+  if (Array.isArray(o)) {
+    const i = typeof k === 'string' && /^-?\d+$/.test(k) ? Number(k) : k;
+    if (typeof i !== 'number' || !Number.isInteger(i))
+      return fail(
+        ctx,
+        line,
+        'CONFIG_SCHEMA',
+        'Invalid index',
+        `A list index must be a whole number, not ${typeName(k)}.`,
+      );
+    if (i < 0 || i >= o.length)
+      return fail(
+        ctx,
+        line,
+        'CONFIG_REFERENCE',
+        `Index ${i} out of range`,
+        `The list has ${o.length} element(s); valid indexes are 0 to ${o.length - 1}.`,
+      );
+    return o[i]!;
+  }
+  if (o !== null && typeof o === 'object') {
+    if (typeof k !== 'string' && typeof k !== 'number')
+      return fail(
+        ctx,
+        line,
+        'CONFIG_SCHEMA',
+        'Invalid index',
+        `An object key must be a string, not ${typeName(k)}.`,
+      );
+    return getAttr(o, String(k), ctx, line);
+  }
+  return fail(ctx, line, 'CONFIG_SCHEMA', 'Invalid index', `Cannot index a ${typeName(o)} value.`);
 }
 
 const KINDS: Record<string, [string, string]> = {
@@ -198,6 +235,7 @@ function getAttr(o: Value, name: string, ctx: EvalContext, line: number): Value 
   // Attributes of something not yet known are not known either; the facts of `o` describe o
   // itself, not its attributes, so a fresh UNKNOWN is returned.
   if (isUnknown(o)) return UNKNOWN;
+  if (o instanceof Sensitive) return markSensitive(getAttr(o.value, name, ctx, line));
   if (o === null)
     return fail(
       ctx,
@@ -339,6 +377,8 @@ function binary(op: string, l: Value, r: Value, ctx: EvalContext, line: number):
 export function deepEqual(a: Value, b: Value): boolean {
   if (a === b) return true;
   if (a instanceof Unknown || b instanceof Unknown) return false;
+  if (a instanceof Sensitive || b instanceof Sensitive)
+    return deepEqual(stripMarks(a), stripMarks(b));
   if (Array.isArray(a))
     return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]!));
   if (

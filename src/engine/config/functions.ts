@@ -1,10 +1,11 @@
-// The built-in functions (docs/configuration.md): what users write key policies with. Terraform's semantics
+// The built-in functions (docs/configuration.md, "Functions"): what users write key policies
+// with. Terraform's semantics
 // (docs: developer.hashicorp.com/terraform/language/functions) are followed where they matter
 // for key policies: jsonencode sorts object keys and escapes <, >, & like Go's encoder.
 
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { containsUnknown, isUnknown, UNKNOWN, type Value } from '../../model/values.js';
+import { containsUnknown, isUnknown, Sensitive, UNKNOWN, type Value } from '../../model/values.js';
 import { fail, setKey, typeName, type EvalContext } from './evaluate.js';
 
 type Fn = (args: Value[], ctx: EvalContext, line: number) => Value;
@@ -32,6 +33,7 @@ function arity(
 /** JSON text as Terraform's jsonencode writes it: keys sorted, <>& and U+2028/9 escaped. */
 export function terraformJson(v: Value): string {
   const sortKeys = (x: Value): unknown => {
+    if (x instanceof Sensitive) return sortKeys(x.value);
     if (Array.isArray(x)) return x.map(sortKeys);
     if (x !== null && typeof x === 'object' && !isUnknown(x)) {
       const out: Record<string, unknown> = {};
@@ -49,6 +51,15 @@ export function terraformJson(v: Value): string {
 }
 
 const FUNCTIONS: Record<string, Fn> = {
+  // The marks themselves are set and taken off by the evaluator (evaluate.ts, `call`).
+  sensitive(args, ctx, line) {
+    arity('sensitive', args, 1, 1, ctx, line);
+    return args[0]!;
+  },
+  nonsensitive(args, ctx, line) {
+    arity('nonsensitive', args, 1, 1, ctx, line);
+    return args[0]!;
+  },
   jsonencode(args, ctx, line) {
     arity('jsonencode', args, 1, 1, ctx, line);
     if (containsUnknown(args[0]!)) return UNKNOWN;
@@ -119,7 +130,7 @@ const FUNCTIONS: Record<string, Fn> = {
     arity('lookup', args, 2, 3, ctx, line);
     const [m, k] = args as [Value, Value];
     if (isUnknown(m) || containsUnknown(k)) return UNKNOWN;
-    if (m === null || typeof m !== 'object' || Array.isArray(m))
+    if (m === null || typeof m !== 'object' || Array.isArray(m) || m instanceof Sensitive)
       return fail(
         ctx,
         line,

@@ -1,4 +1,5 @@
-// Input variables (docs/configuration.md): default < TF_VAR_name < -var NAME=VALUE, as in Terraform. Values
+// Input variables (docs/configuration.md, "Variables"): default < TF_VAR_name <
+// -var NAME=VALUE, as in Terraform. Values
 // from the command line and the environment are strings; for a variable whose type is not
 // string (nor absent) the string is parsed as an HCL literal expression, then every value,
 // defaults included, is converted to the declared type.
@@ -6,7 +7,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { diag, DiagnosticError, type Diagnostic } from '../../model/diagnostics.js';
-import { isUnknown, type Value } from '../../model/values.js';
+import { isUnknown, Sensitive, type Value } from '../../model/values.js';
 import { setKey } from './evaluate.js';
 import { parseHclText } from './hcl.js';
 import { jsonExpr, mapScope, parseExpression } from './expr.js';
@@ -121,6 +122,7 @@ export function parseType(text: string): TypeSpec {
 /** Convert a value to a type as Terraform does for input variables; throws Error(message). */
 export function convert(v: Value, t: TypeSpec, path = ''): Value {
   if (isUnknown(v) || t.kind === 'any') return v;
+  if (v instanceof Sensitive) return new Sensitive(convert(v.value, t, path));
   if (v === null) return null;
   const where = path ? ` at ${path}` : '';
   switch (t.kind) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, mapScope, resolveVariables } from '../../../src/engine/config/index.js';
-import { Unknown, UNKNOWN } from '../../../src/model/values.js';
+import { Sensitive, Unknown, UNKNOWN } from '../../../src/model/values.js';
 
 const doc = readFileSync(
   fileURLToPath(new URL('../../../docs/configuration.md', import.meta.url)),
@@ -56,6 +56,12 @@ describe('docs/configuration.md', () => {
     );
     expect(policy.Statement[1].Action).toHaveLength(7);
     expect(config.resources[0]!.lifecycle.preventDestroy).toBe(true);
+    // The sensitive variable marks merge()'s result, the whole map (docs: "Sensitive values").
+    const marked = mapScope(dir, { 'var.oncall_token': new Sensitive('t0k') });
+    expect(svc.attributes.tags!.evaluate(marked)).toEqual(
+      new Sensitive({ team: 'data', env: 'prod', oncall: 't0k' }),
+    );
+    expect(config.outputs.find((o) => o.name === 'service_tags')!.sensitive).toBe(true);
   });
 
   it('documents every unsupported-construct message the loader gives', async () => {
