@@ -28,6 +28,7 @@ import { register as registerTaint } from './commands/taint.js';
 import { register as registerGraph } from './commands/graph.js';
 import { register as registerConsole } from './commands/console.js';
 import { register as registerUntaint } from './commands/untaint.js';
+import { register as registerImport } from './commands/import.js';
 
 // The terraform-style verbs of the engine.
 const ENGINE_COMMANDS: Array<(program: Command) => void> = [
@@ -46,6 +47,7 @@ const ENGINE_COMMANDS: Array<(program: Command) => void> = [
   registerGraph,
   registerConsole,
   registerUntaint,
+  registerImport,
 ];
 
 // registerKmsServe adds `serve` to the `kms` command (creating it if no earlier verb did): keep

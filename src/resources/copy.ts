@@ -7,6 +7,7 @@ import type { ServiceRecord } from '../service/types.js';
 import type { Value } from '../model/values.js';
 import { str } from './common.js';
 import { controlPlaneFor } from './context.js';
+import { importService } from './import-state.js';
 import {
   adoptDerived,
   deleteDerived,
@@ -52,5 +53,6 @@ export function copyCrud(opts: {
     delete: deleteDerived,
     adopt: (planned: Record<string, Value | undefined>, ctx: ProviderContext) =>
       adoptDerived(planned, ctx, opts.kind),
+    importState: (id: string, ctx: ProviderContext) => importService(id, opts.kind, ctx),
   };
 }

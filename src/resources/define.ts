@@ -89,6 +89,9 @@ export interface ResourceDefinition<A extends Attributes> {
   delete(prior: Shape<A>, ctx: ProviderContext): Promise<void>;
   keyFacts?(after: Attrs, address: string): KeyFacts | undefined;
   adopt?(planned: Shape<A>, ctx: ProviderContext): Promise<Attrs | null>;
+  /** `cmek import` / `import {}`: what `read` needs to find the object a user names by `id`
+   * (see ResourceType.importState). */
+  importState?(id: string, ctx: ProviderContext): Promise<Attrs | null>;
 }
 
 /** A plain, JSON-serializable description of one attribute. */
@@ -188,6 +191,7 @@ export function defineResource<const A extends Attributes>(
   if (def.keyFacts) rt.keyFacts = def.keyFacts.bind(def);
   const adopt = def.adopt;
   if (adopt) rt.adopt = (planned, ctx) => adopt(known<A>(planned), ctx);
+  if (def.importState) rt.importState = def.importState.bind(def);
   return rt;
 }
 

@@ -244,6 +244,27 @@ async function adopt(planned: PolicyAttrs, ctx: ProviderContext): Promise<Attrs 
   }
 }
 
+/** Import by the key's id, ARN or alias: `key_id` is recorded as the key's ARN (what
+ * `cmek_kms_key.NAME.arn` gives), the principal as the provider's. A policy other than the one
+ * generated for that principal is recorded as a written `policy`. */
+async function importState(id: string, ctx: ProviderContext): Promise<Attrs | null> {
+  try {
+    const meta = await ctx.kms.describeKey(id);
+    if (meta.keyState === 'PendingDeletion' || meta.keyState === 'Destroyed') return null;
+    const current = await ctx.kms.getKeyPolicy(meta.arn);
+    const servicePrincipal = ctx.settings.servicePrincipal;
+    return clean({
+      key_id: meta.arn,
+      service_principal: servicePrincipal,
+      policy: isGeneratedPolicy(current, servicePrincipal) ? undefined : current,
+      id: meta.keyId,
+    });
+  } catch (e) {
+    if (isGone(e)) return null;
+    throw e;
+  }
+}
+
 export const kmsKeyPolicy = defineResource({
   type: 'cmek_kms_key_policy',
   description:
@@ -261,4 +282,5 @@ export const kmsKeyPolicy = defineResource({
   update: (_prior, planned, ctx) => put(planned, ctx),
   delete: destroy,
   adopt,
+  importState,
 });

@@ -302,6 +302,31 @@ async function adopt(planned: KeyAttrs, ctx: ProviderContext): Promise<Attrs | n
   return read(base, ctx);
 }
 
+/** Import: the key named by a key id, ARN, alias or (GCP-style) full crypto key name. What
+ * the KMS does not keep is recorded as the configuration's defaults would be: a 30-day
+ * deletion window, and for a GCP-style key the bare ring name as `key_ring`. */
+async function importState(id: string, ctx: ProviderContext): Promise<Attrs | null> {
+  let meta: KeyMetadata;
+  try {
+    meta = await ctx.kms.describeKey(id);
+  } catch (e) {
+    if (isGone(e)) return null;
+    throw e;
+  }
+  const seed: KeyAttrs = {
+    region: meta.region,
+    deletion_window_in_days: 30,
+    ...computedFrom(meta),
+  };
+  const gcp = /\/keyRings\/([^/]+)\/cryptoKeys\/([^/]+)$/.exec(meta.arn);
+  if (meta.provider === 'gcp' && gcp) {
+    seed.key_ring = gcp[1]!;
+    seed.name = gcp[2]!;
+  }
+  if (ALIAS.test(id)) seed.alias = id;
+  return seed;
+}
+
 export const kmsKey = defineResource({
   type: 'cmek_kms_key',
   description:
@@ -347,4 +372,5 @@ export const kmsKey = defineResource({
   delete: destroy,
   keyFacts,
   adopt,
+  importState,
 });

@@ -8,6 +8,7 @@ import { isUnknown, type Value } from '../model/values.js';
 import type { ServiceRecord } from '../service/types.js';
 import { clean, str } from './common.js';
 import { controlPlaneFor } from './context.js';
+import { importService } from './import-state.js';
 import { defineResource, type AttributeDef, type Shape } from './define.js';
 import { SERVICE_NAME_SCHEMA } from './encrypted-service.js';
 import type { Attrs, PlanInput, PlannedResource, ProviderContext } from './types.js';
@@ -177,4 +178,5 @@ export const replica = defineResource({
   update: refreshDerived,
   delete: deleteDerived,
   adopt: (planned, ctx) => adoptDerived(planned, ctx, 'replica'),
+  importState: (id, ctx) => importService(id, 'replica', ctx),
 });

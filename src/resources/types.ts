@@ -70,4 +70,10 @@ export interface ResourceType<S extends z.ZodType = z.ZodType> {
    * there is none. Optional: without it the engine plans a fresh create and warns that an
    * orphan may exist. `planned` holds the known planned attributes. */
   adopt?(planned: Attrs, ctx: ProviderContext): Promise<Attrs | null>;
+  /** Import (`cmek import ADDR ID`, `import { to, id }`), like terraform-plugin-framework's
+   * ResourceWithImportState: from the id a user knows (a key id, ARN or alias; a service id or
+   * name; a backup id) the attributes `read` needs to find the object, or null when there is
+   * no such object. The engine then calls `read` with them and records the result. Optional:
+   * without it `read` gets `{ id }` (ImportStatePassthroughID). */
+  importState?(id: string, ctx: ProviderContext): Promise<Attrs | null>;
 }
