@@ -136,14 +136,15 @@ export function recordImport(state: StateFile, t: ParsedAddress, attributes: Att
 /** The id of an import block: a string known at plan time, from literals and variables. */
 function importId(imp: ImportBlock, vars: Record<string, Value>, baseDir: string) {
   const diagnostics: Diagnostic[] = [];
-  const at = { address: imp.to, attribute: 'id', file: imp.id.pos.file, line: imp.id.pos.line };
+  // The block's line: the loader cannot tell the attribute lines of repeated unlabelled blocks.
+  const at = { address: imp.to, attribute: 'id', file: imp.pos.file, line: imp.pos.line };
   const other = imp.id.references.find((r) => r.kind !== 'var');
   if (other) {
     diagnostics.push(
       diag(
         'CONFIG_REFERENCE',
         'Invalid import id',
-        `The id of an import block may use variables only (it is read before any resource is planned), not ${imp.id.text}. Write the id, or pass it in as a variable.`,
+        `The import block "id" argument depends on ${imp.id.text}, which is not known at plan time: the object is read before any resource is planned, so the id may use literals and variables only. Write the id, or pass it in as a variable.`,
         at,
       ),
     );

@@ -244,9 +244,9 @@ async function adopt(planned: PolicyAttrs, ctx: ProviderContext): Promise<Attrs 
   }
 }
 
-/** Import by the key's id, ARN or alias: `key_id` is recorded as the key's ARN (what
- * `cmek_kms_key.NAME.arn` gives), the principal as the provider's. A policy other than the one
- * generated for that principal is recorded as a written `policy`. */
+/** Import by the key's id, ARN or alias, recorded as `key_id` as given (import with the form
+ * the block's `key_id` yields: `.key_id` a key id, `.arn` an ARN); the principal is the
+ * provider's. A policy other than the one generated for it is recorded as a written `policy`. */
 async function importState(id: string, ctx: ProviderContext): Promise<Attrs | null> {
   try {
     const meta = await ctx.kms.describeKey(id);
@@ -254,7 +254,7 @@ async function importState(id: string, ctx: ProviderContext): Promise<Attrs | nu
     const current = await ctx.kms.getKeyPolicy(meta.arn);
     const servicePrincipal = ctx.settings.servicePrincipal;
     return clean({
-      key_id: meta.arn,
+      key_id: id,
       service_principal: servicePrincipal,
       policy: isGeneratedPolicy(current, servicePrincipal) ? undefined : current,
       id: meta.keyId,

@@ -304,7 +304,8 @@ async function adopt(planned: KeyAttrs, ctx: ProviderContext): Promise<Attrs | n
 
 /** Import: the key named by a key id, ARN, alias or (GCP-style) full crypto key name. What
  * the KMS does not keep is recorded as the configuration's defaults would be: a 30-day
- * deletion window, and for a GCP-style key the bare ring name as `key_ring`. */
+ * deletion window, a rotation period only when it is not the KMS default of 365 days, and for a
+ * GCP-style key the bare ring name as `key_ring`. */
 async function importState(id: string, ctx: ProviderContext): Promise<Attrs | null> {
   let meta: KeyMetadata;
   try {
@@ -324,6 +325,9 @@ async function importState(id: string, ctx: ProviderContext): Promise<Attrs | nu
     seed.name = gcp[2]!;
   }
   if (ALIAS.test(id)) seed.alias = id;
+  const rotation = await ctx.kms.getKeyRotationStatus(meta.arn);
+  if (rotation.enabled && rotation.rotationPeriodInDays && rotation.rotationPeriodInDays !== 365)
+    seed.rotation_period_in_days = rotation.rotationPeriodInDays;
   return seed;
 }
 

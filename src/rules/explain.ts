@@ -300,7 +300,7 @@ const TABLE: Record<DiagnosticCode, Omit<CodeExplanation, 'code'>> = {
       '`cmek import` or an `import` block names an object (key, service, backup) that does not ' +
       'exist in the KMS or the data directory of this configuration, or one of another type.',
     remedy:
-      'Check the id (`cmek kms list`, `cmek service list`, `cmek backup list`) and that ' +
+      'Check the id (`cmek kms ls`, `cmek service ls`, `cmek backup ls`) and that ' +
       '`provider "cmek" { data_dir }` points at the data directory that holds it (docs/cli/import.md).',
   },
   INTERNAL: {

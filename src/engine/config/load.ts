@@ -426,13 +426,15 @@ class Loader {
             'Invalid import address',
             'import.to is a resource address: TYPE.NAME, or TYPE.NAME[N] for a block with count (e.g. to = cmek_kms_key.main).',
             p,
-            { line: this.pos(p).line || pos.line },
+            { line: pos.line },
           );
           return;
         }
       } else if (k === 'id') id = this.valueExpr(v, p);
       else
-        this.unsupported(`import.${k}`, 'An import block takes `to` and `id` (a string) only.', p);
+        this.unsupported(`import.${k}`, 'An import block takes `to` and `id` (a string) only.', p, {
+          line: pos.line,
+        });
     }
     if (to === undefined || id === undefined) {
       this.diagnostics.push(
