@@ -5,6 +5,7 @@
 // mistaken destroy can still be cancelled (`cmek kms cancel-deletion`).
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { diag, DiagnosticError } from '../model/diagnostics.js';
 import { Unknown, type KeyFacts } from '../model/values.js';
 import type { CreateKeyInput, KeyMetadata, KmsAdmin } from '../kms/types.js';
 import { bool, clean, isGone, num, str, valuesEqual } from './common.js';
@@ -158,6 +159,28 @@ async function applyRotation(kms: KmsAdmin, keyId: string, attrs: KeyAttrs): Pro
   }
 }
 
+/** An alias names one key: checked before the key is made, so a taken alias leaves no key
+ * behind without it. */
+async function refuseTakenAlias(kms: KmsAdmin, alias: string): Promise<void> {
+  let meta: KeyMetadata;
+  try {
+    meta = await kms.describeKey(alias);
+  } catch (e) {
+    if (isGone(e)) return;
+    throw e;
+  }
+  throw new DiagnosticError(
+    diag(
+      'APPLY_FAILED',
+      `The alias ${alias} already points at key ${meta.keyId}`,
+      'An alias names one key. Pick another alias, or manage that key with this block: ' +
+        `cmek import <this address> ${meta.keyId} (if another configuration manages it, ` +
+        '`cmek state rm` it there first).',
+      { attribute: 'alias' },
+    ),
+  );
+}
+
 async function create(planned: KeyAttrs, ctx: ProviderContext): Promise<Attrs> {
   const kms = ctx.kms;
   const keyRing = str(planned.key_ring);
@@ -170,10 +193,11 @@ async function create(planned: KeyAttrs, ctx: ProviderContext): Promise<Attrs> {
     input.keyRing = ringName(keyRing);
     input.name = name!;
   }
-  const meta = await kms.createKey(input);
-  if (bool(planned.enable_key_rotation)) await applyRotation(kms, meta.keyId, planned);
   // GCP-style keys have no aliases: for them `alias` only names the crypto key (see cryptoKeyName).
   const alias = str(planned.alias);
+  if (alias && !keyRing) await refuseTakenAlias(kms, alias);
+  const meta = await kms.createKey(input);
+  if (bool(planned.enable_key_rotation)) await applyRotation(kms, meta.keyId, planned);
   if (alias && !keyRing) await kms.createAlias(alias, meta.keyId);
   const fresh = await kms.describeKey(meta.arn);
   return clean({
