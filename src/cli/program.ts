@@ -42,6 +42,7 @@ const VERBS: readonly Verb[] = [
   { name: 'graph', load: one(() => import('./commands/graph.js')) },
   { name: 'console', load: one(() => import('./commands/console.js')) },
   { name: 'untaint', load: one(() => import('./commands/untaint.js')) },
+  { name: 'import', load: one(() => import('./commands/import.js')) },
   {
     // kms-serve adds `serve` to the `kms` command that kms.ts creates: keep this order.
     name: 'kms',

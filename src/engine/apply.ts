@@ -375,7 +375,8 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   };
   const scope = (countIndex?: number): EvalScope => makeScope(env, countIndex);
 
-  let dirty = plan.drift.length > 0;
+  // Imported objects are in plan.priorState only: recording them is a write even with no op.
+  let dirty = plan.drift.length > 0 || plan.changes.some((c) => c.importing);
   // Objects moved by adding or removing count: re-key them first, so every operation below
   // finds its object at its new address.
   for (const c of plan.changes) {

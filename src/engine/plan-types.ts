@@ -34,6 +34,10 @@ export interface PlannedChange {
   /** Index the object had in the state when `count` was added (`x` → `x[0]`) or removed
    * (`x[0]` → `x`): Terraform moves it instead of replacing it. null = it had no index. */
   movedFromIndex?: number | null;
+  /** Set when an `import` block brings the object under this address in this plan (terraform's
+   * `change.importing`): `before` is the object as read, `action` what else the configuration
+   * asks (often `noop`). */
+  importing?: { id: string };
   action: ChangeAction;
   /** Prior attributes (after refresh), null on create. */
   before: Attrs | null;

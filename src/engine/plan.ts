@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import type { Config } from './config/types.js';
 import { buildGraph } from './graph.js';
+import { importStep, markImports } from './import.js';
 import {
   checkBlocks,
   checksStep,
@@ -101,6 +102,13 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
   diags.push(...refreshed.diagnostics);
   // -refresh-only: the drift is the plan; applying it records the refreshed state.
   if (refreshOnly) return finish(plan);
+  // import blocks: the objects they name join the prior state the walk diffs against.
+  const imports = await importStep(sc, plan.priorState, plan.variables, {
+    scope: target.scope,
+    check: destroy || (opts.validateOnly ?? false),
+  });
+  plan.priorState = imports.priorState;
+  diags.push(...imports.diagnostics);
 
   const walk = diffStep(sc, graph, plan.priorState, plan.variables, {
     destroy,
@@ -111,6 +119,7 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
   diags.push(...walk.diagnostics);
   const orphans = orphansStep(sc, graph, plan.priorState, walk.planned, destroy, target.scope);
   plan.changes = [...walk.changes, ...orphans.changes];
+  diags.push(...markImports(config, imports.importing, plan.changes, walk.planned));
   const ruleChanges = [...walk.ruleChanges, ...orphans.ruleChanges];
   if (refresh && !destroy) diags.push(...(await liveStep(sc, ruleChanges)));
   diags.push(...(await checksStep(sc, plan.priorState, plan.changes, ruleChanges, refresh)));
@@ -133,12 +142,20 @@ function finish(plan: Plan): Plan {
   return plan;
 }
 
-/** Summary counts like Terraform's "Plan: N to add, N to change, N to destroy." */
-export function planCounts(plan: Plan): { add: number; change: number; destroy: number } {
+/** Summary counts like Terraform's "Plan: N to add, N to change, N to destroy." (and "N to
+ * import" first when import blocks bring objects in). */
+export function planCounts(plan: Plan): {
+  import?: number;
+  add: number;
+  change: number;
+  destroy: number;
+} {
+  let imports = 0;
   let add = 0;
   let change = 0;
   let destroy = 0;
   for (const c of plan.changes) {
+    if (c.importing) imports++;
     if (c.action === 'create') add++;
     else if (c.action === 'update') change++;
     else if (c.action === 'delete') destroy++;
@@ -147,12 +164,13 @@ export function planCounts(plan: Plan): { add: number; change: number; destroy: 
       destroy++;
     }
   }
-  return { add, change, destroy };
+  return { ...(imports ? { import: imports } : {}), add, change, destroy };
 }
 
 export function planHasChanges(plan: Plan): boolean {
   return (
-    plan.changes.some((c) => c.action !== 'noop' || c.movedFromIndex !== undefined) ||
-    Object.values(plan.outputChanges).some((o) => o.action !== 'noop')
+    plan.changes.some(
+      (c) => c.action !== 'noop' || c.movedFromIndex !== undefined || c.importing,
+    ) || Object.values(plan.outputChanges).some((o) => o.action !== 'noop')
   );
 }

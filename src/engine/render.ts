@@ -159,6 +159,9 @@ export function renderChange(c: PlannedChange): string {
     lines.push(`  # ${from} has moved to ${c.address}`);
   }
   if (c.action !== 'noop') lines.push(`  # ${who} ${HEADERS[c.action] ?? ''}`);
+  else if (c.importing) lines.push(`  # ${who} will be imported`);
+  if (c.importing && c.action !== 'noop')
+    lines.push(`  # (imported from ${JSON.stringify(c.importing.id)})`);
   if (c.actionReason && REASONS[c.actionReason]) {
     lines.push(
       `  # (${REASONS[c.actionReason]!.replace('{block}', c.block).replace('{index}', String(c.index ?? ''))})`,
@@ -259,7 +262,9 @@ export function renderPlanText(plan: Plan): string {
     );
     return `${out.join('\n')}\n`;
   }
-  const changes = plan.changes.filter((c) => c.action !== 'noop' || c.movedFromIndex !== undefined);
+  const changes = plan.changes.filter(
+    (c) => c.action !== 'noop' || c.movedFromIndex !== undefined || c.importing,
+  );
   const outputs = Object.entries(plan.outputChanges).filter(([, o]) => o.action !== 'noop');
   if (!changes.length) {
     if (outputs.length) {
@@ -293,7 +298,9 @@ export function renderPlanText(plan: Plan): string {
   out.push('', 'cmek will perform the following actions:', '');
   for (const c of changes) out.push(renderChange(c), '');
   const n = planCounts(plan);
-  out.push(`Plan: ${n.add} to add, ${n.change} to change, ${n.destroy} to destroy.`);
+  out.push(
+    `Plan: ${n.import ? `${n.import} to import, ` : ''}${n.add} to add, ${n.change} to change, ${n.destroy} to destroy.`,
+  );
   if (outputs.length) {
     out.push('', 'Changes to Outputs:');
     const w = Math.max(...outputs.map(([name]) => name.length));
@@ -550,7 +557,10 @@ export function renderPlanJson(plan: Plan, config?: Config): Record<string, unkn
         c,
         actionsOf(c),
         { before: c.beforeSensitive, after: c.afterSensitive },
-        c.replacePaths.length ? { replace_paths: c.replacePaths } : {},
+        {
+          ...(c.replacePaths.length ? { replace_paths: c.replacePaths } : {}),
+          ...(c.importing ? { importing: { id: c.importing.id } } : {}),
+        },
       ),
       ...(c.actionReason ? { action_reason: c.actionReason } : {}),
     })),
@@ -564,7 +574,7 @@ export function renderPlanJson(plan: Plan, config?: Config): Record<string, unkn
       : {},
     configuration: configurationJson(config),
     timestamp: plan.createdAt,
-    applyable: !plan.errored && plan.changes.some((c) => c.action !== 'noop'),
+    applyable: !plan.errored && plan.changes.some((c) => c.action !== 'noop' || c.importing),
     complete: true,
     errored: plan.errored,
     diagnostics: plan.diagnostics as Diagnostic[],

@@ -36,6 +36,7 @@ export const DIAGNOSTIC_CODES = [
   'IO_ERROR', // a file or directory named on the command line or in the configuration cannot be used
   'STATE_TOO_NEW', // the state was written by a newer cmek/terraform (format, version or schema)
   'CONTROL_PLANE_CORRUPT', // a record of the embedded control plane cannot be parsed
+  'IMPORT_NOT_FOUND', // `cmek import` / an import block names an object that does not exist
   'INTERNAL', // a bug in cmek: an error nothing else turned into a diagnostic
 ] as const;
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { BackupRecord } from '../service/backups.js';
 import { clean, str } from './common.js';
 import { controlPlaneFor } from './context.js';
+import { importBackup } from './import-state.js';
 import { defineResource, type AttributeDef, type Shape } from './define.js';
 import { originExists } from './replica.js';
 import type { Attrs, ProviderContext } from './types.js';
@@ -107,6 +108,7 @@ export const backup = defineResource({
     (await read({ ...prior, ...planned }, ctx)) ?? clean(planned),
   delete: destroy,
   checkLive: (planned, ctx) => originExists(planned, 'service_id', 'service', ctx),
+  importState: importBackup,
   // No adopt: a backup has no unique name to find it by; after a crash the engine plans a fresh
   // backup and warns that an orphan may exist (`cmek service describe` lists it).
 });

@@ -7,6 +7,7 @@ import type { ServiceRecord } from '../service/types.js';
 import type { Value } from '../model/values.js';
 import { str } from './common.js';
 import { controlPlaneFor } from './context.js';
+import { importService } from './import-state.js';
 import {
   adoptDerived,
   deleteDerived,
@@ -55,5 +56,6 @@ export function copyCrud(opts: {
       adoptDerived(planned, ctx, opts.kind),
     checkLive: (planned: Record<string, Value | undefined>, ctx: () => Promise<ProviderContext>) =>
       originExists(planned, opts.originAttr, opts.kind === 'clone' ? 'service' : 'backup', ctx),
+    importState: (id: string, ctx: ProviderContext) => importService(id, opts.kind, ctx),
   };
 }

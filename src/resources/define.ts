@@ -92,6 +92,9 @@ export interface ResourceDefinition<A extends Attributes> {
   adopt?(planned: Shape<A>, ctx: ProviderContext): Promise<Attrs | null>;
   /** Plan-time checks against the real world (see `ResourceType.checkLive`). */
   checkLive?(planned: Shape<A>, ctx: () => Promise<ProviderContext>): Promise<Diagnostic[]>;
+  /** `cmek import` / `import {}`: what `read` needs to find the object a user names by `id`
+   * (see ResourceType.importState). */
+  importState?(id: string, ctx: ProviderContext): Promise<Attrs | null>;
 }
 
 /** A plain, JSON-serializable description of one attribute. */
@@ -193,6 +196,7 @@ export function defineResource<const A extends Attributes>(
   if (adopt) rt.adopt = (planned, ctx) => adopt(known<A>(planned), ctx);
   const checkLive = def.checkLive;
   if (checkLive) rt.checkLive = (planned, ctx) => checkLive(known<A>(planned), ctx);
+  if (def.importState) rt.importState = def.importState.bind(def);
   return rt;
 }
 

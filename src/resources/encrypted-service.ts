@@ -10,6 +10,7 @@ import { SERVICE_NAME, SERVICE_NAME_RULE } from '../model/service-name.js';
 import type { ServiceRecord } from '../service/types.js';
 import { clean, str, strMap, valuesEqual } from './common.js';
 import { controlPlaneFor } from './context.js';
+import { importService } from './import-state.js';
 import { defineResource, type AttributeDef, type Shape } from './define.js';
 import { REGION_SCHEMA } from './region.js';
 import type { Attrs, PlanInput, PlannedResource, ProviderContext } from './types.js';
@@ -230,4 +231,5 @@ export const encryptedService = defineResource({
   update,
   delete: destroy,
   adopt,
+  importState: (id, ctx) => importService(id, 'service', ctx),
 });

@@ -275,6 +275,27 @@ async function adopt(planned: PolicyAttrs, ctx: ProviderContext): Promise<Attrs 
   }
 }
 
+/** Import by the key's id, ARN or alias, recorded as `key_id` as given (import with the form
+ * the block's `key_id` yields: `.key_id` a key id, `.arn` an ARN); the principal is the
+ * provider's. A policy other than the one generated for it is recorded as a written `policy`. */
+async function importState(id: string, ctx: ProviderContext): Promise<Attrs | null> {
+  try {
+    const meta = await ctx.kms.describeKey(id);
+    if (meta.keyState === 'PendingDeletion' || meta.keyState === 'Destroyed') return null;
+    const current = await ctx.kms.getKeyPolicy(meta.arn);
+    const servicePrincipal = ctx.settings.servicePrincipal;
+    return clean({
+      key_id: id,
+      service_principal: servicePrincipal,
+      policy: isGeneratedPolicy(current, servicePrincipal) ? undefined : current,
+      id: meta.keyId,
+    });
+  } catch (e) {
+    if (isGone(e)) return null;
+    throw e;
+  }
+}
+
 export const kmsKeyPolicy = defineResource({
   type: 'cmek_kms_key_policy',
   description:
@@ -292,4 +313,5 @@ export const kmsKeyPolicy = defineResource({
   update: (_prior, planned, ctx) => put(planned, ctx),
   delete: destroy,
   adopt,
+  importState,
 });

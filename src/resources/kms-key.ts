@@ -233,9 +233,9 @@ async function create(planned: KeyAttrs, ctx: ProviderContext): Promise<Attrs> {
         `No key was created. That key is not recorded in this state: either it belongs to ` +
           `another configuration, or this state lost it (a state file moved away or deleted).\n` +
           `Remedy: pick another alias for this key; or, if ${taken.keyId} is the key this ` +
-          `resource should manage, restore the state that records it (\`terraform.tfstate.backup\`` +
-          ` or version control) instead of creating a new one (cmek has no \`import\` verb yet). ` +
-          `\`cmek kms describe ${alias}\` shows the key.`,
+          `resource should manage, record it instead of creating a new one: ` +
+          `\`cmek import <this address> ${taken.keyId}\` (if another configuration manages it, ` +
+          `\`cmek state rm\` it there first). \`cmek kms describe ${alias}\` shows the key.`,
         { attribute: 'alias' },
       ),
     );
@@ -375,6 +375,35 @@ async function adopt(planned: KeyAttrs, ctx: ProviderContext): Promise<Attrs | n
   return read(base, ctx);
 }
 
+/** Import: the key named by a key id, ARN, alias or (GCP-style) full crypto key name. What
+ * the KMS does not keep is recorded as the configuration's defaults would be: a 30-day
+ * deletion window, a rotation period only when it is not the KMS default of 365 days, and for a
+ * GCP-style key the bare ring name as `key_ring`. */
+async function importState(id: string, ctx: ProviderContext): Promise<Attrs | null> {
+  let meta: KeyMetadata;
+  try {
+    meta = await ctx.kms.describeKey(id);
+  } catch (e) {
+    if (isGone(e)) return null;
+    throw e;
+  }
+  const seed: KeyAttrs = {
+    region: meta.region,
+    deletion_window_in_days: 30,
+    ...computedFrom(meta),
+  };
+  const gcp = /\/keyRings\/([^/]+)\/cryptoKeys\/([^/]+)$/.exec(meta.arn);
+  if (meta.provider === 'gcp' && gcp) {
+    seed.key_ring = gcp[1]!;
+    seed.name = gcp[2]!;
+  }
+  if (ALIAS.test(id)) seed.alias = id;
+  const rotation = await ctx.kms.getKeyRotationStatus(meta.arn);
+  if (rotation.enabled && rotation.rotationPeriodInDays && rotation.rotationPeriodInDays !== 365)
+    seed.rotation_period_in_days = rotation.rotationPeriodInDays;
+  return seed;
+}
+
 export const kmsKey = defineResource({
   type: 'cmek_kms_key',
   description:
@@ -432,4 +461,5 @@ export const kmsKey = defineResource({
   delete: destroy,
   keyFacts,
   adopt,
+  importState,
 });

@@ -10,6 +10,7 @@ import { isUnknown, type Value } from '../model/values.js';
 import type { ServiceRecord } from '../service/types.js';
 import { clean, str } from './common.js';
 import { controlPlaneFor } from './context.js';
+import { importService } from './import-state.js';
 import { defineResource, type AttributeDef, type Shape } from './define.js';
 import { REGION_SCHEMA } from './region.js';
 import { SERVICE_NAME_SCHEMA } from './encrypted-service.js';
@@ -223,4 +224,5 @@ export const replica = defineResource({
   delete: deleteDerived,
   adopt: (planned, ctx) => adoptDerived(planned, ctx, 'replica'),
   checkLive: (planned, ctx) => originExists(planned, 'primary_id', 'service', ctx),
+  importState: (id, ctx) => importService(id, 'replica', ctx),
 });

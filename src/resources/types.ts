@@ -77,4 +77,10 @@ export interface ResourceType<S extends z.ZodType = z.ZodType> {
    * address and that attribute's file:line. `ctx` is made on first use, so a check with
    * nothing to look up touches nothing (no KMS root key, no data directory). Optional. */
   checkLive?(planned: Attrs, ctx: () => Promise<ProviderContext>): Promise<Diagnostic[]>;
+  /** Import (`cmek import ADDR ID`, `import { to, id }`), like terraform-plugin-framework's
+   * ResourceWithImportState: from the id a user knows (a key id, ARN or alias; a service id or
+   * name; a backup id) the attributes `read` needs to find the object, or null when there is
+   * no such object. The engine then calls `read` with them and records the result. Optional:
+   * without it `read` gets `{ id }` (ImportStatePassthroughID). */
+  importState?(id: string, ctx: ProviderContext): Promise<Attrs | null>;
 }

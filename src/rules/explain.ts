@@ -294,6 +294,15 @@ const TABLE: Record<DiagnosticCode, Omit<CodeExplanation, 'code'>> = {
     remedy:
       'Restore the file named in the message from a backup of the data directory, or move it away.',
   },
+  IMPORT_NOT_FOUND: {
+    title: 'Object to import not found',
+    description:
+      '`cmek import` or an `import` block names an object (key, service, backup) that does not ' +
+      'exist in the KMS or the data directory of this configuration, or one of another type.',
+    remedy:
+      'Check the id (`cmek kms ls`, `cmek service ls`, `cmek backup ls`) and that ' +
+      '`provider "cmek" { data_dir }` points at the data directory that holds it (docs/cli/import.md).',
+  },
   INTERNAL: {
     title: 'Internal error',
     description: 'A bug in cmek: an error that no check turned into a diagnostic.',

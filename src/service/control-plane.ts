@@ -322,14 +322,16 @@ export class ControlPlane {
     return withLock(
       this.records.namesLockPath,
       async () => {
-        if ((await this.list()).some((s) => s.name === input.name)) {
+        const existing = (await this.list()).find((s) => s.name === input.name);
+        if (existing) {
           throw new DiagnosticError(
             diag(
               'APPLY_FAILED',
-              `A service named ${input.name} already exists`,
+              `A service named ${input.name} already exists (${existing.id})`,
               'Service names are unique within a data directory. Pick another name (or another ' +
-                'data_dir). If the existing service belongs to another configuration, destroy it ' +
-                'there (`cmek destroy`) first: cmek cannot import an existing service yet.',
+                'data_dir), or manage the existing service with this block: ' +
+                `cmek import ${opts.address ?? '<this address>'} ${existing.id} (if another ` +
+                'configuration manages it, `cmek state rm` it there first).',
               { attribute: 'name', ...(opts.address ? { address: opts.address } : {}) },
             ),
           );

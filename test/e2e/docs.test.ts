@@ -23,6 +23,7 @@ const VERBS = [
   'console',
   'taint',
   'untaint',
+  'import',
   'global-flags',
   'errors',
 ];

@@ -10,6 +10,7 @@ import {
   lockWorkspace,
   openWorkspace,
   plan,
+  planCounts,
   planHasChanges,
   readPlanFile,
   renderPlanText,
@@ -106,7 +107,8 @@ export async function planAndApply(flags: ApplyFlags, destroy: boolean): Promise
         ...(flags.parallelism ? { parallelism: flags.parallelism } : {}),
       }),
     );
-    if (!r.diagnostics.some((d) => d.severity === 'error')) printApplySummary(r, destroy);
+    if (!r.diagnostics.some((d) => d.severity === 'error'))
+      printApplySummary(r, destroy, planCounts(p).import);
     finish(r.diagnostics);
   } finally {
     lock?.release();
@@ -147,7 +149,7 @@ export function register(program: Command): void {
         }),
       );
       if (!r.diagnostics.some((d) => d.severity === 'error'))
-        printApplySummary(r, p.mode === 'destroy');
+        printApplySummary(r, p.mode === 'destroy', planCounts(p).import);
       finish(r.diagnostics);
     }),
   );

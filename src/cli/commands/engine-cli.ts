@@ -206,14 +206,15 @@ export function printProgress(e: ApplyEvent): void {
   if (line) process.stdout.write(`${line}\n`);
 }
 
-export function printApplySummary(r: ApplyResult, destroy: boolean): void {
+/** `imported`: objects import blocks brought in (terraform prints "N imported" first then). */
+export function printApplySummary(r: ApplyResult, destroy: boolean, imported = 0): void {
   if (destroy) {
     process.stdout.write(
       `\n${pc.green(pc.bold(`Destroy complete! Resources: ${r.destroyed} destroyed.`))}\n`,
     );
   } else {
     process.stdout.write(
-      `\n${pc.green(pc.bold(`Apply complete! Resources: ${r.added} added, ${r.changed} changed, ${r.destroyed} destroyed.`))}\n`,
+      `\n${pc.green(pc.bold(`Apply complete! Resources: ${imported ? `${imported} imported, ` : ''}${r.added} added, ${r.changed} changed, ${r.destroyed} destroyed.`))}\n`,
     );
     printOutputs(r.state);
   }

@@ -50,7 +50,7 @@ const DEFAULT_LIFECYCLE = (): Lifecycle => ({
 });
 
 const SUPPORTED_TOP =
-  'Supported top-level blocks: terraform, provider "cmek", variable, locals, resource, output.';
+  'Supported top-level blocks: terraform, provider "cmek", variable, locals, resource, output, import.';
 
 /** Top-level blocks cmek knows but does not implement: [label count, what, remedy]. */
 const UNSUPPORTED_TOP: Record<string, [number, string, string]> = {
@@ -65,7 +65,6 @@ const UNSUPPORTED_TOP: Record<string, [number, string, string]> = {
     'A `moved` block',
     'Keep the old resource name: cmek cannot rename resources in state.',
   ],
-  import: [0, 'An `import` block', 'cmek manages only resources it created.'],
   removed: [0, 'A `removed` block', 'Delete the resource block, or use `cmek state rm`.'],
   check: [
     1,
@@ -229,6 +228,9 @@ class Loader {
           break;
         case 'terraform':
           for (const body of objs(v)) this.terraform(body);
+          break;
+        case 'import':
+          for (const body of objs(v)) this.importBlock(body);
           break;
         default: {
           const known = UNSUPPORTED_TOP[kind];
@@ -405,6 +407,60 @@ class Loader {
       }
     }
     this.config.resources.push(r);
+  }
+
+  /** `import { to = ADDR  id = "..." }`: the address is checked against the resource blocks
+   * when planning (they may be in a later file). */
+  private importBlock(body: Obj): void {
+    const path = ['import'];
+    const pos = this.blockPos(path);
+    let to: string | undefined;
+    let id: ParsedExpr | undefined;
+    for (const [k, v] of entries(body)) {
+      const p = [...path, k];
+      if (k === 'to') {
+        to = bareTraversal(v);
+        if (!to || !/^[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*(\[\d+\])?$/.test(to)) {
+          this.report(
+            'CONFIG_SCHEMA',
+            'Invalid import address',
+            'import.to is a resource address: TYPE.NAME, or TYPE.NAME[N] for a block with count (e.g. to = cmek_kms_key.main).',
+            p,
+            { line: pos.line },
+          );
+          return;
+        }
+      } else if (k === 'id') id = this.valueExpr(v, p);
+      else
+        this.unsupported(`import.${k}`, 'An import block takes `to` and `id` (a string) only.', p, {
+          line: pos.line,
+        });
+    }
+    if (to === undefined || id === undefined) {
+      this.diagnostics.push(
+        diag(
+          'CONFIG_SCHEMA',
+          `Missing required argument "${to === undefined ? 'to' : 'id'}" in import block`,
+          'Write import { to = TYPE.NAME  id = "ID" }: the address of a resource block and the id of the object to import.',
+          { ...pos },
+        ),
+      );
+      return;
+    }
+    const imports = (this.config.imports ??= []);
+    const first = imports.find((i) => i.to === to);
+    if (first) {
+      this.diagnostics.push(
+        diag(
+          'CONFIG_SCHEMA',
+          `Duplicate import configuration for "${to}"`,
+          `${to} is already imported by the import block at ${first.pos.file}:${first.pos.line}. An object can be imported to one address once.`,
+          { ...pos, address: to },
+        ),
+      );
+      return;
+    }
+    imports.push({ to, id, pos });
   }
 
   private dependsOn(v: unknown, path: string[], address?: string): string[] {

@@ -83,6 +83,16 @@ export interface LocalValue {
   pos: SourcePos;
 }
 
+/** `import { to = TYPE.NAME  id = "..." }` (Terraform 1.5+): bring an existing object under
+ * the block at `to` (docs/cli/import.md). */
+export interface ImportBlock {
+  /** The target address as written: `TYPE.NAME` or `TYPE.NAME[N]`. */
+  to: string;
+  /** The id of the object, evaluated at plan time (variables allowed; must be known). */
+  id: Expr;
+  pos: SourcePos;
+}
+
 export interface ProviderBlock {
   /** Raw attribute expressions of `provider "cmek" {}`: data_dir, service_principal, kms {...}. */
   attributes: Record<string, Expr>;
@@ -98,6 +108,8 @@ export interface Config {
   variables: VariableBlock[];
   locals: LocalValue[];
   outputs: OutputBlock[];
+  /** `import` blocks; absent = none. */
+  imports?: ImportBlock[];
   provider?: ProviderBlock;
   /** From `terraform { backend "local" { path = ... } }`; default terraform.tfstate. */
   backend: { type: 'local'; path: string };
