@@ -935,7 +935,7 @@ function looksLikeKeyRef(v: string): boolean {
   return parseKeyRef(v).ok;
 }
 
-/** The local KMS creates keys in account 000000000000 (SPEC 3); with AWS the account is the
+/** The local KMS creates keys in account 000000000000 (docs/configuration.md); with AWS the account is the
  * caller's, which plan does not look up, so rules fall back to the keys' ARNs. */
 export function ruleAccount(settings: ProviderSettings): { keyAccount?: string } {
   return settings.kms.backend === 'local' ? { keyAccount: LOCAL_ACCOUNT } : {};

@@ -1,4 +1,4 @@
-// Inheritance rules (SPEC 2): same-region replicas, clones and (clickhouse) restores of an
+// Inheritance rules: same-region replicas, clones and (clickhouse) restores of an
 // encrypted backup use the key of what they come from; a cross-region replica of an encrypted
 // primary needs its own key in its region; a replica of an unencrypted primary has none.
 // Each rule is silent when the parent or its key is not known at plan time.

@@ -1,4 +1,4 @@
-// Rules on how the key of an existing service may change (SPEC 2, rows "CMEK only at creation,
+// Rules on how the key of an existing service may change (docs/rules.md, rows "CMEK only at creation,
 // cannot be removed" and "change the key of a live service"). They compare the key a node used
 // before the plan with the one it uses after.
 //

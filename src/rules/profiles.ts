@@ -1,4 +1,4 @@
-// The profile table of SPEC 2 as data. The two profiles capture the two seed systems
+// The profile table (docs/rules.md) as data. The two profiles capture the two seed systems
 // (`clickhouse`: ClickHouse Cloud CMEK, `cloudsql`: Cloud SQL CMEK). Rules read these facts
 // instead of testing the profile name, so a difference between the systems lives in one row
 // here and nowhere else.

@@ -1,4 +1,4 @@
-// Backups (SPEC 2 "backup: encrypted with the service's key"): a snapshot of a service's objects
+// Backups ("backup: encrypted with the service's key"): a snapshot of a service's objects
 // AS CIPHERTEXT plus a copy of the service's key hierarchy record (wrapped keys only), under
 // `<data_dir>/backups/<id>/`:
 //

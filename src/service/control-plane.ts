@@ -358,7 +358,7 @@ export class ControlPlane {
     input: UpdateServiceInput,
     opts: { address?: string } = {},
   ): Promise<ServiceRecord> {
-    // cloudsql checks the key on every update too (SPEC 2), not only at the poll interval, and
+    // cloudsql checks the key on every update too, not only at the poll interval, and
     // reacts as the poller would (suspend; crypto-shredded when destroyed) before refusing.
     // Outside the record lock: the reaction writes the record itself.
     const found = await this.require(ref);
@@ -447,7 +447,7 @@ export class ControlPlane {
     return this.setStatus(rec.id, 'RUNNING', 'started: key access verified');
   }
 
-  /** One live key check of a service, with the profile's reaction (SPEC 2): an inaccessible key
+  /** One live key check of a service, with the profile's reaction: an inaccessible key
    * stops a clickhouse service and suspends a cloudsql one (cached keys purged: fail closed); a
    * SUSPENDED cloudsql service whose key is back resumes by itself, a STOPPED one waits for
    * `start`. A key whose material is destroyed stops the service in both profiles for good and

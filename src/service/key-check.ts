@@ -1,4 +1,4 @@
-// The live key check (SPEC 2): before a service is created (and on `start`, and by the poller of
+// The live key check: before a service is created (and on `start`, and by the poller of
 // the next issue) the key is exercised exactly as the service will use it, AS THE SERVICE
 // PRINCIPAL: describe it, generate a data key, decrypt it back, encrypt. ClickHouse Cloud does the
 // same before it shows a key as "valid". Each failure names the missing permission or the key

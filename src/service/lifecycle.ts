@@ -1,4 +1,4 @@
-// Replicas, clones and restores (SPEC 2 and 3): services made from another service's data.
+// Replicas, clones and restores: services made from another service's data.
 //
 // Every one of them is a full service with its OWN key hierarchy (service key, DEKs) and its
 // own id. Clones and restores copy the data by re-encryption: each object is decrypted from the

@@ -1,4 +1,4 @@
-// The key poller (SPEC 2, "key check"): every `key_check_interval` (default 10m) per service, the
+// The key poller ("key check"): every `key_check_interval` (default 10m) per service, the
 // control plane exercises the service's key as the service principal and applies the profile's
 // reaction (ControlPlane.checkKey): clickhouse STOPS and waits for `cmek service start`, cloudsql
 // SUSPENDS and resumes by itself at the next check once the key is back; a destroyed key marks

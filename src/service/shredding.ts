@@ -1,4 +1,4 @@
-// Crypto-shredding (SPEC 2, "key deleted / key version destroyed"): once the KMS has destroyed the
+// Crypto-shredding ("key deleted / key version destroyed"): once the KMS has destroyed the
 // material of the key that wraps a service key, nothing can unwrap it again, so every object of
 // the service (and of every replica or backup under that key) is unrecoverable. The tools must
 // say so plainly instead of reporting a generic key error: this file detects the condition from

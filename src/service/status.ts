@@ -1,4 +1,4 @@
-// The status machine of a service (SPEC 2): what one key check does to a service's status.
+// The status machine of a service: what one key check does to a service's status.
 // Pure: the control plane applies the result under the record's lock and logs it.
 import type { DiagnosticError } from '../model/diagnostics.js';
 import { shreddedReason } from './shredding.js';

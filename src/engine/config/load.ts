@@ -1,4 +1,4 @@
-// The configuration loader (SPEC 3): *.tf through @cdktf/hcl2json, *.tf.json (Terraform JSON
+// The configuration loader (docs/configuration.md): *.tf through @cdktf/hcl2json, *.tf.json (Terraform JSON
 // syntax, which also covers cdktf's cdk.tf.json), into the Config model of types.ts. It parses
 // every expression up front and reports every problem it finds as a diagnostic with file and
 // line; nothing unsupported is ignored.
@@ -38,7 +38,7 @@ import type {
 export interface LoadOptions {
   /** Load only these files (relative to dir) instead of every *.tf and *.tf.json in dir. */
   files?: string[];
-  /** Severity of CONFIG_UNSUPPORTED diagnostics. Default 'error' (SPEC 3). Policy checks that
+  /** Severity of CONFIG_UNSUPPORTED diagnostics. Default 'error' (docs/configuration.md). Policy checks that
    * read foreign configurations (modules, data sources, other providers) pass 'warning'. */
   unsupportedSeverity?: 'error' | 'warning';
 }
