@@ -88,6 +88,11 @@ export {
 
 // The encryption core: encrypt/decrypt buffers, streams and ranges under a KMS key.
 export {
+  BatchOpener,
+  BatchSealer,
+  CryptoPool,
+  cryptoThreads,
+  defaultCryptoPool,
   DEFAULT_CHUNK_SIZE,
   DecryptStream,
   EncryptStream,

@@ -276,6 +276,9 @@ export async function importResource(
   const deps = await engineDeps(opts.deps);
   const ws = opts.workspace ?? (await openWorkspace(opts.dir, deps));
   if (hasErrors(ws.diagnostics)) return { diagnostics: ws.diagnostics };
+  // Variables (and their files) first: a missing -var-file is reported whatever the address.
+  const settings = await resolveSettings(ws, deps, opts);
+  if (hasErrors(settings.diagnostics)) return { diagnostics: settings.diagnostics };
   const t = importTarget(ws.config, to);
   if (!t.target) return { diagnostics: t.diagnostics };
   const target = t.target;
@@ -291,8 +294,6 @@ export async function importResource(
         ),
       ],
     };
-  const settings = await resolveSettings(ws, deps, opts);
-  if (hasErrors(settings.diagnostics)) return { diagnostics: settings.diagnostics };
   const diagnostics = [...ws.diagnostics, ...settings.diagnostics];
   // An index beyond count would be destroyed by the next plan: refuse it now when the count is
   // known from literals and variables (one that reads locals or resources is checked by plan).

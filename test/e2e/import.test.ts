@@ -196,7 +196,8 @@ resource "cmek_encrypted_service" "s" {
       const r = cmek(c, ['apply', '-auto-approve']);
       expect(r.code).toBe(1);
       const keyId = attr(a, 'cmek_kms_key.k', 'key_id');
-      expect(r.stderr).toContain(`The alias alias/imp-orders already points at key ${keyId}`);
+      expect(r.stderr).toContain(`alias/imp-orders already exists: it points at key`);
+      expect(r.stderr).toContain(keyId);
       expect(r.stderr).toContain(`cmek import <this address> ${keyId}`);
       const svc = attr(a, 'cmek_encrypted_service.s', 'id');
       expect(r.stderr).toContain(`cmek import <this address> ${svc}`);

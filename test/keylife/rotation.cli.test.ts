@@ -77,6 +77,7 @@ function objectFiles(serviceId: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of readdirSync(d)) {
     const p = join(d, f);
+    if (!statSync(p).isFile()) continue; // the .partial folder of uploads in flight
     out[f] = `${createHash('sha256').update(readFileSync(p)).digest('hex')}@${statSync(p).mtimeMs}`;
   }
   return out;

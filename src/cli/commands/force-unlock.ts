@@ -11,6 +11,7 @@ import { lockPath, unlockMismatch, unlockPath, type UnlockResult } from '../../e
 import { KEYSTORE_LOCK } from '../../kms/local/constants.js';
 import { localKmsDir } from '../../resources/context.js';
 import { dataDirLockPaths } from '../../service/fsutil.js';
+import { requireDirectory } from '../output.js';
 import { confirm, finish, runVerb } from './engine-cli.js';
 import { cliSettings } from './service.js';
 
@@ -36,6 +37,9 @@ export function register(program: Command): void {
     .action((id: string, flags: { force?: boolean; dataDir?: string }) =>
       runVerb(async () => {
         const ws = await openWorkspace();
+        // A bad --data-dir is reported before asking anything.
+        if (flags.dataDir !== undefined)
+          await requireDirectory(flags.dataDir, 'the data directory');
         const settings = await cliSettings(
           flags.dataDir !== undefined ? { dataDir: flags.dataDir } : {},
         );
