@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { copyCrud } from './copy.js';
 import { defineResource, type AttributeDef } from './define.js';
 import { REGION_SCHEMA } from './region.js';
-import { SERVICE_NAME_SCHEMA } from './encrypted-service.js';
+import { DERIVED_SERVICE_NAME } from './encrypted-service.js';
 
 export const backupRestore = defineResource({
   type: 'cmek_backup_restore',
@@ -19,13 +19,7 @@ export const backupRestore = defineResource({
       validate: z.string().min(1),
       description: 'Id of the backup (`bkp-...`).',
     },
-    name: {
-      type: 'string',
-      mode: 'required',
-      forceNew: true,
-      validate: SERVICE_NAME_SCHEMA,
-      description: 'Unique service name within the data directory.',
-    },
+    name: DERIVED_SERVICE_NAME,
     region: {
       type: 'string',
       mode: 'optional',

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { copyCrud } from './copy.js';
 import { defineResource, type AttributeDef } from './define.js';
 import { REGION_SCHEMA } from './region.js';
-import { SERVICE_NAME_SCHEMA } from './encrypted-service.js';
+import { DERIVED_SERVICE_NAME } from './encrypted-service.js';
 
 export const clone = defineResource({
   type: 'cmek_clone',
@@ -19,13 +19,7 @@ export const clone = defineResource({
       validate: z.string().min(1),
       description: 'Id (or name) of the source service.',
     },
-    name: {
-      type: 'string',
-      mode: 'required',
-      forceNew: true,
-      validate: SERVICE_NAME_SCHEMA,
-      description: 'Unique service name within the data directory.',
-    },
+    name: DERIVED_SERVICE_NAME,
     region: {
       type: 'string',
       mode: 'optional',

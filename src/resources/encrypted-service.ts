@@ -18,6 +18,15 @@ import type { Attrs, PlanInput, PlannedResource, ProviderContext } from './types
 /** A service name: unique within the data directory (the one pattern, src/model/service-name.ts). */
 export const SERVICE_NAME_SCHEMA = z.string().regex(SERVICE_NAME, `name is ${SERVICE_NAME_RULE}`);
 
+/** The `name` of a service made from another one (replica, clone, restore): declared once. */
+export const DERIVED_SERVICE_NAME = {
+  type: 'string',
+  mode: 'required',
+  forceNew: true,
+  validate: SERVICE_NAME_SCHEMA,
+  description: 'Unique service name within the data directory.',
+} as const satisfies AttributeDef;
+
 const ATTRIBUTES = {
   name: {
     type: 'string',

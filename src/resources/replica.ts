@@ -13,7 +13,7 @@ import { controlPlaneFor } from './context.js';
 import { importService } from './import-state.js';
 import { defineResource, type AttributeDef, type Shape } from './define.js';
 import { REGION_SCHEMA } from './region.js';
-import { SERVICE_NAME_SCHEMA } from './encrypted-service.js';
+import { DERIVED_SERVICE_NAME } from './encrypted-service.js';
 import type { Attrs, PlanInput, PlannedResource, ProviderContext } from './types.js';
 
 const ATTRIBUTES = {
@@ -24,13 +24,7 @@ const ATTRIBUTES = {
     validate: z.string().min(1),
     description: 'Id (or name) of the primary service.',
   },
-  name: {
-    type: 'string',
-    mode: 'required',
-    forceNew: true,
-    validate: SERVICE_NAME_SCHEMA,
-    description: 'Unique service name within the data directory.',
-  },
+  name: DERIVED_SERVICE_NAME,
   region: {
     type: 'string',
     mode: 'required',
