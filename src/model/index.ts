@@ -19,6 +19,7 @@ export {
   unknownMask,
   type Attrs,
   type KeyFacts,
+  type Refinement,
   type Value,
 } from './values.js';
 export type { SourcePos } from './position.js';

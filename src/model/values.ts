@@ -13,10 +13,27 @@ export interface KeyFacts {
   provider?: KeyProvider;
 }
 
+/** What terraform calls a refinement of an unknown value: promises about the final value that
+ * hold before it is known (the Terraform provider plugin reads and writes them). */
+export interface Refinement {
+  /** The final value will not be null. */
+  notNull?: boolean;
+  /** A string's final value starts with this prefix (`arn:aws:kms:eu-west-1:123456789012:key/`). */
+  prefix?: string;
+  /** Bounds of a number's final value; `inclusive` false where the bound is exclusive. */
+  numberLower?: { value: number; inclusive: boolean };
+  numberUpper?: { value: number; inclusive: boolean };
+  /** Bounds of a collection's final length. */
+  lengthLower?: number;
+  lengthUpper?: number;
+}
+
 export class Unknown {
   readonly facts: KeyFacts | undefined;
-  constructor(facts?: KeyFacts) {
+  readonly refinement: Refinement | undefined;
+  constructor(facts?: KeyFacts, refinement?: Refinement) {
     this.facts = facts;
+    this.refinement = refinement;
   }
   toJSON(): null {
     return null;
