@@ -8,7 +8,12 @@
 
 import { randomBytes } from 'node:crypto';
 import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
-import type { Attrs, ProviderContext, ProviderSettings } from '../resources/types.js';
+import type {
+  Attrs,
+  ProviderContext,
+  ProviderSettings,
+  ReferencedChange,
+} from '../resources/types.js';
 import type { Config, EvalScope, ResourceBlock } from './config/types.js';
 import type { EngineDeps, RuleChange } from './deps.js';
 import {
@@ -342,6 +347,7 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   // What each instance looks like right now: planned values, replaced by real ones as they
   // are applied. Expressions evaluated at apply time read these.
   const current = new Map<string, Value>();
+  const changeByAddress = new Map(plan.changes.map((c) => [c.address, c]));
   const instancesOf = new Map<string, Array<{ index?: number; address: string }>>();
   for (const c of plan.changes) {
     if (c.action === 'delete') continue;
@@ -489,7 +495,30 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
       if (hasErrors(schemaDiags)) throw new DiagnosticError(schemaDiags);
       const entry = instancesAt(state, c.type, c.name, c.index).find((e) => !e.deposed);
       const prior = op.kind === 'update' ? entry?.instance.attributes : undefined;
-      const ip = diffInstance(rt, attrs, prior, block.lifecycle.ignoreChanges, c.address);
+      // What it references as planned, with the values they have now that they are applied
+      // (a replica follows its primary's new key: the plan's diffStep does the same).
+      const referenced: Record<string, ReferencedChange> = {};
+      for (const [attr, target] of Object.entries(attrRefs(block, scope(c.index)))) {
+        const planned = changeByAddress.get(target);
+        const now = current.get(target);
+        if (!planned || now === undefined || containsUnknown(now)) continue;
+        const after = stripMarks(now);
+        if (after === null || typeof after !== 'object' || Array.isArray(after)) continue;
+        if (after instanceof Unknown) continue;
+        referenced[attr] = {
+          action: planned.action,
+          before: planned.before,
+          after: after as Attrs,
+        };
+      }
+      const ip = diffInstance(
+        rt,
+        attrs,
+        prior,
+        block.lifecycle.ignoreChanges,
+        c.address,
+        referenced,
+      );
       checkConsistent(c, ip.after);
       // Rules that could not decide at plan time (they needed unknowns) decide now.
       if (c.after && containsUnknown(configPart(c.after, block))) {

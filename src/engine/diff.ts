@@ -3,7 +3,7 @@
 // values unknown at plan time are known.
 
 import { Unknown, type Value } from '../model/values.js';
-import type { Attrs, ResourceType } from '../resources/types.js';
+import type { Attrs, PlanInput, ResourceType } from '../resources/types.js';
 import type { ChangeAction } from './plan-types.js';
 
 /** `ignore_changes`: take the prior value for ignored attributes (only once the resource
@@ -71,9 +71,14 @@ export function diffInstance(
   prior: Attrs | undefined,
   ignore: string[] | 'all',
   address: string,
+  referenced?: PlanInput['referenced'],
 ): InstancePlan {
   const effective = applyIgnoreChanges(config, prior, ignore);
-  const planned = rt.plan(prior ? { config: effective, prior } : { config: effective });
+  const planned = rt.plan({
+    config: effective,
+    ...(prior ? { prior } : {}),
+    ...(referenced && Object.keys(referenced).length ? { referenced } : {}),
+  });
   const after = withKeyFacts(rt, planned.after, address);
   const notes = planned.notes && Object.keys(planned.notes).length ? planned.notes : undefined;
   if (!prior) return { action: 'create', after, replacePaths: [], ...(notes ? { notes } : {}) };

@@ -25,7 +25,12 @@ import {
   type SensitivePath,
   type Value,
 } from '../model/values.js';
-import type { Attrs, ProviderContext, ProviderSettings } from '../resources/types.js';
+import type {
+  Attrs,
+  ProviderContext,
+  ProviderSettings,
+  ReferencedChange,
+} from '../resources/types.js';
 import type { KeyView } from '../rules/model.js';
 import type { Config, ResourceBlock } from './config/types.js';
 import type { EngineDeps, RuleAdapterOptions, RuleChange } from './deps.js';
@@ -489,6 +494,9 @@ export function diffStep(
   const planned = new Set<string>();
   const changes: PlannedChange[] = [];
   const ruleChanges: RuleChange[] = [];
+  // Planned changes by address, so a dependent's plan sees what it references (a replica
+  // follows its primary's key rotation): the graph order plans referenced resources first.
+  const byAddress = new Map<string, ReferencedChange>();
   const keep = (id: string) => {
     for (const e of priorByAddr.values()) if (e.block === id) planned.add(e.address);
   };
@@ -562,10 +570,16 @@ export function diffStep(
         values.push(new Unknown());
         continue;
       }
+      const refs = attrRefs(block, scope);
+      const referenced: Record<string, ReferencedChange> = {};
+      for (const [attr, target] of Object.entries(refs)) {
+        const change = byAddress.get(target);
+        if (change) referenced[attr] = change;
+      }
       let ip: InstancePlan;
       let reason: ActionReason | undefined;
       try {
-        ip = diffInstance(rt, evaluated, prior, block.lifecycle.ignoreChanges, address);
+        ip = diffInstance(rt, evaluated, prior, block.lifecycle.ignoreChanges, address, referenced);
         if (prior && o.replace.has(address)) {
           // -replace: plan it as a new object (computed attributes unknown again).
           const fresh = diffInstance(rt, evaluated, undefined, [], address);
@@ -615,6 +629,7 @@ export function diffStep(
         preventDestroy: block.lifecycle.preventDestroy,
         pos: block.pos,
       });
+      byAddress.set(address, { action: ip.action, before: prior ?? null, after: ip.after });
       ruleChanges.push({
         address,
         type: block.type,
@@ -623,7 +638,7 @@ export function diffStep(
         after: ip.after,
         pos: block.pos,
         attrPos,
-        refs: attrRefs(block, scope),
+        refs,
       });
     }
     resources.set(id, block.count ? values : (values[0] ?? new Unknown()));

@@ -82,6 +82,31 @@ export function planDerived(input: PlanInput, generic: () => PlannedResource): P
   return planned;
 }
 
+/** A same-region replica inherits its primary's key, so when the primary rotates to another key
+ * (an in-place `kms_key` change, clickhouse) the replica follows in the same apply: its
+ * `effective_kms_key` is planned as the primary's new key and its update re-wraps it there. A
+ * replica with a key of its own (cross-region) and a clone keep theirs. */
+function planReplica(input: PlanInput, generic: () => PlannedResource): PlannedResource {
+  const planned = planDerived(input, generic);
+  const primary = input.referenced?.primary_id;
+  const own = input.config.kms_key;
+  if (!input.prior || planned.requiresReplace.length || (own !== undefined && own !== null))
+    return planned;
+  if (primary?.action !== 'update' || !primary.before || !primary.after) return planned;
+  const from = primary.before.kms_key;
+  const to = primary.after.kms_key;
+  if (typeof from !== 'string' || to === null || to === undefined || to === from) return planned;
+  if (primary.after.region !== input.config.region) return planned;
+  if (input.prior.effective_kms_key === null || input.prior.effective_kms_key === undefined)
+    return planned;
+  planned.after.effective_kms_key = to;
+  planned.notes = {
+    ...planned.notes,
+    effective_kms_key: 'follows its primary to the new key (a same-region replica inherits it)',
+  };
+  return planned;
+}
+
 type Base = Record<string, Value | undefined>;
 
 /** State attributes of a derived service: the configuration as planned (kms_key untouched),
@@ -200,6 +225,18 @@ export async function refreshDerived(prior: Base, planned: Base, ctx: ProviderCo
   return (await readDerived({ ...prior, ...planned }, ctx)) ?? clean(planned);
 }
 
+/** Update: every argument forces replacement, so an update is the follow of a primary's key
+ * rotation (the control plane moves same-region replicas with their primary; this converges a
+ * run that died between the two) and a refresh of what the control plane says. */
+async function followPrimary(prior: Base, planned: Base, ctx: ProviderContext): Promise<Attrs> {
+  const id = str(prior.id);
+  if (id) {
+    const cp = await controlPlaneFor(ctx);
+    await cp.lifecycle.followPrimaryKey(id);
+  }
+  return refreshDerived(prior, planned, ctx);
+}
+
 export const replica = defineResource({
   type: 'cmek_replica',
   description: "A read-only copy of a service that follows its primary's writes.",
@@ -211,10 +248,10 @@ export const replica = defineResource({
     effectiveKeyAttribute: 'effective_kms_key',
     regionAttribute: 'region',
   },
-  plan: planDerived,
+  plan: planReplica,
   create,
   read: readDerived,
-  update: refreshDerived,
+  update: followPrimary,
   delete: deleteDerived,
   adopt: (planned, ctx) => adoptDerived(planned, ctx, 'replica'),
   checkLive: (planned, ctx) => originExists(planned, 'primary_id', 'service', ctx),

@@ -34,6 +34,17 @@ export interface PlanInput {
   config: Attrs;
   /** Attributes from state, when the resource exists. */
   prior?: Attrs;
+  /** The planned changes of the resources this one's attributes reference, by attribute name
+   * (`primary_id` → the primary's change), when they are planned in the same run. A replica
+   * reads its primary's key rotation here to follow it. */
+  referenced?: Readonly<Record<string, ReferencedChange>>;
+}
+
+/** A referenced resource's planned change, as a dependent's plan sees it. */
+export interface ReferencedChange {
+  action: 'create' | 'update' | 'replace' | 'delete' | 'noop';
+  before: Attrs | null;
+  after: Attrs | null;
 }
 
 export interface PlannedResource {

@@ -368,7 +368,7 @@ export class ControlPlane {
       if (failure) throw failure;
       checkedAt = this.#now().toISOString();
     }
-    return this.records.mutate(found.id, 'update', async (rec) => {
+    const updated = await this.records.mutate(found.id, 'update', async (rec) => {
       const changes: string[] = [];
       if (checkedAt) rec.lastKeyCheckAt = checkedAt;
       if (input.description !== undefined && (input.description ?? undefined) !== rec.description) {
@@ -412,6 +412,11 @@ export class ControlPlane {
       await this.#log(rec, 'updated', `changed ${changes.join(', ')}`);
       return rec;
     });
+    // Same-region replicas inherit the key: they follow a rotation at once (lifecycle.ts).
+    if (updated.kmsKey !== found.kmsKey) {
+      for (const id of updated.replicas ?? []) await this.lifecycle.followPrimaryKey(id);
+    }
+    return updated;
   }
 
   /** Record a status transition with its reason (the poller's entry point). Leaving RUNNING

@@ -34,7 +34,13 @@ import { CmekRuleError, subjectOf } from './rule-error.js';
 import type { BackupReader } from './backups.js';
 import { checkKeyAccess } from './key-check.js';
 import type { ObjectInfo, ObjectStore } from './objects.js';
-import type { CreateServiceInput, ReplicaKind, ServiceEvent, ServiceRecord } from './types.js';
+import type {
+  CreateServiceInput,
+  ReplicaKind,
+  ServiceEvent,
+  ServiceRecord,
+  UpdateServiceInput,
+} from './types.js';
 import type { Kms } from '../kms/types.js';
 
 /** What replicas, clones and restores need of the control plane (a ControlPlane is one): the
@@ -49,6 +55,11 @@ export interface LifecycleHost {
   get(ref: string): Promise<ServiceRecord | undefined>;
   create(input: CreateServiceInput, opts?: { address?: string }): Promise<ServiceRecord>;
   delete(ref: string): Promise<void>;
+  update(
+    ref: string,
+    input: UpdateServiceInput,
+    opts?: { address?: string },
+  ): Promise<ServiceRecord>;
   edit(
     ref: string,
     operation: string,
@@ -430,6 +441,22 @@ export class Lifecycle {
         await this.#cp.log(replica, 'replication', `${op} ${name} not applied: ${why}`);
       }
     }
+  }
+
+  /** A same-region replica inherits its primary's key: once the primary has rotated to another
+   * key (clickhouse), move the replica there too (its service key is re-wrapped, no object is
+   * rewritten). Idempotent. A replica with a key of its own (cross-region), a replica of an
+   * unencrypted primary, and clones and restores are left as they are. */
+  async followPrimaryKey(ref: string): Promise<ServiceRecord> {
+    const replica = await this.#cp.require(ref);
+    if (replica.kind !== 'replica' || !replica.parentId) return replica;
+    const primary = await this.#cp.get(replica.parentId);
+    if (!primary || primary.keyOwner !== 'customer' || replica.keyOwner !== 'customer') {
+      return replica;
+    }
+    if (primary.region !== replica.region || !primary.kmsKey) return replica;
+    if (primary.kmsKey === replica.kmsKey) return replica;
+    return this.#cp.update(replica.id, { kmsKey: primary.kmsKey });
   }
 
   /** Bring a replica to its primary's contents (after it missed writes). */

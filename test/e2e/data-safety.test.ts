@@ -70,13 +70,39 @@ describe('a key still used by a clone (or replica) cannot be deleted', () => {
     const dir = tempDir({ 'main.tf': KEY_A + REST('a') });
     ok(dir, ['apply', '-auto-approve']);
     writeFileSync(join(dir, 'main.tf'), KEY_A + REST('b'));
+    // The same-region replica inherits the key: the rotation plan moves it with its primary,
+    // the clone (an independent copy) keeps key a.
+    const rotation = ok(dir, ['plan', '-no-color']).stdout;
+    expect(rotation).toMatch(/cmek_replica\.r will be updated in-place/);
+    expect(rotation).toContain('follows its primary to the new key');
+    expect(rotation).not.toMatch(/cmek_clone\.c will be/);
     ok(dir, ['apply', '-auto-approve']);
+    const shown = JSON.parse(ok(dir, ['show', '-json']).stdout) as {
+      values: {
+        root_module: { resources: Array<{ address: string; values: Record<string, unknown> }> };
+      };
+    };
+    const attrs = (addr: string) =>
+      shown.values.root_module.resources.find((r) => r.address === addr)!.values;
+    const b = attrs('cmek_kms_key.b').arn;
+    const a = attrs('cmek_kms_key.a').arn;
+    expect(attrs('cmek_replica.r').effective_kms_key).toBe(b);
+    expect(attrs('cmek_clone.c').effective_kms_key).toBe(a);
+    const services = JSON.parse(ok(dir, ['service', 'ls', '-json']).stdout) as Array<
+      Record<string, unknown>
+    >;
+    const replicaRow = services.find((x) => x.name === 'db-r')!;
+    expect(JSON.stringify(replicaRow)).toContain(String(b));
+    expect(JSON.stringify(replicaRow)).not.toContain(String(a));
+    // Nothing left to do: the state and the control plane agree.
+    expect(cmek(dir, ['plan', '-detailed-exitcode']).code).toBe(0);
     writeFileSync(join(dir, 'main.tf'), REST('b'));
     const ds = planDiags(dir);
     const inUse = ds.filter((d) => d.code === 'CMEK_KEY_IN_USE');
     expect(inUse, JSON.stringify(ds)).toHaveLength(1);
     expect(inUse[0]!.address).toBe('cmek_kms_key.a');
     expect(inUse[0]!.summary).toContain('cmek_clone.c');
+    expect(inUse[0]!.summary).not.toContain('cmek_replica.r');
     // apply refuses too, and the key stays enabled: the clone keeps running on it.
     expect(cmek(dir, ['apply', '-auto-approve']).code).toBe(1);
     expect(keys(dir).every((k) => k.key_state === 'Enabled')).toBe(true);

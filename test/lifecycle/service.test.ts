@@ -105,6 +105,32 @@ describe('replicas', () => {
     expect(await text('r', 'a')).toBe('alpha');
   });
 
+  it('a same-region replica follows its primary to a new key; a cross-region one and a clone keep theirs', async () => {
+    const p = await cp.create({ name: 'p', region: 'eu-west-1', kmsKey: euKey });
+    await cp.objects.put('p', 'a', 'alpha');
+    const r = await cp.lifecycle.createReplica({ primary: 'p', name: 'r', region: 'eu-west-1' });
+    const x = await cp.lifecycle.createReplica({
+      primary: 'p',
+      name: 'x',
+      region: 'us-east-1',
+      kmsKey: usKey,
+    });
+    const c = await cp.lifecycle.createClone({ source: 'p', name: 'c' });
+    const before = (await cp.readKeyRecord(r.id)).wrappedServiceKey;
+    await cp.update('p', { kmsKey: eu2Key });
+    expect(await cp.require(r.id)).toMatchObject({ kmsKey: eu2Key, kekArn: eu2Key });
+    expect((await cp.readKeyRecord(r.id)).wrappedServiceKey).not.toBe(before);
+    expect(await cp.require(x.id)).toMatchObject({ kmsKey: usKey, kekArn: usKey });
+    expect(await cp.require(c.id)).toMatchObject({ kmsKey: euKey, kekArn: euKey });
+    // The data is still there, under the new key, and replication goes on.
+    expect(await text('r', 'a')).toBe('alpha');
+    await cp.objects.put('p', 'b', 'bravo');
+    expect(await text('r', 'b')).toBe('bravo');
+    // Idempotent: following again changes nothing.
+    const again = await cp.lifecycle.followPrimaryKey(r.id);
+    expect(again.generation).toBe((await cp.require(r.id)).generation);
+  });
+
   it('an unencrypted primary: the replica takes no key', async () => {
     await cp.create({ name: 'p', region: 'eu-west-1' });
     await rejectsWith(
