@@ -106,7 +106,7 @@ describe('replicas', () => {
   });
 
   it('a same-region replica follows its primary to a new key; a cross-region one and a clone keep theirs', async () => {
-    const p = await cp.create({ name: 'p', region: 'eu-west-1', kmsKey: euKey });
+    await cp.create({ name: 'p', region: 'eu-west-1', kmsKey: euKey });
     await cp.objects.put('p', 'a', 'alpha');
     const r = await cp.lifecycle.createReplica({ primary: 'p', name: 'r', region: 'eu-west-1' });
     const x = await cp.lifecycle.createReplica({
