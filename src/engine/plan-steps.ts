@@ -31,7 +31,7 @@ import type {
   ProviderSettings,
   ReferencedChange,
 } from '../resources/types.js';
-import type { KeyView } from '../rules/model.js';
+import type { KeyView, RuleInput } from '../rules/model.js';
 import type { Config, ResourceBlock } from './config/types.js';
 import type { EngineDeps, RuleAdapterOptions, RuleChange } from './deps.js';
 import { diffInstance, sameValue, type InstancePlan } from './diff.js';
@@ -792,7 +792,32 @@ export async function checksStep(
     ...(external.length ? { external } : {}),
   });
   diags.push(...deps.checkRules(input));
+  keyDependencies(changes, ruleChanges, input);
   return diags;
+}
+
+/** A key attribute written as a literal (`kms_key = "alias/orders"`, an ARN) that names a key
+ * resource of this configuration depends on that key, as a reference would: the key is created
+ * first and destroyed last. The rules' adapter already resolved which key it names. */
+function keyDependencies(
+  changes: PlannedChange[],
+  ruleChanges: RuleChange[],
+  input: RuleInput,
+): void {
+  const byAddress = new Map(changes.map((c) => [c.address, c]));
+  const refsOf = new Map(ruleChanges.map((r) => [r.address, r.refs ?? {}]));
+  for (const n of input.nodes) {
+    const keyAddress = n.key?.address;
+    const attr = n.keyAttribute;
+    if (!keyAddress || !attr || refsOf.get(n.address)?.[attr] !== undefined) continue;
+    const c = byAddress.get(n.address);
+    const key = byAddress.get(keyAddress);
+    if (!c || !key) continue;
+    const keyBlock = blockOf(keyAddress);
+    if (keyBlock === c.block || c.dependencies.includes(keyBlock)) continue;
+    if (key.dependencies.includes(c.block)) continue; // never make a cycle
+    c.dependencies = [...c.dependencies, keyBlock].sort();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

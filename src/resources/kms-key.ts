@@ -412,7 +412,7 @@ export const kmsKey = defineResource({
   role: {
     kind: 'key',
     refAttribute: 'arn',
-    idAttributes: ['id', 'key_id'],
+    idAttributes: ['id', 'key_id', 'alias'],
     regionAttribute: 'region',
     provider: 'aws',
     gcpWhenSet: 'key_ring',

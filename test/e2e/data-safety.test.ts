@@ -238,3 +238,30 @@ resource "cmek_clone" "fine" {
     expect(by('cmek_replica.r').summary).toContain('"does-not-exist" names no service');
   }, 240_000);
 });
+
+describe('a key named by a literal is applied before what uses it', () => {
+  it('kms_key = "alias/NAME" of a key in the same configuration: the key is created first and destroyed last', () => {
+    const tf = `
+resource "cmek_kms_key" "k" {
+  region = "eu-west-1"
+  alias  = "alias/literal-orders"
+}
+resource "cmek_encrypted_service" "db" {
+  name    = "db"
+  region  = "eu-west-1"
+  kms_key = "alias/literal-orders"
+}
+`;
+    const dir = tempDir({ 'main.tf': tf });
+    // No reference links the two, yet the service waits for the key (an edge from the literal).
+    const applied = ok(dir, ['apply', '-auto-approve', '-parallelism=10', '-no-color']).stdout;
+    expect(applied.indexOf('cmek_kms_key.k: Creation complete')).toBeGreaterThan(-1);
+    expect(applied.indexOf('cmek_kms_key.k: Creation complete')).toBeLessThan(
+      applied.indexOf('cmek_encrypted_service.db: Creating'),
+    );
+    const destroyed = ok(dir, ['destroy', '-auto-approve', '-no-color']).stdout;
+    expect(destroyed.indexOf('cmek_encrypted_service.db: Destruction complete')).toBeLessThan(
+      destroyed.indexOf('cmek_kms_key.k: Destroying'),
+    );
+  }, 240_000);
+});
