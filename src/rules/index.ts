@@ -42,7 +42,13 @@ export { cmekRuleInput } from './cmek.js';
 // The checks behind the rules as small predicates and message builders, so the control plane
 // refuses with the same logic and text (src/service/rule-error.ts).
 export { keyRegionMatches, regionMismatchMessage } from './region.js';
-export { keyChangeRefusal, noRetrofitMessage, keyRemovalMessage } from './lifecycle.js';
+export {
+  keyChangeRefusal,
+  noRetrofitMessage,
+  keyRemovalMessage,
+  keyImmutableMessage,
+  rotationCrossProviderMessage,
+} from './lifecycle.js';
 export {
   inheritedKeyConflict,
   cloneRegionConflict,

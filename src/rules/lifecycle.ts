@@ -147,6 +147,25 @@ function keyChanges(
   return out;
 }
 
+/** CMEK_KEY_IMMUTABLE: `subject` (cloudsql) changes its key from `before` to `after`. */
+export function keyImmutableMessage(f: {
+  subject: string;
+  profile: string;
+  before: string;
+  after: string;
+  attribute: string;
+}): RuleMessage {
+  return {
+    summary: `${f.subject} (profile ${f.profile}) cannot change its key from ${f.before} to ${f.after}`,
+    detail:
+      `With the cloudsql profile the key of a live instance is immutable.\n` +
+      `Remedy: keep ${f.attribute} and rotate the key itself: create a new primary key ` +
+      `version (cmek_kms_key with enable_key_rotation, or \`cmek kms rotate\`), then change ` +
+      `the service's \`reencrypt\` trigger so its data keys are re-encrypted with the new ` +
+      `version. To use a different key, back up and restore into a new service with that key.`,
+  };
+}
+
 export function keyImmutable(
   input: RuleInput,
   ctx: RuleContext = buildContext(input),
@@ -154,21 +173,37 @@ export function keyImmutable(
   const out: Diagnostic[] = [];
   for (const { node, before, after } of keyChanges(input, ctx)) {
     if (profileFacts(node.profile).liveKeyChange !== 'immutable') continue;
-    out.push(
-      diag(
-        'CMEK_KEY_IMMUTABLE',
-        `${node.address} (profile ${node.profile}) cannot change its key from ` +
-          `${describeKey(before)} to ${describeKey(after)}`,
-        `With the cloudsql profile the key of a live instance is immutable.\n` +
-          `Remedy: keep ${keyAttr(node)} and rotate the key itself: create a new primary key ` +
-          `version (cmek_kms_key with enable_key_rotation, or \`cmek kms rotate\`), then change ` +
-          `the service's \`reencrypt\` trigger so its data keys are re-encrypted with the new ` +
-          `version. To use a different key, back up and restore into a new service with that key.`,
-        where(node, keyAttr(node)),
-      ),
-    );
+    const m = keyImmutableMessage({
+      subject: node.address,
+      profile: node.profile,
+      before: describeKey(before),
+      after: describeKey(after),
+      attribute: keyAttr(node),
+    });
+    out.push(diag('CMEK_KEY_IMMUTABLE', m.summary, m.detail, where(node, keyAttr(node))));
   }
   return out;
+}
+
+/** CMEK_ROTATION_CROSS_PROVIDER: `subject` rotates from a key of one KMS provider to another's. */
+export function rotationCrossProviderMessage(f: {
+  subject: string;
+  from: KeyProvider;
+  to: KeyProvider;
+  before: string;
+  after: string;
+}): RuleMessage {
+  return {
+    summary:
+      `${f.subject} cannot rotate from ${PROVIDER_NAME[f.from]} key ${f.before} to ` +
+      `${PROVIDER_NAME[f.to]} key ${f.after}`,
+    detail:
+      `Key rotation of a live service is supported only within one KMS provider: the data ` +
+      `keys are re-wrapped by the new key while the old one is still readable.\n` +
+      `Remedy: rotate to another ${PROVIDER_NAME[f.from]} key (both keys must stay accessible ` +
+      `during the rotation), or back up the service and restore it into a new service that ` +
+      `uses the ${PROVIDER_NAME[f.to]} key.`,
+  };
 }
 
 export function rotationCrossProvider(
@@ -181,19 +216,14 @@ export function rotationCrossProvider(
     const pb = keyProvider(before);
     const pa = keyProvider(after);
     if (pb === undefined || pa === undefined || pb === pa) continue;
-    out.push(
-      diag(
-        'CMEK_ROTATION_CROSS_PROVIDER',
-        `${node.address} cannot rotate from ${PROVIDER_NAME[pb]} key ${describeKey(before)} to ` +
-          `${PROVIDER_NAME[pa]} key ${describeKey(after)}`,
-        `Key rotation of a live service is supported only within one KMS provider: the data ` +
-          `keys are re-wrapped by the new key while the old one is still readable.\n` +
-          `Remedy: rotate to another ${PROVIDER_NAME[pb]} key (both keys must stay accessible ` +
-          `during the rotation), or back up the service and restore it into a new service that ` +
-          `uses the ${PROVIDER_NAME[pa]} key.`,
-        where(node, keyAttr(node)),
-      ),
-    );
+    const m = rotationCrossProviderMessage({
+      subject: node.address,
+      from: pb,
+      to: pa,
+      before: describeKey(before),
+      after: describeKey(after),
+    });
+    out.push(diag('CMEK_ROTATION_CROSS_PROVIDER', m.summary, m.detail, where(node, keyAttr(node))));
   }
   return out;
 }

@@ -3,7 +3,15 @@
 // re-wrapped (O(1) KMS calls); no object is rewritten. The control plane calls these inside its
 // record lock with the record being edited; what they need of it is the narrow RotationHost.
 import type { Kms } from '../kms/types.js';
-import { keyChangeRefusal, keyRemovalMessage, noRetrofitMessage } from '../rules/lifecycle.js';
+import { parseKeyRef } from '../model/key-ref.js';
+import {
+  keyChangeRefusal,
+  keyImmutableMessage,
+  keyRemovalMessage,
+  noRetrofitMessage,
+  rotationCrossProviderMessage,
+} from '../rules/lifecycle.js';
+import { profileFacts } from '../rules/profiles.js';
 import { checkKeyAccess } from './key-check.js';
 import type { KeyRecord, ServiceKeys } from './keys.js';
 import { CmekRuleError, subjectOf } from './rule-error.js';
@@ -67,6 +75,21 @@ export async function rotate(
     // Only a profile that allowed adding or removing a key would get here; none does.
     throw new Error(`profile ${rec.profile}: no way to change the key of ${rec.name}`);
   }
+  // Another KMS provider, or (cloudsql) any other key: refused as the plan-time rules refuse
+  // it, with their text. Both ends are judged as resolved by the KMS, so an alias of the key in
+  // use is no change.
+  const from = parseKeyRef(rec.kekArn);
+  const to = parseKeyRef(kmsKey);
+  if (from.ok && to.ok && from.ref.provider !== to.ref.provider) {
+    const m = rotationCrossProviderMessage({
+      subject,
+      from: from.ref.provider,
+      to: to.ref.provider,
+      before,
+      after: kmsKey,
+    });
+    throw new CmekRuleError('CMEK_ROTATION_CROSS_PROVIDER', m, 'kms_key', opts.address);
+  }
   const check = await checkKeyAccess(host.kms, kmsKey, {
     region: rec.region,
     profile: rec.profile,
@@ -74,6 +97,22 @@ export async function rotate(
     ...(host.principal ? { principal: host.principal } : {}),
     ...(opts.address ? { address: opts.address } : {}),
   });
+  if (check.arn === rec.kekArn) {
+    // The same key under another name: record the name, nothing to re-wrap.
+    rec.kmsKey = kmsKey;
+    rec.lastKeyCheckAt = host.now().toISOString();
+    return;
+  }
+  if (profileFacts(rec.profile).liveKeyChange === 'immutable') {
+    const m = keyImmutableMessage({
+      subject,
+      profile: rec.profile,
+      before,
+      after: kmsKey,
+      attribute: 'kms_key',
+    });
+    throw new CmekRuleError('CMEK_KEY_IMMUTABLE', m, 'kms_key', opts.address);
+  }
   await rewrap(host, rec, check.arn, 'rotation');
   rec.kmsKey = kmsKey;
   rec.lastKeyCheckAt = host.now().toISOString();

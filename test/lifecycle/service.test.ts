@@ -131,6 +131,25 @@ describe('replicas', () => {
     expect(again.generation).toBe((await cp.require(r.id)).generation);
   });
 
+  it('the control plane refuses what the rules refuse: a cloudsql key change, a cross-provider rotation', async () => {
+    await cp.create({ name: 'sql', region: 'eu-west-1', profile: 'cloudsql', kmsKey: euKey });
+    const e = await rejectsWith(cp.update('sql', { kmsKey: eu2Key }), 'CMEK_KEY_IMMUTABLE');
+    expect(e.diagnostics[0]!.detail).toMatch(/reencrypt/);
+    expect((await cp.require('sql')).kekArn).toBe(euKey);
+    // The same key under another name is no change of key.
+    await admin.createAlias('alias/sql-key', euKey);
+    const renamed = await cp.update('sql', { kmsKey: 'alias/sql-key' });
+    expect(renamed).toMatchObject({ kmsKey: 'alias/sql-key', kekArn: euKey });
+    await cp.create({ name: 'ch', region: 'eu-west-1', kmsKey: euKey });
+    await rejectsWith(
+      cp.update('ch', {
+        kmsKey: 'projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k',
+      }),
+      'CMEK_ROTATION_CROSS_PROVIDER',
+    );
+    expect((await cp.require('ch')).kekArn).toBe(euKey);
+  });
+
   it('an unencrypted primary: the replica takes no key', async () => {
     await cp.create({ name: 'p', region: 'eu-west-1' });
     await rejectsWith(
