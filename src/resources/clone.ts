@@ -25,7 +25,8 @@ export const clone = defineResource({
       mode: 'optional',
       forceNew: true,
       validate: REGION_SCHEMA,
-      description: "Only the source's region is allowed (default).",
+      description:
+        "Default: the source's region. A clone of a CMEK source must stay there (its key is regional); a clone of an unencrypted source may be created in another region.",
     },
     kms_key: {
       type: 'string',

@@ -21,6 +21,7 @@ import type { Readable } from 'node:stream';
 import { diag, DiagnosticError, type DiagnosticCode } from '../model/diagnostics.js';
 import {
   cloneKeyMessage,
+  cloneRegionConflict,
   cloneRegionMessage,
   inheritedKeyConflict,
   replicaKeyInheritedMessage,
@@ -249,10 +250,15 @@ export class Lifecycle {
     const subject = subjectOf('clone', input.name, w.address);
     const parent = `service ${source.name}`;
     const sourceKey = encrypted ? source.kmsKey : null;
-    // A clone stays in its source's region. For an encrypted source that is the rule
-    // (cloneRegionConflict: its key exists only there); the control plane keeps a clone of an
-    // unencrypted source there too (its data is copied within the region).
-    if (region !== source.region) {
+    // A clone of an encrypted source stays in its source's region: its key exists only there
+    // (the rule's own predicate, so plan and apply agree). A clone of an unencrypted source
+    // may go elsewhere; it gets the provider-managed key of its region.
+    if (
+      cloneRegionConflict(source.profile, {
+        parentEncrypted: encrypted,
+        sameRegion: region === source.region,
+      })
+    ) {
       const m = cloneRegionMessage({
         subject,
         region,

@@ -193,6 +193,14 @@ describe('clones', () => {
     expect(await text('c', 'own')).toBe('mine');
   });
 
+  it('a clone of an unencrypted source may go to another region, as the plan-time rule allows', async () => {
+    await cp.create({ name: 'plain', region: 'eu-west-1', kmsKey: null });
+    await cp.objects.put('plain', 'a', 'alpha');
+    const c = await cp.lifecycle.createClone({ source: 'plain', name: 'c', region: 'us-east-1' });
+    expect(c).toMatchObject({ kind: 'clone', region: 'us-east-1', keyOwner: 'managed' });
+    expect(await text('c', 'a')).toBe('alpha');
+  });
+
   it('another key or region is CMEK_CLONE_KEY_INHERITED', async () => {
     await cp.create({ name: 's', region: 'eu-west-1', kmsKey: euKey });
     await rejectsWith(
