@@ -98,6 +98,12 @@ describe('an applied quickstart', () => {
     expect(r.stderr).toContain("USAGE: Can't set variables when applying a saved plan");
     const f = cmek(dir, ['apply', '-var-file=x.tfvars', 'tfplan']);
     expect(f.stderr).toContain("USAGE: Can't set variables when applying a saved plan");
+    // So are the flags that decide what a plan plans: the saved plan already decided.
+    const t = cmek(dir, ['apply', '-target=cmek_kms_key.orders', 'tfplan']);
+    expect(t.code).toBe(1);
+    expect(t.stderr).toContain("USAGE: Can't use -target when applying a saved plan");
+    const both = cmek(dir, ['apply', '-refresh-only', '-replace=x.y', 'tfplan']);
+    expect(both.stderr).toContain("Can't use -replace, -refresh-only when applying a saved plan");
   });
 
   it('data put of a missing file or a directory names it; nothing is written', () => {

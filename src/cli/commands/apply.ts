@@ -138,6 +138,25 @@ export function register(program: Command): void {
           ),
         );
       }
+      // Like terraform: what to plan was decided when the plan was saved.
+      const planFlags = [
+        ['-target', flags.target.length > 0],
+        ['-replace', (flags.replace ?? []).length > 0],
+        ['-refresh-only', flags.refreshOnly === true],
+        ['-refresh=false', !flags.refresh],
+      ] as const;
+      const given = planFlags.filter(([, set]) => set).map(([name]) => name);
+      if (given.length) {
+        throw new DiagnosticError(
+          diag(
+            'USAGE',
+            `Can't use ${given.join(', ')} when applying a saved plan`,
+            'A saved plan already records what it plans (its targets, replacements and mode). ' +
+              `Drop ${given.length > 1 ? 'them' : 'it'}, or plan again with ${given.length > 1 ? 'them' : 'it'}: ` +
+              `cmek plan ${given.map((g) => (g.startsWith('-target') || g.startsWith('-replace') ? `${g}=ADDR` : g)).join(' ')} -out=${planfile}`,
+          ),
+        );
+      }
       const p = readPlanFile(planfile);
       const r = await withInterrupt((signal) =>
         apply(p, {
