@@ -152,8 +152,28 @@ class Reader {
     if (n <= 1) return new RawUnknown(undefined);
     if (type !== 12) throw new CtyError(`unsupported msgpack extension type ${type}`);
     if (n > 1024) throw new CtyError('oversize unknown value refinement');
-    const inner = new Reader(body);
-    return new RawUnknown(inner.value(depth + 1));
+    return new RawUnknown(new Reader(body).refinements(depth + 1));
+  }
+  /** The body of extension 12: a map whose keys must be integers (as go-cty requires). */
+  refinements(depth: number): Record<string, unknown> {
+    const c = this.u8();
+    const n =
+      c >= 0x80 && c <= 0x8f
+        ? c & 0x0f
+        : c === 0xde
+          ? this.view.getUint16(this.need(2))
+          : c === 0xdf
+            ? this.view.getUint32(this.need(4))
+            : -1;
+    if (n < 0) throw new CtyError('unknown value refinement is not a map');
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) {
+      const k = this.value(depth + 1);
+      if (typeof k !== 'number' || !Number.isInteger(k))
+        throw new CtyError('unknown value refinement has a non-integer key');
+      out[String(k)] = this.value(depth + 1);
+    }
+    return out;
   }
   private int64(signed: boolean): number | bigint {
     const at = this.need(8);
