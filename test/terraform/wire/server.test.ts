@@ -245,9 +245,7 @@ describe('the Provider service over plaintext (TF_DISABLE_PLUGIN_TLS)', () => {
           type_name: 'cmek_probe',
           version: 1,
           raw_state: {
-            json: Buffer.from(
-              JSON.stringify({ name: 'k', region: 'r', big: 12345678901234567890 }),
-            ),
+            json: Buffer.from('{"name":"k","region":"r","big":12345678901234567890}'),
           },
         },
       );
