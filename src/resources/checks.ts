@@ -16,7 +16,6 @@
 // ProviderContext.
 
 import type { Diagnostic } from '../model/diagnostics.js';
-import { partitionOfRegion } from '../model/key-ref.js';
 import { Unknown, isUnknown, type Attrs, type Value } from '../model/values.js';
 import {
   checkRules,
@@ -29,9 +28,12 @@ import {
 } from '../rules/index.js';
 import { parseRef } from '../rules/keys.js';
 import { controlPlaneFor } from './context.js';
+import { keyFactsOfPrefix } from './key-prefix.js';
 import { valuesEqual } from './common.js';
 import { RESOURCE_ROLES } from './index.js';
 import type { ProviderContext } from './types.js';
+
+export { keyFactsOfPrefix, keyRefPrefix } from './key-prefix.js';
 
 /** An existing service (or replica, clone, restore) as the rules need it. */
 export interface ServiceFact {
@@ -95,34 +97,6 @@ function roleOf(type: string): ResourceRole | undefined {
   return Object.prototype.hasOwnProperty.call(RESOURCE_ROLES, type)
     ? RESOURCE_ROLES[type]
     : undefined;
-}
-
-/** The prefix every ARN (or GCP crypto key name) of a key about to be created starts with:
- * `arn:aws:kms:REGION:ACCOUNT:key/` (ACCOUNT known: the local KMS's, or the AWS caller's),
- * `arn:aws:kms:REGION:` when the account is not known, `projects/P/locations/L/keyRings/R/
- * cryptoKeys/` for a key ring key. Only what will be true: terraform holds the final value to it. */
-export function keyRefPrefix(f: {
-  region: string;
-  account?: string;
-  /** GCP-style key: the ring path `projects/P/locations/L/keyRings/R`. */
-  ringPath?: string;
-}): string {
-  if (f.ringPath !== undefined) return `${f.ringPath}/cryptoKeys/`;
-  const head = `arn:${partitionOfRegion(f.region)}:kms:${f.region}:`;
-  return f.account !== undefined ? `${head}${f.account}:key/` : head;
-}
-
-/** What a key prefix (a refinement) says: the key's family and region, when the prefix holds
- * the whole region field. */
-export function keyFactsOfPrefix(
-  prefix: string,
-): { provider: 'aws' | 'gcp'; region?: string } | undefined {
-  const arn = /^arn:[a-z-]+:kms:([a-z0-9-]+):/.exec(prefix);
-  if (arn) return { provider: 'aws', region: arn[1]! };
-  if (prefix.startsWith('arn:')) return { provider: 'aws' };
-  const gcp = /^projects\/[^/]+\/locations\/([^/]+)\//.exec(prefix);
-  if (gcp) return { provider: 'gcp', region: gcp[1]! };
-  return undefined;
 }
 
 /** A refined unknown key reference as the rules read it: an Unknown naming a new key (a label
