@@ -15,7 +15,14 @@ import type {
   TfDiagnostic,
   TfObject,
 } from '../handler.js';
-import { blockType, CtyError, decodeJson, decodeMsgpack, encodeMsgpack } from './cty.js';
+import {
+  blockType,
+  CtyError,
+  decodeJson,
+  decodeMsgpack,
+  encodeMsgpack,
+  parseJsonExact,
+} from './cty.js';
 import type { Logger } from './log.js';
 import { toProtoPath } from './paths.js';
 import { serviceDefinition } from './proto.js';
@@ -189,7 +196,7 @@ export function addPluginServices(server: grpc.Server, opts: PluginServices): vo
         }
         let parsed: unknown;
         try {
-          parsed = JSON.parse(raw.json.toString('utf8'));
+          parsed = parseJsonExact(raw.json.toString('utf8'));
         } catch (e) {
           throw new UserError(
             'Unreadable resource state',
