@@ -42,6 +42,7 @@ type Req = Record<string, unknown> & {
 interface Kind {
   block: TfBlock;
   type: CtyType;
+  version: number;
 }
 
 export interface PluginServices {
@@ -92,11 +93,19 @@ export function addPluginServices(server: grpc.Server, opts: PluginServices): vo
     const h = await provider;
     if (!schemas) {
       schemas = h.schemas();
-      providerKind = { block: schemas.provider.block, type: blockType(schemas.provider.block) };
+      providerKind = {
+        block: schemas.provider.block,
+        type: blockType(schemas.provider.block),
+        version: schemas.provider.version,
+      };
       for (const [name, s] of Object.entries(schemas.resources))
-        kinds.resources.set(name, { block: s.block, type: blockType(s.block) });
+        kinds.resources.set(name, { block: s.block, type: blockType(s.block), version: s.version });
       for (const [name, s] of Object.entries(schemas.dataSources))
-        kinds.dataSources.set(name, { block: s.block, type: blockType(s.block) });
+        kinds.dataSources.set(name, {
+          block: s.block,
+          type: blockType(s.block),
+          version: s.version,
+        });
     }
     return h;
   };
@@ -195,8 +204,13 @@ export function addPluginServices(server: grpc.Server, opts: PluginServices): vo
           );
         }
         let parsed: unknown;
+        const version = Number(req.version ?? 0);
         try {
-          parsed = parseJsonExact(raw.json.toString('utf8'));
+          // State of the current schema version is cty JSON of the current type: decoded by it
+          // (dynamic attributes unwrapped from {value, type}); older versions go as plain JSON
+          // for the provider to upgrade.
+          parsed = version === kind.version ? decodeOrUndefined(raw.json, kind.type) : undefined;
+          parsed ??= parseJsonExact(raw.json.toString('utf8'));
         } catch (e) {
           throw new UserError(
             'Unreadable resource state',
@@ -210,7 +224,7 @@ export function addPluginServices(server: grpc.Server, opts: PluginServices): vo
           );
         const r = h.upgradeResourceState(
           req.type_name!,
-          Number(req.version ?? 0),
+          version,
           parsed as Record<string, unknown>,
         );
         return {
@@ -348,6 +362,16 @@ export class UserError extends Error {
     readonly detail: string,
   ) {
     super(summary);
+  }
+}
+
+/** Raw state decoded by the current type, or undefined where it does not fit it (an attribute
+ * removed without a version bump): the provider then gets the plain JSON. */
+function decodeOrUndefined(json: Buffer, type: CtyType): Value | undefined {
+  try {
+    return decodeJson(json, type);
+  } catch {
+    return undefined;
   }
 }
 
