@@ -108,7 +108,7 @@ describe('plan, apply, read, import', () => {
     const svcCfg = cfg('cmek_encrypted_service', {
       name: 'orders',
       region: 'us-east-1',
-      kms_key: arn,
+      kms_key: arn!,
     });
     const svc = await p.planResourceChange(
       'cmek_encrypted_service',
