@@ -44,6 +44,31 @@ describe.skipIf(!HAVE)('terraform drives the cmek provider (terraform binary pre
       const init = tfInit(dir);
       expect(init.code, init.out).toBe(0);
       expect(readFileSync(join(dir, '.terraform.lock.hcl'), 'utf8')).toMatch(/"h1:/);
+      // The schema terraform reads documents every attribute (descriptions from the definitions).
+      const schema = tf(dir, ['providers', 'schema', '-json']);
+      expect(schema.code, schema.out).toBe(0);
+      const ps = (
+        JSON.parse(schema.stdout) as {
+          provider_schemas: Record<
+            string,
+            {
+              resource_schemas: Record<
+                string,
+                { block: { attributes: Record<string, { description?: string }> } }
+              >;
+              data_source_schemas: Record<string, unknown>;
+            }
+          >;
+        }
+      ).provider_schemas['registry.terraform.io/cmek/cmek']!;
+      expect(Object.keys(ps.resource_schemas)).toHaveLength(7);
+      expect(Object.keys(ps.data_source_schemas).sort()).toEqual([
+        'cmek_encrypted_service',
+        'cmek_kms_key',
+      ]);
+      for (const [type, r] of Object.entries(ps.resource_schemas))
+        for (const [name, a] of Object.entries(r.block.attributes))
+          expect(a.description, `${type}.${name}`).toBeTruthy();
       const apply = tf(dir, ['apply', '-auto-approve', '-input=false']);
       expect(apply.code, apply.out).toBe(0);
       expect(apply.out).toContain('Resources: 3 added');
@@ -129,10 +154,31 @@ resource "cmek_encrypted_service" "enc" {
   kms_key = cmek_kms_key.k1.arn
 }
 `;
-      const dir = workdir(base);
+      const dir = workdir(
+        base +
+          `
+data "cmek_encrypted_service" "from_cmek" {
+  name = "from-cmek"
+}
+
+output "from_cmek" {
+  value = "\${data.cmek_encrypted_service.from_cmek.id} in \${data.cmek_encrypted_service.from_cmek.region}"
+}
+`,
+      );
+      // A service the cmek CLI created in the same data directory, which terraform reads.
+      const engine = mkdtempSync(join(tmpdir(), 'cmek-tf-engine-'));
+      writeFileSync(
+        join(engine, 'main.tf'),
+        `provider "cmek" {\n  data_dir = "${join(dir, '.cmek')}"\n}\n\n` +
+          `resource "cmek_encrypted_service" "x" {\n  name   = "from-cmek"\n  region = "eu-west-1"\n}\n`,
+      );
+      const made = cmek(engine, ['apply', '-auto-approve', '-input=false']);
+      expect(made.code, made.stderr).toBe(0);
       expect(tfInit(dir).code).toBe(0);
       const apply = tf(dir, ['apply', '-auto-approve', '-input=false']);
       expect(apply.code, apply.out).toBe(0);
+      expect(apply.out).toMatch(/from_cmek = "svc-[0-9a-f]{16} in eu-west-1"/);
 
       // One plan, every rule a single resource and the existing objects decide.
       const bad = base.replace(
@@ -202,7 +248,8 @@ resource "cmek_kms_key_policy" "open" {
       await (await controlPlaneFor(ctx)).delete('plain');
       const drift = tf(dir, ['plan', '-input=false']);
       expect(drift.code, drift.out).toBe(0);
-      expect(drift.out).toMatch(/cmek_encrypted_service\.plain has been deleted/);
+      // Refresh finds it gone (ReadResource: null), so terraform plans it again.
+      expect(drift.out).toContain('# cmek_encrypted_service.plain will be created');
       expect(drift.out).toContain('Plan: 1 to add, 0 to change, 0 to destroy');
 
       // Import: forget enc, import it by name, and the plan for it is empty again.
