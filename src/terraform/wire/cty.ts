@@ -4,12 +4,11 @@
 // extension 12 whose body is a map with INTEGER keys (1 nullness: false = definitely not null,
 // 2 string prefix, 3/4 number lower/upper bound as [number, inclusive], 5/6 collection length
 // bounds): terraform rejects a refinement map with string keys, so the encoder writes its own
-// msgpack rather than a library's map of a JS object. A value of type `dynamic` travels as
+// msgpack (and reads it: see Reader). A value of type `dynamic` travels as
 // [type JSON bytes, value]. Numbers are JavaScript doubles: int64 values beyond 2^53 and the
 // decimal strings go-cty writes for numbers that fit neither int64 nor float64 are read to the
 // nearest double (docs/terraform-protocol.md).
 
-import { decode as msgpackDecode, ExtensionCodec } from '@msgpack/msgpack';
 import { Sensitive, Unknown, type Refinement, type Value } from '../../model/values.js';
 import type { CtyType, TfBlock, TfNestedBlock } from '../handler.js';
 
@@ -105,31 +104,170 @@ class RawUnknown {
   constructor(readonly body: unknown) {}
 }
 
-const extensions = new ExtensionCodec();
-extensions.register({
-  type: 0,
-  encode: () => null,
-  decode: () => new RawUnknown(undefined),
-});
-extensions.register({
-  type: 12,
-  encode: () => null,
-  decode: (data) => {
-    if (data.length <= 1) return new RawUnknown(undefined);
-    if (data.length > 1024) throw new CtyError('oversize unknown value refinement');
-    return new RawUnknown(msgpackDecode(data, { useBigInt64: true }));
-  },
-});
+/** A msgpack reader: plain JS values, maps as objects (keys as strings, `__proto__` an own
+ * key like any other), int64 beyond 2^53 as bigint, binary as Uint8Array, extension 0 and 12
+ * as RawUnknown. Written here rather than taken from a library because cty needs exactly this
+ * (a library refuses `__proto__` map keys and cannot hand back the extension layout). */
+class Reader {
+  private pos = 0;
+  private readonly view: DataView;
+  constructor(private readonly b: Uint8Array) {
+    this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  private need(n: number): number {
+    const at = this.pos;
+    if (at + n > this.b.length) throw new CtyError('truncated msgpack value');
+    this.pos += n;
+    return at;
+  }
+  private u8(): number {
+    return this.b[this.need(1)]!;
+  }
+  private str(n: number): string {
+    const at = this.need(n);
+    return Buffer.from(this.b.buffer, this.b.byteOffset + at, n).toString('utf8');
+  }
+  private bin(n: number): Uint8Array {
+    const at = this.need(n);
+    return this.b.slice(at, at + n);
+  }
+  private array(n: number, depth: number): unknown[] {
+    const out: unknown[] = [];
+    for (let i = 0; i < n; i++) out.push(this.value(depth + 1));
+    return out;
+  }
+  private map(n: number, depth: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) {
+      const k = this.value(depth + 1);
+      if (typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'bigint')
+        throw new CtyError('a msgpack map key is neither a string nor an integer');
+      defineKey(out, String(k), this.value(depth + 1));
+    }
+    return out;
+  }
+  private ext(n: number, depth: number): RawUnknown {
+    const type = this.u8();
+    const body = this.bin(n);
+    if (n <= 1) return new RawUnknown(undefined);
+    if (type !== 12) throw new CtyError(`unsupported msgpack extension type ${type}`);
+    if (n > 1024) throw new CtyError('oversize unknown value refinement');
+    return new RawUnknown(new Reader(body).refinements(depth + 1));
+  }
+  /** The body of extension 12: a map whose keys must be integers (as go-cty requires). */
+  refinements(depth: number): Record<string, unknown> {
+    const c = this.u8();
+    const n =
+      c >= 0x80 && c <= 0x8f
+        ? c & 0x0f
+        : c === 0xde
+          ? this.view.getUint16(this.need(2))
+          : c === 0xdf
+            ? this.view.getUint32(this.need(4))
+            : -1;
+    if (n < 0) throw new CtyError('unknown value refinement is not a map');
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) {
+      const k = this.value(depth + 1);
+      if (typeof k !== 'number' || !Number.isInteger(k))
+        throw new CtyError('unknown value refinement has a non-integer key');
+      out[String(k)] = this.value(depth + 1);
+    }
+    return out;
+  }
+  private int64(signed: boolean): number | bigint {
+    const at = this.need(8);
+    const big = signed ? this.view.getBigInt64(at) : this.view.getBigUint64(at);
+    return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(big)
+      : big;
+  }
+  value(depth = 0): unknown {
+    if (depth > 512) throw new CtyError('msgpack value nested too deeply');
+    const c = this.u8();
+    if (c <= 0x7f) return c;
+    if (c >= 0xe0) return c - 0x100;
+    if (c >= 0x80 && c <= 0x8f) return this.map(c & 0x0f, depth);
+    if (c >= 0x90 && c <= 0x9f) return this.array(c & 0x0f, depth);
+    if (c >= 0xa0 && c <= 0xbf) return this.str(c & 0x1f);
+    const v = this.view;
+    switch (c) {
+      case 0xc0:
+        return null;
+      case 0xc2:
+        return false;
+      case 0xc3:
+        return true;
+      case 0xc4:
+        return this.bin(this.u8());
+      case 0xc5:
+        return this.bin(v.getUint16(this.need(2)));
+      case 0xc6:
+        return this.bin(v.getUint32(this.need(4)));
+      case 0xc7:
+        return this.ext(this.u8(), depth);
+      case 0xc8:
+        return this.ext(v.getUint16(this.need(2)), depth);
+      case 0xc9:
+        return this.ext(v.getUint32(this.need(4)), depth);
+      case 0xca:
+        return v.getFloat32(this.need(4));
+      case 0xcb:
+        return v.getFloat64(this.need(8));
+      case 0xcc:
+        return this.u8();
+      case 0xcd:
+        return v.getUint16(this.need(2));
+      case 0xce:
+        return v.getUint32(this.need(4));
+      case 0xcf:
+        return this.int64(false);
+      case 0xd0:
+        return v.getInt8(this.need(1));
+      case 0xd1:
+        return v.getInt16(this.need(2));
+      case 0xd2:
+        return v.getInt32(this.need(4));
+      case 0xd3:
+        return this.int64(true);
+      case 0xd4:
+        return this.ext(1, depth);
+      case 0xd5:
+        return this.ext(2, depth);
+      case 0xd6:
+        return this.ext(4, depth);
+      case 0xd7:
+        return this.ext(8, depth);
+      case 0xd8:
+        return this.ext(16, depth);
+      case 0xd9:
+        return this.str(this.u8());
+      case 0xda:
+        return this.str(v.getUint16(this.need(2)));
+      case 0xdb:
+        return this.str(v.getUint32(this.need(4)));
+      case 0xdc:
+        return this.array(v.getUint16(this.need(2)), depth);
+      case 0xdd:
+        return this.array(v.getUint32(this.need(4)), depth);
+      case 0xde:
+        return this.map(v.getUint16(this.need(2)), depth);
+      case 0xdf:
+        return this.map(v.getUint32(this.need(4)), depth);
+      default:
+        throw new CtyError(`invalid msgpack byte 0x${c.toString(16)}`);
+    }
+  }
+  end(): void {
+    if (this.pos !== this.b.length) throw new CtyError('trailing bytes after the msgpack value');
+  }
+}
 
 /** Decode a msgpack DynamicValue by its type. */
 export function decodeMsgpack(bytes: Uint8Array, type: CtyType): Value {
-  let raw: unknown;
-  try {
-    raw = msgpackDecode(bytes, { extensionCodec: extensions, useBigInt64: true });
-  } catch (e) {
-    if (e instanceof CtyError) throw e;
-    throw new CtyError(`invalid msgpack value: ${(e as Error).message}`);
-  }
+  const r = new Reader(bytes);
+  const raw = r.value();
+  r.end();
   return fromRaw(raw, type, [], true);
 }
 
@@ -169,7 +307,7 @@ function fromRaw(raw: unknown, type: CtyType, path: Path, msgpack: boolean): Val
     if (!msgpack && (typeof raw === 'number' || typeof raw === 'boolean')) return String(raw);
     throw mismatch('a string', raw, path);
   }
-  if (type === 'number') return toNumber(raw, path);
+  if (type === 'number') return exactNumber(raw, path);
   if (type === 'bool') {
     if (typeof raw === 'boolean') return raw;
     if (!msgpack && (raw === 'true' || raw === 'false')) return raw === 'true';
@@ -214,6 +352,18 @@ function parseJson(text: string, path: Path): unknown {
   } catch {
     throw new CtyError('a dynamic value has an unreadable type', path);
   }
+}
+
+/** A number as a value: a double where the double is exact, else the exact decimal string (an
+ * int64 beyond 2^53, or go-cty's decimal form of a number neither int64 nor float64 holds), so
+ * the value terraform sent goes back unchanged. */
+function exactNumber(raw: unknown, path: Path): number | string {
+  if (typeof raw === 'bigint') return raw.toString();
+  if (typeof raw === 'string') {
+    const n = toNumber(raw, path);
+    return String(n) === raw.trim() ? n : raw.trim();
+  }
+  return toNumber(raw, path);
 }
 
 function toNumber(raw: unknown, path: Path): number {
@@ -332,6 +482,19 @@ class Writer {
     if (Number.isSafeInteger(n)) this.int(n);
     else this.float(n);
   }
+  /** An exact decimal (see exactNumber): an int64 where it is one, else go-cty's string form. */
+  decimal(s: string): void {
+    if (/^-?\d+$/.test(s)) {
+      const big = BigInt(s);
+      if (big >= -(1n << 63n) && big < 1n << 63n) {
+        this.ensure(9);
+        this.buf[this.len++] = 0xd3;
+        this.len = this.buf.writeBigInt64BE(big, this.len);
+        return;
+      }
+    }
+    this.str(s);
+  }
   str(s: string): void {
     const b = Buffer.from(s, 'utf8');
     this.lengthHead(b.length, 0xa0, 32, 0xd9, 0xda, 0xdb);
@@ -408,7 +571,7 @@ function write(w: Writer, v: Value | undefined, type: CtyType, path: Path, block
   if (type === 'number') {
     if (typeof v === 'number') return w.number(v);
     if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)))
-      return w.number(Number(v));
+      return w.decimal(v.trim());
     throw new CtyError(`expected a number, got ${describe(v)}`, path);
   }
   if (type === 'bool') {

@@ -115,12 +115,18 @@ export function runPluginMain(factory: () => ProviderHandler | Promise<ProviderH
   process.on('SIGINT', () => {
     // terraform sends its own SIGINT to the process group and then StopProvider: ignore it.
   });
-  servePlugin(factory).catch((e: unknown) => {
-    const msg =
-      e instanceof HandshakeError
-        ? e.message
-        : `terraform-provider-cmek could not start: ${(e as Error).message}`;
-    process.stderr.write(`${msg}\n`);
-    process.exitCode = 1;
+  let running: RunningPlugin | undefined;
+  process.on('SIGTERM', () => {
+    void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
   });
+  servePlugin(factory)
+    .then((r) => (running = r))
+    .catch((e: unknown) => {
+      const msg =
+        e instanceof HandshakeError
+          ? e.message
+          : `terraform-provider-cmek could not start: ${(e as Error).message}`;
+      process.stderr.write(`${msg}\n`);
+      process.exitCode = 1;
+    });
 }
