@@ -36,25 +36,21 @@ const OS_ARCH = `${process.platform}_${process.arch === 'x64' ? 'amd64' : proces
 let pluginDir: string | undefined;
 
 /** A -plugin-dir holding the provider: `cmek provider install --dir`, or — while that verb is
- * not in this build — the same plugin run from source through tsx, in the layout terraform reads
- * (said loudly, since it is slower and is not the bundled executable). */
-export function installedPlugins(): string {
+ * not in this build — the same bundled executable (scripts/build-provider.ts), placed in the
+ * layout terraform reads (said loudly). */
+export async function installedPlugins(): Promise<string> {
   if (pluginDir) return pluginDir;
   const dir = mkdtempSync(join(tmpdir(), 'cmek-tf-plugins-'));
   const r = cmek(dir, ['provider', 'install', '--dir', dir]);
   if (r.code !== 0) {
     console.warn(
       `\`cmek provider install\` is not available in this build (${(r.stderr || r.stdout).split('\n')[0]}): ` +
-        'running the provider plugin from source (tsx) for the terraform tests.',
+        'bundling the provider plugin with scripts/build-provider.ts for the terraform tests.',
     );
     const target = join(dir, 'registry.terraform.io', 'cmek', 'cmek', VERSION, OS_ARCH);
     mkdirSync(target, { recursive: true });
-    const exe = join(target, `terraform-provider-cmek_v${VERSION}`);
-    writeFileSync(
-      exe,
-      `#!/bin/sh\nexec "${process.execPath}" --import "${join(ROOT, 'node_modules/tsx/dist/esm/index.mjs')}" "${join(ROOT, 'test/terraform/plugin-entry.ts')}" "$@"\n`,
-    );
-    chmodSync(exe, 0o755);
+    const { buildProvider } = await import('../../scripts/build-provider.js');
+    await buildProvider(undefined, join(target, `terraform-provider-cmek_v${VERSION}`));
   }
   pluginDir = dir;
   return dir;
@@ -108,8 +104,8 @@ export function tfSpawn(cwd: string, args: string[]): ChildProcess {
 }
 
 /** `terraform init` offline from the installed plugin. */
-export function tfInit(cwd: string): TfResult {
-  return tf(cwd, ['init', '-input=false', `-plugin-dir=${installedPlugins()}`]);
+export async function tfInit(cwd: string): Promise<TfResult> {
+  return tf(cwd, ['init', '-input=false', `-plugin-dir=${await installedPlugins()}`]);
 }
 
 /** The 1-based line of the first line of `file` containing `text`. */

@@ -39,9 +39,9 @@ function errors(out: string): Array<{ code: string; address: string; line: numbe
 describe.skipIf(!HAVE)('terraform drives the cmek provider (terraform binary present)', () => {
   it(
     'examples/terraform: init offline, apply, re-plan empty, cmek data get reads what the service holds, destroy',
-    () => {
+    async () => {
       const dir = exampleCopy();
-      const init = tfInit(dir);
+      const init = await tfInit(dir);
       expect(init.code, init.out).toBe(0);
       expect(readFileSync(join(dir, '.terraform.lock.hcl'), 'utf8')).toMatch(/"h1:/);
       // The schema terraform reads documents every attribute (descriptions from the definitions).
@@ -100,7 +100,7 @@ describe.skipIf(!HAVE)('terraform drives the cmek provider (terraform binary pre
 
   it(
     'a service in another region than a key of the same plan fails `terraform plan` with CMEK_REGION_MISMATCH at the kms_key line',
-    () => {
+    async () => {
       const dir = workdir(`
 resource "cmek_kms_key" "k" {
   region = "eu-west-1"
@@ -116,7 +116,7 @@ resource "cmek_encrypted_service" "db" {
   kms_key = local.key
 }
 `);
-      expect(tfInit(dir).code).toBe(0);
+      expect((await tfInit(dir)).code).toBe(0);
       const plan = tf(dir, ['plan', '-input=false']);
       expect(plan.code, plan.out).toBe(1);
       expect(errors(plan.out)).toEqual([
@@ -175,7 +175,7 @@ output "from_cmek" {
       );
       const made = cmek(engine, ['apply', '-auto-approve', '-input=false']);
       expect(made.code, made.stderr).toBe(0);
-      expect(tfInit(dir).code).toBe(0);
+      expect((await tfInit(dir)).code).toBe(0);
       const apply = tf(dir, ['apply', '-auto-approve', '-input=false']);
       expect(apply.code, apply.out).toBe(0);
       expect(apply.out).toMatch(/from_cmek = "svc-[0-9a-f]{16} in eu-west-1"/);
@@ -285,7 +285,7 @@ resource "cmek_encrypted_service" "s${i}" {
 `,
       ).join('');
       const dir = workdir(services);
-      expect(tfInit(dir).code).toBe(0);
+      expect((await tfInit(dir)).code).toBe(0);
       const child = tfSpawn(dir, ['apply', '-auto-approve', '-input=false', '-parallelism=2']);
       let out = '';
       await new Promise<void>((resolve) => {
