@@ -2,14 +2,7 @@
 // HOME and CLI config (no network, no checkpoint), the plugin installed offline with
 // `cmek provider install --dir` and found by `terraform init -plugin-dir`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, cmek } from '../e2e/harness.js';
