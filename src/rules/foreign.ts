@@ -122,6 +122,7 @@ export const FOREIGN_ROLES: ResourceRoles = Object.freeze({
     rotation: { attribute: 'enable_key_rotation', when: 'true' },
     deletionWindow: { attribute: 'deletion_window_in_days', unit: 'days', defaultDays: 30 },
     noDefaultPolicy: true,
+    policyAttribute: 'policy',
   },
   aws_kms_replica_key: {
     kind: 'key',
@@ -133,7 +134,12 @@ export const FOREIGN_ROLES: ResourceRoles = Object.freeze({
     deletionWindow: { attribute: 'deletion_window_in_days', unit: 'days', defaultDays: 30 },
     noDefaultPolicy: true,
   },
-  aws_kms_key_policy: { kind: 'policy', keyAttribute: 'key_id', policyAttribute: 'policy' },
+  aws_kms_key_policy: {
+    kind: 'policy',
+    keyAttribute: 'key_id',
+    policyAttribute: 'policy',
+    judgeGrant: false,
+  },
   aws_kms_alias: {
     kind: 'alias',
     refAttributes: ['arn', 'name'],
