@@ -20,6 +20,7 @@ import { loadConfig } from '../engine/config/index.js';
 import type { Config, EvalScope, Expr, SourcePos } from '../engine/config/index.js';
 import type { PolicyResource } from './types.js';
 import { commentSkips } from './suppress.js';
+import { FOREIGN_ROLES } from '../rules/index.js';
 
 /** A resource reference as an address (`google_kms_crypto_key.key`). */
 function firstResourceRef(e: Expr): string | undefined {
@@ -180,6 +181,26 @@ export async function hclResources(dir: string, files?: string[]): Promise<HclLo
       attrPos,
     };
     if (Object.keys(refs).length) res.refs = refs;
+    // A key that depends on variables or functions of unknown values is not guessed: say so.
+    const role = Object.prototype.hasOwnProperty.call(FOREIGN_ROLES, r.type)
+      ? FOREIGN_ROLES[r.type]
+      : undefined;
+    const keyAttr =
+      role && 'keyAttribute' in role && role.kind !== 'policy' && role.kind !== 'association'
+        ? role.keyAttribute
+        : undefined;
+    if (keyAttr !== undefined && isUnknown(after[keyAttr]) && refs[keyAttr] === undefined) {
+      notes.push({
+        ...diag(
+          'CONFIG_REFERENCE',
+          `The key of ${r.address} depends on variables and is not checked`,
+          `${keyAttr} is computed from values not known without inputs (variables without a ` +
+            'default, module inputs, for_each values). Check the plan (terraform show -json) instead.',
+          { address: r.address, attribute: keyAttr, ...abs(r.attributes[keyAttr]!.pos) },
+        ),
+        severity: 'warning',
+      });
+    }
     const region = regions.get(providerKey);
     if (region !== undefined) res.providerRegion = region;
     const lines = starts.get(r.pos.file) ?? [];
