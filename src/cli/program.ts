@@ -59,8 +59,9 @@ const VERBS: readonly Verb[] = [
   { name: 'backup', load: one(() => import('./commands/backup.js')) },
   { name: 'poll', load: one(() => import('./commands/poll.js')) },
   { name: 'server', load: one(() => import('./commands/server.js')) },
-  // terraform provider plugin (tfwire):
+  // The Terraform provider plugin and the policy check.
   { name: 'provider', load: one(() => import('./commands/provider.js')) },
+  { name: 'policy', load: one(() => import('./commands/policy.js')) },
 ];
 
 /** The names of every top-level verb, in help order (no module is loaded). */
