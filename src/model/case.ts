@@ -1,0 +1,19 @@
+// Attribute names in the two spellings the front doors use: snake_case (the resource
+// definitions, terraform, the rules) and camelCase (Pulumi programs and their state). The one
+// mapping between them, at the type level and at run time, so Pulumi's typed args and the
+// dynamic providers' property conversion cannot disagree.
+
+/** `rotation_period_in_days` → `rotationPeriodInDays` (as a type). */
+export type SnakeToCamel<S extends string> = S extends `${infer H}_${infer T}`
+  ? `${H}${Capitalize<SnakeToCamel<T>>}`
+  : S;
+
+/** `rotation_period_in_days` → `rotationPeriodInDays`. */
+export function snakeToCamel(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** `rotationPeriodInDays` → `rotation_period_in_days`. */
+export function camelToSnake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
