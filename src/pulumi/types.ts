@@ -23,10 +23,11 @@ export type PulumiArgs<A extends Attributes> = {
   [N in OptionalNames<A> as SnakeToCamel<N>]?: pulumi.Input<ValueOf<A[N]>>;
 };
 
-/** The outputs of a resource: every attribute in camelCase (`id` is the resource's own id). A
- * required attribute is always set; the others may be absent. */
+/** The outputs of a resource: every attribute in camelCase (`id` is the resource's own id).
+ * Required and computed attributes are always set (a computed one once the resource exists);
+ * optional ones may be absent. */
 export type PulumiOutputs<A extends Attributes> = {
   readonly [N in Exclude<keyof A & string, 'id'> as SnakeToCamel<N>]: pulumi.Output<
-    A[N]['mode'] extends 'required' ? ValueOf<A[N]> : ValueOf<A[N]> | undefined
+    A[N]['mode'] extends 'optional' ? ValueOf<A[N]> | undefined : ValueOf<A[N]>
   >;
 };
