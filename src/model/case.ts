@@ -17,3 +17,18 @@ export function snakeToCamel(name: string): string {
 export function camelToSnake(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
+
+/** The Pulumi class of a cmek resource type: `cmek_kms_key` → `KmsKey`. */
+export function pulumiClassName(type: string): string {
+  const camel = snakeToCamel(type.replace(/^cmek_/, ''));
+  return camel.charAt(0).toUpperCase() + camel.slice(1);
+}
+
+/** The module part of the cmek Pulumi type tokens. */
+export const PULUMI_MODULE = 'cmek';
+
+/** The Pulumi type token of a cmek resource type, as `pulumi.dynamic.Resource` registers it:
+ * `cmek_kms_key` → `pulumi-nodejs:dynamic/cmek:KmsKey`. */
+export function pulumiTypeToken(type: string): string {
+  return `pulumi-nodejs:dynamic/${PULUMI_MODULE}:${pulumiClassName(type)}`;
+}

@@ -6,9 +6,11 @@
 // CRUD in create/read/update/delete against the control plane and KMS the `cmek:*` config
 // selects. Failures carry our diagnostic codes; no stack trace is shown for them.
 import { isAbsolute, resolve } from 'node:path';
-import { camelToSnake, snakeToCamel } from '../model/case.js';
+import { validateAttributes } from '../model/attribute-schema.js';
+import { camelToSnake, pulumiClassName, snakeToCamel } from '../model/case.js';
 import { DiagnosticError, diag, type Diagnostic } from '../model/diagnostics.js';
 import { Unknown, isUnknown, type Attrs, type Value } from '../model/values.js';
+import { checkResource, liveFacts } from '../resources/checks.js';
 import { valuesEqual } from '../resources/common.js';
 import { createProviderContext } from '../resources/context.js';
 import type { DefinedResource } from '../resources/define.js';
@@ -19,7 +21,6 @@ import {
   type ProviderSettings,
 } from '../resources/types.js';
 import type { CmekPulumiConfig } from './provider.js';
-import { pulumiResourceChecks } from './rule-checks.js';
 
 type Props = Record<string, unknown>;
 
@@ -107,25 +108,17 @@ function unwrap(v: unknown): Value | undefined {
   return v as Value;
 }
 
-/** Pulumi properties → the definition's attributes. Names the definition does not declare are
- * returned separately (a typo must not be ignored); `__provider` is not an attribute. */
-export function toAttrs(
-  rt: DefinedResource,
-  props: Props,
-): { attrs: Attrs; unknownNames: string[] } {
+/** Pulumi properties → the definition's attributes (`__provider` is not one). Names the
+ * definition does not declare are kept (snake_cased), so validation reports them: a typo must
+ * not be ignored. */
+export function toAttrs(props: Props): Attrs {
   const attrs: Attrs = {};
-  const unknownNames: string[] = [];
   for (const [k, v] of Object.entries(props)) {
     if (k === PROVIDER_KEY) continue;
-    const name = camelToSnake(k);
-    if (!Object.prototype.hasOwnProperty.call(rt.definition.attributes, name)) {
-      unknownNames.push(k);
-      continue;
-    }
     const u = unwrap(v);
-    if (u !== undefined && u !== null) attrs[name] = u;
+    if (u !== undefined && u !== null) attrs[camelToSnake(k)] = u;
   }
-  return { attrs, unknownNames };
+  return attrs;
 }
 
 /** Attributes → Pulumi properties (known values only). */
@@ -184,6 +177,33 @@ async function guarded<T>(what: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The definition's schema on the known values, then the CMEK rules for this one change with
+ * what the KMS and the control plane know (src/resources/checks.ts, shared with the terraform
+ * plugin). `planned` null = the resource is destroyed. */
+async function resourceChecks(
+  rt: DefinedResource,
+  settings: ProviderSettings,
+  config: Attrs | null,
+  prior: Attrs | null,
+): Promise<Diagnostic[]> {
+  const address = pulumiClassName(rt.type);
+  if (config) {
+    const schema = validateAttributes(rt, config, address, {});
+    if (errors(schema).length) return schema;
+  }
+  const plan = config ? rt.plan({ config, ...(prior ? { prior } : {}) }) : undefined;
+  return checkResource(
+    {
+      type: rt.type,
+      address,
+      prior,
+      planned: plan?.after ?? null,
+      requiresReplace: plan?.requiresReplace ?? [],
+    },
+    liveFacts(() => contextFor(settings), settings.servicePrincipal),
+  );
+}
+
 async function check(
   type: string,
   config: CmekPulumiConfig | undefined,
@@ -192,21 +212,16 @@ async function check(
 ): Promise<{ inputs: Props; failures: CheckFailure[] }> {
   const rt = definedType(type);
   const settings = settingsFrom(config);
-  const { attrs, unknownNames } = toAttrs(rt, news);
-  const prior = olds && Object.keys(olds).length ? toAttrs(rt, olds).attrs : undefined;
-  const failures: CheckFailure[] = unknownNames.map((k) => ({
-    property: k,
-    reason: describeDiagnostic(
-      diag(
-        'CONFIG_SCHEMA',
-        `Unsupported argument "${k}"`,
-        `${rt.type} has no argument "${camelToSnake(k)}" (${k}).`,
-      ),
-    ),
-  }));
-  const diags = await pulumiResourceChecks(rt, configOf(rt, attrs), prior, settings, () =>
-    contextFor(settings),
-  );
+  const attrs = toAttrs(news);
+  // `olds` are the previous inputs (no computed state): an existing resource's change is judged
+  // by `diff`, against its state. Here: the schema always, the rules for a new resource.
+  const existing = olds !== undefined && Object.keys(olds).length > 0;
+  const schema = errors(validateAttributes(rt, attrs, pulumiClassName(rt.type), {}));
+  const diags =
+    schema.length || existing
+      ? schema
+      : await resourceChecks(rt, settings, configOf(rt, attrs), null);
+  const failures: CheckFailure[] = [];
   for (const d of errors(diags)) {
     failures.push({
       property: d.attribute ? snakeToCamel(d.attribute) : '',
@@ -229,15 +244,13 @@ async function diff(
   stables: string[];
 }> {
   const rt = definedType(type);
-  const prior: Attrs = { ...toAttrs(rt, olds).attrs, id };
-  const cfg = configOf(rt, toAttrs(rt, news).attrs);
+  const prior: Attrs = { ...toAttrs(olds), id };
+  const cfg = configOf(rt, toAttrs(news));
   const planned = rt.plan({ config: cfg, prior });
   const settings = settingsFrom(config);
   // The rules that judge a change (a cloudsql key change, a key removal, a retrofit) run on
   // the prior state and the planned one, as the engine's plan does; a refusal fails the diff.
-  const bad = errors(
-    await pulumiResourceChecks(rt, cfg, prior, settings, () => contextFor(settings)),
-  );
+  const bad = errors(await resourceChecks(rt, settings, cfg, prior));
   if (bad.length) throw failure(bad);
   const replaces = planned.requiresReplace.map(snakeToCamel);
   const changed = Object.keys(rt.definition.attributes).filter(
@@ -266,9 +279,7 @@ async function plannedFor(
   cfg: Attrs,
   prior: Attrs | undefined,
 ): Promise<Attrs> {
-  const bad = errors(
-    await pulumiResourceChecks(rt, cfg, prior, settings, () => contextFor(settings)),
-  );
+  const bad = errors(await resourceChecks(rt, settings, cfg, prior ?? null));
   if (bad.length) throw failure(bad);
   return knownOnly(rt.plan({ config: cfg, ...(prior ? { prior } : {}) }).after);
 }
@@ -280,12 +291,7 @@ async function create(
 ): Promise<{ id: string; outs: Props }> {
   const rt = definedType(type);
   const settings = settingsFrom(config);
-  const planned = await plannedFor(
-    rt,
-    settings,
-    configOf(rt, toAttrs(rt, inputs).attrs),
-    undefined,
-  );
+  const planned = await plannedFor(rt, settings, configOf(rt, toAttrs(inputs)), undefined);
   const ctx = await contextFor(settings);
   const out = await guarded(`Creating ${rt.type}`, () => rt.create(planned, ctx));
   return { id: String(out.id), outs: toProps(out) };
@@ -299,7 +305,7 @@ async function read(
 ): Promise<{ id: string; props: Props }> {
   const rt = definedType(type);
   const ctx = await contextFor(settingsFrom(config));
-  const prior: Attrs = { ...toAttrs(rt, props).attrs, id };
+  const prior: Attrs = { ...toAttrs(props), id };
   const out = await guarded(`Reading ${rt.type} ${id}`, () => rt.read(prior, ctx));
   // Gone (deleted outside Pulumi, or a key pending deletion): an empty id tells the engine.
   if (!out) return { id: '', props: {} };
@@ -315,8 +321,8 @@ async function update(
 ): Promise<{ outs: Props }> {
   const rt = definedType(type);
   const settings = settingsFrom(config);
-  const prior: Attrs = { ...toAttrs(rt, olds).attrs, id };
-  const planned = await plannedFor(rt, settings, configOf(rt, toAttrs(rt, news).attrs), prior);
+  const prior: Attrs = { ...toAttrs(olds), id };
+  const planned = await plannedFor(rt, settings, configOf(rt, toAttrs(news)), prior);
   const ctx = await contextFor(settings);
   const out = await guarded(`Updating ${rt.type} ${id}`, () => rt.update(prior, planned, ctx));
   return { outs: toProps(out) };
@@ -329,8 +335,12 @@ async function destroy(
   props: Props,
 ): Promise<void> {
   const rt = definedType(type);
-  const ctx = await contextFor(settingsFrom(config));
-  const prior: Attrs = { ...toAttrs(rt, props).attrs, id };
+  const settings = settingsFrom(config);
+  const prior: Attrs = { ...toAttrs(props), id };
+  // As the engine's plan: a key that services or backups still use is not destroyed.
+  const bad = errors(await resourceChecks(rt, settings, null, prior));
+  if (bad.length) throw failure(bad);
+  const ctx = await contextFor(settings);
   await guarded(`Deleting ${rt.type} ${id}`, () => rt.delete(prior, ctx));
 }
 

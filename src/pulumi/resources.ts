@@ -4,7 +4,7 @@
 // `pulumi-nodejs:dynamic/cmek:<Class>`, and the provider is the serializable one of
 // src/pulumi/provider.ts, so the resource's logic stays in src/resources.
 import * as pulumi from '@pulumi/pulumi';
-import { snakeToCamel } from '../model/case.js';
+import { PULUMI_MODULE, pulumiClassName, pulumiTypeToken, snakeToCamel } from '../model/case.js';
 import type { AttributeDef, DefinedResource } from '../resources/define.js';
 import {
   backup,
@@ -20,9 +20,6 @@ import type { PulumiArgs, PulumiOutputs } from './types.js';
 
 type Attributes = Record<string, AttributeDef>;
 
-/** The module part of the type tokens: `pulumi-nodejs:dynamic/cmek:KmsKey`. */
-export const PULUMI_MODULE = 'cmek';
-
 /** A resource class: `new C(name, args, opts)` is a dynamic resource with typed outputs. */
 export type CmekResourceClass<A extends Attributes> = {
   new (
@@ -36,10 +33,8 @@ export type CmekResourceClass<A extends Attributes> = {
   readonly typeToken: string;
 };
 
-function resourceClass<A extends Attributes>(
-  rt: DefinedResource<A>,
-  className: string,
-): CmekResourceClass<A> {
+function resourceClass<A extends Attributes>(rt: DefinedResource<A>): CmekResourceClass<A> {
+  const className = pulumiClassName(rt.type);
   const provider = dynamicProvider(rt.type);
   // Every attribute is an output: computed ones start undefined so Pulumi makes an Output for
   // them (`id` is the resource's own id).
@@ -48,7 +43,7 @@ function resourceClass<A extends Attributes>(
     .map(snakeToCamel);
   const C = class extends pulumi.dynamic.Resource {
     static readonly cmekType = rt.type;
-    static readonly typeToken = `pulumi-nodejs:dynamic/${PULUMI_MODULE}:${className}`;
+    static readonly typeToken = pulumiTypeToken(rt.type);
     constructor(name: string, args: PulumiArgs<A>, opts?: pulumi.CustomResourceOptions) {
       const props: Record<string, unknown> = {};
       for (const o of outputs) props[o] = undefined;
@@ -61,25 +56,25 @@ function resourceClass<A extends Attributes>(
 }
 
 /** A KMS key (`cmek_kms_key`): outputs `arn`, `keyId`, `keyState`, `primaryVersion`. */
-export const KmsKey = resourceClass(kmsKey, 'KmsKey');
+export const KmsKey = resourceClass(kmsKey);
 export type KmsKey = InstanceType<typeof KmsKey>;
 /** A key policy (`cmek_kms_key_policy`) granting the service principal. */
-export const KmsKeyPolicy = resourceClass(kmsKeyPolicy, 'KmsKeyPolicy');
+export const KmsKeyPolicy = resourceClass(kmsKeyPolicy);
 export type KmsKeyPolicy = InstanceType<typeof KmsKeyPolicy>;
 /** An encrypted service (`cmek_encrypted_service`): outputs `status`, `encrypted`, ... */
-export const EncryptedService = resourceClass(encryptedService, 'EncryptedService');
+export const EncryptedService = resourceClass(encryptedService);
 export type EncryptedService = InstanceType<typeof EncryptedService>;
 /** A replica of a service (`cmek_replica`). */
-export const Replica = resourceClass(replica, 'Replica');
+export const Replica = resourceClass(replica);
 export type Replica = InstanceType<typeof Replica>;
 /** A clone of a service (`cmek_clone`). */
-export const Clone = resourceClass(clone, 'Clone');
+export const Clone = resourceClass(clone);
 export type Clone = InstanceType<typeof Clone>;
 /** A backup of a service (`cmek_backup`). */
-export const Backup = resourceClass(backup, 'Backup');
+export const Backup = resourceClass(backup);
 export type Backup = InstanceType<typeof Backup>;
 /** A service restored from a backup (`cmek_backup_restore`). */
-export const BackupRestore = resourceClass(backupRestore, 'BackupRestore');
+export const BackupRestore = resourceClass(backupRestore);
 export type BackupRestore = InstanceType<typeof BackupRestore>;
 
 /** The classes by cmek type name. */
@@ -92,3 +87,4 @@ export const PULUMI_RESOURCES = {
   cmek_backup: Backup,
   cmek_backup_restore: BackupRestore,
 } as const;
+export { PULUMI_MODULE } from '../model/case.js';
