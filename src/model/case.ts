@@ -1,7 +1,8 @@
 // Attribute names in the two spellings the front doors use: snake_case (the resource
 // definitions, terraform, the rules) and camelCase (Pulumi programs and their state). The one
-// mapping between them, at the type level and at run time, so Pulumi's typed args and the
-// dynamic providers' property conversion cannot disagree.
+// mapping between them, at the type level and at run time, so Pulumi's typed args, the dynamic
+// providers and the CrossGuard pack cannot disagree; with the Pulumi class names and type
+// tokens of the cmek types and Pulumi's spelling of an unknown value.
 
 /** `rotation_period_in_days` → `rotationPeriodInDays` (as a type). */
 export type SnakeToCamel<S extends string> = S extends `${infer H}_${infer T}`
@@ -32,3 +33,7 @@ export const PULUMI_MODULE = 'cmek';
 export function pulumiTypeToken(type: string): string {
   return `pulumi-nodejs:dynamic/${PULUMI_MODULE}:${pulumiClassName(type)}`;
 }
+
+/** How Pulumi's engine spells a value not known during preview, in provider and analyzer RPCs
+ * (the SDK's `rpc.unknownValue`). */
+export const PULUMI_UNKNOWN = '04da6b54-80e4-46f7-96ec-b56ff0331ba9';

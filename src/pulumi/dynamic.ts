@@ -7,7 +7,7 @@
 // selects. Failures carry our diagnostic codes; no stack trace is shown for them.
 import { isAbsolute, resolve } from 'node:path';
 import { validateAttributes } from '../model/attribute-schema.js';
-import { camelToSnake, pulumiClassName, snakeToCamel } from '../model/case.js';
+import { PULUMI_UNKNOWN, camelToSnake, pulumiClassName, snakeToCamel } from '../model/case.js';
 import { DiagnosticError, diag, type Diagnostic } from '../model/diagnostics.js';
 import { Unknown, isUnknown, type Attrs, type Value } from '../model/values.js';
 import { checkResource, liveFacts } from '../resources/checks.js';
@@ -24,8 +24,6 @@ import type { CmekPulumiConfig } from './provider.js';
 
 type Props = Record<string, unknown>;
 
-/** Pulumi's marker for a value not known during preview (the SDK's `rpc.unknownValue`). */
-export const PULUMI_UNKNOWN = '04da6b54-80e4-46f7-96ec-b56ff0331ba9';
 /** Pulumi's marker key of a secret value in provider RPCs (`rpc.specialSigKey`/secret sig). */
 const SIG_KEY = '4dabf18193072939515e22adb298388d';
 const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';

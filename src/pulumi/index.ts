@@ -14,5 +14,5 @@ export {
   type CmekResourceClass,
 } from './resources.js';
 export { dynamicProvider, type CmekDynamicProvider, type CmekPulumiConfig } from './provider.js';
-export { cmekDynamic, settingsFrom, toAttrs, toProps, PULUMI_UNKNOWN } from './dynamic.js';
+export { cmekDynamic, settingsFrom, toAttrs, toProps } from './dynamic.js';
 export type { PulumiArgs, PulumiOutputs } from './types.js';
