@@ -22,6 +22,8 @@ const provrpc = fromPulumi('./proto/provider_grpc_pb.js') as any;
 const provproto = fromPulumi('./proto/provider_pb.js') as any;
 const structproto = fromPulumi('google-protobuf/google/protobuf/struct_pb.js') as any;
 const emptyproto = fromPulumi('google-protobuf/google/protobuf/empty_pb.js') as any;
+const analyzerrpc = fromPulumi('./proto/analyzer_grpc_pb.js') as any;
+const analyzerproto = fromPulumi('./proto/analyzer_pb.js') as any;
 
 /** The built package directory (dist/, package.json with the exports, node_modules link). */
 export function builtPackage(): string {
@@ -83,13 +85,15 @@ export interface Host {
   close(): void;
 }
 
-/** Start `@pulumi/pulumi/cmd/dynamic-provider` in `cwd` and connect to the port it prints. */
-export async function startDynamicHost(cwd: string): Promise<Host> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(pulumiDir, 'cmd', 'dynamic-provider', 'index.js'), '127.0.0.1:1'],
-    { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/** Spawn `node ARGS` in `cwd` and wait for the port a Pulumi plugin prints on its first line. */
+export async function spawnPlugin(
+  cwd: string,
+  args: string[],
+): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const port = await new Promise<number>((ok, fail) => {
@@ -99,18 +103,50 @@ export async function startDynamicHost(cwd: string): Promise<Host> {
       const m = /^(\d+)\s/.exec(out);
       if (m) ok(Number(m[1]));
     });
-    child.on('exit', (code) => fail(new Error(`dynamic-provider host exited ${code}: ${err}`)));
+    child.on('exit', (code) => fail(new Error(`${args.join(' ')} exited ${code}: ${err}`)));
   });
+  return { child, port, stderr: () => err };
+}
+
+/** A gRPC client's unary calls as promises. */
+function caller(client: any) {
+  return <T = any>(method: string, request: any) =>
+    new Promise<T>((ok, fail) =>
+      client[method](request, (e: Error | null, resp: T) => (e ? fail(e) : ok(resp))),
+    );
+}
+
+/** Start `@pulumi/pulumi/cmd/dynamic-provider` in `cwd` and connect to the port it prints. */
+export async function startDynamicHost(cwd: string): Promise<Host> {
+  const { child, port, stderr } = await spawnPlugin(cwd, [
+    join(pulumiDir, 'cmd', 'dynamic-provider', 'index.js'),
+    '127.0.0.1:1',
+  ]);
   const client = new provrpc.ResourceProviderClient(
     `127.0.0.1:${port}`,
     grpc.credentials.createInsecure(),
   );
   return {
-    call: (method, req) =>
-      new Promise((ok, fail) =>
-        client[method](req, (e: Error | null, resp: any) => (e ? fail(e) : ok(resp))),
-      ),
-    stderr: () => err,
+    call: caller(client),
+    stderr,
+    close: () => {
+      client.close();
+      child.kill();
+    },
+  };
+}
+
+/** Start a policy pack (`node ENTRY` in `cwd`, as `pulumi` runs a pack) and connect to its
+ * Analyzer service. */
+export async function startPolicyPack(cwd: string, entry: string): Promise<Host> {
+  const { child, port, stderr } = await spawnPlugin(cwd, [entry]);
+  const client = new analyzerrpc.AnalyzerClient(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  );
+  return {
+    call: caller(client),
+    stderr,
     close: () => {
       client.close();
       child.kill();
@@ -172,6 +208,77 @@ export const req = {
     return r;
   },
 };
+
+/** An AnalyzerResource / AnalyzeRequest as the engine sends it. */
+export interface AnalyzedResource {
+  type: string;
+  name: string;
+  urn: string;
+  props: Record<string, unknown>;
+  providerRegion?: string;
+  propertyDependencies?: Record<string, string[]>;
+}
+
+function analyzerProvider(region: string) {
+  const p = new analyzerproto.AnalyzerProviderResource();
+  p.setType('pulumi:providers:aws');
+  p.setName('default');
+  p.setUrn('urn:pulumi:dev::shop::pulumi:providers:aws::default');
+  p.setProperties(struct({ region }));
+  return p;
+}
+
+export const analyzerReq = {
+  analyze(r: AnalyzedResource) {
+    const q = new analyzerproto.AnalyzeRequest();
+    q.setType(r.type);
+    q.setName(r.name);
+    q.setUrn(r.urn);
+    q.setProperties(struct(r.props));
+    q.setOptions(new analyzerproto.AnalyzerResourceOptions());
+    if (r.providerRegion) q.setProvider(analyzerProvider(r.providerRegion));
+    return q;
+  },
+  analyzeStack(resources: AnalyzedResource[]) {
+    const q = new analyzerproto.AnalyzeStackRequest();
+    q.setResourcesList(
+      resources.map((r) => {
+        const a = new analyzerproto.AnalyzerResource();
+        a.setType(r.type);
+        a.setName(r.name);
+        a.setUrn(r.urn);
+        a.setProperties(struct(r.props));
+        a.setOptions(new analyzerproto.AnalyzerResourceOptions());
+        if (r.providerRegion) a.setProvider(analyzerProvider(r.providerRegion));
+        const deps = Object.values(r.propertyDependencies ?? {}).flat();
+        a.setDependenciesList(deps);
+        const m = a.getPropertydependenciesMap();
+        for (const [prop, urns] of Object.entries(r.propertyDependencies ?? {})) {
+          const d = new analyzerproto.AnalyzerPropertyDependencies();
+          d.setUrnsList(urns);
+          m.set(prop, d);
+        }
+        return a;
+      }),
+    );
+    return q;
+  },
+};
+
+/** The diagnostics of an AnalyzeResponse, as plain objects. */
+export function analyzeDiagnostics(resp: any): Array<{
+  policyName: string;
+  message: string;
+  urn: string;
+  enforcementLevel: number;
+}> {
+  return resp.getDiagnosticsList().map((d: any) => ({
+    policyName: d.getPolicyname(),
+    message: d.getMessage(),
+    urn: d.getUrn(),
+    enforcementLevel: d.getEnforcementlevel(),
+  }));
+}
 
 /** DiffResponse.DiffChanges values. */
 export const DIFF = provproto.DiffResponse.DiffChanges as {

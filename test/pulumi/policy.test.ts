@@ -150,23 +150,20 @@ describe('cmek/pulumi-policy', () => {
     expect(review.map((x) => x.message.split(':')[0])).toContain('CMEK_KEY_ROTATION_OFF');
   });
 
-  it('validateStack: a key and a database linked by a reference, in two regions', async () => {
+  it('validateStack: a database names its key by key id; the key is in another region', async () => {
+    const id = '1234abcd-12ab-34cd-56ef-1234567890ab';
     const key: Res = {
       type: 'aws:kms/key:Key',
       name: 'k',
       region: 'us-east-1',
-      props: { enableKeyRotation: true },
+      props: { enableKeyRotation: true, keyId: id },
     };
     const db: Res = {
       type: 'aws:rds/instance:Instance',
       name: 'orders',
       region: 'eu-west-1',
-      // During preview the key's ARN is unknown: only the dependency links them.
-      props: {
-        identifier: 'orders',
-        storageEncrypted: true,
-        kmsKeyId: '04da6b54-80e4-46f7-96ec-b56ff0331ba9',
-      },
+      // A bare key id says nothing of its region: only the key resource does.
+      props: { identifier: 'orders', storageEncrypted: true, kmsKeyId: id },
       deps: { kmsKeyId: ['k'] },
     };
     expect(await validateResource(cmekResourceRules, db)).toEqual([]);
