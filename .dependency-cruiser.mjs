@@ -79,6 +79,29 @@ export default {
       from: { path: '^src/' },
       to: { circular: true },
     },
+    // Pulumi (helper area "pulumi"): the front doors for Pulumi programs and CrossGuard.
+    {
+      name: 'pulumi-imports-below',
+      severity: 'error',
+      comment:
+        'src/pulumi (the dynamic resources) and src/pulumi-policy (the CrossGuard pack) are front ' +
+        'doors over the resource definitions and the rules: they may import resources, rules, ' +
+        'model, service, kms and support, not the engine, the CLI or each other.',
+      from: { path: '^src/(pulumi|pulumi-policy)/' },
+      to: {
+        path: '^src/',
+        pathNot: '^src/(resources|rules|model|service|kms|support)/|^src/$1/',
+      },
+    },
+    {
+      name: 'nothing-imports-pulumi',
+      severity: 'error',
+      comment:
+        'Nothing imports src/pulumi or src/pulumi-policy: the library entry and the CLI must load ' +
+        'without @pulumi/* installed (they are optional peer dependencies).',
+      from: { path: '^src/', pathNot: '^src/(pulumi|pulumi-policy)/' },
+      to: { path: '^src/(pulumi|pulumi-policy)/' },
+    },
     {
       name: 'not-to-unresolvable',
       severity: 'error',
@@ -91,7 +114,9 @@ export default {
       severity: 'error',
       comment:
         'src/ ships in the package: it may only import "dependencies", not "devDependencies".',
-      from: { path: '^src/' },
+      // src/pulumi and src/pulumi-policy import @pulumi/pulumi and @pulumi/policy: optional peer
+      // dependencies (devDependencies here), which a Pulumi program or pack installs itself.
+      from: { path: '^src/', pathNot: '^src/(pulumi|pulumi-policy)/' },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
   ],

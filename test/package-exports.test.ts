@@ -23,6 +23,17 @@ const ENTRIES: Record<string, string[]> = {
   'cmek/resources': ['RESOURCE_TYPES', 'resourceType', 'kmsKey', 'encryptedService'],
   'cmek/core': ['encryptBuffer', 'decryptBuffer', 'ServiceKeySet', 'KeyCache'],
   'cmek/kms': ['createKms', 'openLocalKms', 'MemoryKms', 'AwsKms', 'isKmsError'],
+  // Pulumi (helper area "pulumi"): the seven classes and the CrossGuard pack.
+  'cmek/pulumi': [
+    'KmsKey',
+    'KmsKeyPolicy',
+    'EncryptedService',
+    'Replica',
+    'Clone',
+    'Backup',
+    'BackupRestore',
+  ],
+  'cmek/pulumi-policy': ['cmekPolicies', 'cmekPolicyPack', 'cmekStackRules', 'PULUMI_TYPES'],
 };
 
 const work = mkdtempSync(join(tmpdir(), 'cmek-exports-'));
@@ -96,6 +107,28 @@ describe('package.json exports', () => {
         specifier,
       ).toEqual([]);
     }
+  });
+
+  it('cmek does not load @pulumi/* (optional peers): only cmek/pulumi* do', () => {
+    const { loaded } = load('cmek');
+    expect(loaded.filter((m) => m.startsWith('pulumi'))).toEqual([]);
+    const log = readFileSync(join(work, 'cmek.log'), 'utf8');
+    expect(log).not.toContain('/@pulumi/');
+  });
+
+  it('cmek/pulumi exports the seven classes as functions', () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import('cmek/pulumi');
+console.log(JSON.stringify(${JSON.stringify(ENTRIES['cmek/pulumi'])}.map((n) => typeof m[n])));`,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual(ENTRIES['cmek/pulumi']!.map(() => 'function'));
   });
 
   it('cmek/defaults is where the resources and the control plane come in', () => {

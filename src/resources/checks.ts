@@ -192,6 +192,13 @@ function actionOf(c: ResourceCheck): CmekResourceChange['action'] {
   return 'noop';
 }
 
+/** The role of a database-like resource (service, replica, clone, backup, restore), else
+ * undefined (keys, policies, and the foreign-only aliases, grants and associations). */
+function nodeRole(role: ResourceRole): NodeRole | undefined {
+  const other = ['key', 'policy', 'alias', 'grant', 'association'];
+  return other.includes(role.kind) ? undefined : (role as NodeRole);
+}
+
 /** The key references a resource names (its key attribute, effective key, policy's key). */
 function keyAttributes(role: ResourceRole): string[] {
   if (role.kind === 'policy') return [role.keyAttribute];
@@ -234,22 +241,24 @@ export async function checkResource(c: ResourceCheck, facts: CheckFacts): Promis
   changes.unshift(self);
 
   // The parent (primary, source, service, backup), when it already exists.
-  if (role.kind !== 'key' && role.kind !== 'policy' && role.parentAttribute !== undefined) {
-    const ref = str((after ?? c.prior ?? {})[role.parentAttribute]);
+  const node = nodeRole(role);
+  if (node?.parentAttribute !== undefined) {
+    const parentAttribute = node.parentAttribute;
+    const ref = str((after ?? c.prior ?? {})[parentAttribute]);
     if (ref !== undefined) {
-      if (role.kind === 'restore') {
+      if (node.kind === 'restore') {
         const b = await facts.backup(ref);
         if (b) {
           const [svc, bk] = backupChanges(b);
           changes.push(svc!, bk!);
-          self.refs = { [role.parentAttribute]: bk!.address };
+          self.refs = { [parentAttribute]: bk!.address };
         }
       } else {
         const s = await facts.service(ref);
         if (s) {
           const p = serviceChange(s);
           changes.push(p);
-          self.refs = { [role.parentAttribute]: p.address };
+          self.refs = { [parentAttribute]: p.address };
         }
       }
     }

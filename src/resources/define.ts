@@ -17,7 +17,7 @@ import type { PlanInput, PlannedResource, ProviderContext, ResourceType } from '
 /** Attribute value types: what a tfplugin6 / Pulumi / cdktf schema needs to know. */
 export type AttrType = 'string' | 'number' | 'bool' | 'map(string)' | 'list(string)';
 
-interface TypeValues {
+export interface TypeValues {
   string: string;
   number: number;
   bool: boolean;
