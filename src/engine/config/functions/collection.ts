@@ -1,7 +1,7 @@
 // Collection functions: lists, maps and sets (length, element, lookup, merge, concat, flatten,
 // the set operations, sort, sum, transpose, ...).
 
-import { isUnknown, UNKNOWN, type Value } from '../../../model/values.js';
+import { containsUnknown, isUnknown, UNKNOWN, type Value } from '../../../model/values.js';
 import { deepEqual, setKey, typeName } from '../evaluate.js';
 import { unify } from './conversion.js';
 import {
@@ -62,6 +62,7 @@ export const COLLECTION_FUNCTIONS = family('collection', {
       if (xs.length === 0) return callError(c, 'cannot use element function with an empty list');
       return xs[n % xs.length]!;
     },
+    { innerUnknownOk: true },
   ],
   index: [
     'index(list, value)',
@@ -82,7 +83,7 @@ export const COLLECTION_FUNCTIONS = family('collection', {
       if (d !== undefined) return d;
       return callError(c, `lookup failed to find key "${key}"`);
     },
-    { nullOk: true },
+    { nullOk: true, innerUnknownOk: true },
   ],
   merge: [
     'merge(...maps)',
@@ -97,7 +98,7 @@ export const COLLECTION_FUNCTIONS = family('collection', {
       }
       return out;
     },
-    { nullOk: true },
+    { nullOk: true, innerUnknownOk: true },
   ],
   concat: [
     'concat(...lists)',
@@ -106,6 +107,7 @@ export const COLLECTION_FUNCTIONS = family('collection', {
       if (args.length === 0) return argError(c, 0, 'at least one argument is required');
       return args.flatMap((a, i) => list(a, c, i));
     },
+    { innerUnknownOk: true },
   ],
   flatten: [
     'flatten(list)',
@@ -122,7 +124,12 @@ export const COLLECTION_FUNCTIONS = family('collection', {
       return out;
     },
   ],
-  keys: ['keys(map)', 'the keys of a map, sorted', ([m], c) => Object.keys(map(m!, c, 0)).sort()],
+  keys: [
+    'keys(map)',
+    'the keys of a map, sorted',
+    ([m], c) => Object.keys(map(m!, c, 0)).sort(),
+    { innerUnknownOk: true },
+  ],
   values: [
     'values(map)',
     'the values of a map, in the order of its sorted keys',
@@ -132,11 +139,13 @@ export const COLLECTION_FUNCTIONS = family('collection', {
         .sort()
         .map((k) => o[k]!);
     },
+    { innerUnknownOk: true },
   ],
   zipmap: [
     'zipmap(keylist, valuelist)',
     'a map from a list of keys and a list of values of the same length',
     ([k, v], c) => {
+      if (containsUnknown(k!)) return UNKNOWN;
       const ks = strings(k!, c, 0);
       const vs = list(v!, c, 1);
       if (ks.length !== vs.length)
@@ -148,6 +157,7 @@ export const COLLECTION_FUNCTIONS = family('collection', {
       ks.forEach((key, i) => setKey(out, key, vs[i]!));
       return out;
     },
+    { innerUnknownOk: true },
   ],
   slice: [
     'slice(list, start_index, end_index)',
@@ -167,6 +177,7 @@ export const COLLECTION_FUNCTIONS = family('collection', {
         return argError(c, 1, 'the starting index must be less than or equal to the ending index');
       return xs.slice(a, b);
     },
+    { innerUnknownOk: true },
   ],
   contains: [
     'contains(list, value)',
@@ -191,7 +202,7 @@ export const COLLECTION_FUNCTIONS = family('collection', {
       for (const [i, a] of args.entries()) if (list(a, c, i).length) return a;
       return callError(c, 'no non-null arguments');
     },
-    { nullOk: true },
+    { nullOk: true, innerUnknownOk: true },
   ],
   compact: [
     'compact(list)',
@@ -213,6 +224,7 @@ export const COLLECTION_FUNCTIONS = family('collection', {
       for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
       return out;
     },
+    { innerUnknownOk: true },
   ],
   range: [
     'range(...params)',
@@ -244,6 +256,7 @@ export const COLLECTION_FUNCTIONS = family('collection', {
     'reverse(list)',
     'the list in reverse order',
     ([l], c) => [...list(l!, c, 0)].reverse(),
+    { innerUnknownOk: true },
   ],
   setproduct: [
     'setproduct(...sets)',
@@ -324,6 +337,7 @@ export const COLLECTION_FUNCTIONS = family('collection', {
         );
       return xs.length ? xs[0]! : null;
     },
+    { innerUnknownOk: true },
   ],
   alltrue: [
     'alltrue(list)',

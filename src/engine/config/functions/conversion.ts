@@ -19,7 +19,7 @@ import {
 type Kind = 'string' | 'number' | 'bool' | 'list' | 'map' | 'null';
 
 function kindOf(v: Value): Kind {
-  if (v === null) return 'null';
+  if (v === null || isUnknown(v)) return 'null';
   if (typeof v === 'string') return 'string';
   if (typeof v === 'number') return 'number';
   if (typeof v === 'boolean') return 'bool';
@@ -36,7 +36,7 @@ export function unify(items: Value[]): Value[] | undefined {
   if ([...kinds].every((k) => k === 'string' || k === 'number' || k === 'bool')) {
     if (!kinds.has('string')) return undefined;
     return items.map((x) =>
-      x === null ? null : typeof x === 'number' ? numberToString(x) : String(x),
+      x === null || isUnknown(x) ? x : typeof x === 'number' ? numberToString(x) : String(x),
     );
   }
   return undefined;
@@ -97,7 +97,7 @@ export const CONVERSION_FUNCTIONS = family('conversion', {
         return argError(c, 0, `cannot convert ${typeName(v!)} to list of any single type`);
       return unifyOrFail(v, c, 'elements');
     },
-    { nullOk: true },
+    { nullOk: true, innerUnknownOk: true },
   ],
   toset: [
     'toset(v)',
@@ -127,7 +127,7 @@ export const CONVERSION_FUNCTIONS = family('conversion', {
       keys.forEach((k, i) => setKey(out, k, vals[i]!));
       return out;
     },
-    { nullOk: true },
+    { nullOk: true, innerUnknownOk: true },
   ],
   try: [
     'try(...expressions)',

@@ -2,7 +2,7 @@
 // the dispatch the evaluator calls (arity, null and unknown arguments handled here once, as
 // terraform's function machinery does), and the list docs/configuration.md is generated from.
 
-import { containsUnknown, UNKNOWN, type Value } from '../../../model/values.js';
+import { containsUnknown, isUnknown, UNKNOWN, type Value } from '../../../model/values.js';
 import { fail, type EvalContext } from '../evaluate.js';
 import { COLLECTION_FUNCTIONS } from './collection.js';
 import { CONVERSION_FUNCTIONS } from './conversion.js';
@@ -105,6 +105,7 @@ export function callFunction(name: string, args: Value[], ctx: EvalContext, line
   if (!f.nullOk)
     for (const [i, a] of args.entries())
       if (a === null) return argError(c, i, 'argument must not be null');
-  if (!f.unknownOk && args.some(containsUnknown)) return UNKNOWN;
+  if (!f.unknownOk && args.some(isUnknown)) return UNKNOWN;
+  if (!f.unknownOk && !f.innerUnknownOk && args.some(containsUnknown)) return UNKNOWN;
   return f.impl(args, c);
 }

@@ -28,6 +28,10 @@ export interface FunctionDef {
   max: number;
   /** The function is called with unknown arguments (otherwise any unknown gives unknown). */
   unknownOk: boolean;
+  /** The function is called with arguments that contain unknowns (a list with an unknown
+   * element); a wholly unknown argument still gives unknown. Such functions move values
+   * without reading them (lookup, merge, concat), so an unknown keeps what is known about it. */
+  innerUnknownOk: boolean;
   /** The function is called with null arguments (otherwise null is an invalid argument). */
   nullOk: boolean;
   impl: Impl;
@@ -35,6 +39,7 @@ export interface FunctionDef {
 
 export interface DefOptions {
   unknownOk?: boolean;
+  innerUnknownOk?: boolean;
   nullOk?: boolean;
 }
 
@@ -57,6 +62,7 @@ export function family(
       min: required,
       max: variadic ? Infinity : params.length,
       unknownOk: options?.unknownOk ?? false,
+      innerUnknownOk: options?.innerUnknownOk ?? false,
       nullOk: options?.nullOk ?? false,
       impl,
     };
