@@ -1,7 +1,8 @@
 // Regenerates test/fixtures/tf-functions/expected.json: every expression of corpus.txt evaluated
 // by the real terraform (`terraform console`, offline, one expression per run because a piped
 // console stops at the first error), recorded as its JSON value and type, or its error.
-// Usage: `npx tsx scripts/gen-tf-functions-fixture.ts [path/to/terraform]`.
+// Usage: `npx tsx scripts/gen-tf-functions-fixture.ts [--all] [path/to/terraform]`: without
+// --all, expressions already recorded keep their result and only new ones are evaluated.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,13 +77,19 @@ export function terraformVersion(terraform: string): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const terraform = process.argv[2] ?? DEFAULT_TERRAFORM;
+  const all = process.argv.includes('--all');
+  const terraform = process.argv.slice(2).find((a) => a !== '--all') ?? DEFAULT_TERRAFORM;
   if (!existsSync(terraform)) {
     console.error(`terraform not found at ${terraform}`);
     process.exit(1);
   }
-  const cases = readCorpus().map((e) => evaluateWithTerraform(terraform, e));
+  const file = join(FIXTURE_DIR, 'expected.json');
+  const known = new Map<string, TerraformResult>();
+  if (!all && existsSync(file))
+    for (const c of (JSON.parse(readFileSync(file, 'utf8')) as { cases: TerraformResult[] }).cases)
+      known.set(c.expr, c);
+  const cases = readCorpus().map((e) => known.get(e) ?? evaluateWithTerraform(terraform, e));
   const out = { terraform: terraformVersion(terraform), cases };
-  writeFileSync(join(FIXTURE_DIR, 'expected.json'), `${JSON.stringify(out, null, 1)}\n`);
+  writeFileSync(file, `${JSON.stringify(out, null, 1)}\n`);
   console.log(`wrote ${cases.length} cases (${cases.filter((c) => !c.ok).length} errors)`);
 }

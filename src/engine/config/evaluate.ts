@@ -130,7 +130,9 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
     }
     case 'binary': {
       const { values, marked } = unmarkAll([evaluateNode(n.l, ctx), evaluateNode(n.r, ctx)]);
-      return withMark(binary(n.op, values[0]!, values[1]!, ctx, n.line), marked);
+      const r = binary(n.op, values[0]!, values[1]!, ctx, n.line);
+      if (typeof r === 'number' && !Number.isFinite(r)) return outOfRange(ctx, n.line);
+      return withMark(r, marked);
     }
     case 'cond': {
       const mc = evaluateNode(n.c, ctx);
@@ -173,6 +175,18 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
       return withMark(unknownKey ? UNKNOWN : out, markedKey);
     }
   }
+}
+
+/** cmek's numbers are 64-bit floating point: a result beyond about 1.8e308 is an error rather
+ * than an infinity (docs/configuration.md, "Differences from terraform"). */
+export function outOfRange(ctx: EvalContext, line: number): never {
+  return fail(
+    ctx,
+    line,
+    'CONFIG_SCHEMA',
+    'Number out of range',
+    'The result is beyond the range of 64-bit floating point numbers (about 1.8e308).',
+  );
 }
 
 function indexValue(o: Value, k: Value, ctx: EvalContext, line: number): Value {

@@ -3,7 +3,7 @@
 // terraform's function machinery does), and the list docs/configuration.md is generated from.
 
 import { containsUnknown, isUnknown, UNKNOWN, type Value } from '../../../model/values.js';
-import { fail, type EvalContext } from '../evaluate.js';
+import { fail, outOfRange, type EvalContext } from '../evaluate.js';
 import { COLLECTION_FUNCTIONS } from './collection.js';
 import { CONVERSION_FUNCTIONS } from './conversion.js';
 import { CRYPTO_FUNCTIONS } from './crypto.js';
@@ -107,5 +107,7 @@ export function callFunction(name: string, args: Value[], ctx: EvalContext, line
       if (a === null) return argError(c, i, 'argument must not be null');
   if (!f.unknownOk && args.some(isUnknown)) return UNKNOWN;
   if (!f.unknownOk && !f.innerUnknownOk && args.some(containsUnknown)) return UNKNOWN;
-  return f.impl(args, c);
+  const result = f.impl(args, c);
+  if (typeof result === 'number' && !Number.isFinite(result)) return outOfRange(ctx, line);
+  return result;
 }

@@ -95,7 +95,7 @@ export function callError(c: Call, message: string): never {
 
 /** A number as terraform writes it in a string: plain decimal, never exponent notation. */
 export function numberToString(n: number): string {
-  if (Object.is(n, -0)) return '0';
+  if (Object.is(n, -0)) return '-0';
   const s = String(n);
   const e = s.indexOf('e');
   if (e < 0) return s;
