@@ -234,7 +234,9 @@ export const COLLECTION_FUNCTIONS = family('collection', {
       if (args.length > 3) return argError(c, 3, 'too many arguments');
       const ns = args.map((a, i) => num(a, c, i));
       const [start, limit, step] =
-        ns.length === 1 ? [0, ns[0]!, 1] : [ns[0]!, ns[1]!, ns[2] ?? (ns[0]! > ns[1]! ? -1 : 1)];
+        ns.length === 1
+          ? [0, ns[0]!, ns[0]! < 0 ? -1 : 1]
+          : [ns[0]!, ns[1]!, ns[2] ?? (ns[0]! > ns[1]! ? -1 : 1)];
       if (step === 0) return argError(c, 2, 'step must not be zero');
       if (start < limit && step < 0)
         return argError(c, 2, 'step must be positive when start is less than limit');

@@ -14,12 +14,12 @@ export const NUMERIC_FUNCTIONS = family('numeric', {
   ceil: [
     'ceil(num)',
     'the closest whole number greater than or equal to the number',
-    ([n], c) => Math.ceil(num(n!, c, 0)),
+    ([n], c) => Math.ceil(num(n!, c, 0)) || 0,
   ],
   floor: [
     'floor(num)',
     'the closest whole number less than or equal to the number',
-    ([n], c) => Math.floor(num(n!, c, 0)),
+    ([n], c) => Math.floor(num(n!, c, 0)) || 0,
   ],
   log: [
     'log(num, base)',
@@ -60,7 +60,7 @@ export const NUMERIC_FUNCTIONS = family('numeric', {
       }
       if (!m)
         return argError(c, 0, `cannot parse ${JSON.stringify(text)} as a base ${base} integer`);
-      return m[1] === '-' ? -n : n;
+      return m[1] === '-' && n !== 0 ? -n : n;
     },
   ],
   pow: [

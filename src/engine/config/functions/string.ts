@@ -18,7 +18,7 @@ import {
 } from './support.js';
 
 function isWordChar(ch: string): boolean {
-  return /[\p{L}\p{N}_']/u.test(ch);
+  return /[\p{L}\p{N}_]/u.test(ch);
 }
 
 function title(s: string): string {
@@ -300,7 +300,7 @@ function formatText(spec: string, args: Value[], c: Call): string {
     const v = args[argi++]!;
     let s = formatOne(verb, flags, prec, v, c);
     const len = Array.from(s).length;
-    if (width !== undefined && len < width) {
+    if (width !== undefined && len < width && verb !== 't') {
       if (flags.includes('-')) s = s + ' '.repeat(width - len);
       else if (flags.includes('0') && /[dbxXoeEfgG]/.test(verb)) {
         const sign = /^[+-]/.test(s) ? s[0]! : '';
