@@ -25,11 +25,9 @@ function flatten(xs: Value[]): Value[] {
   return xs.flatMap((x) => (Array.isArray(x) ? flatten(x) : [x]));
 }
 
+/** The arguments of a set function, each a list or set. */
 function sets(args: Value[], c: Call): Value[][] {
-  return args.map((a, i) => {
-    const l = list(a, c, i);
-    return l;
-  });
+  return args.map((a, i) => list(a, c, i));
 }
 
 function unified(xs: Value[], c: Call, i: number): Value[] {

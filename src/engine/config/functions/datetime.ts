@@ -1,7 +1,7 @@
 // Date and time functions: timestamp, plantimestamp, formatdate, timeadd, timecmp, over RFC 3339
 // timestamps that keep their UTC offset as terraform's do.
 
-import { argError, callError, family, str, type Call } from './support.js';
+import { argError, family, str, type Call } from './support.js';
 
 interface Time {
   /** Milliseconds since the epoch. */
@@ -204,5 +204,3 @@ export const DATETIME_FUNCTIONS = family('datetime', {
     },
   ],
 });
-
-void callError;

@@ -4,9 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { setKey } from '../evaluate.js';
 import type { Value } from '../../../model/values.js';
 import { terraformJson } from './json.js';
-import { argError, callError, family, str } from './support.js';
-
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+import { argError, callError, family, str, STRICT_UTF8 } from './support.js';
 
 /** Text encodings textencodebase64 / textdecodebase64 know (the names terraform accepts for
  * them); others are an error naming the ones there are. */

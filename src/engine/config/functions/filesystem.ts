@@ -9,9 +9,7 @@ import type { Value } from '../../../model/values.js';
 import { Parser, type ParseSink } from '../ast.js';
 import { DiagnosticError } from '../../../model/diagnostics.js';
 import { evaluateNode } from '../evaluate.js';
-import { argError, callError, family, map, str, type Call } from './support.js';
-
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+import { argError, callError, family, map, str, STRICT_UTF8, type Call } from './support.js';
 
 function fullPath(p: string, c: Call): string {
   const expanded = p.startsWith('~/') || p === '~' ? homedir() + p.slice(1) : p;

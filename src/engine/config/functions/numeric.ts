@@ -1,6 +1,6 @@
 // Numeric functions: abs, ceil, floor, log, max, min, parseint, pow, signum.
 
-import { argError, callError, family, int, num, str } from './support.js';
+import { argError, family, int, num, str } from './support.js';
 
 const DIGITS = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
@@ -74,5 +74,3 @@ export const NUMERIC_FUNCTIONS = family('numeric', {
     ([n], c) => Math.sign(num(n!, c, 0)) || 0,
   ],
 });
-
-void callError;

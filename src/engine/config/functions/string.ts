@@ -10,8 +10,8 @@ import {
   family,
   graphemes,
   int,
-  list,
   numberToString,
+  parseNumber,
   str,
   strings,
   type Call,
@@ -44,7 +44,7 @@ function compile(pattern: string, global: boolean, c: Call, i: number): RegExp {
 }
 
 /** What one match of regex() gives: the match, the list of captures, or the map of names. */
-function captures(re: RegExp, m: RegExpExecArray, c: Call): Value {
+function captures(m: RegExpExecArray, c: Call): Value {
   if (m.length === 1) return m[0];
   const names = m.groups ? Object.keys(m.groups) : [];
   if (names.length === 0) return m.slice(1).map((x) => x ?? '');
@@ -56,7 +56,6 @@ function captures(re: RegExp, m: RegExpExecArray, c: Call): Value {
     );
   const out: Record<string, Value> = {};
   for (const n of names) out[n] = m.groups![n] ?? '';
-  void re;
   return out;
 }
 
@@ -201,7 +200,7 @@ export const STRING_FUNCTIONS = family('string', {
       const re = compile(str(p!, c, 0), false, c, 0);
       const m = re.exec(str(s!, c, 1));
       if (!m) return callError(c, 'pattern did not match any part of the given string');
-      return captures(re, m, c);
+      return captures(m, c);
     },
   ],
   regexall: [
@@ -209,7 +208,7 @@ export const STRING_FUNCTIONS = family('string', {
     'every match of the regular expression, as regex() gives each',
     ([p, s], c) => {
       const re = compile(str(p!, c, 0), true, c, 0);
-      return [...str(s!, c, 1).matchAll(re)].map((m) => captures(re, m, c));
+      return [...str(s!, c, 1).matchAll(re)].map((m) => captures(m, c));
     },
   ],
   format: [
@@ -323,8 +322,8 @@ function formatOne(
 ): string {
   const num = (): number => {
     if (typeof v === 'number') return v;
-    if (typeof v === 'string' && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v))
-      return Number(v);
+    const parsed = typeof v === 'string' ? parseNumber(v) : undefined;
+    if (parsed !== undefined) return parsed;
     return callError(c, `unsupported value for "%${verb}": a number is required`);
   };
   const sign = (n: number, s: string) =>
@@ -428,5 +427,3 @@ function toFixed(n: number, prec: number): string {
   const whole = numberToString(Math.trunc(n));
   return prec > 0 ? `${whole}.${'0'.repeat(prec)}` : whole;
 }
-
-void list;

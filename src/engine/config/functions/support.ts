@@ -118,6 +118,9 @@ export function parseNumber(s: string): number | undefined {
   return Number(s);
 }
 
+/** UTF-8 decoding that rejects invalid bytes (file(), base64decode()). */
+export const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export function str(v: Value, c: Call, i: number): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return numberToString(v);
