@@ -1,9 +1,11 @@
 // `npm run docs:gen`: rewrite the generated tables of docs/resources/TYPE.md from the resource
-// declarations (src/resources); a type without a page gets a new one to fill in with prose.
+// declarations (src/resources); a type without a page gets a new one to fill in with prose. Also
+// the function list of docs/configuration.md, from the function library.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeResources } from '../src/resources/index.js';
 import { newResourcePage, renderResourcePage } from '../src/resources/docs.js';
+import { renderFunctionSection } from '../src/engine/config/functions/docs.js';
 
 const dir = join(import.meta.dirname, '..', 'docs', 'resources');
 for (const d of describeResources()) {
@@ -14,4 +16,13 @@ for (const d of describeResources()) {
     writeFileSync(file, after);
     console.log(`${before === undefined ? 'created' : 'updated'} docs/resources/${d.type}.md`);
   }
+}
+
+// functions: the function list of docs/configuration.md, from the library's table.
+const configPage = join(import.meta.dirname, '..', 'docs', 'configuration.md');
+const configBefore = readFileSync(configPage, 'utf8');
+const configAfter = renderFunctionSection(configBefore);
+if (configAfter !== configBefore) {
+  writeFileSync(configPage, configAfter);
+  console.log('updated docs/configuration.md (functions)');
 }

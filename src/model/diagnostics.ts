@@ -29,6 +29,9 @@ export const DIAGNOSTIC_CODES = [
   'CONFIG_REFERENCE',
   'CONFIG_CYCLE',
   'CONFIG_UNSUPPORTED',
+  // functions: a built-in function rejected its arguments (wrong number, wrong type, a value it
+  // cannot use) or failed (terraform's "Invalid function argument" / "Error in function call")
+  'CONFIG_FUNCTION',
   'STATE_LOCKED',
   // Not rule codes, but needed to report failures with a stable code:
   'STATE_STALE_PLAN', // a saved plan whose lineage/serial no longer matches the state

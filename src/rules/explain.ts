@@ -279,6 +279,15 @@ const TABLE: Record<DiagnosticCode, Omit<CodeExplanation, 'code'>> = {
       'reported rather than silently skipped.',
     remedy: 'Rewrite it with the supported subset (docs/configuration.md).',
   },
+  // functions: the built-in function library (src/engine/config/functions/)
+  CONFIG_FUNCTION: {
+    title: 'Function call failed',
+    description:
+      'A built-in function was called with the wrong number of arguments, an argument of the ' +
+      'wrong type, or a value it cannot use (an invalid regular expression, a path with no file, ' +
+      'a CIDR prefix too small for the subnet asked for).',
+    remedy: 'Fix the call as the message says; docs/configuration.md lists every function.',
+  },
   STATE_LOCKED: {
     title: 'State locked',
     description: 'Another run holds the state lock; the lock names its holder.',

@@ -9,6 +9,7 @@
 
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
 import type { Value } from '../../model/values.js';
+import { FUNCTION_NAMES, UNIMPLEMENTED_FUNCTIONS } from './functions/index.js';
 
 export type BinOp =
   '+' | '-' | '*' | '/' | '%' | '==' | '!=' | '<' | '>' | '<=' | '>=' | '&&' | '||';
@@ -33,18 +34,9 @@ type NodeBody =
 
 export type Node = NodeBody & { line: number };
 
-/** The functions cmek implements (docs/configuration.md, "Functions"). Anything else is
- * CONFIG_UNSUPPORTED at load time. */
-export const SUPPORTED_FUNCTIONS = new Set([
-  'jsonencode',
-  'jsondecode',
-  'file',
-  'lookup',
-  'merge',
-  'format',
-  'sensitive',
-  'nonsensitive',
-]);
+/** The functions cmek implements (docs/configuration.md, "Functions"): the library's table
+ * (functions/index.ts). Anything else is CONFIG_UNSUPPORTED at load time. */
+export { FUNCTION_NAMES as SUPPORTED_FUNCTIONS } from './functions/index.js';
 
 /** Roots that Terraform knows but cmek does not implement. */
 const UNSUPPORTED_ROOTS: Record<string, string> = {
@@ -105,6 +97,8 @@ export class Parser {
     private readonly src: string,
     private readonly baseLine: number,
     private sink: ParseSink,
+    /** Bare names (`${name}`) are references: the variables of a templatefile() template. */
+    private readonly options: { bareNames?: boolean } = {},
   ) {
     for (let j = 0; j < src.length; j++) if (src[j] === '\n') this.nl.push(j);
   }
@@ -527,6 +521,10 @@ export class Parser {
         'cmek configurations use resources, variables and locals only; inline the value or declare it as a variable.',
       );
     }
+    if (!this.isOp('.') && this.options.bareNames) {
+      this.sink.refs.add(name);
+      return { k: 'ref', root: name, line };
+    }
     if (!this.isOp('.')) {
       this.sink.diagnostics.push(
         diag(
@@ -561,11 +559,13 @@ export class Parser {
         throw new Syntax(`expected "," or ")" in the call to ${name}()`, this.i);
     }
     this.next();
-    if (!SUPPORTED_FUNCTIONS.has(name)) {
+    if (!FUNCTION_NAMES.has(name)) {
       return this.unsupported(
         at,
         `The function ${name}()`,
-        `Supported functions: ${[...SUPPORTED_FUNCTIONS].join(', ')}.`,
+        UNIMPLEMENTED_FUNCTIONS[name]
+          ? `cmek does not implement ${name}(): ${UNIMPLEMENTED_FUNCTIONS[name]}.`
+          : 'There is no built-in function with this name (docs/configuration.md lists them).',
       );
     }
     return { k: 'call', name, args, line };

@@ -20,7 +20,7 @@ import {
   type Value,
 } from '../../model/values.js';
 import type { Node } from './ast.js';
-import { callFunction } from './functions.js';
+import { callFunction, callLazy, LAZY_FUNCTIONS, numberToString } from './functions/index.js';
 import { suggestion } from './suggest.js';
 import type { EvalScope } from './types.js';
 
@@ -108,7 +108,10 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
       return indexValue(o, k, ctx, n.line);
     }
     case 'call': {
+      // try() and can() see their arguments' errors, so they evaluate the arguments themselves.
+      if (LAZY_FUNCTIONS.has(n.name)) return callLazy(n.name, n.args, ctx, n.line);
       const args = n.args.map((a) => evaluateNode(a, ctx));
+      if (n.name === 'issensitive' && args.length === 1) return args[0] instanceof Sensitive;
       const { values, marked } = unmarkAll(args);
       const result = callFunction(n.name, values, ctx, n.line);
       // sensitive() marks its result; nonsensitive() is the one call whose result is not.
@@ -127,7 +130,9 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
     }
     case 'binary': {
       const { values, marked } = unmarkAll([evaluateNode(n.l, ctx), evaluateNode(n.r, ctx)]);
-      return withMark(binary(n.op, values[0]!, values[1]!, ctx, n.line), marked);
+      const r = binary(n.op, values[0]!, values[1]!, ctx, n.line);
+      if (typeof r === 'number' && !Number.isFinite(r)) return outOfRange(ctx, n.line);
+      return withMark(r, marked);
     }
     case 'cond': {
       const mc = evaluateNode(n.c, ctx);
@@ -170,6 +175,18 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
       return withMark(unknownKey ? UNKNOWN : out, markedKey);
     }
   }
+}
+
+/** cmek's numbers are 64-bit floating point: a result beyond about 1.8e308 is an error rather
+ * than an infinity (docs/configuration.md, "Differences from terraform"). */
+export function outOfRange(ctx: EvalContext, line: number): never {
+  return fail(
+    ctx,
+    line,
+    'CONFIG_SCHEMA',
+    'Number out of range',
+    'The result is beyond the range of 64-bit floating point numbers (about 1.8e308).',
+  );
 }
 
 function indexValue(o: Value, k: Value, ctx: EvalContext, line: number): Value {
@@ -277,7 +294,8 @@ function getAttr(o: Value, name: string, ctx: EvalContext, line: number): Value 
 
 function toTemplateString(v: Value, ctx: EvalContext, line: number): string {
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'number') return numberToString(v);
+  if (typeof v === 'boolean') return String(v);
   if (v === null)
     return fail(
       ctx,

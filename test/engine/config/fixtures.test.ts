@@ -25,7 +25,7 @@ function located(r: LoadResult, file: string): void {
 }
 
 describe.skipIf(!present)('real HCL fixtures', () => {
-  it('clickhouse-tde-aws-aws.tf: aws_kms_key loads; data sources, aws provider, replace() are unsupported', async () => {
+  it('clickhouse-tde-aws-aws.tf: aws_kms_key loads; data sources and the aws provider are unsupported', async () => {
     const f = 'clickhouse-tde-aws-aws.tf';
     const r = await load(f);
     located(r, f);
@@ -34,7 +34,6 @@ describe.skipIf(!present)('real HCL fixtures', () => {
     expect(key.pos.line).toBe(96);
     expect(key.attributes.policy!.refs).toEqual(['data.aws_iam_policy_document.policy']);
     expect(unsupported(r.diagnostics)).toEqual([
-      '17 The function replace() is not supported',
       '21 The provider "aws" is not supported',
       '28 A data source (`data` block) is not supported',
       '30 A data source (`data` block) is not supported',
@@ -135,7 +134,7 @@ describe.skipIf(!present)('real HCL fixtures', () => {
     ).toBe('eu-west-1');
   });
 
-  it('tgm-sqldb-postgresql-read_replica.tf: for_each, dynamic, for, each.* and unknown functions are unsupported', async () => {
+  it('tgm-sqldb-postgresql-read_replica.tf: for_each, dynamic, for and each.* are unsupported', async () => {
     const f = 'tgm-sqldb-postgresql-read_replica.tf';
     const r = await load(f);
     located(r, f);
@@ -150,7 +149,6 @@ describe.skipIf(!present)('real HCL fixtures', () => {
       '53 A `dynamic` block is not supported',
       '79 A `dynamic` block is not supported',
       '98 A `dynamic` block is not supported',
-      '37 The function split() is not supported',
     ])
       expect(lines).toContain(want);
     // The lifecycle block is understood even here.

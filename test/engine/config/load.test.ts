@@ -235,7 +235,7 @@ describe('errors', () => {
       [5, 'A data source (`data` block) is not supported'],
       [8, 'The `for_each` meta-argument is not supported'],
       [9, 'A reference to for_each (each.key / each.value) (`each.value`) is not supported'],
-      [13, 'The function upper() is not supported'],
+      [13, 'The function bcrypt() is not supported'],
       [15, 'A `for` expression is not supported'],
       [16, 'A splat expression (`[*]`) is not supported'],
       [18, 'A `dynamic` block is not supported'],
@@ -263,7 +263,7 @@ describe('errors', () => {
     // The expressions that use unsupported constructs still refuse to evaluate.
     expect(() =>
       res(config, 'cmek_encrypted_service.s').attributes.name!.evaluate(mapScope('.', {})),
-    ).toThrow(/upper/);
+    ).toThrow(/bcrypt/);
   });
 
   it('duplicate variables, resources and outputs across files; duplicate object keys warn', async () => {

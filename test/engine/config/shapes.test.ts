@@ -104,7 +104,7 @@ resource "x_thing" "a" {
   }
   list = [
     {
-      k = upper("x")
+      k = bcrypt("x")
     },
   ]
   policy = <<EOT
@@ -116,7 +116,7 @@ EOT
     });
     expect(r.diagnostics.map((d) => [d.line, d.summary])).toEqual([
       [5, 'Reference to undeclared variable "var.nope"'],
-      [10, 'The function upper() is not supported'],
+      [10, 'The function bcrypt() is not supported'],
       [15, 'Reference to undeclared local value "local.missing"'],
     ]);
   });
