@@ -28,7 +28,8 @@ beforeAll(() => {
   cliBin();
   dir = tempDir({ 'main.tf': CONFIG, 'teams.txt': 'orders\nbilling\n\n' });
   bad = tempDir({
-    'main.tf': 'resource "cmek_kms_key" "k" {\n  region = "eu-west-1"\n  description = cidrhost("10.0.0.0/30", 9)\n}\n',
+    'main.tf':
+      'resource "cmek_kms_key" "k" {\n  region = "eu-west-1"\n  description = cidrhost("10.0.0.0/30", 9)\n}\n',
   });
 }, 300_000);
 afterAll(() => {

@@ -20,7 +20,13 @@ import {
   type Value,
 } from '../../model/values.js';
 import type { Node } from './ast.js';
-import { callFunction, callLazy, LAZY_FUNCTIONS, numberToString } from './functions/index.js';
+import {
+  callFunction,
+  callLazy,
+  LAZY_FUNCTIONS,
+  numberToString,
+  parseNumber,
+} from './functions/index.js';
 import { suggestion } from './suggest.js';
 import type { EvalScope } from './types.js';
 
@@ -315,7 +321,9 @@ function toTemplateString(v: Value, ctx: EvalContext, line: number): string {
 
 export function toNumber(v: Value, ctx: EvalContext, line: number, what: string): number {
   if (typeof v === 'number') return v;
-  if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
+  // Terraform's string-to-number conversion: decimal only (no "0x10", no spaces).
+  const n = typeof v === 'string' ? parseNumber(v) : undefined;
+  if (n !== undefined) return n;
   return fail(
     ctx,
     line,

@@ -9,6 +9,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { diag, DiagnosticError, type Diagnostic } from '../../model/diagnostics.js';
 import { isUnknown, Sensitive, type Value } from '../../model/values.js';
 import { setKey } from './evaluate.js';
+import { numberToString, parseNumber } from './functions/index.js';
 import { parseHclText } from './hcl.js';
 import { jsonExpr, mapScope, parseExpression } from './expr.js';
 import { hclSyntaxDiagnostics, scanHcl } from './scan.js';
@@ -128,11 +129,12 @@ export function convert(v: Value, t: TypeSpec, path = ''): Value {
   switch (t.kind) {
     case 'string':
       if (typeof v === 'string') return v;
-      if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+      if (typeof v === 'number') return numberToString(v);
+      if (typeof v === 'boolean') return String(v);
       throw new Error(`a string is required${where}`);
     case 'number':
       if (typeof v === 'number') return v;
-      if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
+      if (typeof v === 'string' && parseNumber(v) !== undefined) return parseNumber(v)!;
       throw new Error(`a number is required${where}`);
     case 'bool':
       if (typeof v === 'boolean') return v;

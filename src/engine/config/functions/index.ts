@@ -16,7 +16,7 @@ import { STRING_FUNCTIONS } from './string.js';
 import { argError, family, type FunctionDef } from './support.js';
 
 export { terraformJson } from './json.js';
-export { numberToString } from './support.js';
+export { numberToString, parseNumber } from './support.js';
 export { callLazy, LAZY_FUNCTIONS } from './conversion.js';
 export type { FunctionDef } from './support.js';
 
