@@ -37,6 +37,8 @@ export const DIAGNOSTIC_CODES = [
   'STATE_TOO_NEW', // the state was written by a newer cmek/terraform (format, version or schema)
   'CONTROL_PLANE_CORRUPT', // a record of the embedded control plane cannot be parsed
   'IMPORT_NOT_FOUND', // `cmek import` / an import block names an object that does not exist
+  // terraform provider plugin (cmek provider install):
+  'PROVIDER_MISSING', // this installation has no bundled terraform-provider-cmek (not built)
   'INTERNAL', // a bug in cmek: an error nothing else turned into a diagnostic
 ] as const;
 

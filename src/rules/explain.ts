@@ -303,6 +303,13 @@ const TABLE: Record<DiagnosticCode, Omit<CodeExplanation, 'code'>> = {
       'Check the id (`cmek kms ls`, `cmek service ls`, `cmek backup ls`) and that ' +
       '`provider "cmek" { data_dir }` points at the data directory that holds it (docs/cli/import.md).',
   },
+  PROVIDER_MISSING: {
+    title: 'Provider plugin not built',
+    description:
+      '`cmek provider install` found no dist/terraform-provider-cmek.js in this installation of ' +
+      'cmek: the executable is made by `npm run build`.',
+    remedy: 'Build the package (`npm run build`) or install a released cmek, then run it again.',
+  },
   INTERNAL: {
     title: 'Internal error',
     description: 'A bug in cmek: an error that no check turned into a diagnostic.',

@@ -95,7 +95,9 @@ export interface ProviderHandler {
   validateProviderConfig(config: TfObject): readonly TfDiagnostic[];
   configureProvider(config: TfObject, terraformVersion: string): Promise<readonly TfDiagnostic[]>;
   validateResourceConfig(typeName: string, config: TfObject): readonly TfDiagnostic[];
-  /** `rawState` is the stored JSON object (already parsed); return it in the current schema. */
+  /** `rawState` is the stored JSON object (already parsed); return it in the current schema.
+   * At the current schema version it arrives decoded by that schema (numbers beyond 2^53 as
+   * exact decimal strings, `dynamic` attributes unwrapped); at an older version as plain JSON. */
   upgradeResourceState(
     typeName: string,
     version: number,

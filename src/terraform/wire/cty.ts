@@ -271,14 +271,85 @@ export function decodeMsgpack(bytes: Uint8Array, type: CtyType): Value {
   return fromRaw(raw, type, [], true);
 }
 
+/** JSON.parse that keeps numbers exact: an integer beyond 2^53 (or any number whose double
+ * differs from its text as an integer) stays its decimal string, as exactNumber does for
+ * msgpack — terraform writes int64 attributes into state JSON as plain digits. `__proto__` keys
+ * are own keys. Throws CtyError on bad JSON. */
+export function parseJsonExact(text: string): unknown {
+  let i = 0;
+  const fail = (what: string): never => {
+    throw new CtyError(`invalid JSON: ${what} at offset ${i}`);
+  };
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const value = (depth: number): unknown => {
+    if (depth > 512) fail('nested too deeply');
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const out: Record<string, unknown> = {};
+      ws();
+      if (text[i] === '}') return (i++, out);
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail('expected a key');
+        const k = string();
+        ws();
+        if (text[i++] !== ':') fail('expected ":"');
+        defineKey(out, k, value(depth + 1));
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return (i++, out);
+        else fail('expected "," or "}"');
+      }
+    }
+    if (c === '[') {
+      i++;
+      const out: unknown[] = [];
+      ws();
+      if (text[i] === ']') return (i++, out);
+      for (;;) {
+        out.push(value(depth + 1));
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return (i++, out);
+        else fail('expected "," or "]"');
+      }
+    }
+    if (c === '"') return string();
+    for (const [word, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const)
+      if (text.startsWith(word, i)) return ((i += word.length), v);
+    const m = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m) return fail('unexpected character');
+    i += m[0].length;
+    const n = Number(m[0]);
+    return !m[1] && !m[2] && !Number.isSafeInteger(n) ? m[0] : n;
+  };
+  const string = (): string => {
+    const start = i;
+    i++;
+    while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    if (i >= text.length) fail('unterminated string');
+    i++;
+    return JSON.parse(text.slice(start, i)) as string;
+  };
+  const v = value(0);
+  ws();
+  if (i !== text.length) fail('trailing characters');
+  return v;
+}
+
 /** Decode a JSON DynamicValue (cty JSON: no unknowns; dynamic values as {value, type}). */
 export function decodeJson(bytes: Uint8Array | string, type: CtyType): Value {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'));
-  } catch (e) {
-    throw new CtyError(`invalid JSON value: ${(e as Error).message}`);
-  }
+  const raw = parseJsonExact(
+    typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8'),
+  );
   return fromRaw(raw, type, [], false);
 }
 

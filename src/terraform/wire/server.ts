@@ -15,7 +15,14 @@ import type {
   TfDiagnostic,
   TfObject,
 } from '../handler.js';
-import { blockType, CtyError, decodeJson, decodeMsgpack, encodeMsgpack } from './cty.js';
+import {
+  blockType,
+  CtyError,
+  decodeJson,
+  decodeMsgpack,
+  encodeMsgpack,
+  parseJsonExact,
+} from './cty.js';
 import type { Logger } from './log.js';
 import { toProtoPath } from './paths.js';
 import { serviceDefinition } from './proto.js';
@@ -35,6 +42,7 @@ type Req = Record<string, unknown> & {
 interface Kind {
   block: TfBlock;
   type: CtyType;
+  version: number;
 }
 
 export interface PluginServices {
@@ -85,11 +93,19 @@ export function addPluginServices(server: grpc.Server, opts: PluginServices): vo
     const h = await provider;
     if (!schemas) {
       schemas = h.schemas();
-      providerKind = { block: schemas.provider.block, type: blockType(schemas.provider.block) };
+      providerKind = {
+        block: schemas.provider.block,
+        type: blockType(schemas.provider.block),
+        version: schemas.provider.version,
+      };
       for (const [name, s] of Object.entries(schemas.resources))
-        kinds.resources.set(name, { block: s.block, type: blockType(s.block) });
+        kinds.resources.set(name, { block: s.block, type: blockType(s.block), version: s.version });
       for (const [name, s] of Object.entries(schemas.dataSources))
-        kinds.dataSources.set(name, { block: s.block, type: blockType(s.block) });
+        kinds.dataSources.set(name, {
+          block: s.block,
+          type: blockType(s.block),
+          version: s.version,
+        });
     }
     return h;
   };
@@ -188,8 +204,13 @@ export function addPluginServices(server: grpc.Server, opts: PluginServices): vo
           );
         }
         let parsed: unknown;
+        const version = Number(req.version ?? 0);
         try {
-          parsed = JSON.parse(raw.json.toString('utf8'));
+          // State of the current schema version is cty JSON of the current type: decoded by it
+          // (dynamic attributes unwrapped from {value, type}); older versions go as plain JSON
+          // for the provider to upgrade.
+          parsed = version === kind.version ? decodeOrUndefined(raw.json, kind.type) : undefined;
+          parsed ??= parseJsonExact(raw.json.toString('utf8'));
         } catch (e) {
           throw new UserError(
             'Unreadable resource state',
@@ -203,7 +224,7 @@ export function addPluginServices(server: grpc.Server, opts: PluginServices): vo
           );
         const r = h.upgradeResourceState(
           req.type_name!,
-          Number(req.version ?? 0),
+          version,
           parsed as Record<string, unknown>,
         );
         return {
@@ -341,6 +362,16 @@ export class UserError extends Error {
     readonly detail: string,
   ) {
     super(summary);
+  }
+}
+
+/** Raw state decoded by the current type, or undefined where it does not fit it (an attribute
+ * removed without a version bump): the provider then gets the plain JSON. */
+function decodeOrUndefined(json: Buffer, type: CtyType): Value | undefined {
+  try {
+    return decodeJson(json, type);
+  } catch {
+    return undefined;
   }
 }
 

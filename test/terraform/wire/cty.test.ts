@@ -11,6 +11,7 @@ import {
   decodeJson,
   decodeMsgpack,
   encodeMsgpack,
+  parseJsonExact,
   typeFromJson,
   typeToJson,
 } from '../../../src/terraform/wire/cty.js';
@@ -155,6 +156,16 @@ describe('objects by schema', () => {
       [1, 'a'],
     );
     expect(() => decodeJson('{', type)).toThrow(CtyError);
+  });
+
+  it('parses JSON with integers beyond 2^53 kept exact and __proto__ as an own key', () => {
+    const v = parseJsonExact(
+      '{"__proto__":1,"a":[9007199254740993,1.5e3,"x\\"y",true,null]}',
+    ) as Record<string, unknown>;
+    expect(Object.keys(v)).toEqual(['__proto__', 'a']);
+    expect(v.a).toEqual(['9007199254740993', 1500, 'x"y', true, null]);
+    expect(() => parseJsonExact('{"a":}')).toThrow(CtyError);
+    expect(() => parseJsonExact('[1] x')).toThrow(/trailing/);
   });
 
   it('type JSON round-trips, optional attributes included', () => {
