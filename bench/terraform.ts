@@ -6,7 +6,7 @@
 // (CMEK_TERRAFORM, default /usr/local/bin/terraform; without it the row is skipped with a note
 // on stderr) and a build (`npm run build`: the CLI and `cmek provider install`).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -59,26 +59,10 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       encoding: 'utf8',
     });
     if (install.status !== 0) {
-      // A build without `cmek provider install`: the same bundle, placed as install would.
       console.error(
-        `bench: \`cmek provider install\` failed (${install.stderr.trim().split('\n')[0]}); ` +
-          'bundling the plugin with scripts/build-provider.ts instead',
+        `bench: terraform_plan_vs_cmek_plan skipped: \`cmek provider install\` failed (run \`npm run build\`): ${install.stderr.trim()}`,
       );
-      const version = (
-        JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
-      ).version;
-      const arch = process.arch === 'x64' ? 'amd64' : process.arch;
-      const target = join(
-        plugins,
-        'registry.terraform.io',
-        'cmek',
-        'cmek',
-        version,
-        `${process.platform}_${arch}`,
-      );
-      mkdirSync(target, { recursive: true });
-      const { buildProvider } = await import('../scripts/build-provider.js');
-      await buildProvider(undefined, join(target, `terraform-provider-cmek_v${version}`));
+      return [];
     }
     const tfDir = join(dir, 'terraform');
     const cmekDir = join(dir, 'quickstart');

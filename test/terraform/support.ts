@@ -2,10 +2,10 @@
 // HOME and CLI config (no network, no checkpoint), the plugin installed offline with
 // `cmek provider install --dir` and found by `terraform init -plugin-dir`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ROOT, cmek } from '../e2e/harness.js';
+import { dirname, join } from 'node:path';
+import { ROOT, cliBin, cmek } from '../e2e/harness.js';
 
 export const TERRAFORM = process.env.CMEK_TERRAFORM ?? '/usr/local/bin/terraform';
 
@@ -28,23 +28,29 @@ const OS_ARCH = `${process.platform}_${process.arch === 'x64' ? 'amd64' : proces
 
 let pluginDir: string | undefined;
 
-/** A -plugin-dir holding the provider: `cmek provider install --dir`, or — while that verb is
- * not in this build — the same bundled executable (scripts/build-provider.ts), placed in the
- * layout terraform reads (said loudly). */
+/** A -plugin-dir holding the provider, installed by `cmek provider install --dir`. The test
+ * build of the CLI (test/e2e/harness.ts) is compiled by tsc only, so the bundled plugin
+ * `npm run build` puts next to it is made here first (scripts/build-provider.ts, the same build). */
 export async function installedPlugins(): Promise<string> {
   if (pluginDir) return pluginDir;
   const dir = mkdtempSync(join(tmpdir(), 'cmek-tf-plugins-'));
-  const r = cmek(dir, ['provider', 'install', '--dir', dir]);
-  if (r.code !== 0) {
-    console.warn(
-      `\`cmek provider install\` is not available in this build (${(r.stderr || r.stdout).split('\n')[0]}): ` +
-        'bundling the provider plugin with scripts/build-provider.ts for the terraform tests.',
-    );
-    const target = join(dir, 'registry.terraform.io', 'cmek', 'cmek', VERSION, OS_ARCH);
-    mkdirSync(target, { recursive: true });
+  const bundle = join(dirname(dirname(cliBin())), 'terraform-provider-cmek.js');
+  if (!existsSync(bundle)) {
     const { buildProvider } = await import('../../scripts/build-provider.js');
-    await buildProvider(undefined, join(target, `terraform-provider-cmek_v${VERSION}`));
+    await buildProvider(undefined, bundle);
   }
+  const r = cmek(dir, ['provider', 'install', '--dir', dir]);
+  if (r.code !== 0) throw new Error(`cmek provider install failed:\n${r.stdout}\n${r.stderr}`);
+  const exe = join(
+    dir,
+    'registry.terraform.io',
+    'cmek',
+    'cmek',
+    VERSION,
+    OS_ARCH,
+    `terraform-provider-cmek_v${VERSION}`,
+  );
+  if (!existsSync(exe)) throw new Error(`cmek provider install did not place ${exe}`);
   pluginDir = dir;
   return dir;
 }

@@ -258,16 +258,25 @@ resource "cmek_kms_key_policy" "open" {
       expect(imp.code, imp.out).toBe(0);
       expect(imp.out).toContain('Import successful');
 
-      // Replace: a new name is a new service.
+      // Replace: a new name is a new service. In the same plan, an import {} block takes k2
+      // back into the state by its ARN.
+      const state = JSON.parse(readFileSync(join(dir, 'terraform.tfstate'), 'utf8')) as {
+        resources: Array<{ name: string; instances: Array<{ attributes: { arn: string } }> }>;
+      };
+      const k2 = state.resources.find((r) => r.name === 'k2')!.instances[0]!.attributes.arn;
+      expect(tf(dir, ['state', 'rm', 'cmek_kms_key.k2']).code).toBe(0);
       writeFileSync(
         join(dir, 'main.tf'),
-        REQUIRED_PROVIDERS + base.replace('name    = "enc"', 'name    = "enc2"'),
+        REQUIRED_PROVIDERS +
+          base.replace('name    = "enc"', 'name    = "enc2"') +
+          `\nimport {\n  to = cmek_kms_key.k2\n  id = "${k2}"\n}\n`,
       );
       const replace = tf(dir, ['plan', '-input=false']);
       expect(replace.code, replace.out).toBe(0);
       expect(replace.out).toContain('cmek_encrypted_service.enc must be replaced');
       expect(replace.out).toMatch(/# forces replacement/);
-      expect(replace.out).toContain('Plan: 2 to add, 0 to change, 1 to destroy');
+      expect(replace.out).toContain('cmek_kms_key.k2 will be imported');
+      expect(replace.out).toContain('Plan: 1 to import, 2 to add, 0 to change, 1 to destroy');
     },
     SLOW,
   );
