@@ -11,6 +11,8 @@ const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [
   { name: 'cli', load: () => import('./cli.js') },
   // terraform provider plugin (tfwire): launch → handshake line
   { name: 'terraform-provider', load: () => import('./terraform-provider.js') },
+  // terraform provider (tfprov): terraform_plan_vs_cmek_plan
+  { name: 'terraform', load: () => import('./terraform.js') },
 ];
 
 function round(x: number): number {

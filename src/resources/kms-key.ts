@@ -416,16 +416,19 @@ async function importState(id: string, ctx: ProviderContext): Promise<Attrs | nu
  * prefix `arn:aws:kms:REGION:000000000000:key/`, and a key_ring key's whole crypto key name
  * when its NAME is known (`name`, or the alias's last segment), else its ring's prefix. With
  * AWS: `arn:PARTITION:kms:REGION:` (the account is the caller's, not looked up). Undefined when
- * nothing is known (no region yet). `name` is the NAME a key_ring key will get, when known. */
+ * nothing is known (no region yet). `name` is the NAME a key_ring key will get, when known
+ * (null: an AWS key, which has none). */
 export function plannedKeyRef(
   after: Attrs,
   local: boolean,
-): { whole?: string; prefix?: string; name?: string } | undefined {
+): { whole?: string; prefix?: string; name?: string | null } | undefined {
   const region = str(after.region);
   if (!region) return undefined;
   const keyRing = str(after.key_ring);
   if (!keyRing) {
+    // An AWS key has no crypto key NAME: `name` stays null.
     return {
+      name: null,
       prefix: keyRefPrefix(
         local ? { region, account: LOCAL_ACCOUNT, partition: 'aws' } : { region },
       ),

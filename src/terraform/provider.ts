@@ -247,13 +247,13 @@ export function createProvider(opts: ProviderOptions = {}): ProviderHandler {
       const planned = plannedKeyRef(after, settings.kms.backend === 'local');
       if (planned?.whole !== undefined) {
         for (const n of [role.refAttribute, ...(role.idAttributes ?? [])]) after[n] = planned.whole;
-        if (planned.name !== undefined) after.name = planned.name;
       } else if (planned?.prefix !== undefined) {
         after[role.refAttribute] = new Unknown(undefined, {
           notNull: true,
           prefix: planned.prefix,
         });
       }
+      if (planned?.name !== undefined) after.name = planned.name;
     }
     return { after, requiresReplace: p.requiresReplace };
   };

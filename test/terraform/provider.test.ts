@@ -108,7 +108,7 @@ describe('plan, apply, read, import', () => {
     const svcCfg = cfg('cmek_encrypted_service', {
       name: 'orders',
       region: 'us-east-1',
-      kms_key: arn,
+      kms_key: arn!,
     });
     const svc = await p.planResourceChange(
       'cmek_encrypted_service',
@@ -120,6 +120,44 @@ describe('plan, apply, read, import', () => {
     expect(svc.diagnostics!.map((d) => d.summary.split(':')[0])).toEqual(['CMEK_REGION_MISMATCH']);
     expect(svc.diagnostics![0]!.attribute).toEqual(['kms_key']);
     expect(svc.diagnostics![0]!.detail).toMatch(/Remedy/);
+  });
+
+  it('plans a GCP-style key whole when its name is known, its ring prefix otherwise; the result keeps the promise', async () => {
+    const named = cfg('cmek_kms_key', {
+      region: 'europe-west1',
+      key_ring: 'sql',
+      alias: 'alias/orders',
+    });
+    const plan = await p.planResourceChange('cmek_kms_key', null, named, named, new Uint8Array());
+    const full = 'projects/local/locations/europe-west1/keyRings/sql/cryptoKeys/orders';
+    expect(plan.plannedState).toMatchObject({ arn: full, key_id: full, id: full, name: 'orders' });
+    const applied = await p.applyResourceChange(
+      'cmek_kms_key',
+      null,
+      plan.plannedState,
+      named,
+      new Uint8Array(),
+    );
+    expect(applied.diagnostics ?? []).toEqual([]);
+    expect(applied.state).toMatchObject({ arn: full, key_id: full, name: 'orders' });
+
+    const anon = cfg('cmek_kms_key', { region: 'europe-west1', key_ring: 'sql' });
+    const plan2 = await p.planResourceChange('cmek_kms_key', null, anon, anon, new Uint8Array());
+    const prefix = (plan2.plannedState!.arn as Unknown).refinement!.prefix!;
+    expect(prefix).toBe('projects/local/locations/europe-west1/keyRings/sql/cryptoKeys/');
+    const applied2 = await p.applyResourceChange(
+      'cmek_kms_key',
+      null,
+      plan2.plannedState,
+      anon,
+      new Uint8Array(),
+    );
+    expect(String(applied2.state!.arn).startsWith(prefix)).toBe(true);
+
+    // An AWS key has no crypto key name: planned null, not "known after apply".
+    const aws = cfg('cmek_kms_key', { region: 'eu-west-1' });
+    const plan3 = await p.planResourceChange('cmek_kms_key', null, aws, aws, new Uint8Array());
+    expect(plan3.plannedState!.name).toBeNull();
   });
 
   it('creates, reads, re-plans with no change, detects drift, and imports', async () => {
