@@ -65,6 +65,26 @@ export default {
       from: { path: '^src/', pathNot: '^src/cli/' },
       to: { path: '^src/cli/' },
     },
+    // terraform provider plugin (tfwire): the protocol layer and the provider behind it.
+    {
+      name: 'terraform-imported-only-by-cli',
+      severity: 'error',
+      comment:
+        'src/terraform (the Terraform plugin protocol and the provider behind it) is a front ' +
+        'door like the CLI: only src/cli (`cmek provider install`) may import it; its ' +
+        'executable entry is src/terraform/plugin.ts.',
+      from: { path: '^src/', pathNot: '^src/(cli|terraform)/' },
+      to: { path: '^src/terraform/' },
+    },
+    {
+      name: 'terraform-wire-below-provider',
+      severity: 'error',
+      comment:
+        'src/terraform/wire (gRPC, handshake, TLS, the cty codec) knows the provider only ' +
+        'through src/terraform/handler.ts; it may import src/model and nothing else of the project.',
+      from: { path: '^src/terraform/wire/' },
+      to: { path: '^src/', pathNot: '^src/(model/|terraform/wire/|terraform/handler\\.ts$)' },
+    },
     {
       name: 'no-folder-cycles',
       severity: 'error',

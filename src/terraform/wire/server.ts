@@ -67,6 +67,11 @@ function asObject(v: Value): TfObject | null {
   return v as TfObject;
 }
 
+/** A DynamicValue field of a request as an object of the kind's type (null when null). */
+function objectOf(dv: unknown, kind: Kind): TfObject | null {
+  return asObject(decodeDynamic(dv as DynamicValue | null | undefined, kind.type));
+}
+
 function encodeDynamic(v: Value | null, kind: Kind): DynamicValue {
   return { msgpack: Buffer.from(encodeMsgpack(v, kind.type, kind.block)) };
 }
@@ -166,11 +171,11 @@ export function addPluginServices(server: grpc.Server, opts: PluginServices): vo
       server_capabilities: { plan_destroy: true },
     })),
     ValidateProviderConfig: rpc('ValidateProviderConfig', async (req, h) => {
-      const config = asObject(decodeDynamic(req.config, providerKind!.type)) ?? {};
+      const config = objectOf(req.config, providerKind!) ?? {};
       return { diagnostics: diags(h.validateProviderConfig(config), providerKind) };
     }),
     ConfigureProvider: rpc('ConfigureProvider', async (req, h) => {
-      const config = asObject(decodeDynamic(req.config, providerKind!.type)) ?? {};
+      const config = objectOf(req.config, providerKind!) ?? {};
       const tfVersion = String(req.terraform_version ?? '');
       return { diagnostics: diags(await h.configureProvider(config, tfVersion), providerKind) };
     }),
@@ -178,7 +183,7 @@ export function addPluginServices(server: grpc.Server, opts: PluginServices): vo
       'ValidateResourceConfig',
       async (req, h) => {
         const kind = resourceKind(req);
-        const config = asObject(decodeDynamic(req.config, kind.type)) ?? {};
+        const config = objectOf(req.config, kind) ?? {};
         return { diagnostics: diags(h.validateResourceConfig(req.type_name!, config), kind) };
       },
       resourceKind,
@@ -187,7 +192,7 @@ export function addPluginServices(server: grpc.Server, opts: PluginServices): vo
       'ValidateDataResourceConfig',
       async (req, h) => {
         const kind = dataKind(req);
-        const config = asObject(decodeDynamic(req.config, kind.type)) ?? {};
+        const config = objectOf(req.config, kind) ?? {};
         return { diagnostics: diags(h.validateDataResourceConfig(req.type_name!, config), kind) };
       },
       dataKind,
@@ -238,7 +243,7 @@ export function addPluginServices(server: grpc.Server, opts: PluginServices): vo
       'ReadResource',
       async (req, h) => {
         const kind = resourceKind(req);
-        const current = asObject(decodeDynamic(req.current_state as DynamicValue, kind.type)) ?? {};
+        const current = objectOf(req.current_state, kind) ?? {};
         const r = await h.readResource(req.type_name!, current, bytes(req.private));
         return {
           new_state: encodeDynamic(r.state, kind),
@@ -252,9 +257,9 @@ export function addPluginServices(server: grpc.Server, opts: PluginServices): vo
       'PlanResourceChange',
       async (req, h) => {
         const kind = resourceKind(req);
-        const prior = asObject(decodeDynamic(req.prior_state as DynamicValue, kind.type));
-        const proposed = asObject(decodeDynamic(req.proposed_new_state as DynamicValue, kind.type));
-        const config = asObject(decodeDynamic(req.config, kind.type));
+        const prior = objectOf(req.prior_state, kind);
+        const proposed = objectOf(req.proposed_new_state, kind);
+        const config = objectOf(req.config, kind);
         const r = await h.planResourceChange(
           req.type_name!,
           prior,
@@ -275,9 +280,9 @@ export function addPluginServices(server: grpc.Server, opts: PluginServices): vo
       'ApplyResourceChange',
       async (req, h) => {
         const kind = resourceKind(req);
-        const prior = asObject(decodeDynamic(req.prior_state as DynamicValue, kind.type));
-        const planned = asObject(decodeDynamic(req.planned_state as DynamicValue, kind.type));
-        const config = asObject(decodeDynamic(req.config, kind.type));
+        const prior = objectOf(req.prior_state, kind);
+        const planned = objectOf(req.planned_state, kind);
+        const config = objectOf(req.config, kind);
         const r = await h.applyResourceChange(
           req.type_name!,
           prior,
@@ -313,7 +318,7 @@ export function addPluginServices(server: grpc.Server, opts: PluginServices): vo
       'ReadDataSource',
       async (req, h) => {
         const kind = dataKind(req);
-        const config = asObject(decodeDynamic(req.config, kind.type)) ?? {};
+        const config = objectOf(req.config, kind) ?? {};
         const r = await h.readDataSource(req.type_name!, config);
         return { state: encodeDynamic(r.state, kind), diagnostics: diags(r.diagnostics, kind) };
       },
