@@ -271,6 +271,61 @@ describe('the dynamic-provider host drives the resources', () => {
     expect(kms.stdout).toContain('PendingDeletion');
   });
 
+  it('Check uses the control plane: a replica of an existing service gets its key rules', async () => {
+    const svcs = JSON.parse(
+      cmek(dir, ['service', 'ls', '-json', '--data-dir', dataDir]).stdout,
+    ) as Array<{
+      id: string;
+      name: string;
+    }>;
+    const events = svcs.find((s) => s.name === 'events')!;
+    const other = await host.call(
+      'create',
+      req.create(urn('cmek_kms_key', 'k3'), { __provider: key(), region: 'eu-west-1' }),
+    );
+    const otherArn = String(props(other.getProperties()).arn);
+    const resp = await host.call(
+      'check',
+      req.check(
+        urn('cmek_replica', 'r'),
+        {},
+        {
+          __provider: providers.cmek_replica!.provider,
+          primaryId: events.id,
+          name: 'events-replica',
+          region: 'eu-west-1',
+          kmsKey: otherArn,
+        },
+      ),
+    );
+    const f = failures(resp);
+    expect(f.map((x) => x.reason.split(':')[0])).toEqual(['CMEK_REPLICA_KEY_INHERITED']);
+  });
+
+  it('Delete of a key that a service still uses is refused with CMEK_KEY_IN_USE', async () => {
+    const svcs = JSON.parse(
+      cmek(dir, ['service', 'ls', '-json', '--data-dir', dataDir]).stdout,
+    ) as Array<{
+      name: string;
+      kmsKey: string;
+    }>;
+    const used = svcs.find((s) => s.name === 'events')!.kmsKey;
+    const keyIdOf = used.split('/').pop()!;
+    await expect(
+      host.call(
+        'delete',
+        req.delete(keyIdOf, urn('cmek_kms_key', 'k2'), {
+          __provider: key(),
+          region: 'eu-west-1',
+          arn: used,
+          keyId: keyIdOf,
+        }),
+      ),
+    ).rejects.toThrow(/CMEK_KEY_IN_USE/);
+    const kms = cmek(dir, ['kms', 'describe', keyIdOf, '--data-dir', dataDir]);
+    expect(kms.stdout).toContain('Enabled');
+  });
+
   it('no stack trace or key material reached the host log', () => {
     // The host prints a failed call's error: ours carry the diagnostic, not a stack.
     expect(host.stderr()).toContain('CMEK_KEY_IMMUTABLE');
