@@ -52,13 +52,13 @@ export function settingsFrom(config: CmekPulumiConfig | undefined): ProviderSett
   const dir = config?.dataDir ?? '.cmek';
   const backend = config?.kmsBackend ?? 'local';
   if (backend !== 'local' && backend !== 'aws') {
-    throw new DiagnosticError(
+    throw failure([
       diag(
         'CONFIG_SCHEMA',
         `Invalid value for cmek:kmsBackend: ${JSON.stringify(backend)}`,
         'Expected `local` (the local KMS in the data directory) or `aws`. Set it with `pulumi config set cmek:kmsBackend local`.',
       ),
-    );
+    ]);
   }
   return {
     dataDir: isAbsolute(dir) ? dir : resolve(cwd, dir),

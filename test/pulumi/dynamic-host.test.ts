@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cmek, keyMaterialLike, tempDir } from '../e2e/harness.js';
+import { RESOURCE_TYPES } from '../../src/resources/index.js';
 import { DIFF, programDir, req, serializedProviders, startDynamicHost, type Host } from './host.js';
 
 let dir: string;
@@ -36,15 +37,7 @@ afterAll(() => {
 
 describe('the serialized providers', () => {
   it('exist for the seven types, under the dynamic token of their class', () => {
-    expect(Object.keys(providers).sort()).toEqual([
-      'cmek_backup',
-      'cmek_backup_restore',
-      'cmek_clone',
-      'cmek_encrypted_service',
-      'cmek_kms_key',
-      'cmek_kms_key_policy',
-      'cmek_replica',
-    ]);
+    expect(Object.keys(providers).sort()).toEqual(Object.keys(RESOURCE_TYPES).sort());
     expect(providers.cmek_kms_key!.token).toBe('pulumi-nodejs:dynamic/cmek:KmsKey');
     expect(providers.cmek_backup_restore!.token).toBe('pulumi-nodejs:dynamic/cmek:BackupRestore');
   });
@@ -70,6 +63,15 @@ describe('the dynamic-provider host drives the resources', () => {
   let svcOuts: Record<string, unknown> = {};
   const key = () => providers.cmek_kms_key!.provider;
   const svc = () => providers.cmek_encrypted_service!.provider;
+  /** The inputs of the cloudsql service "orders", with changes. */
+  const orders = (extra: Record<string, unknown> = {}) => ({
+    __provider: svc(),
+    name: 'orders',
+    region: 'eu-west-1',
+    profile: 'cloudsql',
+    kmsKey: keyArn,
+    ...extra,
+  });
 
   it('Check validates with the schema and reports the code', async () => {
     const bad = await host.call(
@@ -120,13 +122,7 @@ describe('the dynamic-provider host drives the resources', () => {
   });
 
   it('Create makes the service; its data goes through `cmek data`', async () => {
-    const news = {
-      __provider: svc(),
-      name: 'orders',
-      region: 'eu-west-1',
-      kmsKey: keyArn,
-      profile: 'cloudsql',
-    };
+    const news = orders();
     const checked = await host.call(
       'check',
       req.check(urn('cmek_encrypted_service', 's'), {}, news),
@@ -173,39 +169,24 @@ describe('the dynamic-provider host drives the resources', () => {
     expect(moved.getDeletebeforereplace()).toBe(true);
     const described = await host.call(
       'diff',
-      req.diff(svcId, urn('cmek_encrypted_service', 's'), svcOuts, {
-        __provider: svc(),
-        name: 'orders',
-        region: 'eu-west-1',
-        profile: 'cloudsql',
-        kmsKey: keyArn,
-        description: 'orders db',
-      }),
+      req.diff(
+        svcId,
+        urn('cmek_encrypted_service', 's'),
+        svcOuts,
+        orders({ description: 'orders db' }),
+      ),
     );
     expect(described.getChanges()).toBe(DIFF.DIFF_SOME);
     expect(described.getReplacesList()).toEqual([]);
     const same = await host.call(
       'diff',
-      req.diff(svcId, urn('cmek_encrypted_service', 's'), svcOuts, {
-        __provider: svc(),
-        name: 'orders',
-        region: 'eu-west-1',
-        profile: 'cloudsql',
-        kmsKey: keyArn,
-      }),
+      req.diff(svcId, urn('cmek_encrypted_service', 's'), svcOuts, orders()),
     );
     expect(same.getChanges()).toBe(DIFF.DIFF_NONE);
   });
 
   it('Update changes the service in place; Delete removes it', async () => {
-    const news = {
-      __provider: svc(),
-      name: 'orders',
-      region: 'eu-west-1',
-      profile: 'cloudsql',
-      kmsKey: keyArn,
-      description: 'orders db',
-    };
+    const news = orders({ description: 'orders db' });
     const updated = await host.call(
       'update',
       req.update(svcId, urn('cmek_encrypted_service', 's'), svcOuts, news),
@@ -269,6 +250,61 @@ describe('the dynamic-provider host drives the resources', () => {
     expect(read.getId()).toBe('');
     const kms = cmek(dir, ['kms', 'describe', keyId, '--data-dir', dataDir]);
     expect(kms.stdout).toContain('PendingDeletion');
+  });
+
+  it('Check uses the control plane: a replica of an existing service gets its key rules', async () => {
+    const svcs = JSON.parse(
+      cmek(dir, ['service', 'ls', '-json', '--data-dir', dataDir]).stdout,
+    ) as Array<{
+      id: string;
+      name: string;
+    }>;
+    const events = svcs.find((s) => s.name === 'events')!;
+    const other = await host.call(
+      'create',
+      req.create(urn('cmek_kms_key', 'k3'), { __provider: key(), region: 'eu-west-1' }),
+    );
+    const otherArn = String(props(other.getProperties()).arn);
+    const resp = await host.call(
+      'check',
+      req.check(
+        urn('cmek_replica', 'r'),
+        {},
+        {
+          __provider: providers.cmek_replica!.provider,
+          primaryId: events.id,
+          name: 'events-replica',
+          region: 'eu-west-1',
+          kmsKey: otherArn,
+        },
+      ),
+    );
+    const f = failures(resp);
+    expect(f.map((x) => x.reason.split(':')[0])).toEqual(['CMEK_REPLICA_KEY_INHERITED']);
+  });
+
+  it('Delete of a key that a service still uses is refused with CMEK_KEY_IN_USE', async () => {
+    const svcs = JSON.parse(
+      cmek(dir, ['service', 'ls', '-json', '--data-dir', dataDir]).stdout,
+    ) as Array<{
+      name: string;
+      kmsKey: string;
+    }>;
+    const used = svcs.find((s) => s.name === 'events')!.kmsKey;
+    const keyIdOf = used.split('/').pop()!;
+    await expect(
+      host.call(
+        'delete',
+        req.delete(keyIdOf, urn('cmek_kms_key', 'k2'), {
+          __provider: key(),
+          region: 'eu-west-1',
+          arn: used,
+          keyId: keyIdOf,
+        }),
+      ),
+    ).rejects.toThrow(/CMEK_KEY_IN_USE/);
+    const kms = cmek(dir, ['kms', 'describe', keyIdOf, '--data-dir', dataDir]);
+    expect(kms.stdout).toContain('Enabled');
   });
 
   it('no stack trace or key material reached the host log', () => {

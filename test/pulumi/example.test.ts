@@ -18,6 +18,15 @@ afterAll(() => {
 });
 
 describe('examples/pulumi', () => {
+  it('is the program docs/pulumi.md shows', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'pulumi.md'), 'utf8');
+    const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(blocks).toContain(readFileSync(join(EXAMPLE, 'index.ts'), 'utf8'));
+    expect(blocks).toContain(
+      readFileSync(join(EXAMPLE, 'policy', 'index.ts'), 'utf8').replace(/^\/\/.*\n/gm, ''),
+    );
+  });
+
   it('type-checks (program and policy pack)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cmek-pulumi-tsc-'));
     dirs.push(dir);

@@ -116,16 +116,10 @@ function caller(client: any) {
     );
 }
 
-/** Start `@pulumi/pulumi/cmd/dynamic-provider` in `cwd` and connect to the port it prints. */
-export async function startDynamicHost(cwd: string): Promise<Host> {
-  const { child, port, stderr } = await spawnPlugin(cwd, [
-    join(pulumiDir, 'cmd', 'dynamic-provider', 'index.js'),
-    '127.0.0.1:1',
-  ]);
-  const client = new provrpc.ResourceProviderClient(
-    `127.0.0.1:${port}`,
-    grpc.credentials.createInsecure(),
-  );
+/** Spawn a plugin and connect a client of its gRPC service (`Client`: a generated stub). */
+async function startPlugin(cwd: string, args: string[], Client: any): Promise<Host> {
+  const { child, port, stderr } = await spawnPlugin(cwd, args);
+  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   return {
     call: caller(client),
     stderr,
@@ -136,22 +130,16 @@ export async function startDynamicHost(cwd: string): Promise<Host> {
   };
 }
 
+/** Start `@pulumi/pulumi/cmd/dynamic-provider` in `cwd` and connect to the port it prints. */
+export function startDynamicHost(cwd: string): Promise<Host> {
+  const entry = join(pulumiDir, 'cmd', 'dynamic-provider', 'index.js');
+  return startPlugin(cwd, [entry, '127.0.0.1:1'], provrpc.ResourceProviderClient);
+}
+
 /** Start a policy pack (`node ENTRY` in `cwd`, as `pulumi` runs a pack) and connect to its
  * Analyzer service. */
-export async function startPolicyPack(cwd: string, entry: string): Promise<Host> {
-  const { child, port, stderr } = await spawnPlugin(cwd, [entry]);
-  const client = new analyzerrpc.AnalyzerClient(
-    `127.0.0.1:${port}`,
-    grpc.credentials.createInsecure(),
-  );
-  return {
-    call: caller(client),
-    stderr,
-    close: () => {
-      client.close();
-      child.kill();
-    },
-  };
+export function startPolicyPack(cwd: string, entry: string): Promise<Host> {
+  return startPlugin(cwd, [entry], analyzerrpc.AnalyzerClient);
 }
 
 const struct = (v: Record<string, unknown>) => structproto.Struct.fromJavaScript(v);
