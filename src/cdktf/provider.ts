@@ -82,9 +82,26 @@ export class CmekProvider extends cdktf.TerraformProvider {
     if (dataDir) out.data_dir = dataDir;
     const sp = simple(this.config.servicePrincipal);
     if (sp) out.service_principal = sp;
-    const kms = kmsToTerraform(this.config.kms);
-    if (kms !== undefined)
-      out.kms = { value: kms, isBlock: true, type: 'struct', storageClassType: 'kms' };
+    const kms = this.config.kms;
+    if (kms !== undefined) {
+      const block = (value: Record<string, unknown>, name: string) => ({
+        value,
+        isBlock: true,
+        type: 'struct',
+        storageClassType: name,
+      });
+      const inner: Record<string, unknown> = {};
+      if (kms.local !== undefined) inner.local = block({}, 'local');
+      if (kms.aws !== undefined) {
+        const aws: Record<string, unknown> = {};
+        const region = simple(kms.aws.region);
+        if (region) aws.region = region;
+        const endpoint = simple(kms.aws.endpoint);
+        if (endpoint) aws.endpoint = endpoint;
+        inner.aws = block(aws, 'aws');
+      }
+      out.kms = block(inner, 'kms');
+    }
     return out;
   }
 }
