@@ -23,6 +23,9 @@ const ENTRIES: Record<string, string[]> = {
   'cmek/resources': ['RESOURCE_TYPES', 'resourceType', 'kmsKey', 'encryptedService'],
   'cmek/core': ['encryptBuffer', 'decryptBuffer', 'ServiceKeySet', 'KeyCache'],
   'cmek/kms': ['createKms', 'openLocalKms', 'MemoryKms', 'AwsKms', 'isKmsError'],
+  // cdktf integration (test/cdktf/exports.test.ts checks what each loads).
+  'cmek/cdktf': ['CmekProvider', 'KmsKey', 'EncryptedService', 'Replica', 'CmekRules'],
+  'cmek/cdktf/aws': ['ClickHouseCmekKey'],
 };
 
 const work = mkdtempSync(join(tmpdir(), 'cmek-exports-'));
