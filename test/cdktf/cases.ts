@@ -13,25 +13,23 @@ import {
   KmsKeyPolicy,
   Replica,
 } from '../../src/cdktf/index.js';
+import { defaultKeyPolicy } from '../../src/model/policy/index.js';
 
 const SP = 'arn:aws:iam::000000000000:role/cmek-service';
 const OTHER = 'arn:aws:iam::111122223333:role/cmek-service';
 
-/** A key policy document (JSON text) with the given statements after the account root's. */
-function policyDoc(...statements: object[]): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'Enable IAM User Permissions',
-        Effect: 'Allow',
-        Principal: { AWS: 'arn:aws:iam::000000000000:root' },
-        Action: 'kms:*',
-        Resource: '*',
-      },
-      ...statements,
-    ],
+/** Key `k2` in eu-west-1 with a policy: AWS's default document (the account root) plus one
+ * statement, written by the user. */
+function keyWithPolicy(stack: Construct, statement: object, servicePrincipal?: string) {
+  const k2 = new KmsKey(stack, 'k2', { region: 'eu-west-1', deletionWindowInDays: 7 });
+  const doc = JSON.parse(defaultKeyPolicy('000000000000')) as { Statement: object[] };
+  doc.Statement.push(statement);
+  new KmsKeyPolicy(stack, 'k2_policy', {
+    keyId: k2.keyId,
+    policy: JSON.stringify(doc),
+    ...(servicePrincipal !== undefined ? { servicePrincipal } : {}),
   });
+  return k2;
 }
 
 /** An encrypted service `db` in eu-west-1 with key `k` (granted), for the cases to build on. */
@@ -127,19 +125,14 @@ export const RULE_CASES: Record<string, RuleCase> = {
     at: 'k2_policy',
     build(stack) {
       base(stack);
-      const k2 = new KmsKey(stack, 'k2', { region: 'eu-west-1', deletionWindowInDays: 7 });
       // A principal of another account: the account-root statement does not delegate to it.
-      new KmsKeyPolicy(stack, 'k2_policy', {
-        keyId: k2.keyId,
-        servicePrincipal: OTHER,
-        policy: policyDoc({
-          Sid: 'Only decrypt',
-          Effect: 'Allow',
-          Principal: { AWS: OTHER },
-          Action: ['kms:Decrypt'],
-          Resource: '*',
-        }),
-      });
+      const only = {
+        Effect: 'Allow',
+        Principal: { AWS: OTHER },
+        Action: 'kms:Decrypt',
+        Resource: '*',
+      };
+      const k2 = keyWithPolicy(stack, only, OTHER);
       new EncryptedService(stack, 'db2', { name: 'db2', region: 'eu-west-1', kmsKey: k2.arn });
     },
   },
@@ -147,17 +140,7 @@ export const RULE_CASES: Record<string, RuleCase> = {
     at: 'k2_policy',
     build(stack) {
       base(stack);
-      const k2 = new KmsKey(stack, 'k2', { region: 'eu-west-1', deletionWindowInDays: 7 });
-      new KmsKeyPolicy(stack, 'k2_policy', {
-        keyId: k2.keyId,
-        policy: policyDoc({
-          Sid: 'Anyone',
-          Effect: 'Allow',
-          Principal: '*',
-          Action: 'kms:*',
-          Resource: '*',
-        }),
-      });
+      keyWithPolicy(stack, { Effect: 'Allow', Principal: '*', Action: 'kms:*', Resource: '*' });
     },
   },
   CMEK_KEY_FORMAT: {

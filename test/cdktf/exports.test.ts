@@ -2,12 +2,12 @@
 // harness built from these sources: `cmek/cdktf` exports the constructs and the Aspect and never
 // loads @cdktf/provider-aws; `cmek/cdktf/aws` loads only the two provider-aws modules it uses;
 // the main entry `cmek` loads no cdktf at all.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliBin } from '../e2e/harness.js';
+import { loadEntry } from '../support/load-entry.js';
 
 let pkg: string;
 const work = mkdtempSync(join(tmpdir(), 'cmek-cdktf-exports-'));
@@ -16,34 +16,7 @@ beforeAll(() => {
 }, 300_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** Import `specifier` in a fresh node inside the package; its export names and every module
- * URL node resolved. */
-function load(specifier: string): { names: string[]; urls: string[] } {
-  const log = join(work, `${specifier.replace(/\W/g, '_')}.log`);
-  const hooks = `import { appendFileSync } from 'node:fs';
-export async function resolve(s, c, next) {
-  const r = await next(s, c);
-  appendFileSync(${JSON.stringify(log)}, r.url + '\\n');
-  return r;
-}`;
-  const register = `import { register } from 'node:module';
-register(${JSON.stringify('data:text/javascript,' + encodeURIComponent(hooks))});`;
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'data:text/javascript,' + encodeURIComponent(register),
-      '--input-type=module',
-      '-e',
-      `const m = await import(${JSON.stringify(specifier)}); console.log(JSON.stringify(Object.keys(m)));`,
-    ],
-    { cwd: pkg, encoding: 'utf8', timeout: 60_000 },
-  );
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
-  const urls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-  return { names: JSON.parse(r.stdout) as string[], urls };
-}
+const load = (specifier: string) => loadEntry(specifier, pkg, work);
 
 describe('cdktf package entries', () => {
   it('cmek/cdktf exports the constructs and the Aspect, without @cdktf/provider-aws', () => {
