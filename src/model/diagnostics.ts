@@ -16,6 +16,12 @@ export const DIAGNOSTIC_CODES = [
   'CMEK_KEY_POLICY_MISSING_ACTIONS',
   'CMEK_KEY_POLICY_PUBLIC',
   'CMEK_KEY_FORMAT',
+  // Review findings of `cmek policy check` (src/rules/review.ts, docs/policy.md):
+  'CMEK_KEY_ROTATION_OFF', // a key without automatic rotation of its key material
+  'CMEK_KEY_DELETION_WINDOW', // a key protecting a database can be deleted after fewer than 30 days
+  'CMEK_ENCRYPTED_REPLACE', // the plan replaces (destroys and recreates) an encrypted database
+  'CMEK_KEY_ALIAS_REF', // a database names its key by an alias where the provider stores the ARN
+  'CMEK_KEY_DESTROYED_WITH_DATA', // a key is destroyed together with the database it encrypts
   'CMEK_KEY_INACCESSIBLE',
   'CMEK_SERVICE_UNAVAILABLE',
   'CONFIG_SYNTAX',
@@ -38,6 +44,7 @@ export const DIAGNOSTIC_CODES = [
   'CONTROL_PLANE_CORRUPT', // a record of the embedded control plane cannot be parsed
   'IMPORT_NOT_FOUND', // `cmek import` / an import block names an object that does not exist
   'INTERNAL', // a bug in cmek: an error nothing else turned into a diagnostic
+  'POLICY_INPUT', // `cmek policy check`: an input file cannot be read or is not a plan, state or configuration
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];

@@ -171,6 +171,64 @@ const TABLE: Record<DiagnosticCode, Omit<CodeExplanation, 'code'>> = {
       'Reference the key resource (cmek_kms_key.NAME.arn) or paste the full ARN / crypto key name.',
     source: `${CH}; ${SQL}`,
   },
+  CMEK_KEY_ROTATION_OFF: {
+    title: 'Key rotation off',
+    description:
+      'A key (aws_kms_key without enable_key_rotation, google_kms_crypto_key without ' +
+      'rotation_period) never rotates its key material, so one leak exposes every data key it ' +
+      'ever wrapped. Reported by `cmek policy check` as a warning.',
+    remedy:
+      'Turn on automatic rotation: enable_key_rotation = true (AWS) or rotation_period = ' +
+      '"7776000s" (Google Cloud). Old versions stay available for decryption.',
+  },
+  CMEK_KEY_DELETION_WINDOW: {
+    title: 'Short deletion window on a key protecting a database',
+    description:
+      'A key that encrypts a database of the plan can be deleted fewer than 30 days after its ' +
+      'deletion is scheduled (deletion_window_in_days, destroy_scheduled_duration); the window ' +
+      'is the only chance to cancel a mistaken deletion. Warning.',
+    remedy:
+      'Set the waiting period to 30 days (deletion_window_in_days = 30, destroy_scheduled_duration ' +
+      '= "2592000s") and protect the key with lifecycle { prevent_destroy = true }.',
+  },
+  CMEK_ENCRYPTED_REPLACE: {
+    title: 'Encrypted database replaced',
+    description:
+      'The plan replaces (destroys and recreates) a database encrypted with a customer-managed ' +
+      'key: the data is lost. Error by default, so a deliberate replacement is suppressed with a ' +
+      'reason.',
+    remedy:
+      "Keep the attribute that forces the replacement (see the plan's replace_paths), or move the " +
+      'data deliberately with a backup and a restore; suppress the finding when the loss is intended.',
+  },
+  CMEK_KEY_ALIAS_REF: {
+    title: 'Key named by an alias',
+    description:
+      'A database names its key by an alias (alias/NAME, an alias ARN, aws_kms_alias.NAME.arn) ' +
+      'where the provider stores the key ARN, so every plan shows a change (a perpetual diff). ' +
+      'Warning.',
+    remedy: "Use the key's ARN: aws_kms_key.NAME.arn or the alias's target_key_arn.",
+  },
+  CMEK_KEY_DESTROYED_WITH_DATA: {
+    title: 'Key destroyed with its database',
+    description:
+      'The plan destroys a key together with a database it encrypts. The database goes too, ' +
+      'but its final snapshot and backups stay encrypted with the key and can never be read ' +
+      'again. Warning.',
+    remedy:
+      'Keep the key until the retention of the last backup has passed, then remove it in a ' +
+      'later change.',
+  },
+  POLICY_INPUT: {
+    title: 'Policy input unreadable',
+    description:
+      '`cmek policy check` cannot use an input: the file or directory does not exist, cannot be ' +
+      'read, is not JSON, or is neither a Terraform plan or state (terraform show -json), a cdktf ' +
+      'output nor a configuration directory. The message names the file and why.',
+    remedy:
+      'Pass the output of `terraform show -json PLANFILE` (not the binary plan file), a state ' +
+      'shown with `terraform show -json`, a cdk.tf.json or stack directory, or a directory of .tf files.',
+  },
   CMEK_KEY_INACCESSIBLE: {
     title: 'Key not accessible',
     description:

@@ -18,6 +18,13 @@ import { keyImmutable, keyRemoval, noRetrofit, rotationCrossProvider } from './l
 import type { RuleInput } from './model.js';
 import { keyPolicyMissingActions, keyPolicyPublic } from './policy.js';
 import { regionMismatch } from './region.js';
+import {
+  encryptedReplace,
+  keyAliasRef,
+  keyDeletionWindow,
+  keyDestroyedWithData,
+  keyRotationOff,
+} from './review.js';
 
 export type * from './model.js';
 export {
@@ -38,7 +45,10 @@ export {
   type Sameness,
 } from './keys.js';
 export { buildContext, type RuleContext, type EffectiveKey } from './graph.js';
-export { cmekRuleInput } from './cmek.js';
+export { cmekRuleInput, attributeAt } from './cmek.js';
+// The role table of AWS, Google Cloud and ClickHouse resource types (policy check, cdktf, Pulumi).
+export { FOREIGN_ROLES, FOREIGN_FAMILIES } from './foreign.js';
+export { MIN_DELETION_WINDOW_DAYS } from './review.js';
 // The checks behind the rules as small predicates and message builders, so the control plane
 // refuses with the same logic and text (src/service/rule-error.ts).
 export { keyRegionMatches, regionMismatchMessage } from './region.js';
@@ -57,6 +67,9 @@ export {
 export type {
   CmekResourceChange,
   CmekRuleInputOptions,
+  AliasRole,
+  AssociationRole,
+  GrantRole,
   KeyRole,
   NodeRole,
   PolicyRole,
@@ -78,6 +91,11 @@ export {
   keyPolicyMissingActions,
   keyPolicyPublic,
   keyFormat,
+  keyRotationOff,
+  keyDeletionWindow,
+  encryptedReplace,
+  keyAliasRef,
+  keyDestroyedWithData,
 };
 
 export type Rule = (input: RuleInput, ctx?: RuleContext) => Diagnostic[];
@@ -125,5 +143,24 @@ export function checkRules(input: RuleInput): Diagnostic[] {
   const ctx = buildContext(input);
   const out: Diagnostic[] = [];
   for (const rule of Object.values(RULES)) out.push(...rule(input, ctx));
+  return out.sort(compareDiagnostics);
+}
+
+/** The review findings of `cmek policy check` (src/rules/review.ts), keyed by code. The engine's
+ * plan does not run them; policy reporters and the integrations do, after `checkRules`. */
+export const REVIEW_RULES = {
+  CMEK_KEY_ROTATION_OFF: keyRotationOff,
+  CMEK_KEY_DELETION_WINDOW: keyDeletionWindow,
+  CMEK_ENCRYPTED_REPLACE: encryptedReplace,
+  CMEK_KEY_ALIAS_REF: keyAliasRef,
+  CMEK_KEY_DESTROYED_WITH_DATA: keyDestroyedWithData,
+} as const satisfies Record<string, Rule>;
+
+/** Every plan-time rule and every review finding over one context, sorted like checkRules. */
+export function checkPolicyRules(input: RuleInput): Diagnostic[] {
+  const ctx = buildContext(input);
+  const out: Diagnostic[] = [];
+  for (const rule of [...Object.values(RULES), ...Object.values(REVIEW_RULES)])
+    out.push(...rule(input, ctx));
   return out.sort(compareDiagnostics);
 }

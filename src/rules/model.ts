@@ -15,6 +15,9 @@ export interface KeyView {
   address?: string;
   region?: string;
   provider?: KeyProvider;
+  /** Set when the key is named through an alias: the alias resource's address or the alias
+   * reference itself. */
+  alias?: string;
 }
 
 export type NodeKind = 'service' | 'replica' | 'clone' | 'backup' | 'restore';
@@ -46,6 +49,8 @@ export interface NodeView {
   /** Where individual attributes (`region`, `primary_id`, ...) are written, when known; a
    * diagnostic about `region` points there rather than at `pos`. */
   attrPos?: Record<string, SourcePos>;
+  /** The provider stores the key's ARN, so an alias in the key attribute is a perpetual diff. */
+  storesKeyArn?: boolean;
 }
 
 /** A key resource in the plan. */
@@ -55,6 +60,14 @@ export interface KeyNode {
   action: Action;
   key: KeyView;
   pos?: SourcePos;
+  attrPos?: Record<string, SourcePos>;
+  /** Automatic rotation of the key material: true on, false off, undefined not known. */
+  rotation?: boolean;
+  /** Days between scheduling the deletion and the key material being gone, when known. */
+  deletionWindowDays?: number;
+  /** The attributes behind `rotation` and `deletionWindowDays`, for locations and messages. */
+  rotationAttribute?: string;
+  deletionWindowAttribute?: string;
 }
 
 /** A key policy attached to a key. `policy` is the parsed JSON document, when known. */
@@ -73,6 +86,9 @@ export interface PolicyNode {
   /** Not written by the user: the default policy of a key that has no policy resource. Judged
    * only when a node of the plan uses the key (an unused key needs no grant). */
   implicit?: boolean;
+  /** Built from IAM grants (one statement per member): the missing-actions check applies only
+   * when a node of the plan uses the key, like an implicit policy. */
+  judgeWhenUsed?: boolean;
 }
 
 /** Things that exist outside the plan but still use keys (backups in the control plane that

@@ -60,7 +60,7 @@ export function keyPolicyMissingActions(
   const out: Diagnostic[] = [];
   for (const p of input.policies) {
     if (p.policy === undefined || p.policy === null || p.servicePrincipal === undefined) continue;
-    if (p.implicit && usedByProfiles(p, input, ctx).length === 0) continue;
+    if ((p.implicit || p.judgeWhenUsed) && usedByProfiles(p, input, ctx).length === 0) continue;
     const profiles = policyProfiles(p, input, ctx);
     const required = requiredActionsFor(profiles);
     const r = grantsActions(p.policy, p.servicePrincipal, required, grantContext(p));

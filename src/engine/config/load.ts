@@ -394,6 +394,8 @@ class Loader {
             );
           break;
         case 'provider':
+          // Kept for `cmek policy check`, which reads the region of foreign providers.
+          if (bareTraversal(v) !== undefined) r.provider = bareTraversal(v)!;
           if (bareTraversal(v) !== 'cmek')
             this.unsupported(
               `The provider meta-argument (\`${bareTraversal(v)}\`)`,
@@ -718,6 +720,10 @@ class Loader {
     const path = ['provider', name];
     const pos = this.blockPos(path);
     if (name !== 'cmek') {
+      // Recorded (not evaluated) for `cmek policy check`: the region of aws/google providers.
+      const attributes: Record<string, Expr> = {};
+      for (const [k, v] of entries(body)) setKey(attributes, k, this.valueExpr(v, [...path, k]));
+      (this.config.foreignProviders ??= []).push({ name, attributes, pos });
       this.unsupported(
         `The provider "${name}"`,
         'cmek configures only provider "cmek"; resources of other providers are not managed by cmek.',

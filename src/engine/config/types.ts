@@ -57,6 +57,9 @@ export interface ResourceBlock {
   dependsOn: string[];
   lifecycle: Lifecycle;
   pos: SourcePos;
+  /** The `provider` meta-argument as written (`aws.region2`); cmek itself has one provider,
+   * `cmek policy check` reads it to find a foreign resource's region. */
+  provider?: string;
 }
 
 export interface VariableBlock {
@@ -111,6 +114,9 @@ export interface Config {
   /** `import` blocks; absent = none. */
   imports?: ImportBlock[];
   provider?: ProviderBlock;
+  /** Provider blocks of other providers (`provider "aws" { region = ... }`), recorded but not
+   * used by the engine; `cmek policy check` reads their region. */
+  foreignProviders?: Array<{ name: string; attributes: Record<string, Expr>; pos: SourcePos }>;
   /** From `terraform { backend "local" { path = ... } }`; default terraform.tfstate. */
   backend: { type: 'local'; path: string };
 }

@@ -1,0 +1,192 @@
+// `.tf` / `.tf.json` configurations (and cdktf stack directories) → `PolicyResource`s, through
+// the engine's config loader with foreign resource types allowed. Every resource is taken as
+// created by the plan. Expressions are evaluated with variables at their defaults; a variable
+// without a default, a resource attribute and anything depending on them is unknown, and an
+// unknown value that references a resource keeps that resource's address, so the rules still
+// link keys, rings and parents. Positions give file:line for every finding.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { diag, type Diagnostic } from '../model/diagnostics.js';
+import {
+  isUnknown,
+  stripMarks,
+  UNKNOWN,
+  Unknown,
+  type Attrs,
+  type Value,
+} from '../model/values.js';
+import { loadConfig } from '../engine/config/index.js';
+import type { Config, EvalScope, Expr, SourcePos } from '../engine/config/index.js';
+import type { PolicyResource } from './types.js';
+import { commentSkips } from './suppress.js';
+
+/** A resource reference as an address (`google_kms_crypto_key.key`). */
+function firstResourceRef(e: Expr): string | undefined {
+  for (const r of e.references) {
+    if (r.kind === 'resource') return `${r.resource.type}.${r.resource.name}`;
+  }
+  return undefined;
+}
+
+/** Replace unknown leaves by Unknowns that carry `ref`, and record the paths they are at. */
+function linkUnknowns(
+  v: Value,
+  ref: string | undefined,
+  path: string,
+  refs: Record<string, string>,
+): Value {
+  if (isUnknown(v)) {
+    if (ref === undefined) return v;
+    refs[path] ??= ref;
+    return new Unknown({ address: ref });
+  }
+  if (Array.isArray(v)) return v.map((x) => linkUnknowns(x, ref, path, refs));
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, Value> = {};
+    for (const [k, x] of Object.entries(v))
+      out[k] = linkUnknowns(x as Value, ref, `${path}.${k}`, refs);
+    return out;
+  }
+  return v;
+}
+
+function makeScope(config: Config): EvalScope {
+  const vars = new Map(config.variables.map((v) => [v.name, v] as const));
+  const locals = new Map(config.locals.map((l) => [l.name, l] as const));
+  const localValues = new Map<string, Value>();
+  const inProgress = new Set<string>();
+  const scope: EvalScope = {
+    baseDir: config.dir,
+    lookup(root) {
+      if (root.startsWith('var.')) {
+        const v = vars.get(root.slice(4));
+        return v?.default !== undefined ? v.default : UNKNOWN;
+      }
+      if (root.startsWith('local.')) {
+        const name = root.slice(6);
+        if (localValues.has(name)) return localValues.get(name);
+        const l = locals.get(name);
+        if (!l || inProgress.has(name)) return UNKNOWN;
+        inProgress.add(name);
+        let v: Value;
+        try {
+          v = l.value.evaluate(scope);
+        } catch {
+          v = UNKNOWN;
+        }
+        inProgress.delete(name);
+        localValues.set(name, v);
+        return v;
+      }
+      if (root === 'count.index') return 0;
+      return UNKNOWN; // resources, each.*, data sources, modules: known after apply
+    },
+  };
+  return scope;
+}
+
+function evaluate(e: Expr, scope: EvalScope): Value {
+  try {
+    return stripMarks(e.evaluate(scope));
+  } catch {
+    return UNKNOWN; // an error in a foreign configuration is not ours to report
+  }
+}
+
+/** The region of each provider configuration (`aws`, `aws.region2`). */
+function providerRegions(config: Config, scope: EvalScope): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of config.foreignProviders ?? []) {
+    const alias = p.attributes.alias ? evaluate(p.attributes.alias, scope) : undefined;
+    const key = typeof alias === 'string' ? `${p.name}.${alias}` : p.name;
+    const region = p.attributes.region ? evaluate(p.attributes.region, scope) : undefined;
+    if (typeof region === 'string') out.set(key, region);
+  }
+  return out;
+}
+
+export interface HclLoad {
+  resources: PolicyResource[];
+  notes: Diagnostic[];
+  /** Loader errors that make the input unusable (syntax errors). */
+  errors: Diagnostic[];
+}
+
+/** Load a configuration directory, one .tf/.tf.json file, or `files` of a directory. */
+export async function hclResources(dir: string, files?: string[]): Promise<HclLoad> {
+  const loaded = await loadConfig(dir, {
+    unsupportedSeverity: 'warning',
+    ...(files ? { files } : {}),
+  });
+  const errors = loaded.diagnostics.filter(
+    (d) => d.severity === 'error' && (d.code === 'CONFIG_SYNTAX' || d.code === 'IO_ERROR'),
+  );
+  const config = loaded.config;
+  const notes: Diagnostic[] = [];
+  const modules = loaded.diagnostics.filter((d) => /module call/i.test(d.summary));
+  for (const m of modules)
+    notes.push({
+      ...diag(
+        'CONFIG_UNSUPPORTED',
+        'A module call is not followed',
+        'The resources inside modules are not checked from .tf files; check the plan instead ' +
+          '(terraform show -json PLANFILE), which includes them.',
+        {
+          ...(m.file !== undefined ? { file: m.file } : {}),
+          ...(m.line !== undefined ? { line: m.line } : {}),
+        },
+      ),
+      severity: 'warning',
+    });
+  const scope = makeScope(config);
+  const regions = providerRegions(config, scope);
+  const texts = new Map<string, string>();
+  for (const f of config.files) {
+    texts.set(f, await readFile(join(config.dir, f), 'utf8').catch(() => ''));
+  }
+  // Resource start lines per file, so a comment belongs to the block it is in or just above.
+  const starts = new Map<string, number[]>();
+  for (const r of config.resources) {
+    const list = starts.get(r.pos.file) ?? [];
+    list.push(r.pos.line);
+    starts.set(r.pos.file, list);
+  }
+  for (const l of starts.values()) l.sort((a, b) => a - b);
+
+  // Positions relative to the configuration directory → absolute (findings print them relative
+  // to the working directory).
+  const abs = (p: SourcePos): SourcePos => ({ ...p, file: join(config.dir, p.file) });
+  const resources: PolicyResource[] = [];
+  for (const r of config.resources) {
+    if (r.type.startsWith('data.')) continue;
+    const after: Attrs = {};
+    const refs: Record<string, string> = {};
+    const attrPos: PolicyResource['attrPos'] = {};
+    for (const [name, e] of Object.entries(r.attributes)) {
+      const ref = firstResourceRef(e);
+      after[name] = linkUnknowns(evaluate(e, scope), ref, name, refs);
+      if (ref !== undefined) refs[name] ??= ref;
+      attrPos[name] = abs(e.pos);
+    }
+    const providerKey = r.provider ?? r.type.split('_')[0]!;
+    const res: PolicyResource = {
+      address: r.address,
+      type: r.type,
+      action: 'create',
+      before: null,
+      after,
+      pos: abs(r.pos),
+      attrPos,
+    };
+    if (Object.keys(refs).length) res.refs = refs;
+    const region = regions.get(providerKey);
+    if (region !== undefined) res.providerRegion = region;
+    const lines = starts.get(r.pos.file) ?? [];
+    const next = lines.find((l) => l > r.pos.line);
+    const skips = commentSkips(texts.get(r.pos.file) ?? '', r.pos.file, r.pos.line, next);
+    if (skips.length) res.skips = skips;
+    resources.push(res);
+  }
+  return { resources, notes, errors };
+}
