@@ -1,8 +1,9 @@
 // The `CmekRules` Aspect: at synth it reads the stack's resources (our `cmek_*` constructs, and
-// any other provider's resources whose type has a row in the rules' role table), builds the
-// rules' input with the same adapter the engine uses (`cmekRuleInput`) and runs the same rules
-// (`checkRules`). Each finding becomes an annotation on the offending construct: an error
-// (`[CMEK_REGION_MISMATCH] ...`, so `app.synth()` throws) or a warning for warning-level rules.
+// @cdktf/provider-aws / -google / ClickHouse resources through the foreign type table of
+// `cmek policy check`, `FOREIGN_ROLES`), builds the rules' input with the same adapter the
+// engine uses (`cmekRuleInput`) and runs the same rules and review findings as policy check
+// (`checkPolicyRules`). Each finding becomes an annotation on the offending construct: an error
+// (`[CMEK_REGION_MISMATCH] ...`, so `app.synth()` throws) or a warning for warning-level ones.
 // References between constructs (`${cmek_kms_key.key.arn}`) resolve to the referenced
 // resource's address, so a key created in the same stack keeps its region. See docs/cdktf.md.
 import * as cdktf from 'cdktf';
@@ -13,8 +14,9 @@ import { LOCAL_ACCOUNT } from '../kms/local/constants.js';
 import { describeResources, RESOURCE_ROLES } from '../resources/index.js';
 import { DEFAULT_SERVICE_PRINCIPAL } from '../resources/types.js';
 import {
-  checkRules,
+  checkPolicyRules,
   cmekRuleInput,
+  FOREIGN_ROLES,
   type CmekResourceChange,
   type ResourceRoles,
 } from '../rules/index.js';
@@ -28,8 +30,10 @@ export interface CmekRulesOptions {
   readonly roles?: ResourceRoles;
 }
 
-/** The role table the Aspect reads: our resource types, plus other providers' rows. */
-export const CDKTF_ROLES: ResourceRoles = RESOURCE_ROLES;
+/** The role table the Aspect reads: other providers' types (the table `cmek policy check`
+ * uses), then ours. Resources are recognized by `terraformResourceType`, so no provider
+ * package is imported. */
+export const CDKTF_ROLES: ResourceRoles = Object.freeze({ ...FOREIGN_ROLES, ...RESOURCE_ROLES });
 
 // Meta-arguments and cdktf metadata in a resource's synthesized block: not attributes.
 const META = new Set([
@@ -60,18 +64,50 @@ function wholeReference(s: string, addresses: ReadonlySet<string>): string | und
   return m[1]! + (m[2] ?? '');
 }
 
-/** A resolved synth value → a rule value: interpolations are not known at synth time. */
-function toValue(v: unknown): Value {
+/** A resolved synth value → a rule value. A whole-string reference to a resource of the stack
+ * becomes an Unknown carrying its address and is recorded in `refs` under its attribute path
+ * (`clone.source_instance_name` inside nested blocks, as the role table names them); any other
+ * interpolation is just unknown at synth time. */
+function toValue(
+  v: unknown,
+  path: string,
+  addresses: ReadonlySet<string>,
+  refs: Record<string, string>,
+): Value {
   if (v === null || v === undefined) return null;
-  if (typeof v === 'string') return v.includes('${') ? new Unknown() : v;
+  if (typeof v === 'string') {
+    const ref = wholeReference(v, addresses);
+    if (ref !== undefined) {
+      refs[path] = ref;
+      return new Unknown({ address: ref.replace(/^([^.]+\.[^.[]+).*$/, '$1') });
+    }
+    return v.includes('${') ? new Unknown() : v;
+  }
   if (typeof v === 'number' || typeof v === 'boolean') return v;
-  if (Array.isArray(v)) return v.map(toValue);
+  // A list of blocks is read through its elements at the same path (as `attributeAt` reads it).
+  if (Array.isArray(v)) return v.map((x) => toValue(x, path, addresses, refs));
   if (typeof v === 'object') {
     const out: Record<string, Value> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = toValue(x);
+    for (const [k, x] of Object.entries(v as Record<string, unknown>))
+      out[k] = toValue(x, path ? `${path}.${k}` : k, addresses, refs);
     return out;
   }
   return new Unknown();
+}
+
+type Block = Record<string, unknown>;
+
+/** The region of the provider configuration a resource block uses (`provider "aws" { region }`,
+ * or the aliased one its `provider` meta-argument names), when it is a literal. */
+function providerRegion(providers: Record<string, Block[]>, type: string, block: Block) {
+  const name = typeof block.provider === 'string' ? block.provider : type.split('_')[0]!;
+  const [local, alias] = name.split('.');
+  const configs = providers[local!] ?? [];
+  const config = configs.find((c) =>
+    alias === undefined ? c.alias === undefined : c.alias === alias,
+  );
+  const region = config?.region;
+  return typeof region === 'string' && !region.includes('${') ? region : undefined;
 }
 
 interface StackResource {
@@ -88,7 +124,8 @@ export function stackResources(stack: cdktf.TerraformStack, roles: ResourceRoles
   const addresses = new Set(all.map(addressOf));
   // The stack's Terraform JSON, tokens resolved: exactly what synth writes.
   const synthesized = stack.toTerraform() as {
-    resource?: Record<string, Record<string, Record<string, unknown>>>;
+    resource?: Record<string, Record<string, Block>>;
+    provider?: Record<string, Block[]>;
   };
   const out: StackResource[] = [];
   for (const r of all) {
@@ -99,17 +136,12 @@ export function stackResources(stack: cdktf.TerraformStack, roles: ResourceRoles
     const after: Attrs = { ...(DEFAULTS.get(type) ?? {}) };
     const refs: Record<string, string> = {};
     for (const [name, raw] of Object.entries(block)) {
-      if (META.has(name)) continue;
-      const ref = typeof raw === 'string' ? wholeReference(raw, addresses) : undefined;
-      if (ref !== undefined) {
-        refs[name] = ref;
-        after[name] = new Unknown({ address: ref.replace(/^([^.]+\.[^.[]+).*$/, '$1') });
-      } else {
-        after[name] = toValue(raw);
-      }
+      if (!META.has(name)) after[name] = toValue(raw, name, addresses, refs);
     }
     const change: CmekResourceChange = { address, type, action: 'create', after };
     if (Object.keys(refs).length) change.refs = refs;
+    const region = providerRegion(synthesized.provider ?? {}, type, block);
+    if (region !== undefined) change.providerRegion = region;
     out.push({ construct: r, change });
   }
   return out;
@@ -139,7 +171,7 @@ export function checkStack(
     },
   );
   const byAddress = new Map(resources.map((r) => [r.change.address, r.construct] as const));
-  return checkRules(input).map((diagnostic) => {
+  return checkPolicyRules(input).map((diagnostic) => {
     const construct =
       diagnostic.address !== undefined ? byAddress.get(diagnostic.address) : undefined;
     return construct ? { diagnostic, construct } : { diagnostic };
