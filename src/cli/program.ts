@@ -59,6 +59,8 @@ const VERBS: readonly Verb[] = [
   { name: 'backup', load: one(() => import('./commands/backup.js')) },
   { name: 'poll', load: one(() => import('./commands/poll.js')) },
   { name: 'server', load: one(() => import('./commands/server.js')) },
+  // policy check (area: policy)
+  { name: 'policy', load: one(() => import('./commands/policy.js')) },
 ];
 
 /** The names of every top-level verb, in help order (no module is loaded). */
