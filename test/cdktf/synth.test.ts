@@ -5,7 +5,7 @@ import { App, TerraformStack, Testing } from 'cdktf';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CMEK_PROVIDER_SOURCE,
   Backup,
@@ -17,9 +17,11 @@ import {
   type KmsKeyConfig,
 } from '../../src/cdktf/index.js';
 import { PROVIDER_NAME } from '../../src/engine/state.js';
-import { cmek } from '../e2e/harness.js';
+import { cliBin, cmek } from '../e2e/harness.js';
 
 const out = mkdtempSync(join(tmpdir(), 'cmek-cdktf-synth-'));
+// Build the CLI once, up front (slow on a loaded machine), not inside the first test.
+beforeAll(() => void cliBin(), 300_000);
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 function quickstart() {
