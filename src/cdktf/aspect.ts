@@ -116,8 +116,10 @@ interface StackResource {
 }
 
 /** The stack's resources as the rules' adapter reads them: one `create` per resource (synth
- * output has no state), attributes resolved, references recorded in `refs`. */
-export function stackResources(stack: cdktf.TerraformStack, roles: ResourceRoles): StackResource[] {
+ * output has no state), attributes resolved, references recorded in `refs`. Every resource,
+ * also those of types without a role: the adapter ignores them as nodes but reads them for
+ * facts (a Cloud KMS key's region is its key ring's `location`). */
+export function stackResources(stack: cdktf.TerraformStack): StackResource[] {
   const all = stack.node.findAll().filter(cdktf.TerraformResource.isTerraformResource);
   const addressOf = (r: cdktf.TerraformResource) =>
     `${r.terraformResourceType}.${r.friendlyUniqueId}`;
@@ -130,7 +132,6 @@ export function stackResources(stack: cdktf.TerraformStack, roles: ResourceRoles
   const out: StackResource[] = [];
   for (const r of all) {
     const type = r.terraformResourceType;
-    if (!Object.prototype.hasOwnProperty.call(roles, type)) continue;
     const address = addressOf(r);
     const block = synthesized.resource?.[type]?.[r.friendlyUniqueId] ?? {};
     const after: Attrs = { ...(DEFAULTS.get(type) ?? {}) };
@@ -158,7 +159,7 @@ export function checkStack(
   opts: CmekRulesOptions = {},
 ): Array<{ diagnostic: Diagnostic; construct?: IConstruct }> {
   const roles = { ...CDKTF_ROLES, ...(opts.roles ?? {}) };
-  const resources = stackResources(stack, roles);
+  const resources = stackResources(stack);
   const provider = cmekProviderOf(stack)?.config;
   const input = cmekRuleInput(
     resources.map((r) => r.change),

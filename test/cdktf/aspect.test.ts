@@ -1,7 +1,14 @@
 // The CmekRules Aspect: each cross-resource rule fails `app.synth()` with its code, annotated on
 // the offending construct; a clean stack synthesizes; references between constructs resolve to
 // the referenced resource's address (so a same-stack key keeps its region).
-import { AnnotationMetadataEntryType, App, Aspects, TerraformStack, Testing } from 'cdktf';
+import {
+  AnnotationMetadataEntryType,
+  App,
+  Aspects,
+  TerraformResource,
+  TerraformStack,
+  Testing,
+} from 'cdktf';
 import { Construct } from 'constructs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +22,6 @@ import {
   annotationMessage,
   checkStack,
   stackResources,
-  CDKTF_ROLES,
 } from '../../src/cdktf/index.js';
 import { isUnknown } from '../../src/model/values.js';
 import { RULES } from '../../src/rules/index.js';
@@ -100,7 +106,7 @@ describe('the rules input built from the construct tree', () => {
     const { stack } = newStack('refs');
     const key = new KmsKey(stack, 'orders', { region: 'eu-west-1' });
     new EncryptedService(stack, 'db', { name: 'db', region: 'eu-west-1', kmsKey: key.arn });
-    const changes = stackResources(stack, CDKTF_ROLES).map((r) => r.change);
+    const changes = stackResources(stack).map((r) => r.change);
     const db = changes.find((c) => c.address === 'cmek_encrypted_service.db')!;
     expect(db.action).toBe('create');
     expect(db.refs).toEqual({ kms_key: 'cmek_kms_key.orders.arn' });
@@ -112,10 +118,14 @@ describe('the rules input built from the construct tree', () => {
     expect(k.after).toMatchObject({ region: 'eu-west-1', deletion_window_in_days: 30 });
   });
 
-  it('types without a role (other providers, no table row) are not read', () => {
+  it('resources of types without a role are read, and judged by no rule', () => {
     const { stack } = newStack('foreign');
     new KmsKey(stack, 'k', { region: 'eu-west-1' });
-    const types = stackResources(stack, {}).map((r) => r.change.type);
-    expect(types).toEqual([]);
+    new TerraformResource(stack, 'pet', { terraformResourceType: 'random_pet' });
+    expect(stackResources(stack).map((r) => r.change.address)).toEqual([
+      'cmek_kms_key.k',
+      'random_pet.pet',
+    ]);
+    expect(checkStack(stack)).toEqual([]);
   });
 });
