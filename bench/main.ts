@@ -9,6 +9,8 @@ const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [
   { name: 'plan', load: () => import('./plan.js') },
   { name: 'store', load: () => import('./store.js') },
   { name: 'cli', load: () => import('./cli.js') },
+  // terraform provider (tfprov): terraform_plan_vs_cmek_plan
+  { name: 'terraform', load: () => import('./terraform.js') },
 ];
 
 function round(x: number): number {

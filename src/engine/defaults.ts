@@ -8,6 +8,7 @@ import {
   controlPlaneFor,
   createProviderContext,
 } from '../resources/index.js';
+import { keyUsesOf } from '../resources/checks.js';
 import { checkRules, cmekRuleInput } from '../rules/index.js';
 import { loadConfig, loadVarFiles, resolveVariables } from './config/index.js';
 import type { EngineDeps } from './deps.js';
@@ -22,24 +23,5 @@ export const defaultDeps: EngineDeps = {
   loadVarFiles: (dir, files) => loadVarFiles(dir, files),
   cmekRuleInput: (changes, opts) => cmekRuleInput(changes, { ...opts, roles: RESOURCE_ROLES }),
   checkRules,
-  keyUses: async (ctx) => {
-    const cp = await controlPlaneFor(ctx);
-    const services = (await cp.list())
-      .filter((s) => typeof s.kmsKey === 'string' && s.kmsKey)
-      .map((s) => ({
-        id: s.id,
-        description: `${s.kind === 'service' ? 'service' : s.kind} ${s.name} (${s.id}, not managed by this configuration)`,
-        // The key that really wraps its service key (an alias may have moved since).
-        keyRef: s.kekArn || s.kmsKey!,
-      }));
-    // Backups outlive their service and die with its key (crypto-shredding): they count too.
-    const backups = (await cp.backups.list())
-      .filter((b) => b.encrypted && b.kmsKey)
-      .map((b) => ({
-        id: b.id,
-        description: `backup ${b.id} of ${b.serviceName} (not managed by this configuration; delete it with \`cmek backup rm ${b.id}\` if it is no longer needed)`,
-        keyRef: b.kmsKey!,
-      }));
-    return [...services, ...backups];
-  },
+  keyUses: (ctx) => keyUsesOf(ctx, true),
 };

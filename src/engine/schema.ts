@@ -68,12 +68,18 @@ export function validateAttributes(
   attrs: Attrs,
   address: string,
   attrPos: Record<string, SourcePos>,
-  blockPos: SourcePos,
+  /** Absent when the caller has no source positions (the terraform plugin: terraform adds them
+   * from the attribute path). */
+  blockPos?: SourcePos,
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   const at = (attr: string | undefined) => {
     const pos = (attr && attrPos[attr]) || blockPos;
-    return { address, file: pos.file, line: pos.line, ...(attr ? { attribute: attr } : {}) };
+    return {
+      address,
+      ...(pos ? { file: pos.file, line: pos.line } : {}),
+      ...(attr ? { attribute: attr } : {}),
+    };
   };
   const keys = schemaKeys(rt.schema);
   for (const k of Object.keys(attrs)) {

@@ -9,6 +9,8 @@ import { diag, DiagnosticError } from '../model/diagnostics.js';
 import { regionProblem } from '../model/regions.js';
 import { Unknown, type KeyFacts } from '../model/values.js';
 import { isKmsError, type CreateKeyInput, type KeyMetadata, type KmsAdmin } from '../kms/types.js';
+import { LOCAL_ACCOUNT } from '../kms/local/constants.js';
+import { keyRefPrefix } from './key-prefix.js';
 import { bool, clean, isGone, num, str, valuesEqual } from './common.js';
 import { defineResource, type AttributeDef, type Shape } from './define.js';
 import type { Attrs, ProviderContext } from './types.js';
@@ -116,14 +118,19 @@ export function ringName(keyRing: string): string {
   return RING_PATH.exec(keyRing)?.[3] ?? keyRing;
 }
 
-/** Crypto-key NAME for a key_ring key: `name`, else the alias's last segment, else generated. */
-export function cryptoKeyName(attrs: Attrs | KeyAttrs): string {
+/** Crypto-key NAME of a key_ring key when the configuration decides it: `name`, else the
+ * alias's last segment; undefined when neither does. */
+export function knownCryptoKeyName(attrs: Attrs | KeyAttrs): string | undefined {
   const explicit = str(attrs.name);
   if (explicit) return explicit;
   const alias = str(attrs.alias);
   const tail = alias?.split('/').pop();
-  if (tail && /^[a-zA-Z0-9_-]{1,63}$/.test(tail)) return tail;
-  return `key-${randomBytes(4).toString('hex')}`;
+  return tail && /^[a-zA-Z0-9_-]{1,63}$/.test(tail) ? tail : undefined;
+}
+
+/** Crypto-key NAME for a key_ring key: `name`, else the alias's last segment, else generated. */
+export function cryptoKeyName(attrs: Attrs | KeyAttrs): string {
+  return knownCryptoKeyName(attrs) ?? `key-${randomBytes(4).toString('hex')}`;
 }
 
 function keyFacts(after: Attrs, address: string): KeyFacts {
@@ -402,6 +409,37 @@ async function importState(id: string, ctx: ProviderContext): Promise<Attrs | nu
   if (rotation.enabled && rotation.rotationPeriodInDays && rotation.rotationPeriodInDays !== 365)
     seed.rotation_period_in_days = rotation.rotationPeriodInDays;
   return seed;
+}
+
+/** What a key about to be created will be called, as far as it is known at plan time (the
+ * Terraform provider plans `arn` with it). With the local KMS (`local`): an AWS key's ARN
+ * prefix `arn:aws:kms:REGION:000000000000:key/`, and a key_ring key's whole crypto key name
+ * when its NAME is known (`name`, or the alias's last segment), else its ring's prefix. With
+ * AWS: `arn:PARTITION:kms:REGION:` (the account is the caller's, not looked up). Undefined when
+ * nothing is known (no region yet). `name` is the NAME a key_ring key will get, when known
+ * (null: an AWS key, which has none). */
+export function plannedKeyRef(
+  after: Attrs,
+  local: boolean,
+): { whole?: string; prefix?: string; name?: string | null } | undefined {
+  const region = str(after.region);
+  if (!region) return undefined;
+  const keyRing = str(after.key_ring);
+  if (!keyRing) {
+    // An AWS key has no crypto key NAME: `name` stays null.
+    return {
+      name: null,
+      prefix: keyRefPrefix(
+        local ? { region, account: LOCAL_ACCOUNT, partition: 'aws' } : { region },
+      ),
+    };
+  }
+  if (!local) return undefined;
+  const ringPath = `projects/local/locations/${region}/keyRings/${ringName(keyRing)}`;
+  const name = knownCryptoKeyName(after);
+  return name
+    ? { whole: `${ringPath}/cryptoKeys/${name}`, name }
+    : { prefix: keyRefPrefix({ region, ringPath }) };
 }
 
 export const kmsKey = defineResource({

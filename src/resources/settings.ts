@@ -1,0 +1,124 @@
+// The provider block (`provider "cmek" { data_dir, service_principal, kms { aws { region,
+// endpoint } } }`) → ProviderSettings, with defaults applied. One interpreter of the block's
+// values, whoever evaluated them: the engine (src/engine/provider-settings.ts, from HCL
+// expressions) and the Terraform provider plugin (src/terraform/provider.ts, from terraform's
+// decoded provider configuration). The attribute descriptions feed the plugin's schema.
+
+import { isAbsolute, resolve } from 'node:path';
+import { Unknown, type Value } from '../model/values.js';
+import { DEFAULT_SERVICE_PRINCIPAL, type ProviderSettings } from './types.js';
+
+/** The provider block's arguments and what each means (generated schemas and docs use these). */
+export const PROVIDER_BLOCK = {
+  description:
+    'The cmek provider: where its state of the world lives (`data_dir`: the local KMS and the embedded control plane), the principal services call the KMS as, and the KMS backend.',
+  attributes: {
+    data_dir: {
+      description:
+        'Data directory of the local KMS and the embedded control plane. Relative paths are resolved against the working directory. Default: `.cmek` in the working directory, so `cmek data get` run there reads what services managed here wrote.',
+    },
+    service_principal: {
+      description: `IAM principal the services use to call the KMS (default \`${DEFAULT_SERVICE_PRINCIPAL}\`).`,
+    },
+  },
+  kms: {
+    description:
+      'The KMS backend: `local {}` (default: the local KMS under `data_dir`) or `aws { region, endpoint }`.',
+    local: { description: 'The local KMS in `data_dir/kms` (the default).' },
+    aws: {
+      description: 'AWS KMS through the standard credential chain.',
+      region: { description: 'AWS region of the KMS client (default: the SDK default).' },
+      endpoint: {
+        description: 'KMS endpoint URL (LocalStack, a VPC endpoint); default: the AWS one.',
+      },
+    },
+  },
+} as const;
+
+/** A value of the block that is not what its argument takes. */
+export interface SettingProblem {
+  attribute: string;
+  expected: string;
+  found: Value | undefined;
+  /** The argument is not one of the block's. */
+  unsupported?: boolean;
+}
+
+export const PROVIDER_ARGUMENTS = ['data_dir', 'service_principal', 'kms'] as const;
+
+/** The settings when the block is absent: `<dir>/.cmek`, the default principal, local KMS. */
+export function defaultProviderSettings(dir: string): ProviderSettings {
+  return {
+    dataDir: resolve(dir, '.cmek'),
+    servicePrincipal: DEFAULT_SERVICE_PRINCIPAL,
+    kms: { backend: 'local' },
+  };
+}
+
+/** HCL blocks arrive as a list of one object (hcl2json, terraform list nesting) or as an
+ * object (JSON syntax, terraform single nesting). */
+function blockObject(v: Value | undefined): Record<string, Value> | undefined {
+  if (Array.isArray(v)) v = v[0];
+  if (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Unknown))
+    return v as Record<string, Value>;
+  return undefined;
+}
+
+/** Interpret one argument's value into `settings` (null/undefined = not set); relative paths
+ * resolve against `dir`. Returns what is wrong with the value, if anything. */
+export function applyProviderSetting(
+  settings: ProviderSettings,
+  name: string,
+  v: Value | undefined,
+  dir: string,
+): SettingProblem[] {
+  if (v === undefined || v === null) return [];
+  const bad = (attribute: string, expected: string, found: Value | undefined) => [
+    { attribute, expected, found },
+  ];
+  if (name === 'data_dir') {
+    if (typeof v !== 'string' || !v) return bad(name, 'a directory path (string)', v);
+    settings.dataDir = isAbsolute(v) ? v : resolve(dir, v);
+    return [];
+  }
+  if (name === 'service_principal') {
+    if (typeof v !== 'string' || !v) return bad(name, 'an IAM principal ARN (string)', v);
+    settings.servicePrincipal = v;
+    return [];
+  }
+  if (name === 'kms') {
+    const kms = blockObject(v);
+    if (!kms) return bad(name, 'a block: kms { local {} } or kms { aws { region, endpoint } }', v);
+    // An absent nested block is null (terraform) or missing / an empty list (hcl2json).
+    const keys = Object.keys(kms).filter(
+      (k) => kms[k] !== null && !(Array.isArray(kms[k]) && kms[k].length === 0),
+    );
+    if (keys.length > 1 || (keys[0] && keys[0] !== 'aws' && keys[0] !== 'local'))
+      return bad(name, 'exactly one of the blocks local {} or aws { region, endpoint }', v);
+    if (keys[0] !== 'aws') {
+      settings.kms = { backend: 'local' };
+      return [];
+    }
+    const aws = blockObject(kms.aws) ?? {};
+    const problems: SettingProblem[] = [];
+    const { region, endpoint } = aws;
+    if (region !== undefined && region !== null && typeof region !== 'string')
+      problems.push(...bad('kms.aws.region', 'a region name (string)', region));
+    if (endpoint !== undefined && endpoint !== null && typeof endpoint !== 'string')
+      problems.push(...bad('kms.aws.endpoint', 'a URL (string)', endpoint));
+    settings.kms = {
+      backend: 'aws',
+      ...(typeof region === 'string' ? { region } : {}),
+      ...(typeof endpoint === 'string' ? { endpoint } : {}),
+    };
+    return problems;
+  }
+  return [
+    {
+      attribute: name,
+      expected: `one of: ${PROVIDER_ARGUMENTS.join(', ')}`,
+      found: v,
+      unsupported: true,
+    },
+  ];
+}
