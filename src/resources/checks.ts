@@ -234,7 +234,8 @@ export async function checkResource(c: ResourceCheck, facts: CheckFacts): Promis
   changes.unshift(self);
 
   // The parent (primary, source, service, backup), when it already exists.
-  if (role.kind !== 'key' && role.kind !== 'policy' && role.parentAttribute !== undefined) {
+  // Only database-like roles have a parent (alias, grant and association roles do not).
+  if ('parentAttribute' in role && role.parentAttribute !== undefined) {
     const ref = str((after ?? c.prior ?? {})[role.parentAttribute]);
     if (ref !== undefined) {
       if (role.kind === 'restore') {
