@@ -2,37 +2,26 @@
 // own node process, importing `cmek/cdktf` by package name (the package the e2e harness built
 // from these sources) and calling `app.synth()`; then the real `cmek` CLI plans and applies
 // cdktf.out/stacks/orders, and the service it created stores and returns data.
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliBin, cmek, keyMaterialLike, ROOT } from '../e2e/harness.js';
+import { cmek, keyMaterialLike } from '../e2e/harness.js';
+import { synthExampleApp, type ExampleApp } from './example-app.js';
 
+let example: ExampleApp;
 let app: string;
 let stackDir: string;
 
-/** Run a cdktf app file with node + tsx from `dir` (inside the built package, so `cmek/cdktf`
- * resolves to it by name, as in a user's project). */
-function runApp(dir: string, file: string) {
-  return spawnSync(process.execPath, ['--import', 'tsx', file], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, CDKTF_OUTDIR: join(dir, 'cdktf.out') },
-    timeout: 120_000,
-  });
-}
-
 beforeAll(() => {
-  const pkg = resolve(dirname(cliBin()), '..', '..');
-  app = mkdtempSync(join(pkg, 'cdktf-app-'));
-  copyFileSync(join(ROOT, 'examples/cdktf/main.ts'), join(app, 'main.ts'));
-  stackDir = join(app, 'cdktf.out', 'stacks', 'orders');
+  example = synthExampleApp();
+  app = example.dir;
+  stackDir = example.stackDir;
 }, 300_000);
 afterAll(() => rmSync(app, { recursive: true, force: true }));
 
 describe('examples/cdktf', () => {
   it('synthesizes with app.synth() through the cmek/cdktf package entry', () => {
-    const r = runApp(app, 'main.ts');
+    const r = example.synth;
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const tf = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as {
