@@ -134,10 +134,30 @@ export default {
       severity: 'error',
       comment:
         'src/ ships in the package: it may only import "dependencies", not "devDependencies".',
-      // src/pulumi and src/pulumi-policy import @pulumi/pulumi and @pulumi/policy: optional peer
-      // dependencies (devDependencies here), which a Pulumi program or pack installs itself.
-      from: { path: '^src/', pathNot: '^src/(pulumi|pulumi-policy)/' },
-      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+      from: { path: '^src/' },
+      // Optional peer dependencies (cdktf, constructs, @cdktf/provider-aws, Pulumi) are also
+      // dev dependencies for the tests; only the integration entries that need them load them.
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only', 'npm-peer'] },
+    },
+    // cdktf front door (src/cdktf, entries cmek/cdktf and cmek/cdktf/aws).
+    {
+      name: 'nothing-imports-cdktf',
+      severity: 'error',
+      comment:
+        'src/cdktf is a front door over the resources and the rules: nothing else imports it, ' +
+        'so the library, the engine and the CLI never load cdktf.',
+      from: { path: '^src/', pathNot: '^src/cdktf/' },
+      to: { path: '^src/cdktf/' },
+    },
+    {
+      name: 'cdktf-imports-model-rules-resources',
+      severity: 'error',
+      comment:
+        'The cdktf constructs and Aspect are generated from and run through the resource ' +
+        'definitions and the rules; of the engine they use only the provider address ' +
+        '(src/engine/state.ts), and nothing of the CLI or the service.',
+      from: { path: '^src/cdktf/' },
+      to: { path: '^src/(cli|service|engine|core)/', pathNot: '^src/engine/state\\.ts$' },
     },
   ],
   options: {

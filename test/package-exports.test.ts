@@ -1,12 +1,12 @@
 // The package's public entry points (package.json "exports"), imported from the built dist by
 // the package name, as a user would (Node resolves a package's own name through "exports").
 // Run `npm run build` first.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadEntry } from './support/load-entry.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -23,7 +23,7 @@ const ENTRIES: Record<string, string[]> = {
   'cmek/resources': ['RESOURCE_TYPES', 'resourceType', 'kmsKey', 'encryptedService'],
   'cmek/core': ['encryptBuffer', 'decryptBuffer', 'ServiceKeySet', 'KeyCache'],
   'cmek/kms': ['createKms', 'openLocalKms', 'MemoryKms', 'AwsKms', 'isKmsError'],
-  // Pulumi (helper area "pulumi"): the seven classes and the CrossGuard pack.
+  // Pulumi: the seven classes and the CrossGuard pack.
   'cmek/pulumi': [
     'KmsKey',
     'KmsKeyPolicy',
@@ -34,6 +34,9 @@ const ENTRIES: Record<string, string[]> = {
     'BackupRestore',
   ],
   'cmek/pulumi-policy': ['cmekPolicies', 'cmekPolicyPack', 'cmekStackRules', 'PULUMI_TYPES'],
+  // cdktf integration (test/cdktf/exports.test.ts checks what each loads).
+  'cmek/cdktf': ['CmekProvider', 'KmsKey', 'EncryptedService', 'Replica', 'CmekRules'],
+  'cmek/cdktf/aws': ['ClickHouseCmekKey'],
 };
 
 const work = mkdtempSync(join(tmpdir(), 'cmek-exports-'));
@@ -42,35 +45,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 /** Import `specifier` in a fresh node (cwd: the repo, so the package name resolves to itself)
  * and return its export names and every project module (dist/**) that got loaded. */
 function load(specifier: string): { names: string[]; loaded: string[] } {
-  const log = join(work, `${specifier.replace(/\W/g, '_')}.log`);
-  // A resolve hook (node:module register) that records every module URL Node resolves.
-  const hooks = `import { appendFileSync } from 'node:fs';
-export async function resolve(s, c, next) {
-  const r = await next(s, c);
-  appendFileSync(${JSON.stringify(log)}, r.url + '\\n');
-  return r;
-}`;
-  const register = `import { register } from 'node:module';
-register(${JSON.stringify('data:text/javascript,' + encodeURIComponent(hooks))});`;
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'data:text/javascript,' + encodeURIComponent(register),
-      '--input-type=module',
-      '-e',
-      `const m = await import(${JSON.stringify(specifier)}); console.log(JSON.stringify(Object.keys(m)));`,
-    ],
-    { cwd: ROOT, encoding: 'utf8' },
-  );
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
+  const { names, urls } = loadEntry(specifier, ROOT, work);
   const dist = `file://${ROOT}/dist/`;
-  const loaded = readFileSync(log, 'utf8')
-    .split('\n')
-    .filter((u) => u.startsWith(dist))
-    .map((u) => u.slice(dist.length));
-  return { names: JSON.parse(r.stdout) as string[], loaded: [...new Set(loaded)].sort() };
+  const loaded = urls.filter((u) => u.startsWith(dist)).map((u) => u.slice(dist.length));
+  return { names, loaded: [...new Set(loaded)].sort() };
 }
 
 describe('package.json exports', () => {
