@@ -59,6 +59,9 @@ const VERBS: readonly Verb[] = [
   { name: 'backup', load: one(() => import('./commands/backup.js')) },
   { name: 'poll', load: one(() => import('./commands/poll.js')) },
   { name: 'server', load: one(() => import('./commands/server.js')) },
+  // State backends and workspaces (docs/backends.md):
+  { name: 'init', load: one(() => import('./commands/init.js')) },
+  { name: 'workspace', load: one(() => import('./commands/workspace.js')) },
 ];
 
 /** The names of every top-level verb, in help order (no module is loaded). */

@@ -25,11 +25,7 @@ export interface EvalEnv {
 const NO_VALUES: EvalEnv['locals'] = { get: () => undefined };
 
 /** An environment with variables only (the provider block, variable defaults). */
-export function varsEnv(
-  vars: Record<string, Value>,
-  baseDir: string,
-  workspace?: string,
-): EvalEnv {
+export function varsEnv(vars: Record<string, Value>, baseDir: string, workspace?: string): EvalEnv {
   return {
     vars,
     locals: NO_VALUES,

@@ -299,7 +299,11 @@ export async function importResource(
   // An index beyond count would be destroyed by the next plan: refuse it now when the count is
   // known from literals and variables (one that reads locals or resources is checked by plan).
   if (target.index !== undefined) {
-    const counted = expandBlock(target.block, varsEnv(settings.variables, ws.dir, ws.workspace), []);
+    const counted = expandBlock(
+      target.block,
+      varsEnv(settings.variables, ws.dir, ws.workspace),
+      [],
+    );
     if (counted && !counted.includes(target.index))
       return {
         diagnostics: [

@@ -16,6 +16,7 @@ import type { EngineDeps } from './deps.js';
 import {
   backendCall,
   DEFAULT_WORKSPACE,
+  isBackendDiagnostic,
   LocalBackend,
   openBackend,
   type BackendLock,
@@ -115,14 +116,16 @@ export async function openWorkspace(dir = process.cwd(), deps?: EngineDeps): Pro
 
 /** Take the state lock of a workspace; throws DiagnosticError(STATE_LOCKED) (or a backend
  * diagnostic when the backend cannot be reached). */
-export function lockWorkspace(ws: Workspace, operation: string, timeoutMs = 0): Promise<BackendLock> {
+export function lockWorkspace(
+  ws: Workspace,
+  operation: string,
+  timeoutMs = 0,
+): Promise<BackendLock> {
   return ws.backend.lock(ws.workspace, { operation, timeoutMs, version: ENGINE_VERSION });
 }
 
 /** Read and check the state of the workspace (`text`: as stored, for `.backup`). */
-export async function loadWorkspaceState(
-  ws: Workspace,
-): Promise<LoadedState & { text?: string }> {
+export async function loadWorkspaceState(ws: Workspace): Promise<LoadedState & { text?: string }> {
   const r = await backendCall(() => ws.backend.read(ws.workspace));
   if (r.diagnostics.length) return { state: null, diagnostics: r.diagnostics };
   const loaded = parseState(r.value, ws.statePath);
@@ -366,7 +369,7 @@ export async function readWorkspaceState(
   const loaded = await loadWorkspaceState(ws);
   // A broken configuration does not stop reading the state (show/output/state list still work),
   // but a backend that needs init (or cannot be opened) does.
-  const backend = ws.diagnostics.filter((d) => d.code.startsWith('BACKEND_') || d.code === 'WORKSPACE_ERROR');
+  const backend = ws.diagnostics.filter(isBackendDiagnostic);
   if (hasErrors(backend)) return { state: null, statePath: ws.statePath, diagnostics: backend };
   return { state: loaded.state, statePath: ws.statePath, diagnostics: loaded.diagnostics };
 }
@@ -383,6 +386,8 @@ export async function validate(
 ): Promise<ValidateResult> {
   const deps = await engineDeps(opts.deps);
   const ws = await openWorkspace(opts.dir, deps);
+  // validate reads no state: a backend that is not initialized yet does not matter here.
+  ws.diagnostics = ws.diagnostics.filter((d) => !isBackendDiagnostic(d));
   if (hasErrors(ws.diagnostics)) return { valid: false, diagnostics: ws.diagnostics };
   const variables: Record<string, Value> = {};
   for (const v of ws.config.variables)

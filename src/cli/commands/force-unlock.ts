@@ -58,7 +58,9 @@ export function register(program: Command): void {
         const local = ws.backend instanceof LocalBackend;
         const remote = local ? undefined : await ws.backend.forceUnlock(ws.workspace, id);
         if (remote?.kind === 'removed') {
-          process.stdout.write(`${pc.green(pc.bold(`${remote.what} has been successfully unlocked!`))}\n`);
+          process.stdout.write(
+            `${pc.green(pc.bold(`${remote.what} has been successfully unlocked!`))}\n`,
+          );
           finish([]);
           return;
         }

@@ -36,7 +36,7 @@ export interface ConfiguredBackend {
 /** What `cmek init` recorded. */
 export interface InitRecord {
   type: BackendType;
-  /** The -backend-config values given to init (they complete the block's settings). */
+  /** The settings init used: the block's, completed by the -backend-config values. */
   config: BackendValues;
   /** Digest of the backend block as it was at init: a change asks for init again. */
   digest: string;
@@ -54,7 +54,9 @@ export function environmentPath(dir: string): string {
 }
 
 export function backendDigest(b: ConfiguredBackend): string {
-  const sorted = Object.fromEntries(Object.entries(b.settings).sort(([a], [c]) => (a < c ? -1 : 1)));
+  const sorted = Object.fromEntries(
+    Object.entries(b.settings).sort(([a], [c]) => (a < c ? -1 : 1)),
+  );
   return createHash('sha256')
     .update(JSON.stringify({ type: b.type, settings: sorted }))
     .digest('hex')
@@ -175,7 +177,11 @@ export function openBackend(
   const bad = workspaceNameProblem(workspace);
   if (bad)
     throw new DiagnosticError(
-      diag('WORKSPACE_ERROR', 'The selected workspace name is invalid', `${bad} Check TF_WORKSPACE.`),
+      diag(
+        'WORKSPACE_ERROR',
+        'The selected workspace name is invalid',
+        `${bad} Check TF_WORKSPACE.`,
+      ),
     );
   // The local backend works without init, as it always did.
   if (configured.type === 'local' && (!record || record.type === 'local'))
@@ -195,9 +201,14 @@ export function openBackend(
         'use the new backend as it is. No state was read or written.',
     );
   return {
-    backend: makeBackend(dir, configured.type, { ...configured.settings, ...record.config }, env),
+    backend: makeBackend(dir, configured.type, record.config, env),
     workspace,
   };
+}
+
+/** A diagnostic about the backend or the workspace selection (not the configuration). */
+export function isBackendDiagnostic(d: Diagnostic): boolean {
+  return d.code.startsWith('BACKEND_') || d.code === 'WORKSPACE_ERROR';
 }
 
 /** The diagnostics of `fn`, or its value. */

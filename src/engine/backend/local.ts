@@ -96,7 +96,8 @@ export class LocalBackend implements StateBackend {
 
   deleteWorkspace(name: string): Promise<void> {
     const dir = dirname(this.statePath(name));
-    if (basename(dirname(dir)) === LOCAL_WORKSPACE_DIR) rmSync(dir, { recursive: true, force: true });
+    if (basename(dirname(dir)) === LOCAL_WORKSPACE_DIR)
+      rmSync(dir, { recursive: true, force: true });
     return Promise.resolve();
   }
 }

@@ -51,8 +51,7 @@ export function redactConnStr(conn: string): string {
   try {
     const u = new URL(conn);
     if (u.password) u.password = '***';
-    for (const k of [...u.searchParams.keys()])
-      if (/pass/i.test(k)) u.searchParams.set(k, '***');
+    for (const k of [...u.searchParams.keys()]) if (/pass/i.test(k)) u.searchParams.set(k, '***');
     return u.toString();
   } catch {
     return conn.replace(/(password\s*=\s*)\S+/gi, '$1***').replace(/:[^:@/]*@/, ':***@');
@@ -218,7 +217,9 @@ export class PgBackend implements StateBackend {
         );
       }
       if (!s.skip_index_creation)
-        await client.query(`CREATE UNIQUE INDEX IF NOT EXISTS states_by_name ON ${this.table} (name)`);
+        await client.query(
+          `CREATE UNIQUE INDEX IF NOT EXISTS states_by_name ON ${this.table} (name)`,
+        );
       await client.query('COMMIT');
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -229,7 +230,7 @@ export class PgBackend implements StateBackend {
         diag(
           'BACKEND_ERROR',
           `The table ${s.schema_name}.states does not exist`,
-          'skip_table_creation is set, so cmek does not create it: create it as terraform\'s pg ' +
+          "skip_table_creation is set, so cmek does not create it: create it as terraform's pg " +
             'backend does (or run terraform init / cmek init once without skip_table_creation).',
         ),
       );
@@ -360,7 +361,11 @@ export class PgBackend implements StateBackend {
         'leaves it behind). Wait for it, or retry with -lock-timeout=DURATION.',
       `If that session is stuck, end it with: cmek force-unlock ${id}`,
     );
-    return diag('STATE_LOCKED', `Error acquiring the state lock (held by ${who})`, lines.join('\n'));
+    return diag(
+      'STATE_LOCKED',
+      `Error acquiring the state lock (held by ${who})`,
+      lines.join('\n'),
+    );
   }
 
   async lock(workspace: string, req: LockRequest): Promise<BackendLock> {
@@ -449,19 +454,19 @@ export class PgBackend implements StateBackend {
       }
       const match = holders.find((h) => PgBackend.holderId(h) === id);
       if (!match) {
-        if (!holders.length)
-          return { kind: 'none' as const, where: this.describe(workspace) };
+        if (!holders.length) return { kind: 'none' as const, where: this.describe(workspace) };
         return {
           kind: 'mismatch' as const,
           detail: `${holders
-            .map((h) => `${this.describe(workspace)} is locked with ID ${PgBackend.holderId(h)} (session pid ${h.pid}).`)
+            .map(
+              (h) =>
+                `${this.describe(workspace)} is locked with ID ${PgBackend.holderId(h)} (session pid ${h.pid}).`,
+            )
             .join('\n')}\nPass that ID to force-unlock.`,
         };
       }
       await c.query('SELECT pg_terminate_backend($1)', [match.pid]);
-      await c
-        .query(`DELETE FROM ${this.locks} WHERE pid = $1`, [match.pid])
-        .catch(() => undefined);
+      await c.query(`DELETE FROM ${this.locks} WHERE pid = $1`, [match.pid]).catch(() => undefined);
       return {
         kind: 'removed' as const,
         what: `cmek state (${this.describe(workspace)}; session pid ${match.pid} ended)`,

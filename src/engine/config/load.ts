@@ -801,7 +801,10 @@ class Loader {
           }
           this.config.backend = {
             type,
-            path: type === 'local' && typeof settings.path === 'string' ? settings.path : 'terraform.tfstate',
+            path:
+              type === 'local' && typeof settings.path === 'string'
+                ? settings.path
+                : 'terraform.tfstate',
             ...(Object.keys(settings).length ? { settings } : {}),
           };
         }
