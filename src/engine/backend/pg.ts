@@ -191,7 +191,17 @@ export class PgBackend implements StateBackend {
     const has = async (rel: string) =>
       (await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [rel]))
         .rows[0]!.ok;
-    if ((await has(this.table)) && (s.skip_table_creation || (await has(this.locks)))) return;
+    const table = await has(this.table);
+    if (table && (s.skip_table_creation || (await has(this.locks)))) return;
+    if (!table && s.skip_table_creation)
+      throw new DiagnosticError(
+        diag(
+          'BACKEND_ERROR',
+          `The table ${s.schema_name}.states does not exist`,
+          "skip_table_creation is set, so cmek does not create it: create it as terraform's pg " +
+            'backend does (or run cmek init once without skip_table_creation).',
+        ),
+      );
     await client.query('BEGIN');
     try {
       await client.query('SELECT pg_advisory_xact_lock($1)', [DDL_KEY]);
@@ -225,15 +235,6 @@ export class PgBackend implements StateBackend {
       await client.query('ROLLBACK').catch(() => undefined);
       throw e;
     }
-    if (!(await has(this.table)))
-      throw new DiagnosticError(
-        diag(
-          'BACKEND_ERROR',
-          `The table ${s.schema_name}.states does not exist`,
-          "skip_table_creation is set, so cmek does not create it: create it as terraform's pg " +
-            'backend does (or run terraform init / cmek init once without skip_table_creation).',
-        ),
-      );
   }
 
   /** Run `fn` on the workspace's lock session when this process holds the lock, else on a
