@@ -9,6 +9,8 @@ const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [
   { name: 'plan', load: () => import('./plan.js') },
   { name: 'store', load: () => import('./store.js') },
   { name: 'cli', load: () => import('./cli.js') },
+  // State backends: apply with the state in PostgreSQL vs a local file.
+  { name: 'backend', load: () => import('./backend.js') },
 ];
 
 function round(x: number): number {

@@ -85,8 +85,15 @@ export class PgBackend implements StateBackend {
   private readonly table: string;
   private readonly locks: string;
   private prepared: Promise<void> | undefined;
-  /** The session that holds a workspace's lock (writes of that workspace go through it). */
-  private readonly sessions = new Map<string, Client>();
+  /** One session per backend (per process): reads, writes and locks all go through it, so a
+   * command pays for one connection. Its socket is unref'd while idle, so an idle session
+   * never keeps the process alive; it ends with the process (and its locks with it). */
+  private session: Promise<Client> | undefined;
+  private inflight = 0;
+  /** The advisory lock key held per workspace by this session. */
+  private readonly held = new Map<string, bigint>();
+  /** Set when the session ended while it held a lock: nothing may be written any more. */
+  private lost = false;
 
   constructor(settings: PgSettings) {
     this.settings = settings;
@@ -237,18 +244,62 @@ export class PgBackend implements StateBackend {
     }
   }
 
-  /** Run `fn` on the workspace's lock session when this process holds the lock, else on a
-   * session of its own that is closed afterwards. */
+  private static socketOf(c: Client): { ref(): void; unref(): void } | undefined {
+    return (c as unknown as { connection?: { stream?: { ref(): void; unref(): void } } }).connection
+      ?.stream;
+  }
+
+  /** The backend's session, connected on first use. */
+  private shared(doing: string): Promise<Client> {
+    if (!this.session) {
+      const s = this.connect(doing).then((c) => {
+        const gone = () => {
+          if (this.session === s) this.session = undefined;
+          if (this.held.size) this.lost = true;
+        };
+        c.on('end', gone);
+        c.on('error', gone);
+        if (this.inflight === 0) PgBackend.socketOf(c)?.unref();
+        return c;
+      });
+      s.catch(() => {
+        if (this.session === s) this.session = undefined;
+      });
+      this.session = s;
+    }
+    return this.session;
+  }
+
+  /** Run `fn` on the session (its socket ref'd meanwhile, so the process waits for it). */
   private async use<T>(workspace: string, doing: string, fn: (c: Client) => Promise<T>) {
-    const held = this.sessions.get(workspace);
-    const client = held ?? (await this.connect(doing));
+    if (this.lost)
+      throw new DiagnosticError(
+        diag(
+          'BACKEND_ERROR',
+          'The session that held the state lock ended',
+          `${doing} was refused: the PostgreSQL session that held the lock of workspace ` +
+            `"${workspace}" ended (force-unlock, or a server restart), so another run may own ` +
+            'the state now. Nothing more was written; run the command again.',
+        ),
+      );
+    this.inflight++;
+    let client: Client | undefined;
     try {
+      client = await this.shared(doing);
+      PgBackend.socketOf(client)?.ref();
       return await fn(client);
     } catch (e) {
       throw this.failure(e, doing);
     } finally {
-      if (!held) await client.end().catch(() => undefined);
+      if (--this.inflight === 0 && client) PgBackend.socketOf(client)?.unref();
     }
+  }
+
+  /** End the session (and so release every lock it holds). */
+  async close(): Promise<void> {
+    const s = this.session;
+    this.session = undefined;
+    if (s) await (await s.catch(() => undefined))?.end().catch(() => undefined);
   }
 
   read(workspace: string): Promise<string | undefined> {
@@ -304,7 +355,7 @@ export class PgBackend implements StateBackend {
   }
 
   /** Who holds advisory lock `key` in this database, with cmek's lock info when it is cmek. */
-  private async holder(c: Client, key: bigint): Promise<Holder | undefined> {
+  private async holder(c: Client, key: bigint, workspace: string): Promise<Holder | undefined> {
     const r = await c.query<{
       pid: number;
       usename: string | null;
@@ -325,9 +376,10 @@ export class PgBackend implements StateBackend {
     if (!row) return undefined;
     let info: LockInfo | undefined;
     try {
-      const i = await c.query<{ info: string }>(`SELECT info FROM ${this.locks} WHERE pid = $1`, [
-        row.pid,
-      ]);
+      const i = await c.query<{ info: string }>(
+        `SELECT info FROM ${this.locks} WHERE pid = $1 ORDER BY (name = $2) DESC LIMIT 1`,
+        [row.pid, workspace],
+      );
       if (i.rows[0]) info = JSON.parse(i.rows[0].info) as LockInfo;
     } catch {
       info = undefined; // no side table (skip_table_creation), or a row that is not ours
@@ -370,14 +422,13 @@ export class PgBackend implements StateBackend {
   }
 
   async lock(workspace: string, req: LockRequest): Promise<BackendLock> {
-    if (this.sessions.has(workspace))
+    if (this.held.has(workspace))
       throw new Error(`pg backend: workspace ${workspace} is already locked by this process`);
-    const c = await this.connect('Locking the state');
     const deadline = Date.now() + req.timeoutMs;
     let delay = 50;
     let vanished = 0;
-    try {
-      for (;;) {
+    for (;;) {
+      const r = await this.use(workspace, 'Locking the state', async (c) => {
         const t = await this.tryLock(c, workspace);
         if (t.got) {
           const info = newLockInfo({
@@ -385,22 +436,21 @@ export class PgBackend implements StateBackend {
             path: this.describe(workspace),
             version: req.version,
           });
+          this.held.set(workspace, t.key);
           await this.recordHolder(c, workspace, info);
-          this.sessions.set(workspace, c);
-          return this.held(workspace, c, t.key, info);
+          return { info, key: t.key };
         }
-        if (Date.now() >= deadline) {
-          const h = await this.holder(c, t.key);
-          // Released between the two queries: try again, a few times.
-          if (!h && ++vanished < 5) continue;
-          throw new DiagnosticError(this.lockedDiagnostic(workspace, t.key, h));
-        }
+        if (Date.now() < deadline) return undefined;
+        const h = await this.holder(c, t.key, workspace);
+        // Released between the two queries: try again, a few times.
+        if (!h && ++vanished < 5) return undefined;
+        throw new DiagnosticError(this.lockedDiagnostic(workspace, t.key, h));
+      });
+      if (r) return this.heldLock(workspace, r.key, r.info);
+      if (Date.now() < deadline) {
         await sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
         delay = Math.min(delay * 2, 500);
       }
-    } catch (e) {
-      await c.end().catch(() => undefined);
-      throw this.failure(e, 'Locking the state');
     }
   }
 
@@ -418,25 +468,35 @@ export class PgBackend implements StateBackend {
     );
   }
 
-  private held(workspace: string, c: Client, key: bigint, info: LockInfo): BackendLock {
+  private heldLock(workspace: string, key: bigint, info: LockInfo): BackendLock {
     let released = false;
     return {
       info,
       release: async () => {
         if (released) return;
         released = true;
-        this.sessions.delete(workspace);
+        const session = this.session;
+        this.held.delete(workspace);
+        if (this.lost) {
+          if (!this.held.size) this.lost = false; // the lock went with its session
+          return;
+        }
+        if (!session) return;
         try {
-          await c
-            .query(`DELETE FROM ${this.locks} WHERE name = $1 AND pid = pg_backend_pid()`, [
-              workspace,
-            ])
-            .catch(() => undefined);
-          await c.query('SELECT pg_advisory_unlock($1::bigint)', [key.toString()]);
+          const c = await session;
+          PgBackend.socketOf(c)?.ref();
+          try {
+            await c
+              .query(`DELETE FROM ${this.locks} WHERE name = $1 AND pid = pg_backend_pid()`, [
+                workspace,
+              ])
+              .catch(() => undefined);
+            await c.query('SELECT pg_advisory_unlock($1::bigint)', [key.toString()]);
+          } finally {
+            if (this.inflight === 0) PgBackend.socketOf(c)?.unref();
+          }
         } catch {
           // The session is gone (force-unlocked, server restart): so is its lock.
-        } finally {
-          await c.end().catch(() => undefined);
         }
       },
     };
@@ -450,7 +510,7 @@ export class PgBackend implements StateBackend {
       const keys = [...(r.rows[0] ? [BigInt(r.rows[0].id)] : []), CREATION_KEY];
       const holders: Holder[] = [];
       for (const k of keys) {
-        const h = await this.holder(c, k);
+        const h = await this.holder(c, k, workspace);
         if (h) holders.push(h);
       }
       const match = holders.find((h) => PgBackend.holderId(h) === id);
