@@ -158,8 +158,16 @@ export function makeBackend(
 ): StateBackend {
   if (type === 'local')
     return new LocalBackend(dir, typeof values.path === 'string' ? values.path : undefined);
-  return new PgBackend(pgSettings(values, env));
+  const settings = pgSettings(values, env);
+  // One backend (so one PostgreSQL session) per settings in a process: plan then apply in one
+  // command, or many operations of a library user, connect once.
+  const key = JSON.stringify(settings);
+  let b = pgBackends.get(key);
+  if (!b) pgBackends.set(key, (b = new PgBackend(settings)));
+  return b;
 }
+
+const pgBackends = new Map<string, PgBackend>();
 
 function initRequired(summary: string, detail: string): DiagnosticError {
   return new DiagnosticError(diag('BACKEND_INIT_REQUIRED', summary, detail));
