@@ -15,6 +15,7 @@ import { applyChanges, type ApplyEvent, type ApplyResult } from './apply.js';
 import type { EngineDeps } from './deps.js';
 import {
   backendCall,
+  configuredBackend,
   DEFAULT_WORKSPACE,
   isBackendDiagnostic,
   LocalBackend,
@@ -87,10 +88,7 @@ export async function engineDeps(deps?: EngineDeps): Promise<EngineDeps> {
 export async function openWorkspace(dir = process.cwd(), deps?: EngineDeps): Promise<Workspace> {
   const abs = resolve(dir);
   const { config, diagnostics } = await (await engineDeps(deps)).loadConfig(abs);
-  const configured = {
-    type: config.backend?.type ?? 'local',
-    settings: config.backend?.settings ?? {},
-  };
+  const configured = configuredBackend(config.backend);
   let backend: StateBackend;
   let workspace = DEFAULT_WORKSPACE;
   try {

@@ -9,6 +9,7 @@ import pc from 'picocolors';
 import { initBackend } from '../../engine/backend/init.js';
 import {
   BACKEND_SETTINGS,
+  configuredBackend,
   type BackendValues,
   type ConfiguredBackend,
 } from '../../engine/backend/index.js';
@@ -105,10 +106,7 @@ export function register(program: Command): void {
         const dir = process.cwd();
         const { config, diagnostics } = await (await engineDeps()).loadConfig(dir);
         if (hasErrors(diagnostics)) return finish(diagnostics);
-        const configured: ConfiguredBackend = {
-          type: config.backend?.type ?? 'local',
-          settings: config.backend?.settings ?? {},
-        };
+        const configured = configuredBackend(config.backend);
         const extra = await backendConfig(dir, configured, flags.backendConfig);
         process.stdout.write(`${pc.bold('Initializing the backend...')}\n`);
         const r = await initBackend({

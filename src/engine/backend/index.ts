@@ -33,6 +33,16 @@ export interface ConfiguredBackend {
   settings: BackendValues;
 }
 
+/** The backend block of a loaded configuration (`Config.backend`) as a ConfiguredBackend. */
+export function configuredBackend(
+  b: { type: BackendType; path: string; settings?: BackendValues } | undefined,
+): ConfiguredBackend {
+  if (!b) return { type: 'local', settings: {} };
+  if (b.type === 'local')
+    return { type: 'local', settings: b.path !== 'terraform.tfstate' ? { path: b.path } : {} };
+  return { type: b.type, settings: b.settings ?? {} };
+}
+
 /** What `cmek init` recorded. */
 export interface InitRecord {
   type: BackendType;

@@ -805,7 +805,8 @@ class Loader {
               type === 'local' && typeof settings.path === 'string'
                 ? settings.path
                 : 'terraform.tfstate',
-            ...(Object.keys(settings).length ? { settings } : {}),
+            // The local backend's one setting is `path` (kept in that field, as before).
+            ...(type !== 'local' && Object.keys(settings).length ? { settings } : {}),
           };
         }
         continue;
