@@ -89,7 +89,9 @@ export class LocalBackend implements StateBackend {
     ]);
   }
 
-  createWorkspace(name: string): Promise<void> {
+  /** A local workspace exists when its directory does (no state file until the first write,
+   * as with terraform). */
+  createWorkspace(name: string, _emptyStateText?: string): Promise<void> {
     if (name !== DEFAULT_WORKSPACE) mkdirSync(dirname(this.statePath(name)), { recursive: true });
     return Promise.resolve();
   }
