@@ -9,10 +9,11 @@ const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [
   { name: 'plan', load: () => import('./plan.js') },
   { name: 'store', load: () => import('./store.js') },
   { name: 'cli', load: () => import('./cli.js') },
-  // terraform provider plugin (tfwire): launch → handshake line
+  // The Terraform provider plugin: launch → handshake line; terraform plan vs cmek plan.
   { name: 'terraform-provider', load: () => import('./terraform-provider.js') },
-  // terraform provider (tfprov): terraform_plan_vs_cmek_plan
   { name: 'terraform', load: () => import('./terraform.js') },
+  // State backends: apply with the state in PostgreSQL vs a local file.
+  { name: 'backend', load: () => import('./backend.js') },
 ];
 
 function round(x: number): number {

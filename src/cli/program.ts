@@ -62,6 +62,9 @@ const VERBS: readonly Verb[] = [
   // The Terraform provider plugin and the policy check.
   { name: 'provider', load: one(() => import('./commands/provider.js')) },
   { name: 'policy', load: one(() => import('./commands/policy.js')) },
+  // State backends and workspaces (docs/backends.md):
+  { name: 'init', load: one(() => import('./commands/init.js')) },
+  { name: 'workspace', load: one(() => import('./commands/workspace.js')) },
 ];
 
 /** The names of every top-level verb, in help order (no module is loaded). */

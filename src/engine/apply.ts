@@ -38,6 +38,7 @@ import {
   stateInstances,
   typeOfValue,
   StateWriter,
+  type StateSink,
   type StateFile,
   type StateInstance,
 } from './state.js';
@@ -65,6 +66,8 @@ export interface ApplyOptions {
   config: Config;
   settings: ProviderSettings;
   statePath: string;
+  /** Where the state is written (a state backend's workspace); default: the file statePath. */
+  stateSink?: StateSink;
   /** Text of the state file before this run, kept as `<state>.backup` on the first write. */
   priorStateText?: string;
   ctx?: ProviderContext;
@@ -326,7 +329,7 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   const diags: Diagnostic[] = [];
   const emit = opts.onEvent ?? (() => undefined);
   const base: StateFile = plan.priorState ? structuredClone(plan.priorState) : emptyState();
-  const writer = new StateWriter(opts.statePath, base, opts.priorStateText);
+  const writer = new StateWriter(opts.stateSink ?? opts.statePath, base, opts.priorStateText);
   const state = writer.state;
   const result: ApplyResult = { diagnostics: diags, added: 0, changed: 0, destroyed: 0, state };
   if (plan.errored) {
@@ -361,6 +364,7 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     vars: plan.variables,
     sensitiveVars: sensitiveVariables(config),
     baseDir: config.dir,
+    ...(config.workspace !== undefined ? { workspace: config.workspace } : {}),
     locals: {
       // Evaluated on demand (not cached): what they read changes as resources are applied.
       // Cycles were rejected at plan time.

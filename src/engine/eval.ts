@@ -1,5 +1,5 @@
 // The evaluation scope shared by plan, apply and the provider settings: what `var.NAME`,
-// `local.NAME`, `TYPE.NAME` and `count.index` resolve to, how a block's attributes are
+// `local.NAME`, `TYPE.NAME`, `count.index` and `terraform.workspace` resolve to, how a block's attributes are
 // evaluated for one instance, and which resource instance each attribute reads (for the rules).
 
 import { DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
@@ -18,13 +18,21 @@ export interface EvalEnv {
   locals: { get(name: string): Value | undefined };
   resources: { get(block: string): Value | undefined };
   baseDir: string;
+  /** `terraform.workspace`: the selected workspace (default "default"). */
+  workspace?: string;
 }
 
 const NO_VALUES: EvalEnv['locals'] = { get: () => undefined };
 
 /** An environment with variables only (the provider block, variable defaults). */
-export function varsEnv(vars: Record<string, Value>, baseDir: string): EvalEnv {
-  return { vars, locals: NO_VALUES, resources: NO_VALUES, baseDir };
+export function varsEnv(vars: Record<string, Value>, baseDir: string, workspace?: string): EvalEnv {
+  return {
+    vars,
+    locals: NO_VALUES,
+    resources: NO_VALUES,
+    baseDir,
+    ...(workspace !== undefined ? { workspace } : {}),
+  };
 }
 
 export function makeScope(env: EvalEnv, countIndex?: number): EvalScope {
@@ -32,6 +40,7 @@ export function makeScope(env: EvalEnv, countIndex?: number): EvalScope {
     baseDir: env.baseDir,
     lookup(root: string): Value | undefined {
       if (root === 'count.index') return countIndex;
+      if (root === 'terraform.workspace') return env.workspace ?? 'default';
       if (root.startsWith('var.')) {
         const name = root.slice(4);
         if (!Object.prototype.hasOwnProperty.call(env.vars, name)) return undefined;

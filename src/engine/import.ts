@@ -17,14 +17,15 @@ import { emptyState, setInstance, stateInstances, type StateFile } from './state
 import { errorMessage } from './util.js';
 import {
   engineDeps,
+  loadWorkspaceState,
   lockWorkspace,
+  stateSink,
   openWorkspace,
   resolveSettings,
   type EngineOptions,
 } from './index.js';
 import { expandBlock } from './plan-steps.js';
-import { loadState, StateWriter } from './state.js';
-import { readFileSync } from 'node:fs';
+import { StateWriter } from './state.js';
 
 /** An import address resolved against the configuration. */
 export interface ImportTarget extends ParsedAddress {
@@ -298,7 +299,11 @@ export async function importResource(
   // An index beyond count would be destroyed by the next plan: refuse it now when the count is
   // known from literals and variables (one that reads locals or resources is checked by plan).
   if (target.index !== undefined) {
-    const counted = expandBlock(target.block, varsEnv(settings.variables, ws.dir), []);
+    const counted = expandBlock(
+      target.block,
+      varsEnv(settings.variables, ws.dir, ws.workspace),
+      [],
+    );
     if (counted && !counted.includes(target.index))
       return {
         diagnostics: [
@@ -322,7 +327,7 @@ export async function importResource(
     throw e;
   }
   try {
-    const loaded = loadState(ws.statePath);
+    const loaded = await loadWorkspaceState(ws);
     if (hasErrors(loaded.diagnostics)) return { diagnostics: loaded.diagnostics };
     if (stateInstances(loaded.state).some((e) => e.address === target.address && !e.deposed))
       return {
@@ -345,18 +350,12 @@ export async function importResource(
     }
     const state = loaded.state ?? emptyState();
     recordImport(state, target, attributes);
-    let prior: string | undefined;
-    try {
-      prior = readFileSync(ws.statePath, 'utf8');
-    } catch {
-      prior = undefined;
-    }
-    await new StateWriter(ws.statePath, state, prior).persist();
+    await new StateWriter(stateSink(ws), state, loaded.text).persist();
     return {
       imported: { address: target.address, type: target.type, id, attributes },
       diagnostics,
     };
   } finally {
-    lock?.release();
+    await lock?.release();
   }
 }

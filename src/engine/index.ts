@@ -7,28 +7,40 @@
 // wiring is loaded on the first operation (`import('./defaults.js')`), so importing the engine
 // does not load src/resources, src/service or the KMS backends. See docs/architecture.md.
 
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import type { ProviderContext, ProviderSettings } from '../resources/types.js';
 import type { Config } from './config/types.js';
 import { applyChanges, type ApplyEvent, type ApplyResult } from './apply.js';
 import type { EngineDeps } from './deps.js';
-import { acquireLock, type StateLock } from './lock.js';
+import {
+  backendCall,
+  configuredBackend,
+  DEFAULT_WORKSPACE,
+  isBackendDiagnostic,
+  LocalBackend,
+  openBackend,
+  type BackendLock,
+  type StateBackend,
+} from './backend/index.js';
 import { configDigest, planConfig, PLAN_FORMAT_VERSION, type Plan } from './plan.js';
 import { providerSettings } from './provider-settings.js';
 import {
-  loadState,
+  ENGINE_VERSION,
+  parseState,
   removeDeposed,
   setInstance,
   stateInstances,
   StateWriter,
+  type LoadedState,
   type StateFile,
+  type StateSink,
 } from './state.js';
 import { Unknown, type Value } from '../model/values.js';
 
 export * from '../model/address.js';
 export * from './apply.js';
+export * from './backend/index.js';
 export * from './deps.js';
 export * from './graph.js';
 export * from './lock.js';
@@ -41,9 +53,14 @@ export * from './state.js';
 export interface Workspace {
   dir: string;
   config: Config;
-  /** Absolute path of the state file (backend "local" path, default terraform.tfstate). */
+  /** Where the state lives: the local backend's state file of the selected workspace
+   * (absolute), or the pg backend's description (docs/backends.md). */
   statePath: string;
   diagnostics: Diagnostic[];
+  /** The state backend (local files or PostgreSQL) the working directory uses. */
+  backend: StateBackend;
+  /** The selected workspace (`cmek workspace select`, TF_WORKSPACE); `default` without one. */
+  workspace: string;
 }
 
 export interface EngineOptions {
@@ -67,21 +84,59 @@ export async function engineDeps(deps?: EngineDeps): Promise<EngineDeps> {
   return defaultDeps;
 }
 
-/** Load the configuration of a working directory. */
+/** Load the configuration of a working directory and open its state backend. */
 export async function openWorkspace(dir = process.cwd(), deps?: EngineDeps): Promise<Workspace> {
   const abs = resolve(dir);
   const { config, diagnostics } = await (await engineDeps(deps)).loadConfig(abs);
+  const configured = configuredBackend(config.backend);
+  let backend: StateBackend;
+  let workspace = DEFAULT_WORKSPACE;
+  try {
+    ({ backend, workspace } = openBackend(abs, configured));
+  } catch (e) {
+    if (!(e instanceof DiagnosticError)) throw e;
+    // Reported with the configuration's diagnostics; the local default keeps show/output/state
+    // list working on a state file that may be there.
+    backend = new LocalBackend(abs, config.backend?.path ?? 'terraform.tfstate');
+    diagnostics.push(...e.diagnostics);
+  }
+  config.workspace = workspace;
   return {
     dir: abs,
     config,
-    statePath: resolve(abs, config.backend?.path ?? 'terraform.tfstate'),
+    statePath:
+      backend instanceof LocalBackend ? backend.statePath(workspace) : backend.describe(workspace),
     diagnostics,
+    backend,
+    workspace,
   };
 }
 
-/** Take the state lock of a workspace; throws DiagnosticError(STATE_LOCKED). */
-export function lockWorkspace(ws: Workspace, operation: string, timeoutMs = 0): Promise<StateLock> {
-  return acquireLock(ws.statePath, { operation, timeoutMs });
+/** Take the state lock of a workspace; throws DiagnosticError(STATE_LOCKED) (or a backend
+ * diagnostic when the backend cannot be reached). */
+export function lockWorkspace(
+  ws: Workspace,
+  operation: string,
+  timeoutMs = 0,
+): Promise<BackendLock> {
+  return ws.backend.lock(ws.workspace, { operation, timeoutMs, version: ENGINE_VERSION });
+}
+
+/** Read and check the state of the workspace (`text`: as stored, for `.backup`). */
+export async function loadWorkspaceState(ws: Workspace): Promise<LoadedState & { text?: string }> {
+  const r = await backendCall(() => ws.backend.read(ws.workspace));
+  if (r.diagnostics.length) return { state: null, diagnostics: r.diagnostics };
+  const loaded = parseState(r.value, ws.statePath);
+  return r.value !== undefined ? { ...loaded, text: r.value } : loaded;
+}
+
+/** Where StateWriter puts the workspace's state. */
+export function stateSink(ws: Workspace): StateSink {
+  return {
+    where: ws.statePath,
+    write: (text) => ws.backend.write(ws.workspace, text),
+    backup: (prior) => ws.backend.backup(ws.workspace, prior),
+  };
 }
 
 async function withLock<T>(
@@ -95,7 +150,7 @@ async function withLock<T>(
   try {
     return await fn();
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 
@@ -181,7 +236,7 @@ export async function plan(opts: EnginePlanOptions = {}): Promise<Plan> {
   if (hasErrors(diagnostics)) return emptyPlan([...ws.diagnostics, ...diagnostics], ws.config);
   try {
     return await withLock(ws, opts, 'OperationTypePlan', async () => {
-      const loaded = loadState(ws.statePath);
+      const loaded = await loadWorkspaceState(ws);
       if (hasErrors(loaded.diagnostics))
         return emptyPlan([...ws.diagnostics, ...loaded.diagnostics], ws.config);
       const p = await planConfig(
@@ -279,22 +334,17 @@ export async function apply(p: Plan, opts: EngineApplyOptions = {}): Promise<App
       opts,
       p.mode === 'destroy' ? 'OperationTypeApply (destroy)' : 'OperationTypeApply',
       async () => {
-        const loaded = loadState(ws.statePath);
+        const loaded = await loadWorkspaceState(ws);
         if (hasErrors(loaded.diagnostics)) return fail(loaded.diagnostics);
         const stale = stalePlanDiagnostics(p, loaded.state, ws.config);
         if (stale.length) return fail(stale);
-        let priorText: string | undefined;
-        try {
-          priorText = readFileSync(ws.statePath, 'utf8');
-        } catch {
-          priorText = undefined;
-        }
         return applyChanges(p, {
           deps,
           config: ws.config,
           settings,
           statePath: ws.statePath,
-          ...(priorText !== undefined ? { priorStateText: priorText } : {}),
+          stateSink: stateSink(ws),
+          ...(loaded.text !== undefined ? { priorStateText: loaded.text } : {}),
           ...(opts.ctx ? { ctx: opts.ctx } : {}),
           ...(opts.parallelism ? { parallelism: opts.parallelism } : {}),
           ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
@@ -314,8 +364,11 @@ export async function readWorkspaceState(
   deps?: EngineDeps,
 ): Promise<{ state: StateFile | null; statePath: string; diagnostics: Diagnostic[] }> {
   const ws = await openWorkspace(dir, deps);
-  const loaded = loadState(ws.statePath);
-  // A broken configuration does not stop reading the state (show/output/state list still work).
+  const loaded = await loadWorkspaceState(ws);
+  // A broken configuration does not stop reading the state (show/output/state list still work),
+  // but a backend that needs init (or cannot be opened) does.
+  const backend = ws.diagnostics.filter(isBackendDiagnostic);
+  if (hasErrors(backend)) return { state: null, statePath: ws.statePath, diagnostics: backend };
   return { state: loaded.state, statePath: ws.statePath, diagnostics: loaded.diagnostics };
 }
 
@@ -331,6 +384,8 @@ export async function validate(
 ): Promise<ValidateResult> {
   const deps = await engineDeps(opts.deps);
   const ws = await openWorkspace(opts.dir, deps);
+  // validate reads no state: a backend that is not initialized yet does not matter here.
+  ws.diagnostics = ws.diagnostics.filter((d) => !isBackendDiagnostic(d));
   if (hasErrors(ws.diagnostics)) return { valid: false, diagnostics: ws.diagnostics };
   const variables: Record<string, Value> = {};
   for (const v of ws.config.variables)
@@ -356,7 +411,7 @@ export interface RefreshResult {
 export async function refresh(opts: EnginePlanOptions = {}): Promise<RefreshResult> {
   const deps = await engineDeps(opts.deps);
   const ws = opts.workspace ?? (await openWorkspace(opts.dir, deps));
-  let lock: StateLock | undefined;
+  let lock: BackendLock | undefined;
   if (opts.lock !== false) {
     try {
       lock = await lockWorkspace(ws, 'OperationTypeRefresh', opts.lockTimeoutMs ?? 0);
@@ -370,22 +425,16 @@ export async function refresh(opts: EnginePlanOptions = {}): Promise<RefreshResu
     const p = await plan({ ...opts, workspace: ws, lock: false, refresh: true });
     // Write when reading the real objects changed anything: drift, or a pending create that
     // was adopted or dropped.
-    const onDisk = loadState(ws.statePath).state;
+    const onDisk = await loadWorkspaceState(ws);
     const changed =
-      p.drift.length > 0 || stateInstances(onDisk).some((e) => e.instance.cmek_pending);
+      p.drift.length > 0 || stateInstances(onDisk.state).some((e) => e.instance.cmek_pending);
     if (p.errored || !p.priorState || !changed)
       return { plan: p, written: false, diagnostics: p.diagnostics };
-    let priorText: string | undefined;
-    try {
-      priorText = readFileSync(ws.statePath, 'utf8');
-    } catch {
-      priorText = undefined;
-    }
-    const writer = new StateWriter(ws.statePath, structuredClone(p.priorState), priorText);
+    const writer = new StateWriter(stateSink(ws), structuredClone(p.priorState), onDisk.text);
     await writer.persist();
     return { plan: p, written: true, diagnostics: p.diagnostics };
   } finally {
-    lock?.release();
+    await lock?.release();
   }
 }
 
@@ -399,7 +448,7 @@ export async function stateRm(
   const ws = opts.workspace ?? (await openWorkspace(opts.dir, deps));
   try {
     return await withLock(ws, opts, 'OperationTypeStateRm', async () => {
-      const loaded = loadState(ws.statePath);
+      const loaded = await loadWorkspaceState(ws);
       if (hasErrors(loaded.diagnostics)) return { removed: [], diagnostics: loaded.diagnostics };
       const state = loaded.state;
       const removed: string[] = [];
@@ -423,7 +472,7 @@ export async function stateRm(
         }
       }
       if (removed.length && state) {
-        const writer = new StateWriter(ws.statePath, state, readFileSync(ws.statePath, 'utf8'));
+        const writer = new StateWriter(stateSink(ws), state, loaded.text);
         await writer.persist();
       }
       return { removed, diagnostics };

@@ -486,6 +486,7 @@ export function diffStep(
     locals: new Map<string, Value>(),
     resources: new Map<string, Value>(),
     baseDir: config.dir,
+    ...(config.workspace !== undefined ? { workspace: config.workspace } : {}),
   };
   const locals = env.locals as Map<string, Value>;
   const resources = env.resources as Map<string, Value>;

@@ -18,7 +18,7 @@ export function providerSettings(
   const settings = defaultProviderSettings(config.dir);
   const block = config.provider;
   if (!block) return { settings, diagnostics: diags };
-  const scope = makeScope(varsEnv(vars, config.dir));
+  const scope = makeScope(varsEnv(vars, config.dir, config.workspace));
   const at = (attr: string) => {
     const pos = block.attributes[attr.split('.')[0]!]?.pos ?? block.pos;
     return { attribute: attr, file: pos.file, line: pos.line };

@@ -1,13 +1,17 @@
 // Edits of the state that change no real object: `taint`/`untaint` (mark an instance so the
 // next plan replaces it, Terraform's `"status": "tainted"`) and `state mv` (rename an address).
 // Each runs under the state lock and writes through StateWriter (serial + 1, `.backup` kept).
-import { readFileSync } from 'node:fs';
 import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import { formatAddress, parseAddress } from '../model/address.js';
 import { defaultDeps } from './defaults.js';
-import { lockWorkspace, openWorkspace, type EngineOptions } from './index.js';
 import {
-  loadState,
+  loadWorkspaceState,
+  lockWorkspace,
+  openWorkspace,
+  stateSink,
+  type EngineOptions,
+} from './index.js';
+import {
   setInstance,
   stateInstances,
   StateWriter,
@@ -40,16 +44,14 @@ async function editState<T>(
     throw e;
   }
   try {
-    const loaded = loadState(ws.statePath);
+    const loaded = await loadWorkspaceState(ws);
     if (hasErrors(loaded.diagnostics)) return { diagnostics: loaded.diagnostics };
     const r = edit(loaded.state);
-    if (r.write && loaded.state && !hasErrors(r.diagnostics)) {
-      const prior = readFileSync(ws.statePath, 'utf8');
-      await new StateWriter(ws.statePath, loaded.state, prior).persist();
-    }
+    if (r.write && loaded.state && !hasErrors(r.diagnostics))
+      await new StateWriter(stateSink(ws), loaded.state, loaded.text).persist();
     return { result: r.result, diagnostics: r.diagnostics };
   } finally {
-    lock?.release();
+    await lock?.release();
   }
 }
 

@@ -95,16 +95,25 @@ export interface LoadedState {
   diagnostics: Diagnostic[];
 }
 
+/** A state that is not a file of its own (a pg backend row): messages say "state", not
+ * "file", and point to no `.backup`. */
+function isFile(path: string): boolean {
+  return !path.startsWith('pg backend ');
+}
+
 function corrupt(path: string, why: string): LoadedState {
   return {
     state: null,
     diagnostics: [
       diag(
         'STATE_CORRUPT',
-        `State file ${path} cannot be read`,
-        `${why}\nThe file was left untouched. Restore it from ${basename(path)}.backup or from ` +
-          'version control, or move it away to start from an empty state.',
-        { file: path },
+        `State ${isFile(path) ? 'file ' : ''}${path} cannot be read`,
+        isFile(path)
+          ? `${why}\nThe file was left untouched. Restore it from ${basename(path)}.backup or from ` +
+              'version control, or move it away to start from an empty state.'
+          : `${why}\nThe state was left untouched. Restore it from a database backup, or write a ` +
+              'good state with terraform state push.',
+        isFile(path) ? { file: path } : {},
       ),
     ],
   };
@@ -159,7 +168,16 @@ export function loadState(path: string): LoadedState {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { state: null, diagnostics: [] };
     throw e;
   }
-  if (text.trim() === '') return corrupt(path, 'The file is empty.');
+  return parseState(text, path);
+}
+
+/** Check the text of a state (`where` names it in messages: a file, or a backend's
+ * description). No text → `state: null`. */
+export function parseState(text: string | undefined, where: string): LoadedState {
+  const path = where;
+  if (text === undefined) return { state: null, diagnostics: [] };
+  if (text.trim() === '')
+    return isFile(path) ? corrupt(path, 'The file is empty.') : { state: null, diagnostics: [] };
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -423,14 +441,18 @@ export function typeOfValue(v: Value): unknown {
  * `<path>.backup` the first time this run writes.
  */
 export class StateWriter {
+  /** Where the state goes, for messages (the file, or the backend's description). */
   readonly path: string;
   state: StateFile;
   private backupDone = false;
   private readonly priorText: string | undefined;
+  private readonly sink: StateSink;
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(path: string, state: StateFile, priorText?: string) {
-    this.path = path;
+  /** `target`: a state file path, or a backend's sink for one workspace. */
+  constructor(target: string | StateSink, state: StateFile, priorText?: string) {
+    this.sink = typeof target === 'string' ? fileSink(target) : target;
+    this.path = this.sink.where;
     this.state = state;
     this.priorText = priorText;
   }
@@ -445,17 +467,41 @@ export class StateWriter {
     if (this.queued) return this.queued;
     const run = this.chain.then(async () => {
       this.queued = undefined;
-      await ensureDir(this.path);
       if (!this.backupDone) {
-        if (this.priorText !== undefined) writeFileAtomic(`${this.path}.backup`, this.priorText);
+        if (this.priorText !== undefined) await this.sink.backup(this.priorText);
         this.backupDone = true;
       }
       this.state.serial += 1;
-      writeFileAtomic(this.path, serializeState(this.state));
+      await this.sink.write(serializeState(this.state));
     });
     this.queued = run;
     // A failed write must not block later ones forever, but the caller still sees the error.
     this.chain = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Where a StateWriter puts the state: a file, or one workspace of a state backend. */
+export interface StateSink {
+  /** For messages. */
+  where: string;
+  /** Replace the state, all or nothing. */
+  write(text: string): Promise<void>;
+  /** Keep the state as it was before the run (the local backend's `<state>.backup`). */
+  backup(prior: string): Promise<void>;
+}
+
+/** The state file at `path` (atomic writes, `<path>.backup`). */
+export function fileSink(path: string): StateSink {
+  return {
+    where: path,
+    write: async (text) => {
+      await ensureDir(path);
+      writeFileAtomic(path, text);
+    },
+    backup: async (prior) => {
+      await ensureDir(path);
+      writeFileAtomic(`${path}.backup`, prior);
+    },
+  };
 }

@@ -46,8 +46,14 @@ export const DIAGNOSTIC_CODES = [
   'STATE_TOO_NEW', // the state was written by a newer cmek/terraform (format, version or schema)
   'CONTROL_PLANE_CORRUPT', // a record of the embedded control plane cannot be parsed
   'IMPORT_NOT_FOUND', // `cmek import` / an import block names an object that does not exist
-  // terraform provider plugin (cmek provider install):
+  // The Terraform provider plugin (cmek provider install):
   'PROVIDER_MISSING', // this installation has no bundled terraform-provider-cmek (not built)
+  // State backends and workspaces (docs/backends.md):
+  'BACKEND_UNREACHABLE', // the state backend's server cannot be reached or refused the login
+  'BACKEND_ERROR', // the state backend answered with an error (permissions, missing table, ...)
+  'BACKEND_INIT_REQUIRED', // the configured backend differs from the one `cmek init` set up
+  'BACKEND_MIGRATE_CONFLICT', // `cmek init -migrate-state` found a different state at the destination
+  'WORKSPACE_ERROR', // a workspace name that is invalid, missing, current, or not empty on delete
   'INTERNAL', // a bug in cmek: an error nothing else turned into a diagnostic
   'POLICY_INPUT', // `cmek policy check`: an input file cannot be read or is not a plan, state or configuration
 ] as const;

@@ -75,7 +75,9 @@ export function parseReference(text: string): Reference | undefined {
   if (head === 'count') return second === 'index' ? { kind: 'count' } : undefined;
   if (head === 'var' || head === 'local')
     return { kind: head, name: second, ...(attr ? { attribute: attr } : {}) };
-  if (head === 'data' || head === 'module') return { kind: 'other', root: `${head}.${second}` };
+  // terraform.workspace (and the unsupported data.*, module.*): not a resource.
+  if (head === 'data' || head === 'module' || head === 'terraform')
+    return { kind: 'other', root: `${head}.${second}` };
   return {
     kind: 'resource',
     resource: { type: head, name: second },

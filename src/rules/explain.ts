@@ -361,6 +361,53 @@ const TABLE: Record<DiagnosticCode, Omit<CodeExplanation, 'code'>> = {
     remedy:
       'Restore the file named in the message from a backup of the data directory, or move it away.',
   },
+  // State backends and workspaces (docs/backends.md):
+  BACKEND_UNREACHABLE: {
+    title: 'State backend unreachable',
+    description:
+      'The PostgreSQL server of the pg state backend cannot be reached, or refused the login ' +
+      '(wrong host, port, user, password or database, or TLS required by the default ' +
+      'sslmode=require on a server without TLS). The password is never shown.',
+    remedy:
+      'Check conn_str (backend block, -backend-config or PG_CONN_STR); add ?sslmode=disable for ' +
+      'a server without TLS; nothing was changed (docs/backends.md).',
+  },
+  BACKEND_ERROR: {
+    title: 'State backend error',
+    description:
+      'The state backend answered with an error: a missing privilege, a table that ' +
+      'skip_table_creation says exists but does not, a conn_str that is not a postgres:// URL.',
+    remedy:
+      'Grant the user what the message names, or create the schema and table as documented in ' +
+      'docs/backends.md; nothing was changed.',
+  },
+  BACKEND_INIT_REQUIRED: {
+    title: 'Backend initialization required',
+    description:
+      'The configuration declares a state backend that `cmek init` has not set up in this ' +
+      'directory, or one whose settings changed since.',
+    remedy:
+      'Run `cmek init` (with -migrate-state to copy the states of the previous backend, or ' +
+      '-reconfigure to start using the new one as it is) (docs/cli/init.md).',
+  },
+  BACKEND_MIGRATE_CONFLICT: {
+    title: 'State migration conflict',
+    description:
+      '`cmek init -migrate-state` found, at the destination, a state of another lineage (or a ' +
+      'newer serial of the same one) than the state it would copy: copying would lose one of them.',
+    remedy:
+      'Inspect both states (`cmek show` with each backend), keep the right one, move the other ' +
+      'away, and run `cmek init -migrate-state` again (docs/cli/init.md).',
+  },
+  WORKSPACE_ERROR: {
+    title: 'Workspace error',
+    description:
+      'A workspace name that is not allowed, a workspace that does not exist, or a delete of ' +
+      'the default or current workspace, or of one whose state still tracks resources.',
+    remedy:
+      'See the workspaces with `cmek workspace list`; destroy the resources first or pass ' +
+      '-force to delete a non-empty workspace (docs/cli/workspace.md).',
+  },
   IMPORT_NOT_FOUND: {
     title: 'Object to import not found',
     description:

@@ -26,6 +26,9 @@ const VERBS = [
   'import',
   'global-flags',
   'errors',
+  // State backends and workspaces (their pg examples run in test/backend/pg-docs.test.ts):
+  'init',
+  'workspace',
 ];
 
 interface Step {

@@ -8,7 +8,12 @@ import { createInterface } from 'node:readline';
 import { parseExpression } from '../../engine/config/expr.js';
 import type { EvalScope } from '../../engine/config/types.js';
 import { defaultDeps } from '../../engine/defaults.js';
-import { loadState, openWorkspace, resolveSettings, stateInstances } from '../../engine/index.js';
+import {
+  loadWorkspaceState,
+  openWorkspace,
+  resolveSettings,
+  stateInstances,
+} from '../../engine/index.js';
 import { DiagnosticError, hasErrors, type Diagnostic } from '../../model/diagnostics.js';
 import { Sensitive, Unknown, type Value } from '../../model/values.js';
 import { printDiagnostics } from '../output.js';
@@ -48,7 +53,7 @@ export function register(program: Command): void {
         varFiles: flags.varFile,
       });
       if (hasErrors(s.diagnostics)) throw new DiagnosticError(s.diagnostics);
-      const loaded = loadState(ws.statePath);
+      const loaded = await loadWorkspaceState(ws);
       if (hasErrors(loaded.diagnostics)) throw new DiagnosticError(loaded.diagnostics);
 
       const table = new Map<string, () => Value>();

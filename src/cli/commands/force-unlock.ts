@@ -2,11 +2,13 @@
 // ID is the one a "locked" message reports: the state lock's, a data-directory lock's (a
 // service, the service names, the provider-managed keys), the local KMS keystore's, or the
 // `unreadable-…` ID reported for a lock file that holds no readable lock info. Only the lock
-// with that ID is removed, so a lock taken meanwhile by another run is never broken.
+// with that ID is removed, so a lock taken meanwhile by another run is never broken. With the
+// pg backend, the state lock is a PostgreSQL session: its holder's session is ended.
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import pc from 'picocolors';
-import { openWorkspace } from '../../engine/index.js';
+import { LocalBackend, openWorkspace } from '../../engine/index.js';
+import { diag } from '../../model/diagnostics.js';
 import { lockPath, unlockMismatch, unlockPath, type UnlockResult } from '../../engine/lock.js';
 import { KEYSTORE_LOCK } from '../../kms/local/constants.js';
 import { localKmsDir } from '../../resources/context.js';
@@ -15,13 +17,9 @@ import { requireDirectory } from '../output.js';
 import { confirm, finish, runVerb } from './engine-cli.js';
 import { cliSettings } from './service.js';
 
-/** Every lock file a cmek command of this working directory may hold. */
-async function candidateLocks(statePath: string, dataDir: string): Promise<string[]> {
-  return [
-    lockPath(statePath),
-    ...(await dataDirLockPaths(dataDir)),
-    join(localKmsDir(dataDir), KEYSTORE_LOCK),
-  ];
+/** The lock files of the data directory and the local KMS a cmek command may hold. */
+async function candidateLocks(dataDir: string): Promise<string[]> {
+  return [...(await dataDirLockPaths(dataDir)), join(localKmsDir(dataDir), KEYSTORE_LOCK)];
 }
 
 export function register(program: Command): void {
@@ -55,7 +53,21 @@ export function register(program: Command): void {
             return;
           }
         }
-        const paths = await candidateLocks(ws.statePath, settings.dataDir);
+        // The local backend's state lock is a file like the others; a pg backend's is a
+        // PostgreSQL session, ended by the backend (docs/backends.md).
+        const local = ws.backend instanceof LocalBackend;
+        const remote = local ? undefined : await ws.backend.forceUnlock(ws.workspace, id);
+        if (remote?.kind === 'removed') {
+          process.stdout.write(
+            `${pc.green(pc.bold(`${remote.what} has been successfully unlocked!`))}\n`,
+          );
+          finish([]);
+          return;
+        }
+        const paths = [
+          ...(local ? [lockPath(ws.statePath)] : []),
+          ...(await candidateLocks(settings.dataDir)),
+        ];
         const looked: UnlockResult[] = [];
         for (const p of paths) {
           const r = unlockPath(p, id);
@@ -69,7 +81,16 @@ export function register(program: Command): void {
           }
           looked.push(r);
         }
-        finish([unlockMismatch(id, looked, [lockPath(ws.statePath), settings.dataDir])]);
+        if (remote?.kind === 'mismatch')
+          return finish([
+            diag('USAGE', `Lock ID "${id}" does not match the existing lock`, remote.detail),
+          ]);
+        finish([
+          unlockMismatch(id, looked, [
+            local ? lockPath(ws.statePath) : ws.statePath,
+            settings.dataDir,
+          ]),
+        ]);
       }),
     );
 }

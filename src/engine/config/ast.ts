@@ -44,7 +44,7 @@ const UNSUPPORTED_ROOTS: Record<string, string> = {
   module: 'a module',
   each: 'for_each (each.key / each.value)',
   path: 'a path.* value',
-  terraform: 'a terraform.* value',
+  terraform: 'a terraform.* value other than terraform.workspace',
   self: 'self (provisioners)',
 };
 
@@ -504,6 +504,18 @@ export class Parser {
     if (name === 'true' || name === 'false') return { k: 'lit', v: name === 'true', line };
     if (name === 'null') return { k: 'lit', v: null, line };
     if (this.isOp('(')) return this.call(name, at, line);
+    if (name === 'terraform' && this.isOp('.')) {
+      // terraform.workspace: the selected workspace (docs/backends.md); other terraform.*
+      // values stay unsupported below.
+      const at0 = this.i;
+      this.next();
+      const attr = this.next();
+      if (attr.t === 'ident' && attr.v === 'workspace') {
+        this.sink.refs.add('terraform.workspace');
+        return { k: 'ref', root: 'terraform.workspace', line };
+      }
+      this.i = at0;
+    }
     if (name in UNSUPPORTED_ROOTS) {
       const parts = [name];
       while (this.isOp('.') && parts.length < (name === 'data' ? 3 : 2)) {

@@ -8,6 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { diag, type Diagnostic, type DiagnosticCode } from '../../model/diagnostics.js';
 import type { Value } from '../../model/values.js';
+import { BACKEND_SETTINGS } from '../backend/types.js';
 import type { Node } from './ast.js';
 import { setKey } from './evaluate.js';
 import { parseHclText } from './hcl.js';
@@ -771,36 +772,54 @@ class Loader {
             continue;
           }
           this.backendPos = this.pos(bp);
-          if (type !== 'local') {
+          if (type !== 'local' && type !== 'pg') {
             this.unsupported(
               `The backend "${type}"`,
-              'cmek stores state locally: use backend "local" { path = "..." } or no backend.',
+              'cmek stores state in backend "local" (files) or "pg" (PostgreSQL); see docs/backends.md.',
               bp,
             );
             continue;
           }
+          const known = BACKEND_SETTINGS[type];
+          const settings: Record<string, string | boolean> = {};
           for (const [bk, bv] of entries(b)) {
-            if (bk === 'path' && typeof bv === 'string' && !bv.includes('${'))
-              this.config.backend = { type: 'local', path: bv };
-            else if (bk === 'path')
-              this.report(
-                'CONFIG_SCHEMA',
-                'backend "local" path must be a literal string',
-                'Backend settings cannot use variables or expressions.',
+            const kind = known[bk];
+            if (!kind) {
+              this.unsupported(
+                `The ${type} backend setting "${bk}"`,
+                `Supported: ${Object.keys(known).join(', ')}.`,
                 [...bp, bk],
               );
-            else
-              this.unsupported(`The local backend setting "${bk}"`, 'Supported: path.', [
-                ...bp,
-                bk,
-              ]);
+            } else if (
+              (kind === 'string' && typeof bv === 'string' && !bv.includes('${')) ||
+              (kind === 'bool' && typeof bv === 'boolean')
+            ) {
+              settings[bk] = bv;
+            } else {
+              this.report(
+                'CONFIG_SCHEMA',
+                `backend "${type}" ${bk} must be a literal ${kind === 'bool' ? 'true or false' : 'string'}`,
+                'Backend settings cannot use variables or expressions (pass secrets with ' +
+                  'cmek init -backend-config or the environment instead).',
+                [...bp, bk],
+              );
+            }
           }
+          this.config.backend = {
+            type,
+            path:
+              type === 'local' && typeof settings.path === 'string'
+                ? settings.path
+                : 'terraform.tfstate',
+            // The local backend's one setting is `path` (kept in that field, as before).
+            ...(type !== 'local' && Object.keys(settings).length ? { settings } : {}),
+          };
         }
         continue;
       }
       this.unsupported(
         `terraform.${k}`,
-        'Supported in the terraform block: backend "local", required_providers, required_version.',
+        'Supported in the terraform block: backend "local" or "pg", required_providers, required_version.',
         p,
       );
     }
@@ -816,6 +835,7 @@ class Loader {
       for (const ref of e.refs) {
         const [root, name] = ref.split('.') as [string, string];
         if (root === 'data' || root === 'module') continue; // reported as unsupported at parse
+        if (ref === 'terraform.workspace') continue; // the selected workspace, always there
         let problem: [string, string] | undefined;
         if (root === 'var' && !vars.has(name))
           problem = [

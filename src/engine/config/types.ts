@@ -117,8 +117,13 @@ export interface Config {
   /** Provider blocks of other providers (`provider "aws" { region = ... }`), recorded but not
    * used by the engine; `cmek policy check` reads their region. */
   foreignProviders?: Array<{ name: string; attributes: Record<string, Expr>; pos: SourcePos }>;
-  /** From `terraform { backend "local" { path = ... } }`; default terraform.tfstate. */
-  backend: { type: 'local'; path: string };
+  /** From `terraform { backend "TYPE" { ... } }`; default local with path terraform.tfstate.
+   * `settings` holds the block's literal settings (docs/backends.md); `path` is the local
+   * backend's. */
+  backend: { type: 'local' | 'pg'; path: string; settings?: Record<string, string | boolean> };
+  /** The selected workspace (`terraform.workspace`), set when the working directory is opened;
+   * absent means "default". */
+  workspace?: string;
 }
 
 export interface LoadResult {

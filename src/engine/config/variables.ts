@@ -297,6 +297,8 @@ export function resolveVariables(config: Config, inputs: VariableInputs = {}): V
 export async function loadVarFiles(
   dir: string,
   varFiles: string[] = [],
+  /** `auto: false`: only `varFiles` (cmek init -backend-config=FILE reads its file this way). */
+  opts: { auto?: boolean } = {},
 ): Promise<{ values: Record<string, Value>; diagnostics: Diagnostic[] }> {
   const abs = resolve(dir);
   const values: Record<string, Value> = {};
@@ -309,10 +311,13 @@ export async function loadVarFiles(
   } catch {
     // A missing directory is reported by loadConfig; there are simply no automatic files.
   }
-  const auto = [
-    ...['terraform.tfvars', 'terraform.tfvars.json'].filter((f) => names.includes(f)),
-    ...names.filter((f) => /\.auto\.tfvars(\.json)?$/.test(f)).sort(),
-  ];
+  const auto =
+    opts.auto === false
+      ? []
+      : [
+          ...['terraform.tfvars', 'terraform.tfvars.json'].filter((f) => names.includes(f)),
+          ...names.filter((f) => /\.auto\.tfvars(\.json)?$/.test(f)).sort(),
+        ];
   for (const f of [...auto, ...varFiles]) {
     const full = isAbsolute(f) ? f : resolve(abs, f);
     const file = relative(abs, full) || f;
