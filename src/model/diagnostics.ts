@@ -38,6 +38,9 @@ export const DIAGNOSTIC_CODES = [
   'CONTROL_PLANE_CORRUPT', // a record of the embedded control plane cannot be parsed
   'IMPORT_NOT_FOUND', // `cmek import` / an import block names an object that does not exist
   'INTERNAL', // a bug in cmek: an error nothing else turned into a diagnostic
+  // server (`cmek server --listen` and its remote clients, docs/team.md):
+  'SERVER_AUTH_FAILED', // the control-plane server refused a request: unsigned, wrong secret, expired or replayed
+  'SERVER_UNAVAILABLE', // the control-plane server named by the provider's endpoint cannot be reached or answered garbage
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];

@@ -74,13 +74,16 @@ function send(res: ServerResponse, status: number, body: string, requestId: stri
   res.end(body);
 }
 
-export async function startKmsServer(opts: KmsServerOptions): Promise<KmsServer> {
+/** The KMS wire protocol as a request handler, for a server of its own (startKmsServer) or one
+ * shared with the control plane (`cmek server --listen`, src/service/remote/server.ts). */
+export function kmsRequestHandler(
+  opts: Omit<KmsServerOptions, 'port' | 'host'>,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const credentials = opts.credentials ?? defaultCredentials();
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
-  const host = opts.host ?? '127.0.0.1';
   const log = opts.log;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     let operation = '-';
     let principal = '-';
@@ -169,8 +172,12 @@ export async function startKmsServer(opts: KmsServerOptions): Promise<KmsServer>
       if (!res.headersSent) send(res, err.status, errorBody(err), requestId);
       else res.destroy();
     }
-  }
+  };
+}
 
+export async function startKmsServer(opts: KmsServerOptions): Promise<KmsServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const handle = kmsRequestHandler(opts);
   const server = createServer((req, res) => {
     void handle(req, res);
   });
