@@ -1,10 +1,16 @@
-// `provider "cmek" { data_dir, service_principal, kms { aws { region, endpoint } } }` →
+// `provider "cmek" { data_dir, service_principal, kms { aws { region, endpoint } }, endpoint,
+// access_key, secret_key }` →
 // ProviderSettings with defaults applied. The provider block may read variables (not
 // resources: the provider must be configured before any resource exists, as in Terraform).
 
 import { isAbsolute, resolve } from 'node:path';
 import { diag, type Diagnostic } from '../model/diagnostics.js';
-import { DEFAULT_SERVICE_PRINCIPAL, type ProviderSettings } from '../resources/types.js';
+import {
+  DEFAULT_SERVICE_PRINCIPAL,
+  type ProviderSettings,
+  type RemoteSettings,
+} from '../resources/types.js';
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET } from '../kms/server/credentials.js';
 import type { Config } from './config/types.js';
 import { evalExpr, makeScope, varsEnv } from './eval.js';
 import { Unknown, type Value } from '../model/values.js';
@@ -45,6 +51,7 @@ export function providerSettings(
     );
   // In source order, so diagnostics read top to bottom.
   const attrs = Object.entries(block.attributes).sort((a, b) => a[1].pos.line - b[1].pos.line);
+  const remote: Partial<Record<'endpoint' | 'access_key' | 'secret_key', string>> = {};
   for (const [name, expr] of attrs) {
     const v = evalExpr(expr, scope, diags);
     if (v === undefined || v === null) continue;
@@ -79,16 +86,85 @@ export function providerSettings(
           ...(typeof endpoint === 'string' ? { endpoint } : {}),
         };
       }
+    } else if (name === 'endpoint' || name === 'access_key' || name === 'secret_key') {
+      // server: a shared control plane (docs/team.md); completed after the loop.
+      if (typeof v !== 'string' || !v) {
+        bad(name, name === 'endpoint' ? 'a URL such as http://HOST:PORT (string)' : 'a string', v);
+      } else remote[name] = v;
     } else {
       diags.push(
         diag(
           'CONFIG_SCHEMA',
           `Unsupported argument "${name}" in provider "cmek"`,
-          'Expected one of: data_dir, service_principal, kms.',
+          'Expected one of: data_dir, service_principal, kms, endpoint, access_key, secret_key.',
           at(name),
         ),
       );
     }
   }
+  const r = remoteSettings(remote, at, diags);
+  if (r) settings.remote = r;
   return { settings, diagnostics: diags };
+}
+
+/** `endpoint` (+ credentials) → RemoteSettings. The secret comes from the block (usually a
+ * sensitive variable) or the environment, as the AWS tools do, with the server's default
+ * `test`/`test` last. */
+function remoteSettings(
+  r: Partial<Record<'endpoint' | 'access_key' | 'secret_key', string>>,
+  at: (attr: string) => { attribute: string; file: string; line: number },
+  diags: Diagnostic[],
+): RemoteSettings | undefined {
+  if (r.endpoint === undefined) {
+    for (const attr of ['access_key', 'secret_key'] as const) {
+      if (r[attr] !== undefined) {
+        diags.push(
+          diag(
+            'CONFIG_SCHEMA',
+            `provider "cmek" argument "${attr}" needs "endpoint"`,
+            'access_key and secret_key sign the requests to a cmek server: set endpoint to its ' +
+              'URL, or remove them (see docs/team.md).',
+            at(attr),
+          ),
+        );
+      }
+    }
+    return undefined;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(r.endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+    diags.push(
+      diag(
+        'CONFIG_SCHEMA',
+        'Invalid value for provider "cmek" argument "endpoint"',
+        `Expected the URL of a cmek server, such as http://10.0.0.5:8300 or https://cmek.example.com.\nFound: ${JSON.stringify(r.endpoint)}.`,
+        at('endpoint'),
+      ),
+    );
+    return undefined;
+  }
+  if ((r.access_key === undefined) !== (r.secret_key === undefined)) {
+    const missing = r.access_key === undefined ? 'access_key' : 'secret_key';
+    diags.push(
+      diag(
+        'CONFIG_SCHEMA',
+        `provider "cmek" argument "${missing}" is missing`,
+        'Give both access_key and secret_key, or neither (then CMEK_ACCESS_KEY_ID and ' +
+          'CMEK_SECRET_ACCESS_KEY from the environment are used).',
+        at(missing === 'access_key' ? 'secret_key' : 'access_key'),
+      ),
+    );
+    return undefined;
+  }
+  const env = process.env;
+  return {
+    endpoint: r.endpoint.replace(/\/+$/, ''),
+    accessKeyId: r.access_key ?? env.CMEK_ACCESS_KEY_ID ?? DEFAULT_ACCESS_KEY_ID,
+    secretAccessKey: r.secret_key ?? env.CMEK_SECRET_ACCESS_KEY ?? DEFAULT_SECRET,
+  };
 }

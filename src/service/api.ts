@@ -30,7 +30,10 @@ export interface ObjectsApi {
 }
 
 export interface BackupsApi {
-  create(serviceRef: string, opts?: { description?: string; address?: string }): Promise<BackupRecord>;
+  create(
+    serviceRef: string,
+    opts?: { description?: string; address?: string },
+  ): Promise<BackupRecord>;
   get(id: string): Promise<BackupRecord | undefined>;
   list(serviceId?: string): Promise<BackupRecord[]>;
   delete(id: string): Promise<void>;

@@ -8,8 +8,13 @@ import pc from 'picocolors';
 import type { Diagnostic } from '../../model/diagnostics.js';
 import type { Value } from '../../model/values.js';
 import { printDiagnostics } from '../output.js';
-import { controlPlaneFor, createProviderContext } from '../../resources/context.js';
+import {
+  controlPlaneFor,
+  createProviderContext,
+  embeddedControlPlaneFor,
+} from '../../resources/context.js';
 import { DEFAULT_SERVICE_PRINCIPAL, type ProviderSettings } from '../../resources/types.js';
+import type { ControlPlaneApi } from '../../service/api.js';
 import type { ControlPlane } from '../../service/control-plane.js';
 import { destroyedWhen } from '../../service/shredding.js';
 import type { ServiceRecord } from '../../service/types.js';
@@ -57,10 +62,17 @@ export async function cliSettings(o: PlaneOptions): Promise<ProviderSettings> {
   return settings;
 }
 
-/** The control plane the CLI verbs act on. */
-export async function openServicePlane(o: PlaneOptions): Promise<ControlPlane> {
+/** The control plane the CLI verbs act on: the server's when the provider block has an
+ * `endpoint` (and no --data-dir), else the embedded one. */
+export async function openServicePlane(o: PlaneOptions): Promise<ControlPlaneApi> {
   const ctx = await createProviderContext(await cliSettings(o));
   return controlPlaneFor(ctx);
+}
+
+/** The embedded control plane, for the verbs that run it (`cmek poll`, `cmek server`). */
+export async function openEmbeddedPlane(o: PlaneOptions): Promise<ControlPlane> {
+  const ctx = await createProviderContext(await cliSettings(o));
+  return embeddedControlPlaneFor(ctx);
 }
 
 /** Options every service/data verb takes. */
@@ -134,7 +146,7 @@ export function register(program: Command): void {
       }
       if (o.json) return printJson(list);
       if (!list.length) {
-        if (!problems.length) process.stdout.write(`No services in ${cp.dataDir}.\n`);
+        if (!problems.length) process.stdout.write(`No services in ${cp.location}.\n`);
         return;
       }
       const rows = [['NAME', 'ID', 'REGION', 'PROFILE', 'STATUS', 'CMEK', 'KEY', 'KIND']];

@@ -37,7 +37,7 @@ export function unavailable(endpoint: string, why: string): DiagnosticError {
     diag(
       'SERVER_UNAVAILABLE',
       `cmek server at ${endpoint} is unavailable: ${why}`,
-      'Check that `cmek server --listen` runs at the provider block\'s endpoint (it prints ' +
+      "Check that `cmek server --listen` runs at the provider block's endpoint (it prints " +
         '"listening on URL") and that nothing between changes the requests. See docs/team.md.',
     ),
   );

@@ -136,7 +136,9 @@ function failureOf(e: unknown): { status: number; diagnostics: Diagnostic[]; our
   if (isKmsError(e)) {
     return {
       status: 400,
-      diagnostics: [diag('KMS_ERROR', `KMS error: ${e.code}: ${e.message}`, 'See the KMS message.')],
+      diagnostics: [
+        diag('KMS_ERROR', `KMS error: ${e.code}: ${e.message}`, 'See the KMS message.'),
+      ],
       ours: false,
     };
   }
