@@ -26,7 +26,8 @@ export interface PlaneOptions {
 }
 
 /** Provider settings for the data verbs: `--data-dir` wins; else the provider block of a
- * configuration in the working directory (its data_dir, service_principal and kms); else
+ * configuration in the working directory (its data_dir, service_principal, kms, and endpoint
+ * with its credentials: then the verbs drive that `cmek server`); else
  * `.cmek` with the local KMS. A configuration that does not load falls back to the defaults:
  * these verbs must work in a directory whose configuration is half-written. */
 export async function cliSettings(o: PlaneOptions): Promise<ProviderSettings> {
@@ -40,14 +41,21 @@ export async function cliSettings(o: PlaneOptions): Promise<ProviderSettings> {
     if (files.some((f) => f.endsWith('.tf') || f.endsWith('.tf.json'))) {
       try {
         // The configuration loader (and the HCL parser) only when there is a .tf to read.
-        const [{ loadConfig }, { providerSettings }] = await Promise.all([
-          import('../../engine/config/load.js'),
-          import('../../engine/provider-settings.js'),
-        ]);
+        const [{ loadConfig, loadVarFiles, resolveVariables }, { providerSettings }] =
+          await Promise.all([
+            import('../../engine/config/index.js'),
+            import('../../engine/provider-settings.js'),
+          ]);
         const { config, diagnostics } = await loadConfig(resolve('.'));
         if (!diagnostics.some((d) => d.severity === 'error')) {
-          const vars: Record<string, Value> = {};
-          for (const v of config.variables) if (v.default !== undefined) vars[v.name] = v.default;
+          // Variables as plan sees them without -var: terraform.tfvars, *.auto.tfvars, TF_VAR_*
+          // and defaults (so `endpoint = var.cmek_endpoint` works for these verbs too).
+          const files = await loadVarFiles(resolve('.'), []);
+          const vars: Record<string, Value> = resolveVariables(config, {
+            cliVars: {},
+            env: process.env,
+            fileVars: files.values,
+          }).values;
           const ps = providerSettings(config, vars);
           if (!ps.diagnostics.some((d) => d.severity === 'error')) settings = ps.settings;
         }

@@ -60,6 +60,10 @@ export interface ControlPlaneServer {
 
 const SKEW_MS = 5 * 60_000;
 
+/** KMS request log lines worth stderr: authentication refusals, 5xx, clients gone. */
+const KMS_LOGGED =
+  / (MissingAuthenticationTokenException|IncompleteSignatureException|UnrecognizedClientException|InvalidSignatureException)$| 5\d\d |client closed/;
+
 class ClientClosed extends Error {}
 class TooLarge extends Error {}
 
@@ -168,7 +172,10 @@ export async function startControlPlaneServer(
     ? kmsRequestHandler({
         kms: opts.kms,
         credentials,
-        log: (l) => log(`kms: ${l}`),
+        // Refusals and our own failures only: a NotFoundException is an ordinary answer.
+        log: (l) => {
+          if (KMS_LOGGED.test(l)) log(`kms: ${l}`);
+        },
       })
     : undefined;
 
