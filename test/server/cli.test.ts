@@ -116,6 +116,10 @@ describe('cmek server --listen with the CLI', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('SERVER_AUTH_FAILED');
       expect(r.stderr).not.toMatch(/\n\s+at /);
+      // cmek() blocked this process: give the server's stderr a moment to arrive.
+      const end = Date.now() + 10_000;
+      while (!/refused objects\.list/.test(serverErr) && Date.now() < end)
+        await new Promise((res) => setTimeout(res, 50));
       expect(serverErr, serverOut).toMatch(
         /refused objects\.list from 127\.0\.0\.1:\d+: InvalidSignatureException/,
       );
