@@ -9,6 +9,8 @@ const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [
   { name: 'plan', load: () => import('./plan.js') },
   { name: 'store', load: () => import('./store.js') },
   { name: 'cli', load: () => import('./cli.js') },
+  // server: remote_put_vs_embedded_put (docs/team.md)
+  { name: 'server', load: () => import('./server.js') },
 ];
 
 function round(x: number): number {
