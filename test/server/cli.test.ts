@@ -73,6 +73,21 @@ afterAll(async () => {
 });
 
 describe('cmek server --listen with the CLI', () => {
+  it('docs/team.md shows the example that runs here', () => {
+    const doc = readFileSync(join(ROOT, 'docs/team.md'), 'utf8');
+    const example = readFileSync(join(ROOT, 'examples/team/main.tf'), 'utf8');
+    const head = example.slice(
+      example.indexOf('variable "cmek_endpoint"'),
+      example.indexOf('resource '),
+    );
+    expect(doc).toContain(head.trim());
+    const creds = JSON.parse(
+      readFileSync(join(ROOT, 'examples/team/team-credentials.json'), 'utf8'),
+    ) as Record<string, { secret: string }>;
+    for (const [id, c] of Object.entries(creds))
+      expect(doc).toContain(`"${id}": { "secret": "${c.secret}"`);
+  });
+
   it(
     'apply, data put/get byte-identical, service ls: all through the server',
     { timeout: 180_000 },

@@ -223,6 +223,10 @@ export async function startControlPlaneServer(
     if (!signed.includes(NONCE_HEADER) || !req.headers[NONCE_HEADER]) {
       throw new WireError('IncompleteSignatureException', `${NONCE_HEADER} must be signed`);
     }
+    // An upload's arguments (which service, which object) travel in a header: signed too.
+    if (op.kind === 'upload' && !signed.includes(ARGS_HEADER)) {
+      throw new WireError('IncompleteSignatureException', `${ARGS_HEADER} must be signed`);
+    }
     const signature = /Signature=([0-9a-f]+)/.exec(auth)?.[1] ?? '';
     if (!replays.admit(signature, now().getTime())) {
       throw new WireError('InvalidSignatureException', 'this signed request was already used');
