@@ -7,27 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { openLocalKms } from '../src/kms/local/index.js';
 import { openControlPlane } from '../src/service/control-plane.js';
 import type { ControlPlaneApi } from '../src/service/api.js';
 import { remoteControlPlane } from '../src/service/remote/client.js';
 import { startControlPlaneServer } from '../src/service/remote/server.js';
-import { result, type BenchOptions, type BenchResult } from './lib.js';
+import { body, result, type BenchOptions, type BenchResult } from './lib.js';
 
 const SIZE = 64 * 1024 * 1024;
-
-function body(total: number, piece: Buffer): Readable {
-  let left = total;
-  return new Readable({
-    read() {
-      if (left <= 0) return this.push(null);
-      const n = Math.min(left, piece.length);
-      left -= n;
-      this.push(n === piece.length ? piece : piece.subarray(0, n));
-    },
-  });
-}
 
 async function bestPut(cp: ControlPlaneApi, runs: number, piece: Buffer): Promise<number> {
   let best = Infinity;

@@ -8,20 +8,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { peakLive } from '../support/live-memory.js';
 import { rig, type Rig } from './setup.js';
-
-// Live memory (JS heap + Buffer backing stores) after a forced GC: memory still referenced
-// (buffers in flight), not garbage the collector has not got to yet.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-function live(): number {
-  gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
 
 let r: Rig;
 beforeAll(async () => {
@@ -118,12 +107,7 @@ describe('object bodies through cmek server', () => {
   it('64 MiB up and down, byte-identical, with bounded memory', { timeout: 180_000 }, async () => {
     const SIZE = 64 * 1024 * 1024;
     const gen = generated(SIZE, 42);
-    const base = live();
-    let peak = base;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, live());
-    }, 20);
-    try {
+    const growth = await peakLive(async () => {
       const info = await r.remote.objects.put('orders', 'big', gen.stream);
       expect(info.size).toBe(SIZE);
       const hash = createHash('sha256');
@@ -134,10 +118,7 @@ describe('object bodies through cmek server', () => {
       }
       expect(got).toBe(SIZE);
       expect(hash.digest('hex')).toBe(gen.digest());
-    } finally {
-      clearInterval(sampler);
-    }
-    const growth = peak - base;
+    });
     console.log(
       `64 MiB through cmek server: live memory growth ${(growth / 2 ** 20).toFixed(1)} MiB`,
     );

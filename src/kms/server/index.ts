@@ -176,29 +176,35 @@ export function kmsRequestHandler(
 }
 
 export async function startKmsServer(opts: KmsServerOptions): Promise<KmsServer> {
-  const host = opts.host ?? '127.0.0.1';
   const handle = kmsRequestHandler(opts);
-  const server = createServer((req, res) => {
-    void handle(req, res);
-  });
-  // Never let a bad client take the process down.
+  return listenHttp((req, res) => void handle(req, res), opts.host, opts.port);
+}
+
+/** An HTTP server for `handler` on HOST:PORT (default 127.0.0.1, any free port), resolved once
+ * it listens; a malformed request gets a 400 and never takes the process down. Shared by the KMS
+ * server and `cmek server --listen`. */
+export async function listenHttp(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  host = '127.0.0.1',
+  port = 0,
+): Promise<KmsServer> {
+  const server = createServer(handler);
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
-
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  const bound = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${urlHost}:${port}`,
-    port,
+    url: `http://${urlHost}:${bound}`,
+    port: bound,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -7,8 +7,7 @@
 // object size); an upload cut short fails inside the object store, which never renames a partial
 // body into place. Concurrent requests are serialized where they must be by the control plane's
 // own locks, exactly as concurrent processes on one data directory are.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { diag, DiagnosticError, type Diagnostic } from '../../model/diagnostics.js';
@@ -17,6 +16,7 @@ import type { LocalKms } from '../../kms/local/index.js';
 import {
   defaultCredentials,
   kmsRequestHandler,
+  listenHttp,
   verifySigV4,
   WireError,
   type CredentialMap,
@@ -192,7 +192,6 @@ export async function startControlPlaneServer(
   opts: ControlPlaneServerOptions,
 ): Promise<ControlPlaneServer> {
   const credentials = opts.credentials ?? defaultCredentials();
-  const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? (() => {});
   const now = opts.now ?? (() => new Date());
   const maxJson = opts.maxJsonBytes ?? 1024 * 1024;
@@ -325,33 +324,15 @@ export async function startControlPlaneServer(
     }
   }
 
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((e: unknown) => {
-      log(`request failed: ${(e as Error)?.stack ?? String(e)}`);
-      if (!res.headersSent) sendDiagnostics(res, 500, failureOf(e).diagnostics);
-      else res.destroy();
-    });
-  });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  return {
-    url: `http://${urlHost}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return listenHttp(
+    (req, res) => {
+      void handle(req, res).catch((e: unknown) => {
+        log(`request failed: ${(e as Error)?.stack ?? String(e)}`);
+        if (!res.headersSent) sendDiagnostics(res, 500, failureOf(e).diagnostics);
+        else res.destroy();
+      });
+    },
+    opts.host,
+    opts.port,
+  );
 }
