@@ -1,6 +1,7 @@
 // Shared benchmark plumbing. Each bench module exports `run(opts)` returning BenchResult[];
 // bench/main.ts runs the modules listed there and prints one JSON object per line
 // (docs/contract.md, Performance).
+import { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -138,4 +139,17 @@ export async function measurePair(
 /** GB/s (10^9 bytes per second). */
 export function gbps(bytes: number, seconds: number): number {
   return bytes / seconds / 1e9;
+}
+
+/** `total` bytes in pieces of one buffer (generation costs nothing measurable). */
+export function body(total: number, piece: Buffer): Readable {
+  let left = total;
+  return new Readable({
+    read() {
+      if (left <= 0) return this.push(null);
+      const n = Math.min(left, piece.length);
+      left -= n;
+      this.push(n === piece.length ? piece : piece.subarray(0, n));
+    },
+  });
 }

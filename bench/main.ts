@@ -14,6 +14,8 @@ const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [
   { name: 'terraform', load: () => import('./terraform.js') },
   // State backends: apply with the state in PostgreSQL vs a local file.
   { name: 'backend', load: () => import('./backend.js') },
+  // server: remote_put_vs_embedded_put (docs/team.md)
+  { name: 'server', load: () => import('./server.js') },
 ];
 
 function round(x: number): number {

@@ -15,7 +15,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { openLocalKms } from '../src/kms/local/index.js';
@@ -24,7 +24,7 @@ import { openControlPlane } from '../src/service/control-plane.js';
 import { identityCodec } from '../src/service/object-codec.js';
 import { ObjectStore } from '../src/service/objects.js';
 import { ObjectOpener, ObjectSealer, objectContext } from '../src/core/index.js';
-import { measure, measurePair, result, type BenchOptions, type BenchResult } from './lib.js';
+import { body, measure, measurePair, result, type BenchOptions, type BenchResult } from './lib.js';
 
 /** Counts every KMS call made through it. */
 function counting(kms: Kms): { kms: Kms; calls: () => number } {
@@ -45,19 +45,6 @@ function counting(kms: Kms): { kms: Kms; calls: () => number } {
 /** The baseline codec: bodies pass through unchanged, through the same put/get loops as the
  * envelope codec, so the ratio is the cost of the cipher alone. */
 const plainCodec = identityCodec;
-
-/** `total` bytes in 1 MiB pieces of one random buffer (generation costs nothing measurable). */
-function body(total: number, piece: Buffer): Readable {
-  let left = total;
-  return new Readable({
-    read() {
-      if (left <= 0) return this.push(null);
-      const n = Math.min(left, piece.length);
-      left -= n;
-      this.push(n === piece.length ? piece : piece.subarray(0, n));
-    },
-  });
-}
 
 const sink = () =>
   new Writable({

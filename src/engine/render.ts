@@ -434,7 +434,16 @@ export function configurationJson(config: Config | undefined): Record<string, un
       cmek: {
         name: 'cmek',
         full_name: PROVIDER_NAME,
-        ...(config.provider ? { expressions: expressions(config.provider.attributes) } : {}),
+        ...(config.provider
+          ? {
+              expressions: Object.fromEntries(
+                Object.entries(expressions(config.provider.attributes)).map(([k, v]) =>
+                  // server: the secret of `cmek server` credentials never reaches a plan.
+                  k === 'secret_key' ? [k, { sensitive: true }] : [k, v],
+                ),
+              ),
+            }
+          : {}),
       },
     },
     root_module: {

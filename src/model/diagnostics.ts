@@ -56,6 +56,9 @@ export const DIAGNOSTIC_CODES = [
   'WORKSPACE_ERROR', // a workspace name that is invalid, missing, current, or not empty on delete
   'INTERNAL', // a bug in cmek: an error nothing else turned into a diagnostic
   'POLICY_INPUT', // `cmek policy check`: an input file cannot be read or is not a plan, state or configuration
+  // server (`cmek server --listen` and its remote clients, docs/team.md):
+  'SERVER_AUTH_FAILED', // the control-plane server refused a request: unsigned, wrong secret, expired or replayed
+  'SERVER_UNAVAILABLE', // the control-plane server named by the provider's endpoint cannot be reached or answered garbage
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];

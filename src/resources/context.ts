@@ -4,7 +4,10 @@
 import { join } from 'node:path';
 import { openKms, type KmsBackend } from '../kms/backend.js';
 import { openLocalKms } from '../kms/local/index.js';
+import { diag, DiagnosticError } from '../model/diagnostics.js';
+import type { ControlPlaneApi } from '../service/api.js';
 import { openControlPlane, type ControlPlane } from '../service/control-plane.js';
+import { remoteControlPlane } from '../service/remote/client.js';
 import type { ProviderContext, ProviderSettings } from './types.js';
 
 /** Where the local KMS of a data directory lives. */
@@ -15,6 +18,17 @@ export function localKmsDir(dataDir: string): string {
 /** The KMS backend for the settings (local KMS under `<data_dir>/kms`, or AWS: only then is the
  * AWS SDK loaded). */
 export function kmsBackendFor(settings: ProviderSettings): Promise<KmsBackend> {
+  // With a shared control plane, "the local KMS" is the server's: its AWS KMS wire protocol on
+  // the same URL, signed with the same credentials (docs/team.md).
+  const remote = settings.remote;
+  if (remote && settings.kms.backend === 'local') {
+    return openKms({
+      backend: 'aws',
+      region: REMOTE_KMS_REGION,
+      endpoint: remote.endpoint,
+      credentials: { accessKeyId: remote.accessKeyId, secretAccessKey: remote.secretAccessKey },
+    });
+  }
   return settings.kms.backend === 'local'
     ? openKms({ backend: 'local', dataDir: settings.dataDir })
     : openKms({
@@ -34,13 +48,40 @@ export async function createProviderContext(settings: ProviderSettings): Promise
   };
 }
 
-const planes = new WeakMap<ProviderContext, Promise<ControlPlane>>();
+/** Region of calls to a server's local KMS that name none (the local KMS's own default). */
+const REMOTE_KMS_REGION = 'us-east-1';
 
-/** The control plane of a context (opened once per context). Provider-managed keys (services
- * without kms_key) belong to the control plane: with the local backend that is the local KMS's
- * operator; with AWS a local KMS in the data directory, so "not CMEK" never creates AWS keys. */
-export function controlPlaneFor(ctx: ProviderContext): Promise<ControlPlane> {
+const planes = new WeakMap<ProviderContext, Promise<ControlPlaneApi>>();
+const embedded = new WeakMap<ProviderContext, Promise<ControlPlane>>();
+
+/** The control plane the resources and CLI verbs drive (opened once per context): the one of
+ * `cmek server` at the provider's `endpoint`, else the embedded one of the data directory. */
+export function controlPlaneFor(ctx: ProviderContext): Promise<ControlPlaneApi> {
   let cp = planes.get(ctx);
+  if (!cp) {
+    const remote = ctx.settings.remote;
+    cp = remote ? Promise.resolve(remoteControlPlane(remote)) : embeddedControlPlaneFor(ctx);
+    planes.set(ctx, cp);
+  }
+  return cp;
+}
+
+/** The embedded control plane of a context's data directory, for what runs it (`cmek server`,
+ * `cmek poll`). Provider-managed keys (services without kms_key) belong to the control plane:
+ * with the local backend that is the local KMS's operator; with AWS a local KMS in the data
+ * directory, so "not CMEK" never creates AWS keys. */
+export function embeddedControlPlaneFor(ctx: ProviderContext): Promise<ControlPlane> {
+  if (ctx.settings.remote) {
+    throw new DiagnosticError(
+      diag(
+        'USAGE',
+        `This command runs the control plane itself, but the provider block names the server ${ctx.settings.remote.endpoint}`,
+        'The server runs the key poller for its services. Run this command where the server ' +
+          'runs (its data directory), or with --data-dir.',
+      ),
+    );
+  }
+  let cp = embedded.get(ctx);
   if (!cp) {
     const admin =
       ctx.settings.kms.backend === 'local'
@@ -52,7 +93,7 @@ export function controlPlaneFor(ctx: ProviderContext): Promise<ControlPlane> {
       admin,
       principal: ctx.settings.servicePrincipal,
     });
-    planes.set(ctx, cp);
+    embedded.set(ctx, cp);
   }
   return cp;
 }

@@ -2,7 +2,7 @@
 // a service) and a backup restore (of a backup). They differ in the attribute naming the origin,
 // the control-plane call and their descriptions (each declares its own attributes); plan, read,
 // update, delete and adopt are the same, so they are written once here.
-import type { ControlPlane } from '../service/control-plane.js';
+import type { ControlPlaneApi } from '../service/api.js';
 import type { ServiceRecord } from '../service/types.js';
 import type { Value } from '../model/values.js';
 import { str } from './common.js';
@@ -33,7 +33,7 @@ export function copyCrud(opts: {
   /** Attribute naming the origin: `source_id`, `backup_id`. */
   originAttr: string;
   kind: 'clone' | 'restore';
-  make: (cp: ControlPlane, req: CopyRequest) => Promise<ServiceRecord>;
+  make: (cp: ControlPlaneApi, req: CopyRequest) => Promise<ServiceRecord>;
 }) {
   return {
     plan: planDerived,

@@ -49,7 +49,13 @@ export function resourceType(type: string): ResourceType | undefined {
 }
 
 export { kmsKey, kmsKeyPolicy, encryptedService, replica, clone, backup, backupRestore };
-export { createProviderContext, controlPlaneFor, kmsBackendFor, localKmsDir } from './context.js';
+export {
+  createProviderContext,
+  controlPlaneFor,
+  embeddedControlPlaneFor,
+  kmsBackendFor,
+  localKmsDir,
+} from './context.js';
 export {
   defineResource,
   describeResource,

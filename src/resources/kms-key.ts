@@ -280,7 +280,8 @@ async function read(prior: KeyAttrs, ctx: ProviderContext): Promise<Attrs | null
   const priorAlias = str(prior.alias);
   let alias: string | null = priorAlias ?? null;
   if (meta.provider === 'aws') {
-    const names = (await ctx.kms.listAliases(meta.keyId)).map((a) => a.aliasName);
+    // By ARN: the call goes to the key's region, whatever the client's default region is.
+    const names = (await ctx.kms.listAliases(meta.arn)).map((a) => a.aliasName);
     alias = priorAlias && names.includes(priorAlias) ? priorAlias : (names[0] ?? null);
   }
   return clean({

@@ -16,6 +16,18 @@ export interface ProviderSettings {
   /** Principal the services use to call the KMS. */
   servicePrincipal: string;
   kms: { backend: 'local' } | { backend: 'aws'; region?: string; endpoint?: string };
+  /** A shared control plane (`cmek server --listen`, docs/team.md), from the provider block's
+   * `endpoint`: services, data and backups live there. With `kms` left `local`, the KMS is the
+   * server's too (its AWS KMS wire protocol, same URL). Absent: the embedded control plane. */
+  remote?: RemoteSettings;
+}
+
+export interface RemoteSettings {
+  endpoint: string;
+  /** Provider `access_key`/`secret_key`, else CMEK_ACCESS_KEY_ID/CMEK_SECRET_ACCESS_KEY, else
+   * the server's default `test`/`test`. Never written to state, plans or output. */
+  accessKeyId: string;
+  secretAccessKey: string;
 }
 
 export const DEFAULT_SERVICE_PRINCIPAL = 'arn:aws:iam::000000000000:role/cmek-service';

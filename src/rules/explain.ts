@@ -429,6 +429,27 @@ const TABLE: Record<DiagnosticCode, Omit<CodeExplanation, 'code'>> = {
     description: 'A bug in cmek: an error that no check turned into a diagnostic.',
     remedy: 'Report it with the command you ran; CMEK_DEBUG=1 prints the stack trace.',
   },
+  // server: `cmek server --listen` and its remote clients (docs/team.md).
+  SERVER_AUTH_FAILED: {
+    title: 'Request refused by cmek server',
+    description:
+      'The control-plane server refused a request: it was not signed, signed with an unknown ' +
+      'access key or a wrong secret, its date is more than 5 minutes away from the server clock, ' +
+      'or the same signed request was already used once (replay).',
+    remedy:
+      'Use an access key and secret from the credentials file the server was started with ' +
+      '(provider access_key/secret_key or CMEK_ACCESS_KEY_ID/CMEK_SECRET_ACCESS_KEY), and keep ' +
+      'the clocks of client and server in sync.',
+  },
+  SERVER_UNAVAILABLE: {
+    title: 'cmek server unavailable',
+    description:
+      "The control-plane server named by the provider block's endpoint cannot be reached, " +
+      'closed the connection, or answered something that is not its protocol.',
+    remedy:
+      'Check that `cmek server --listen` runs at that address (it prints `listening on ...`), ' +
+      'and that a proxy in front of it passes requests and bodies through unchanged.',
+  },
 };
 
 /** The explanation of a code, or undefined for a string that is not a code. */

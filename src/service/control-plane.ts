@@ -27,6 +27,7 @@ import { ObjectStore } from './objects.js';
 import { BackupStore } from './backups.js';
 import { Lifecycle } from './lifecycle.js';
 import { destroyedKey, shreddedError } from './shredding.js';
+import type { ControlPlaneApi } from './api.js';
 import type {
   CreateServiceInput,
   KeyDestroyed,
@@ -61,7 +62,7 @@ export { parseDuration };
 export { managedKeyAlias } from './managed-keys.js';
 export { notFound } from './records.js';
 
-export class ControlPlane {
+export class ControlPlane implements ControlPlaneApi {
   readonly dataDir: string;
   readonly servicesDir: string;
   readonly eventsPath: string;
@@ -128,6 +129,11 @@ export class ControlPlane {
     this.backups = new BackupStore(this);
     // Registers the data plane hooks (read-only replicas, replication).
     this.lifecycle = new Lifecycle(this);
+  }
+
+  /** See ControlPlaneApi.location: the data directory. */
+  get location(): string {
+    return this.dataDir;
   }
 
   /** The control plane's clock (the poller schedules on it). */

@@ -28,7 +28,10 @@ import {
   PROVIDER_BLOCK,
   applyProviderSetting,
   defaultProviderSettings,
-} from '../resources/settings.js';
+  finishProviderSettings,
+  type RemoteArguments,
+  type SettingProblem,
+} from '../engine/provider-block.js';
 import type { ProviderContext, ProviderSettings, ResourceType } from '../resources/types.js';
 import { createIdentity, isMarked, markCreate, unmark } from './created.js';
 import type {
@@ -83,6 +86,9 @@ function providerSchema(): TfSchema {
       attributes: [
         str('data_dir', b.attributes.data_dir.description),
         str('service_principal', b.attributes.service_principal.description),
+        str('endpoint', b.attributes.endpoint.description),
+        str('access_key', b.attributes.access_key.description),
+        { ...str('secret_key', b.attributes.secret_key.description), sensitive: true },
       ],
       blockTypes: [
         {
@@ -209,19 +215,21 @@ export function createProvider(opts: ProviderOptions = {}): ProviderHandler {
   const settingsFrom = (config: TfObject): { s: ProviderSettings; diags: Diagnostic[] } => {
     const s = defaultProviderSettings(workdir);
     const diags: Diagnostic[] = [];
+    const problem = (p: SettingProblem) =>
+      diag(
+        'CONFIG_SCHEMA',
+        p.summary ?? `Invalid value for provider "cmek" argument "${p.attribute}"`,
+        p.detail ?? `Expected: ${p.expected}.\nFound: ${JSON.stringify(p.found ?? null)}.`,
+        { attribute: p.attribute },
+      );
+    const remote: RemoteArguments = {};
     for (const name of PROVIDER_ARGUMENTS) {
       const v = config[name];
       if (isUnknown(v)) continue;
-      for (const p of applyProviderSetting(s, name, v ?? null, workdir))
-        diags.push(
-          diag(
-            'CONFIG_SCHEMA',
-            `Invalid value for provider "cmek" argument "${p.attribute}"`,
-            `Expected: ${p.expected}.\nFound: ${JSON.stringify(p.found ?? null)}.`,
-            { attribute: p.attribute },
-          ),
-        );
+      for (const p of applyProviderSetting(s, name, v ?? null, workdir, remote))
+        diags.push(problem(p));
     }
+    for (const p of finishProviderSettings(s, remote)) diags.push(problem(p));
     return { s, diags };
   };
 

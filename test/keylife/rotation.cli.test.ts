@@ -12,7 +12,7 @@ import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openServicePlane } from '../../src/cli/commands/service.js';
+import { openEmbeddedPlane } from '../../src/cli/commands/service.js';
 import type { ControlPlane } from '../../src/service/control-plane.js';
 import { cliBin, cmek, cmekSpawn, tempDir } from '../e2e/harness.js';
 import { withDataDir } from './support.js';
@@ -84,7 +84,7 @@ function objectFiles(serviceId: string): Record<string, string> {
 }
 
 async function plane(): Promise<ControlPlane> {
-  return openServicePlane({ dataDir: join(dir, '.cmek') });
+  return openEmbeddedPlane({ dataDir: join(dir, '.cmek') });
 }
 
 beforeAll(() => {

@@ -10,7 +10,7 @@ import {
   backup,
   backupRestore,
   clone,
-  controlPlaneFor,
+  embeddedControlPlaneFor,
   createProviderContext,
   encryptedService,
   kmsKey,
@@ -101,7 +101,7 @@ describe('CRUD', () => {
       region: 'eu-west-1',
       kms_key: key.arn!,
     });
-    const cp = await controlPlaneFor(ctx);
+    const cp = await embeddedControlPlaneFor(ctx);
     await cp.objects.put('db', 'a', 'alpha');
 
     const r = await createVia(replica as unknown as ResourceType, {

@@ -8,7 +8,7 @@ import { DiagnosticError } from '../../src/model/diagnostics.js';
 import { isUnknown } from '../../src/model/values.js';
 import {
   RESOURCE_TYPES,
-  controlPlaneFor,
+  embeddedControlPlaneFor,
   createProviderContext,
   encryptedService,
   kmsKey,
@@ -392,9 +392,9 @@ describe('cmek_kms_key_policy and live key validation', () => {
       ctx,
     );
     expect(sql).toMatchObject({ status: 'RUNNING', encrypted: true, kms_key_version: '1' });
-    const cp = await controlPlaneFor(await context(SA));
+    const cp = await embeddedControlPlaneFor(await context(SA));
     await cp.objects.put('pg', 'row', 'data');
-    const fresh = await controlPlaneFor(await context(SA));
+    const fresh = await embeddedControlPlaneFor(await context(SA));
     expect((await fresh.objects.getBuffer('pg', 'row')).toString()).toBe('data');
     expect((await fresh.checkKey('pg')).failure).toBeUndefined();
   });
@@ -456,7 +456,7 @@ describe('cmek_encrypted_service', () => {
     const s = await createVia(encryptedService, { name: 'plain', region: 'eu-west-1' }, ctx);
     expect(s).toMatchObject({ encrypted: false, status: 'RUNNING' });
     const managed = await ctx.kms.describeKey('alias/cmek/managed-eu-west-1');
-    const cp = await controlPlaneFor(ctx);
+    const cp = await embeddedControlPlaneFor(ctx);
     expect((await cp.require('plain')).kekArn).toBe(managed.arn);
     await cp.objects.put('plain', 'o', 'hello');
     expect((await cp.objects.getBuffer('plain', 'o')).toString()).toBe('hello');
@@ -479,7 +479,7 @@ describe('cmek_encrypted_service', () => {
     });
     expect(await encryptedService.read(s, ctx)).toEqual(s);
 
-    const cp = await controlPlaneFor(ctx);
+    const cp = await embeddedControlPlaneFor(ctx);
     await cp.objects.put(String(s.id), 'doc', 'payload');
 
     const p = encryptedService.plan({
@@ -491,7 +491,7 @@ describe('cmek_encrypted_service', () => {
     expect((await cp.require('orders')).kekArn).toBe(k2.arn);
     // The old key can go away: the data is protected by k2 only now.
     await ctx.kms.disableKey(String(k1.arn));
-    const fresh = await controlPlaneFor(await context());
+    const fresh = await embeddedControlPlaneFor(await context());
     expect((await fresh.objects.getBuffer('orders', 'doc')).toString()).toBe('payload');
 
     // Drift: deleted outside → read returns null.

@@ -6,44 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, expect, it } from 'vitest';
 import { MemoryKms } from '../../src/kms/memory.js';
 import { openControlPlane } from '../../src/service/control-plane.js';
+import { peakLive } from '../support/live-memory.js';
 
 const SIZE = 64 * 1024 * 1024;
 let dir: string | undefined;
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-// A forced GC before each sample, so the figure is memory still referenced (buffers in flight),
-// not garbage the collector has not got to yet.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** Live memory (JS heap + Buffer backing stores) after a GC. */
-function live(): number {
-  gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
-
-/** Peak growth of live memory while `fn` runs (sampled every 20 ms). */
-async function peakLive(fn: () => Promise<void>): Promise<number> {
-  const base = live();
-  let peak = base;
-  const t = setInterval(() => {
-    peak = Math.max(peak, live());
-  }, 20);
-  try {
-    await fn();
-  } finally {
-    clearInterval(t);
-  }
-  return peak - base;
-}
 
 it('puts and gets 64 MiB with bounded memory', async () => {
   dir = await mkdtemp(join(tmpdir(), 'cmek-large-'));

@@ -32,7 +32,7 @@ export function register(program: Command): void {
       );
       if (o.json) return printJson(list);
       if (!list.length) {
-        process.stdout.write(`No backups${service ? ` of ${service}` : ''} in ${cp.dataDir}.\n`);
+        process.stdout.write(`No backups${service ? ` of ${service}` : ''} in ${cp.location}.\n`);
         return;
       }
       const rows = [['ID', 'SERVICE', 'REGION', 'OBJECTS', 'BYTES', 'CREATED', 'KEY']];
@@ -63,7 +63,7 @@ export function register(program: Command): void {
       throw new DiagnosticError(
         diag(
           'USAGE',
-          `No backup ${id} in ${cp.dataDir}`,
+          `No backup ${id} in ${cp.location}`,
           'List the backups with `cmek backup ls` and pass one of their ids.',
         ),
       );

@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import pc from 'picocolors';
 import { parseDuration } from '../../service/control-plane.js';
 import { KeyPoller, pollOnce, type KeyTransition, type PollReport } from '../../service/poller.js';
-import { common, openServicePlane, printJson, split, type PlaneOptions } from './service.js';
+import { common, openEmbeddedPlane, printJson, split, type PlaneOptions } from './service.js';
 
 /** commander parser for a Go-style duration, in milliseconds. */
 export function durationMs(value: string): number {
@@ -71,7 +71,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output (--once: the report; else one report per line)')
     .action(async (...all: unknown[]) => {
       const [, o] = split<[], PollOpts>(all);
-      const cp = await openServicePlane(o);
+      const cp = await openEmbeddedPlane(o);
       const poll = {
         ...(o.all ? { all: true } : {}),
         ...(o.interval !== undefined ? { intervalMs: o.interval } : {}),

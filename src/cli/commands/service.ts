@@ -8,8 +8,13 @@ import pc from 'picocolors';
 import type { Diagnostic } from '../../model/diagnostics.js';
 import type { Value } from '../../model/values.js';
 import { printDiagnostics } from '../output.js';
-import { controlPlaneFor, createProviderContext } from '../../resources/context.js';
+import {
+  controlPlaneFor,
+  createProviderContext,
+  embeddedControlPlaneFor,
+} from '../../resources/context.js';
 import { DEFAULT_SERVICE_PRINCIPAL, type ProviderSettings } from '../../resources/types.js';
+import type { ControlPlaneApi } from '../../service/api.js';
 import type { ControlPlane } from '../../service/control-plane.js';
 import { destroyedWhen } from '../../service/shredding.js';
 import type { ServiceRecord } from '../../service/types.js';
@@ -21,7 +26,8 @@ export interface PlaneOptions {
 }
 
 /** Provider settings for the data verbs: `--data-dir` wins; else the provider block of a
- * configuration in the working directory (its data_dir, service_principal and kms); else
+ * configuration in the working directory (its data_dir, service_principal, kms, and endpoint
+ * with its credentials: then the verbs drive that `cmek server`); else
  * `.cmek` with the local KMS. A configuration that does not load falls back to the defaults:
  * these verbs must work in a directory whose configuration is half-written. */
 export async function cliSettings(o: PlaneOptions): Promise<ProviderSettings> {
@@ -35,14 +41,21 @@ export async function cliSettings(o: PlaneOptions): Promise<ProviderSettings> {
     if (files.some((f) => f.endsWith('.tf') || f.endsWith('.tf.json'))) {
       try {
         // The configuration loader (and the HCL parser) only when there is a .tf to read.
-        const [{ loadConfig }, { providerSettings }] = await Promise.all([
-          import('../../engine/config/load.js'),
-          import('../../engine/provider-settings.js'),
-        ]);
+        const [{ loadConfig, loadVarFiles, resolveVariables }, { providerSettings }] =
+          await Promise.all([
+            import('../../engine/config/index.js'),
+            import('../../engine/provider-settings.js'),
+          ]);
         const { config, diagnostics } = await loadConfig(resolve('.'));
         if (!diagnostics.some((d) => d.severity === 'error')) {
-          const vars: Record<string, Value> = {};
-          for (const v of config.variables) if (v.default !== undefined) vars[v.name] = v.default;
+          // Variables as plan sees them without -var: terraform.tfvars, *.auto.tfvars, TF_VAR_*
+          // and defaults (so `endpoint = var.cmek_endpoint` works for these verbs too).
+          const files = await loadVarFiles(resolve('.'), []);
+          const vars: Record<string, Value> = resolveVariables(config, {
+            cliVars: {},
+            env: process.env,
+            fileVars: files.values,
+          }).values;
           const ps = providerSettings(config, vars);
           if (!ps.diagnostics.some((d) => d.severity === 'error')) settings = ps.settings;
         }
@@ -57,10 +70,17 @@ export async function cliSettings(o: PlaneOptions): Promise<ProviderSettings> {
   return settings;
 }
 
-/** The control plane the CLI verbs act on. */
-export async function openServicePlane(o: PlaneOptions): Promise<ControlPlane> {
+/** The control plane the CLI verbs act on: the server's when the provider block has an
+ * `endpoint` (and no --data-dir), else the embedded one. */
+export async function openServicePlane(o: PlaneOptions): Promise<ControlPlaneApi> {
   const ctx = await createProviderContext(await cliSettings(o));
   return controlPlaneFor(ctx);
+}
+
+/** The embedded control plane, for the verbs that run it (`cmek poll`, `cmek server`). */
+export async function openEmbeddedPlane(o: PlaneOptions): Promise<ControlPlane> {
+  const ctx = await createProviderContext(await cliSettings(o));
+  return embeddedControlPlaneFor(ctx);
 }
 
 /** Options every service/data verb takes. */
@@ -134,7 +154,7 @@ export function register(program: Command): void {
       }
       if (o.json) return printJson(list);
       if (!list.length) {
-        if (!problems.length) process.stdout.write(`No services in ${cp.dataDir}.\n`);
+        if (!problems.length) process.stdout.write(`No services in ${cp.location}.\n`);
         return;
       }
       const rows = [['NAME', 'ID', 'REGION', 'PROFILE', 'STATUS', 'CMEK', 'KEY', 'KIND']];

@@ -11,8 +11,8 @@ export interface PrincipalCredential {
 
 export type CredentialMap = ReadonlyMap<string, PrincipalCredential>;
 
-export const DEFAULT_ACCESS_KEY_ID = 'test';
-export const DEFAULT_SECRET = 'test';
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET } from '../../model/kms.js';
+export { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET };
 export const DEFAULT_PRINCIPAL = 'arn:aws:iam::000000000000:root';
 
 /** Without `--credentials`: access key `test` / secret `test` acts as the local account's root,

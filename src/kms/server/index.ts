@@ -74,13 +74,16 @@ function send(res: ServerResponse, status: number, body: string, requestId: stri
   res.end(body);
 }
 
-export async function startKmsServer(opts: KmsServerOptions): Promise<KmsServer> {
+/** The KMS wire protocol as a request handler, for a server of its own (startKmsServer) or one
+ * shared with the control plane (`cmek server --listen`, src/service/remote/server.ts). */
+export function kmsRequestHandler(
+  opts: Omit<KmsServerOptions, 'port' | 'host'>,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const credentials = opts.credentials ?? defaultCredentials();
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
-  const host = opts.host ?? '127.0.0.1';
   const log = opts.log;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     let operation = '-';
     let principal = '-';
@@ -169,29 +172,39 @@ export async function startKmsServer(opts: KmsServerOptions): Promise<KmsServer>
       if (!res.headersSent) send(res, err.status, errorBody(err), requestId);
       else res.destroy();
     }
-  }
+  };
+}
 
-  const server = createServer((req, res) => {
-    void handle(req, res);
-  });
-  // Never let a bad client take the process down.
+export async function startKmsServer(opts: KmsServerOptions): Promise<KmsServer> {
+  const handle = kmsRequestHandler(opts);
+  return listenHttp((req, res) => void handle(req, res), opts.host, opts.port);
+}
+
+/** An HTTP server for `handler` on HOST:PORT (default 127.0.0.1, any free port), resolved once
+ * it listens; a malformed request gets a 400 and never takes the process down. Shared by the KMS
+ * server and `cmek server --listen`. */
+export async function listenHttp(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  host = '127.0.0.1',
+  port = 0,
+): Promise<KmsServer> {
+  const server = createServer(handler);
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
-
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  const bound = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${urlHost}:${port}`,
-    port,
+    url: `http://${urlHost}:${bound}`,
+    port: bound,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

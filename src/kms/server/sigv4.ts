@@ -30,6 +30,9 @@ export interface VerifyOptions {
   now?: Date;
   /** AWS allows 5 minutes of clock skew. */
   maxSkewMs?: number;
+  /** A streamed body (an object upload to `cmek server`): the request must be signed over
+   * `x-amz-content-sha256: UNSIGNED-PAYLOAD`, as S3 allows, and `body` is not looked at. */
+  unsignedPayload?: boolean;
 }
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -199,7 +202,9 @@ export async function verifySigV4(
   // SHA-256 of the body we actually received: a request signed for one body and sent with
   // another, or signed over UNSIGNED-PAYLOAD, fails as a bad signature, as on AWS.
   const claimedHash = headers['x-amz-content-sha256'];
-  if (claimedHash !== undefined) {
+  if (opts.unsignedPayload) {
+    if (claimedHash !== 'UNSIGNED-PAYLOAD') throw signatureMismatch();
+  } else if (claimedHash !== undefined) {
     const actual = createHash('sha256').update(req.body).digest('hex');
     if (!sameSecret(claimedHash.toLowerCase(), actual)) throw signatureMismatch();
   }

@@ -1,12 +1,13 @@
 // The provider block (`provider "cmek" { data_dir, service_principal, kms { aws { region,
-// endpoint } } }`) → ProviderSettings, with defaults applied. One interpreter of the block's
+// endpoint } }, endpoint, access_key, secret_key }`) → ProviderSettings, with defaults applied. One interpreter of the block's
 // values, whoever evaluated them: the engine (src/engine/provider-settings.ts, from HCL
 // expressions) and the Terraform provider plugin (src/terraform/provider.ts, from terraform's
 // decoded provider configuration). The attribute descriptions feed the plugin's schema.
 
 import { isAbsolute, resolve } from 'node:path';
 import { Unknown, type Value } from '../model/values.js';
-import { DEFAULT_SERVICE_PRINCIPAL, type ProviderSettings } from './types.js';
+import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET } from '../model/kms.js';
+import { DEFAULT_SERVICE_PRINCIPAL, type ProviderSettings, type RemoteSettings } from '../resources/types.js';
 
 /** The provider block's arguments and what each means (generated schemas and docs use these). */
 export const PROVIDER_BLOCK = {
@@ -19,6 +20,19 @@ export const PROVIDER_BLOCK = {
     },
     service_principal: {
       description: `IAM principal the services use to call the KMS (default \`${DEFAULT_SERVICE_PRINCIPAL}\`).`,
+    },
+    endpoint: {
+      description:
+        "URL of a shared control plane served by `cmek server --listen` (docs/team.md): services, data and backups live there, and with `kms` left local the KMS is the server's too. Default: the embedded control plane under `data_dir`.",
+    },
+    access_key: {
+      description:
+        'Access key id that signs the requests to `endpoint` (default: CMEK_ACCESS_KEY_ID, else `test`). Give both access_key and secret_key, or neither.',
+    },
+    secret_key: {
+      description:
+        'Secret that signs the requests to `endpoint` (default: CMEK_SECRET_ACCESS_KEY, else `test`). Never written to state, plans or output.',
+      sensitive: true,
     },
   },
   kms: {
@@ -42,9 +56,23 @@ export interface SettingProblem {
   found: Value | undefined;
   /** The argument is not one of the block's. */
   unsupported?: boolean;
+  /** A problem between arguments: its own summary and detail instead of "Invalid value". */
+  summary?: string;
+  detail?: string;
 }
 
-export const PROVIDER_ARGUMENTS = ['data_dir', 'service_principal', 'kms'] as const;
+export const PROVIDER_ARGUMENTS = [
+  'data_dir',
+  'service_principal',
+  'kms',
+  'endpoint',
+  'access_key',
+  'secret_key',
+] as const;
+
+/** The arguments that select a shared control plane, as written; `finishProviderSettings`
+ * turns them into `settings.remote` once every argument is read. */
+export type RemoteArguments = Partial<Record<'endpoint' | 'access_key' | 'secret_key', string>>;
 
 /** The settings when the block is absent: `<dir>/.cmek`, the default principal, local KMS. */
 export function defaultProviderSettings(dir: string): ProviderSettings {
@@ -71,11 +99,22 @@ export function applyProviderSetting(
   name: string,
   v: Value | undefined,
   dir: string,
+  remote: RemoteArguments = {},
 ): SettingProblem[] {
   if (v === undefined || v === null) return [];
   const bad = (attribute: string, expected: string, found: Value | undefined) => [
     { attribute, expected, found },
   ];
+  if (name === 'endpoint' || name === 'access_key' || name === 'secret_key') {
+    if (typeof v !== 'string' || !v)
+      return bad(
+        name,
+        name === 'endpoint' ? 'a URL such as http://HOST:PORT (string)' : 'a string',
+        v,
+      );
+    remote[name] = v;
+    return [];
+  }
   if (name === 'data_dir') {
     if (typeof v !== 'string' || !v) return bad(name, 'a directory path (string)', v);
     settings.dataDir = isAbsolute(v) ? v : resolve(dir, v);
@@ -121,4 +160,64 @@ export function applyProviderSetting(
       unsupported: true,
     },
   ];
+}
+
+/** After every argument: `endpoint` (+ credentials) → `settings.remote`. The secret comes from
+ * the block (usually a sensitive variable) or the environment, as the AWS tools do, with the
+ * server's default `test`/`test` last. */
+export function finishProviderSettings(
+  settings: ProviderSettings,
+  r: RemoteArguments,
+  env: NodeJS.ProcessEnv = process.env,
+): SettingProblem[] {
+  if (r.endpoint === undefined) {
+    return (['access_key', 'secret_key'] as const)
+      .filter((attr) => r[attr] !== undefined)
+      .map((attr) => ({
+        attribute: attr,
+        expected: 'endpoint',
+        found: null,
+        summary: `provider "cmek" argument "${attr}" needs "endpoint"`,
+        detail:
+          'access_key and secret_key sign the requests to a cmek server: set endpoint to its ' +
+          'URL, or remove them (see docs/team.md).',
+      }));
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(r.endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+    return [
+      {
+        attribute: 'endpoint',
+        expected:
+          'the URL of a cmek server, such as http://10.0.0.5:8300 or https://cmek.example.com',
+        found: r.endpoint,
+      },
+    ];
+  }
+  if ((r.access_key === undefined) !== (r.secret_key === undefined)) {
+    const missing = r.access_key === undefined ? 'access_key' : 'secret_key';
+    return [
+      {
+        attribute: missing === 'access_key' ? 'secret_key' : 'access_key',
+        expected: missing,
+        found: null,
+        summary: `provider "cmek" argument "${missing}" is missing`,
+        detail:
+          'Give both access_key and secret_key, or neither (then CMEK_ACCESS_KEY_ID and ' +
+          'CMEK_SECRET_ACCESS_KEY from the environment are used).',
+      },
+    ];
+  }
+  const remote: RemoteSettings = {
+    endpoint: r.endpoint.replace(/\/+$/, ''),
+    accessKeyId: r.access_key ?? env.CMEK_ACCESS_KEY_ID ?? DEFAULT_ACCESS_KEY_ID,
+    secretAccessKey: r.secret_key ?? env.CMEK_SECRET_ACCESS_KEY ?? DEFAULT_SECRET,
+  };
+  settings.remote = remote;
+  return [];
 }
