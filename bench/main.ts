@@ -9,6 +9,8 @@ const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [
   { name: 'plan', load: () => import('./plan.js') },
   { name: 'store', load: () => import('./store.js') },
   { name: 'cli', load: () => import('./cli.js') },
+  // policy check (area: policy)
+  { name: 'policy', load: () => import('./policy.js') },
 ];
 
 function round(x: number): number {
