@@ -26,6 +26,7 @@ const VERBS = [
   'import',
   'global-flags',
   'errors',
+  'policy', // policy check (area: policy)
 ];
 
 interface Step {
