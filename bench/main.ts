@@ -16,6 +16,8 @@ const MODULES: Array<{ name: string; load: () => Promise<BenchModule> }> = [
   { name: 'backend', load: () => import('./backend.js') },
   // server: remote_put_vs_embedded_put (docs/team.md)
   { name: 'server', load: () => import('./server.js') },
+  // cmek policy check on a 10,000-resource plan.
+  { name: 'policy', load: () => import('./policy.js') },
 ];
 
 function round(x: number): number {

@@ -4,8 +4,6 @@
 
 import { relative } from 'node:path';
 import type { Diagnostic } from '../model/diagnostics.js';
-import { RESOURCE_ROLES } from '../resources/index.js';
-import { DEFAULT_SERVICE_PRINCIPAL } from '../resources/types.js';
 import {
   checkPolicyRules,
   cmekRuleInput,
@@ -17,8 +15,26 @@ import { readInputs } from './inputs.js';
 import { normaliseCode } from './suppress.js';
 import type { Finding, PolicyInput } from './types.js';
 
-/** The role table policy check uses: cmek's own types and the foreign ones. */
-export const POLICY_ROLES: ResourceRoles = Object.freeze({ ...FOREIGN_ROLES, ...RESOURCE_ROLES });
+/** The role table policy check uses: cmek's own types (from the resource definitions) and the
+ * foreign ones. The resources layer is loaded only when an input has a `cmek_*` resource, so a
+ * check of AWS/Google/ClickHouse plans starts without it. */
+export async function policyRoles(
+  inputs: readonly PolicyInput[],
+): Promise<{ roles: ResourceRoles; servicePrincipal: string }> {
+  const needsCmek = inputs.some((i) => i.resources.some((r) => r.type.startsWith('cmek_')));
+  if (!needsCmek) return { roles: FOREIGN_ROLES, servicePrincipal: DEFAULT_PRINCIPAL };
+  const [{ RESOURCE_ROLES }, { DEFAULT_SERVICE_PRINCIPAL }] = await Promise.all([
+    import('../resources/index.js'),
+    import('../resources/types.js'),
+  ]);
+  return {
+    roles: Object.freeze({ ...FOREIGN_ROLES, ...RESOURCE_ROLES }),
+    servicePrincipal: DEFAULT_SERVICE_PRINCIPAL,
+  };
+}
+
+/** Only used when no cmek_* resource is present (no policy of a cmek key to judge). */
+const DEFAULT_PRINCIPAL = 'arn:aws:iam::000000000000:role/cmek-service';
 
 export interface CheckOptions {
   /** Codes suppressed by `--skip`. */
@@ -26,6 +42,8 @@ export interface CheckOptions {
   config?: PolicyConfig;
   /** Base for relative file names in findings (default: the working directory). */
   cwd?: string;
+  /** The role table and principal (see policyRoles); default: the foreign types only. */
+  roles?: { roles: ResourceRoles; servicePrincipal: string };
 }
 
 export interface CheckResult {
@@ -46,8 +64,8 @@ export function checkInputs(inputs: readonly PolicyInput[], opts: CheckOptions =
   for (const input of inputs) {
     for (const n of input.notes) notes.push({ ...n, input: input.path });
     const ruleInput = cmekRuleInput(input.resources, {
-      roles: POLICY_ROLES,
-      servicePrincipal: DEFAULT_SERVICE_PRINCIPAL,
+      roles: opts.roles?.roles ?? FOREIGN_ROLES,
+      servicePrincipal: opts.roles?.servicePrincipal ?? DEFAULT_PRINCIPAL,
     });
     const skipsOf = new Map(input.resources.map((r) => [r.address, r.skips ?? []] as const));
     for (const d of checkPolicyRules(ruleInput)) {
@@ -93,7 +111,8 @@ export async function policyCheck(
   paths: readonly string[],
   opts: CheckOptions = {},
 ): Promise<CheckResult> {
-  return checkInputs(await readInputs(paths), opts);
+  const inputs = await readInputs(paths);
+  return checkInputs(inputs, { ...opts, roles: opts.roles ?? (await policyRoles(inputs)) });
 }
 
 /** 0: no unsuppressed error; 1: at least one. (2, an unusable input, is the CLI's.) */

@@ -2,7 +2,7 @@
 // run the CMEK rules and the review findings over them through the resource role tables
 // (cmek_* and FOREIGN_ROLES), and render text, JSON, SARIF 2.1.0 or JUnit (docs/policy.md).
 
-export { policyCheck, checkInputs, exitCodeOf, POLICY_ROLES } from './check.js';
+export { policyCheck, checkInputs, exitCodeOf, policyRoles } from './check.js';
 export type { CheckOptions, CheckResult } from './check.js';
 export { readInputs, readInput } from './inputs.js';
 export { planResources, isPlanOrState } from './plan-json.js';

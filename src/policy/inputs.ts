@@ -7,7 +7,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { diag, DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
-import { hclResources } from './hcl.js';
 import { addressLines, isPlanOrState, planResources } from './plan-json.js';
 import { tagSkips } from './suppress.js';
 import type { PolicyInput, PolicyResource } from './types.js';
@@ -48,6 +47,8 @@ function withTagSkips(resources: PolicyResource[]): PolicyResource[] {
 }
 
 async function fromHcl(path: string, dir: string, files?: string[]): Promise<PolicyInput> {
+  // The configuration loader (HCL parser) is loaded only for configuration inputs.
+  const { hclResources } = await import('./hcl.js');
   const h = await hclResources(dir, files);
   if (h.errors.length) {
     const e = h.errors[0]!;

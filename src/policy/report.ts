@@ -162,12 +162,15 @@ export function renderSarif(r: CheckResult, opts: { version: string; helpBase?: 
 }
 
 function xml(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '');
+  return (
+    s
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      // Characters XML 1.0 does not allow at all (control characters other than tab/LF/CR).
+      .replace(/[^\t\n\r\u0020-\uFFFF]/g, '')
+  );
 }
 
 /** JUnit XML: a test suite per input, one test case per (rule, resource); an error finding is a

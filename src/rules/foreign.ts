@@ -28,7 +28,7 @@
 // ClickHouse Cloud is the `clickhouse` profile.
 
 import { ENCRYPTER_DECRYPTER_ACTIONS } from '../model/policy/index.js';
-import type { GrantRole, NodeRole, ResourceRoles } from './cmek.js';
+import type { GrantRole, KeyRole, NodeRole, ResourceRoles } from './cmek.js';
 
 const GCP_ENCRYPTER_DECRYPTER = 'roles/cloudkms.cryptoKeyEncrypterDecrypter';
 
@@ -74,6 +74,18 @@ const rdsInstance: NodeRole = {
   ],
 };
 
+/** An AWS KMS key (or multi-Region replica key) in its provider configuration's region. */
+const awsKey: KeyRole = {
+  kind: 'key',
+  refAttribute: 'arn',
+  idAttributes: ['key_id', 'id'],
+  provider: 'aws',
+  regionAttribute: 'region',
+  regionFromProvider: true,
+  deletionWindow: { attribute: 'deletion_window_in_days', unit: 'days', defaultDays: 30 },
+  noDefaultPolicy: true,
+};
+
 export const FOREIGN_ROLES: ResourceRoles = Object.freeze({
   // Google Cloud: Cloud KMS and Cloud SQL.
   google_kms_crypto_key: {
@@ -113,27 +125,12 @@ export const FOREIGN_ROLES: ResourceRoles = Object.freeze({
   },
   // AWS: KMS and RDS.
   aws_kms_key: {
-    kind: 'key',
-    refAttribute: 'arn',
-    idAttributes: ['key_id', 'id'],
-    provider: 'aws',
-    regionAttribute: 'region',
-    regionFromProvider: true,
+    ...awsKey,
     rotation: { attribute: 'enable_key_rotation', when: 'true' },
-    deletionWindow: { attribute: 'deletion_window_in_days', unit: 'days', defaultDays: 30 },
-    noDefaultPolicy: true,
     policyAttribute: 'policy',
   },
-  aws_kms_replica_key: {
-    kind: 'key',
-    refAttribute: 'arn',
-    idAttributes: ['key_id', 'id'],
-    provider: 'aws',
-    regionAttribute: 'region',
-    regionFromProvider: true,
-    deletionWindow: { attribute: 'deletion_window_in_days', unit: 'days', defaultDays: 30 },
-    noDefaultPolicy: true,
-  },
+  // A replica of a multi-Region key: its rotation follows the primary key.
+  aws_kms_replica_key: awsKey,
   aws_kms_key_policy: {
     kind: 'policy',
     keyAttribute: 'key_id',

@@ -29,6 +29,7 @@ const VERBS = [
   // State backends and workspaces (their pg examples run in test/backend/pg-docs.test.ts):
   'init',
   'workspace',
+  'policy',
 ];
 
 interface Step {

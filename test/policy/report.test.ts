@@ -3,7 +3,7 @@
 // as XML with fast-xml-parser, JSON and text shapes; over real checks of the rule fixtures.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv from 'ajv';
+import AjvModule from 'ajv';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import {
@@ -29,7 +29,12 @@ function sarifValidator() {
   delete schema.$schema;
   schema.$id = schema.id;
   delete schema.id;
-  const ajv = new Ajv({ allErrors: true, strict: false });
+  // ajv is CommonJS: its class is the default export's `default` under NodeNext.
+  const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
+  const ajv = new (Ajv as unknown as new (o: object) => import('ajv').default)({
+    allErrors: true,
+    strict: false,
+  });
   ajv.addFormat('uri', (s: string) => {
     try {
       new URL(s);
@@ -100,17 +105,20 @@ describe('JUnit', () => {
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@' }).parse(xml);
     const suites = [doc.testsuites.testsuite].flat();
     expect(suites).toHaveLength(4);
-    const cases = suites.flatMap((s: { testcase?: unknown }) => [s.testcase ?? []].flat());
-    const names = cases.map((c: { '@name': string }) => c['@name']).sort();
+    const cases = suites.flatMap(
+      (s: { testcase?: unknown }) =>
+        [s.testcase ?? []].flat() as Array<Record<string, Record<string, string> | undefined>>,
+    );
+    const names = cases.map((c) => c['@name']).sort();
     expect(names).toEqual([
       'CMEK_ENCRYPTED_REPLACE aws_db_instance.db',
       'CMEK_KEY_ROTATION_OFF aws_kms_key.k',
       'CMEK_KEY_ROTATION_OFF aws_kms_key.k',
       'CMEK_REGION_MISMATCH google_sql_database_instance.db',
     ]);
-    const region = cases.find((c: { '@name': string }) => c['@name'].startsWith('CMEK_REGION'));
-    expect(region.failure['@type']).toBe('CMEK_REGION_MISMATCH');
-    const skipped = cases.filter((c: { skipped?: unknown }) => c.skipped !== undefined);
+    const region = cases.find((c) => String(c['@name']).startsWith('CMEK_REGION'));
+    expect(region?.failure?.['@type']).toBe('CMEK_REGION_MISMATCH');
+    const skipped = cases.filter((c) => c.skipped !== undefined);
     expect(skipped).toHaveLength(2);
     expect(doc.testsuites['@failures']).toBe('1');
   });
