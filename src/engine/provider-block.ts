@@ -7,7 +7,11 @@
 import { isAbsolute, resolve } from 'node:path';
 import { Unknown, type Value } from '../model/values.js';
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET } from '../model/kms.js';
-import { DEFAULT_SERVICE_PRINCIPAL, type ProviderSettings, type RemoteSettings } from '../resources/types.js';
+import {
+  DEFAULT_SERVICE_PRINCIPAL,
+  type ProviderSettings,
+  type RemoteSettings,
+} from '../resources/types.js';
 
 /** The provider block's arguments and what each means (generated schemas and docs use these). */
 export const PROVIDER_BLOCK = {
