@@ -596,7 +596,7 @@ export interface CloneConfig extends CmekResourceOptions {
   readonly sourceId: string;
   /** `name`: Unique service name within the data directory. Changing it replaces the resource. */
   readonly name: string;
-  /** `region`: Only the source's region is allowed (default). Changing it replaces the resource. */
+  /** `region`: Default: the source's region. A clone of a CMEK source must stay there (its key is regional); a clone of an unencrypted source may be created in another region. Changing it replaces the resource. */
   readonly region?: string;
   /** `kms_key`: Only the source's key is allowed. Leave it out: the inherited key is in `effective_kms_key`. Changing it replaces the resource. */
   readonly kmsKey?: string;
@@ -638,7 +638,7 @@ export class Clone extends CmekResource {
     return this.input('name') as string | undefined;
   }
 
-  /** `region` (optional): a reference to the value. Only the source's region is allowed (default). */
+  /** `region` (optional): a reference to the value. Default: the source's region. A clone of a CMEK source must stay there (its key is regional); a clone of an unencrypted source may be created in another region. */
   get region(): string {
     return this.getStringAttribute('region');
   }

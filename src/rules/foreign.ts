@@ -135,7 +135,7 @@ export const FOREIGN_ROLES: ResourceRoles = Object.freeze({
     kind: 'policy',
     keyAttribute: 'key_id',
     policyAttribute: 'policy',
-    judgeGrant: false,
+    judgeGrantFor: ['clickhouse'],
   },
   aws_kms_alias: {
     kind: 'alias',

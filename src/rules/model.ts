@@ -89,6 +89,9 @@ export interface PolicyNode {
   /** Built from IAM grants (one statement per member): the missing-actions check applies only
    * when a node of the plan uses the key, like an implicit policy. */
   judgeWhenUsed?: boolean;
+  /** The grant to the service principal is judged only for services of these profiles that use
+   * the key (the role's `judgeGrantFor`); public statements are judged whatever uses it. */
+  judgeGrantFor?: readonly Profile[];
 }
 
 /** Things that exist outside the plan but still use keys (backups in the control plane that

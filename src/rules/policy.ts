@@ -61,7 +61,11 @@ export function keyPolicyMissingActions(
   for (const p of input.policies) {
     if (p.policy === undefined || p.policy === null || p.servicePrincipal === undefined) continue;
     if ((p.implicit || p.judgeWhenUsed) && usedByProfiles(p, input, ctx).length === 0) continue;
-    const profiles = policyProfiles(p, input, ctx);
+    const only = p.judgeGrantFor;
+    const profiles = only
+      ? usedByProfiles(p, input, ctx).filter((x) => only.includes(x))
+      : policyProfiles(p, input, ctx);
+    if (profiles.length === 0) continue;
     const required = requiredActionsFor(profiles);
     const r = grantsActions(p.policy, p.servicePrincipal, required, grantContext(p));
     if (r.missing.length === 0) continue;

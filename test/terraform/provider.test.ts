@@ -81,7 +81,13 @@ describe('schema', () => {
     expect(s.provider.block.attributes.map((a) => a.name)).toEqual([
       'data_dir',
       'service_principal',
+      'endpoint',
+      'access_key',
+      'secret_key',
     ]);
+    expect(s.provider.block.attributes.find((a) => a.name === 'secret_key')).toMatchObject({
+      sensitive: true,
+    });
     expect(s.provider.block.blockTypes?.[0]?.typeName).toBe('kms');
   });
 

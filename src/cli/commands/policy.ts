@@ -63,7 +63,7 @@ export function register(program: Command): void {
         });
         if (flags.output !== undefined) {
           try {
-            await writeFileAtomic(flags.output, text, { mode: 0o644 });
+            await writeFileAtomic(flags.output, text, { mode: 0o644, mkdir: false });
           } catch (e) {
             throw new DiagnosticError(
               diag(
