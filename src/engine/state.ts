@@ -196,6 +196,16 @@ export function parseState(text: string | undefined, where: string): LoadedState
   return { state: raw as StateFile, diagnostics: [] };
 }
 
+/** `terraform_version` names the writer: cmek's own version (0.x today) or terraform's. A
+ * state written by terraform 1.x (the same format 4, the same layout: the pg backend's rows,
+ * `terraform state push`) is read; a newer cmek, or a terraform 2 or later, is refused. Once
+ * cmek itself reaches 1.0 the two can no longer be told apart by the number alone. */
+function writtenByTerraform1(version: string): boolean {
+  const major = /^v?(\d+)\./.exec(version)?.[1];
+  const ours = /^(\d+)\./.exec(ENGINE_VERSION)?.[1];
+  return major === '1' && ours === '0';
+}
+
 /** A state written by a newer cmek or terraform: a newer format, a newer terraform_version, or
  * an instance with a newer schema_version. Refused as terraform refuses them (docs/state.md). */
 function newerWriter(path: string, raw: unknown): LoadedState | undefined {
@@ -211,7 +221,7 @@ function newerWriter(path: string, raw: unknown): LoadedState | undefined {
   }
   if (typeof s.terraform_version === 'string') {
     const cmp = compareVersions(s.terraform_version, ENGINE_VERSION);
-    if (cmp !== undefined && cmp > 0) {
+    if (cmp !== undefined && cmp > 0 && !writtenByTerraform1(s.terraform_version)) {
       const v = s.terraform_version.replace(/^v/, '');
       return tooNew(
         path,

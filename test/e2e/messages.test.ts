@@ -59,6 +59,13 @@ describe('state files cmek cannot use', () => {
       /STATE_TOO_NEW: State snapshot was created by v9\.9\.9, which is newer than current v\d+\.\d+\.\d+/,
     );
     expect(r.stderr).toContain('Upgrade cmek');
+    // A newer cmek (0.x) is refused too; a state terraform 1.x wrote (same format) is read.
+    writeFileSync(state, valid({ terraform_version: '0.99.0' }));
+    expect(cmek(dir, ['plan']).stderr).toContain('STATE_TOO_NEW');
+    writeFileSync(state, valid({ terraform_version: '1.11.4' }));
+    const tf = cmek(dir, ['plan']);
+    expect(tf.stderr).not.toContain('STATE_TOO_NEW');
+    expect(tf.code, tf.stderr).toBe(0);
   });
 
   it('an instance schema_version newer than its type: refused', () => {
