@@ -106,6 +106,26 @@ export function cmek(
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** `cmek ARGS` without blocking this process (for concurrent runs): resolves when it exits. */
+export function cmekAsync(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [cliBin(), ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
 /** Start `cmek ARGS` without waiting (for kill -9 and concurrency tests). */
 export function cmekSpawn(cwd: string, args: string[]) {
   return spawn(process.execPath, [cliBin(), ...args], {

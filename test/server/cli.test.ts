@@ -6,7 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliBin, cmek, copyExample, ROOT, tempDir, type RunResult } from '../e2e/harness.js';
+import {
+  cliBin,
+  cmek,
+  cmekAsync,
+  copyExample,
+  ROOT,
+  tempDir,
+  type RunResult,
+} from '../e2e/harness.js';
 
 const ALICE = { CMEK_ACCESS_KEY_ID: 'AKIDALICE', CMEK_SECRET_ACCESS_KEY: 'alice-secret-change-me' };
 
@@ -16,21 +24,7 @@ let url: string;
 let serverOut = '';
 let serverErr = '';
 
-/** `cmek ARGS` without blocking this process (for concurrent runs). */
-function run(cwd: string, args: string[], env: Record<string, string>): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [cliBin(), ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const run = cmekAsync;
 
 function client(team: string): { dir: string; env: Record<string, string> } {
   return {
