@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase, startPostgres, type PgServer } from '../backend/pg-server.js';
-import { cliBin, cmek, cmekAsync, ROOT, tempDir, type RunResult } from '../e2e/harness.js';
+import {
+  cliBin,
+  cmek,
+  cmekAsync,
+  copyExample,
+  ROOT,
+  tempDir,
+  type RunResult,
+} from '../e2e/harness.js';
 
 const started = await startPostgres();
 const pgServer: PgServer | undefined = 'skip' in started ? undefined : started;
@@ -58,44 +66,22 @@ async function startServer(): Promise<{ url: string; dir: string }> {
   return { url, dir };
 }
 
-/** Working directory N: state in schema `dirN` of the shared database, things on the server;
- * names carry the workspace, so a directory's two workspaces never fight over a name. */
-function config(n: number): string {
-  return `
-terraform {
-  backend "pg" {
-    schema_name = "dir${n}"
-  }
-}
-
-variable "cmek_endpoint" {
-  type = string
-}
-
-provider "cmek" {
-  endpoint = var.cmek_endpoint
-}
-
-resource "cmek_kms_key" "orders" {
-  region                  = "eu-west-1"
-  description             = "CMEK for team-\${terraform.workspace}-dir${n}"
-  alias                   = "alias/team-\${terraform.workspace}-dir${n}"
-  deletion_window_in_days = 7
-}
-
-resource "cmek_kms_key_policy" "orders" {
-  key_id            = cmek_kms_key.orders.key_id
-  service_principal = "arn:aws:iam::000000000000:role/cmek-service"
-}
-
-resource "cmek_encrypted_service" "orders" {
-  name    = "team-\${terraform.workspace}-dir${n}"
-  region  = "eu-west-1"
-  kms_key = cmek_kms_key.orders.arn
-
-  depends_on = [cmek_kms_key_policy.orders]
-}
-`;
+/** Working directory N: a copy of examples/team whose state is in schema `dirN` of the shared
+ * database and whose names carry the workspace (`team-<workspace>-dirN-orders`), so a
+ * directory's two workspaces never fight over a name. */
+function workingDir(n: number): string {
+  const dir = copyExample('team');
+  const main = readFileSync(join(dir, 'main.tf'), 'utf8');
+  expect(main).toContain('${var.team}-orders');
+  writeFileSync(
+    join(dir, 'main.tf'),
+    main.replaceAll('${var.team}', `team-\${terraform.workspace}-dir${n}`),
+  );
+  writeFileSync(
+    join(dir, 'backend.tf'),
+    `terraform {\n  backend "pg" {\n    schema_name = "dir${n}"\n  }\n}\n`,
+  );
+  return dir;
 }
 
 function ok(r: RunResult, what: string): RunResult {
@@ -114,7 +100,7 @@ describe.skipIf(!pgServer)(
         const conn = await createDatabase(pgServer!, `team_${process.pid}`);
         const { url, dir: serverDir } = await startServer();
         const dirs = DIRS.map((n) => {
-          const dir = tempDir({ 'main.tf': config(n) });
+          const dir = workingDir(n);
           return { n, dir, env: { ...ALICE, PG_CONN_STR: conn, TF_VAR_cmek_endpoint: url } };
         });
         for (const d of dirs) {
@@ -126,7 +112,7 @@ describe.skipIf(!pgServer)(
           WORKSPACES.map((w) => ({
             ...d,
             ws: w,
-            svc: `team-${w}-dir${d.n}`,
+            svc: `team-${w}-dir${d.n}-orders`,
             wsEnv: { ...d.env, TF_WORKSPACE: w },
           })),
         );
@@ -192,7 +178,7 @@ describe.skipIf(!pgServer)(
             for (const row of named) {
               const state = JSON.parse(row.data) as { resources: unknown[] };
               expect(state.resources, `dir${d.n}/${row.name}`).toHaveLength(3);
-              expect(row.data).toContain(`team-${row.name}-dir${d.n}`);
+              expect(row.data).toContain(`team-${row.name}-dir${d.n}-orders`);
             }
             // A `default` row, if one exists, manages nothing.
             for (const row of rows.filter((r) => r.name === 'default'))
