@@ -2,7 +2,7 @@
 // `npm run build` does) into a temp package that links this repo's node_modules, cached by a
 // hash of src/, so e2e tests spawn `node .../dist/cli/main.js` (≈0.5 s a call) instead of a
 // TypeScript loader (≈2 s). CMEK_E2E_BIN=path/to/main.js uses an existing build instead.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   cpSync,
@@ -133,6 +133,43 @@ export function cmekSpawn(cwd: string, args: string[]) {
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** A running `cmek server --listen 127.0.0.1:0` (its output so far, and the URL it printed). */
+export interface CmekServer {
+  proc: ChildProcess;
+  url: string;
+  /** Its working directory (the control plane's data directory is `.cmek/` there). */
+  dir: string;
+  out(): string;
+  err(): string;
+}
+
+/** Start `cmek server --listen 127.0.0.1:0 --credentials` with examples/team's credentials file
+ * (docs/team.md) in a temp directory; resolves once it prints "listening on URL". */
+export async function startCmekServer(): Promise<CmekServer> {
+  const dir = tempDir();
+  cpSync(join(ROOT, 'examples/team/team-credentials.json'), join(dir, 'creds.json'));
+  const proc = spawn(
+    process.execPath,
+    [cliBin(), 'server', '--listen', '127.0.0.1:0', '--credentials', 'creds.json'],
+    { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no "listening on": ${out}${err}`)), 60_000);
+    proc.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]!);
+      }
+    });
+  });
+  return { proc, url, dir, out: () => out, err: () => err };
 }
 
 export function tempDir(files: Record<string, string> = {}): string {

@@ -1,18 +1,18 @@
 // `cmek server --listen` end to end with the real CLI: a server process, working directories
 // whose provider block has `endpoint` (examples/team), `cmek apply`, `cmek data put/get`
 // byte-identical, refusals, and a team of four working directories applying and writing at once.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  cliBin,
   cmek,
   cmekAsync,
   copyExample,
   ROOT,
-  tempDir,
+  startCmekServer,
+  type CmekServer,
   type RunResult,
 } from '../e2e/harness.js';
 
@@ -21,8 +21,7 @@ const ALICE = { CMEK_ACCESS_KEY_ID: 'AKIDALICE', CMEK_SECRET_ACCESS_KEY: 'alice-
 let serverDir: string;
 let server: ChildProcess;
 let url: string;
-let serverOut = '';
-let serverErr = '';
+let srv: CmekServer;
 
 const run = cmekAsync;
 
@@ -34,29 +33,10 @@ function client(team: string): { dir: string; env: Record<string, string> } {
 }
 
 beforeAll(async () => {
-  cliBin();
-  serverDir = tempDir();
-  copyFileSync(join(ROOT, 'examples/team/team-credentials.json'), join(serverDir, 'creds.json'));
-  server = spawn(
-    process.execPath,
-    [cliBin(), 'server', '--listen', '127.0.0.1:0', '--credentials', 'creds.json'],
-    { cwd: serverDir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  server.stderr!.on('data', (c: Buffer) => (serverErr += c.toString()));
-  url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(
-      () => reject(new Error(`no "listening on": ${serverOut}${serverErr}`)),
-      60_000,
-    );
-    server.stdout!.on('data', (c: Buffer) => {
-      serverOut += c.toString();
-      const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(serverOut);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[1]!);
-      }
-    });
-  });
+  srv = await startCmekServer();
+  server = srv.proc;
+  serverDir = srv.dir;
+  url = srv.url;
 }, 120_000);
 
 afterAll(async () => {
@@ -127,9 +107,9 @@ describe('cmek server --listen with the CLI', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
       // cmek() blocked this process: give the server's stderr a moment to arrive.
       const end = Date.now() + 10_000;
-      while (!/refused objects\.list/.test(serverErr) && Date.now() < end)
+      while (!/refused objects\.list/.test(srv.err()) && Date.now() < end)
         await new Promise((res) => setTimeout(res, 50));
-      expect(serverErr, serverOut).toMatch(
+      expect(srv.err(), srv.out()).toMatch(
         /refused objects\.list from 127\.0\.0\.1:\d+: InvalidSignatureException/,
       );
       const down = cmek(dir, ['data', 'ls', 'payments-orders'], {
@@ -200,6 +180,6 @@ describe('cmek server --listen with the CLI', () => {
     server.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => server.once('exit', (c) => r(c)));
     expect(code).toBe(0);
-    expect(serverOut).toMatch(/stopped/);
+    expect(srv.out()).toMatch(/stopped/);
   });
 });

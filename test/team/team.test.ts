@@ -3,22 +3,14 @@
 // directories with two workspaces each, all driven through the real built CLI at once: eight
 // concurrent applies, concurrent `cmek data put`s, reads from another directory byte-identical,
 // one service per name on the server, one state row per workspace, and every plan clean.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase, startPostgres, type PgServer } from '../backend/pg-server.js';
-import {
-  cliBin,
-  cmek,
-  cmekAsync,
-  copyExample,
-  ROOT,
-  tempDir,
-  type RunResult,
-} from '../e2e/harness.js';
+import { cmek, cmekAsync, copyExample, startCmekServer, type RunResult } from '../e2e/harness.js';
 
 const started = await startPostgres();
 const pgServer: PgServer | undefined = 'skip' in started ? undefined : started;
@@ -38,33 +30,6 @@ afterAll(async () => {
   }
   await pgServer?.stop();
 }, 60_000);
-
-/** `cmek server --listen 127.0.0.1:0` with the example's credentials; resolves to its URL. */
-async function startServer(): Promise<{ url: string; dir: string }> {
-  const dir = tempDir();
-  copyFileSync(join(ROOT, 'examples/team/team-credentials.json'), join(dir, 'creds.json'));
-  const p = spawn(
-    process.execPath,
-    [cliBin(), 'server', '--listen', '127.0.0.1:0', '--credentials', 'creds.json'],
-    { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  server = p;
-  let out = '';
-  let err = '';
-  p.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no "listening on": ${out}${err}`)), 60_000);
-    p.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[1]!);
-      }
-    });
-  });
-  return { url, dir };
-}
 
 /** Working directory N: a copy of examples/team whose state is in schema `dirN` of the shared
  * database and whose names carry the workspace (`team-<workspace>-dirN-orders`), so a
@@ -98,7 +63,9 @@ describe.skipIf(!pgServer)(
       { timeout: 600_000 },
       async () => {
         const conn = await createDatabase(pgServer!, `team_${process.pid}`);
-        const { url, dir: serverDir } = await startServer();
+        const srv = await startCmekServer();
+        server = srv.proc;
+        const { url, dir: serverDir } = srv;
         const dirs = DIRS.map((n) => {
           const dir = workingDir(n);
           return { n, dir, env: { ...ALICE, PG_CONN_STR: conn, TF_VAR_cmek_endpoint: url } };
