@@ -5,6 +5,7 @@
 // decoded provider configuration). The attribute descriptions feed the plugin's schema.
 
 import { isAbsolute, resolve } from 'node:path';
+import { diag, type Diagnostic } from '../model/diagnostics.js';
 import { Unknown, type Value } from '../model/values.js';
 import { DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET } from '../model/kms.js';
 import {
@@ -224,4 +225,40 @@ export function finishProviderSettings(
   };
   settings.remote = remote;
   return [];
+}
+
+/** Read a whole provider block: `values` yields each written argument with its value, in the
+ * order diagnostics should read (a generator may evaluate each value as it is asked for);
+ * `where` places a diagnostic on an argument (file and line, or an attribute path); problems
+ * are appended to `diagnostics` (the caller's, so they interleave with its own). The
+ * engine and the Terraform provider plugin both read the block through this. */
+export function readProviderBlock(
+  dir: string,
+  values: Iterable<readonly [string, Value | undefined]>,
+  where: (attribute: string) => Partial<Diagnostic>,
+  diagnostics: Diagnostic[] = [],
+): { settings: ProviderSettings; diagnostics: Diagnostic[] } {
+  const settings = defaultProviderSettings(dir);
+  const problem = (p: SettingProblem, name: string): Diagnostic =>
+    p.unsupported
+      ? diag(
+          'CONFIG_SCHEMA',
+          `Unsupported argument "${name}" in provider "cmek"`,
+          `Expected ${p.expected}.`,
+          where(name),
+        )
+      : diag(
+          'CONFIG_SCHEMA',
+          p.summary ?? `Invalid value for provider "cmek" argument "${p.attribute}"`,
+          p.detail ?? `Expected: ${p.expected}.\nFound: ${JSON.stringify(p.found ?? null)}.`,
+          where(p.attribute),
+        );
+  const remote: RemoteArguments = {};
+  for (const [name, v] of values) {
+    for (const p of applyProviderSetting(settings, name, v, dir, remote))
+      diagnostics.push(problem(p, name));
+  }
+  for (const p of finishProviderSettings(settings, remote))
+    diagnostics.push(problem(p, p.attribute));
+  return { settings, diagnostics };
 }

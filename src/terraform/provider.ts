@@ -26,11 +26,8 @@ import { plannedKeyRef } from '../resources/kms-key.js';
 import {
   PROVIDER_ARGUMENTS,
   PROVIDER_BLOCK,
-  applyProviderSetting,
   defaultProviderSettings,
-  finishProviderSettings,
-  type RemoteArguments,
-  type SettingProblem,
+  readProviderBlock,
 } from '../engine/provider-block.js';
 import type { ProviderContext, ProviderSettings, ResourceType } from '../resources/types.js';
 import { createIdentity, isMarked, markCreate, unmark } from './created.js';
@@ -213,23 +210,17 @@ export function createProvider(opts: ProviderOptions = {}): ProviderHandler {
   };
 
   const settingsFrom = (config: TfObject): { s: ProviderSettings; diags: Diagnostic[] } => {
-    const s = defaultProviderSettings(workdir);
-    const diags: Diagnostic[] = [];
-    const problem = (p: SettingProblem) =>
-      diag(
-        'CONFIG_SCHEMA',
-        p.summary ?? `Invalid value for provider "cmek" argument "${p.attribute}"`,
-        p.detail ?? `Expected: ${p.expected}.\nFound: ${JSON.stringify(p.found ?? null)}.`,
-        { attribute: p.attribute },
-      );
-    const remote: RemoteArguments = {};
-    for (const name of PROVIDER_ARGUMENTS) {
+    const written = PROVIDER_ARGUMENTS.flatMap((name) => {
       const v = config[name];
-      if (isUnknown(v)) continue;
-      for (const p of applyProviderSetting(s, name, v ?? null, workdir, remote))
-        diags.push(problem(p));
-    }
-    for (const p of finishProviderSettings(s, remote)) diags.push(problem(p));
+      return isUnknown(v) ? [] : [[name, v ?? null] as const];
+    });
+    const { settings: s, diagnostics: diags } = readProviderBlock(
+      workdir,
+      written,
+      (attribute) => ({
+        attribute,
+      }),
+    );
     return { s, diags };
   };
 
