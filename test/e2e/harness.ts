@@ -73,6 +73,19 @@ export function cliBin(): string {
     if (!existsSync(join(work, 'dist', 'cli', 'main.js'))) {
       throw new Error(`building the CLI failed:\n${tsc.stdout}\n${tsc.stderr}`);
     }
+    // The bundled Terraform provider plugin, as `npm run build` makes it (`cmek provider
+    // install` copies it from beside dist/cli).
+    const bundle = spawnSync(
+      join(ROOT, 'node_modules/.bin/tsx'),
+      [
+        '-e',
+        `import(${JSON.stringify(join(ROOT, 'scripts/build-provider.ts'))}).then((m) => m.buildProvider(undefined, ${JSON.stringify(join(work, 'dist', 'terraform-provider-cmek.js'))}))`,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    if (!existsSync(join(work, 'dist', 'terraform-provider-cmek.js'))) {
+      throw new Error(`bundling the provider plugin failed:\n${bundle.stdout}\n${bundle.stderr}`);
+    }
     try {
       renameSync(work, final);
     } catch {
