@@ -23,16 +23,44 @@ type NodeBody =
   | { k: 'ref'; root: string }
   | { k: 'attr'; obj: Node; name: string }
   | { k: 'index'; obj: Node; key: Node }
-  | { k: 'call'; name: string; args: Node[] }
+  /** `expand`: the last argument was written with `...` (argument expansion). */
+  | { k: 'call'; name: string; args: Node[]; expand?: boolean }
   | { k: 'unary'; op: '-' | '!'; x: Node }
   | { k: 'binary'; op: BinOp; l: Node; r: Node }
   | { k: 'cond'; c: Node; t: Node; f: Node }
   | { k: 'tuple'; items: Node[] }
   | { k: 'object'; items: Array<{ key: Node; value: Node }> }
+  /** `[for k, v in coll : value if cond]` (object: false) or
+   * `{for k, v in coll : key => value... if cond}` (object: true, `key` set, `grouping` for
+   * `...`). Inside key/value/cond, `keyVar` and `valVar` are `ref` nodes whose root is the bare
+   * name; the evaluator binds them before it asks the scope. */
+  | {
+      k: 'for';
+      keyVar?: string;
+      valVar: string;
+      coll: Node;
+      key?: Node;
+      value: Node;
+      cond?: Node;
+      object: boolean;
+      grouping: boolean;
+    }
+  /** A splat: `obj[*].a.b` (full: true) or `obj.*.a` (attribute-only, full: false). `each` is
+   * the traversal applied to every element, built on a `splatItem` leaf; a non-list `obj`
+   * becomes a one-element list (null: empty), as in Terraform. */
+  | { k: 'splat'; obj: Node; each: Node; full: boolean }
+  /** The element a splat's `each` traversal starts from. */
+  | { k: 'splatItem' }
+  /** `%{if c}t%{else}f%{endif}` among a template's parts; `t` and `f` are templates. */
+  | { k: 'tmplIf'; c: Node; t: Node; f?: Node }
+  /** `%{for k, v in coll}body%{endfor}` among a template's parts; `body` is a template. */
+  | { k: 'tmplFor'; keyVar?: string; valVar: string; coll: Node; body: Node }
   /** A construct that failed to parse or is unsupported; its diagnostics were recorded. */
   | { k: 'bad' };
 
-export type Node = NodeBody & { line: number };
+/** Every node carries its start line; nodes from the native parser also carry the start column
+ * and the end (line, exclusive column), all 1-based, for diagnostics with ranges. */
+export type Node = NodeBody & { line: number; col?: number; endLine?: number; endCol?: number };
 
 /** The functions cmek implements (docs/configuration.md, "Functions"): the library's table
  * (functions/index.ts). Anything else is CONFIG_UNSUPPORTED at load time. */

@@ -180,6 +180,18 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
       // A key that is sensitive makes the whole object sensitive.
       return withMark(unknownKey ? UNKNOWN : out, markedKey);
     }
+    case 'for':
+    case 'splat':
+    case 'splatItem':
+    case 'tmplIf':
+    case 'tmplFor':
+      return fail(
+        ctx,
+        n.line,
+        'CONFIG_UNSUPPORTED',
+        `This expression form (${n.k}) is not evaluated yet`,
+        'Write the value without it.',
+      );
   }
 }
 
