@@ -10,8 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { CLICKHOUSE_KMS_REQUEST_ROLE, ClickHouseCmekKey } from '../../src/cdktf/aws.js';
 import { grantsActions } from '../../src/model/policy/index.js';
 import { REQUIRED_ACTIONS } from '../../src/rules/index.js';
+import { sharedFixtures } from '../support/shared-fixtures.js';
 
-const SEED = '/work/shared/fixtures/key-policies/clickhouse-docs-cmek-legacy-statement.json';
+const SEED = sharedFixtures('key-policies/clickhouse-docs-cmek-legacy-statement.json');
 
 interface Synth {
   resource: Record<string, Record<string, Record<string, unknown>>>;

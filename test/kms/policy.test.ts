@@ -12,8 +12,9 @@ import {
   type PolicyDocument,
   type RequestContext,
 } from '../../src/model/policy/index.js';
+import { sharedFixtures } from '../support/shared-fixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/key-policies';
+const FIXTURES = sharedFixtures('key-policies');
 const ACCOUNT = '111122223333';
 const BACKUP = '444455556666';
 const CLICKHOUSE_ROLE = 'arn:aws:iam::576599896960:role/prod-kms-request-role';

@@ -7,16 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { allowsPublicPrincipal, grantsActions } from '../../src/model/policy/index.js';
 import { policyCheck, type CheckResult } from '../../src/policy/index.js';
 import { REQUIRED_ACTIONS } from '../../src/rules/index.js';
+import { sharedFixtures } from '../support/shared-fixtures.js';
 
-// `../shared/fixtures` beside the repository; a git worktree elsewhere finds it through
-// CMEK_SHARED_FIXTURES or the main checkout's place (/work/shared).
-const SHARED =
-  [
-    process.env.CMEK_SHARED_FIXTURES,
-    join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures'),
-    '/work/shared/fixtures',
-  ].find((p): p is string => p !== undefined && existsSync(p)) ??
-  join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures');
+const SHARED = sharedFixtures();
 if (!existsSync(SHARED)) {
   console.warn(
     `\n*** ../shared/fixtures is ABSENT (${SHARED}): the golden policy tests FAIL ***\n`,

@@ -1,4 +1,4 @@
-// Real third-party key policies (/work/shared/fixtures/key-policies, read in place) through the
+// Real third-party key policies (../shared/fixtures/key-policies, read in place) through the
 // policy rules, with the verdicts of fixtures/SOURCES.md.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,8 +9,9 @@ import {
   type PolicyNode,
 } from '../../src/rules/index.js';
 import { SP } from './helpers.js';
+import { sharedFixtures } from '../support/shared-fixtures.js';
 
-const DIR = '/work/shared/fixtures/key-policies';
+const DIR = sharedFixtures('key-policies');
 const have = existsSync(DIR);
 if (!have) console.warn(`SKIPPING fixture tests: ${DIR} is missing`);
 

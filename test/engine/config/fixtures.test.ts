@@ -1,12 +1,13 @@
-// The real third-party HCL files in /work/shared/fixtures/hcl (read in place, never copied).
+// The real third-party HCL files in ../shared/fixtures/hcl (read in place, never copied).
 // Each must load without crashing: what cmek supports parses; everything else is a clear
 // CONFIG_UNSUPPORTED with file and line. Foreign resource types load as ResourceBlocks.
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../../src/model/diagnostics.js';
 import { loadConfig, mapScope, type LoadResult } from '../../../src/engine/config/index.js';
+import { sharedFixtures } from '../../support/shared-fixtures.js';
 
-const FIXTURES = '/work/shared/fixtures/hcl';
+const FIXTURES = sharedFixtures('hcl');
 const present = existsSync(FIXTURES);
 if (!present)
   console.warn(`SKIPPING real-fixture tests: ${FIXTURES} does not exist on this machine`);
