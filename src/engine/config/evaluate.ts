@@ -8,6 +8,7 @@
 
 import { diag, DiagnosticError, type DiagnosticCode } from '../../model/diagnostics.js';
 import {
+  containsSensitive,
   containsUnknown,
   isUnknown,
   markSensitive,
@@ -444,7 +445,9 @@ function unifyResult(
   }
   const a = stripOuter(chosen);
   const b = stripOuter(other);
-  if (a === null || b === null || isUnknown(a) || isUnknown(b)) return chosen;
+  if (a === null || b === null || containsUnknown(a) || containsUnknown(b)) return chosen;
+  // Marks inside collections stay where they are: such results are not converted.
+  if (containsSensitive(a) || containsSensitive(b)) return chosen;
   const u = unify([a, b]);
   if (!u) {
     const [t, f] = yes ? [a, b] : [b, a];
