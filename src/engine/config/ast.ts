@@ -414,8 +414,11 @@ export class Parser {
       if (x.stripLeft && prev?.t === 'lit') prev.v = prev.v.replace(/\s+$/u, '');
       if (x.stripRight && next?.t === 'lit') next.v = next.v.replace(/^\s+/u, '');
     }
-    const at = { j: 0 };
-    const node = this.templateTree(items, at, line, []);
+    const node = this.templateTree(items, { j: 0 }, line, []);
+    // Only a template written as exactly `${x}` is x's value; `"  ${~ x}"` is a string even
+    // when stripping leaves nothing but x.
+    if (node.k === 'tmpl' && node.parts.length === 1 && items.length > 1)
+      return { ...node, parts: ['', ...node.parts] };
     return node;
   }
 
