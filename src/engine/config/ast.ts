@@ -425,16 +425,19 @@ export class Parser {
   /** `${ expr }` at this.i, with its strip markers. */
   private interpolation(): TmplItem {
     const at = this.i;
-    this.i += 2;
-    this.cache = undefined;
-    let stripLeft = false;
-    if (this.src[this.i] === '~') {
-      this.i++;
-      stripLeft = true;
-    }
+    const stripLeft = this.openTemplateSequence();
     const node = this.expr();
     const stripRight = this.closeTemplateSequence(at, 'interpolation');
     return { t: 'interp', node, stripLeft, stripRight, at, line: this.lineAt(at) };
+  }
+
+  /** Past `${` or `%{` and an optional `~`. Returns the strip mark. */
+  private openTemplateSequence(): boolean {
+    this.i += 2;
+    this.cache = undefined;
+    if (this.src[this.i] !== '~') return false;
+    this.i++;
+    return true;
   }
 
   /** After a template sequence's content: an optional `~`, then `}`. Returns the strip mark. */
@@ -453,13 +456,7 @@ export class Parser {
    * (templateParts binds a `for`'s names until its `endfor`.) */
   private directive(): TmplItem {
     const at = this.i;
-    this.i += 2;
-    this.cache = undefined;
-    let stripLeft = false;
-    if (this.src[this.i] === '~') {
-      this.i++;
-      stripLeft = true;
-    }
+    const stripLeft = this.openTemplateSequence();
     const kw = this.next();
     const word = kw.t === 'ident' ? kw.v : '';
     const line = this.lineAt(at);

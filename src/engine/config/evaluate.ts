@@ -156,15 +156,7 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
       const marked = mc instanceof Sensitive;
       const c = marked ? mc.value : mc;
       if (isUnknown(c)) return withMark(UNKNOWN, marked);
-      if (c === null)
-        return fail(
-          ctx,
-          n.line,
-          'CONFIG_SCHEMA',
-          'Null condition',
-          'The condition of `? :` is null; it must be true or false.',
-        );
-      const yes = toBool(c, ctx, n.line, 'the condition of `? :`');
+      const yes = condition(c, ctx, n.line, 'the condition of `? :`');
       const chosen = evaluateNode(yes ? n.t : n.f, ctx);
       return withMark(unifyResult(chosen, yes ? n.f : n.t, yes, ctx, n.line), marked);
     }
@@ -257,15 +249,7 @@ function templateString(parts: ReadonlyArray<string | Node>, ctx: EvalContext): 
       const c = stripOuter(mc);
       if (isUnknown(c)) unknown = true;
       else {
-        if (c === null)
-          return fail(
-            ctx,
-            p.line,
-            'CONFIG_SCHEMA',
-            'Invalid template if condition',
-            'The condition of `%{if}` is null; it must be true or false.',
-          );
-        const branch = toBool(c, ctx, p.line, 'the condition of `%{if}`') ? p.t : p.f;
+        const branch = condition(c, ctx, p.line, 'the condition of `%{if}`') ? p.t : p.f;
         if (branch) add(templateString(partsOf(branch), ctx), p.line);
       }
     } else if (p.k === 'tmplFor') {
@@ -358,15 +342,7 @@ function forExpression(n: Extract<Node, { k: 'for' }>, ctx: EvalContext): Value 
         unknown = true;
         continue;
       }
-      if (c === null)
-        return fail(
-          ctx,
-          n.cond.line,
-          'CONFIG_SCHEMA',
-          'Condition is null',
-          'The condition value is null. Conditions must either be true or false.',
-        );
-      if (!toBool(c, ctx, n.cond.line, "the `for` expression's `if` condition")) continue;
+      if (!condition(c, ctx, n.cond.line, "the `for` expression's `if` condition")) continue;
     }
     if (!n.object) {
       list.push(evaluateNode(n.value, inner));
@@ -625,6 +601,19 @@ export function toNumber(v: Value, ctx: EvalContext, line: number, what: string)
     `Invalid operand for ${what}`,
     `A number is required, not ${typeName(v)}${typeof v === 'string' ? ` "${v}"` : ''}.`,
   );
+}
+
+/** A condition's value (`? :`, `%{if}`, a `for` filter): true or false; null is an error. */
+function condition(v: Value, ctx: EvalContext, line: number, what: string): boolean {
+  if (v === null)
+    return fail(
+      ctx,
+      line,
+      'CONFIG_SCHEMA',
+      'Condition is null',
+      `${what[0]!.toUpperCase()}${what.slice(1)} is null; it must be true or false.`,
+    );
+  return toBool(v, ctx, line, what);
 }
 
 function toBool(v: Value, ctx: EvalContext, line: number, what: string): boolean {
