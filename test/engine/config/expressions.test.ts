@@ -3,7 +3,8 @@
 // unknown values and sensitive marks; the examples of docs/configuration.md's expression
 // sections; and a configuration using them planned through the real CLI. Agreement with
 // terraform itself is the differential test's (functions-differential.test.ts).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,6 +142,77 @@ describe('template directives', () => {
       '[for n in ["a", "b"] : <<-EOT\n  %{ if n == "a" }first%{ else }${n}%{ endif }\n  EOT\n]';
     expect(run(src)).toEqual(['first\n', 'b\n']);
   });
+});
+
+/** Heredocs with directives and strip markers, and what terraform 1.11 gives for each
+ * (recorded with `terraform console`; the last test re-checks them where terraform exists). */
+const HEREDOCS: Array<[string, string, Value]> = [
+  ['plain', '<<EOT\n%{ for z in ["x", "y"] ~}\nzone ${z}\n%{ endfor ~}\nEOT', 'zone x\nzone y\n'],
+  [
+    'flush, lines after a directive keep their indentation',
+    '<<-EOT\n    Zones:\n    %{ for z in ["x", "y"] ~}\n    - ${z}\n    %{ endfor ~}\n    Done.\n  EOT',
+    'Zones:\n    - x\n    - y\n    Done.\n',
+  ],
+  [
+    'flush, a stripped first line counts as no indentation',
+    '<<-EOT\n    %{~ if true ~}\n      yes\n    %{~ else ~}\n      no\n    %{~ endif ~}\n  EOT',
+    '      yes\n',
+  ],
+  ['escapes', '<<EOT\n$${lit} %%{lit} \\n stays\nEOT', '${lit} %{lit} \\n stays\n'],
+  ['a strip marker trims one line', '<<EOT\n%{ if true ~}\n\nx\n%{ endif }\nEOT', '\nx\n\n'],
+  [
+    'flush counts characters',
+    '<<-EOT\n      deep\n    shallow\n\ttab\n  EOT',
+    '     deep\n   shallow\ntab\n',
+  ],
+  ['a heredoc per element', '[for n in ["a", "b"] : <<-EOT\n    ${n}\n  EOT\n]', ['a\n', 'b\n']],
+];
+
+function heredocConfig(): string {
+  return `locals {\n${HEREDOCS.map(([, src], i) => `  h${i} = ${src}\n`).join('')}}\n`;
+}
+
+describe('heredocs as terraform reads them', () => {
+  it.each(HEREDOCS.map(([what, src, want]) => [what, src, want] as const))(
+    'in an expression: %s',
+    (_, src, want) => {
+      expect(run(`${src}\n`)).toEqual(want);
+    },
+  );
+
+  it('in a configuration file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cmek-heredoc-'));
+    writeFileSync(join(dir, 'main.tf'), heredocConfig());
+    const { config, diagnostics } = await loadConfig(dir);
+    expect(diagnostics).toEqual([]);
+    for (const [i, [what, , want]] of HEREDOCS.entries())
+      expect(config.locals[i]!.value.evaluate(mapScope(dir, {})), what).toEqual(want);
+  });
+
+  const terraform = '/usr/local/bin/terraform';
+  const haveTerraform = existsSync(terraform);
+  if (!haveTerraform)
+    console.warn(
+      `SKIPPED: ${terraform} is absent, so the recorded heredoc results are not re-checked`,
+    );
+  it.skipIf(!haveTerraform)(
+    'the recorded results are what terraform gives (skipped when terraform is absent)',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'cmek-heredoc-tf-'));
+      writeFileSync(join(dir, 'main.tf'), heredocConfig());
+      for (const [i, [what, , want]] of HEREDOCS.entries()) {
+        const r = spawnSync(terraform, ['console', '-no-color'], {
+          cwd: dir,
+          input: `jsonencode(local.h${i})\n`,
+          encoding: 'utf8',
+          env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', TF_DATA_DIR: join(dir, '.tf') },
+        });
+        expect(r.status, r.stderr).toBe(0);
+        expect(JSON.parse(JSON.parse(r.stdout.trim()) as string), what).toEqual(want);
+      }
+    },
+    60_000,
+  );
 });
 
 describe('argument expansion', () => {
