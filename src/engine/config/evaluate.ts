@@ -1,7 +1,11 @@
-// Evaluates parsed expressions (ast.ts) against an EvalScope. Semantics follow Terraform where
-// cmek supports the construct: a template that is a single interpolation yields the value
-// unconverted; any operation on an Unknown yields Unknown, but a plain reference passes the
-// referenced Unknown through untouched so the KeyFacts it carries reach the CMEK rules.
+// Evaluates parsed expressions (ast.ts) against an EvalScope. Semantics follow Terraform: a
+// template that is a single interpolation yields the value unconverted; any operation on an
+// Unknown yields Unknown, but a plain reference passes the referenced Unknown through untouched
+// so the KeyFacts it carries reach the CMEK rules (so do the elements a `for` expression or a
+// splat passes on). `for` expressions walk lists by index and maps by key in lexical order; an
+// unknown collection, filter or key makes the whole result unknown, as does an unknown
+// condition or collection of a template directive. Names bound by `for` live in the context
+// (EvalContext.bound), not in the scope.
 // Sensitivity marks travel as Terraform's do: the result of any operation or function call on
 // a marked (`Sensitive`) value is marked; lists and objects keep the marks of their elements;
 // reading an element of a marked list or object gives a marked element.
