@@ -306,5 +306,22 @@ describe('through the real CLI', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).errored).not.toBe(true);
     expect(r.stdout).toContain('a-us-east-1-b-eu-west-1-xy11');
+
+    // each.* where no for_each provides it: CONFIG_REFERENCE at its line, saying where it can
+    // be used.
+    const bad = tempDir({
+      'main.tf':
+        'resource "cmek_kms_key" "k" {\n  region = "eu-west-1"\n}\nresource "cmek_encrypted_service" "db" {\n  name    = each.key\n  region  = "eu-west-1"\n  kms_key = cmek_kms_key.k.arn\n}\n',
+    });
+    const e = cmek(bad, ['plan', '-json']);
+    expect(e.code).toBe(1);
+    expect(JSON.parse(e.stdout).diagnostics).toContainEqual(
+      expect.objectContaining({
+        code: 'CONFIG_REFERENCE',
+        summary: 'Reference to "each" in context without for_each',
+        file: 'main.tf',
+        line: 5,
+      }),
+    );
   }, 120_000);
 });
