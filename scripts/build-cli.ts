@@ -11,7 +11,7 @@
 // relative to itself (the crypto worker, package.json, docs/), the bundle is given the URL that
 // file has in dist/, so the same relative paths still resolve.
 import { build, type Plugin } from 'esbuild';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -47,11 +47,9 @@ function metaUrl(outdir: string): Plugin {
       b.onLoad({ filter: /[/\\]src[/\\].*\.ts$/ }, async (args) => {
         const text = await readFile(args.path, 'utf8');
         if (!text.includes('import.meta.url')) return undefined;
-        const inDist = join(ROOT, 'dist', relative(join(ROOT, 'src'), args.path)).replace(
-          /\.ts$/,
-          '.js',
-        );
-        const rel = relative(outdir, inDist).split('\\').join('/');
+        // The bundle directory sits in dist/, beside the tsc output of src/.
+        const inDist = join(dirname(outdir), relative(join(ROOT, 'src'), args.path));
+        const rel = relative(outdir, inDist.replace(/\.ts$/, '.js')).split('\\').join('/');
         const url = `new URL(${JSON.stringify(rel)}, import.meta.url).href`;
         return { contents: text.replaceAll('import.meta.url', url), loader: 'ts' };
       });
@@ -59,9 +57,16 @@ function metaUrl(outdir: string): Plugin {
   };
 }
 
-/** Bundle the CLI into `outdir` (default dist/bundle); returns the entry file. */
+/** Which source modules each file of the bundle holds (written as CHUNKS_FILE), so the
+ * start-up test can still say which modules a command loads. */
+export const CHUNKS_FILE = 'chunks.json';
+
+/** Bundle the CLI into `outdir` (a `bundle` directory inside a dist/ built by tsc; default
+ * dist/bundle); returns the entry file. */
 export async function buildCli(outdir = join(ROOT, CLI_BUNDLE_DIR)): Promise<string> {
-  await build({
+  await rm(outdir, { recursive: true, force: true }); // no chunks of an earlier build
+  const result = await build({
+    metafile: true,
     entryPoints: { run: CLI_ENTRY },
     outdir,
     bundle: true,
@@ -82,6 +87,12 @@ export async function buildCli(outdir = join(ROOT, CLI_BUNDLE_DIR)): Promise<str
       js: "import { createRequire as __cmekCreateRequire } from 'node:module'; const require = __cmekCreateRequire(import.meta.url);",
     },
   });
+  const chunks: Record<string, string[]> = {};
+  for (const [out, meta] of Object.entries(result.metafile.outputs))
+    chunks[relative(outdir, join(process.cwd(), out))] = Object.keys(meta.inputs).map((i) =>
+      relative(ROOT, join(process.cwd(), i)).split('\\').join('/'),
+    );
+  await writeFile(join(outdir, CHUNKS_FILE), `${JSON.stringify(chunks, null, 1)}\n`);
   return join(outdir, 'run.js');
 }
 

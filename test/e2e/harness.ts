@@ -43,6 +43,9 @@ export function cliBin(): string {
   if (cached) return cached;
   const h = hashTree(join(ROOT, 'src'));
   h.update(readFileSync(join(ROOT, 'package.json')));
+  // The build scripts shape the bundles in dist/ too.
+  for (const s of ['build-provider.ts', 'build-cli.ts'])
+    h.update(readFileSync(join(ROOT, 'scripts', s)));
   const key = h.digest('hex').slice(0, 16);
   const final = join(tmpdir(), `cmek-e2e-${key}`);
   const bin = join(final, 'dist', 'cli', 'main.js');
@@ -85,6 +88,19 @@ export function cliBin(): string {
     );
     if (!existsSync(join(work, 'dist', 'terraform-provider-cmek.js'))) {
       throw new Error(`bundling the provider plugin failed:\n${bundle.stdout}\n${bundle.stderr}`);
+    }
+    // The bundled CLI program (dist/bundle), which main.js runs when present, as `npm run
+    // build` makes it (scripts/build-cli.ts): the tests drive what users run.
+    const cliBundle = spawnSync(
+      join(ROOT, 'node_modules/.bin/tsx'),
+      [
+        '-e',
+        `import(${JSON.stringify(join(ROOT, 'scripts/build-cli.ts'))}).then((m) => m.buildCli(${JSON.stringify(join(work, 'dist', 'bundle'))}))`,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    if (!existsSync(join(work, 'dist', 'bundle', 'run.js'))) {
+      throw new Error(`bundling the CLI failed:\n${cliBundle.stdout}\n${cliBundle.stderr}`);
     }
     try {
       renameSync(work, final);
