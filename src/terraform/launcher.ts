@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { BUNDLE_FILE, CODE_CACHE_FILE, TRAIN_ENV } from './layout.js';
+import { createLogger } from './wire/log.js';
 
 /** What the bundle's entry exports (src/terraform/plugin.ts). */
 interface PluginExports {
@@ -54,6 +55,12 @@ function launch(): void {
   const train = process.env[TRAIN_ENV];
   const cachedData = train ? undefined : cacheFor(bundle, join(dir, CODE_CACHE_FILE));
   const script = new Script(wrap(bundle.toString('utf8')), { filename: file, cachedData });
+  // TF_LOG=trace shows whether the cache served (a rejected one costs the full compile).
+  const log = createLogger(process.env);
+  if (log.enabled('trace'))
+    log.log('trace', 'plugin code cache', {
+      code_cache: !cachedData ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted',
+    });
   const fn = script.runInThisContext() as (
     exports: object,
     require: NodeJS.Require,
