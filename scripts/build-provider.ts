@@ -79,18 +79,24 @@ export async function buildProvider(
   return outfile;
 }
 
-/** Launch the executable once as terraform does (magic cookie, protocol 6, a client
- * certificate for mutual TLS) in training mode: it serves, loads the provider and its schemas,
- * writes the code cache of everything compiled so far to `cache`, and exits. */
-async function trainCodeCache(exe: string, cache: string): Promise<void> {
+/** The environment terraform launches a plugin with: the magic cookie, protocol 6 and a
+ * client certificate for mutual TLS (a fresh one), plus PATH. The build, the start-up bench and
+ * the launcher test launch the plugin this way. */
+export async function terraformLaunchEnv(): Promise<NodeJS.ProcessEnv> {
   const client = await createServerCert();
-  const env: NodeJS.ProcessEnv = {
+  return {
     PATH: process.env.PATH ?? '',
     [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE,
     PLUGIN_PROTOCOL_VERSIONS: '6',
     PLUGIN_CLIENT_CERT: client.certPem,
-    [TRAIN_ENV]: cache,
   };
+}
+
+/** Launch the executable once as terraform does in training mode: it serves, loads the
+ * provider and its schemas, writes the code cache of everything compiled so far to `cache`,
+ * and exits. */
+async function trainCodeCache(exe: string, cache: string): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...(await terraformLaunchEnv()), [TRAIN_ENV]: cache };
   const child = spawn(process.execPath, [exe], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

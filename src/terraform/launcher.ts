@@ -32,20 +32,23 @@ function wrap(source: string): string {
   return `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
 }
 
-/** The code cache of `bundle` in `cacheFile`, if it is there and was made from these bytes.
- * V8 checks its version and flags but, of the source, only the length: a cache of another
- * bundle of the same length would run the wrong code, hence the digest in front. */
-function cacheFor(bundle: Buffer, cacheFile: string): Buffer | undefined {
+/** The code cache of `bundle` in `cacheFile`, if it is there ('found') and was made from these
+ * bytes. V8 checks its version and flags but, of the source, only the length: a cache of another
+ * bundle of the same length would run the wrong code, hence the digest in front ('foreign'). */
+function cacheFor(
+  bundle: Buffer,
+  cacheFile: string,
+): { state: 'none' | 'foreign' | 'found'; data?: Buffer } {
   let data: Buffer;
   try {
     data = readFileSync(cacheFile);
   } catch {
-    return undefined; // no cache: compile from source
+    return { state: 'none' }; // compile from source
   }
   const digest = bundleDigest(bundle);
   if (data.length <= digest.length || !data.subarray(0, digest.length).equals(digest))
-    return undefined;
-  return data.subarray(digest.length);
+    return { state: 'foreign' };
+  return { state: 'found', data: data.subarray(digest.length) };
 }
 
 function launch(): void {
@@ -53,13 +56,17 @@ function launch(): void {
   const file = join(dir, BUNDLE_FILE);
   const bundle = readFileSync(file);
   const train = process.env[TRAIN_ENV];
-  const cachedData = train ? undefined : cacheFor(bundle, join(dir, CODE_CACHE_FILE));
-  const script = new Script(wrap(bundle.toString('utf8')), { filename: file, cachedData });
-  // TF_LOG=trace shows whether the cache served (a rejected one costs the full compile).
+  const cache = train ? { state: 'none' as const } : cacheFor(bundle, join(dir, CODE_CACHE_FILE));
+  const script = new Script(wrap(bundle.toString('utf8')), {
+    filename: file,
+    cachedData: cache.data,
+  });
+  // TF_LOG=trace shows whether the cache served (any other case costs the full compile).
   const log = createLogger(process.env);
   if (log.enabled('trace'))
     log.log('trace', 'plugin code cache', {
-      code_cache: !cachedData ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted',
+      code_cache:
+        cache.state !== 'found' ? cache.state : script.cachedDataRejected ? 'rejected' : 'accepted',
     });
   const fn = script.runInThisContext() as (
     exports: object,

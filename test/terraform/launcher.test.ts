@@ -8,19 +8,17 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildProvider } from '../../scripts/build-provider.js';
+import { buildProvider, terraformLaunchEnv } from '../../scripts/build-provider.js';
 import { BUNDLE_FILE, CODE_CACHE_FILE } from '../../src/terraform/layout.js';
-import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from '../../src/terraform/wire/handshake.js';
-import { createServerCert } from '../../src/terraform/wire/tls.js';
 
 const EXE = 'terraform-provider-cmek_v0.1.0';
 let built: string;
-let clientCert: string;
+let launchEnv: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   built = mkdtempSync(join(tmpdir(), 'cmek-launcher-'));
   await buildProvider(undefined, join(built, 'terraform-provider-cmek.js'));
-  clientCert = (await createServerCert()).certPem;
+  launchEnv = await terraformLaunchEnv();
 }, 600_000);
 
 /** A plugin directory as `cmek provider install` makes it, with `cache` as the code cache. */
@@ -37,13 +35,7 @@ function pluginDir(cache: Buffer | undefined): string {
 function launch(dir: string): Promise<{ line: string; cache: string | undefined }> {
   return new Promise((resolve, reject) => {
     const child = spawn(join(dir, EXE), [], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE,
-        PLUGIN_PROTOCOL_VERSIONS: '6',
-        PLUGIN_CLIENT_CERT: clientCert,
-        TF_LOG: 'trace',
-      },
+      env: { ...launchEnv, TF_LOG: 'trace' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -89,7 +81,7 @@ describe('the provider launcher and its code cache', () => {
     foreign[0] = foreign[0]! ^ 0xff; // the bundle's digest no longer matches
     const r = await launch(pluginDir(foreign));
     expect(r.line).toMatch(HANDSHAKE);
-    expect(r.cache).toBe('none');
+    expect(r.cache).toBe('foreign');
   }, 120_000);
 
   it('a damaged cache (truncated) is rejected by V8 and the plugin still starts', async () => {
