@@ -1,9 +1,10 @@
 // cli_version_ms and cli_plan_quickstart_ms (docs/architecture.md, "Start-up"): wall-clock
 // milliseconds of `cmek --version` and of `cmek plan` on examples/quickstart with its state
-// present (nothing to change), the median of N spawns of the built binary (dist/cli/main.js:
-// run `npm run build` first; CMEK_BENCH_BIN=path/to/main.js picks another build). The baseline
-// is the goal on an idle 2-core machine. Notes add the child's CPU time (user + system, which
-// load from other processes inflates far less than wall time), the number of ES modules each
+// present (nothing to change), the median of N spawns of the built binary (dist/cli/main.js
+// with the bundled program in dist/bundle: run `npm run build` first; CMEK_BENCH_BIN=path/to/
+// main.js picks another build). The baseline is the goal on an idle 2-core machine. Notes add
+// the child's CPU time (user + system, which load from other processes inflates far less than
+// wall time), `node -e 0` spawned alternately (the floor), the number of ES module files each
 // command loads, and the load average, since on a shared machine wall time is mostly waiting.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -58,6 +59,12 @@ function sample(bin: string, cwd: string, args: string[], env: NodeJS.ProcessEnv
   return { wallMs, cpuMs: Number(readFileSync(file, 'utf8').trim()) };
 }
 
+function nodeBareMs(): number {
+  const t0 = performance.now();
+  spawnSync(process.execPath, ['-e', '0']);
+  return performance.now() - t0;
+}
+
 /** How many ES modules the command loads (test/support/record-loads.mjs). */
 function modulesLoaded(bin: string, cwd: string, args: string[], env: NodeJS.ProcessEnv): number {
   const file = join(env.CMEK_BENCH_DIR!, 'loads.txt');
@@ -76,11 +83,17 @@ function bench(
 ): { ms: number; notes: NonNullable<BenchResult['notes']> } {
   sample(bin, cwd, args, env); // warm the file cache
   const samples: Sample[] = [];
-  for (let i = 0; i < runs; i++) samples.push(sample(bin, cwd, args, env));
+  const bare: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    samples.push(sample(bin, cwd, args, env));
+    bare.push(nodeBareMs());
+  }
   return {
     ms: median(samples.map((s) => s.wallMs)),
     notes: {
       runs,
+      // `node -e 0` spawned alternately: the floor any Node CLI pays on this machine now.
+      node_ms_median: Math.round(median(bare)),
       cpu_ms_median: Math.round(median(samples.map((s) => s.cpuMs))),
       wall_ms_min: Math.round(Math.min(...samples.map((s) => s.wallMs))),
       es_modules: modulesLoaded(bin, cwd, args, env),

@@ -2,12 +2,13 @@
 // examples/terraform over that of `cmek plan` on examples/quickstart (the same key, policy and
 // service), both applied first so the plans have nothing to change, medians of interleaved runs
 // in the same process. Goal ≤ 2: terraform launches the plugin several times per command, so
-// the plugin's start-up is most of the difference. Needs the terraform binary
+// the plugin's start-up is most of the difference; the notes give the floor, terraform plan of a
+// builtin-only configuration (no plugin launched at all). Needs the terraform binary
 // (CMEK_TERRAFORM, default /usr/local/bin/terraform; without it the row is skipped with a note
 // on stderr) and a build (`npm run build`: the CLI and `cmek provider install`).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -71,16 +72,32 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     timed(terraform, ['init', '-input=false', `-plugin-dir=${plugins}`, '-no-color'], tfDir, env);
     timed(terraform, ['apply', '-auto-approve', '-input=false', '-no-color'], tfDir, env);
     timed(process.execPath, [bin, 'apply', '-auto-approve', '-input=false'], cmekDir, env);
+    // The floor: terraform plan of a configuration with only a builtin resource (no plugin to
+    // launch), applied first like the others.
+    const floorDir = join(dir, 'builtin');
+    mkdirSync(floorDir);
+    writeFileSync(join(floorDir, 'main.tf'), 'resource "terraform_data" "x" {\n  input = 1\n}\n');
+    timed(terraform, ['init', '-input=false', '-no-color'], floorDir, env);
+    timed(terraform, ['apply', '-auto-approve', '-input=false', '-no-color'], floorDir, env);
     const tfMs: number[] = [];
     const cmekMs: number[] = [];
+    const floorMs: number[] = [];
     for (let i = 0; i < runs; i++) {
       tfMs.push(timed(terraform, ['plan', '-input=false', '-no-color'], tfDir, env));
       cmekMs.push(timed(process.execPath, [bin, 'plan', '-input=false'], cmekDir, env));
+      floorMs.push(timed(terraform, ['plan', '-input=false', '-no-color'], floorDir, env));
     }
     const t = median(tfMs);
     const c = median(cmekMs);
     // value: terraform plan; baseline: cmek plan; ratio = terraform / cmek (goal ≤ 2).
-    return [result('terraform_plan_vs_cmek_plan', t, 'ms', c, { runs, goal_ratio: GOAL_RATIO })];
+    return [
+      result('terraform_plan_vs_cmek_plan', t, 'ms', c, {
+        runs,
+        goal_ratio: GOAL_RATIO,
+        terraform_builtin_only_plan_ms: Math.round(median(floorMs)),
+        loadavg_1m: Number(loadavg()[0]!.toFixed(2)),
+      }),
+    ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

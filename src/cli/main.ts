@@ -1,52 +1,29 @@
 #!/usr/bin/env node
-// Entry point of the `cmek` binary: normalize terraform-style flags, apply -chdir, run the verb,
-// and turn its result into an exit code. Verbs set process.exitCode; they never call exit().
-// Whatever goes wrong, the user sees a coded diagnostic, never a stack trace (CMEK_DEBUG=1 adds
-// it); a closed stdout (`cmek … | head`) ends the process quietly (docs/cli/errors.md).
-import { CommanderError } from 'commander';
-import { normalizeArgv } from './argv.js';
-import { EXIT_PIPE, reportError } from './output.js';
-import { buildProgram } from './program.js';
+// Entry point of the `cmek` binary. `cmek --version` (also `-version`, `-v`) is answered here,
+// having loaded nothing but the version module; everything else loads the program
+// (src/cli/run.ts) and only the verb it runs (src/cli/program.ts): from the bundle `npm run
+// build` makes (dist/bundle/run.js, scripts/build-cli.ts) when it is there, else module by
+// module (a tsc-only build, or the sources). docs/architecture.md, "Start-up", has the
+// measurements.
+import { existsSync } from 'node:fs';
+import { ENGINE_VERSION } from '../engine/version.js';
 
-/** An error that escaped every await (a stream's 'error' event with no listener, a rejected
- * promise nobody awaited): report it once and stop, as Node would, but as a diagnostic. */
-function fatal(e: unknown): void {
-  process.exit(reportError(e));
-}
+/** The bundled program, from dist/cli/main.js (absent when run from src/ or a tsc-only build). */
+const BUNDLE = new URL('../bundle/run.js', import.meta.url);
 
-function onOutputError(e: NodeJS.ErrnoException): void {
-  if (e.code === 'EPIPE') process.exit(EXIT_PIPE);
-  fatal(e);
-}
+/** The spellings of the version flag when it is the only argument, as commander prints it. */
+const VERSION_FLAGS = new Set(['--version', '-version', '-v']);
 
-async function main(): Promise<void> {
-  process.on('uncaughtException', fatal);
-  process.on('unhandledRejection', fatal);
-  process.stdout.on('error', onOutputError);
-  process.stderr.on('error', (e: NodeJS.ErrnoException) => {
-    // Nowhere left to report to.
-    process.exit(e.code === 'EPIPE' ? EXIT_PIPE : 1);
+const argv = process.argv.slice(2);
+if (argv.length === 1 && VERSION_FLAGS.has(argv[0]!)) {
+  // A closed stdout (`cmek --version | true`) ends quietly, as everywhere else.
+  process.stdout.on('error', (e) => {
+    void import('./output.js').then((o) => process.exit(o.reportError(e)));
   });
-  const { args, chdir } = normalizeArgv(process.argv.slice(2));
-  if (chdir !== undefined) {
-    try {
-      process.chdir(chdir);
-    } catch (e) {
-      process.exitCode = reportError(e);
-      return;
-    }
-  }
-  try {
-    const program = await buildProgram(args);
-    await program.parseAsync(args, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      // help and version exit 0; usage errors were already printed by commander.
-      process.exitCode = e.exitCode === 0 ? 0 : 1;
-      return;
-    }
-    process.exitCode = reportError(e);
-  }
+  process.stdout.write(`${ENGINE_VERSION}\n`);
+} else {
+  const run = (
+    existsSync(BUNDLE) ? await import(BUNDLE.href) : await import('./run.js')
+  ) as typeof import('./run.js');
+  await run.main(argv);
 }
-
-await main();

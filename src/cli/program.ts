@@ -9,7 +9,7 @@
 // `buildProgram()` with no argument builds the full program (tests enumerate its verbs).
 import { Command, CommanderError } from 'commander';
 import { closest } from '../engine/config/suggest.js';
-import { ENGINE_VERSION } from '../engine/state.js';
+import { ENGINE_VERSION } from '../engine/version.js';
 import { diag, DiagnosticError } from '../model/diagnostics.js';
 import { cliGlobals, typedSpelling } from './argv.js';
 

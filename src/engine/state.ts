@@ -12,21 +12,11 @@ import type { Attrs } from '../resources/types.js';
 import { Unknown, type Value } from '../model/values.js';
 import { formatAddress } from '../model/address.js';
 import { writeFileAtomicSync } from '../support/atomic.js';
+import { ENGINE_VERSION } from './version.js';
 
 export const PROVIDER_ADDRESS = 'provider["registry.terraform.io/cmek/cmek"]';
 export const PROVIDER_NAME = 'registry.terraform.io/cmek/cmek';
-/** The package version, written as `terraform_version` into state and plans. */
-export const ENGINE_VERSION: string = (() => {
-  try {
-    // src/engine/state.ts and dist/engine/state.js both sit two levels below package.json.
-    const pkg = JSON.parse(
-      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-    ) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-})();
+export { ENGINE_VERSION };
 
 export interface StateInstance {
   /** Present for resources with `count`. */

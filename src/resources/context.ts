@@ -7,7 +7,6 @@ import { openLocalKms } from '../kms/local/index.js';
 import { diag, DiagnosticError } from '../model/diagnostics.js';
 import type { ControlPlaneApi } from '../service/api.js';
 import { openControlPlane, type ControlPlane } from '../service/control-plane.js';
-import { remoteControlPlane } from '../service/remote/client.js';
 import type { ProviderContext, ProviderSettings } from './types.js';
 
 /** Where the local KMS of a data directory lives. */
@@ -60,7 +59,10 @@ export function controlPlaneFor(ctx: ProviderContext): Promise<ControlPlaneApi> 
   let cp = planes.get(ctx);
   if (!cp) {
     const remote = ctx.settings.remote;
-    cp = remote ? Promise.resolve(remoteControlPlane(remote)) : embeddedControlPlaneFor(ctx);
+    // The remote client (and the SigV4 signer it loads) only for a remote control plane.
+    cp = remote
+      ? import('../service/remote/client.js').then((m) => m.remoteControlPlane(remote))
+      : embeddedControlPlaneFor(ctx);
     planes.set(ctx, cp);
   }
   return cp;

@@ -1,7 +1,18 @@
-// The entry point of the `terraform-provider-cmek` executable (bundled into one file by
-// scripts/build-provider.ts): the plugin protocol serving the cmek provider. The provider —
-// resources, engine settings, KMS, control plane — is imported on the first RPC, after the
-// handshake line, so terraform's launch does not wait for it.
+// The entry point of the bundled plugin (scripts/build-provider.ts bundles it into
+// cmek-provider.cjs, which the `terraform-provider-cmek` launcher runs): the plugin protocol
+// serving the cmek provider. The provider — resources, engine settings, KMS, control plane — is
+// imported on the first RPC, after the handshake line, so terraform's launch does not wait for
+// it. The exports serve the build's code-cache training run (src/terraform/launcher.ts).
+import type { ProviderHandler } from './handler.js';
 import { runPluginMain } from './wire/serve.js';
 
-runPluginMain(async () => (await import('./provider.js')).createProvider());
+const factory = async (): Promise<ProviderHandler> =>
+  (await import('./provider.js')).createProvider();
+
+/** Settles once the handshake line is printed. */
+export const started = runPluginMain(factory);
+
+/** Loads the provider and its schemas, as terraform's first calls do. */
+export async function warm(): Promise<void> {
+  (await factory()).schemas();
+}

@@ -10,7 +10,7 @@ import { cliBin, cmek, copyExample, keyMaterialLike, tempDir } from './harness.j
 
 beforeAll(() => {
   cliBin();
-}, 120_000);
+}, 300_000); // the first file to run builds the CLI and its bundles (test/e2e/harness.ts)
 
 const codes = (text: string) =>
   [...text.matchAll(/\b(?:Error|Warning): ([A-Z_]+):/g)].map((m) => m[1]);

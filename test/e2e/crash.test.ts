@@ -7,7 +7,7 @@ import { cliBin, cmek, cmekSpawn, copyExample, tempDir } from './harness.js';
 
 beforeAll(() => {
   cliBin();
-}, 120_000);
+}, 300_000); // the first file to run builds the CLI and its bundles (test/e2e/harness.ts)
 
 const N = 12;
 const MANY = `

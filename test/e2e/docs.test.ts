@@ -63,7 +63,7 @@ function parsePage(text: string): { steps: Step[]; lock?: string } {
 
 beforeAll(() => {
   cliBin();
-}, 120_000);
+}, 300_000); // the first file to run builds the CLI and its bundles (test/e2e/harness.ts)
 
 describe('docs/cli examples run as written', () => {
   for (const verb of VERBS) {

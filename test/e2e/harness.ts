@@ -43,6 +43,9 @@ export function cliBin(): string {
   if (cached) return cached;
   const h = hashTree(join(ROOT, 'src'));
   h.update(readFileSync(join(ROOT, 'package.json')));
+  // The build scripts shape the bundles in dist/ too.
+  for (const s of ['build-provider.ts', 'build-cli.ts'])
+    h.update(readFileSync(join(ROOT, 'scripts', s)));
   const key = h.digest('hex').slice(0, 16);
   const final = join(tmpdir(), `cmek-e2e-${key}`);
   const bin = join(final, 'dist', 'cli', 'main.js');
@@ -73,18 +76,22 @@ export function cliBin(): string {
     if (!existsSync(join(work, 'dist', 'cli', 'main.js'))) {
       throw new Error(`building the CLI failed:\n${tsc.stdout}\n${tsc.stderr}`);
     }
-    // The bundled Terraform provider plugin, as `npm run build` makes it (`cmek provider
-    // install` copies it from beside dist/cli).
-    const bundle = spawnSync(
+    // The bundled Terraform provider plugin (`cmek provider install` copies it from beside
+    // dist/cli) and the bundled CLI program (dist/bundle, which main.js runs when present), as
+    // `npm run build` makes them (scripts/build-provider.ts, scripts/build-cli.ts): the tests
+    // drive what users run. One process builds both.
+    const bundles = spawnSync(
       join(ROOT, 'node_modules/.bin/tsx'),
       [
         '-e',
-        `import(${JSON.stringify(join(ROOT, 'scripts/build-provider.ts'))}).then((m) => m.buildProvider(undefined, ${JSON.stringify(join(work, 'dist', 'terraform-provider-cmek.js'))}))`,
+        `Promise.all([import(${JSON.stringify(join(ROOT, 'scripts/build-provider.ts'))}).then((m) => m.buildProvider(undefined, ${JSON.stringify(join(work, 'dist', 'terraform-provider-cmek.js'))})), import(${JSON.stringify(join(ROOT, 'scripts/build-cli.ts'))}).then((m) => m.buildCli(${JSON.stringify(join(work, 'dist', 'bundle'))}))])`,
       ],
       { cwd: ROOT, encoding: 'utf8' },
     );
-    if (!existsSync(join(work, 'dist', 'terraform-provider-cmek.js'))) {
-      throw new Error(`bundling the provider plugin failed:\n${bundle.stdout}\n${bundle.stderr}`);
+    for (const f of ['terraform-provider-cmek.js', 'bundle/run.js']) {
+      if (!existsSync(join(work, 'dist', f))) {
+        throw new Error(`bundling dist/${f} failed:\n${bundles.stdout}\n${bundles.stderr}`);
+      }
     }
     try {
       renameSync(work, final);

@@ -4,8 +4,12 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { cmek, ROOT, tempDir } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cliBin, cmek, ROOT, tempDir } from './harness.js';
+
+beforeAll(() => {
+  cliBin();
+}, 300_000); // the first file to run builds the CLI and its bundles (test/e2e/harness.ts)
 
 interface Step {
   args: string[];

@@ -2,7 +2,7 @@
 // binary runs with test/support/record-loads.mjs preloaded, which lists every ES module loaded.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cliBin, ROOT, tempDir } from './harness.js';
@@ -13,8 +13,32 @@ beforeAll(() => {
   cliBin();
 }, 300_000);
 
-/** The modules `cmek ...args` loads, as paths under dist/ or node_modules/. */
-function loads(args: string[]): { code: number | null; out: string; modules: string[] } {
+/** The source modules in each file of the bundled CLI (dist/bundle/chunks.json, written by
+ * scripts/build-cli.ts), as the paths they have in an unbundled dist/ or node_modules/. */
+function bundleContents(): Map<string, string[]> {
+  const chunks = JSON.parse(
+    readFileSync(join(dirname(dirname(cliBin())), 'bundle', 'chunks.json'), 'utf8'),
+  ) as Record<string, string[]>;
+  return new Map(
+    Object.entries(chunks).map(([file, inputs]) => [
+      `dist/bundle/${file}`,
+      inputs.map((i) =>
+        i.startsWith('src/')
+          ? i.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js')
+          : i.replace(/^.*?node_modules\//, 'node_modules/'),
+      ),
+    ]),
+  );
+}
+
+/** The modules `cmek ...args` loads, as paths under dist/ or node_modules/: a file of the
+ * bundle counts as the modules inside it. */
+function loads(args: string[]): {
+  code: number | null;
+  out: string;
+  modules: string[];
+  files: string[];
+} {
   const cwd = tempDir();
   const log = join(cwd, 'loads.txt');
   const r = spawnSync(process.execPath, ['--import', HOOK, cliBin(), ...args], {
@@ -22,11 +46,13 @@ function loads(args: string[]): { code: number | null; out: string; modules: str
     encoding: 'utf8',
     env: { ...process.env, CMEK_LOAD_LOG: log, NO_COLOR: '1' },
   });
-  const modules = readFileSync(log, 'utf8')
+  const bundle = bundleContents();
+  const files = readFileSync(log, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((u) => u.replace(/^.*?\/(dist|node_modules)\//, '$1/'));
-  return { code: r.status, out: r.stdout + r.stderr, modules };
+  const modules = files.flatMap((m) => bundle.get(m) ?? [m]);
+  return { code: r.status, out: r.stdout + r.stderr, modules, files };
 }
 
 const HEAVY = ['@aws-sdk/', '@cdktf/hcl2json', 'zod/', 'dist/engine/plan', 'dist/kms/server/'];
@@ -38,6 +64,28 @@ describe('what each command loads', () => {
     expect(r.out.trim()).toMatch(/^\d+\.\d+\.\d+/);
     expect(r.modules.filter((m) => m.includes('/cli/commands/'))).toEqual([]);
     expect(r.modules.filter((m) => HEAVY.some((h) => m.includes(h)))).toEqual([]);
+  });
+
+  it('--version loads the entry and the version module, nothing else of cmek', () => {
+    for (const flag of ['--version', '-version', '-v']) {
+      const r = loads([flag]);
+      expect(r.code).toBe(0);
+      expect(r.files.filter((m) => !m.startsWith('node:'))).toEqual([
+        'dist/cli/main.js',
+        'dist/engine/version.js',
+      ]);
+    }
+  });
+
+  it('a verb runs from the bundled program (dist/bundle), not module by module', () => {
+    const r = loads(['kms', 'ls']);
+    expect(r.code).toBe(0);
+    expect(r.files).toContain('dist/bundle/run.js');
+    expect(r.files).not.toContain('dist/cli/run.js');
+    expect(r.files.filter((m) => m.startsWith('dist/') && !m.startsWith('dist/bundle/'))).toEqual([
+      'dist/cli/main.js',
+      'dist/engine/version.js',
+    ]);
   });
 
   it('kms ls loads its own verb, not the engine, the HCL parser, the wire server or the SDK', () => {

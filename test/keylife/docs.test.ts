@@ -63,7 +63,7 @@ async function background(dir: string, step: Step): Promise<void> {
 
 beforeAll(() => {
   cliBin();
-}, 120_000);
+}, 300_000); // the first file to run builds the CLI and its bundles (test/e2e/harness.ts)
 
 describe('docs/cli examples of the key lifecycle run as written', () => {
   for (const page of ['poll', 'server']) {

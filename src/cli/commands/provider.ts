@@ -1,17 +1,19 @@
 // `cmek provider install [--dir DIR]`: put the bundled Terraform provider plugin
-// (dist/terraform-provider-cmek.js, one file with everything it runs) where `terraform init`
-// finds it offline: DIR/registry.terraform.io/cmek/cmek/VERSION/OS_ARCH/
-// terraform-provider-cmek_vVERSION, DIR defaulting to terraform's implied local mirror
-// (~/.terraform.d/plugins). The copy is atomic (a temp file renamed into place) and executable.
-// docs/cli/provider.md.
+// (dist/terraform-provider-cmek.js, the executable, with its companions beside it: the bundle
+// and its code cache, src/terraform/layout.ts) where `terraform init` finds it offline:
+// DIR/registry.terraform.io/cmek/cmek/VERSION/OS_ARCH/terraform-provider-cmek_vVERSION and the
+// companions in the same directory, DIR defaulting to terraform's implied local mirror
+// (~/.terraform.d/plugins). Each copy is atomic (a temp file renamed into place), the
+// executable last. docs/cli/provider.md.
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { chmod, readFile } from 'node:fs/promises';
+import { chmod, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENGINE_VERSION, PROVIDER_NAME } from '../../engine/state.js';
 import { diag, DiagnosticError } from '../../model/diagnostics.js';
+import { BUNDLE_FILE, COMPANION_FILES } from '../../terraform/layout.js';
 import { writeFileAtomic } from '../../support/atomic.js';
 import { fileErrorDiagnostic, requireDirectory } from '../output.js';
 import { finish, runVerb } from './engine-cli.js';
@@ -38,7 +40,7 @@ export function bundledProvider(): string | undefined {
     '../../../dist/terraform-provider-cmek.js',
   ]) {
     const p = resolve(here, rel);
-    if (existsSync(p)) return p;
+    if (existsSync(p) && existsSync(join(dirname(p), BUNDLE_FILE))) return p;
   }
   return undefined;
 }
@@ -62,7 +64,7 @@ export function register(program: Command): void {
             diag(
               'PROVIDER_MISSING',
               'This cmek installation has no terraform-provider-cmek executable',
-              'dist/terraform-provider-cmek.js is made by `npm run build`; build the package (or install a released one) and run `cmek provider install` again.',
+              `dist/terraform-provider-cmek.js and dist/${BUNDLE_FILE} are made by \`npm run build\`; build the package (or install a released one) and run \`cmek provider install\` again.`,
             ),
           );
         }
@@ -70,6 +72,14 @@ export function register(program: Command): void {
         await requireDirectory(dir, 'the plugin directory');
         const target = installedPath(dir);
         try {
+          for (const name of COMPANION_FILES) {
+            const from = join(dirname(source), name);
+            const to = join(dirname(target), name);
+            // The code cache is optional (a build without it still runs, slower); an older
+            // one left from a previous install would only be ignored, but is removed.
+            if (existsSync(from)) await writeFileAtomic(to, await readFile(from), { mode: 0o644 });
+            else await rm(to, { force: true });
+          }
           await writeFileAtomic(target, await readFile(source), { mode: 0o755 });
           await chmod(target, 0o755);
         } catch (e) {

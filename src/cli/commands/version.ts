@@ -1,7 +1,7 @@
 // `cmek version [-json]`: the version of cmek and the platform, in the shape of
 // `terraform version` (`cmek --version` prints the bare number).
 import type { Command } from 'commander';
-import { ENGINE_VERSION } from '../../engine/index.js';
+import { ENGINE_VERSION } from '../../engine/version.js';
 import { writeJson } from './engine-cli.js';
 
 /** Terraform's platform names: linux_amd64, darwin_arm64, windows_386. */

@@ -110,8 +110,11 @@ async function bindInRange(
   );
 }
 
-/** The executable's main: serve, or explain on stderr and exit 1. */
-export function runPluginMain(factory: () => ProviderHandler | Promise<ProviderHandler>): void {
+/** The executable's main: serve, or explain on stderr and exit 1. Settles once the handshake
+ * line is printed (with undefined if the plugin could not start). */
+export function runPluginMain(
+  factory: () => ProviderHandler | Promise<ProviderHandler>,
+): Promise<RunningPlugin | undefined> {
   process.on('SIGINT', () => {
     // terraform sends its own SIGINT to the process group and then StopProvider: ignore it.
   });
@@ -119,7 +122,7 @@ export function runPluginMain(factory: () => ProviderHandler | Promise<ProviderH
   process.on('SIGTERM', () => {
     void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
   });
-  servePlugin(factory)
+  return servePlugin(factory)
     .then((r) => (running = r))
     .catch((e: unknown) => {
       const msg =
@@ -128,5 +131,6 @@ export function runPluginMain(factory: () => ProviderHandler | Promise<ProviderH
           : `terraform-provider-cmek could not start: ${(e as Error).message}`;
       process.stderr.write(`${msg}\n`);
       process.exitCode = 1;
+      return undefined;
     });
 }

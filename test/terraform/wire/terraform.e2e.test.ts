@@ -8,10 +8,11 @@
 // are isolated; CHECKPOINT_DISABLE=1. Without terraform the tests say so and are skipped (the
 // protocol itself is also proven by server.test.ts through a real gRPC client).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildProvider, PROVIDER_ENTRY } from '../../../scripts/build-provider.js';
+import { BUNDLE_FILE } from '../../../src/terraform/layout.js';
 import { cliBin, cmek, ROOT, tempDir } from '../../e2e/harness.js';
 
 function findTerraform(): string | undefined {
@@ -167,6 +168,8 @@ describe.skipIf(SKIP)('real terraform with the probe provider (skipped without t
       writeFileSync(join(plugins, 'terraform-provider-cmek_v0.1.0'), readFileSync(probeBundle), {
         mode: 0o755,
       });
+      // The launcher runs the bundle beside it (src/terraform/layout.ts; no code cache here).
+      copyFileSync(join(dirname(probeBundle), BUNDLE_FILE), join(plugins, BUNDLE_FILE));
       const config = (consumerRegion: string, name: string) => `${REQUIRED}
 provider "cmek" { label = "-x" }
 resource "cmek_probe" "k" {
