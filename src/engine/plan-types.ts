@@ -1,6 +1,7 @@
 // The plan value (what `cmek plan -out` saves and `cmek apply` reads) and the planner's inputs
 // and options.
 
+import type { InstanceKey } from '../model/address.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { SensitivePath, Value } from '../model/values.js';
 import type { Attrs, ProviderContext, ProviderSettings } from '../resources/types.js';
@@ -18,16 +19,18 @@ export type ActionReason =
   | 'replace_by_request'
   | 'delete_because_no_resource_config'
   | 'delete_because_count_index'
+  | 'delete_because_each_key'
+  | 'delete_because_wrong_repetition'
   | 'delete_because_no_resource_config_destroy_mode';
 
 export interface PlannedChange {
-  /** Instance address: `TYPE.NAME` or `TYPE.NAME[i]`. */
+  /** Instance address: `TYPE.NAME`, `TYPE.NAME[i]` or `TYPE.NAME["key"]`. */
   address: string;
   /** Block address `TYPE.NAME`. */
   block: string;
   type: string;
   name: string;
-  index?: number;
+  index?: InstanceKey;
   /** Set when this deletes a deposed object (the old half of an interrupted
    * create_before_destroy replacement). */
   deposed?: string;
@@ -68,7 +71,7 @@ export interface DriftEntry {
   block: string;
   type: string;
   name: string;
-  index?: number;
+  index?: InstanceKey;
   action: 'update' | 'delete';
   before: Attrs;
   after: Attrs | null;

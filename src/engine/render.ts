@@ -2,6 +2,7 @@
 // plan and state representations, `terraform show -json`), so policy tools written for
 // Terraform read our plans as they are.
 
+import { formatKey, type InstanceKey } from '../model/address.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Attrs } from '../resources/types.js';
 import type { Config, Expr } from './config/types.js';
@@ -85,7 +86,8 @@ const HEADERS: Record<string, string> = {
 
 const REASONS: Record<string, string> = {
   delete_because_no_resource_config: 'because {block} is not in configuration',
-  delete_because_count_index: 'because index {index} is out of range for count',
+  delete_because_count_index: 'because index {key} is out of range for count',
+  delete_because_each_key: 'because key {key} is not in for_each map',
   replace_because_tainted: 'tainted, so must be replaced',
   replace_by_request: 'replacement requested with -replace',
 };
@@ -162,9 +164,15 @@ export function renderChange(c: PlannedChange): string {
   else if (c.importing) lines.push(`  # ${who} will be imported`);
   if (c.importing && c.action !== 'noop')
     lines.push(`  # (imported from ${JSON.stringify(c.importing.id)})`);
-  if (c.actionReason && REASONS[c.actionReason]) {
+  if (c.actionReason === 'delete_because_wrong_repetition') {
+    // Terraform's wording, by the kind of key the orphaned instance has.
     lines.push(
-      `  # (${REASONS[c.actionReason]!.replace('{block}', c.block).replace('{index}', String(c.index ?? ''))})`,
+      `  # (because resource ${c.index === undefined ? 'uses count or for_each' : typeof c.index === 'number' ? 'does not use count' : 'does not use for_each'})`,
+    );
+  } else if (c.actionReason && REASONS[c.actionReason]) {
+    const key = c.index === undefined ? '' : formatKey(c.index);
+    lines.push(
+      `  # (${REASONS[c.actionReason]!.replace('{block}', c.block).replace('{key}', key)})`,
     );
   }
   if (c.action === 'replace' && c.replacePaths.length) {
@@ -342,7 +350,7 @@ function resourceValues(
   address: string,
   type: string,
   name: string,
-  index: number | undefined,
+  index: InstanceKey | undefined,
   values: Attrs,
   sensitive: readonly SensitivePath[] | undefined,
 ) {

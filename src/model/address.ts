@@ -304,3 +304,26 @@ export function addressMatches(pattern: ResourceAddress, address: ResourceAddres
     (pattern.key === undefined || pattern.key === address.key)
   );
 }
+
+/** Whether an instance address falls under a filter as `state list` / `state rm` read one: the
+ * instance itself, its block (`TYPE.NAME` matches every key), or a module instance it is in
+ * (`module.a` matches everything inside). Filters that do not parse match nothing. */
+export function filterMatches(filter: string, address: string): boolean {
+  const a = parseResourceAddress(address);
+  if (!a.ok) return filter === address;
+  const f = parseResourceAddress(filter);
+  if (f.ok) return addressMatches(f.address, a.address);
+  const m = parseModuleAddress(filter);
+  if (!m.ok || m.path.length > a.address.module.length) return false;
+  return m.path.every((s, i) => {
+    const x = a.address.module[i]!;
+    return x.name === s.name && (s.key === undefined || x.key === s.key);
+  });
+}
+
+/** The canonical text of an address (terraform's spacing and quoting), or the text itself when
+ * it does not parse. */
+export function canonicalAddress(text: string): string {
+  const r = parseResourceAddress(text);
+  return r.ok ? formatResourceAddress(r.address) : text.trim();
+}

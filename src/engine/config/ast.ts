@@ -70,7 +70,6 @@ export { FUNCTION_NAMES as SUPPORTED_FUNCTIONS } from './functions/index.js';
 const UNSUPPORTED_ROOTS: Record<string, string> = {
   data: 'a data source',
   module: 'a module',
-  each: 'for_each (each.key / each.value)',
   path: 'a path.* value',
   terraform: 'a terraform.* value other than terraform.workspace',
   self: 'self (provisioners)',

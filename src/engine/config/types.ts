@@ -53,6 +53,8 @@ export interface ResourceBlock {
   /** Attribute name → expression (nested blocks become object/list expressions). */
   attributes: Record<string, Expr>;
   count?: Expr;
+  /** The `for_each` meta-argument (a map, or a set of strings); exclusive with count. */
+  forEach?: Expr;
   /** Addresses (`TYPE.NAME`) from depends_on. */
   dependsOn: string[];
   lifecycle: Lifecycle;

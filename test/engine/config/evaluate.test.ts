@@ -351,7 +351,6 @@ describe('parse-time diagnostics', () => {
     ['"a%{ if true }b%{ endif }"', 'CONFIG_UNSUPPORTED', 10, /directive/],
     ['data.aws_caller_identity.me.account_id', 'CONFIG_UNSUPPORTED', 10, /data source/],
     ['module.m.out', 'CONFIG_UNSUPPORTED', 10, /module/],
-    ['each.value', 'CONFIG_UNSUPPORTED', 10, /for_each/],
     ['path.module', 'CONFIG_UNSUPPORTED', 10, /path/],
     ['merge(var.list...)', 'CONFIG_UNSUPPORTED', 10, /expansion/],
     ['bare', 'CONFIG_REFERENCE', 10, /must name a variable/],

@@ -233,8 +233,6 @@ describe('errors', () => {
     expect(diagnostics.map((d) => [d.line, d.summary])).toEqual([
       [1, 'A module call (`module` block) is not supported'],
       [5, 'A data source (`data` block) is not supported'],
-      [8, 'The `for_each` meta-argument is not supported'],
-      [9, 'A reference to for_each (each.key / each.value) (`each.value`) is not supported'],
       [13, 'The function bcrypt() is not supported'],
       [15, 'A `for` expression is not supported'],
       [16, 'A splat expression (`[*]`) is not supported'],
