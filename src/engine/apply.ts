@@ -357,7 +357,7 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   const changeByAddress = new Map(plan.changes.map((c) => [c.address, c]));
   const instancesOf = new Map<string, Array<{ index?: InstanceKey; address: string }>>();
   for (const c of plan.changes) {
-    if (c.action === 'delete') continue;
+    if (c.action === 'delete' || c.action === 'forget') continue;
     current.set(c.address, c.after ? markPaths(c.after, c.afterSensitive ?? []) : new Unknown());
     let l = instancesOf.get(c.block);
     if (!l) instancesOf.set(c.block, (l = []));
@@ -408,7 +408,15 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   };
 
   // Imported objects are in plan.priorState only: recording them is a write even with no op.
-  let dirty = plan.drift.length > 0 || plan.changes.some((c) => c.importing);
+  // So are objects moved by moved blocks (the prior state has them at their new address).
+  let dirty =
+    plan.drift.length > 0 || plan.changes.some((c) => c.importing || c.movedFrom !== undefined);
+  // removed { lifecycle { destroy = false } }: the object leaves the state, nothing is called.
+  for (const c of plan.changes) {
+    if (c.action !== 'forget') continue;
+    setInstance(state, c.type, c.name, c.index, null);
+    dirty = true;
+  }
   // Objects moved by adding or removing count: re-key them first, so every operation below
   // finds its object at its new address.
   for (const c of plan.changes) {
@@ -527,7 +535,8 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
       for (const [attr, target] of Object.entries(attrRefs(block, scope(c.index, c.block)))) {
         const planned = changeByAddress.get(target);
         const now = current.get(target);
-        if (!planned || now === undefined || containsUnknown(now)) continue;
+        if (!planned || planned.action === 'forget' || now === undefined || containsUnknown(now))
+          continue;
         const after = stripMarks(now);
         if (after === null || typeof after !== 'object' || Array.isArray(after)) continue;
         if (after instanceof Unknown) continue;
@@ -723,7 +732,7 @@ function applyTimeRules(
 ): Diagnostic[] {
   const changes: RuleChange[] = [];
   for (const c of plan.changes) {
-    if (c.deposed) continue;
+    if (c.deposed || c.action === 'forget') continue;
     const block = blocks.get(c.block);
     const cur = current.get(c.address);
     // The rules see plain values: marks only matter for showing them.

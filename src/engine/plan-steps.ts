@@ -697,6 +697,7 @@ export function orphansStep(
   planned: Set<string>,
   destroy: boolean,
   scope: Scope,
+  forget: ReadonlySet<string> = new Set(),
 ): { changes: PlannedChange[]; ruleChanges: RuleChange[] } {
   const blocks = new Map(sc.config.resources.map((b) => [b.address, b]));
   const changes: PlannedChange[] = [];
@@ -739,6 +740,15 @@ export function orphansStep(
       ...(block ? { pos: block.pos } : {}),
     };
     if (destroy && block) change.dependencies = resourceDependencies(graph, e.block);
+    if (!block && !e.deposed && forget.has(e.block)) {
+      // removed { lifecycle { destroy = false } }: out of the state, not destroyed; the
+      // object lives on, so the rules do not see it go.
+      change.action = 'forget';
+      delete change.actionReason;
+      change.preventDestroy = false;
+      changes.push(change);
+      continue;
+    }
     changes.push(change);
     if (e.deposed) continue; // the live object at this address is what the rules look at
     ruleChanges.push({

@@ -11,7 +11,9 @@ import type { StateFile } from './state.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 
-export type ChangeAction = 'create' | 'update' | 'replace' | 'delete' | 'noop';
+/** `forget`: a `removed` block with `lifecycle { destroy = false }`: the object leaves the
+ * state and is not destroyed. */
+export type ChangeAction = 'create' | 'update' | 'replace' | 'delete' | 'forget' | 'noop';
 
 export type ActionReason =
   | 'replace_because_cannot_update'
@@ -37,6 +39,9 @@ export interface PlannedChange {
   /** Index the object had in the state when `count` was added (`x` → `x[0]`) or removed
    * (`x[0]` → `x`): Terraform moves it instead of replacing it. null = it had no index. */
   movedFromIndex?: number | null;
+  /** The address the object had before a `moved` block moved it (terraform's
+   * `previous_address`); the prior state of the plan already has it at `address`. */
+  movedFrom?: string;
   /** Set when an `import` block brings the object under this address in this plan (terraform's
    * `change.importing`): `before` is the object as read, `action` what else the configuration
    * asks (often `noop`). */

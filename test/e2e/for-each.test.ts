@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cliBin, cmek, copyExample, ROOT } from './harness.js';
 
-/** The for_each section of docs/configuration.md: its hcl block and its console lines. */
+/** The for_each section of docs/configuration.md: its terraform block and its console lines. */
 function docsSection(): { hcl: string[]; console: string[] } {
   const page = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
   const section = page.slice(page.indexOf('### for_each'), page.indexOf('## Expressions'));
@@ -15,7 +15,7 @@ function docsSection(): { hcl: string[]; console: string[] } {
       .split('\n')
       .map((l) => l.trim().replace(/\s+/g, ' '))
       .filter((l) => l && l !== '...');
-  return { hcl: block('hcl'), console: block('console') };
+  return { hcl: block('terraform'), console: block('console') };
 }
 
 beforeAll(() => {

@@ -25,6 +25,7 @@ import {
   stripComments,
   type Obj,
 } from './shape.js';
+import { readRefactorBlock } from './refactor.js';
 import { suggestion } from './suggest.js';
 import type {
   Config,
@@ -52,7 +53,7 @@ const DEFAULT_LIFECYCLE = (): Lifecycle => ({
 });
 
 const SUPPORTED_TOP =
-  'Supported top-level blocks: terraform, provider "cmek", variable, locals, resource, output, import.';
+  'Supported top-level blocks: terraform, provider "cmek", variable, locals, resource, output, import, moved, removed.';
 
 /** Top-level blocks cmek knows but does not implement: [label count, what, remedy]. */
 const UNSUPPORTED_TOP: Record<string, [number, string, string]> = {
@@ -62,12 +63,6 @@ const UNSUPPORTED_TOP: Record<string, [number, string, string]> = {
     'cmek does not load modules: declare the resources in this configuration instead.',
   ],
   data: [2, 'A data source (`data` block)', 'Pass the value in as a variable instead.'],
-  moved: [
-    0,
-    'A `moved` block',
-    'Keep the old resource name: cmek cannot rename resources in state.',
-  ],
-  removed: [0, 'A `removed` block', 'Delete the resource block, or use `cmek state rm`.'],
   check: [
     1,
     'A `check` block',
@@ -233,6 +228,17 @@ class Loader {
           break;
         case 'import':
           for (const body of objs(v)) this.importBlock(body);
+          break;
+        // moved and removed blocks: read by refactorBlock (config/refactor.ts)
+        case 'moved':
+        case 'removed':
+          for (const body of objs(v)) {
+            const pos = this.blockPos([kind]);
+            const r = readRefactorBlock(kind, body, pos, (p) => this.pos([kind, ...p]));
+            this.diagnostics.push(...r.diagnostics);
+            if (r.moved) (this.config.moved ??= []).push(r.moved);
+            if (r.removed) (this.config.removed ??= []).push(r.removed);
+          }
           break;
         default: {
           const known = UNSUPPORTED_TOP[kind];

@@ -98,6 +98,22 @@ export interface ImportBlock {
   pos: SourcePos;
 }
 
+/** `moved { from = ADDR  to = ADDR }`: the object recorded at `from` is now at `to`
+ * (docs/configuration.md, "moved and removed blocks"). Addresses as written. */
+export interface MovedBlock {
+  from: string;
+  to: string;
+  pos: SourcePos;
+}
+
+/** `removed { from = ADDR  lifecycle { destroy = BOOL } }`: the block at `from` is gone from
+ * the configuration; its objects are destroyed (destroy = true, the default) or forgotten. */
+export interface RemovedBlock {
+  from: string;
+  destroy: boolean;
+  pos: SourcePos;
+}
+
 export interface ProviderBlock {
   /** Raw attribute expressions of `provider "cmek" {}`: data_dir, service_principal, kms {...}. */
   attributes: Record<string, Expr>;
@@ -115,6 +131,10 @@ export interface Config {
   outputs: OutputBlock[];
   /** `import` blocks; absent = none. */
   imports?: ImportBlock[];
+  /** `moved` blocks; absent = none. */
+  moved?: MovedBlock[];
+  /** `removed` blocks; absent = none. */
+  removed?: RemovedBlock[];
   provider?: ProviderBlock;
   /** Provider blocks of other providers (`provider "aws" { region = ... }`), recorded but not
    * used by the engine; `cmek policy check` reads their region. */
