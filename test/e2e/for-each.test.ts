@@ -96,4 +96,37 @@ describe('examples/for-each', () => {
     expect(plan.stderr).not.toContain('cmek_encrypted_service.orders["eu"]');
     expect(plan.stderr).toContain(`main.tf:${line}`);
   }, 120_000);
+
+  it('moved renames the databases, removed forgets the key policies (docs example)', () => {
+    const dir = copyExample('for-each');
+    expect(cmek(dir, ['apply', '-auto-approve']).code).toBe(0);
+    const main = join(dir, 'main.tf');
+    const page = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
+    const section = page.slice(page.indexOf('## moved and removed blocks'));
+    const blocks = /```terraform\n([\s\S]*?)```/.exec(section)![1]!;
+    // The docs' example: rename the service block, and drop the key policy block for removed.
+    let text = readFileSync(main, 'utf8').replace(
+      'resource "cmek_encrypted_service" "orders"',
+      'resource "cmek_encrypted_service" "databases"',
+    );
+    text = text.replace(/resource "cmek_kms_key_policy" "regional" \{[^}]*\}\n/, '');
+    text = text.replace('depends_on = [cmek_kms_key_policy.regional]', '');
+    writeFileSync(main, `${text}\n${blocks}`);
+    const plan = cmek(dir, ['plan']);
+    expect(plan.stderr).toBe('');
+    expect(plan.stdout).toContain(
+      '# cmek_encrypted_service.orders["eu"] has moved to cmek_encrypted_service.databases["eu"]',
+    );
+    expect(plan.stdout).toContain(
+      '# cmek_kms_key_policy.regional["us"] will no longer be managed by cmek',
+    );
+    expect(plan.stdout).toContain('Plan: 0 to add, 0 to change, 0 to destroy, 2 to forget.');
+    const applied = cmek(dir, ['apply', '-auto-approve']);
+    expect(applied.code).toBe(0);
+    const list = cmek(dir, ['state', 'list']).stdout;
+    expect(list).toContain('cmek_encrypted_service.databases["us"]');
+    expect(list).not.toContain('cmek_encrypted_service.orders');
+    expect(list).not.toContain('cmek_kms_key_policy');
+    expect(cmek(dir, ['plan', '-detailed-exitcode']).code).toBe(0);
+  }, 180_000);
 });
