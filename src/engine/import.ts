@@ -7,11 +7,12 @@
 
 import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import {
-  blockAddress,
   formatKey,
   formatResourceAddress,
+  instanceRef,
   parseResourceAddress,
   type InstanceKey,
+  type InstanceRef,
 } from '../model/address.js';
 import { containsUnknown, type Value } from '../model/values.js';
 import type { Attrs, ProviderContext, ResourceType } from '../resources/types.js';
@@ -34,11 +35,7 @@ import { expandBlock } from './plan-steps.js';
 import { StateWriter } from './state.js';
 
 /** An import address resolved against the configuration. */
-export interface ImportTarget {
-  type: string;
-  name: string;
-  index?: InstanceKey;
-  address: string;
+export interface ImportTarget extends Omit<InstanceRef, 'block'> {
   block: ResourceBlock;
 }
 
@@ -70,10 +67,8 @@ export function importTarget(
         ),
       ],
     };
-  const p = parsed.address;
-  const a = { type: p.type, name: p.name, ...(p.key === undefined ? {} : { index: p.key }) };
-  const address = formatResourceAddress(p);
-  const blockAddr = blockAddress(p);
+  const { block: blockAddr, ...a } = instanceRef(parsed.address);
+  const address = a.address;
   const block = config.resources.find((b) => b.address === blockAddr);
   const fail = (summary: string, detail: string) => ({
     diagnostics: [diag('CONFIG_REFERENCE', summary, detail, { address, ...where(pos) })],
@@ -99,7 +94,7 @@ export function importTarget(
       `${blockAddr} has no count or for_each: import to ${blockAddr}`,
       `The key ${formatKey(a.index)} only exists for a block with count or for_each.`,
     );
-  return { target: { ...a, address, block }, diagnostics: [] };
+  return { target: { ...a, block }, diagnostics: [] };
 }
 
 /** Read the object `id` names through its resource type: importState (or `{ id }`), then

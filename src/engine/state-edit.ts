@@ -3,11 +3,11 @@
 // Each runs under the state lock and writes through StateWriter (serial + 1, `.backup` kept).
 import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import {
-  blockAddress,
   formatAddress,
-  formatResourceAddress,
+  instanceRef,
   parseResourceAddress,
   type InstanceKey,
+  type InstanceRef,
 } from '../model/address.js';
 import { defaultDeps } from './defaults.js';
 import {
@@ -36,26 +36,13 @@ function badAddress(address: string, why?: string): Diagnostic {
 }
 
 /** An address of the state, parsed: its canonical text (terraform's quoting), its block. */
-interface StateAddress {
-  type: string;
-  name: string;
-  index?: InstanceKey;
-  address: string;
-  block: string;
-}
+type StateAddress = InstanceRef;
 
 function parseStateAddress(text: string): StateAddress | Diagnostic {
   const r = parseResourceAddress(text);
   if (!r.ok) return badAddress(text, r.error);
-  const a = r.address;
-  if (a.mode === 'data') return badAddress(text, 'A data source is not kept in the state.');
-  return {
-    type: a.type,
-    name: a.name,
-    ...(a.key === undefined ? {} : { index: a.key }),
-    address: formatResourceAddress(a),
-    block: blockAddress(a),
-  };
+  if (r.address.mode === 'data') return badAddress(text, 'A data source is not kept in the state.');
+  return instanceRef(r.address);
 }
 
 const isDiag = (x: StateAddress | Diagnostic): x is Diagnostic => 'code' in x;

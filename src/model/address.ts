@@ -327,3 +327,25 @@ export function canonicalAddress(text: string): string {
   const r = parseResourceAddress(text);
   return r.ok ? formatResourceAddress(r.address) : text.trim();
 }
+
+/** A parsed address with the texts callers compare against: the canonical instance address
+ * and its block address, and the legacy `index` name of the key. */
+export interface InstanceRef {
+  type: string;
+  name: string;
+  index?: InstanceKey;
+  /** Canonical instance (or block, without a key) address. */
+  address: string;
+  /** The block address (no key). */
+  block: string;
+}
+
+export function instanceRef(a: ResourceAddress): InstanceRef {
+  return {
+    type: a.type,
+    name: a.name,
+    ...(a.key === undefined ? {} : { index: a.key }),
+    address: formatResourceAddress(a),
+    block: blockAddress(a),
+  };
+}
