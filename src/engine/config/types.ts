@@ -91,7 +91,7 @@ export interface LocalValue {
 /** `import { to = TYPE.NAME  id = "..." }` (Terraform 1.5+): bring an existing object under
  * the block at `to` (docs/cli/import.md). */
 export interface ImportBlock {
-  /** The target address as written: `TYPE.NAME` or `TYPE.NAME[N]`. */
+  /** The target address as written: `TYPE.NAME`, `TYPE.NAME[N]` or `TYPE.NAME["KEY"]`. */
   to: string;
   /** The id of the object, evaluated at plan time (variables allowed; must be known). */
   id: Expr;
