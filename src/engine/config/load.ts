@@ -25,6 +25,7 @@ import {
   stripComments,
   type Obj,
 } from './shape.js';
+import { remoteModuleSource } from './modules.js';
 import { readRefactorBlock } from './refactor.js';
 import { suggestion } from './suggest.js';
 import type {
@@ -238,6 +239,27 @@ class Loader {
             this.diagnostics.push(...r.diagnostics);
             if (r.moved) (this.config.moved ??= []).push(r.moved);
             if (r.removed) (this.config.removed ??= []).push(r.removed);
+          }
+          break;
+        case 'module':
+          // Module calls: a remote source is reported at its source line (modules.ts).
+          for (const [[name], body] of labelled(v, 1)) {
+            const line = this.blockPos([kind, name!]).line;
+            const remote = remoteModuleSource(body);
+            if (remote)
+              this.unsupported(remote[0], remote[1], [kind, name!, 'source'], {
+                address: `module.${name}`,
+              });
+            else
+              this.unsupported(
+                UNSUPPORTED_TOP.module![1],
+                UNSUPPORTED_TOP.module![2],
+                [kind, name!],
+                {
+                  address: `module.${name}`,
+                  line,
+                },
+              );
           }
           break;
         default: {
