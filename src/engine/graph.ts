@@ -52,7 +52,7 @@ export function buildGraph(config: Config): { graph: Graph; diagnostics: Diagnos
       r.address,
       'resource',
       r.pos,
-      exprRefs([...Object.values(r.attributes), r.count]),
+      exprRefs([...Object.values(r.attributes), r.count, r.forEach]),
       r.dependsOn,
     );
   }

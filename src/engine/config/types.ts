@@ -53,6 +53,8 @@ export interface ResourceBlock {
   /** Attribute name → expression (nested blocks become object/list expressions). */
   attributes: Record<string, Expr>;
   count?: Expr;
+  /** The `for_each` meta-argument (a map, or a set of strings); exclusive with count. */
+  forEach?: Expr;
   /** Addresses (`TYPE.NAME`) from depends_on. */
   dependsOn: string[];
   lifecycle: Lifecycle;
@@ -89,10 +91,26 @@ export interface LocalValue {
 /** `import { to = TYPE.NAME  id = "..." }` (Terraform 1.5+): bring an existing object under
  * the block at `to` (docs/cli/import.md). */
 export interface ImportBlock {
-  /** The target address as written: `TYPE.NAME` or `TYPE.NAME[N]`. */
+  /** The target address as written: `TYPE.NAME`, `TYPE.NAME[N]` or `TYPE.NAME["KEY"]`. */
   to: string;
   /** The id of the object, evaluated at plan time (variables allowed; must be known). */
   id: Expr;
+  pos: SourcePos;
+}
+
+/** `moved { from = ADDR  to = ADDR }`: the object recorded at `from` is now at `to`
+ * (docs/configuration.md, "moved and removed blocks"). Addresses as written. */
+export interface MovedBlock {
+  from: string;
+  to: string;
+  pos: SourcePos;
+}
+
+/** `removed { from = ADDR  lifecycle { destroy = BOOL } }`: the block at `from` is gone from
+ * the configuration; its objects are destroyed (destroy = true, the default) or forgotten. */
+export interface RemovedBlock {
+  from: string;
+  destroy: boolean;
   pos: SourcePos;
 }
 
@@ -113,6 +131,10 @@ export interface Config {
   outputs: OutputBlock[];
   /** `import` blocks; absent = none. */
   imports?: ImportBlock[];
+  /** `moved` blocks; absent = none. */
+  moved?: MovedBlock[];
+  /** `removed` blocks; absent = none. */
+  removed?: RemovedBlock[];
   provider?: ProviderBlock;
   /** Provider blocks of other providers (`provider "aws" { region = ... }`), recorded but not
    * used by the engine; `cmek policy check` reads their region. */
