@@ -244,9 +244,10 @@ function siteOf(n: Node): ReferenceSite | undefined {
   }
   if (cur.k !== 'ref') return undefined;
   const dot = cur.root.indexOf('.');
-  // A name bound by `for`, `self`, `each.*`, `path.*`: values of the scope, not of a block.
-  if (dot < 0 || CONTEXT_ROOTS[cur.root.slice(0, dot)]) return undefined;
   const head = cur.root.slice(0, dot);
+  // A name bound by `for`, `self`, `path.*`: values of the scope, not of a block. `each.*` is
+  // kept (kind 'each'): the loader checks it is used only where for_each is set.
+  if (dot < 0 || (head !== 'each' && CONTEXT_ROOTS[head])) return undefined;
   const second = cur.root.slice(dot + 1);
   const firstAttr = (from: number): string | undefined => {
     const s = steps[from];

@@ -870,7 +870,11 @@ class Loader {
       hasCount: boolean,
       hasEach = false,
     ) => {
-      for (const ref of e.refs) {
+      // `each.*` names no block, so it is in `references` but not in `refs`.
+      const eachRefs = e.references.flatMap((r) =>
+        r.kind === 'each' ? [`each.${r.attribute}`] : [],
+      );
+      for (const ref of [...e.refs, ...new Set(eachRefs)]) {
         const [root, name] = ref.split('.') as [string, string];
         if (root === 'data' || root === 'module') continue; // reported as unsupported at parse
         if (ref === 'terraform.workspace') continue; // the selected workspace, always there
