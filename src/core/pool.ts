@@ -67,9 +67,11 @@ export interface WorkerJob {
   final: boolean;
 }
 
-/** @internal A worker's answer; `input` comes back for reuse. */
+/** @internal A worker's answer; `input` comes back for reuse. `parts`: the batch's output in
+ * order (sealed: ciphertext, tag per chunk; opened: plaintext per chunk), node:crypto's own
+ * buffers, transferred. */
 export type WorkerReply =
-  | { id: number; ok: true; input: ArrayBuffer; out: ArrayBuffer; length: number }
+  | { id: number; ok: true; input: ArrayBuffer; parts: Uint8Array[] }
   | { id: number; ok: false; input: ArrayBuffer; integrity?: IntegrityReason; message: string };
 
 /** The worker count the environment asks for: CMEK_CRYPTO_THREADS if set (0 = no workers,
@@ -89,7 +91,7 @@ export function cryptoThreads(env: NodeJS.ProcessEnv = process.env): number {
 
 interface Pending {
   job: WorkerJob;
-  resolve: (out: Buffer) => void;
+  resolve: (out: Buffer[]) => void;
   reject: (e: Error) => void;
 }
 
@@ -134,8 +136,10 @@ export class CryptoPool {
   }
 
   /** Runs one batch of `cipher`'s object on a worker: seals plaintext or opens stored chunks
-   * (see ChunkCipher.sealRun/openRun). `data` is copied before this returns, so the caller may
-   * reuse it at once. Resolves with the output (a transferred buffer, not copied). */
+   * (see ChunkCipher.sealRunParts/openRunParts). `data` is copied before this returns, so the
+   * caller may reuse it at once. Resolves with the output in order — sealed: ciphertext, tag
+   * per chunk; opened: plaintext per chunk — as the worker's cipher produced it (transferred,
+   * not copied). */
   run(
     cipher: ChunkCipher,
     op: 'seal' | 'open',
@@ -143,7 +147,7 @@ export class CryptoPool {
     chunkSize: number,
     firstIndex: number,
     final: boolean,
-  ): Promise<Buffer> {
+  ): Promise<Buffer[]> {
     if (this.#closed) return Promise.reject(new Error('crypto pool is closed'));
     const pieces = data instanceof Uint8Array ? [data] : data;
     let length = 0;
@@ -157,7 +161,7 @@ export class CryptoPool {
       off += p.length;
     }
     const job: WorkerJob = { id: this.#nextId++, op, input, length, chunkSize, firstIndex, final };
-    return new Promise<Buffer>((resolve, reject) => {
+    return new Promise<Buffer[]>((resolve, reject) => {
       this.#queue.push({ job, resolve, reject });
       this.#dispatch();
     });
@@ -225,7 +229,7 @@ export class CryptoPool {
     if (slot.jobs.size === 0) slot.worker.unref();
     this.#recycle(r.input);
     this.batchesRun++;
-    if (r.ok) p.resolve(Buffer.from(r.out, 0, r.length));
+    if (r.ok) p.resolve(r.parts.map((u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength)));
     else if (r.integrity) p.reject(new IntegrityError(r.integrity, r.message));
     else p.reject(new Error(r.message));
     this.#dispatch();
@@ -366,16 +370,16 @@ export class BatchSealer {
       this.#started = true;
       parts.push(this.headerBytes);
     }
-    let job: Promise<Buffer>;
+    let job: Promise<Buffer[]>;
     if (!this.#pool || length < this.#inlineBelow) {
       const out = Buffer.allocUnsafe(length + n * TAG_LENGTH);
       this.#cipher.sealRun(joined(plaintext, length), size, first, final, out, 0);
-      job = Promise.resolve(out);
+      job = Promise.resolve([out]);
     } else {
       job = this.#pool.run(this.#cipher, 'seal', plaintext, size, first, final);
     }
     const result = this.#chain.add(job, noop).then((out) => {
-      parts.push(out);
+      for (const b of out) parts.push(b);
       return parts;
     });
     result.catch(noop); // the caller sees the rejection; a batch it gave up on is no leak
@@ -447,10 +451,20 @@ export class BatchOpener {
 
   /** Opens the next batch of stored chunks: a whole multiple of `stride` bytes, or, with
    * `final`, the rest of the object (its last chunk included). Resolves with the plaintext
-   * only once every chunk in it, and every earlier batch, verified; rejects with an
-   * IntegrityError otherwise, and so does every later batch. `stored` is copied (or opened
+   * (one buffer) only once every chunk in it, and every earlier batch, verified; rejects with
+   * an IntegrityError otherwise, and so does every later batch. `stored` is copied (or opened
    * inline) before this returns. Batches below INLINE_THRESHOLD are opened inline. */
-  openBatch(stored: Uint8Array | readonly Uint8Array[], final = false): Promise<Buffer> {
+  async openBatch(stored: Uint8Array | readonly Uint8Array[], final = false): Promise<Buffer> {
+    const parts = await this.openBatchParts(stored, final);
+    if (parts.length === 1) return parts[0]!;
+    const out = Buffer.concat(parts);
+    for (const p of parts) p.fill(0);
+    return out;
+  }
+
+  /** openBatch() without joining the plaintext into one buffer: the batch's plaintext in
+   * order, as pieces (one per chunk from a worker; nothing is copied). Same guarantees. */
+  openBatchParts(stored: Uint8Array | readonly Uint8Array[], final = false): Promise<Buffer[]> {
     if (this.#done)
       return Promise.reject(new Error('BatchOpener: openBatch() after the final batch'));
     const size = this.header.chunkSize;
@@ -461,19 +475,21 @@ export class BatchOpener {
     }
     const first = this.#index;
     this.#index += n;
-    let job: Promise<Buffer>;
+    let job: Promise<Buffer[]>;
     if (!this.#pool || length < this.#inlineBelow) {
       try {
         const out = Buffer.allocUnsafe(Math.max(length - n * TAG_LENGTH, 0));
         const len = this.#cipher.openRun(joined(stored, length), size, first, final, out, 0);
-        job = Promise.resolve(out.subarray(0, len));
+        job = Promise.resolve([out.subarray(0, len)]);
       } catch (e) {
         job = Promise.reject(e as Error);
       }
     } else {
       job = this.#pool.run(this.#cipher, 'open', stored, size, first, final);
     }
-    const result = this.#chain.add(job, (pt) => pt.fill(0));
+    const result = this.#chain.add(job, (pts) => {
+      for (const pt of pts) pt.fill(0);
+    });
     if (final) {
       this.#done = true;
       result.then(
@@ -552,17 +568,18 @@ export async function decryptWithPool(
   const out = Buffer.allocUnsafe(ptLen);
   const stepChunks = batchBytes(ptLen, header.chunkSize, pool.threads) / header.chunkSize;
   const step = stepChunks * stride;
-  const inFlight: Promise<Buffer>[] = [];
+  const inFlight: Promise<Buffer[]>[] = [];
   let off = 0;
   const take = async () => {
-    const pt = await inFlight.shift()!;
-    off += pt.copy(out, off);
-    pt.fill(0);
+    for (const pt of await inFlight.shift()!) {
+      off += pt.copy(out, off);
+      pt.fill(0);
+    }
   };
   try {
     for (let s = headerLength; ; s += step) {
       const final = s + step >= buf.length;
-      inFlight.push(opener.openBatch(buf.subarray(s, final ? buf.length : s + step), final));
+      inFlight.push(opener.openBatchParts(buf.subarray(s, final ? buf.length : s + step), final));
       if (inFlight.length >= 2 * pool.threads) await take();
       if (final) break;
     }
