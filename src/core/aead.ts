@@ -211,6 +211,34 @@ export class ChunkCipher {
     return off - offset;
   }
 
+  /** Seals the plaintext in `buf[0, length)` in place: afterwards `buf` holds ciphertext ‖ tag
+   * per chunk from 0 on, the bytes sealRun would write; returns their length. `buf` needs
+   * room for the tags (length + 16 per chunk). Chunks are sealed last to first, so each one's
+   * output only covers plaintext already sealed; no plaintext is left in `buf`. */
+  sealRunInPlace(
+    buf: Buffer,
+    length: number,
+    chunkSize: number,
+    firstIndex: number,
+    final: boolean,
+  ): number {
+    const n = runChunks(length, chunkSize, final);
+    const stride = chunkSize + TAG_LENGTH;
+    const total = length + n * TAG_LENGTH;
+    if (buf.length < total) throw new RangeError('buffer too short to seal in place');
+    for (let i = n - 1; i >= 0; i--) {
+      this.#prepare(firstIndex + i, final && i === n - 1);
+      const c = createCipheriv(ALGORITHM, this.#key, this.#nonce);
+      c.setAAD(this.#aad);
+      const ct = c.update(buf.subarray(i * chunkSize, Math.min((i + 1) * chunkSize, length)));
+      c.final();
+      ct.copy(buf, i * stride);
+      c.getAuthTag().copy(buf, i * stride + ct.length);
+      ct.fill(0);
+    }
+    return total;
+  }
+
   /** sealRun's loop without copies: returns each chunk's ciphertext as node:crypto produced it
    * (one buffer per chunk, empty for an empty object) and writes chunk i's tag at
    * `tags[16 i]`. The stored bytes are ciphertext ‖ tag per chunk, in order. */

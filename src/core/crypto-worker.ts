@@ -9,7 +9,9 @@
 // here. The output is node:crypto's own per-chunk buffers, transferred back as they are (no
 // copy into one batch buffer, no fresh 4 MiB allocation to fault in): for a seal, each chunk's
 // ciphertext then its tag (the tags share one small buffer), i.e. the stored bytes in order;
-// for an open, each chunk's plaintext. The input buffer goes back too, zeroed where it held
+// for an open, each chunk's plaintext. A seal job may instead be `inPlace` (the store's put):
+// the batch is sealed where it lies in the input buffer, which goes back as the output, so the
+// main thread receives no per-chunk garbage to collect and one buffer serves in and out. The input buffer goes back too, zeroed where it held
 // plaintext, for the pool to reuse. Opening releases plaintext only once every chunk of the
 // batch verified and zeroes it on the first failure, which is reported with its reason;
 // nothing is logged.
@@ -34,11 +36,22 @@ port.on('message', (job: WorkerJob) => {
   const cipher = ChunkCipher.fromMaterial(input.subarray(0, MATERIAL_LENGTH));
   input.fill(0, 0, MATERIAL_LENGTH);
   const body = input.subarray(MATERIAL_LENGTH);
-  let reply: WorkerReply;
+  let reply: WorkerReply | undefined;
   const transfer: ArrayBuffer[] = [job.input];
   try {
     const parts: Uint8Array[] = [];
-    if (job.op === 'seal') {
+    if (job.inPlace) {
+      // Sealed where it lies: the input buffer (with room for the tags) is the output.
+      const whole = Buffer.from(job.input, MATERIAL_LENGTH);
+      const length = cipher.sealRunInPlace(
+        whole,
+        job.length,
+        job.chunkSize,
+        job.firstIndex,
+        job.final,
+      );
+      reply = { id: job.id, ok: true, input: job.input, inPlace: true, length };
+    } else if (job.op === 'seal') {
       const n = runChunks(job.length, job.chunkSize, job.final);
       const tags = Buffer.from(new ArrayBuffer(n * TAG_LENGTH));
       const cts = cipher.sealRunParts(body, job.chunkSize, job.firstIndex, job.final, tags);
@@ -53,7 +66,7 @@ port.on('message', (job: WorkerJob) => {
         parts.push(pt);
       }
     }
-    reply = { id: job.id, ok: true, input: job.input, parts };
+    reply ??= { id: job.id, ok: true, input: job.input, parts };
   } catch (e) {
     transfer.length = 1;
     reply = isIntegrityError(e)
@@ -61,7 +74,8 @@ port.on('message', (job: WorkerJob) => {
       : { id: job.id, ok: false, input: job.input, message: (e as Error).message };
   } finally {
     cipher.wipe();
-    if (job.op === 'seal') body.fill(0);
+    // A failed in-place seal may leave plaintext: zero it as any other sealed input.
+    if (job.op === 'seal' && !(reply?.ok && 'inPlace' in reply)) body.fill(0);
   }
   port.postMessage(reply, transfer);
 });

@@ -52,7 +52,7 @@ export class BodyReadable extends Readable {
   readonly #readSize: number;
   #pos: number;
   #ahead: Promise<Buffer> | undefined;
-  readonly #opens: Promise<Buffer>[] = [];
+  readonly #opens: Promise<Buffer[]>[] = [];
   #lastIssued = false;
   #busy = false;
   #want = false;
@@ -118,8 +118,8 @@ export class BodyReadable extends Readable {
       this.push(null);
       return false;
     }
-    const pt = await next;
-    const more = pt.length > 0 ? this.push(pt) : true;
+    let more = true;
+    for (const pt of await next) if (pt.length > 0) more = this.push(pt);
     if (this.#lastIssued && this.#opens.length === 0) {
       this.#ended = true;
       this.push(null);
