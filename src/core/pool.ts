@@ -1,7 +1,7 @@
 // The crypto pool: worker threads that seal and open batches of chunks off the main thread, so
 // an object's AES-GCM runs on every core instead of node:crypto's one (docs/core.md, "Crypto
-// pool"). Same object format and bytes as the inline path (the workers run ChunkCipher.sealRun
-// and openRun), same integrity rules: a chunk's plaintext is released only after its tag
+// pool"). Same object format and bytes as the inline path (the workers run ChunkCipher's chunk
+// loop, sealRunParts/openRunParts, or sealRunInPlace), same integrity rules: a chunk's plaintext is released only after its tag
 // verified, and nothing after the first failure.
 //
 // Why a pool of our own and not tinypool or piscina: measured on this 2-core VM with the same
@@ -9,14 +9,16 @@
 // "Crypto pool"), this pool's best run took 216–314 ms against piscina's 617–1079 and
 // tinypool's 497–1001 (load average 17–25, so only the order is firm). What a pool adds is the
 // round trip and buffer handling, and the CryptoPool class below does what they do not: recycled
-// input buffers (a fresh 4 MiB buffer costs page faults on every batch), in-order release
+// input buffers (a fresh 4 MiB buffer costs page faults on every batch), outputs handed back
+// as node:crypto made them or sealed in place in the input (no output buffer), in-order release
 // chained across batches, two jobs queued per worker, and workers that keep no process alive
 // while idle. Neither library is a dependency.
 //
 // Memory bound: the whole-buffer functions keep at most `2 × threads` batches in flight, each
 // holding one input copy and one output of ≤ BATCH_BYTES + 16 × chunks; so ≈ 2 × threads ×
 // 2 × 4 MiB (32 MiB on 2 cores) whatever the object size. BatchSealer/BatchOpener copy each
-// batch when called: their bound is the caller's batches in flight × 2 × batch size.
+// batch when called: their bound is the caller's batches in flight × 2 × batch size (× 1 when
+// sealed in place). Idle buffers kept for reuse: at most 3 × threads of INPUT_BYTES.
 //
 // Key material: a job carries the per-object material (object key ‖ nonce prefix ‖ digest; see
 // ChunkCipher.exportMaterial) inside its transferred input buffer, never the data key; the
