@@ -134,6 +134,8 @@ export class CryptoPool {
   readonly #free: ArrayBuffer[] = [];
   /** Recycled buffers handed out as sealed output, until release() takes them back. */
   readonly #lent = new WeakSet<ArrayBuffer>();
+  /** Input buffers handed out by lease() and not yet given to a worker. */
+  readonly #leases = new WeakSet<ArrayBuffer>();
   #nextId = 1;
   #closed = false;
   /** Batches the workers completed (sealed or opened, verified or not). */
@@ -171,13 +173,16 @@ export class CryptoPool {
     // A batch sealed in place needs room for its tags too.
     const sealed = () => length + runChunks(length, chunkSize, final) * TAG_LENGTH;
     const inPlace = recycled && op === 'seal';
-    const input = this.#inputBuffer(MATERIAL_LENGTH + (inPlace ? sealed() : length));
+    const leased = pieces.length === 1 ? this.#leasedInput(pieces[0]!) : undefined;
+    const input = leased ?? this.#inputBuffer(MATERIAL_LENGTH + (inPlace ? sealed() : length));
     const view = new Uint8Array(input);
     cipher.exportMaterial(view, 0);
-    let off = MATERIAL_LENGTH;
-    for (const p of pieces) {
-      view.set(p, off);
-      off += p.length;
+    if (!leased) {
+      let off = MATERIAL_LENGTH;
+      for (const p of pieces) {
+        view.set(p, off);
+        off += p.length;
+      }
     }
     const job: WorkerJob = { id: this.#nextId++, op, input, length, chunkSize, firstIndex, final };
     if (inPlace) job.inPlace = true;
@@ -192,6 +197,24 @@ export class CryptoPool {
     if (b) return b;
     this.buffersAllocated++;
     return new ArrayBuffer(Math.max(bytes, INPUT_BYTES));
+  }
+
+  /** A buffer of `bytes` (≤ BATCH_BYTES + 64 KiB) inside one of the pool's input buffers, for
+   * a read loop to read a batch straight into: passed to run() (BatchOpener.openBatchParts) as
+   * the only piece, it is handed to the worker as it is, with no copy, and is detached from
+   * then on. Larger requests get a plain buffer (copied as usual). */
+  lease(bytes: number): Buffer {
+    if (bytes > INPUT_BYTES - MATERIAL_LENGTH) return Buffer.allocUnsafe(bytes);
+    const ab = this.#inputBuffer(0);
+    this.#leases.add(ab);
+    return Buffer.from(ab, MATERIAL_LENGTH, bytes);
+  }
+
+  /** The input buffer behind `p` if `p` is a lease starting where a batch goes. */
+  #leasedInput(p: Uint8Array): ArrayBuffer | undefined {
+    const ab = p.buffer as ArrayBuffer;
+    if (p.byteOffset !== MATERIAL_LENGTH || !this.#leases.delete(ab)) return undefined;
+    return ab;
   }
 
   #recycle(b: ArrayBuffer): void {
@@ -507,6 +530,15 @@ export class BatchOpener {
     const out = Buffer.concat(parts);
     for (const p of parts) p.fill(0);
     return out;
+  }
+
+  /** A buffer of `bytes` to read the next stored batch into: passed alone to openBatchParts,
+   * a pooled batch goes to the worker without being copied (CryptoPool.lease). The buffer
+   * belongs to the opener from then on: do not reuse it. */
+  lease(bytes: number): Buffer {
+    return this.#pool && bytes >= this.#inlineBelow
+      ? this.#pool.lease(bytes)
+      : Buffer.allocUnsafe(bytes);
   }
 
   /** openBatch() without joining the plaintext into one buffer: the batch's plaintext in

@@ -167,6 +167,7 @@ export class EnvelopeCodec implements ObjectCodec {
         stride: opener.stride,
         detaches: true,
         open: (stored, final) => mapped(rec, () => opener.openBatchParts(stored, final)),
+        lease: (bytes) => opener.lease(bytes),
         close: () => opener.close(),
       };
     });

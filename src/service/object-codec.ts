@@ -61,6 +61,10 @@ export interface BatchBodyOpener {
    * chunk: joining them would be a copy), only once it (and every earlier batch)
    * authenticated; calls may overlap and resolve in call order. */
   open(stored: Buffer, final: boolean): Promise<Buffer[]>;
+  /** A buffer to read the next batch into, which open() then takes over without a copy (the
+   * crypto pool's own buffers): the store must not reuse it. Absent: the store reads into its
+   * own buffers. */
+  lease?(bytes: number): Buffer;
   close(): void;
 }
 

@@ -164,6 +164,36 @@ describe('crypto pool', () => {
     await own.close();
   });
 
+  it('opens a batch read into a leased pool buffer without copying it (the store get)', async () => {
+    const own = new CryptoPool({ threads: 2 });
+    const pt = randomBytes(3 * BATCH_BYTES + 999);
+    const ct = encryptBuffer(pt, { dek, context: ctx, objectId });
+    const read = async () => {
+      const opener = await BatchOpener.open(ct, { keys: dek, context: ctx, pool: own });
+      const step = (BATCH_BYTES / C) * opener.stride;
+      const leases: Buffer[] = [];
+      const jobs: Promise<Buffer[]>[] = [];
+      for (let at = opener.headerLength; ; at += step) {
+        const final = at + step >= ct.length;
+        const n = (final ? ct.length : at + step) - at;
+        const buf = opener.lease(n);
+        ct.copy(buf, 0, at, at + n); // what the store's read() does
+        leases.push(buf);
+        jobs.push(opener.openBatchParts(buf, final));
+        if (final) break;
+      }
+      expectBytes(Buffer.concat((await Promise.all(jobs)).flat()), pt);
+      return leases;
+    };
+    const leases = await read();
+    // The three full batches went to the workers as they were: their buffers are detached.
+    expect(leases.map((b) => b.buffer.byteLength === 0)).toEqual([true, true, true, false]);
+    const allocated = own.buffersAllocated;
+    await read(); // the workers' buffers came back and serve the next object
+    expect(own.buffersAllocated).toBe(allocated);
+    await own.close();
+  });
+
   it('sealRunInPlace writes the bytes sealRun writes, for any length and chunk size', () => {
     fc.assert(
       fc.property(
