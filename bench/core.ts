@@ -184,6 +184,16 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     { runs: opts.quick ? 7 : 15, stat: 'min' },
   );
   const cpu = process.cpuUsage(cpu0);
+  // The same pair on the CPU clock (user + system of every thread of the process, workers
+  // included): how much CPU the pooled path spends per byte against the bare loop. Unlike the
+  // wall-clock ratio it does not depend on how much of the machine other processes take: 1.0
+  // means the pool adds nothing but the second core, so on idle cores the wall ratio can reach
+  // threads / this figure.
+  const [parCpu, parBaseCpu] = await measurePair(
+    async () => encryptToPartsAsync(pdata, { dek: await keys.primaryDek(), context }),
+    () => bareEncrypt(key, pdata),
+    { runs: opts.quick ? 7 : 15, stat: 'min', clock: 'cpu' },
+  );
   const pooledCt = Buffer.concat(
     await encryptToPartsAsync(pdata, { dek: await keys.primaryDek(), context }),
   );
@@ -235,6 +245,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         threads: pool?.threads ?? 0,
         cores: cryptoThreads({}),
         process_cpu_s_both_sides: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
+        pooled_cpu_ms: Math.round(parCpu.seconds * 1000),
+        bare_cpu_ms: Math.round(parBaseCpu.seconds * 1000),
+        pooled_cpu_per_byte_vs_bare: Number((parCpu.seconds / parBaseCpu.seconds).toFixed(2)),
         pooled_decrypt_buffer_gbps_wall: pg(pdec),
         inline_decrypt_buffer_gbps_wall: pg(pdecInline),
         loadavg: loadavg(),

@@ -191,8 +191,8 @@ export class ChunkCipher {
   /** Seals the consecutive chunks in `plaintext` (chunk size `chunkSize`, the first one at
    * `firstIndex`) into `out` at `offset`, each as ciphertext ‖ tag; returns bytes written.
    * Every chunk is whole unless `final`, when the last one (1..chunkSize bytes, or 0 bytes
-   * for an empty object) is sealed as the object's final chunk. What the crypto pool's
-   * workers run per batch (src/core/pool.ts), and the inline path too. */
+   * for an empty object) is sealed as the object's final chunk. The inline path; the crypto
+   * pool's workers run sealRunParts (src/core/pool.ts), the same loop without the copies. */
   sealRun(
     plaintext: Buffer,
     chunkSize: number,
@@ -201,22 +201,76 @@ export class ChunkCipher {
     out: Buffer,
     offset: number,
   ): number {
-    const n = runChunks(plaintext.length, chunkSize, final);
+    const tags = Buffer.allocUnsafe(runChunks(plaintext.length, chunkSize, final) * TAG_LENGTH);
+    const cts = this.sealRunParts(plaintext, chunkSize, firstIndex, final, tags);
     let off = offset;
+    for (let i = 0; i < cts.length; i++) {
+      off += cts[i]!.copy(out, off);
+      off += tags.copy(out, off, i * TAG_LENGTH, (i + 1) * TAG_LENGTH);
+    }
+    return off - offset;
+  }
+
+  /** Seals the plaintext in `buf[0, length)` in place: afterwards `buf` holds ciphertext ‖ tag
+   * per chunk from 0 on, the bytes sealRun would write; returns their length. `buf` needs
+   * room for the tags (length + 16 per chunk). Chunks are sealed last to first, so each one's
+   * output only covers plaintext already sealed; no plaintext is left in `buf`. */
+  sealRunInPlace(
+    buf: Buffer,
+    length: number,
+    chunkSize: number,
+    firstIndex: number,
+    final: boolean,
+  ): number {
+    const n = runChunks(length, chunkSize, final);
+    const stride = chunkSize + TAG_LENGTH;
+    const total = length + n * TAG_LENGTH;
+    if (buf.length < total) throw new RangeError('buffer too short to seal in place');
+    for (let i = n - 1; i >= 0; i--) {
+      this.#prepare(firstIndex + i, final && i === n - 1);
+      const c = createCipheriv(ALGORITHM, this.#key, this.#nonce);
+      c.setAAD(this.#aad);
+      const ct = c.update(buf.subarray(i * chunkSize, Math.min((i + 1) * chunkSize, length)));
+      c.final();
+      ct.copy(buf, i * stride);
+      c.getAuthTag().copy(buf, i * stride + ct.length);
+      ct.fill(0);
+    }
+    return total;
+  }
+
+  /** sealRun's loop without copies: returns each chunk's ciphertext as node:crypto produced it
+   * (one buffer per chunk, empty for an empty object) and writes chunk i's tag at
+   * `tags[16 i]`. The stored bytes are ciphertext ‖ tag per chunk, in order. */
+  sealRunParts(
+    plaintext: Buffer,
+    chunkSize: number,
+    firstIndex: number,
+    final: boolean,
+    tags: Uint8Array,
+  ): Buffer[] {
+    const n = runChunks(plaintext.length, chunkSize, final);
+    if (tags.length < n * TAG_LENGTH) throw new RangeError('tag buffer too short');
+    const cts: Buffer[] = [];
     for (let i = 0; i < n; i++) {
       const chunk = plaintext.subarray(
         i * chunkSize,
         Math.min((i + 1) * chunkSize, plaintext.length),
       );
-      off += this.sealInto(chunk, firstIndex + i, final && i === n - 1, out, off);
+      this.#prepare(firstIndex + i, final && i === n - 1);
+      const c = createCipheriv(ALGORITHM, this.#key, this.#nonce);
+      c.setAAD(this.#aad);
+      cts.push(c.update(chunk));
+      c.final();
+      tags.set(c.getAuthTag(), i * TAG_LENGTH);
     }
-    return off - offset;
+    return cts;
   }
 
   /** Opens the consecutive stored chunks in `stored` (ciphertext ‖ tag each, stride
    * chunkSize + 16) into `out` at `offset`; returns plaintext bytes written. A chunk's
-   * plaintext is written only after its tag verified; on the first failure everything this
-   * call wrote is zeroed and the IntegrityError is thrown (nothing after it is opened). */
+   * plaintext is written only after its tag verified; on the first failure nothing is written
+   * and the IntegrityError is thrown (see openRunParts). */
   openRun(
     stored: Buffer,
     chunkSize: number,
@@ -225,6 +279,17 @@ export class ChunkCipher {
     out: Buffer,
     offset: number,
   ): number {
+    const pts = this.openRunParts(stored, chunkSize, firstIndex, final);
+    let off = offset;
+    for (const pt of pts) off += pt.copy(out, off);
+    return off - offset;
+  }
+
+  /** openRun's loop without copies: each chunk's plaintext as node:crypto produced it, one
+   * buffer per chunk, all returned only once every chunk's tag verified. On the first failure
+   * the plaintext of the chunks before it is zeroed and the IntegrityError is thrown (nothing
+   * after it is opened). */
+  openRunParts(stored: Buffer, chunkSize: number, firstIndex: number, final: boolean): Buffer[] {
     const stride = chunkSize + TAG_LENGTH;
     let n: number;
     if (final) {
@@ -236,19 +301,18 @@ export class ChunkCipher {
       if (stored.length % stride !== 0) throw new RangeError('a batch must hold whole chunks');
       n = stored.length / stride;
     }
-    let off = offset;
+    const pts: Buffer[] = [];
     try {
       for (let i = 0; i < n; i++) {
         const start = i * stride;
         const end = Math.min(start + stride, stored.length);
-        const pt = this.openAt(stored, start, end, firstIndex + i, final && i === n - 1);
-        off += pt.copy(out, off);
+        pts.push(this.openAt(stored, start, end, firstIndex + i, final && i === n - 1));
       }
     } catch (e) {
-      out.fill(0, offset, off);
+      for (const pt of pts) pt.fill(0);
       throw e;
     }
-    return off - offset;
+    return pts;
   }
 
   #webKey: webcrypto.CryptoKey | undefined;

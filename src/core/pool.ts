@@ -1,7 +1,7 @@
 // The crypto pool: worker threads that seal and open batches of chunks off the main thread, so
 // an object's AES-GCM runs on every core instead of node:crypto's one (docs/core.md, "Crypto
-// pool"). Same object format and bytes as the inline path (the workers run ChunkCipher.sealRun
-// and openRun), same integrity rules: a chunk's plaintext is released only after its tag
+// pool"). Same object format and bytes as the inline path (the workers run ChunkCipher's chunk
+// loop, sealRunParts/openRunParts, or sealRunInPlace), same integrity rules: a chunk's plaintext is released only after its tag
 // verified, and nothing after the first failure.
 //
 // Why a pool of our own and not tinypool or piscina: measured on this 2-core VM with the same
@@ -9,14 +9,16 @@
 // "Crypto pool"), this pool's best run took 216–314 ms against piscina's 617–1079 and
 // tinypool's 497–1001 (load average 17–25, so only the order is firm). What a pool adds is the
 // round trip and buffer handling, and the CryptoPool class below does what they do not: recycled
-// input buffers (a fresh 4 MiB buffer costs page faults on every batch), in-order release
+// input buffers (a fresh 4 MiB buffer costs page faults on every batch), outputs handed back
+// as node:crypto made them or sealed in place in the input (no output buffer), in-order release
 // chained across batches, two jobs queued per worker, and workers that keep no process alive
 // while idle. Neither library is a dependency.
 //
 // Memory bound: the whole-buffer functions keep at most `2 × threads` batches in flight, each
 // holding one input copy and one output of ≤ BATCH_BYTES + 16 × chunks; so ≈ 2 × threads ×
 // 2 × 4 MiB (32 MiB on 2 cores) whatever the object size. BatchSealer/BatchOpener copy each
-// batch when called: their bound is the caller's batches in flight × 2 × batch size.
+// batch when called: their bound is the caller's batches in flight × 2 × batch size (× 1 when
+// sealed in place). Idle buffers kept for reuse: at most 3 × threads of INPUT_BYTES.
 //
 // Key material: a job carries the per-object material (object key ‖ nonce prefix ‖ digest; see
 // ChunkCipher.exportMaterial) inside its transferred input buffer, never the data key; the
@@ -52,6 +54,11 @@ export const BATCH_BYTES = 4 * 1024 * 1024;
  * 4 MiB 1.15–1.3× — below one batch the round trip and the copy cost more than the second
  * core gives back. */
 export const INLINE_THRESHOLD = 4 * 1024 * 1024;
+/** Bytes of a recycled input buffer: the material, a batch, and room for the tags of a stored
+ * batch (a 4 MiB batch of 64 KiB chunks is stored as 4 MiB + 1 KiB; chunks of 1 KiB or more
+ * fit). A fresh buffer per batch costs page faults and GC work on the main thread (measured:
+ * more than the copy into it). */
+const INPUT_BYTES = MATERIAL_LENGTH + BATCH_BYTES + 64 * 1024;
 /** Jobs queued at one worker: the next batch waits in its port while it works on one. */
 const JOBS_PER_WORKER = 2;
 
@@ -65,11 +72,17 @@ export interface WorkerJob {
   chunkSize: number;
   firstIndex: number;
   final: boolean;
+  /** Seal the batch where it lies in `input` (which has room for the tags) and send `input`
+   * back as the output, instead of node:crypto's per-chunk buffers. */
+  inPlace?: boolean;
 }
 
-/** @internal A worker's answer; `input` comes back for reuse. */
+/** @internal A worker's answer; `input` comes back for reuse. `parts`: the batch's output in
+ * order (sealed: ciphertext, tag per chunk; opened: plaintext per chunk), node:crypto's own
+ * buffers, transferred. */
 export type WorkerReply =
-  | { id: number; ok: true; input: ArrayBuffer; out: ArrayBuffer; length: number }
+  | { id: number; ok: true; input: ArrayBuffer; parts: Uint8Array[] }
+  | { id: number; ok: true; input: ArrayBuffer; inPlace: true; length: number }
   | { id: number; ok: false; input: ArrayBuffer; integrity?: IntegrityReason; message: string };
 
 /** The worker count the environment asks for: CMEK_CRYPTO_THREADS if set (0 = no workers,
@@ -89,7 +102,7 @@ export function cryptoThreads(env: NodeJS.ProcessEnv = process.env): number {
 
 interface Pending {
   job: WorkerJob;
-  resolve: (out: Buffer) => void;
+  resolve: (out: Buffer[]) => void;
   reject: (e: Error) => void;
 }
 
@@ -119,10 +132,16 @@ export class CryptoPool {
   readonly #slots: Slot[] = [];
   readonly #queue: Pending[] = [];
   readonly #free: ArrayBuffer[] = [];
+  /** Recycled buffers handed out as sealed output, until release() takes them back. */
+  readonly #lent = new WeakSet<ArrayBuffer>();
+  /** Input buffers handed out by lease() and not yet given to a worker. */
+  readonly #leases = new WeakSet<ArrayBuffer>();
   #nextId = 1;
   #closed = false;
   /** Batches the workers completed (sealed or opened, verified or not). */
   batchesRun = 0;
+  /** Batch buffers allocated (not recycled): flat once a steady load has warmed the pool. */
+  buffersAllocated = 0;
 
   /** `threads`: worker count, ≥ 1. Workers start on first use and do not keep the process
    * alive while idle. */
@@ -134,8 +153,10 @@ export class CryptoPool {
   }
 
   /** Runs one batch of `cipher`'s object on a worker: seals plaintext or opens stored chunks
-   * (see ChunkCipher.sealRun/openRun). `data` is copied before this returns, so the caller may
-   * reuse it at once. Resolves with the output (a transferred buffer, not copied). */
+   * (see ChunkCipher.sealRunParts/openRunParts). `data` is copied before this returns, so the
+   * caller may reuse it at once. Resolves with the output in order — sealed: ciphertext, tag
+   * per chunk; opened: plaintext per chunk — as the worker's cipher produced it (transferred,
+   * not copied). */
   run(
     cipher: ChunkCipher,
     op: 'seal' | 'open',
@@ -143,38 +164,72 @@ export class CryptoPool {
     chunkSize: number,
     firstIndex: number,
     final: boolean,
-  ): Promise<Buffer> {
+    recycled = false,
+  ): Promise<Buffer[]> {
     if (this.#closed) return Promise.reject(new Error('crypto pool is closed'));
     const pieces = data instanceof Uint8Array ? [data] : data;
     let length = 0;
     for (const p of pieces) length += p.length;
-    const input = this.#inputBuffer(MATERIAL_LENGTH + length);
+    // A batch sealed in place needs room for its tags too.
+    const sealed = () => length + runChunks(length, chunkSize, final) * TAG_LENGTH;
+    const inPlace = recycled && op === 'seal';
+    const leased = pieces.length === 1 ? this.#leasedInput(pieces[0]!) : undefined;
+    const input = leased ?? this.#inputBuffer(MATERIAL_LENGTH + (inPlace ? sealed() : length));
     const view = new Uint8Array(input);
     cipher.exportMaterial(view, 0);
-    let off = MATERIAL_LENGTH;
-    for (const p of pieces) {
-      view.set(p, off);
-      off += p.length;
+    if (!leased) {
+      let off = MATERIAL_LENGTH;
+      for (const p of pieces) {
+        view.set(p, off);
+        off += p.length;
+      }
     }
     const job: WorkerJob = { id: this.#nextId++, op, input, length, chunkSize, firstIndex, final };
-    return new Promise<Buffer>((resolve, reject) => {
+    if (inPlace) job.inPlace = true;
+    return new Promise<Buffer[]>((resolve, reject) => {
       this.#queue.push({ job, resolve, reject });
       this.#dispatch();
     });
   }
 
   #inputBuffer(bytes: number): ArrayBuffer {
-    if (bytes <= MATERIAL_LENGTH + BATCH_BYTES) {
-      const b = this.#free.pop();
-      if (b) return b;
-      return new ArrayBuffer(MATERIAL_LENGTH + BATCH_BYTES);
-    }
-    return new ArrayBuffer(bytes);
+    const b = bytes <= INPUT_BYTES ? this.#free.pop() : undefined;
+    if (b) return b;
+    this.buffersAllocated++;
+    return new ArrayBuffer(Math.max(bytes, INPUT_BYTES));
+  }
+
+  /** A buffer of `bytes` (≤ BATCH_BYTES + 64 KiB) inside one of the pool's input buffers, for
+   * a read loop to read a batch straight into: passed to run() (BatchOpener.openBatchParts) as
+   * the only piece, it is handed to the worker as it is, with no copy, and is detached from
+   * then on. Larger requests get a plain buffer (copied as usual). */
+  lease(bytes: number): Buffer {
+    if (bytes > INPUT_BYTES - MATERIAL_LENGTH) return Buffer.allocUnsafe(bytes);
+    const ab = this.#inputBuffer(0);
+    this.#leases.add(ab);
+    return Buffer.from(ab, MATERIAL_LENGTH, bytes);
+  }
+
+  /** The input buffer behind `p` if `p` is a lease starting where a batch goes. */
+  #leasedInput(p: Uint8Array): ArrayBuffer | undefined {
+    const ab = p.buffer as ArrayBuffer;
+    if (p.byteOffset !== MATERIAL_LENGTH || !this.#leases.delete(ab)) return undefined;
+    return ab;
   }
 
   #recycle(b: ArrayBuffer): void {
-    if (b.byteLength === MATERIAL_LENGTH + BATCH_BYTES && this.#free.length < 2 * this.threads) {
+    if (b.byteLength === INPUT_BYTES && this.#free.length < (JOBS_PER_WORKER + 1) * this.threads) {
       this.#free.push(b);
+    }
+  }
+
+  /** Takes back the memory of batches sealed in place (`recycled`) once the caller is done
+   * with them (written): their buffers serve later batches. The caller must not use them
+   * after. Anything else is ignored. */
+  release(parts: readonly Buffer[]): void {
+    for (const b of parts) {
+      const ab = b.buffer as ArrayBuffer;
+      if (this.#lent.delete(ab)) this.#recycle(ab);
     }
   }
 
@@ -223,11 +278,17 @@ export class CryptoPool {
     if (!p) return;
     slot.jobs.delete(r.id);
     if (slot.jobs.size === 0) slot.worker.unref();
-    this.#recycle(r.input);
     this.batchesRun++;
-    if (r.ok) p.resolve(Buffer.from(r.out, 0, r.length));
-    else if (r.integrity) p.reject(new IntegrityError(r.integrity, r.message));
-    else p.reject(new Error(r.message));
+    if (r.ok && 'inPlace' in r) {
+      // The input buffer is the output now: the caller's until release().
+      this.#lent.add(r.input);
+      p.resolve([Buffer.from(r.input, MATERIAL_LENGTH, r.length)]);
+    } else {
+      this.#recycle(r.input);
+      if (r.ok) p.resolve(r.parts.map((u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength)));
+      else if (r.integrity) p.reject(new IntegrityError(r.integrity, r.message));
+      else p.reject(new Error(r.message));
+    }
     this.#dispatch();
   }
 
@@ -269,6 +330,11 @@ export interface BatchOptions extends PoolOptions {
   /** Batches shorter than this are sealed/opened on the calling thread; default
    * INLINE_THRESHOLD (a short last batch is not worth a round trip). */
   inlineBelow?: number;
+  /** BatchSealer: a pooled batch is sealed in place in the pool's recycled input buffer and
+   * comes back as that one buffer, which the caller hands back with release() once written
+   * (the store's put: one buffer per batch in flight, no per-chunk garbage on the main
+   * thread). Default false: node:crypto's per-chunk buffers, the caller's to keep. */
+  recycle?: boolean;
 }
 
 function poolOf(opts: PoolOptions): CryptoPool | undefined {
@@ -321,6 +387,7 @@ export class BatchSealer {
   readonly #cipher: ChunkCipher;
   readonly #pool: CryptoPool | undefined;
   readonly #inlineBelow: number;
+  readonly #recycle: boolean;
   readonly #chain = new Chain();
   #index = 0;
   #started = false;
@@ -333,6 +400,13 @@ export class BatchSealer {
     this.#cipher = cipherFor(opts.dek, header, bytes, opts.context);
     this.#pool = poolOf(opts);
     this.#inlineBelow = opts.inlineBelow ?? INLINE_THRESHOLD;
+    this.#recycle = opts.recycle ?? false;
+  }
+
+  /** With `recycle`: the parts of a sealed batch are written and no longer referenced; their
+   * memory serves later batches. Parts that are not the pool's are left alone. */
+  release(parts: readonly Buffer[]): void {
+    this.#pool?.release(parts);
   }
 
   /** Seals the next batch: whole chunks of plaintext (a multiple of the chunk size), or, with
@@ -366,16 +440,16 @@ export class BatchSealer {
       this.#started = true;
       parts.push(this.headerBytes);
     }
-    let job: Promise<Buffer>;
+    let job: Promise<Buffer[]>;
     if (!this.#pool || length < this.#inlineBelow) {
       const out = Buffer.allocUnsafe(length + n * TAG_LENGTH);
       this.#cipher.sealRun(joined(plaintext, length), size, first, final, out, 0);
-      job = Promise.resolve(out);
+      job = Promise.resolve([out]);
     } else {
-      job = this.#pool.run(this.#cipher, 'seal', plaintext, size, first, final);
+      job = this.#pool.run(this.#cipher, 'seal', plaintext, size, first, final, this.#recycle);
     }
     const result = this.#chain.add(job, noop).then((out) => {
-      parts.push(out);
+      for (const b of out) parts.push(b);
       return parts;
     });
     result.catch(noop); // the caller sees the rejection; a batch it gave up on is no leak
@@ -447,10 +521,29 @@ export class BatchOpener {
 
   /** Opens the next batch of stored chunks: a whole multiple of `stride` bytes, or, with
    * `final`, the rest of the object (its last chunk included). Resolves with the plaintext
-   * only once every chunk in it, and every earlier batch, verified; rejects with an
-   * IntegrityError otherwise, and so does every later batch. `stored` is copied (or opened
+   * (one buffer) only once every chunk in it, and every earlier batch, verified; rejects with
+   * an IntegrityError otherwise, and so does every later batch. `stored` is copied (or opened
    * inline) before this returns. Batches below INLINE_THRESHOLD are opened inline. */
-  openBatch(stored: Uint8Array | readonly Uint8Array[], final = false): Promise<Buffer> {
+  async openBatch(stored: Uint8Array | readonly Uint8Array[], final = false): Promise<Buffer> {
+    const parts = await this.openBatchParts(stored, final);
+    if (parts.length === 1) return parts[0]!;
+    const out = Buffer.concat(parts);
+    for (const p of parts) p.fill(0);
+    return out;
+  }
+
+  /** A buffer of `bytes` to read the next stored batch into: passed alone to openBatchParts,
+   * a pooled batch goes to the worker without being copied (CryptoPool.lease). The buffer
+   * belongs to the opener from then on: do not reuse it. */
+  lease(bytes: number): Buffer {
+    return this.#pool && bytes >= this.#inlineBelow
+      ? this.#pool.lease(bytes)
+      : Buffer.allocUnsafe(bytes);
+  }
+
+  /** openBatch() without joining the plaintext into one buffer: the batch's plaintext in
+   * order, as pieces (one per chunk from a worker; nothing is copied). Same guarantees. */
+  openBatchParts(stored: Uint8Array | readonly Uint8Array[], final = false): Promise<Buffer[]> {
     if (this.#done)
       return Promise.reject(new Error('BatchOpener: openBatch() after the final batch'));
     const size = this.header.chunkSize;
@@ -461,19 +554,21 @@ export class BatchOpener {
     }
     const first = this.#index;
     this.#index += n;
-    let job: Promise<Buffer>;
+    let job: Promise<Buffer[]>;
     if (!this.#pool || length < this.#inlineBelow) {
       try {
         const out = Buffer.allocUnsafe(Math.max(length - n * TAG_LENGTH, 0));
         const len = this.#cipher.openRun(joined(stored, length), size, first, final, out, 0);
-        job = Promise.resolve(out.subarray(0, len));
+        job = Promise.resolve([out.subarray(0, len)]);
       } catch (e) {
         job = Promise.reject(e as Error);
       }
     } else {
       job = this.#pool.run(this.#cipher, 'open', stored, size, first, final);
     }
-    const result = this.#chain.add(job, (pt) => pt.fill(0));
+    const result = this.#chain.add(job, (pts) => {
+      for (const pt of pts) pt.fill(0);
+    });
     if (final) {
       this.#done = true;
       result.then(
@@ -552,17 +647,18 @@ export async function decryptWithPool(
   const out = Buffer.allocUnsafe(ptLen);
   const stepChunks = batchBytes(ptLen, header.chunkSize, pool.threads) / header.chunkSize;
   const step = stepChunks * stride;
-  const inFlight: Promise<Buffer>[] = [];
+  const inFlight: Promise<Buffer[]>[] = [];
   let off = 0;
   const take = async () => {
-    const pt = await inFlight.shift()!;
-    off += pt.copy(out, off);
-    pt.fill(0);
+    for (const pt of await inFlight.shift()!) {
+      off += pt.copy(out, off);
+      pt.fill(0);
+    }
   };
   try {
     for (let s = headerLength; ; s += step) {
       const final = s + step >= buf.length;
-      inFlight.push(opener.openBatch(buf.subarray(s, final ? buf.length : s + step), final));
+      inFlight.push(opener.openBatchParts(buf.subarray(s, final ? buf.length : s + step), final));
       if (inFlight.length >= 2 * pool.threads) await take();
       if (final) break;
     }

@@ -137,17 +137,21 @@ export class EnvelopeCodec implements ObjectCodec {
           close: () => undefined,
         };
       }
-      const s = new BatchSealer({ ...opts, pool });
+      // recycle: each pooled batch comes back as one buffer of the pool's, taken back once
+      // written, so a put leaves no per-chunk garbage on the main thread (docs/core.md).
+      const s = new BatchSealer({ ...opts, pool, recycle: true });
       return {
         batchUnit: s.header.chunkSize,
         seal: (pieces, final) => s.sealBatch(pieces, final),
+        release: (parts) => s.release(parts),
         close: () => s.close(),
       };
     });
   }
 
   /** get()'s batches: BatchOpener (on the crypto pool from 4 MiB batches on; inline without a
-   * pool). It copies or opens each batch before returning, so the store recycles its reads. */
+   * pool), plaintext as the pool's per-chunk pieces. It copies or opens each batch before
+   * returning, so the store recycles its reads. */
   async #opener(ref: BodyRef, prefix: Buffer): Promise<BatchBodyOpener> {
     const { rec } = ref;
     return mapped(rec, async () => {
@@ -162,7 +166,8 @@ export class EnvelopeCodec implements ObjectCodec {
         start: opener.headerLength,
         stride: opener.stride,
         detaches: true,
-        open: (stored, final) => mapped(rec, () => opener.openBatch(stored, final)),
+        open: (stored, final) => mapped(rec, () => opener.openBatchParts(stored, final)),
+        lease: (bytes) => opener.lease(bytes),
         close: () => opener.close(),
       };
     });

@@ -41,6 +41,9 @@ export interface BatchBodySealer {
    * Resolves to the parts to write, in order; calls may overlap and resolve in call order.
    * The pieces are not modified and, once the promise settles, not referenced. */
   seal(pieces: readonly Buffer[], final: boolean): Promise<Buffer[]>;
+  /** Called with a batch's parts once they are written and no longer referenced: the sealer
+   * may reuse their memory (the crypto pool's recycled output buffers). */
+  release?(parts: readonly Buffer[]): void;
   /** Abandons the body (a failed put): key material is dropped. */
   close(): void;
 }
@@ -54,9 +57,14 @@ export interface BatchBodyOpener {
   /** True when open() keeps no reference to `stored` once it has returned (it copies or opens
    * it at once): the store may then reuse its read buffers. */
   readonly detaches: boolean;
-  /** The plaintext of the next batch, only once it (and every earlier batch) authenticated;
-   * calls may overlap and resolve in call order. */
-  open(stored: Buffer, final: boolean): Promise<Buffer>;
+  /** The plaintext of the next batch, as pieces in order (the crypto pool hands back one per
+   * chunk: joining them would be a copy), only once it (and every earlier batch)
+   * authenticated; calls may overlap and resolve in call order. */
+  open(stored: Buffer, final: boolean): Promise<Buffer[]>;
+  /** A buffer to read the next batch into, which open() then takes over without a copy (the
+   * crypto pool's own buffers): the store must not reuse it. Absent: the store reads into its
+   * own buffers. */
+  lease?(bytes: number): Buffer;
   close(): void;
 }
 
@@ -97,7 +105,7 @@ export const identityCodec: ObjectCodec = {
     start: 0,
     stride: 1,
     detaches: false,
-    open: (stored) => Promise.resolve(stored),
+    open: (stored) => Promise.resolve([stored]),
     close: () => undefined,
   }),
   rangeReader: async (_ref, source) => ({

@@ -52,7 +52,7 @@ export class BodyReadable extends Readable {
   readonly #readSize: number;
   #pos: number;
   #ahead: Promise<Buffer> | undefined;
-  readonly #opens: Promise<Buffer>[] = [];
+  readonly #opens: Promise<Buffer[]>[] = [];
   #lastIssued = false;
   #busy = false;
   #want = false;
@@ -74,10 +74,16 @@ export class BodyReadable extends Readable {
 
   async #readAt(pos: number): Promise<Buffer> {
     const n = Math.min(this.#readSize, this.#length - pos);
-    // Pooled buffers are kept whole; reads use a view of the length they need.
-    const full = this.#free.pop() ?? Buffer.allocUnsafe(Math.min(this.#readSize, this.#length));
-    const buf = full.subarray(0, n);
-    this.#whole.set(buf, full);
+    let buf: Buffer;
+    if (this.#opener.lease) {
+      // Read straight into the opener's (the crypto pool's) buffer: no copy on the way in.
+      buf = this.#opener.lease(n);
+    } else {
+      // Pooled buffers are kept whole; reads use a view of the length they need.
+      const full = this.#free.pop() ?? Buffer.allocUnsafe(Math.min(this.#readSize, this.#length));
+      buf = full.subarray(0, n);
+      this.#whole.set(buf, full);
+    }
     if ((await readFully(this.#fh, buf, n, pos)) < n) {
       throw new Error('object file shrank while being read');
     }
@@ -105,7 +111,9 @@ export class BodyReadable extends Readable {
       this.#opens.push(opened);
       if (final) this.#lastIssued = true;
       // The opener copied or opened the batch already: its buffer is free.
-      if (this.#opener.detaches && buf.length > 0) this.#free.push(this.#whole.get(buf) ?? buf);
+      if (this.#opener.detaches && !this.#opener.lease && buf.length > 0) {
+        this.#free.push(this.#whole.get(buf) ?? buf);
+      }
     }
   }
 
@@ -118,8 +126,8 @@ export class BodyReadable extends Readable {
       this.push(null);
       return false;
     }
-    const pt = await next;
-    const more = pt.length > 0 ? this.push(pt) : true;
+    let more = true;
+    for (const pt of await next) if (pt.length > 0) more = this.push(pt);
     if (this.#lastIssued && this.#opens.length === 0) {
       this.#ended = true;
       this.push(null);

@@ -11,6 +11,7 @@ import {
   BATCH_BYTES,
   BatchOpener,
   BatchSealer,
+  ChunkCipher,
   CryptoPool,
   INLINE_THRESHOLD,
   IntegrityError,
@@ -24,6 +25,7 @@ import {
   encryptToPartsAsync,
   objectContext,
 } from '../../src/core/index.js';
+import { MATERIAL_LENGTH } from '../../src/core/aead.js';
 import { expectBytes, rawDek } from './helpers.js';
 
 const dek = rawDek();
@@ -81,7 +83,8 @@ describe('crypto pool', () => {
         fc.integer({ min: 0, max: 2000 }), // bytes in the final batch
         fc.integer({ min: 1, max: 9 }), // chunks per batch
         fc.integer({ min: 0, max: 2 }), // inlineBelow: 0 = all on workers
-        async (chunks, tail, per, mode) => {
+        fc.boolean(), // recycle: sealed in place in the pool's buffers
+        async (chunks, tail, per, mode, recycle) => {
           const size = 1024;
           const inlineBelow = [0, 4 * size, Infinity][mode]!;
           if (chunks > 0 && tail === 0) tail = 1 + (per % size); // see the next test
@@ -93,6 +96,7 @@ describe('crypto pool', () => {
             objectId,
             pool,
             inlineBelow,
+            recycle,
           });
           const jobs: Promise<Buffer[]>[] = [];
           let off = 0;
@@ -102,7 +106,9 @@ describe('crypto pool', () => {
             off = end;
           }
           jobs.push(sealer.sealBatch(pt.subarray(off), true));
-          const ct = Buffer.concat((await Promise.all(jobs)).flat());
+          const sealed = await Promise.all(jobs);
+          const ct = Buffer.concat(sealed.flat());
+          for (const parts of sealed) sealer.release(parts);
           expectBytes(ct, encryptBuffer(pt, { dek, context: ctx, chunkSize: size, objectId }));
 
           const opener = await BatchOpener.open(ct, { keys: dek, context: ctx, pool, inlineBelow });
@@ -119,6 +125,99 @@ describe('crypto pool', () => {
         },
       ),
       { numRuns: 25 },
+    );
+  });
+
+  it('seals in place in recycled buffers (the store put): same bytes, one buffer per batch, reused only after release', async () => {
+    const pt = randomBytes(3 * BATCH_BYTES + 777);
+    const inline = encryptBuffer(pt, { dek, context: ctx, objectId });
+    // A pool of its own: no buffers recycled by other tests' batches.
+    const own = new CryptoPool({ threads: 2 });
+    const seal = async () => {
+      const sealer = new BatchSealer({ dek, context: ctx, objectId, pool: own, recycle: true });
+      const jobs: Promise<Buffer[]>[] = [];
+      for (let off = 0; off < pt.length; off += BATCH_BYTES) {
+        const end = Math.min(off + BATCH_BYTES, pt.length);
+        jobs.push(sealer.sealBatch(pt.subarray(off, end), end === pt.length));
+      }
+      return { sealer, batches: await Promise.all(jobs) };
+    };
+    const first = await seal();
+    expectBytes(Buffer.concat(first.batches.flat()), inline);
+    // Header + one buffer for each of the three full batches; the short last one is inline.
+    expect(first.batches.map((b) => b.length)).toEqual([2, 1, 1, 1]);
+    const lent = first.batches.slice(0, 3).map((b) => b[b.length - 1]!);
+    expect(own.buffersAllocated).toBe(3); // batches in flight never share memory
+    // Not released: a second object gets buffers of its own and the first's stay intact.
+    const second = await seal();
+    expectBytes(Buffer.concat(second.batches.flat()), inline);
+    expect(own.buffersAllocated).toBe(6);
+    expectBytes(Buffer.concat(first.batches.flat()), inline);
+    // Released: the next object is sealed in those buffers (handed to the workers again, so
+    // the released views are detached), and nothing new is allocated.
+    for (const b of [...first.batches, ...second.batches]) first.sealer.release(b);
+    const third = await seal();
+    expectBytes(Buffer.concat(third.batches.flat()), inline);
+    expect(own.buffersAllocated).toBe(6);
+    const detached = [...lent, ...second.batches.slice(0, 3).map((b) => b[b.length - 1]!)];
+    expect(detached.filter((b) => b.buffer.byteLength === 0)).toHaveLength(3);
+    await own.close();
+  });
+
+  it('opens a batch read into a leased pool buffer without copying it (the store get)', async () => {
+    const own = new CryptoPool({ threads: 2 });
+    const pt = randomBytes(3 * BATCH_BYTES + 999);
+    const ct = encryptBuffer(pt, { dek, context: ctx, objectId });
+    const read = async () => {
+      const opener = await BatchOpener.open(ct, { keys: dek, context: ctx, pool: own });
+      const step = (BATCH_BYTES / C) * opener.stride;
+      const leases: Buffer[] = [];
+      const jobs: Promise<Buffer[]>[] = [];
+      for (let at = opener.headerLength; ; at += step) {
+        const final = at + step >= ct.length;
+        const n = (final ? ct.length : at + step) - at;
+        const buf = opener.lease(n);
+        ct.copy(buf, 0, at, at + n); // what the store's read() does
+        leases.push(buf);
+        jobs.push(opener.openBatchParts(buf, final));
+        if (final) break;
+      }
+      expectBytes(Buffer.concat((await Promise.all(jobs)).flat()), pt);
+      return leases;
+    };
+    const leases = await read();
+    // The three full batches went to the workers as they were: their buffers are detached.
+    expect(leases.map((b) => b.buffer.byteLength === 0)).toEqual([true, true, true, false]);
+    const allocated = own.buffersAllocated;
+    await read(); // the workers' buffers came back and serve the next object
+    expect(own.buffersAllocated).toBe(allocated);
+    await own.close();
+  });
+
+  it('sealRunInPlace writes the bytes sealRun writes, for any length and chunk size', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 0, max: 20_000 }),
+        fc.boolean(),
+        (chunkSize, len, final) => {
+          const length = final ? len : len - (len % chunkSize);
+          // Two ciphers of one object (from the same material, as a worker gets it).
+          const material = Buffer.alloc(MATERIAL_LENGTH);
+          for (let i = 0; i < material.length; i++) material[i] = (i * 7 + chunkSize) & 0xff;
+          const a = ChunkCipher.fromMaterial(material);
+          const b = ChunkCipher.fromMaterial(material);
+          const pt = randomBytes(length);
+          const n = final ? Math.max(1, Math.ceil(length / chunkSize)) : length / chunkSize;
+          const want = Buffer.alloc(length + n * TAG_LENGTH);
+          a.sealRun(pt, chunkSize, 5, final, want, 0);
+          const buf = Buffer.alloc(want.length + 3, 0xee);
+          pt.copy(buf);
+          expect(b.sealRunInPlace(buf, length, chunkSize, 5, final)).toBe(want.length);
+          expectBytes(buf.subarray(0, want.length), want);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 

@@ -91,6 +91,38 @@ describe('store put/get loops', () => {
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('a source that pushes several chunks per read, or is destroyed early, is read chunk by chunk', async () => {
+    // put() reads a stream in flowing mode (one chunk per 'data' event) rather than with
+    // `for await`, whose read() joins everything buffered into a new buffer.
+    const data = randomBytes(9 * MiB + 5);
+    let off = 0;
+    const bursty = new Readable({
+      highWaterMark: 4 * MiB,
+      read() {
+        for (let k = 0; k < 3 && off < data.length; k++) {
+          const n = Math.min(700_001, data.length - off);
+          this.push(data.subarray(off, off + n));
+          off += n;
+        }
+        if (off >= data.length) this.push(null);
+      },
+    });
+    await cp.objects.put(svcId, 'bursty', bursty);
+    expect((await cp.objects.getBuffer(svcId, 'bursty')).equals(data)).toBe(true);
+    // Destroyed without an error before its end: the put fails, the previous version stays.
+    let sent = 0;
+    const cut = new Readable({
+      read() {
+        if (sent++ < 2) this.push(randomBytes(MiB));
+        else this.destroy();
+      },
+    });
+    await expect(cp.objects.put(svcId, 'bursty', cut)).rejects.toThrow(/closed before its end/);
+    expect((await cp.objects.getBuffer(svcId, 'bursty')).equals(data)).toBe(true);
+    const files = await readdir(cp.objects.partialDirOf(svcId));
+    expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
   it('a sealer that throws mid-way fails the put cleanly', async () => {
     let calls = 0;
     const breaking = new ObjectStore(
