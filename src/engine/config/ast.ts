@@ -82,7 +82,9 @@ export interface ParseSink {
   refs: Set<string>;
 }
 
-class Syntax extends Error {
+/** A syntax error at a source offset. The native body parser (syntax.ts) catches it from
+ * parseValueAt and reports it with line and column. */
+export class Syntax extends Error {
   constructor(
     message: string,
     readonly offset: number,
@@ -120,18 +122,25 @@ export class Parser {
   private i = 0;
   private readonly nl: number[] = [];
   private cache: { start: number; tok: Tok; end: number } | undefined;
+  /** End offset (exclusive) of the last token consumed: where the expression so far ends. */
+  private lastEnd = 0;
+  /** Bracket depth ((), [], {}, `${}`): newlines end an attribute's expression only at 0. */
+  private nest = 0;
+  /** Set by parseValueAt: a newline outside brackets ends the expression (HCL attributes). */
+  private newlineEnds = false;
 
   constructor(
     private readonly src: string,
     private readonly baseLine: number,
     private sink: ParseSink,
-    /** Bare names (`${name}`) are references: the variables of a templatefile() template. */
-    private readonly options: { bareNames?: boolean } = {},
+    /** Bare names (`${name}`) are references: the variables of a templatefile() template.
+     * `columns`: the source is a whole file, so offsets give true columns for diagnostics. */
+    private readonly options: { bareNames?: boolean; columns?: boolean } = {},
   ) {
     for (let j = 0; j < src.length; j++) if (src[j] === '\n') this.nl.push(j);
   }
 
-  lineAt(offset: number): number {
+  private lineIndex(offset: number): number {
     let lo = 0;
     let hi = this.nl.length;
     while (lo < hi) {
@@ -139,14 +148,75 @@ export class Parser {
       if (this.nl[mid]! < offset) lo = mid + 1;
       else hi = mid;
     }
-    return this.baseLine + lo;
+    return lo;
+  }
+
+  /** 1-based column of an offset (UTF-16 code units from the start of its line). */
+  colAt(offset: number): number {
+    const lo = this.lineIndex(offset);
+    return offset - (lo === 0 ? 0 : this.nl[lo - 1]! + 1) + 1;
+  }
+
+  /** Give `n` the range from `start` (an offset) to the end of the last consumed token. */
+  private span<T extends Node>(n: T, start: number): T {
+    n.line = this.lineAt(start);
+    n.col = this.colAt(start);
+    n.endLine = this.lineAt(this.lastEnd);
+    n.endCol = this.colAt(this.lastEnd);
+    return n;
+  }
+
+  /** Give `n` the range from the start of `from` to the end of the last consumed token. */
+  private spanFrom<T extends Node>(n: T, from: Node): T {
+    if (from.col !== undefined) n.col = from.col;
+    n.endLine = this.lineAt(this.lastEnd);
+    n.endCol = this.colAt(this.lastEnd);
+    return n;
+  }
+
+  /** Run `f` inside brackets, where newlines do not end the expression. */
+  private nested<T>(f: () => T): T {
+    this.nest++;
+    try {
+      return f();
+    } finally {
+      this.nest--;
+    }
+  }
+
+  /** Where the diagnostic of an offset points: the line, and the column for whole files. */
+  private where(offset: number): { line: number; column?: number } {
+    const line = this.lineAt(offset);
+    return this.options.columns ? { line, column: this.colAt(offset) } : { line };
+  }
+
+  /** Parse one attribute value of native syntax starting at `offset` of a whole file: the
+   * expression ends at a newline outside brackets. Returns the node and the offset where it
+   * ends; throws Syntax on a syntax error. Diagnostics of unsupported constructs and
+   * references go to `sink`. */
+  parseValueAt(offset: number, sink: ParseSink): { node: Node; end: number } {
+    this.sink = sink;
+    this.i = offset;
+    this.cache = undefined;
+    this.nest = 0;
+    this.newlineEnds = true;
+    try {
+      const node = this.expr();
+      return { node, end: this.lastEnd };
+    } finally {
+      this.newlineEnds = false;
+    }
+  }
+
+  lineAt(offset: number): number {
+    return this.baseLine + this.lineIndex(offset);
   }
 
   private unsupported(offset: number, what: string, remedy: string): Node {
     this.sink.diagnostics.push(
       diag('CONFIG_UNSUPPORTED', `${what} is not supported`, remedy, {
         file: this.sink.file,
-        line: this.lineAt(offset),
+        ...this.where(offset),
       }),
     );
     return { k: 'bad', line: this.lineAt(offset) };
@@ -196,6 +266,7 @@ export class Parser {
     const s = this.src;
     for (;;) {
       const c = s[this.i];
+      if (c === '\n' && this.newlineEnds && this.nest === 0) return;
       if (c === ' ' || c === '\t' || c === '\n' || c === '\r') this.i++;
       else if (c === '#' || (c === '/' && s[this.i + 1] === '/')) {
         while (this.i < s.length && s[this.i] !== '\n') this.i++;
@@ -220,6 +291,7 @@ export class Parser {
   private next(): Tok {
     const tok = this.peek();
     this.i = this.cache!.end;
+    this.lastEnd = this.i;
     return tok;
   }
 
@@ -238,7 +310,8 @@ export class Parser {
   private lex(): Tok {
     const s = this.src;
     const c = s[this.i];
-    if (c === undefined) return { t: 'eof' };
+    // A newline reaches the lexer only where it ends an attribute's expression.
+    if (c === undefined || c === '\n') return { t: 'eof' };
     if (c >= '0' && c <= '9') {
       NUMBER.lastIndex = this.i;
       const m = NUMBER.exec(s)!;
@@ -287,11 +360,16 @@ export class Parser {
       const lineEnd = s.indexOf('\n', lineStart);
       const line = s.slice(lineStart, lineEnd < 0 ? s.length : lineEnd);
       if (line.trim() === marker) {
-        let body = s.slice(bodyStart, lineStart);
-        if (indent) body = dedent(body);
+        // The body is parsed in place (so its nodes have the file's lines and columns), as raw
+        // template text up to the marker line; `<<-` then drops the common indentation.
+        this.i = bodyStart;
+        const sink = this.sink;
+        let node = this.nested(() => this.templateParts('raw', lineStart));
+        this.sink = sink;
+        if (indent) node = dedentTemplate(node, s.slice(bodyStart, lineStart));
         this.i = lineEnd < 0 ? s.length : lineEnd;
-        const sub = new Parser(body, this.lineAt(bodyStart), this.sink);
-        return sub.parseWholeTemplate();
+        this.lastEnd = this.i;
+        return node;
       }
       if (lineEnd < 0) throw new Syntax(`heredoc not terminated by "${marker}"`, start);
       lineStart = lineEnd + 1;
@@ -300,7 +378,7 @@ export class Parser {
 
   /** Template text: `raw` runs to the end of the source (no backslash escapes: hcl2json has
    * already decoded them); `quoted` ends at an unescaped `"` and decodes escapes. */
-  private templateParts(mode: 'raw' | 'quoted'): Node {
+  private templateParts(mode: 'raw' | 'quoted', limit = this.src.length): Node {
     const s = this.src;
     const line = this.lineAt(this.i);
     const parts: Array<string | Node> = [];
@@ -314,7 +392,7 @@ export class Parser {
       lit = '';
     };
     for (;;) {
-      const c = s[this.i];
+      const c = this.i < limit ? s[this.i] : undefined;
       if (c === undefined) {
         if (mode === 'quoted') throw new Syntax('unterminated string', this.i);
         break;
@@ -342,17 +420,20 @@ export class Parser {
         const sink = this.sink;
         if (bad) this.sink = { file: sink.file, diagnostics: [], refs: new Set() };
         let node: Node;
+        this.nest++;
         try {
           node = this.expr();
+          if (this.isOp('~')) {
+            this.next();
+            trimNext = true;
+          }
+          if (!this.isOp('}')) throw new Syntax('expected "}" to close the interpolation', at);
         } finally {
           this.sink = sink;
+          this.nest--;
         }
-        if (this.isOp('~')) {
-          this.next();
-          trimNext = true;
-        }
-        if (!this.isOp('}')) throw new Syntax('expected "}" to close the interpolation', at);
-        this.next();
+        this.i = this.cache!.end;
+        this.lastEnd = this.i;
         parts.push(node);
         continue;
       }
@@ -439,7 +520,7 @@ export class Parser {
       const t = this.expr();
       this.expectOp(':');
       const f = this.expr();
-      return { k: 'cond', c, t, f, line: c.line };
+      return this.spanFrom({ k: 'cond', c, t, f, line: c.line }, c);
     }
     return c;
   }
@@ -461,21 +542,23 @@ export class Parser {
       if (t.t !== 'op' || !(Parser.LEVELS[level] as string[]).includes(t.v)) return l;
       this.next();
       const r = this.binary(level + 1);
-      l = { k: 'binary', op: t.v as BinOp, l, r, line: l.line };
+      l = this.spanFrom({ k: 'binary', op: t.v as BinOp, l, r, line: l.line }, l);
     }
   }
 
   private unary(): Node {
     const t = this.peek();
+    const start = this.i;
     if (t.t === 'op' && (t.v === '-' || t.v === '!')) {
       const line = this.lineAt(this.i);
       this.next();
-      return { k: 'unary', op: t.v, x: this.unary(), line };
+      return this.span({ k: 'unary', op: t.v, x: this.unary(), line }, start);
     }
-    return this.postfix(this.primary());
+    return this.postfix(this.primary(), start);
   }
 
-  private postfix(n: Node): Node {
+  private postfix(first: Node, start: number): Node {
+    let n = first;
     for (;;) {
       if (this.isOp('.')) {
         const at = this.i;
@@ -494,17 +577,23 @@ export class Parser {
           this.next();
           this.expectOp(']');
           n = this.unsupported(at, 'A splat expression (`[*]`)', SPLAT_REMEDY);
-          continue;
+        } else {
+          const key = this.nested(() => this.expr());
+          this.expectOp(']');
+          n = { k: 'index', obj: n, key, line: n.line };
         }
-        const key = this.expr();
-        this.expectOp(']');
-        n = { k: 'index', obj: n, key, line: n.line };
       } else return n;
+      n = this.span(n, start);
     }
   }
 
   private primary(): Node {
+    this.peek();
     const at = this.i;
+    return this.span(this.primaryAt(at), at);
+  }
+
+  private primaryAt(at: number): Node {
     const line = this.lineAt(at);
     const t = this.next();
     switch (t.t) {
@@ -518,12 +607,12 @@ export class Parser {
         return this.identStart(t.v, at, line);
       case 'op':
         if (t.v === '(') {
-          const inner = this.expr();
+          const inner = this.nested(() => this.expr());
           this.expectOp(')');
           return inner;
         }
-        if (t.v === '[') return this.tuple(at, line);
-        if (t.v === '{') return this.object(at, line);
+        if (t.v === '[') return this.nested(() => this.tuple(at, line));
+        if (t.v === '{') return this.nested(() => this.object(at, line));
         throw new Syntax(`unexpected "${t.v}"`, at);
     }
   }
@@ -586,6 +675,10 @@ export class Parser {
   }
 
   private call(name: string, at: number, line: number): Node {
+    return this.nested(() => this.callArgs(name, at, line));
+  }
+
+  private callArgs(name: string, at: number, line: number): Node {
     this.expectOp('(');
     const args: Node[] = [];
     while (!this.isOp(')')) {
@@ -716,9 +809,37 @@ function describe(t: Tok): string {
   }
 }
 
-function dedent(body: string): string {
-  const lines = body.split('\n');
-  const indents = lines.filter((l) => l.trim() !== '').map((l) => /^[ \t]*/.exec(l)![0].length);
+/** `<<-` heredocs: remove the smallest indentation of the body's non-blank lines (`raw`) from
+ * the start of every line of the template's literal text. */
+function dedentTemplate(node: Node, raw: string): Node {
+  const indents = raw
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => /^[ \t]*/.exec(l)![0].length);
   const n = indents.length ? Math.min(...indents) : 0;
-  return lines.map((l) => l.slice(n)).join('\n');
+  if (n === 0) return node;
+  let atLineStart = true;
+  const strip = (text: string): string => {
+    let out = '';
+    let drop = atLineStart ? n : 0;
+    for (const c of text) {
+      if (drop > 0 && (c === ' ' || c === '\t')) {
+        drop--;
+        continue;
+      }
+      drop = 0;
+      out += c;
+      if (c === '\n') drop = n;
+    }
+    atLineStart = drop > 0;
+    return out;
+  };
+  if (node.k === 'lit' && typeof node.v === 'string') return { ...node, v: strip(node.v) };
+  if (node.k !== 'tmpl') return node;
+  const parts = node.parts.map((p) => {
+    if (typeof p === 'string') return strip(p);
+    atLineStart = false;
+    return p;
+  });
+  return { ...node, parts };
 }
