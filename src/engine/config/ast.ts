@@ -223,8 +223,11 @@ export class Parser {
   }
 
   private syntaxDiag(e: Syntax): Node {
+    const [summary, detail] = e.message.includes('\n')
+      ? (e.message.split('\n') as [string, string])
+      : [`Invalid expression: ${e.message}`, `In: ${this.excerpt()}`];
     this.sink.diagnostics.push(
-      diag('CONFIG_SYNTAX', `Invalid expression: ${e.message}`, `In: ${this.excerpt()}`, {
+      diag('CONFIG_SYNTAX', summary, detail, {
         file: this.sink.file,
         line: this.lineAt(e.offset),
       }),
@@ -401,7 +404,11 @@ export class Parser {
         this.i++;
         break;
       }
-      if (mode === 'quoted' && c === '\n') throw new Syntax('unterminated string', this.i);
+      if (mode === 'quoted' && c === '\n')
+        throw new Syntax(
+          'Invalid multi-line string\nQuoted strings may not be split over multiple lines: use the \\n escape or a heredoc (<<EOT).',
+          this.i,
+        );
       if ((c === '$' || c === '%') && s[this.i + 1] === c && s[this.i + 2] === '{') {
         lit += `${c}{`;
         this.i += 3;
@@ -504,6 +511,7 @@ export class Parser {
         depth--;
         if (depth === 0) {
           this.i++;
+          this.lastEnd = this.i;
           return;
         }
       }

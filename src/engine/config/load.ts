@@ -1,4 +1,4 @@
-// The configuration loader (docs/configuration.md): *.tf through @cdktf/hcl2json, *.tf.json (Terraform JSON
+// The configuration loader (docs/configuration.md): *.tf through the native parser (syntax.ts), *.tf.json (Terraform JSON
 // syntax, which also covers cdktf's cdk.tf.json), into the Config model of types.ts. It parses
 // every expression up front and reports every problem it finds as a diagnostic with file and
 // line; nothing unsupported is ignored.
@@ -11,9 +11,8 @@ import type { Value } from '../../model/values.js';
 import { BACKEND_SETTINGS } from '../backend/types.js';
 import type { Node } from './ast.js';
 import { setKey } from './evaluate.js';
-import { parseHclText } from './hcl.js';
 import { jsonToNode, mapScope, ParsedExpr } from './expr.js';
-import { hclSyntaxDiagnostics, indexJson, scanHcl, type SourceIndex } from './scan.js';
+import { indexJson, type SourceIndex } from './scan.js';
 import {
   bareTraversal,
   entries,
@@ -21,9 +20,11 @@ import {
   isObj,
   labelled,
   objs,
+  plain,
   stripComments,
   type Obj,
 } from './shape.js';
+import { parseHclFile } from './syntax.js';
 import { suggestion } from './suggest.js';
 import type {
   Config,
@@ -112,13 +113,18 @@ class Loader {
     const k = path.join('\u0000');
     const n = this.seenBlocks.get(k) ?? 0;
     this.seenBlocks.set(k, n + 1);
+    const range = this.index.blockRanges?.(path)[n];
+    if (range) return { file: this.file, ...range };
     return {
       file: this.file,
       line: this.index.blockLines(path)[n] ?? this.index.lineOf(path) ?? 1,
     };
   }
 
+  /** Where a path is written: its line, and its range when the parser knows it. */
   private pos(path: string[]): SourcePos {
+    const range = this.index.rangeOf?.(path);
+    if (range) return { file: this.file, ...range };
     return { file: this.file, line: this.index.lineOf(path) ?? 1 };
   }
 
@@ -197,14 +203,15 @@ class Loader {
       }
     } else {
       this.isHcl = true;
-      try {
-        doc = await parseHclText(file, text);
-      } catch (e) {
-        this.diagnostics.push(...hclSyntaxDiagnostics((e as Error).message, file));
+      const parsed = parseHclFile(file, text);
+      if (parsed.diagnostics.length) {
+        this.diagnostics.push(...parsed.diagnostics);
         return;
       }
-      this.index = scanHcl(text, file);
+      this.index = parsed.index;
       this.diagnostics.push(...this.index.warnings);
+      this.loadDocument(parsed.doc);
+      return;
     }
     this.loadDocument(stripComments(doc) as Obj);
   }
@@ -252,10 +259,16 @@ class Loader {
   /** An attribute value as an Expr. HCL nested blocks become an object (one block) or a list
    * of objects (repeated blocks). */
   private valueExpr(v: unknown, path: string[], address?: string): ParsedExpr {
+    const where = address ? { address, attribute: path[path.length - 1] } : {};
+    if (v instanceof ParsedExpr) {
+      // Parsed once by the native parser: its diagnostics are this attribute's.
+      this.take(v.diagnostics, where);
+      return v;
+    }
     const pos = this.pos(path);
     const sink = { file: this.file, diagnostics: [] as Diagnostic[], refs: new Set<string>() };
     const node = this.valueNode(v, path, sink, address);
-    this.take(sink.diagnostics, address ? { address, attribute: path[path.length - 1] } : {});
+    this.take(sink.diagnostics, where);
     return new ParsedExpr(node, [...sink.refs].sort(), pos, exprText(v, node), sink.diagnostics);
   }
 
@@ -265,6 +278,11 @@ class Loader {
     sink: { file: string; diagnostics: Diagnostic[]; refs: Set<string> },
     address?: string,
   ): Node {
+    if (v instanceof ParsedExpr) {
+      sink.diagnostics.push(...v.diagnostics);
+      for (const r of v.refs) sink.refs.add(r);
+      return v.node;
+    }
     const line = this.index.lineOf(path) ?? 1;
     if (this.isHcl && this.index.isBlock(path) && Array.isArray(v)) {
       const bodies = objs(v).map((body): Node => {
@@ -291,8 +309,7 @@ class Loader {
       });
       return bodies.length === 1 ? bodies[0]! : { k: 'tuple', items: bodies, line };
     }
-    const base = typeof v === 'string' && this.index.isHeredoc?.(path) ? line + 1 : line;
-    return jsonToNode(v, sink, base, (sub) => this.index.lineOf([...path, ...sub]));
+    return jsonToNode(v, sink, line, (sub) => this.index.lineOf([...path, ...sub]));
   }
 
   private unsupportedDiag(
@@ -466,7 +483,8 @@ class Loader {
     imports.push({ to, id, pos });
   }
 
-  private dependsOn(v: unknown, path: string[], address?: string): string[] {
+  private dependsOn(raw: unknown, path: string[], address?: string): string[] {
+    const v = plain(raw);
     const out: string[] = [];
     if (!Array.isArray(v)) {
       this.report(
@@ -509,7 +527,8 @@ class Loader {
   private lifecycle(bodies: Obj[], path: string[], address: string): Lifecycle {
     const lc = DEFAULT_LIFECYCLE();
     for (const body of bodies) {
-      for (const [k, v] of entries(body)) {
+      for (const [k, raw] of entries(body)) {
+        const v = plain(raw);
         const p = [...path, k];
         if (k === 'prevent_destroy' || k === 'create_before_destroy') {
           if (typeof v !== 'boolean') {
@@ -610,8 +629,12 @@ class Loader {
         case 'type': {
           // hcl2json renders the type expression as "${...}" (with braces for object types);
           // JSON syntax writes it bare.
+          // A native expression's source text, or JSON syntax's string (bare or "${...}").
+          const raw = v instanceof ParsedExpr ? v.text : v;
           const t =
-            typeof v === 'string' && v.startsWith('${') && v.endsWith('}') ? v.slice(2, -1) : v;
+            typeof raw === 'string' && raw.startsWith('${') && raw.endsWith('}')
+              ? raw.slice(2, -1)
+              : raw;
           if (typeof t === 'string' && t.trim()) vb.type = t.replace(/\s+/g, '');
           else
             this.report(
@@ -623,10 +646,10 @@ class Loader {
           break;
         }
         case 'description':
-          if (typeof v === 'string') vb.description = v;
+          if (typeof plain(v) === 'string') vb.description = plain(v) as string;
           break;
         case 'sensitive':
-          vb.sensitive = v === true;
+          vb.sensitive = plain(v) === true;
           break;
         case 'nullable':
           break;
@@ -671,10 +694,10 @@ class Loader {
           value = this.valueExpr(v, p);
           break;
         case 'description':
-          if (typeof v === 'string') ob.description = v;
+          if (typeof plain(v) === 'string') ob.description = plain(v) as string;
           break;
         case 'sensitive':
-          ob.sensitive = v === true;
+          ob.sensitive = plain(v) === true;
           break;
         case 'depends_on':
           this.dependsOnPos.set(`output.${name}`, this.pos(p));
@@ -782,7 +805,8 @@ class Loader {
           }
           const known = BACKEND_SETTINGS[type];
           const settings: Record<string, string | boolean> = {};
-          for (const [bk, bv] of entries(b)) {
+          for (const [bk, raw] of entries(b)) {
+            const bv = plain(raw);
             const kind = known[bk];
             if (!kind) {
               this.unsupported(
