@@ -140,7 +140,13 @@ export class Parser {
     for (let j = 0; j < src.length; j++) if (src[j] === '\n') this.nl.push(j);
   }
 
+  /** The last answer of lineIndex: offsets mostly grow, so most lookups hit it. */
+  private lastLineIndex = 0;
+
   private lineIndex(offset: number): number {
+    const k = this.lastLineIndex;
+    const nl = this.nl;
+    if ((k === 0 || nl[k - 1]! < offset) && (k === nl.length || offset <= nl[k]!)) return k;
     let lo = 0;
     let hi = this.nl.length;
     while (lo < hi) {
@@ -148,6 +154,7 @@ export class Parser {
       if (this.nl[mid]! < offset) lo = mid + 1;
       else hi = mid;
     }
+    this.lastLineIndex = lo;
     return lo;
   }
 

@@ -29,8 +29,13 @@ const key = (path: readonly string[]) => path.join('\u0000');
 
 /** Set an own property, even one named `__proto__`. */
 function put(o: Obj, k: string, v: unknown): void {
-  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (k === '__proto__')
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
+
+/** The index key of a child of `parent` (a key made by this function, or '' for the file). */
+const child = (parent: string, name: string) => (parent === '' ? name : `${parent}\u0000${name}`);
 
 const has = (o: Obj, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
@@ -42,7 +47,9 @@ export function parseHclFile(file: string, text: string): HclFile {
 class BodyParser {
   private i = 0;
   private readonly expr: Parser;
-  private readonly ranges = new Map<string, SourceRange[]>();
+  /** Start and end offsets of each path's occurrences, flat (`[s0, e0, s1, e1, ...]`);
+   * turned into lines and columns only when asked. */
+  private readonly ranges = new Map<string, number[]>();
   private readonly blocks = new Set<string>();
   private readonly diagnostics: Diagnostic[] = [];
   private readonly warnings: Diagnostic[] = [];
@@ -58,7 +65,7 @@ class BodyParser {
   run(): HclFile {
     const doc: Obj = {};
     try {
-      this.body(doc, [], false);
+      this.body(doc, '', false);
     } catch (e) {
       if (!(e instanceof Syntax)) throw e;
       this.diagnostics.push(this.syntaxDiag(e.message, e.offset));
@@ -83,11 +90,10 @@ class BodyParser {
     };
   }
 
-  private record(path: string[], r: SourceRange): void {
-    const k = key(path);
+  private record(k: string, start: number, end: number): void {
     const list = this.ranges.get(k);
-    if (list) list.push(r);
-    else this.ranges.set(k, [r]);
+    if (list) list.push(start, end);
+    else this.ranges.set(k, [start, end]);
   }
 
   private index(): SourceIndex {
@@ -96,15 +102,21 @@ class BodyParser {
     const nearest = (path: readonly string[]) => {
       for (let n = path.length; n > 0; n--) {
         const l = ranges.get(key(path.slice(0, n)));
-        if (l) return l[0];
+        if (l) return this.range(l[0]!, l[1]!);
       }
       return undefined;
+    };
+    const all = (path: readonly string[]) => {
+      const l = ranges.get(key(path)) ?? [];
+      const out: SourceRange[] = [];
+      for (let j = 0; j < l.length; j += 2) out.push(this.range(l[j]!, l[j + 1]!));
+      return out;
     };
     return {
       lineOf: (path) => nearest(path)?.line,
       rangeOf: (path) => nearest(path),
-      blockLines: (path) => (ranges.get(key(path)) ?? []).map((r) => r.line),
-      blockRanges: (path) => ranges.get(key(path)) ?? [],
+      blockLines: (path) => all(path).map((r) => r.line),
+      blockRanges: all,
       isBlock: (path) => blocks.has(key(path)),
       warnings: this.warnings,
     };
@@ -200,7 +212,7 @@ class BodyParser {
   // ---- the body grammar ----
 
   /** Items of a body until `}` (inBlock) or the end of the file; `}` is consumed. */
-  private body(out: Obj, path: string[], inBlock: boolean): void {
+  private body(out: Obj, path: string, inBlock: boolean): void {
     const s = this.src;
     const seen = new Map<string, number>();
     for (;;) {
@@ -249,7 +261,7 @@ class BodyParser {
           this.i,
         );
       this.i++;
-      this.block(out, path, name, labels, this.range(start, headerEnd));
+      this.block(out, path, name, labels, start, headerEnd);
       this.endOfItem(inBlock, 'block definition');
     }
   }
@@ -258,7 +270,7 @@ class BodyParser {
 
   private attribute(
     out: Obj,
-    path: string[],
+    path: string,
     name: string,
     start: number,
     seen: Map<string, number>,
@@ -280,7 +292,6 @@ class BodyParser {
     const { node, end } = parsed;
     this.i = end;
     const first = seen.get(name);
-    const r = this.range(start, end);
     if (first !== undefined || (has(out, name) && !(out[name] instanceof ParsedExpr))) {
       this.diagnostics.push(
         this.syntaxDiag(
@@ -293,7 +304,7 @@ class BodyParser {
       );
       return;
     }
-    seen.set(name, r.line);
+    seen.set(name, this.expr.lineAt(start));
     // Duplicate object keys are warnings about the file, whatever the loader does with the
     // attribute (an unsupported block's arguments are never evaluated).
     const own = sink.diagnostics.filter((d) => !isDuplicateKey(d));
@@ -302,15 +313,16 @@ class BodyParser {
     const pos: SourcePos = { file: this.file, ...this.range(exprStart, end) };
     const text = this.src.slice(exprStart, end);
     put(out, name, new ParsedExpr(node, [...sink.refs].sort(), pos, text, sink.diagnostics));
-    this.record([...path, name], r);
+    this.record(child(path, name), start, end);
   }
 
   private block(
     out: Obj,
-    path: string[],
+    path: string,
     type: string,
     labels: string[],
-    header: SourceRange,
+    start: number,
+    headerEnd: number,
   ): void {
     if (has(out, type) && out[type] instanceof ParsedExpr)
       throw new Syntax(
@@ -334,11 +346,13 @@ class BodyParser {
       );
     const body: Obj = {};
     list.push(body);
-    const p = [...path, type, ...labels];
-    this.record(p, header);
-    if (labels.length) this.record([...path, type], header);
-    this.blocks.add(key([...path, type]));
-    this.blocks.add(key(p));
+    const typeKey = child(path, type);
+    let p = typeKey;
+    for (const label of labels) p = child(p, label);
+    this.record(p, start, headerEnd);
+    if (labels.length) this.record(typeKey, start, headerEnd);
+    this.blocks.add(typeKey);
+    this.blocks.add(p);
     this.openAt.push(this.i - 1);
     this.body(body, p, true);
     this.openAt.pop();
