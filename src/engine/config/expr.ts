@@ -82,12 +82,28 @@ export class ParsedExpr implements Expr {
 
   /** The line of the first reference to `root` (refs entries), for precise diagnostics. */
   lineOfRef(root: string): number | undefined {
-    let found: number | undefined;
+    return this.refNode(root)?.line;
+  }
+
+  /** The place (line, and range when parsed from native syntax) of the first reference to
+   * `root`, for diagnostics; undefined when it is not found. */
+  placeOfRef(
+    root: string,
+  ): Pick<SourcePos, 'line' | 'column' | 'endLine' | 'endColumn'> | undefined {
+    const n = this.refNode(root);
+    if (!n) return undefined;
+    if (n.col === undefined)
+      return { line: n.line, column: undefined, endLine: undefined, endColumn: undefined };
+    return { line: n.line, column: n.col, endLine: n.endLine, endColumn: n.endCol };
+  }
+
+  private refNode(root: string): Node | undefined {
+    let found: Node | undefined;
     const visit = (n: Node): void => {
       if (found !== undefined) return;
       switch (n.k) {
         case 'ref':
-          if (n.root === root) found = n.line;
+          if (n.root === root) found = n;
           return;
         case 'attr':
           return visit(n.obj);

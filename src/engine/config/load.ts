@@ -128,6 +128,14 @@ class Loader {
     return { file: this.file, line: this.index.lineOf(path) ?? 1 };
   }
 
+  /** The place of a diagnostic about `path`; a `line` in `extra` (a block's own line) replaces
+   * the path's whole range, so line and column never come from two places. */
+  private at(path: string[], extra: Partial<Diagnostic>): Partial<Diagnostic> {
+    const pos =
+      extra.line !== undefined && extra.column === undefined ? { file: this.file } : this.pos(path);
+    return { ...pos, ...extra };
+  }
+
   private report(
     code: DiagnosticCode,
     summary: string,
@@ -135,7 +143,7 @@ class Loader {
     path: string[],
     extra: Partial<Diagnostic> = {},
   ): void {
-    this.diagnostics.push(diag(code, summary, detail, { ...this.pos(path), ...extra }));
+    this.diagnostics.push(diag(code, summary, detail, this.at(path, extra)));
   }
 
   private unsupported(
@@ -145,10 +153,7 @@ class Loader {
     extra: Partial<Diagnostic> = {},
   ): void {
     this.diagnostics.push({
-      ...diag('CONFIG_UNSUPPORTED', `${what} is not supported`, remedy, {
-        ...this.pos(path),
-        ...extra,
-      }),
+      ...diag('CONFIG_UNSUPPORTED', `${what} is not supported`, remedy, this.at(path, extra)),
       severity: this.severity,
     });
   }
@@ -896,7 +901,7 @@ class Loader {
           this.diagnostics.push(
             diag('CONFIG_REFERENCE', problem[0], problem[1], {
               ...e.pos,
-              line: (e instanceof ParsedExpr ? e.lineOfRef(ref) : undefined) ?? e.pos.line,
+              ...(e instanceof ParsedExpr ? e.placeOfRef(ref) : undefined),
               ...where,
             }),
           );
