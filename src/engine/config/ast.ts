@@ -106,15 +106,23 @@ const OPS1 = '+-*/%<>!?:()[]{},.=~';
 
 // Character classes by code, not regex: the lexer runs over every attribute of 10k-resource
 // configurations.
+// Identifiers are Unicode (ID_Start, then ID_Continue or `-`), as in HCL; the regexes run only
+// for characters outside ASCII.
+const UNICODE_ID_START = /^\p{ID_Start}$/u;
+const UNICODE_ID_CONTINUE = /^\p{ID_Continue}$/u;
 export function isIdStart(c: string | undefined): boolean {
   if (c === undefined) return false;
   const x = c.charCodeAt(0);
+  if (x > 127) return UNICODE_ID_START.test(c);
   return (x >= 65 && x <= 90) || (x >= 97 && x <= 122) || x === 95;
 }
 export function isIdChar(c: string | undefined): boolean {
   if (c === undefined) return false;
   const x = c.charCodeAt(0);
-  return (x >= 48 && x <= 57) || x === 45 || isIdStart(c);
+  if (x > 127) return UNICODE_ID_CONTINUE.test(c);
+  return (
+    (x >= 48 && x <= 57) || x === 45 || (x >= 65 && x <= 90) || (x >= 97 && x <= 122) || x === 95
+  );
 }
 const NUMBER = /[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 
