@@ -339,6 +339,11 @@ export class Parser {
     if (isIdStart(c)) {
       const st = this.i;
       while (isIdChar(s[this.i])) this.i++;
+      // A provider-defined function's name: provider::NAME::FUNCTION.
+      while (s[this.i] === ':' && s[this.i + 1] === ':' && isIdStart(s[this.i + 2])) {
+        this.i += 2;
+        while (isIdChar(s[this.i])) this.i++;
+      }
       return { t: 'ident', v: s.slice(st, this.i) };
     }
     if (c === '"') {
