@@ -21,8 +21,8 @@ const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 export async function createServerCert(now = new Date()): Promise<ServerCert> {
   installReflectMetadata();
   const x509 = await import('@peculiar/x509');
-  // The DOM's Crypto type is not in this project's libs: take it from the setter.
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  // Node's webcrypto is the Crypto @peculiar/x509 wants; the DOM type is not in this project's libs.
+  x509.cryptoProvider.set(webcrypto as never);
   const keys = (await webcrypto.subtle.generateKey(ALG, true, [
     'sign',
     'verify',
