@@ -1,11 +1,10 @@
 // A recursive-descent parser for the HCL expression subset cmek supports.
 //
-// Why hand-written: @cdktf/hcl2json gives us the block structure but leaves every expression as
-// a `"${...}"` template string, and its getExpressionAst returns a syntax tree without values
-// or positions we can evaluate. The subset is small (literals, templates, references, function
-// calls, operators, conditionals, tuple/object constructors), so a parser of our own is shorter
-// than an adapter and lets every construct outside the subset become a CONFIG_UNSUPPORTED
-// diagnostic naming file and line instead of a crash or a silent skip.
+// Why hand-written: the native HCL parser (syntax.ts) hands every attribute value to this parser
+// at its offset in the file, so each expression is parsed once, with the file's lines and
+// columns on every node; Terraform JSON strings come here as templates. A parser of our own
+// lets every construct cmek does not implement become a CONFIG_UNSUPPORTED diagnostic naming
+// file and line instead of a crash or a silent skip (docs/architecture.md, "Parser").
 
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
 import type { Value } from '../../model/values.js';
@@ -255,7 +254,7 @@ export class Parser {
     return s.length > 120 ? `${s.slice(0, 117)}...` : s;
   }
 
-  /** Parse the whole source as a template (JSON strings and hcl2json output). */
+  /** Parse the whole source as a template (Terraform JSON strings). */
   parseWholeTemplate(): Node {
     try {
       return this.templateParts('raw');
@@ -399,8 +398,8 @@ export class Parser {
     }
   }
 
-  /** Template text: `raw` runs to the end of the source (no backslash escapes: hcl2json has
-   * already decoded them); `quoted` ends at an unescaped `"` and decodes escapes. */
+  /** Template text: `raw` runs to `limit` (JSON strings, whose escapes JSON has decoded, and
+   * heredoc bodies, which have none); `quoted` ends at an unescaped `"` and decodes escapes. */
   private templateParts(mode: 'raw' | 'quoted', limit = this.src.length): Node {
     const s = this.src;
     const line = this.lineAt(this.i);

@@ -164,7 +164,7 @@ export function parseExpression(text: string, pos: SourcePos): ParseResult {
 }
 
 /** Parse a string template (`"svc-${count.index}"` without the quotes), as found in
- * Terraform JSON syntax and in @cdktf/hcl2json output. */
+ * Terraform JSON syntax. */
 export function parseTemplate(text: string, pos: SourcePos): ParseResult {
   const sink: ParseSink = { file: pos.file, diagnostics: [], refs: new Set() };
   const node = new Parser(text, pos.line, sink).parseWholeTemplate();
@@ -182,7 +182,7 @@ export function literalExpr(value: Value, pos: SourcePos): Expr {
   );
 }
 
-/** Build a node from a JSON value produced by hcl2json or read from a .tf.json file, where
+/** Build a node from a JSON value read from a .tf.json file (or a JSON variable file), where
  * strings are templates and object keys may be templates too. `lineOf` maps a key path below
  * the attribute to a line (JSON files know every line; HCL maps nested keys to the attribute). */
 export function jsonToNode(

@@ -632,8 +632,6 @@ class Loader {
           break;
         }
         case 'type': {
-          // hcl2json renders the type expression as "${...}" (with braces for object types);
-          // JSON syntax writes it bare.
           // A native expression's source text, or JSON syntax's string (bare or "${...}").
           const raw = v instanceof ParsedExpr ? v.text : v;
           const t =
@@ -1029,7 +1027,8 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
     }
   }
   loader.validateReferences();
-  // Source order (hcl2json sorts block labels; users expect plans in the order they wrote).
+  // Source order (JSON objects put integer-like keys first; users expect plans in the order
+  // they wrote).
   const read = loader.config.files;
   const bySource = (a: { pos: SourcePos }, b: { pos: SourcePos }) =>
     read.indexOf(a.pos.file) - read.indexOf(b.pos.file) || a.pos.line - b.pos.line;
@@ -1045,7 +1044,7 @@ function isEditorFile(name: string): boolean {
   return name.startsWith('.') || name.endsWith('~') || (name.startsWith('#') && name.endsWith('#'));
 }
 
-/** Report order follows the source (hcl2json sorts keys, so walking its output does not), and
+/** Report order follows the source (walking the tree by block type does not), and
  * a construct used several times on one line is reported once. */
 function tidy(diags: Diagnostic[], files: string[]): Diagnostic[] {
   const seen = new Set<string>();
