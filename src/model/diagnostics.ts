@@ -78,6 +78,12 @@ export interface Diagnostic {
   /** For configuration errors: the file and 1-based line. */
   file?: string;
   line?: number;
+  /** The range in `file` when the parser knows it (native .tf syntax): 1-based start column,
+   * and the end (line, exclusive column), as in src/model/position.ts. Optional: older
+   * consumers that read file and line keep working. */
+  column?: number;
+  endLine?: number;
+  endColumn?: number;
 }
 
 export function diag(
@@ -105,11 +111,17 @@ export class DiagnosticError extends Error {
   }
 }
 
-/** `file:line: address: CODE: summary` then the detail, indented. No colours: callers add them. */
+/** `file:line[:column]` of a diagnostic, or just the file; undefined without one. */
+export function diagnosticPlace(d: Diagnostic): string | undefined {
+  if (!d.file) return undefined;
+  if (!d.line) return d.file;
+  return d.column ? `${d.file}:${d.line}:${d.column}` : `${d.file}:${d.line}`;
+}
+
+/** `Error: CODE: summary`, then `on file:line[:column] address (attribute)` and the detail,
+ * indented. No colours: callers add them. */
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = [d.file && (d.line ? `${d.file}:${d.line}` : d.file), d.address]
-    .filter(Boolean)
-    .join(' ');
+  const where = [diagnosticPlace(d), d.address].filter(Boolean).join(' ');
   const attr = d.attribute ? ` (${d.attribute})` : '';
   const head = `${d.severity === 'error' ? 'Error' : 'Warning'}: ${d.code}: ${d.summary}`;
   const lines = [head];

@@ -111,7 +111,7 @@ export function renderSarif(r: CheckResult, opts: { version: string; helpBase?: 
     if (f.file !== undefined) {
       location.physicalLocation = {
         artifactLocation: { uri: f.file.split('\\').join('/') },
-        ...(f.line !== undefined ? { region: { startLine: f.line } } : {}),
+        ...(f.line !== undefined ? { region: sarifRegion(f) } : {}),
       };
     }
     if (f.address !== undefined) {
@@ -159,6 +159,15 @@ export function renderSarif(r: CheckResult, opts: { version: string; helpBase?: 
     ],
   };
   return `${JSON.stringify(sarif, null, 2)}\n`;
+}
+
+/** A SARIF region: the start line, and the range when the parser knew it (native syntax). */
+function sarifRegion(f: Finding): Record<string, number> {
+  const region: Record<string, number> = { startLine: f.line! };
+  if (f.column !== undefined) region.startColumn = f.column;
+  if (f.endLine !== undefined) region.endLine = f.endLine;
+  if (f.endColumn !== undefined) region.endColumn = f.endColumn;
+  return region;
 }
 
 function xml(s: string): string {

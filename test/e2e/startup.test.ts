@@ -97,7 +97,7 @@ describe('what each command loads', () => {
     const heavy = HEAVY.filter((h) => h !== 'zod/');
     expect(r.modules.filter((m) => heavy.some((h) => m.includes(h)))).toEqual([]);
     expect(r.modules).not.toContain('dist/engine/config/load.js');
-    expect(r.modules).not.toContain('dist/engine/config/hcl.js');
+    expect(r.modules).not.toContain('dist/engine/config/syntax.js');
   });
 
   it('an unknown verb still gets its suggestion (every verb is loaded for it)', () => {

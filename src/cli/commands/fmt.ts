@@ -5,8 +5,7 @@ import type { Command } from 'commander';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { formatHcl } from '../../engine/config/format.js';
-import { parseHclText } from '../../engine/config/hcl.js';
-import { hclSyntaxDiagnostics } from '../../engine/config/scan.js';
+import { parseHclFile } from '../../engine/config/syntax.js';
 import { writeFileAtomic } from '../../engine/index.js';
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
 import { printDiagnostics } from '../output.js';
@@ -66,11 +65,8 @@ export async function formatFile(
   file: string,
   text: string,
 ): Promise<{ text?: string; diagnostics: Diagnostic[] }> {
-  try {
-    await parseHclText(file, text);
-  } catch (e) {
-    return { diagnostics: hclSyntaxDiagnostics(String((e as Error).message ?? e), file) };
-  }
+  const syntax = parseHclFile(file, text).diagnostics;
+  if (syntax.length) return { diagnostics: syntax };
   try {
     return { text: formatHcl(text), diagnostics: [] };
   } catch (e) {

@@ -3,11 +3,12 @@
 // argument expansion), operators, conditionals, tuple/object constructors, `for` expressions
 // and splats.
 //
-// Why hand-written: @cdktf/hcl2json gives us the block structure but leaves every expression as
-// a `"${...}"` template string, and its getExpressionAst returns a syntax tree without values
-// or positions we can evaluate. A parser of our own is shorter than an adapter and lets every
-// construct cmek does not evaluate (data.*, module.*) become a CONFIG_UNSUPPORTED diagnostic
-// naming file and line instead of a crash or a silent skip.
+// Why hand-written: the native HCL parser (syntax.ts) hands every attribute value to this parser
+// at its offset in the file, so each expression is parsed once, with the file's lines and
+// columns on every node; Terraform JSON strings come here as templates. A parser of our own
+// lets every construct cmek does not evaluate (data.*, module.*) become a CONFIG_UNSUPPORTED
+// diagnostic naming file and line instead of a crash or a silent skip (docs/architecture.md,
+// "Parser").
 
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
 import type { Value } from '../../model/values.js';
@@ -90,7 +91,9 @@ export interface ParseSink {
   refs: Set<string>;
 }
 
-class Syntax extends Error {
+/** A syntax error at a source offset. The native body parser (syntax.ts) catches it from
+ * parseValueAt and reports it with line and column. */
+export class Syntax extends Error {
   constructor(
     message: string,
     readonly offset: number,
@@ -149,15 +152,23 @@ const OPS1 = '+-*/%<>!?:()[]{},.=~';
 
 // Character classes by code, not regex: the lexer runs over every attribute of 10k-resource
 // configurations.
+// Identifiers are Unicode (ID_Start, then ID_Continue or `-`), as in HCL; the regexes run only
+// for characters outside ASCII.
+const UNICODE_ID_START = /^\p{ID_Start}$/u;
+const UNICODE_ID_CONTINUE = /^\p{ID_Continue}$/u;
 export function isIdStart(c: string | undefined): boolean {
   if (c === undefined) return false;
   const x = c.charCodeAt(0);
+  if (x > 127) return UNICODE_ID_START.test(c);
   return (x >= 65 && x <= 90) || (x >= 97 && x <= 122) || x === 95;
 }
 export function isIdChar(c: string | undefined): boolean {
   if (c === undefined) return false;
   const x = c.charCodeAt(0);
-  return (x >= 48 && x <= 57) || x === 45 || isIdStart(c);
+  if (x > 127) return UNICODE_ID_CONTINUE.test(c);
+  return (
+    (x >= 48 && x <= 57) || x === 45 || (x >= 65 && x <= 90) || (x >= 97 && x <= 122) || x === 95
+  );
 }
 const NUMBER = /[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 
@@ -168,20 +179,37 @@ export class Parser {
   /** Names bound by enclosing `for` expressions and `%{for}` directives: a bare name among
    * them is a `ref` node whose root is the name ('' marks an unused key slot). */
   private readonly bound: string[];
+  /** End offset (exclusive) of the last token consumed: where the expression so far ends. */
+  private lastEnd = 0;
+  /** Bracket depth ((), [], {}, `${}`): newlines end an attribute's expression only at 0. */
+  private nest = 0;
+  /** Set by parseValueAt: a newline outside brackets ends the expression (HCL attributes). */
+  private newlineEnds = false;
 
   constructor(
     private readonly src: string,
     private readonly baseLine: number,
     private sink: ParseSink,
     /** bareNames: bare names (`${name}`) are references: the variables of a templatefile()
-     * template. bound: names bound by the `for` around this text (heredocs). */
-    private readonly options: { bareNames?: boolean; bound?: readonly string[] } = {},
+     * template. bound: names bound by the `for` around this text (heredocs). columns: the
+     * source is a whole file, so offsets give true columns for diagnostics. */
+    private readonly options: {
+      bareNames?: boolean;
+      bound?: readonly string[];
+      columns?: boolean;
+    } = {},
   ) {
     this.bound = [...(options.bound ?? [])];
     for (let j = 0; j < src.length; j++) if (src[j] === '\n') this.nl.push(j);
   }
 
-  lineAt(offset: number): number {
+  /** The last answer of lineIndex: offsets mostly grow, so most lookups hit it. */
+  private lastLineIndex = 0;
+
+  private lineIndex(offset: number): number {
+    const k = this.lastLineIndex;
+    const nl = this.nl;
+    if ((k === 0 || nl[k - 1]! < offset) && (k === nl.length || offset <= nl[k]!)) return k;
     let lo = 0;
     let hi = this.nl.length;
     while (lo < hi) {
@@ -189,22 +217,87 @@ export class Parser {
       if (this.nl[mid]! < offset) lo = mid + 1;
       else hi = mid;
     }
-    return this.baseLine + lo;
+    this.lastLineIndex = lo;
+    return lo;
+  }
+
+  /** 1-based column of an offset (UTF-16 code units from the start of its line). */
+  colAt(offset: number): number {
+    const lo = this.lineIndex(offset);
+    return offset - (lo === 0 ? 0 : this.nl[lo - 1]! + 1) + 1;
+  }
+
+  /** Give `n` the range from `start` (an offset) to the end of the last consumed token. */
+  private span<T extends Node>(n: T, start: number): T {
+    n.line = this.lineAt(start);
+    n.col = this.colAt(start);
+    n.endLine = this.lineAt(this.lastEnd);
+    n.endCol = this.colAt(this.lastEnd);
+    return n;
+  }
+
+  /** Give `n` the range from the start of `from` to the end of the last consumed token. */
+  private spanFrom<T extends Node>(n: T, from: Node): T {
+    if (from.col !== undefined) n.col = from.col;
+    n.endLine = this.lineAt(this.lastEnd);
+    n.endCol = this.colAt(this.lastEnd);
+    return n;
+  }
+
+  /** Run `f` inside brackets, where newlines do not end the expression. */
+  private nested<T>(f: () => T): T {
+    this.nest++;
+    try {
+      return f();
+    } finally {
+      this.nest--;
+    }
+  }
+
+  /** Where the diagnostic of an offset points: the line, and the column for whole files. */
+  private where(offset: number): { line: number; column?: number } {
+    const line = this.lineAt(offset);
+    return this.options.columns ? { line, column: this.colAt(offset) } : { line };
+  }
+
+  /** Parse one attribute value of native syntax starting at `offset` of a whole file: the
+   * expression ends at a newline outside brackets. Returns the node and the offset where it
+   * ends; throws Syntax on a syntax error. Diagnostics of unsupported constructs and
+   * references go to `sink`. */
+  parseValueAt(offset: number, sink: ParseSink): { node: Node; end: number } {
+    this.sink = sink;
+    this.i = offset;
+    this.cache = undefined;
+    this.nest = 0;
+    this.newlineEnds = true;
+    try {
+      const node = this.expr();
+      return { node, end: this.lastEnd };
+    } finally {
+      this.newlineEnds = false;
+    }
+  }
+
+  lineAt(offset: number): number {
+    return this.baseLine + this.lineIndex(offset);
   }
 
   private unsupported(offset: number, what: string, remedy: string): Node {
     this.sink.diagnostics.push(
       diag('CONFIG_UNSUPPORTED', `${what} is not supported`, remedy, {
         file: this.sink.file,
-        line: this.lineAt(offset),
+        ...this.where(offset),
       }),
     );
     return { k: 'bad', line: this.lineAt(offset) };
   }
 
   private syntaxDiag(e: Syntax): Node {
+    const [summary, detail] = e.message.includes('\n')
+      ? (e.message.split('\n') as [string, string])
+      : [`Invalid expression: ${e.message}`, `In: ${this.excerpt()}`];
     this.sink.diagnostics.push(
-      diag('CONFIG_SYNTAX', `Invalid expression: ${e.message}`, `In: ${this.excerpt()}`, {
+      diag('CONFIG_SYNTAX', summary, detail, {
         file: this.sink.file,
         line: this.lineAt(e.offset),
       }),
@@ -247,6 +340,7 @@ export class Parser {
     const s = this.src;
     for (;;) {
       const c = s[this.i];
+      if (c === '\n' && this.newlineEnds && this.nest === 0) return;
       if (c === ' ' || c === '\t' || c === '\n' || c === '\r') this.i++;
       else if (c === '#' || (c === '/' && s[this.i + 1] === '/')) {
         while (this.i < s.length && s[this.i] !== '\n') this.i++;
@@ -271,6 +365,7 @@ export class Parser {
   private next(): Tok {
     const tok = this.peek();
     this.i = this.cache!.end;
+    this.lastEnd = this.i;
     return tok;
   }
 
@@ -289,7 +384,8 @@ export class Parser {
   private lex(): Tok {
     const s = this.src;
     const c = s[this.i];
-    if (c === undefined) return { t: 'eof' };
+    // A newline reaches the lexer only where it ends an attribute's expression.
+    if (c === undefined || c === '\n') return { t: 'eof' };
     if (c >= '0' && c <= '9') {
       NUMBER.lastIndex = this.i;
       const m = NUMBER.exec(s)!;
@@ -299,6 +395,11 @@ export class Parser {
     if (isIdStart(c)) {
       const st = this.i;
       while (isIdChar(s[this.i])) this.i++;
+      // A provider-defined function's name: provider::NAME::FUNCTION.
+      while (s[this.i] === ':' && s[this.i + 1] === ':' && isIdStart(s[this.i + 2])) {
+        this.i += 2;
+        while (isIdChar(s[this.i])) this.i++;
+      }
       return { t: 'ident', v: s.slice(st, this.i) };
     }
     if (c === '"') {
@@ -340,8 +441,11 @@ export class Parser {
       if (line.trim() === marker) {
         const body = s.slice(bodyStart, lineStart);
         this.i = lineEnd < 0 ? s.length : lineEnd;
+        // The body is parsed on its own (its lines are the file's; its columns count from the
+        // body, so they are not given to diagnostics).
         const sub = new Parser(body, this.lineAt(bodyStart), this.sink, {
           ...this.options,
+          columns: false,
           bound: this.bound,
         });
         return sub.parseWholeTemplate(indent ? 'flush' : 'heredoc');
@@ -379,7 +483,11 @@ export class Parser {
           this.i++;
           break;
         }
-        if (mode === 'quoted' && c === '\n') throw new Syntax('unterminated string', this.i);
+        if (mode === 'quoted' && c === '\n')
+          throw new Syntax(
+            'Invalid multi-line string\nQuoted strings may not be split over multiple lines: use the \\n escape or a heredoc (<<EOT).',
+            this.i,
+          );
         if ((c === '$' || c === '%') && s[this.i + 1] === c && s[this.i + 2] === '{') {
           if (!lit) litLine = this.lineAt(this.i);
           lit += `${c}{`;
@@ -430,7 +538,7 @@ export class Parser {
   private interpolation(): TmplItem {
     const at = this.i;
     const stripLeft = this.openTemplateSequence();
-    const node = this.expr();
+    const node = this.nested(() => this.expr());
     const stripRight = this.closeTemplateSequence(at, 'interpolation');
     return { t: 'interp', node, stripLeft, stripRight, at, line: this.lineAt(at) };
   }
@@ -446,14 +554,17 @@ export class Parser {
 
   /** After a template sequence's content: an optional `~`, then `}`. Returns the strip mark. */
   private closeTemplateSequence(at: number, what: string): boolean {
-    let strip = false;
-    if (this.isOp('~')) {
+    // Inside the sequence newlines are spaces, up to and including its `}`.
+    return this.nested(() => {
+      let strip = false;
+      if (this.isOp('~')) {
+        this.next();
+        strip = true;
+      }
+      if (!this.isOp('}')) throw new Syntax(`expected "}" to close the ${what}`, at);
       this.next();
-      strip = true;
-    }
-    if (!this.isOp('}')) throw new Syntax(`expected "}" to close the ${what}`, at);
-    this.next();
-    return strip;
+      return strip;
+    });
   }
 
   /** `%{ if c }`, `%{ else }`, `%{ endif }`, `%{ for k, v in coll }`, `%{ endfor }` at this.i.
@@ -461,6 +572,15 @@ export class Parser {
   private directive(): TmplItem {
     const at = this.i;
     const stripLeft = this.openTemplateSequence();
+    this.nest++;
+    try {
+      return this.directiveBody(at, stripLeft);
+    } finally {
+      this.nest--;
+    }
+  }
+
+  private directiveBody(at: number, stripLeft: boolean): TmplItem {
     const kw = this.next();
     const word = kw.t === 'ident' ? kw.v : '';
     const line = this.lineAt(at);
@@ -609,7 +729,7 @@ export class Parser {
       const t = this.expr();
       this.expectOp(':');
       const f = this.expr();
-      return { k: 'cond', c, t, f, line: c.line };
+      return this.spanFrom({ k: 'cond', c, t, f, line: c.line }, c);
     }
     return c;
   }
@@ -631,25 +751,27 @@ export class Parser {
       if (t.t !== 'op' || !(Parser.LEVELS[level] as string[]).includes(t.v)) return l;
       this.next();
       const r = this.binary(level + 1);
-      l = { k: 'binary', op: t.v as BinOp, l, r, line: l.line };
+      l = this.spanFrom({ k: 'binary', op: t.v as BinOp, l, r, line: l.line }, l);
     }
   }
 
   private unary(): Node {
     const t = this.peek();
+    const start = this.i;
     if (t.t === 'op' && (t.v === '-' || t.v === '!')) {
       const line = this.lineAt(this.i);
       this.next();
-      return { k: 'unary', op: t.v, x: this.unary(), line };
+      return this.span({ k: 'unary', op: t.v, x: this.unary(), line }, start);
     }
-    return this.postfix(this.primary());
+    return this.postfix(this.primary(), start);
   }
 
   /** Attribute and index steps after a term, and splats. As in Terraform, a full splat
    * (`[*]`) takes every traversal step after it (`a[*].b[0].c` is `.b[0].c` of each element);
    * an attribute-only splat (`.*`) takes only the `.name` / `.0` steps after it, so
    * `a.*.b[0]` is element 0 of the list `a.*.b`. */
-  private postfix(n: Node): Node {
+  private postfix(first: Node, start: number): Node {
+    let n = first;
     for (;;) {
       if (this.isOp('.')) {
         const at = this.i;
@@ -680,13 +802,14 @@ export class Parser {
         if (this.isOp('*')) {
           this.next();
           this.expectOp(']');
-          const each = this.postfix({ k: 'splatItem', line: n.line });
-          return { k: 'splat', obj: n, each, full: true, line: n.line };
+          const each = this.postfix({ k: 'splatItem', line: n.line }, this.i);
+          return this.span({ k: 'splat', obj: n, each, full: true, line: n.line }, start);
         }
-        const key = this.expr();
+        const key = this.nested(() => this.expr());
         this.expectOp(']');
         n = { k: 'index', obj: n, key, line: n.line };
       } else return n;
+      n = this.span(n, start);
     }
   }
 
@@ -701,7 +824,12 @@ export class Parser {
   }
 
   private primary(): Node {
+    this.peek();
     const at = this.i;
+    return this.span(this.primaryAt(at), at);
+  }
+
+  private primaryAt(at: number): Node {
     const line = this.lineAt(at);
     const t = this.next();
     switch (t.t) {
@@ -715,12 +843,12 @@ export class Parser {
         return this.identStart(t.v, at, line);
       case 'op':
         if (t.v === '(') {
-          const inner = this.expr();
+          const inner = this.nested(() => this.expr());
           this.expectOp(')');
           return inner;
         }
-        if (t.v === '[') return this.tuple(at, line);
-        if (t.v === '{') return this.object(at, line);
+        if (t.v === '[') return this.nested(() => this.tuple(at, line));
+        if (t.v === '{') return this.nested(() => this.object(at, line));
         throw new Syntax(`unexpected "${t.v}"`, at);
     }
   }
@@ -808,6 +936,10 @@ export class Parser {
   }
 
   private call(name: string, at: number, line: number): Node {
+    return this.nested(() => this.callArgs(name, at, line));
+  }
+
+  private callArgs(name: string, at: number, line: number): Node {
     this.expectOp('(');
     const args: Node[] = [];
     let expand = false;

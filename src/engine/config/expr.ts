@@ -87,12 +87,28 @@ export class ParsedExpr implements Expr {
 
   /** The line of the first reference to `root` (refs entries), for precise diagnostics. */
   lineOfRef(root: string): number | undefined {
-    let found: number | undefined;
+    return this.refNode(root)?.line;
+  }
+
+  /** The place (line, and range when parsed from native syntax) of the first reference to
+   * `root`, for diagnostics; undefined when it is not found. */
+  placeOfRef(
+    root: string,
+  ): Pick<SourcePos, 'line' | 'column' | 'endLine' | 'endColumn'> | undefined {
+    const n = this.refNode(root);
+    if (!n) return undefined;
+    if (n.col === undefined)
+      return { line: n.line, column: undefined, endLine: undefined, endColumn: undefined };
+    return { line: n.line, column: n.col, endLine: n.endLine, endColumn: n.endCol };
+  }
+
+  private refNode(root: string): Node | undefined {
+    let found: Node | undefined;
     const visit = (n: Node): void => {
       if (found !== undefined) return;
       switch (n.k) {
         case 'ref':
-          if (n.root === root) found = n.line;
+          if (n.root === root) found = n;
           return;
         case 'attr':
           return visit(n.obj);
@@ -153,7 +169,7 @@ export function parseExpression(text: string, pos: SourcePos): ParseResult {
 }
 
 /** Parse a string template (`"svc-${count.index}"` without the quotes), as found in
- * Terraform JSON syntax and in @cdktf/hcl2json output. */
+ * Terraform JSON syntax. */
 export function parseTemplate(text: string, pos: SourcePos): ParseResult {
   const sink: ParseSink = { file: pos.file, diagnostics: [], refs: new Set() };
   const node = new Parser(text, pos.line, sink).parseWholeTemplate();
@@ -171,7 +187,7 @@ export function literalExpr(value: Value, pos: SourcePos): Expr {
   );
 }
 
-/** Build a node from a JSON value produced by hcl2json or read from a .tf.json file, where
+/** Build a node from a JSON value read from a .tf.json file (or a JSON variable file), where
  * strings are templates and object keys may be templates too. `lineOf` maps a key path below
  * the attribute to a line (JSON files know every line; HCL maps nested keys to the attribute). */
 export function jsonToNode(

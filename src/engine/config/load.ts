@@ -1,4 +1,4 @@
-// The configuration loader (docs/configuration.md): *.tf through @cdktf/hcl2json, *.tf.json (Terraform JSON
+// The configuration loader (docs/configuration.md): *.tf through the native parser (syntax.ts), *.tf.json (Terraform JSON
 // syntax, which also covers cdktf's cdk.tf.json), into the Config model of types.ts. It parses
 // every expression up front and reports every problem it finds as a diagnostic with file and
 // line; nothing unsupported is ignored.
@@ -12,9 +12,8 @@ import type { Value } from '../../model/values.js';
 import { BACKEND_SETTINGS } from '../backend/types.js';
 import type { Node } from './ast.js';
 import { setKey } from './evaluate.js';
-import { parseHclText } from './hcl.js';
 import { jsonToNode, mapScope, ParsedExpr } from './expr.js';
-import { hclSyntaxDiagnostics, indexJson, scanHcl, type SourceIndex } from './scan.js';
+import { indexJson, type SourceIndex } from './scan.js';
 import {
   bareTraversal,
   entries,
@@ -22,11 +21,13 @@ import {
   isObj,
   labelled,
   objs,
+  plain,
   stripComments,
   type Obj,
 } from './shape.js';
 import { remoteModuleSource } from './modules.js';
 import { readRefactorBlock } from './refactor.js';
+import { parseHclFile } from './syntax.js';
 import { suggestion } from './suggest.js';
 import type {
   Config,
@@ -109,14 +110,27 @@ class Loader {
     const k = path.join('\u0000');
     const n = this.seenBlocks.get(k) ?? 0;
     this.seenBlocks.set(k, n + 1);
+    const range = this.index.blockRanges?.(path)[n];
+    if (range) return { file: this.file, ...range };
     return {
       file: this.file,
       line: this.index.blockLines(path)[n] ?? this.index.lineOf(path) ?? 1,
     };
   }
 
+  /** Where a path is written: its line, and its range when the parser knows it. */
   private pos(path: string[]): SourcePos {
+    const range = this.index.rangeOf?.(path);
+    if (range) return { file: this.file, ...range };
     return { file: this.file, line: this.index.lineOf(path) ?? 1 };
+  }
+
+  /** The place of a diagnostic about `path`; a `line` in `extra` (a block's own line) replaces
+   * the path's whole range, so line and column never come from two places. */
+  private at(path: string[], extra: Partial<Diagnostic>): Partial<Diagnostic> {
+    const pos =
+      extra.line !== undefined && extra.column === undefined ? { file: this.file } : this.pos(path);
+    return { ...pos, ...extra };
   }
 
   private report(
@@ -126,7 +140,7 @@ class Loader {
     path: string[],
     extra: Partial<Diagnostic> = {},
   ): void {
-    this.diagnostics.push(diag(code, summary, detail, { ...this.pos(path), ...extra }));
+    this.diagnostics.push(diag(code, summary, detail, this.at(path, extra)));
   }
 
   private unsupported(
@@ -136,10 +150,7 @@ class Loader {
     extra: Partial<Diagnostic> = {},
   ): void {
     this.diagnostics.push({
-      ...diag('CONFIG_UNSUPPORTED', `${what} is not supported`, remedy, {
-        ...this.pos(path),
-        ...extra,
-      }),
+      ...diag('CONFIG_UNSUPPORTED', `${what} is not supported`, remedy, this.at(path, extra)),
       severity: this.severity,
     });
   }
@@ -194,14 +205,15 @@ class Loader {
       }
     } else {
       this.isHcl = true;
-      try {
-        doc = await parseHclText(file, text);
-      } catch (e) {
-        this.diagnostics.push(...hclSyntaxDiagnostics((e as Error).message, file));
+      const parsed = parseHclFile(file, text);
+      if (parsed.diagnostics.length) {
+        this.diagnostics.push(...parsed.diagnostics);
         return;
       }
-      this.index = scanHcl(text, file);
+      this.index = parsed.index;
       this.diagnostics.push(...this.index.warnings);
+      this.loadDocument(parsed.doc);
+      return;
     }
     this.loadDocument(stripComments(doc) as Obj);
   }
@@ -281,10 +293,16 @@ class Loader {
   /** An attribute value as an Expr. HCL nested blocks become an object (one block) or a list
    * of objects (repeated blocks). */
   private valueExpr(v: unknown, path: string[], address?: string): ParsedExpr {
+    const where = address ? { address, attribute: path[path.length - 1] } : {};
+    if (v instanceof ParsedExpr) {
+      // Parsed once by the native parser: its diagnostics are this attribute's.
+      this.take(v.diagnostics, where);
+      return v;
+    }
     const pos = this.pos(path);
     const sink = { file: this.file, diagnostics: [] as Diagnostic[], refs: new Set<string>() };
     const node = this.valueNode(v, path, sink, address);
-    this.take(sink.diagnostics, address ? { address, attribute: path[path.length - 1] } : {});
+    this.take(sink.diagnostics, where);
     return new ParsedExpr(node, [...sink.refs].sort(), pos, exprText(v, node), sink.diagnostics);
   }
 
@@ -294,6 +312,11 @@ class Loader {
     sink: { file: string; diagnostics: Diagnostic[]; refs: Set<string> },
     address?: string,
   ): Node {
+    if (v instanceof ParsedExpr) {
+      sink.diagnostics.push(...v.diagnostics);
+      for (const r of v.refs) sink.refs.add(r);
+      return v.node;
+    }
     const line = this.index.lineOf(path) ?? 1;
     if (this.isHcl && this.index.isBlock(path) && Array.isArray(v)) {
       const bodies = objs(v).map((body): Node => {
@@ -320,8 +343,7 @@ class Loader {
       });
       return bodies.length === 1 ? bodies[0]! : { k: 'tuple', items: bodies, line };
     }
-    const base = typeof v === 'string' && this.index.isHeredoc?.(path) ? line + 1 : line;
-    return jsonToNode(v, sink, base, (sub) => this.index.lineOf([...path, ...sub]));
+    return jsonToNode(v, sink, line, (sub) => this.index.lineOf([...path, ...sub]));
   }
 
   private unsupportedDiag(
@@ -499,7 +521,8 @@ class Loader {
     imports.push({ to, id, pos });
   }
 
-  private dependsOn(v: unknown, path: string[], address?: string): string[] {
+  private dependsOn(raw: unknown, path: string[], address?: string): string[] {
+    const v = plain(raw);
     const out: string[] = [];
     if (!Array.isArray(v)) {
       this.report(
@@ -542,7 +565,8 @@ class Loader {
   private lifecycle(bodies: Obj[], path: string[], address: string): Lifecycle {
     const lc = DEFAULT_LIFECYCLE();
     for (const body of bodies) {
-      for (const [k, v] of entries(body)) {
+      for (const [k, raw] of entries(body)) {
+        const v = plain(raw);
         const p = [...path, k];
         if (k === 'prevent_destroy' || k === 'create_before_destroy') {
           if (typeof v !== 'boolean') {
@@ -641,10 +665,12 @@ class Loader {
           break;
         }
         case 'type': {
-          // hcl2json renders the type expression as "${...}" (with braces for object types);
-          // JSON syntax writes it bare.
+          // A native expression's source text, or JSON syntax's string (bare or "${...}").
+          const raw = v instanceof ParsedExpr ? v.text : v;
           const t =
-            typeof v === 'string' && v.startsWith('${') && v.endsWith('}') ? v.slice(2, -1) : v;
+            typeof raw === 'string' && raw.startsWith('${') && raw.endsWith('}')
+              ? raw.slice(2, -1)
+              : raw;
           if (typeof t === 'string' && t.trim()) vb.type = t.replace(/\s+/g, '');
           else
             this.report(
@@ -656,10 +682,10 @@ class Loader {
           break;
         }
         case 'description':
-          if (typeof v === 'string') vb.description = v;
+          if (typeof plain(v) === 'string') vb.description = plain(v) as string;
           break;
         case 'sensitive':
-          vb.sensitive = v === true;
+          vb.sensitive = plain(v) === true;
           break;
         case 'nullable':
           break;
@@ -704,10 +730,10 @@ class Loader {
           value = this.valueExpr(v, p);
           break;
         case 'description':
-          if (typeof v === 'string') ob.description = v;
+          if (typeof plain(v) === 'string') ob.description = plain(v) as string;
           break;
         case 'sensitive':
-          ob.sensitive = v === true;
+          ob.sensitive = plain(v) === true;
           break;
         case 'depends_on':
           this.dependsOnPos.set(`output.${name}`, this.pos(p));
@@ -815,7 +841,8 @@ class Loader {
           }
           const known = BACKEND_SETTINGS[type];
           const settings: Record<string, string | boolean> = {};
-          for (const [bk, bv] of entries(b)) {
+          for (const [bk, raw] of entries(b)) {
+            const bv = plain(raw);
             const kind = known[bk];
             if (!kind) {
               this.unsupported(
@@ -925,7 +952,7 @@ class Loader {
           this.diagnostics.push(
             diag('CONFIG_REFERENCE', problem[0], problem[1], {
               ...e.pos,
-              line: (e instanceof ParsedExpr ? e.lineOfRef(ref) : undefined) ?? e.pos.line,
+              ...(e instanceof ParsedExpr ? e.placeOfRef(ref) : undefined),
               ...where,
             }),
           );
@@ -1054,7 +1081,8 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
     }
   }
   loader.validateReferences();
-  // Source order (hcl2json sorts block labels; users expect plans in the order they wrote).
+  // Source order (JSON objects put integer-like keys first; users expect plans in the order
+  // they wrote).
   const read = loader.config.files;
   const bySource = (a: { pos: SourcePos }, b: { pos: SourcePos }) =>
     read.indexOf(a.pos.file) - read.indexOf(b.pos.file) || a.pos.line - b.pos.line;
@@ -1070,7 +1098,7 @@ function isEditorFile(name: string): boolean {
   return name.startsWith('.') || name.endsWith('~') || (name.startsWith('#') && name.endsWith('#'));
 }
 
-/** Report order follows the source (hcl2json sorts keys, so walking its output does not), and
+/** Report order follows the source (walking the tree by block type does not), and
  * a construct used several times on one line is reported once. */
 function tidy(diags: Diagnostic[], files: string[]): Diagnostic[] {
   const seen = new Set<string>();

@@ -1,15 +1,20 @@
-// Source positions for HCL files. @cdktf/hcl2json returns JSON without positions, so this
-// scanner walks the native syntax once (blocks, attributes, strings, heredocs, comments) and
-// records the line of every block header and attribute by its path of names and labels, e.g.
-// ["resource","cmek_kms_key","k","region"]. It also tells blocks from attributes (hcl2json
-// renders `x { }` and `x = [{ }]` alike) and finds duplicate keys in object literals, which
-// hcl2json silently collapses (last wins). It never decides validity: hcl2json does that.
-// Also here: lines for Terraform JSON files (from jsonc-parser's tree) and hcl2json's syntax
-// errors turned into diagnostics with their lines.
+// Source positions of a configuration file, by path of names and labels, e.g.
+// ["resource","cmek_kms_key","k","region"]: the SourceIndex the loader asks for the line (and,
+// for native syntax, the range) of a block or attribute. The native parser (syntax.ts) builds
+// one from its tree; this file builds one for Terraform JSON files from jsonc-parser's tree,
+// and finds duplicate keys there, which JSON.parse silently collapses (last wins).
 
-import { duplicateKeyWarning, isIdChar, isIdStart } from './ast.js';
-import { diag, type Diagnostic } from '../../model/diagnostics.js';
+import { duplicateKeyWarning } from './ast.js';
+import type { Diagnostic } from '../../model/diagnostics.js';
 import type { Node as JsonNode } from 'jsonc-parser';
+
+/** A range in a file, 1-based; `endColumn` is exclusive. */
+export interface SourceRange {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
 
 export interface SourceIndex {
   /** 1-based line of a path (first occurrence), walking up to the nearest known ancestor. */
@@ -18,8 +23,10 @@ export interface SourceIndex {
   blockLines(path: readonly string[]): number[];
   /** True when the path was written as a block (`name {`), not an attribute. */
   isBlock(path: readonly string[]): boolean;
-  /** True when the attribute's value is a heredoc (its text starts on the next line). */
-  isHeredoc?(path: readonly string[]): boolean;
+  /** The range of a path (first occurrence, or the nearest known ancestor), when known. */
+  rangeOf?(path: readonly string[]): SourceRange | undefined;
+  /** Ranges of every occurrence of a block path, in source order, when known. */
+  blockRanges?(path: readonly string[]): SourceRange[];
   /** Warnings found while scanning (duplicate object keys). */
   warnings: Diagnostic[];
 }
@@ -43,241 +50,6 @@ export function indexJsonLines(
     isBlock: (path) => blocks.has(key(path)),
     warnings,
   };
-}
-
-export function scanHcl(src: string, file: string): SourceIndex {
-  const entries = new Map<string, number[]>();
-  const blocks = new Set<string>();
-  const heredocs = new Set<string>();
-  const warnings: Diagnostic[] = [];
-  const nl: number[] = [];
-  for (let j = 0; j < src.length; j++) if (src[j] === '\n') nl.push(j);
-  const lineAt = (off: number) => {
-    let lo = 0;
-    let hi = nl.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (nl[mid]! < off) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo + 1;
-  };
-  const record = (path: string[], off: number) => {
-    const k = key(path);
-    const list = entries.get(k);
-    if (list) list.push(lineAt(off));
-    else entries.set(k, [lineAt(off)]);
-  };
-  let i = 0;
-  const isId = isIdChar;
-
-  const skipInline = () => {
-    for (;;) {
-      const c = src[i];
-      if (c === ' ' || c === '\t' || c === '\r') i++;
-      else if (c === '/' && src[i + 1] === '*') {
-        const e = src.indexOf('*/', i + 2);
-        i = e < 0 ? src.length : e + 2;
-      } else return;
-    }
-  };
-  const skipLineComment = () => {
-    while (i < src.length && src[i] !== '\n') i++;
-  };
-  const skipAll = () => {
-    for (;;) {
-      skipInline();
-      const c = src[i];
-      if (c === '\n') i++;
-      else if (c === '#' || (c === '/' && src[i + 1] === '/')) skipLineComment();
-      else return;
-    }
-  };
-  const readIdent = () => {
-    const st = i;
-    while (isId(src[i])) i++;
-    return src.slice(st, i);
-  };
-  // A quoted string starting at src[i] === '"'; returns its raw text (escapes undecoded).
-  const skipString = (): string => {
-    const st = ++i;
-    while (i < src.length && src[i] !== '"' && src[i] !== '\n') {
-      if (src[i] === '\\') i += 2;
-      else if ((src[i] === '$' || src[i] === '%') && src[i + 1] === '{') {
-        i += 2;
-        skipExpr(true);
-        if (src[i] === '}') i++;
-      } else i++;
-    }
-    const s = src.slice(st, i);
-    if (src[i] === '"') i++;
-    return s;
-  };
-  const skipHeredoc = () => {
-    i += 2;
-    if (src[i] === '-') i++;
-    const marker = readIdent();
-    const eol = src.indexOf('\n', i);
-    if (eol < 0) {
-      i = src.length;
-      return;
-    }
-    let ls = eol + 1;
-    for (;;) {
-      const le = src.indexOf('\n', ls);
-      const line = src.slice(ls, le < 0 ? src.length : le);
-      if (line.trim() === marker || le < 0) {
-        i = le < 0 ? src.length : le;
-        return;
-      }
-      ls = le + 1;
-    }
-  };
-  // Skip an expression. At depth 0 it ends at a newline (attribute value) or at an unmatched
-  // closer; `inInterp` ends it at the `}` closing a template interpolation.
-  // `base` (the attribute's path) is given for attribute values: keys of object literals are
-  // then recorded too (`tags = { team = ... }` → [..., "tags", "team"]), so nested values get
-  // their own lines. List elements share their list's path, as in jsonToNode.
-  const skipExpr = (inInterp: boolean, base?: string[]) => {
-    type Frame = {
-      c: string;
-      keys: Map<string, number>;
-      expectKey: boolean;
-      path: string[];
-      lastKey?: string;
-    };
-    const stack: Frame[] = [];
-    for (;;) {
-      skipInline();
-      const c = src[i];
-      if (c === undefined) return;
-      const top = stack[stack.length - 1];
-      if (c === '\n') {
-        if (stack.length === 0 && !inInterp) return;
-        if (top?.c === '{') {
-          top.expectKey = true;
-          top.lastKey = undefined;
-        }
-        i++;
-        continue;
-      }
-      if (c === '#' || (c === '/' && src[i + 1] === '/')) {
-        skipLineComment();
-        continue;
-      }
-      if (c === '{' || c === '[' || c === '(') {
-        const parent = top ? (top.lastKey ? [...top.path, top.lastKey] : top.path) : (base ?? []);
-        stack.push({ c, keys: new Map(), expectKey: c === '{', path: parent });
-        i++;
-        continue;
-      }
-      if (c === '}' || c === ']' || c === ')') {
-        if (stack.length === 0) return;
-        stack.pop();
-        i++;
-        continue;
-      }
-      if (c === ',') {
-        if (top?.c === '{') {
-          top.expectKey = true;
-          top.lastKey = undefined;
-        }
-        i++;
-        continue;
-      }
-      const keyStart = i;
-      let word: string | undefined;
-      if (c === '"') word = skipString();
-      else if (c === '<' && src[i + 1] === '<' && (src[i + 2] === '-' || isIdStart(src[i + 2]))) {
-        skipHeredoc();
-      } else if (isId(c)) word = readIdent();
-      else i++;
-      if (top?.c === '{' && top.expectKey && word !== undefined) {
-        skipInline();
-        if ((src[i] === '=' && src[i + 1] !== '=' && src[i + 1] !== '>') || src[i] === ':') {
-          const line = lineAt(keyStart);
-          const first = top.keys.get(word);
-          if (first !== undefined) warnings.push(duplicateKeyWarning(file, word, line, first));
-          else top.keys.set(word, line);
-          top.lastKey = word;
-          if (base) record([...top.path, word], keyStart);
-        }
-      }
-      if (top?.c === '{') top.expectKey = false;
-    }
-  };
-
-  const body = (path: string[]) => {
-    for (;;) {
-      skipAll();
-      const c = src[i];
-      if (c === undefined) return;
-      if (c === '}') {
-        i++;
-        // A stray brace at the top level (in a file hcl2json rejects anyway) must not end
-        // the scan of the rest of the file.
-        if (path.length) return;
-        continue;
-      }
-      if (!isIdStart(c)) {
-        // Not valid HCL here; hcl2json reports it. Resynchronise at the next line.
-        skipLineComment();
-        continue;
-      }
-      const start = i;
-      const name = readIdent();
-      skipInline();
-      if (src[i] === '=' && src[i + 1] !== '=') {
-        i++;
-        record([...path, name], start);
-        skipInline();
-        // A heredoc's text starts on the next line: lines inside it count from there.
-        if (src[i] === '<' && src[i + 1] === '<') heredocs.add(key([...path, name]));
-        skipExpr(false, [...path, name]);
-        continue;
-      }
-      const labels: string[] = [];
-      for (;;) {
-        skipInline();
-        if (src[i] === '"') labels.push(skipString());
-        else if (isIdStart(src[i])) labels.push(readIdent());
-        else break;
-      }
-      if (src[i] === '{') {
-        i++;
-        const p = [...path, name, ...labels];
-        record(p, start);
-        if (labels.length) record([...path, name], start);
-        blocks.add(key([...path, name]));
-        blocks.add(key(p));
-        body(p);
-        continue;
-      }
-      skipLineComment();
-    }
-  };
-  body([]);
-  return { ...indexJsonLines(entries, blocks, warnings), isHeredoc: (p) => heredocs.has(key(p)) };
-}
-
-/** hcl2json's error text, `parse config: [F:9,9-14: Summary; detail. F:12,3-4: ...]`, as one
- * CONFIG_SYNTAX diagnostic per HCL diagnostic, each with its line. */
-export function hclSyntaxDiagnostics(message: string, file: string): Diagnostic[] {
-  const body = message.replace(/^parse config: \[/, '').replace(/\]\s*$/, '');
-  const esc = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const head = new RegExp(`(?:^|\\s)${esc}:(\\d+),\\d+(?:-\\d+(?:,\\d+)?)?: `, 'g');
-  const starts = [...body.matchAll(head)];
-  if (starts.length === 0)
-    return [diag('CONFIG_SYNTAX', body || 'Invalid HCL', 'Fix the HCL syntax.', { file, line: 1 })];
-  const out: Diagnostic[] = [];
-  starts.forEach((m, i) => {
-    const text = body.slice(m.index! + m[0].length, starts[i + 1]?.index ?? body.length).trim();
-    const semi = text.indexOf('; ');
-    const summary = semi < 0 ? text : text.slice(0, semi);
-    const detail = semi < 0 ? 'Fix the HCL syntax.' : text.slice(semi + 2);
-    out.push(diag('CONFIG_SYNTAX', summary, detail, { file, line: Number(m[1]) }));
-  });
-  return out;
 }
 
 export function indexJson(root: JsonNode | undefined, text: string, file: string): SourceIndex {

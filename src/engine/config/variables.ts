@@ -10,9 +10,8 @@ import { diag, DiagnosticError, type Diagnostic } from '../../model/diagnostics.
 import { isUnknown, Sensitive, type Value } from '../../model/values.js';
 import { setKey } from './evaluate.js';
 import { numberToString, parseNumber } from './functions/index.js';
-import { parseHclText } from './hcl.js';
-import { jsonExpr, mapScope, parseExpression } from './expr.js';
-import { hclSyntaxDiagnostics, scanHcl } from './scan.js';
+import { jsonExpr, mapScope, parseExpression, ParsedExpr } from './expr.js';
+import { parseHclFile } from './syntax.js';
 import { suggestion } from './suggest.js';
 import type { Config, VariableBlock } from './types.js';
 
@@ -351,18 +350,16 @@ export async function loadVarFiles(
       }
       continue;
     }
-    let doc: Record<string, unknown>;
-    try {
-      doc = (await parseHclText(file, text)) as Record<string, unknown>;
-    } catch (e) {
-      diagnostics.push(...hclSyntaxDiagnostics((e as Error).message, file));
+    const parsed = parseHclFile(file, text);
+    if (parsed.diagnostics.length) {
+      diagnostics.push(...parsed.diagnostics);
       continue;
     }
-    const index = scanHcl(text, file);
-    for (const [name, raw] of Object.entries(doc)) {
-      const pos = { file, line: index.lineOf([name]) ?? 1 };
+    for (const [name, raw] of Object.entries(parsed.doc)) {
+      const pos = { file, line: parsed.index.lineOf([name]) ?? 1 };
       const found: Diagnostic[] = [];
-      const e = jsonExpr(raw, pos, found);
+      const e = raw instanceof ParsedExpr ? raw : jsonExpr(raw, pos, found);
+      if (raw instanceof ParsedExpr) found.push(...raw.diagnostics);
       if (e.refs.length) {
         diagnostics.push(
           diag(

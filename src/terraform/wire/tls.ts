@@ -21,8 +21,12 @@ const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 export async function createServerCert(now = new Date()): Promise<ServerCert> {
   installReflectMetadata();
   const x509 = await import('@peculiar/x509');
-  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  // Node's webcrypto is the Crypto @peculiar/x509 wants; the DOM type is not in this project's libs.
+  x509.cryptoProvider.set(webcrypto as never);
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   const serial = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)));
   serial[0] = serial[0]! & 0x7f; // a positive serial number
   const cert = await x509.X509CertificateGenerator.createSelfSigned({

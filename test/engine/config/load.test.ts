@@ -27,7 +27,7 @@ describe('basic HCL configuration', async () => {
   it('reads terraform { backend "local" } and the provider block', () => {
     expect(config.backend).toEqual({ type: 'local', path: 'state/cmek.tfstate' });
     const p = config.provider!;
-    expect(p.pos).toEqual({ file: 'main.tf', line: 14 });
+    expect(p.pos).toEqual({ file: 'main.tf', line: 14, column: 1, endLine: 14, endColumn: 16 });
     expect(Object.keys(p.attributes).sort()).toEqual(['data_dir', 'kms', 'service_principal']);
     // The nested kms { aws { ... } } blocks become one object value.
     const kms = p.attributes.kms!.evaluate(mapScope('.', { 'var.region': 'eu-west-1' }));
@@ -67,7 +67,14 @@ describe('basic HCL configuration', async () => {
       createBeforeDestroy: false,
       ignoreChanges: [],
     });
-    expect(key.attributes.region!.pos).toEqual({ file: 'main.tf', line: 47 });
+    // The range of the expression itself (`var.region`).
+    expect(key.attributes.region!.pos).toEqual({
+      file: 'main.tf',
+      line: 47,
+      column: 25,
+      endLine: 47,
+      endColumn: 35,
+    });
     expect(key.attributes.description!.pos.line).toBe(48);
     expect(Object.keys(key.attributes).sort()).toEqual([
       'description',
