@@ -14,6 +14,7 @@ import { importStep, markImports } from './import.js';
 import {
   checkBlocks,
   checksStep,
+  conditionsStep,
   liveStep,
   diffStep,
   orphansStep,
@@ -110,22 +111,32 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
   plan.priorState = imports.priorState;
   diags.push(...imports.diagnostics);
 
-  const walk = diffStep(sc, graph, plan.priorState, plan.variables, {
+  const walk = await diffStep(sc, graph, plan.priorState, plan.variables, {
     destroy,
     validateOnly: opts.validateOnly ?? false,
     scope: target.scope,
     replace: replace.replace,
   });
   diags.push(...walk.diagnostics);
+  if (walk.reads.length) plan.reads = walk.reads;
   const orphans = orphansStep(sc, graph, plan.priorState, walk.planned, destroy, target.scope);
   plan.changes = [...walk.changes, ...orphans.changes];
   diags.push(...markImports(config, imports.importing, plan.changes, walk.planned));
   const ruleChanges = [...walk.ruleChanges, ...orphans.ruleChanges];
   if (refresh && !destroy) diags.push(...(await liveStep(sc, ruleChanges)));
-  diags.push(...(await checksStep(sc, plan.priorState, plan.changes, ruleChanges, refresh)));
+  diags.push(
+    ...(await checksStep(sc, plan.priorState, plan.changes, ruleChanges, refresh, walk.reads)),
+  );
   const outputs = outputsStep(sc, graph, walk.env, inputs.state, destroy, target.scope);
   plan.outputChanges = outputs.outputChanges;
   diags.push(...outputs.diagnostics);
+  if (!destroy) {
+    // Variable validations and check blocks (docs/configuration.md, "Custom conditions").
+    const conds = conditionsStep(sc, walk.env);
+    diags.push(...conds.diagnostics);
+    const later = [...walk.deferredConditions, ...conds.deferred];
+    if (later.length) plan.deferredConditions = later;
+  }
   return finish(plan);
 }
 

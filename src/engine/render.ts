@@ -7,6 +7,7 @@ import type { Attrs } from '../resources/types.js';
 import type { Config, Expr } from './config/types.js';
 import {
   planCounts,
+  type DataRead,
   type DriftEntry,
   type OutputChange,
   type Plan,
@@ -88,7 +89,19 @@ const REASONS: Record<string, string> = {
   delete_because_count_index: 'because index {index} is out of range for count',
   replace_because_tainted: 'tainted, so must be replaced',
   replace_by_request: 'replacement requested with -replace',
+  replace_by_triggers: 'will be replaced due to changes in replace_triggered_by',
 };
+
+/** A data source read deferred to apply, as terraform prints it (`<= data ...`). */
+export function renderDataRead(r: DataRead): string {
+  const lines = [`  # ${r.address} will be read during apply`, `  # (${r.deferred ?? 'config refers to values not yet known'})`];
+  lines.push(` <= data "${r.type}" "${r.name}" {`);
+  const keys = Object.keys(r.config).sort();
+  const w = Math.max(0, ...keys.map((k) => k.length));
+  for (const k of keys) lines.push(`      + ${k.padEnd(w)} = ${formatValue(r.config[k], '      ')}`);
+  lines.push('    }');
+  return lines.join('\n');
+}
 
 function symbolFor(c: PlannedChange): string {
   switch (c.action) {
@@ -266,7 +279,8 @@ export function renderPlanText(plan: Plan): string {
     (c) => c.action !== 'noop' || c.movedFromIndex !== undefined || c.importing,
   );
   const outputs = Object.entries(plan.outputChanges).filter(([, o]) => o.action !== 'noop');
-  if (!changes.length) {
+  const reads = (plan.reads ?? []).filter((r) => r.deferred);
+  if (!changes.length && !reads.length) {
     if (outputs.length) {
       out.push('Changes to Outputs:');
       const w = Math.max(...outputs.map(([n]) => n.length));
@@ -295,7 +309,9 @@ export function renderPlanText(plan: Plan): string {
     ['+/-', 'create replacement and then destroy'],
   ];
   for (const [s, t] of legend) if (used.has(s)) out.push(`${s.length === 1 ? `  ${s}` : s} ${t}`);
+  if (reads.length) out.push(' <= read (data resources)');
   out.push('', 'cmek will perform the following actions:', '');
+  for (const r of reads) out.push(renderDataRead(r), '');
   for (const c of changes) out.push(renderChange(c), '');
   const n = planCounts(plan);
   out.push(

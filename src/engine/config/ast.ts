@@ -68,7 +68,6 @@ export { FUNCTION_NAMES as SUPPORTED_FUNCTIONS } from './functions/index.js';
 
 /** Roots that Terraform knows but cmek does not implement. */
 const UNSUPPORTED_ROOTS: Record<string, string> = {
-  data: 'a data source',
   module: 'a module',
   each: 'for_each (each.key / each.value)',
   path: 'a path.* value',
@@ -544,16 +543,33 @@ export class Parser {
       }
       this.i = at0;
     }
+    if (name === 'data' && this.isOp('.')) {
+      // data.TYPE.NAME: a data source (docs/configuration.md, "Data sources"), one root.
+      const at0 = this.i;
+      this.next();
+      const type = this.next();
+      if (type.t === 'ident' && this.isOp('.')) {
+        this.next();
+        const dn = this.next();
+        if (dn.t === 'ident') {
+          const root = `data.${type.v}.${dn.v}`;
+          this.sink.refs.add(root);
+          return { k: 'ref', root, line };
+        }
+      }
+      this.i = at0;
+      throw new Syntax('a data source reference is data.TYPE.NAME', at);
+    }
     if (name in UNSUPPORTED_ROOTS) {
       const parts = [name];
-      while (this.isOp('.') && parts.length < (name === 'data' ? 3 : 2)) {
+      while (this.isOp('.') && parts.length < 2) {
         this.next();
         const a = this.next();
         if (a.t === 'ident') parts.push(a.v);
       }
       // data.* and module.* roots stay in refs so graph and policy code can see them; the
       // others (each, path, ...) name nothing addressable.
-      if (parts.length > 1 && (name === 'data' || name === 'module'))
+      if (parts.length > 1 && name === 'module')
         this.sink.refs.add(parts.join('.'));
       return this.unsupported(
         at,

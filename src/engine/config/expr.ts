@@ -246,6 +246,8 @@ function siteOf(n: Node): ReferenceSite | undefined {
     return s && s.k === 'attr' ? s.name : undefined;
   };
   if (head === 'count') return { ref: { kind: 'count' } };
+  // A data source (`data.TYPE.NAME`): its own graph node, named by the whole root.
+  if (head === 'data') return { ref: { kind: 'other', root: cur.root } };
   if (head === 'var' || head === 'local') {
     const attribute = firstAttr(0);
     return { ref: { kind: head, name: second, ...(attribute ? { attribute } : {}) } };

@@ -26,7 +26,10 @@ import {
 } from './shape.js';
 import { suggestion } from './suggest.js';
 import type {
+  CheckBlock,
+  Condition,
   Config,
+  DataBlock,
   Expr,
   Lifecycle,
   LoadResult,
@@ -51,7 +54,7 @@ const DEFAULT_LIFECYCLE = (): Lifecycle => ({
 });
 
 const SUPPORTED_TOP =
-  'Supported top-level blocks: terraform, provider "cmek", variable, locals, resource, output, import.';
+  'Supported top-level blocks: terraform, provider "cmek", variable, locals, resource, data, output, check, import.';
 
 /** Top-level blocks cmek knows but does not implement: [label count, what, remedy]. */
 const UNSUPPORTED_TOP: Record<string, [number, string, string]> = {
@@ -60,18 +63,12 @@ const UNSUPPORTED_TOP: Record<string, [number, string, string]> = {
     'A module call (`module` block)',
     'cmek does not load modules: declare the resources in this configuration instead.',
   ],
-  data: [2, 'A data source (`data` block)', 'Pass the value in as a variable instead.'],
   moved: [
     0,
     'A `moved` block',
     'Keep the old resource name: cmek cannot rename resources in state.',
   ],
   removed: [0, 'A `removed` block', 'Delete the resource block, or use `cmek state rm`.'],
-  check: [
-    1,
-    'A `check` block',
-    'The CMEK rules run on every plan; custom checks are not supported.',
-  ],
   ephemeral: [2, 'An `ephemeral` resource', SUPPORTED_TOP],
 };
 
@@ -85,6 +82,8 @@ class Loader {
   private readonly varPos = new Map<string, SourcePos>();
   private readonly outputPos = new Map<string, SourcePos>();
   private readonly localPos = new Map<string, SourcePos>();
+  private readonly dataPos = new Map<string, SourcePos>();
+  private readonly checkPos = new Map<string, SourcePos>();
   private backendPos: SourcePos | undefined;
   /** Where each depends_on list was written, for its CONFIG_REFERENCE diagnostics. */
   private readonly dependsOnPos = new Map<string, SourcePos>();
@@ -232,6 +231,13 @@ class Loader {
           break;
         case 'import':
           for (const body of objs(v)) this.importBlock(body);
+          break;
+        // BLOCKS: data sources and check blocks (docs/configuration.md).
+        case 'data':
+          for (const [[type, name], body] of labelled(v, 2)) this.dataBlock(type!, name!, body);
+          break;
+        case 'check':
+          for (const [[name], body] of labelled(v, 1)) this.checkBlock(name!, body);
           break;
         default: {
           const known = UNSUPPORTED_TOP[kind];
@@ -506,6 +512,37 @@ class Loader {
     return out;
   }
 
+  /** `replace_triggered_by = [TYPE.NAME, TYPE.NAME.ATTR, ...]`: references to resources of
+   * this configuration (docs/configuration.md, "replace_triggered_by"). */
+  private replaceTriggeredBy(v: unknown, path: string[], address: string): Expr[] {
+    const out: Expr[] = [];
+    const items = Array.isArray(v) ? v : undefined;
+    if (!items) {
+      this.report(
+        'CONFIG_SCHEMA',
+        'replace_triggered_by must be a list',
+        'Write replace_triggered_by = [TYPE.NAME, TYPE.NAME.ATTRIBUTE, ...].',
+        path,
+        { address },
+      );
+      return out;
+    }
+    for (const item of items) {
+      const e = this.valueExpr(item, path, address);
+      const refs = e.references.filter((r) => r.kind === 'resource');
+      if (refs.length !== 1 || e.references.length !== 1)
+        this.report(
+          'CONFIG_REFERENCE',
+          `Invalid replace_triggered_by entry ${JSON.stringify(item)}`,
+          'Each entry names one resource of this configuration, or one of its attributes: TYPE.NAME or TYPE.NAME.ATTRIBUTE.',
+          path,
+          { address },
+        );
+      else out.push(e);
+    }
+    return out;
+  }
+
   private lifecycle(bodies: Obj[], path: string[], address: string): Lifecycle {
     const lc = DEFAULT_LIFECYCLE();
     for (const body of bodies) {
@@ -550,10 +587,15 @@ class Loader {
               p,
               { address },
             );
+        } else if (k === 'precondition' || k === 'postcondition') {
+          const list = (lc[k === 'precondition' ? 'preconditions' : 'postconditions'] ??= []);
+          list.push(...this.conditions(v, p, k, address));
+        } else if (k === 'replace_triggered_by') {
+          lc.replaceTriggeredBy = this.replaceTriggeredBy(v, p, address);
         } else {
           this.unsupported(
             `lifecycle.${k}`,
-            'Supported: prevent_destroy, create_before_destroy, ignore_changes.',
+            'Supported: prevent_destroy, create_before_destroy, ignore_changes, precondition, postcondition, replace_triggered_by.',
             p,
             { address },
           );
@@ -631,16 +673,12 @@ class Loader {
         case 'nullable':
           break;
         case 'validation':
-          this.unsupported(
-            'A variable `validation` block',
-            'Validate the value in the resource instead; the CMEK rules check keys, regions and policies at plan time.',
-            p,
-          );
+          (vb.validations ??= []).push(...this.conditions(v, p, 'validation', `var.${name}`));
           break;
         default:
           this.unsupported(
             `The variable argument "${k}"`,
-            'Supported: default, type, description, sensitive, nullable.',
+            'Supported: default, type, description, sensitive, nullable, validation.',
             p,
           );
       }
@@ -680,10 +718,13 @@ class Loader {
           this.dependsOnPos.set(`output.${name}`, this.pos(p));
           ob.dependsOn = this.dependsOn(v, p);
           break;
+        case 'precondition':
+          (ob.preconditions ??= []).push(...this.conditions(v, p, 'precondition'));
+          break;
         default:
           this.unsupported(
             `The output argument "${k}"`,
-            'Supported: value, description, sensitive, depends_on.',
+            'Supported: value, description, sensitive, depends_on, precondition.',
             p,
           );
       }
@@ -825,16 +866,182 @@ class Loader {
     }
   }
 
+  // -------------------------------------------------------------------------------------------
+  // BLOCKS: data sources, check blocks and custom conditions (docs/configuration.md).
+
+  /** `precondition` / `postcondition` / `validation` / `assert` blocks: each a condition and an
+   * error_message, at the line of its block. */
+  private conditions(
+    v: unknown,
+    path: string[],
+    kind: Condition['kind'],
+    address?: string,
+  ): Condition[] {
+    const out: Condition[] = [];
+    const lines = this.index.blockLines(path);
+    objs(v).forEach((body, i) => {
+      const pos = { file: this.file, line: lines[i] ?? this.pos(path).line };
+      let condition: ParsedExpr | undefined;
+      let errorMessage: ParsedExpr | undefined;
+      for (const [k, x] of entries(body)) {
+        if (k === 'condition') condition = this.valueExpr(x, [...path, k], address);
+        else if (k === 'error_message') errorMessage = this.valueExpr(x, [...path, k], address);
+        else
+          this.report(
+            'CONFIG_SCHEMA',
+            `Unsupported argument "${k}" in a ${kind} block`,
+            `A ${kind} block takes condition and error_message.`,
+            [...path, k],
+            { ...(address ? { address } : {}), line: pos.line },
+          );
+      }
+      if (!condition || !errorMessage) {
+        this.report(
+          'CONFIG_SCHEMA',
+          `Missing required argument "${condition ? 'error_message' : 'condition'}" in a ${kind} block`,
+          `Write ${kind} { condition = <bool expression>  error_message = "..." }.`,
+          path,
+          { ...(address ? { address } : {}), line: pos.line },
+        );
+        return;
+      }
+      out.push({ kind, condition, errorMessage, pos });
+    });
+    return out;
+  }
+
+  /** `data "TYPE" "NAME" { ... }`; inside a check block `check` names it. */
+  private dataBlock(type: string, name: string, body: Obj, check?: string): void {
+    const path = check ? ['check', check, 'data', type, name] : ['data', type, name];
+    const address = `data.${type}.${name}`;
+    const pos = this.blockPos(path);
+    if (
+      !this.firstDeclaration(
+        this.dataPos,
+        address,
+        pos,
+        path,
+        `Duplicate data source "${address}"`,
+        (first) =>
+          `"${address}" is already declared at ${first.file}:${first.line}. Data source names must be unique per type.`,
+        { address },
+      )
+    )
+      return;
+    const d: DataBlock = {
+      type,
+      name,
+      address,
+      attributes: {},
+      dependsOn: [],
+      preconditions: [],
+      postconditions: [],
+      pos,
+      ...(check ? { check } : {}),
+    };
+    for (const [k, v] of entries(body)) {
+      const p = [...path, k];
+      switch (k) {
+        case 'depends_on':
+          this.dependsOnPos.set(address, this.pos(p));
+          d.dependsOn = this.dependsOn(v, p, address);
+          break;
+        case 'lifecycle':
+          for (const lb of objs(v))
+            for (const [lk, lv] of entries(lb)) {
+              if (lk === 'precondition' || lk === 'postcondition')
+                d[lk === 'precondition' ? 'preconditions' : 'postconditions'].push(
+                  ...this.conditions(lv, [...p, lk], lk, address),
+                );
+              else
+                this.unsupported(
+                  `lifecycle.${lk} in a data block`,
+                  'A data block\'s lifecycle takes precondition and postcondition blocks.',
+                  [...p, lk],
+                  { address },
+                );
+            }
+          break;
+        case 'count':
+        case 'for_each':
+        case 'provider':
+          this.unsupported(
+            `The \`${k}\` meta-argument on a data block`,
+            'Declare one data block per object to read.',
+            p,
+            { address },
+          );
+          break;
+        default:
+          setKey(d.attributes, k, this.valueExpr(v, p, address));
+      }
+    }
+    (this.config.dataSources ??= []).push(d);
+  }
+
+  /** `check "NAME" { data ... {}  assert { condition  error_message } }`. */
+  private checkBlock(name: string, body: Obj): void {
+    const path = ['check', name];
+    const pos = this.blockPos(path);
+    if (
+      !this.firstDeclaration(
+        this.checkPos,
+        name,
+        pos,
+        path,
+        `Duplicate check block "${name}"`,
+        (first) => `check "${name}" is already declared at ${first.file}:${first.line}.`,
+      )
+    )
+      return;
+    const c: CheckBlock = { name, asserts: [], pos };
+    for (const [k, v] of entries(body)) {
+      const p = [...path, k];
+      if (k === 'assert') c.asserts.push(...this.conditions(v, p, 'assert', `check.${name}`));
+      else if (k === 'data')
+        for (const [[type, dn], b] of labelled(v, 2)) this.dataBlock(type!, dn!, b, name);
+      else
+        this.report(
+          'CONFIG_SCHEMA',
+          `Unsupported block or argument "${k}" in check "${name}"`,
+          'A check block holds assert blocks and at most one data block.',
+          p,
+        );
+    }
+    if (!c.asserts.length)
+      this.report(
+        'CONFIG_SCHEMA',
+        `check "${name}" has no assert block`,
+        'Add assert { condition = <bool expression>  error_message = "..." }.',
+        path,
+        { line: pos.line },
+      );
+    (this.config.checks ??= []).push(c);
+  }
+
   /** After every file: check that references name something declared. */
   validateReferences(): void {
     const c = this.config;
     const resources = new Set(c.resources.map((r) => r.address));
     const vars = new Set(c.variables.map((v) => v.name));
     const locals = new Set(c.locals.map((l) => l.name));
+    const datas = new Set((c.dataSources ?? []).map((d) => d.address));
     const check = (e: Expr, where: { address?: string; attribute?: string }, hasCount: boolean) => {
       for (const ref of e.refs) {
         const [root, name] = ref.split('.') as [string, string];
-        if (root === 'data' || root === 'module') continue; // reported as unsupported at parse
+        if (root === 'module') continue; // reported as unsupported at parse
+        if (root === 'data') {
+          if (!datas.has(ref))
+            this.diagnostics.push(
+              diag(
+                'CONFIG_REFERENCE',
+                `Reference to undeclared data source "${ref}"`,
+                suggestion(ref, [...datas], 'data sources'),
+                { ...e.pos, line: (e instanceof ParsedExpr ? e.lineOfRef(ref) : undefined) ?? e.pos.line, ...where },
+              ),
+            );
+          continue;
+        }
         if (ref === 'terraform.workspace') continue; // the selected workspace, always there
         let problem: [string, string] | undefined;
         if (root === 'var' && !vars.has(name))
@@ -897,6 +1104,28 @@ class Loader {
             ),
           );
     }
+    // BLOCKS: data blocks' arguments and every custom condition.
+    const conds = (list: readonly Condition[] | undefined, where: { address?: string }) => {
+      for (const cd of list ?? []) {
+        check(cd.condition, where, false);
+        check(cd.errorMessage, where, false);
+      }
+    };
+    for (const d of c.dataSources ?? []) {
+      for (const [k, e] of Object.entries(d.attributes))
+        check(e, { address: d.address, attribute: k }, false);
+      conds(d.preconditions, { address: d.address });
+      conds(d.postconditions, { address: d.address });
+    }
+    for (const r of c.resources) {
+      conds(r.lifecycle.preconditions, { address: r.address });
+      conds(r.lifecycle.postconditions, { address: r.address });
+      for (const e of r.lifecycle.replaceTriggeredBy ?? [])
+        check(e, { address: r.address, attribute: 'lifecycle.replace_triggered_by' }, !!r.count);
+    }
+    for (const o of c.outputs) conds(o.preconditions, { address: `output.${o.name}` });
+    for (const v of c.variables) conds(v.validations, { address: `var.${v.name}` });
+    for (const ch of c.checks ?? []) conds(ch.asserts, { address: `check.${ch.name}` });
     for (const l of c.locals) check(l.value, { attribute: `local.${l.name}` }, false);
     for (const o of c.outputs) {
       check(o.value, { attribute: `output.${o.name}` }, false);
@@ -1008,6 +1237,7 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
   loader.config.variables.sort(bySource);
   loader.config.locals.sort(bySource);
   loader.config.outputs.sort(bySource);
+  loader.config.dataSources?.sort(bySource);
   return { config: loader.config, diagnostics: tidy(loader.diagnostics, files) };
 }
 
