@@ -1,7 +1,8 @@
 // The evaluation scope shared by plan, apply and the provider settings: what `var.NAME`,
-// `local.NAME`, `TYPE.NAME`, `count.index` and `terraform.workspace` resolve to, how a block's attributes are
+// `local.NAME`, `TYPE.NAME`, `count.index`, `terraform.workspace` and `path.*` resolve to, how a block's attributes are
 // evaluated for one instance, and which resource instance each attribute reads (for the rules).
 
+import { resolve } from 'node:path';
 import { DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
 import { referenceAddress } from '../model/reference.js';
 import { markSensitive, unmark, type SensitivePath, type Value } from '../model/values.js';
@@ -20,6 +21,9 @@ export interface EvalEnv {
   baseDir: string;
   /** `terraform.workspace`: the selected workspace (default "default"). */
   workspace?: string;
+  /** `path.module`: the module's directory relative to the working directory (the root
+   * module's is "."). */
+  modulePath?: string;
 }
 
 const NO_VALUES: EvalEnv['locals'] = { get: () => undefined };
@@ -41,6 +45,7 @@ export function makeScope(env: EvalEnv, countIndex?: number): EvalScope {
     lookup(root: string): Value | undefined {
       if (root === 'count.index') return countIndex;
       if (root === 'terraform.workspace') return env.workspace ?? 'default';
+      if (root.startsWith('path.')) return pathValue(root, env);
       if (root.startsWith('var.')) {
         const name = root.slice(4);
         if (!Object.prototype.hasOwnProperty.call(env.vars, name)) return undefined;
@@ -51,6 +56,16 @@ export function makeScope(env: EvalEnv, countIndex?: number): EvalScope {
       return env.resources.get(root);
     },
   };
+}
+
+/** `path.module`, `path.root` and `path.cwd` as terraform gives them: the module directory and
+ * the root module relative to the working directory (the root module's directory, baseDir),
+ * and the working directory as an absolute path. */
+function pathValue(root: string, env: EvalEnv): Value | undefined {
+  if (root === 'path.module') return env.modulePath ?? '.';
+  if (root === 'path.root') return '.';
+  if (root === 'path.cwd') return resolve(env.baseDir);
+  return undefined;
 }
 
 /** Evaluate an expression, turning a DiagnosticError into diagnostics. */

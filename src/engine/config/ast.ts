@@ -1,11 +1,13 @@
-// A recursive-descent parser for the HCL expression subset cmek supports.
+// A recursive-descent parser for HCL's expression language: literals, templates (with
+// `%{if}` / `%{for}` directives and `~` strip markers), references, function calls (with `...`
+// argument expansion), operators, conditionals, tuple/object constructors, `for` expressions
+// and splats.
 //
 // Why hand-written: @cdktf/hcl2json gives us the block structure but leaves every expression as
 // a `"${...}"` template string, and its getExpressionAst returns a syntax tree without values
-// or positions we can evaluate. The subset is small (literals, templates, references, function
-// calls, operators, conditionals, tuple/object constructors), so a parser of our own is shorter
-// than an adapter and lets every construct outside the subset become a CONFIG_UNSUPPORTED
-// diagnostic naming file and line instead of a crash or a silent skip.
+// or positions we can evaluate. A parser of our own is shorter than an adapter and lets every
+// construct cmek does not evaluate (data.*, module.*) become a CONFIG_UNSUPPORTED diagnostic
+// naming file and line instead of a crash or a silent skip.
 
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
 import type { Value } from '../../model/values.js';
@@ -69,10 +71,16 @@ export { FUNCTION_NAMES as SUPPORTED_FUNCTIONS } from './functions/index.js';
 /** Roots that Terraform knows but cmek does not implement. */
 const UNSUPPORTED_ROOTS: Record<string, string> = {
   module: 'a module',
-  each: 'for_each (each.key / each.value)',
-  path: 'a path.* value',
   terraform: 'a terraform.* value other than terraform.workspace',
-  self: 'self (provisioners)',
+};
+
+/** Roots answered by the scope where they apply (docs/configuration.md, "Named values"), with
+ * their attributes: `each.key`, `path.module`, ... A `ref` node's root is `each.key`; `self` is
+ * a root of its own whose attributes are the object's. They are not in `refs`: they name no
+ * block of the configuration. */
+export const CONTEXT_ROOTS: Record<string, readonly string[]> = {
+  each: ['key', 'value'],
+  path: ['module', 'root', 'cwd'],
 };
 
 export interface ParseSink {
@@ -97,6 +105,43 @@ type Tok =
   | { t: 'op'; v: string }
   | { t: 'eof' };
 
+/** A template's flat items before directives are nested (templateParts). */
+type TmplItem =
+  | { t: 'lit'; v: string; line: number; at: number }
+  | {
+      t: 'interp';
+      node: Node;
+      stripLeft: boolean;
+      stripRight: boolean;
+      at: number;
+      line: number;
+    }
+  | {
+      t: 'if';
+      c: Node;
+      stripLeft: boolean;
+      stripRight: boolean;
+      at: number;
+      line: number;
+    }
+  | {
+      t: 'for';
+      keyVar?: string;
+      valVar: string;
+      coll: Node;
+      stripLeft: boolean;
+      stripRight: boolean;
+      at: number;
+      line: number;
+    }
+  | {
+      t: 'else' | 'endif' | 'endfor';
+      stripLeft: boolean;
+      stripRight: boolean;
+      at: number;
+      line: number;
+    };
+
 const OPS3 = ['...'];
 const OPS2 = ['==', '!=', '<=', '>=', '&&', '||', '=>'];
 const OPS1 = '+-*/%<>!?:()[]{},.=~';
@@ -119,14 +164,19 @@ export class Parser {
   private i = 0;
   private readonly nl: number[] = [];
   private cache: { start: number; tok: Tok; end: number } | undefined;
+  /** Names bound by enclosing `for` expressions and `%{for}` directives: a bare name among
+   * them is a `ref` node whose root is the name ('' marks an unused key slot). */
+  private readonly bound: string[];
 
   constructor(
     private readonly src: string,
     private readonly baseLine: number,
     private sink: ParseSink,
-    /** Bare names (`${name}`) are references: the variables of a templatefile() template. */
-    private readonly options: { bareNames?: boolean } = {},
+    /** bareNames: bare names (`${name}`) are references: the variables of a templatefile()
+     * template. bound: names bound by the `for` around this text (heredocs). */
+    private readonly options: { bareNames?: boolean; bound?: readonly string[] } = {},
   ) {
+    this.bound = [...(options.bound ?? [])];
     for (let j = 0; j < src.length; j++) if (src[j] === '\n') this.nl.push(j);
   }
 
@@ -289,7 +339,10 @@ export class Parser {
         let body = s.slice(bodyStart, lineStart);
         if (indent) body = dedent(body);
         this.i = lineEnd < 0 ? s.length : lineEnd;
-        const sub = new Parser(body, this.lineAt(bodyStart), this.sink);
+        const sub = new Parser(body, this.lineAt(bodyStart), this.sink, {
+          ...this.options,
+          bound: this.bound,
+        });
         return sub.parseWholeTemplate();
       }
       if (lineEnd < 0) throw new Syntax(`heredoc not terminated by "${marker}"`, start);
@@ -298,89 +351,230 @@ export class Parser {
   }
 
   /** Template text: `raw` runs to the end of the source (no backslash escapes: hcl2json has
-   * already decoded them); `quoted` ends at an unescaped `"` and decodes escapes. */
+   * already decoded them); `quoted` ends at an unescaped `"` and decodes escapes. The text is
+   * read as a flat list of literals, interpolations and directives (strip markers trim the
+   * literal next to them), then the directives are nested (templateTree). */
   private templateParts(mode: 'raw' | 'quoted'): Node {
     const s = this.src;
     const line = this.lineAt(this.i);
-    const parts: Array<string | Node> = [];
+    const items: TmplItem[] = [];
     let lit = '';
-    let trimNext = false;
-    let bad = false;
+    let litLine = line;
     const flush = () => {
-      if (trimNext) lit = lit.replace(/^\s+/, '');
-      trimNext = false;
-      if (lit) parts.push(lit);
+      if (lit) items.push({ t: 'lit', v: lit, line: litLine, at: this.i });
       lit = '';
     };
-    for (;;) {
-      const c = s[this.i];
-      if (c === undefined) {
-        if (mode === 'quoted') throw new Syntax('unterminated string', this.i);
-        break;
-      }
-      if (mode === 'quoted' && c === '"') {
-        this.i++;
-        break;
-      }
-      if (mode === 'quoted' && c === '\n') throw new Syntax('unterminated string', this.i);
-      if ((c === '$' || c === '%') && s[this.i + 1] === c && s[this.i + 2] === '{') {
-        lit += `${c}{`;
-        this.i += 3;
-        continue;
-      }
-      if (c === '$' && s[this.i + 1] === '{') {
-        const at = this.i;
-        this.i += 2;
-        if (s[this.i] === '~') {
+    const boundHere = this.bound.length;
+    try {
+      for (;;) {
+        const c = s[this.i];
+        if (c === undefined) {
+          if (mode === 'quoted') throw new Syntax('unterminated string', this.i);
+          break;
+        }
+        if (mode === 'quoted' && c === '"') {
           this.i++;
-          lit = lit.replace(/\s+$/, '');
+          break;
         }
-        flush();
-        // After an unsupported directive the rest of the template is its body (loop
-        // variables and all): parse it for structure only, without reporting.
-        const sink = this.sink;
-        if (bad) this.sink = { file: sink.file, diagnostics: [], refs: new Set() };
-        let node: Node;
-        try {
-          node = this.expr();
-        } finally {
-          this.sink = sink;
+        if (mode === 'quoted' && c === '\n') throw new Syntax('unterminated string', this.i);
+        if ((c === '$' || c === '%') && s[this.i + 1] === c && s[this.i + 2] === '{') {
+          if (!lit) litLine = this.lineAt(this.i);
+          lit += `${c}{`;
+          this.i += 3;
+          continue;
         }
-        if (this.isOp('~')) {
-          this.next();
-          trimNext = true;
+        if ((c === '$' || c === '%') && s[this.i + 1] === '{') {
+          flush();
+          const item = c === '$' ? this.interpolation() : this.directive();
+          items.push(item);
+          // A `%{for}` binds its names (two slots: an unused key is '') until its `%{endfor}`.
+          if (item.t === 'for') this.bound.push(item.keyVar ?? '', item.valVar);
+          if (item.t === 'endfor' && this.bound.length >= boundHere + 2) this.bound.length -= 2;
+          continue;
         }
-        if (!this.isOp('}')) throw new Syntax('expected "}" to close the interpolation', at);
-        this.next();
-        parts.push(node);
-        continue;
+        if (!lit) litLine = this.lineAt(this.i);
+        if (mode === 'quoted' && c === '\\') {
+          lit += this.escape();
+          continue;
+        }
+        lit += c;
+        this.i++;
       }
-      if (c === '%' && s[this.i + 1] === '{') {
-        const at = this.i;
-        flush();
-        this.skipBalanced('{', '}', this.i + 1);
-        // One diagnostic per template: `%{if}` ... `%{endif}` is one construct.
-        if (!bad)
-          this.unsupported(
-            at,
-            'A template directive (`%{if}` / `%{for}`)',
-            'Compute the value with a conditional expression (`a ? b : c`) instead, or escape the text as `%%{`.',
-          );
-        bad = true;
-        continue;
-      }
-      if (mode === 'quoted' && c === '\\') {
-        lit += this.escape();
-        continue;
-      }
-      lit += c;
-      this.i++;
+      flush();
+    } finally {
+      this.bound.length = boundHere;
     }
-    flush();
-    if (bad) return { k: 'bad', line };
+    // Strip markers: `~` trims the whitespace of the literal on its side.
+    for (let j = 0; j < items.length; j++) {
+      const x = items[j]!;
+      if (x.t === 'lit') continue;
+      const prev = items[j - 1];
+      const next = items[j + 1];
+      if (x.stripLeft && prev?.t === 'lit') prev.v = prev.v.replace(/\s+$/u, '');
+      if (x.stripRight && next?.t === 'lit') next.v = next.v.replace(/^\s+/u, '');
+    }
+    const at = { j: 0 };
+    const node = this.templateTree(items, at, line, []);
+    return node;
+  }
+
+  /** `${ expr }` at this.i, with its strip markers. */
+  private interpolation(): TmplItem {
+    const at = this.i;
+    this.i += 2;
+    this.cache = undefined;
+    let stripLeft = false;
+    if (this.src[this.i] === '~') {
+      this.i++;
+      stripLeft = true;
+    }
+    const node = this.expr();
+    const stripRight = this.closeTemplateSequence(at, 'interpolation');
+    return { t: 'interp', node, stripLeft, stripRight, at, line: this.lineAt(at) };
+  }
+
+  /** After a template sequence's content: an optional `~`, then `}`. Returns the strip mark. */
+  private closeTemplateSequence(at: number, what: string): boolean {
+    let strip = false;
+    if (this.isOp('~')) {
+      this.next();
+      strip = true;
+    }
+    if (!this.isOp('}')) throw new Syntax(`expected "}" to close the ${what}`, at);
+    this.next();
+    return strip;
+  }
+
+  /** `%{ if c }`, `%{ else }`, `%{ endif }`, `%{ for k, v in coll }`, `%{ endfor }` at this.i.
+   * (templateParts binds a `for`'s names until its `endfor`.) */
+  private directive(): TmplItem {
+    const at = this.i;
+    this.i += 2;
+    this.cache = undefined;
+    let stripLeft = false;
+    if (this.src[this.i] === '~') {
+      this.i++;
+      stripLeft = true;
+    }
+    const kw = this.next();
+    const word = kw.t === 'ident' ? kw.v : '';
+    const line = this.lineAt(at);
+    const close = () => this.closeTemplateSequence(at, `%{${word}} directive`);
+    switch (word) {
+      case 'if': {
+        const c = this.expr();
+        return { t: 'if', c, stripLeft, stripRight: close(), at, line };
+      }
+      case 'else':
+      case 'endif':
+        return { t: word, stripLeft, stripRight: close(), at, line };
+      case 'endfor':
+        return { t: 'endfor', stripLeft, stripRight: close(), at, line };
+      case 'for': {
+        const { keyVar, valVar, coll } = this.forIntro(at);
+        return {
+          t: 'for',
+          ...(keyVar !== undefined ? { keyVar } : {}),
+          valVar,
+          coll,
+          stripLeft,
+          stripRight: close(),
+          at,
+          line,
+        };
+      }
+      default:
+        throw new Syntax(
+          `invalid template directive ${describe(kw)}: expected if, else, endif, for or endfor`,
+          at,
+        );
+    }
+  }
+
+  /** Nest a template's flat items from `at.j` until one of `until` (left at at.j) or the end. */
+  private templateTree(items: TmplItem[], at: { j: number }, line: number, until: string[]): Node {
+    const parts: Array<string | Node> = [];
+    while (at.j < items.length) {
+      const x = items[at.j]!;
+      if (until.includes(x.t)) break;
+      at.j++;
+      switch (x.t) {
+        case 'lit':
+          if (x.v) parts.push(x.v);
+          break;
+        case 'interp':
+          parts.push(x.node);
+          break;
+        case 'if': {
+          const t = this.templateTree(items, at, x.line, ['else', 'endif', 'endfor']);
+          let f: Node | undefined;
+          if (items[at.j]?.t === 'else') {
+            at.j++;
+            f = this.templateTree(items, at, items[at.j - 1]!.line, ['else', 'endif', 'endfor']);
+          }
+          const end = items[at.j];
+          if (end?.t !== 'endif')
+            throw new Syntax(
+              end ? `unexpected %{${end.t}} inside %{if}` : 'unterminated %{if}: expected %{endif}',
+              end?.at ?? x.at,
+            );
+          at.j++;
+          parts.push({ k: 'tmplIf', c: x.c, t, ...(f ? { f } : {}), line: x.line });
+          break;
+        }
+        case 'for': {
+          const body = this.templateTree(items, at, x.line, ['else', 'endif', 'endfor']);
+          const end = items[at.j];
+          if (end?.t !== 'endfor')
+            throw new Syntax(
+              end
+                ? `unexpected %{${end.t}} inside %{for}`
+                : 'unterminated %{for}: expected %{endfor}',
+              end?.at ?? x.at,
+            );
+          at.j++;
+          parts.push({
+            k: 'tmplFor',
+            ...(x.keyVar !== undefined ? { keyVar: x.keyVar } : {}),
+            valVar: x.valVar,
+            coll: x.coll,
+            body,
+            line: x.line,
+          });
+          break;
+        }
+        default:
+          throw new Syntax(`unexpected %{${x.t}} without its opening directive`, x.at);
+      }
+    }
     if (parts.length === 0) return { k: 'lit', v: '', line };
     if (parts.length === 1 && typeof parts[0] === 'string') return { k: 'lit', v: parts[0], line };
     return { k: 'tmpl', parts, line };
+  }
+
+  /** `for k, v in coll` (after `for`), up to and not including the `:` or `}` that follows. */
+  private forIntro(at: number): { keyVar?: string; valVar: string; coll: Node } {
+    const first = this.next();
+    if (first.t !== 'ident')
+      throw new Syntax(`expected a variable name after "for", found ${describe(first)}`, at);
+    let keyVar: string | undefined;
+    let valVar = first.v;
+    if (this.isOp(',')) {
+      this.next();
+      const second = this.next();
+      if (second.t !== 'ident')
+        throw new Syntax(
+          `expected a second variable name after ",", found ${describe(second)}`,
+          at,
+        );
+      keyVar = first.v;
+      valVar = second.v;
+    }
+    const kw = this.next();
+    if (kw.t !== 'ident' || kw.v !== 'in')
+      throw new Syntax(`expected "in" after the "for" variables, found ${describe(kw)}`, at);
+    const coll = this.expr();
+    return { ...(keyVar !== undefined ? { keyVar } : {}), valVar, coll };
   }
 
   private escape(): string {
@@ -398,35 +592,6 @@ export class Parser {
       return String.fromCodePoint(parseInt(hex, 16));
     }
     throw new Syntax(`invalid escape sequence \\${e ?? ''}`, this.i - 2);
-  }
-
-  /** Skip from `open` at offset `at` to its matching `close`, honouring strings. */
-  private skipBalanced(open: string, close: string, at: number): void {
-    this.i = at;
-    this.cache = undefined;
-    let depth = 0;
-    const quiet: ParseSink = { file: this.sink.file, diagnostics: [], refs: new Set() };
-    for (;;) {
-      this.skipSpace();
-      const c = this.src[this.i];
-      if (c === undefined) throw new Syntax(`missing "${close}"`, at);
-      if (c === '"') {
-        // Lex the string with a throwaway sink: its contents belong to the skipped construct.
-        const sub = new Parser(this.src.slice(this.i + 1), this.lineAt(this.i), quiet);
-        sub.templateParts('quoted');
-        this.i += 1 + sub.i;
-        continue;
-      }
-      if (c === '{' || c === '[' || c === '(') depth++;
-      if (c === '}' || c === ']' || c === ')') {
-        depth--;
-        if (depth === 0) {
-          this.i++;
-          return;
-        }
-      }
-      this.i++;
-    }
   }
 
   // ---- expressions ----
@@ -474,6 +639,10 @@ export class Parser {
     return this.postfix(this.primary());
   }
 
+  /** Attribute and index steps after a term, and splats. As in Terraform, a full splat
+   * (`[*]`) takes every traversal step after it (`a[*].b[0].c` is `.b[0].c` of each element);
+   * an attribute-only splat (`.*`) takes only the `.name` / `.0` steps after it, so
+   * `a.*.b[0]` is element 0 of the list `a.*.b`. */
   private postfix(n: Node): Node {
     for (;;) {
       if (this.isOp('.')) {
@@ -481,25 +650,48 @@ export class Parser {
         this.next();
         const t = this.next();
         if (t.t === 'ident') n = { k: 'attr', obj: n, name: t.v, line: n.line };
-        else if (t.t === 'num' && Number.isInteger(t.v))
-          n = { k: 'index', obj: n, key: { k: 'lit', v: t.v, line: n.line }, line: n.line };
-        else if (t.t === 'op' && t.v === '*')
-          n = this.unsupported(at, 'A splat expression (`.*`)', SPLAT_REMEDY);
-        else throw new Syntax(`expected an attribute name after ".", found ${describe(t)}`, at);
+        else if (t.t === 'num') n = this.legacyIndex(n, t.v, at);
+        else if (t.t === 'op' && t.v === '*') {
+          let each: Node = { k: 'splatItem', line: n.line };
+          while (this.isOp('.')) {
+            const dot = this.i;
+            this.next();
+            const a = this.next();
+            if (a.t === 'ident') each = { k: 'attr', obj: each, name: a.v, line: n.line };
+            else if (a.t === 'num') each = this.legacyIndex(each, a.v, dot);
+            else if (a.t === 'op' && a.v === '*')
+              throw new Syntax(
+                'a splat expression (*) cannot be used inside another attribute-only splat expression',
+                dot,
+              );
+            else
+              throw new Syntax(`expected an attribute name after ".", found ${describe(a)}`, dot);
+          }
+          n = { k: 'splat', obj: n, each, full: false, line: n.line };
+        } else throw new Syntax(`expected an attribute name after ".", found ${describe(t)}`, at);
       } else if (this.isOp('[')) {
-        const at = this.i;
         this.next();
         if (this.isOp('*')) {
           this.next();
           this.expectOp(']');
-          n = this.unsupported(at, 'A splat expression (`[*]`)', SPLAT_REMEDY);
-          continue;
+          const each = this.postfix({ k: 'splatItem', line: n.line });
+          return { k: 'splat', obj: n, each, full: true, line: n.line };
         }
         const key = this.expr();
         this.expectOp(']');
         n = { k: 'index', obj: n, key, line: n.line };
       } else return n;
     }
+  }
+
+  /** `x.0` (the legacy index form); `x.0.1` lexes as the number 0.1 and is refused. */
+  private legacyIndex(n: Node, v: number, at: number): Node {
+    if (!Number.isInteger(v))
+      throw new Syntax(
+        'when using the legacy index syntax, chaining two indexes together is not permitted: use [i][j]',
+        at,
+      );
+    return { k: 'index', obj: n, key: { k: 'lit', v, line: n.line }, line: n.line };
   }
 
   private primary(): Node {
@@ -531,6 +723,8 @@ export class Parser {
     if (name === 'true' || name === 'false') return { k: 'lit', v: name === 'true', line };
     if (name === 'null') return { k: 'lit', v: null, line };
     if (this.isOp('(')) return this.call(name, at, line);
+    // A name bound by an enclosing `for` hides any root of the same name.
+    if (this.bound.includes(name)) return { k: 'ref', root: name, line };
     if (name === 'terraform' && this.isOp('.')) {
       // terraform.workspace: the selected workspace (docs/backends.md); other terraform.*
       // values stay unsupported below.
@@ -560,6 +754,25 @@ export class Parser {
       this.i = at0;
       throw new Syntax('a data source reference is data.TYPE.NAME', at);
     }
+    if (name === 'self') return { k: 'ref', root: 'self', line };
+    const attrs = CONTEXT_ROOTS[name];
+    if (attrs) {
+      if (!this.isOp('.'))
+        return this.invalidReference(
+          name,
+          line,
+          `The "${name}" object cannot be accessed directly. Instead, access one of its attributes: ${attrs.map((a) => `${name}.${a}`).join(', ')}.`,
+        );
+      this.next();
+      const a = this.next();
+      if (a.t !== 'ident' || !attrs.includes(a.v))
+        return this.invalidReference(
+          `${name}.${a.t === 'ident' ? a.v : '?'}`,
+          line,
+          `The "${name}" object has no attribute named ${describe(a)}. Its attributes are ${attrs.map((x) => `${name}.${x}`).join(', ')}.`,
+        );
+      return { k: 'ref', root: `${name}.${a.v}`, line };
+    }
     if (name in UNSUPPORTED_ROOTS) {
       const parts = [name];
       while (this.isOp('.') && parts.length < 2) {
@@ -567,8 +780,7 @@ export class Parser {
         const a = this.next();
         if (a.t === 'ident') parts.push(a.v);
       }
-      // data.* and module.* roots stay in refs so graph and policy code can see them; the
-      // others (each, path, ...) name nothing addressable.
+      // module.* roots stay in refs so graph and policy code can see them.
       if (parts.length > 1 && name === 'module')
         this.sink.refs.add(parts.join('.'));
       return this.unsupported(
@@ -581,17 +793,12 @@ export class Parser {
       this.sink.refs.add(name);
       return { k: 'ref', root: name, line };
     }
-    if (!this.isOp('.')) {
-      this.sink.diagnostics.push(
-        diag(
-          'CONFIG_REFERENCE',
-          `Invalid reference "${name}"`,
-          'A reference must name a variable (var.NAME), a local value (local.NAME), count.index, or a resource (TYPE.NAME). Strings must be quoted.',
-          { file: this.sink.file, line },
-        ),
+    if (!this.isOp('.'))
+      return this.invalidReference(
+        name,
+        line,
+        'A reference must name a variable (var.NAME), a local value (local.NAME), count.index, or a resource (TYPE.NAME). Strings must be quoted.',
       );
-      return { k: 'bad', line };
-    }
     this.next();
     const second = this.next();
     if (second.t !== 'ident')
@@ -601,14 +808,31 @@ export class Parser {
     return { k: 'ref', root, line };
   }
 
+  private invalidReference(text: string, line: number, remedy: string): Node {
+    this.sink.diagnostics.push(
+      diag('CONFIG_REFERENCE', `Invalid reference "${text}"`, remedy, {
+        file: this.sink.file,
+        line,
+      }),
+    );
+    return { k: 'bad', line };
+  }
+
   private call(name: string, at: number, line: number): Node {
     this.expectOp('(');
     const args: Node[] = [];
+    let expand = false;
     while (!this.isOp(')')) {
       args.push(this.expr());
       if (this.isOp('...')) {
         this.next();
-        this.unsupported(at, 'Argument expansion (`...`)', 'Pass the arguments one by one.');
+        expand = true;
+        if (!this.isOp(')'))
+          throw new Syntax(
+            'an expanded function argument (with ...) must be immediately followed by ")"',
+            this.i,
+          );
+        break;
       }
       if (this.isOp(',')) this.next();
       else if (!this.isOp(')'))
@@ -624,24 +848,68 @@ export class Parser {
           : 'There is no built-in function with this name (docs/configuration.md lists them).',
       );
     }
-    return { k: 'call', name, args, line };
+    return { k: 'call', name, args, ...(expand ? { expand } : {}), line };
   }
 
-  private forExpression(at: number, close: string): Node | undefined {
+  /** `[for ...]` or `{for ...}` after the opening bracket, when the next word is `for`. */
+  private forExpression(at: number, line: number, close: ']' | '}'): Node | undefined {
     const t = this.peek();
-    if (t.t === 'ident' && t.v === 'for') {
-      this.skipBalanced(close === ']' ? '[' : '{', close, at);
-      return this.unsupported(
-        at,
-        'A `for` expression',
-        'Write the list or object out literally, or use count for repeated resources.',
-      );
+    if (t.t !== 'ident' || t.v !== 'for') return undefined;
+    this.next();
+    const { keyVar, valVar, coll } = this.forIntro(at);
+    this.expectOp(':');
+    const boundHere = this.bound.length;
+    this.bound.push(keyVar ?? '', valVar);
+    try {
+      const object = close === '}';
+      let key: Node | undefined;
+      let value = this.expr();
+      if (this.isOp('=>')) {
+        if (!object)
+          throw new Syntax('a key expression (`=>`) is not valid when building a tuple', this.i);
+        this.next();
+        key = value;
+        value = this.expr();
+      } else if (object)
+        throw new Syntax('a key expression (`k => v`) is required when building an object', this.i);
+      let grouping = false;
+      if (this.isOp('...')) {
+        if (!object)
+          throw new Syntax('grouping (`...`) is valid only when building an object', this.i);
+        this.next();
+        grouping = true;
+      }
+      let cond: Node | undefined;
+      const kw = this.peek();
+      if (kw.t === 'ident' && kw.v === 'if') {
+        this.next();
+        cond = this.expr();
+      }
+      if (!this.isOp(close))
+        throw new Syntax(
+          `expected "${close}" to end the for expression, found ${describe(this.peek())}`,
+          this.i,
+        );
+      this.next();
+      return {
+        k: 'for',
+        ...(keyVar !== undefined ? { keyVar } : {}),
+        valVar,
+        coll,
+        ...(key ? { key } : {}),
+        value,
+        ...(cond ? { cond } : {}),
+        object,
+        grouping,
+        line,
+      };
+    } finally {
+      this.bound.length = boundHere;
     }
-    return undefined;
   }
 
   private tuple(at: number, line: number): Node {
-    const f = this.forExpression(at, ']');
+    const f = this.forExpression(at, line, ']');
     if (f) return f;
     const items: Node[] = [];
     while (!this.isOp(']')) {
@@ -654,7 +922,7 @@ export class Parser {
   }
 
   private object(at: number, line: number): Node {
-    const f = this.forExpression(at, '}');
+    const f = this.forExpression(at, line, '}');
     if (f) return f;
     const items: Array<{ key: Node; value: Node }> = [];
     const seen = new Map<string, number>();
@@ -698,6 +966,23 @@ export class Parser {
   }
 }
 
+/** The sub-expressions of the node kinds for expressions, splats and template directives
+ * (walkers that know the older kinds name them themselves). */
+export function childNodes(n: Node): Node[] {
+  switch (n.k) {
+    case 'for':
+      return [n.coll, ...(n.key ? [n.key] : []), n.value, ...(n.cond ? [n.cond] : [])];
+    case 'splat':
+      return [n.obj, n.each];
+    case 'tmplIf':
+      return [n.c, n.t, ...(n.f ? [n.f] : [])];
+    case 'tmplFor':
+      return [n.coll, n.body];
+    default:
+      return [];
+  }
+}
+
 export function duplicateKeyWarning(
   file: string,
   key: string,
@@ -714,8 +999,6 @@ export function duplicateKeyWarning(
     severity: 'warning',
   };
 }
-
-const SPLAT_REMEDY = 'Index the list explicitly (`x[0].id`), or use count.';
 
 function describe(t: Tok): string {
   switch (t.t) {

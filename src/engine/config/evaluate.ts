@@ -27,12 +27,17 @@ import {
   numberToString,
   parseNumber,
 } from './functions/index.js';
+import { unify } from './functions/conversion.js';
 import { suggestion } from './suggest.js';
 import type { EvalScope } from './types.js';
 
 export interface EvalContext {
   scope: EvalScope;
   file: string;
+  /** Names bound by the enclosing `for` expressions and `%{for}` directives. */
+  bound?: ReadonlyMap<string, Value>;
+  /** The element a splat's traversal is applied to (the `splatItem` leaf). */
+  item?: Value;
 }
 
 export function fail(
@@ -76,27 +81,14 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
         'See the earlier diagnostics for this line.',
       );
     case 'tmpl': {
-      if (n.parts.length === 1 && typeof n.parts[0] !== 'string')
-        return evaluateNode(n.parts[0]!, ctx);
-      let out = '';
-      let unknown = false;
-      let marked = false;
-      for (const p of n.parts) {
-        if (typeof p === 'string') {
-          out += p;
-          continue;
-        }
-        let v = evaluateNode(p, ctx);
-        if (v instanceof Sensitive) {
-          marked = true;
-          v = v.value;
-        }
-        if (isUnknown(v)) unknown = true;
-        else out += toTemplateString(v, ctx, p.line);
-      }
-      return withMark(unknown ? UNKNOWN : out, marked);
+      const only = n.parts.length === 1 ? n.parts[0]! : undefined;
+      if (only !== undefined && typeof only !== 'string' && !isDirective(only))
+        return evaluateNode(only, ctx);
+      return templateString(n.parts, ctx);
     }
     case 'ref': {
+      const b = ctx.bound?.get(n.root);
+      if (b !== undefined) return b;
       const v = ctx.scope.lookup(n.root, { file: ctx.file, line: n.line });
       if (v === undefined) return undeclared(n.root, ctx, n.line);
       return v;
@@ -115,15 +107,33 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
     }
     case 'call': {
       // try() and can() see their arguments' errors, so they evaluate the arguments themselves.
-      if (LAZY_FUNCTIONS.has(n.name)) return callLazy(n.name, n.args, ctx, n.line);
-      const args = n.args.map((a) => evaluateNode(a, ctx));
+      if (LAZY_FUNCTIONS.has(n.name) && !n.expand) return callLazy(n.name, n.args, ctx, n.line);
+      let args = n.args.map((a) => evaluateNode(a, ctx));
+      let expandMarked = false;
+      if (n.expand) {
+        const last = args.pop()!;
+        expandMarked = last instanceof Sensitive;
+        const list = stripOuter(last);
+        if (isUnknown(list)) return withMark(UNKNOWN, expandMarked);
+        if (!Array.isArray(list))
+          return fail(
+            ctx,
+            n.line,
+            'CONFIG_SCHEMA',
+            'Invalid expanding argument value',
+            list === null
+              ? 'The expanding argument (indicated by ...) must not be null.'
+              : `The expanding argument (indicated by ...) must be a list, tuple or set, not ${typeName(list)}.`,
+          );
+        args = [...args, ...list];
+      }
       if (n.name === 'issensitive' && args.length === 1) return args[0] instanceof Sensitive;
       const { values, marked } = unmarkAll(args);
       const result = callFunction(n.name, values, ctx, n.line);
       // sensitive() marks its result; nonsensitive() is the one call whose result is not.
       if (n.name === 'sensitive') return markSensitive(result);
-      if (n.name === 'nonsensitive') return result;
-      return withMark(result, marked);
+      if (n.name === 'nonsensitive') return withMark(result, expandMarked);
+      return withMark(result, marked || expandMarked);
     }
     case 'unary': {
       const { values, marked } = unmarkAll([evaluateNode(n.x, ctx)]);
@@ -145,12 +155,17 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
       const marked = mc instanceof Sensitive;
       const c = marked ? mc.value : mc;
       if (isUnknown(c)) return withMark(UNKNOWN, marked);
-      return withMark(
-        toBool(c, ctx, n.line, 'the condition of `? :`')
-          ? evaluateNode(n.t, ctx)
-          : evaluateNode(n.f, ctx),
-        marked,
-      );
+      if (c === null)
+        return fail(
+          ctx,
+          n.line,
+          'CONFIG_SCHEMA',
+          'Null condition',
+          'The condition of `? :` is null; it must be true or false.',
+        );
+      const yes = toBool(c, ctx, n.line, 'the condition of `? :`');
+      const chosen = evaluateNode(yes ? n.t : n.f, ctx);
+      return withMark(unifyResult(chosen, yes ? n.f : n.t, yes, ctx, n.line), marked);
     }
     case 'tuple':
       return n.items.map((i) => evaluateNode(i, ctx));
@@ -181,18 +196,267 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
       return withMark(unknownKey ? UNKNOWN : out, markedKey);
     }
     case 'for':
-    case 'splat':
+      return forExpression(n, ctx);
+    case 'splat': {
+      const src = evaluateNode(n.obj, ctx);
+      const marked = src instanceof Sensitive;
+      const o = stripOuter(src);
+      if (isUnknown(o)) return withMark(UNKNOWN, marked);
+      // Terraform: null gives an empty list, any other non-list value a one-element list.
+      const items = o === null ? [] : Array.isArray(o) ? o : [o];
+      return withMark(
+        items.map((item) => evaluateNode(n.each, { ...ctx, item })),
+        marked,
+      );
+    }
     case 'splatItem':
+      if (!('item' in ctx))
+        return fail(
+          ctx,
+          n.line,
+          'CONFIG_SYNTAX',
+          'Invalid expression',
+          'A splat item outside a splat.',
+        );
+      return ctx.item!;
     case 'tmplIf':
     case 'tmplFor':
+      return templateString([n], ctx);
+  }
+}
+
+/** Whether a template part is a directive (a template with one is a string, never the value
+ * of its only part). */
+function isDirective(p: Node): boolean {
+  return p.k === 'tmplIf' || p.k === 'tmplFor';
+}
+
+function stripOuter(v: Value): Value {
+  return v instanceof Sensitive ? v.value : v;
+}
+
+/** A template's parts as one string: Unknown if any part is; marked if any part is. */
+function templateString(parts: ReadonlyArray<string | Node>, ctx: EvalContext): Value {
+  let out = '';
+  let unknown = false;
+  let marked = false;
+  const add = (v: Value, line: number) => {
+    if (v instanceof Sensitive) {
+      marked = true;
+      v = v.value;
+    }
+    if (isUnknown(v)) unknown = true;
+    else if (!unknown) out += toTemplateString(v, ctx, line);
+  };
+  for (const p of parts) {
+    if (typeof p === 'string') out += p;
+    else if (p.k === 'tmplIf') {
+      const mc = evaluateNode(p.c, ctx);
+      if (mc instanceof Sensitive) marked = true;
+      const c = stripOuter(mc);
+      if (isUnknown(c)) unknown = true;
+      else {
+        if (c === null)
+          return fail(
+            ctx,
+            p.line,
+            'CONFIG_SCHEMA',
+            'Invalid template if condition',
+            'The condition of `%{if}` is null; it must be true or false.',
+          );
+        const branch = toBool(c, ctx, p.line, 'the condition of `%{if}`') ? p.t : p.f;
+        if (branch) add(templateString(partsOf(branch), ctx), p.line);
+      }
+    } else if (p.k === 'tmplFor') {
+      const mc = evaluateNode(p.coll, ctx);
+      if (mc instanceof Sensitive) marked = true;
+      const coll = stripOuter(mc);
+      if (isUnknown(coll)) unknown = true;
+      else
+        for (const [k, v] of iterate(coll, ctx, p.line, '`%{for}` directive')) {
+          const inner = bind(ctx, p.keyVar, k, p.valVar, v);
+          add(templateString(partsOf(p.body), inner), p.line);
+        }
+    } else add(evaluateNode(p, ctx), p.line);
+  }
+  return withMark(unknown ? UNKNOWN : out, marked);
+}
+
+/** The parts of a directive's body (a `tmpl` node, a literal, or one interpolation). */
+function partsOf(n: Node): ReadonlyArray<string | Node> {
+  if (n.k === 'tmpl') return n.parts;
+  if (n.k === 'lit' && typeof n.v === 'string') return n.v ? [n.v] : [];
+  return [n];
+}
+
+function bind(
+  ctx: EvalContext,
+  keyVar: string | undefined,
+  k: Value,
+  valVar: string,
+  v: Value,
+): EvalContext {
+  const bound = new Map(ctx.bound ?? []);
+  if (keyVar !== undefined) bound.set(keyVar, k);
+  bound.set(valVar, v);
+  return { ...ctx, bound };
+}
+
+/** The (key, value) pairs a `for` walks, as terraform orders them: a list by index (the key is
+ * the index), a map or object by key in lexical order. */
+function iterate(coll: Value, ctx: EvalContext, line: number, what: string): Array<[Value, Value]> {
+  if (coll === null)
+    return fail(
+      ctx,
+      line,
+      'CONFIG_SCHEMA',
+      'Iteration over null value',
+      `A null value cannot be used as the collection in a ${what}.`,
+    );
+  if (Array.isArray(coll)) return coll.map((v, i) => [i, v]);
+  if (typeof coll === 'object' && !isUnknown(coll) && !(coll instanceof Sensitive))
+    return Object.keys(coll)
+      .sort(compareKeys)
+      .map((k) => [k, coll[k]!]);
+  return fail(
+    ctx,
+    line,
+    'CONFIG_SCHEMA',
+    'Iteration over non-iterable value',
+    `A value of type ${typeName(coll)} cannot be used as the collection in a ${what}.`,
+  );
+}
+
+/** Terraform orders map keys by their bytes (UTF-8), which is code point order. */
+function compareKeys(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+function forExpression(n: Extract<Node, { k: 'for' }>, ctx: EvalContext): Value {
+  const src = evaluateNode(n.coll, ctx);
+  let marked = src instanceof Sensitive;
+  const coll = stripOuter(src);
+  if (isUnknown(coll)) return withMark(UNKNOWN, marked);
+  const list: Value[] = [];
+  const obj: Record<string, Value> = {};
+  const groups = new Map<string, Value[]>();
+  let unknown = false;
+  for (const [k, v] of iterate(coll, ctx, n.line, '`for` expression')) {
+    const inner = bind(ctx, n.keyVar, k, n.valVar, v);
+    if (n.cond) {
+      const mc = evaluateNode(n.cond, inner);
+      if (mc instanceof Sensitive) marked = true;
+      const c = stripOuter(mc);
+      if (isUnknown(c)) {
+        unknown = true;
+        continue;
+      }
+      if (c === null)
+        return fail(
+          ctx,
+          n.cond.line,
+          'CONFIG_SCHEMA',
+          'Condition is null',
+          'The condition value is null. Conditions must either be true or false.',
+        );
+      if (!toBool(c, ctx, n.cond.line, "the `for` expression's `if` condition")) continue;
+    }
+    if (!n.object) {
+      list.push(evaluateNode(n.value, inner));
+      continue;
+    }
+    const mk = evaluateNode(n.key!, inner);
+    if (mk instanceof Sensitive) marked = true;
+    const key = stripOuter(mk);
+    const value = evaluateNode(n.value, inner);
+    if (isUnknown(key)) {
+      unknown = true;
+      continue;
+    }
+    if (key === null)
       return fail(
         ctx,
-        n.line,
-        'CONFIG_UNSUPPORTED',
-        `This expression form (${n.k}) is not evaluated yet`,
-        'Write the value without it.',
+        n.key!.line,
+        'CONFIG_SCHEMA',
+        'Invalid object key',
+        'The key expression of a `for` expression must not produce a null value.',
       );
+    if (typeof key !== 'string' && typeof key !== 'number' && typeof key !== 'boolean')
+      return fail(
+        ctx,
+        n.key!.line,
+        'CONFIG_SCHEMA',
+        'Invalid object key',
+        `The key expression produced ${typeName(key)}; a string is required.`,
+      );
+    const ks = typeof key === 'number' ? numberToString(key) : String(key);
+    if (n.grouping) {
+      const g = groups.get(ks);
+      if (g) g.push(value);
+      else groups.set(ks, [value]);
+    } else {
+      if (Object.prototype.hasOwnProperty.call(obj, ks))
+        return fail(
+          ctx,
+          n.key!.line,
+          'CONFIG_SCHEMA',
+          'Duplicate object key',
+          `Two different items produced the key "${ks}" in this \`for\` expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key.`,
+        );
+      setKey(obj, ks, value);
+    }
   }
+  if (unknown) return withMark(UNKNOWN, marked);
+  if (!n.object) return withMark(list, marked);
+  if (n.grouping) for (const [k, g] of groups) setKey(obj, k, g);
+  return withMark(sortedObject(obj), marked);
+}
+
+function sortedObject(o: Record<string, Value>): Record<string, Value> {
+  const out: Record<string, Value> = {};
+  for (const k of Object.keys(o).sort(compareKeys)) setKey(out, k, o[k]!);
+  return out;
+}
+
+/** The chosen result of `c ? t : f` converted to the type both results share, as terraform
+ * does: a number or bool beside a string becomes a string; a number beside a bool, or a list
+ * beside an object, is an error. The other result is evaluated for its type only (its errors
+ * do not count, as in terraform). */
+function unifyResult(
+  chosen: Value,
+  otherNode: Node,
+  yes: boolean,
+  ctx: EvalContext,
+  line: number,
+): Value {
+  let other: Value;
+  try {
+    other = evaluateNode(otherNode, ctx);
+  } catch (e) {
+    if (e instanceof DiagnosticError) return chosen;
+    throw e;
+  }
+  const a = stripOuter(chosen);
+  const b = stripOuter(other);
+  if (a === null || b === null || isUnknown(a) || isUnknown(b)) return chosen;
+  const u = unify([a, b]);
+  if (!u) {
+    const [t, f] = yes ? [a, b] : [b, a];
+    return fail(
+      ctx,
+      line,
+      'CONFIG_SCHEMA',
+      'Inconsistent conditional result types',
+      `The true and false result expressions must have consistent types: they are ${typeName(t)} and ${typeName(f)}.`,
+    );
+  }
+  return u[0] === a ? chosen : withMark(u[0]!, chosen instanceof Sensitive);
 }
 
 /** cmek's numbers are 64-bit floating point: a result beyond about 1.8e308 is an error rather
@@ -249,8 +513,23 @@ const KINDS: Record<string, [string, string]> = {
   count: ['count value', 'count values'],
 };
 
+/** Roots the scope provides only in some places: where terraform allows them. */
+const CONTEXTUAL: Record<string, [string, string]> = {
+  each: [
+    'Reference to "each" in context without for_each',
+    'The "each" object can be used only in "module" or "resource" blocks, and only when the "for_each" argument is set.',
+  ],
+  self: [
+    'Invalid "self" reference',
+    'The "self" object is not available in this context. It can be used only in postcondition blocks (and in resource provisioner and connection blocks).',
+  ],
+  path: ['Invalid "path" reference', 'path.* values are not available in this context.'],
+};
+
 function undeclared(root: string, ctx: EvalContext, line: number): never {
   const kind = root.split('.')[0]!;
+  const contextual = CONTEXTUAL[kind];
+  if (contextual) return fail(ctx, line, 'CONFIG_REFERENCE', contextual[0], contextual[1]);
   const [one, many] = KINDS[kind] ?? ['resource', 'resources'];
   // Without candidates from the scope, say nothing about what exists rather than "none".
   const all = ctx.scope.candidates?.();

@@ -4,7 +4,7 @@
 import { DiagnosticError, type Diagnostic } from '../../model/diagnostics.js';
 import type { Value } from '../../model/values.js';
 import { formatReference, type Reference } from '../../model/reference.js';
-import { Parser, type Node, type ParseSink } from './ast.js';
+import { childNodes, CONTEXT_ROOTS, Parser, type Node, type ParseSink } from './ast.js';
 import { evaluateNode } from './evaluate.js';
 import type { EvalScope, Expr, SourcePos } from './types.js';
 
@@ -117,7 +117,7 @@ export class ParsedExpr implements Expr {
           }
           return;
         default:
-          return;
+          return childNodes(n).forEach(visit);
       }
     };
     visit(this.node);
@@ -239,6 +239,8 @@ function siteOf(n: Node): ReferenceSite | undefined {
   }
   if (cur.k !== 'ref') return undefined;
   const dot = cur.root.indexOf('.');
+  // A name bound by `for`, `self`, `each.*`, `path.*`: values of the scope, not of a block.
+  if (dot < 0 || CONTEXT_ROOTS[cur.root.slice(0, dot)]) return undefined;
   const head = cur.root.slice(0, dot);
   const second = cur.root.slice(dot + 1);
   const firstAttr = (from: number): string | undefined => {
@@ -320,5 +322,7 @@ function collectReferences(n: Node, out: Map<string, ReferenceSite>): void {
         collectReferences(value, out);
       }
       return;
+    default:
+      for (const c of childNodes(n)) collectReferences(c, out);
   }
 }

@@ -68,7 +68,8 @@ describe('docs/configuration.md', () => {
     const dir = fileURLToPath(new URL('../../fixtures/config/unsupported', import.meta.url));
     const { diagnostics } = await loadConfig(dir);
     const table = doc.slice(doc.indexOf('## Not supported'), doc.indexOf('## Diagnostics'));
-    expect(diagnostics.length).toBeGreaterThan(10);
+    // (The fixture shrinks as constructs become supported.)
+    expect(diagnostics.length).toBeGreaterThanOrEqual(5);
     // Names vary (function, lifecycle argument, the code span quoted): normalise them the way
     // the table writes them.
     const norm = (summary: string) =>

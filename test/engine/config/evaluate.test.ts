@@ -344,16 +344,27 @@ describe('scopes without candidates', () => {
 describe('parse-time diagnostics', () => {
   it.each<[string, string, number, RegExp]>([
     ['bcrypt("x")', 'CONFIG_UNSUPPORTED', 10, /bcrypt\(\).*random/],
-    ['[for x in var.list : x]', 'CONFIG_UNSUPPORTED', 10, /`for` expression/],
-    ['{ for k, v in var.map : k => v }', 'CONFIG_UNSUPPORTED', 10, /`for` expression/],
-    ['var.list[*]', 'CONFIG_UNSUPPORTED', 10, /splat/],
-    ['var.list.*.id', 'CONFIG_UNSUPPORTED', 10, /splat/],
-    ['"a%{ if true }b%{ endif }"', 'CONFIG_UNSUPPORTED', 10, /directive/],
+    ['[for x in var.list : x => x]', 'CONFIG_SYNTAX', 10, /not valid when building a tuple/],
+    ['{ for k, v in var.map : v }', 'CONFIG_SYNTAX', 10, /required when building an object/],
+    ['[for x in var.list : x...]', 'CONFIG_SYNTAX', 10, /grouping/],
+    ['[for x var.list : x]', 'CONFIG_SYNTAX', 10, /expected "in"/],
+    ['[for x in var.list : x\n\n', 'CONFIG_SYNTAX', 12, /expected "\]"/],
+    ['var.list.*.a.*.b', 'CONFIG_SYNTAX', 10, /inside another attribute-only splat/],
+    ['"a%{ if true }b"', 'CONFIG_SYNTAX', 10, /unterminated %\{if\}/],
+    ['"a%{ endfor }"', 'CONFIG_SYNTAX', 10, /without its opening directive/],
+    [
+      '"%{ for x in var.l }%{ endif }"',
+      'CONFIG_SYNTAX',
+      10,
+      /unexpected %\{endif\} inside %\{for\}/,
+    ],
+    ['"%{ while true }"', 'CONFIG_SYNTAX', 10, /invalid template directive/],
+    ['each', 'CONFIG_REFERENCE', 10, /cannot be accessed directly/],
+    ['each.index', 'CONFIG_REFERENCE', 10, /each.key, each.value/],
+    ['path.home', 'CONFIG_REFERENCE', 10, /path.module, path.root, path.cwd/],
+    ['max(var.list..., 1)', 'CONFIG_SYNTAX', 10, /immediately followed by "\)"/],
     ['data.aws_caller_identity.me.account_id', 'CONFIG_UNSUPPORTED', 10, /data source/],
     ['module.m.out', 'CONFIG_UNSUPPORTED', 10, /module/],
-    ['each.value', 'CONFIG_UNSUPPORTED', 10, /for_each/],
-    ['path.module', 'CONFIG_UNSUPPORTED', 10, /path/],
-    ['merge(var.list...)', 'CONFIG_UNSUPPORTED', 10, /expansion/],
     ['bare', 'CONFIG_REFERENCE', 10, /must name a variable/],
     ['1 +', 'CONFIG_SYNTAX', 10, /expected an expression/],
     ['(1', 'CONFIG_SYNTAX', 10, /expected "\)"/],
@@ -377,8 +388,9 @@ describe('parse-time diagnostics', () => {
     expect(expr.evaluate(scope)).toEqual({ a: 2 });
   });
 
-  it('a directive is reported once per template', () => {
-    const { diagnostics } = parseTemplate('%{ for x in var.list }${x}%{ endfor }', pos);
-    expect(diagnostics).toHaveLength(1);
+  it('a for directive binds its names in its body only', () => {
+    expect(parseTemplate('%{ for x in var.list }${x}%{ endfor }', pos).diagnostics).toEqual([]);
+    const after = parseTemplate('%{ for x in var.list }${x}%{ endfor }${x}', pos).diagnostics;
+    expect(after.map((d) => d.code)).toEqual(['CONFIG_REFERENCE']);
   });
 });
