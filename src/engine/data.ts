@@ -86,12 +86,16 @@ export async function readDataBlock(
   diags.push(...pre.diagnostics);
   if (hasErrors(diags)) return failed();
   const config: Attrs = {};
-  for (const [k, v] of Object.entries(attrs)) if (!containsUnknown(v)) config[k] = v;
+  const unknownArgs: string[] = [];
+  for (const [k, v] of Object.entries(attrs))
+    if (!containsUnknown(v)) config[k] = v;
+    else unknownArgs.push(k);
   const base = {
     address: block.address,
     type: block.type,
     name: block.name,
     config,
+    ...(unknownArgs.length ? { unknownArgs } : {}),
     pos: block.pos,
     ...(block.check ? { check: block.check } : {}),
   };

@@ -664,7 +664,7 @@ export async function diffStep(
           const fresh = diffInstance(rt, evaluated, undefined, [], address);
           ip = { action: 'replace', after: fresh.after, replacePaths: ip.replacePaths };
           reason = 'replace_because_tainted';
-        } else if (ip.action === 'replace') reason = 'replace_because_cannot_update';
+        } else if (ip.action === 'replace' && !reason) reason = 'replace_because_cannot_update';
       } catch (e) {
         if (e instanceof DiagnosticError) {
           diags.push(

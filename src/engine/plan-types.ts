@@ -124,6 +124,8 @@ export interface DataRead {
   name: string;
   /** What it was read with (the lookup argument), when known. */
   config: Attrs;
+  /** Arguments not known until apply. */
+  unknownArgs?: string[];
   /** The object read, or null when the read is deferred to apply. */
   result: Attrs | null;
   /** Why the read waits for apply (an argument not known yet, or a dependency with changes). */

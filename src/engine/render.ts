@@ -96,9 +96,12 @@ const REASONS: Record<string, string> = {
 export function renderDataRead(r: DataRead): string {
   const lines = [`  # ${r.address} will be read during apply`, `  # (${r.deferred ?? 'config refers to values not yet known'})`];
   lines.push(` <= data "${r.type}" "${r.name}" {`);
-  const keys = Object.keys(r.config).sort();
+  const keys = [...Object.keys(r.config), ...(r.unknownArgs ?? [])].sort();
   const w = Math.max(0, ...keys.map((k) => k.length));
-  for (const k of keys) lines.push(`      + ${k.padEnd(w)} = ${formatValue(r.config[k], '      ')}`);
+  for (const k of keys)
+    lines.push(
+      `      + ${k.padEnd(w)} = ${k in r.config ? formatValue(r.config[k], '      ') : '(known after apply)'}`,
+    );
   lines.push('    }');
   return lines.join('\n');
 }
