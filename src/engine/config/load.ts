@@ -270,35 +270,115 @@ class Loader {
     path: string[],
     sink: { file: string; diagnostics: Diagnostic[]; refs: Set<string> },
     address?: string,
+    bound: readonly string[] = [],
   ): Node {
     const line = this.index.lineOf(path) ?? 1;
     if (this.isHcl && this.index.isBlock(path) && Array.isArray(v)) {
       const bodies = objs(v).map((body): Node => {
         const items: Array<{ key: Node; value: Node }> = [];
+        const dynamic = new Map<string, Node[]>();
         for (const [k, x] of entries(body)) {
           if (k === 'dynamic') {
-            for (const [[label]] of labelled(x, 1))
-              sink.diagnostics.push(
-                this.unsupportedDiag(
-                  'A `dynamic` block',
-                  'Write the nested blocks out, one per value.',
-                  [...path, k, label!],
-                  address,
-                ),
-              );
+            for (const [[label], d] of labelled(x, 1)) {
+              const list = dynamic.get(label!) ?? [];
+              list.push(this.dynamicNode(label!, d, [...path, k, label!], sink, address, bound));
+              dynamic.set(label!, list);
+            }
             continue;
           }
           items.push({
             key: { k: 'lit', v: k, line },
-            value: this.valueNode(x, [...path, k], sink, address),
+            value: this.valueNode(x, [...path, k], sink, address, bound),
           });
         }
+        mergeDynamic(items, dynamic, line);
         return { k: 'object', items, line };
       });
       return bodies.length === 1 ? bodies[0]! : { k: 'tuple', items: bodies, line };
     }
     const base = typeof v === 'string' && this.index.isHeredoc?.(path) ? line + 1 : line;
-    return jsonToNode(v, sink, base, (sub) => this.index.lineOf([...path, ...sub]));
+    return jsonToNode(v, sink, base, (sub) => this.index.lineOf([...path, ...sub]), [], bound);
+  }
+
+  /** `dynamic "LABEL" { for_each = X  iterator = I  content { ... } }` (docs/configuration.md,
+   * "dynamic blocks"): one LABEL block per element of X, its content evaluated with I (default
+   * LABEL) bound to `{ key, value }`, as terraform does. It becomes the expression
+   * `[for k, v in X : <content with I = { key = k, value = v }>]`. */
+  private dynamicNode(
+    label: string,
+    body: Obj,
+    path: string[],
+    sink: { file: string; diagnostics: Diagnostic[]; refs: Set<string> },
+    address: string | undefined,
+    bound: readonly string[],
+  ): Node {
+    const line = this.index.lineOf(path) ?? 1;
+    let iterator = label;
+    let forEach: Node | undefined;
+    let content: Node | undefined;
+    const bad = (summary: string, remedy: string, at: string[]): Node => {
+      sink.diagnostics.push(
+        diag('CONFIG_SCHEMA', summary, remedy, {
+          ...this.pos(at),
+          ...(address ? { address } : {}),
+        }),
+      );
+      return { k: 'bad', line };
+    };
+    const it = body.iterator;
+    if (it !== undefined) {
+      const name = bareTraversal(it);
+      if (!name || !/^[A-Za-z_][\w-]*$/.test(name))
+        return bad(
+          'Invalid dynamic iterator name',
+          'iterator takes a bare name, as in iterator = rule.',
+          [...path, 'iterator'],
+        );
+      iterator = name;
+    }
+    for (const [k, x] of entries(body)) {
+      if (k === 'for_each') forEach = this.valueNode(x, [...path, k], sink, address, bound);
+      else if (k === 'content')
+        content = this.valueNode(x, [...path, k], sink, address, [...bound, iterator]);
+      else if (k !== 'iterator')
+        return bad(
+          `Unsupported argument "${k}" in dynamic "${label}"`,
+          'A dynamic block takes for_each, iterator and one content block.',
+          [...path, k],
+        );
+    }
+    if (!forEach || !content)
+      return bad(
+        `dynamic "${label}" needs ${forEach ? 'a content block' : 'for_each'}`,
+        'Write dynamic "NAME" { for_each = <collection>  content { ... } }.',
+        path,
+      );
+    if (content.k === 'tuple')
+      return bad(
+        `dynamic "${label}" has more than one content block`,
+        'Write one content block.',
+        path,
+      );
+    const k = `${iterator}\u0000key`;
+    const v = `${iterator}\u0000value`;
+    const pairs: Node = {
+      k: 'for',
+      keyVar: k,
+      valVar: v,
+      coll: forEach,
+      value: {
+        k: 'object',
+        items: [
+          { key: { k: 'lit', v: 'key', line }, value: { k: 'ref', root: k, line } },
+          { key: { k: 'lit', v: 'value', line }, value: { k: 'ref', root: v, line } },
+        ],
+        line,
+      },
+      object: false,
+      grouping: false,
+      line,
+    };
+    return { k: 'for', valVar: iterator, coll: pairs, value: content, object: false, grouping: false, line };
   }
 
   private unsupportedDiag(
@@ -359,6 +439,7 @@ class Loader {
       lifecycle: DEFAULT_LIFECYCLE(),
       pos,
     };
+    const dynamicBlocks = new Map<string, Obj[]>();
     for (const [k, v] of entries(body)) {
       const p = [...path, k];
       switch (k) {
@@ -392,13 +473,7 @@ class Loader {
           );
           break;
         case 'dynamic':
-          for (const [[label]] of labelled(v, 1))
-            this.unsupported(
-              'A `dynamic` block',
-              'Write the nested blocks out, one per value.',
-              [...p, label!],
-              { address },
-            );
+          for (const [[label], d] of labelled(v, 1)) dynamicBlocks.set(label!, [...(dynamicBlocks.get(label!) ?? []), d]);
           break;
         case 'provider':
           // Kept for `cmek policy check`, which reads the region of foreign providers.
@@ -414,6 +489,25 @@ class Loader {
         default:
           setKey(r.attributes, k, this.valueExpr(v, p, address));
       }
+    }
+    // dynamic blocks of the resource body: each becomes (or extends) its block type's value.
+    for (const [label, bodies] of dynamicBlocks) {
+      const p = [...path, 'dynamic', label];
+      const sink = { file: this.file, diagnostics: [] as Diagnostic[], refs: new Set<string>() };
+      const nodes = bodies.map((b) => this.dynamicNode(label, b, p, sink, address, []));
+      const items: Array<{ key: Node; value: Node }> = [];
+      const existing = r.attributes[label];
+      const line = this.pos(p).line;
+      if (existing instanceof ParsedExpr)
+        items.push({ key: { k: 'lit', v: label, line }, value: existing.node });
+      mergeDynamic(items, new Map([[label, nodes]]), line);
+      this.take(sink.diagnostics, { address, attribute: label });
+      const refs = new Set([...sink.refs, ...(existing?.refs ?? [])]);
+      setKey(
+        r.attributes,
+        label,
+        new ParsedExpr(items[0]!.value, [...refs].sort(), this.pos(p), `dynamic "${label}"`, sink.diagnostics),
+      );
     }
     this.config.resources.push(r);
   }
@@ -1262,4 +1356,27 @@ function tidy(diags: Diagnostic[], files: string[]): Diagnostic[] {
         fileRank(a.d.file) - fileRank(b.d.file) || (a.d.line ?? 0) - (b.d.line ?? 0) || a.i - b.i,
     )
     .map((x) => x.d);
+}
+
+/** Put the blocks `dynamic` blocks generate next to the static ones of the same type: a list of
+ * block objects (static first, then each dynamic in order), as terraform expands them. */
+function mergeDynamic(
+  items: Array<{ key: Node; value: Node }>,
+  dynamic: Map<string, Node[]>,
+  line: number,
+): void {
+  for (const [label, nodes] of dynamic) {
+    const at = items.findIndex((i) => i.key.k === 'lit' && i.key.v === label);
+    const lists: Node[] = [];
+    if (at >= 0) {
+      const s = items[at]!.value;
+      lists.push(s.k === 'tuple' ? s : { k: 'tuple', items: [s], line });
+      items.splice(at, 1);
+    }
+    lists.push(...nodes);
+    items.push({
+      key: { k: 'lit', v: label, line },
+      value: lists.length === 1 ? lists[0]! : { k: 'call', name: 'concat', args: lists, line },
+    });
+  }
 }
