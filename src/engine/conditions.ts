@@ -62,7 +62,11 @@ export function checkConditions(
       if (!(e instanceof DiagnosticError)) throw e;
       // An error in the condition itself; in a check block it is a warning too.
       out.diagnostics.push(
-        ...e.diagnostics.map((d) => ({ ...d, address: subject, ...(c.kind === 'assert' ? { severity } : {}) })),
+        ...e.diagnostics.map((d) => ({
+          ...d,
+          address: subject,
+          ...(c.kind === 'assert' ? { severity } : {}),
+        })),
       );
       continue;
     }
@@ -82,7 +86,9 @@ export function checkConditions(
       continue;
     }
     if (v === true || v === 'true') continue;
-    out.diagnostics.push(diag(code, summaryOf(c, subject), `${message(c, scope)}\n${remedyOf(c, c.pos)}`, where));
+    out.diagnostics.push(
+      diag(code, summaryOf(c, subject), `${message(c, scope)}\n${remedyOf(c, c.pos)}`, where),
+    );
   }
   return out;
 }

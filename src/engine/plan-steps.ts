@@ -527,7 +527,8 @@ export async function diffStep(
   const changedBlocks = new Set<string>();
   const deferredConditions: string[] = [];
   const deferConditions = (subject: string, list: readonly Condition[]) => {
-    for (const c of list) deferredConditions.push(`${subject} ${c.kind} (${c.pos.file}:${c.pos.line})`);
+    for (const c of list)
+      deferredConditions.push(`${subject} ${c.kind} (${c.pos.file}:${c.pos.line})`);
   };
 
   for (const id of graph.order) {
@@ -745,10 +746,15 @@ function replaceTrigger(
       );
       for (const [a, c] of hits) {
         if (c.action === 'noop') continue;
-        if (!ref.attribute) return `${a} is planned to ${c.action === 'create' ? 'be created' : c.action}`;
+        if (!ref.attribute)
+          return `${a} is planned to ${c.action === 'create' ? 'be created' : c.action}`;
         const before = c.before?.[ref.attribute];
         const after = c.after?.[ref.attribute];
-        if (after instanceof Unknown || containsUnknown(after ?? null) || !sameValue(before ?? null, after ?? null))
+        if (
+          after instanceof Unknown ||
+          containsUnknown(after ?? null) ||
+          !sameValue(before ?? null, after ?? null)
+        )
           return `${a}.${ref.attribute} changes`;
       }
     }

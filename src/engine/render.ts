@@ -94,7 +94,10 @@ const REASONS: Record<string, string> = {
 
 /** A data source read deferred to apply, as terraform prints it (`<= data ...`). */
 export function renderDataRead(r: DataRead): string {
-  const lines = [`  # ${r.address} will be read during apply`, `  # (${r.deferred ?? 'config refers to values not yet known'})`];
+  const lines = [
+    `  # ${r.address} will be read during apply`,
+    `  # (${r.deferred ?? 'config refers to values not yet known'})`,
+  ];
   lines.push(` <= data "${r.type}" "${r.name}" {`);
   const keys = [...Object.keys(r.config), ...(r.unknownArgs ?? [])].sort();
   const w = Math.max(0, ...keys.map((k) => k.length));

@@ -403,7 +403,9 @@ export function setDataInstance(
   name: string,
   attributes: Attrs | null,
 ): void {
-  const at = state.resources.findIndex((r) => r.mode === 'data' && r.type === type && r.name === name);
+  const at = state.resources.findIndex(
+    (r) => r.mode === 'data' && r.type === type && r.name === name,
+  );
   if (!attributes) {
     if (at >= 0) state.resources.splice(at, 1);
     return;

@@ -781,8 +781,7 @@ export class Parser {
         if (a.t === 'ident') parts.push(a.v);
       }
       // module.* roots stay in refs so graph and policy code can see them.
-      if (parts.length > 1 && name === 'module')
-        this.sink.refs.add(parts.join('.'));
+      if (parts.length > 1 && name === 'module') this.sink.refs.add(parts.join('.'));
       return this.unsupported(
         at,
         `A reference to ${UNSUPPORTED_ROOTS[name]} (\`${parts.join('.')}\`)`,

@@ -378,7 +378,15 @@ class Loader {
       grouping: false,
       line,
     };
-    return { k: 'for', valVar: iterator, coll: pairs, value: content, object: false, grouping: false, line };
+    return {
+      k: 'for',
+      valVar: iterator,
+      coll: pairs,
+      value: content,
+      object: false,
+      grouping: false,
+      line,
+    };
   }
 
   private unsupportedDiag(
@@ -473,7 +481,8 @@ class Loader {
           );
           break;
         case 'dynamic':
-          for (const [[label], d] of labelled(v, 1)) dynamicBlocks.set(label!, [...(dynamicBlocks.get(label!) ?? []), d]);
+          for (const [[label], d] of labelled(v, 1))
+            dynamicBlocks.set(label!, [...(dynamicBlocks.get(label!) ?? []), d]);
           break;
         case 'provider':
           // Kept for `cmek policy check`, which reads the region of foreign providers.
@@ -506,7 +515,13 @@ class Loader {
       setKey(
         r.attributes,
         label,
-        new ParsedExpr(items[0]!.value, [...refs].sort(), this.pos(p), `dynamic "${label}"`, sink.diagnostics),
+        new ParsedExpr(
+          items[0]!.value,
+          [...refs].sort(),
+          this.pos(p),
+          `dynamic "${label}"`,
+          sink.diagnostics,
+        ),
       );
     }
     this.config.resources.push(r);
@@ -1050,7 +1065,7 @@ class Loader {
               else
                 this.unsupported(
                   `lifecycle.${lk} in a data block`,
-                  'A data block\'s lifecycle takes precondition and postcondition blocks.',
+                  "A data block's lifecycle takes precondition and postcondition blocks.",
                   [...p, lk],
                   { address },
                 );
@@ -1131,7 +1146,11 @@ class Loader {
                 'CONFIG_REFERENCE',
                 `Reference to undeclared data source "${ref}"`,
                 suggestion(ref, [...datas], 'data sources'),
-                { ...e.pos, line: (e instanceof ParsedExpr ? e.lineOfRef(ref) : undefined) ?? e.pos.line, ...where },
+                {
+                  ...e.pos,
+                  line: (e instanceof ParsedExpr ? e.lineOfRef(ref) : undefined) ?? e.pos.line,
+                  ...where,
+                },
               ),
             );
           continue;
