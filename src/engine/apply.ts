@@ -397,33 +397,37 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   const readAtApply = new Map<string, Promise<void>>();
   const appliedReads = new Map<string, Attrs>();
   let dataCtx: ProviderContext | undefined;
-  const ensureData = async (exprs: Iterable<Expr>): Promise<void> => {
-    for (const address of dataRootsOf(exprs, config)) {
-      const r = (plan.reads ?? []).find((x) => x.address === address);
-      const d = dataBlocks.get(address);
-      if (!r?.deferred || !d) continue;
-      let p = readAtApply.get(address);
-      if (!p) {
-        p = (async () => {
-          const out = await readDataBlock(
-            d,
-            deps.dataSources?.[d.type],
-            scope(),
-            Object.keys(deps.dataSources ?? {}),
-            {
-              getCtx: async () =>
-                (dataCtx ??= ctx ?? (await deps.createProviderContext(opts.settings))),
-            },
-          );
-          dataValues.set(address, out.value);
-          if (out.read?.result) appliedReads.set(address, out.read.result);
-          if (hasErrors(out.diagnostics)) throw new DiagnosticError(out.diagnostics);
-          diags.push(...out.diagnostics);
-        })();
-        readAtApply.set(address, p);
-      }
-      await p;
+  const readOne = async (address: string): Promise<void> => {
+    const r = (plan.reads ?? []).find((x) => x.address === address);
+    const d = dataBlocks.get(address);
+    if (!r?.deferred || !d) return;
+    let p = readAtApply.get(address);
+    if (!p) {
+      p = (async () => {
+        // What it reads through other deferred data sources first.
+        for (const dep of dataRootsOf(Object.values(d.attributes), config))
+          if (dep !== address) await readOne(dep);
+        const out = await readDataBlock(
+          d,
+          deps.dataSources?.[d.type],
+          scope(),
+          Object.keys(deps.dataSources ?? {}),
+          {
+            getCtx: async () =>
+              (dataCtx ??= ctx ?? (await deps.createProviderContext(opts.settings))),
+          },
+        );
+        dataValues.set(address, out.value);
+        if (out.read?.result) appliedReads.set(address, out.read.result);
+        if (hasErrors(out.diagnostics)) throw new DiagnosticError(out.diagnostics);
+        diags.push(...out.diagnostics);
+      })();
+      readAtApply.set(address, p);
     }
+    await p;
+  };
+  const ensureData = async (exprs: Iterable<Expr>): Promise<void> => {
+    for (const address of dataRootsOf(exprs, config)) await readOne(address);
   };
 
   // Imported objects are in plan.priorState only: recording them is a write even with no op.
@@ -676,14 +680,16 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
   // Data sources: every read the outputs need, then what was read recorded as terraform does
   // (`"mode": "data"`), and what is no longer declared forgotten.
   if (plan.mode !== 'destroy') {
-    try {
-      await ensureData([
-        ...config.outputs.map((o) => o.value),
-        ...(config.checks ?? []).flatMap((c) => c.asserts.map((a) => a.condition)),
-      ]);
-    } catch (e) {
-      if (!(e instanceof DiagnosticError)) throw e;
-      diags.push(...e.diagnostics);
+    // Every read the plan deferred happens, needed by a resource or not (as terraform).
+    for (const r of plan.reads ?? []) {
+      if (!r.deferred) continue;
+      try {
+        await readOne(r.address);
+      } catch (e) {
+        if (!(e instanceof DiagnosticError)) throw e;
+        // Reported once, by the first operation that awaited it (or here).
+        for (const d of e.diagnostics) if (!diags.includes(d)) diags.push(d);
+      }
     }
   }
   const dataBefore = JSON.stringify(state.resources);

@@ -241,7 +241,7 @@ resource "fake_thing" "t" {
     const failed = r.diagnostics.filter((d) => d.code === 'CONDITION_FAILED');
     expect(failed.map((d) => d.detail.split('\n')[0])).toEqual(['the id is not a key id: thing-1']);
     // The object was created and stays recorded, as terraform does.
-    expect(r.state.resources.map((x) => x.name)).toEqual(['t']);
+    expect(r.state!.resources.map((x) => x.name)).toEqual(['t']);
   });
 
   it('validations may read other variables and locals; several per variable', async () => {
