@@ -14,7 +14,11 @@ const doc = readFileSync(
 );
 
 function hclBlock(): string {
-  const blocks = [...doc.matchAll(/```hcl\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  // The examples marked `<!-- blocks-example: NAME -->` run through the CLI in
+  // test/e2e/blocks.test.ts.
+  const blocks = [...doc.matchAll(/(<!-- blocks-example: \S+ -->\n)?```hcl\n([\s\S]*?)```/g)]
+    .filter((m) => !m[1])
+    .map((m) => m[2]!);
   expect(blocks).toHaveLength(1);
   return blocks[0]!;
 }
