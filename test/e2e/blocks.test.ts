@@ -280,7 +280,7 @@ check "shared_key" {
         'Error: CONDITION_FAILED: Module output value precondition failed',
       );
       expect(mid.stderr).toContain('Use less than 30 days here.');
-      expect(mid.stderr).toContain('on main.tf:18 output.window');
+      expect(mid.stderr).toContain('on main.tf:19 output.window');
       const ok = cmek(d, ['apply', '-auto-approve']);
       expect(ok.code, ok.stdout + ok.stderr).toBe(0);
       // The scoped data source cannot be read: a warning, never a failure.
