@@ -1039,19 +1039,10 @@ export function dataKeys(
   for (const r of reads) {
     const rt = deps.resourceTypes[deps.dataSources?.[r.type]?.resource ?? ''];
     if (!r.result || !rt?.keyFacts) continue;
-    const facts = rt.keyFacts(r.result, r.address);
+    const facts = factsOf(rt.keyFacts(r.result, r.address));
     const state = typeof r.result.key_state === 'string' ? r.result.key_state : undefined;
-    for (const k of ['arn', 'key_id', 'id', 'alias']) {
-      const v = r.result[k];
-      if (typeof v === 'string' && v)
-        out.set(v, {
-          ref: v,
-          data: r.address,
-          ...(facts?.region ? { region: facts.region } : {}),
-          ...(facts?.provider ? { provider: facts.provider } : {}),
-          ...(state ? { state } : {}),
-        });
-    }
+    for (const v of keyNames(r.result))
+      out.set(v, { ref: v, data: r.address, ...facts, ...(state ? { state } : {}) });
   }
   return out;
 }
@@ -1093,6 +1084,21 @@ function keyStateCheck(
 // ---------------------------------------------------------------------------------------------
 // Helpers of the steps
 
+/** Every name a key object goes by (ARN, key id, id, alias), to find it by any of them. */
+function keyNames(a: Attrs): string[] {
+  return ['arn', 'key_id', 'id', 'alias']
+    .map((k) => a[k])
+    .filter((v): v is string => typeof v === 'string' && v !== '');
+}
+
+/** The region and provider of a key's facts, as KeyView fields. */
+function factsOf(facts: Partial<KeyView> | null | undefined): Pick<KeyView, 'region' | 'provider'> {
+  return {
+    ...(facts?.region ? { region: facts.region } : {}),
+    ...(facts?.provider ? { provider: facts.provider } : {}),
+  };
+}
+
 /** Facts about keys named by literal references: from state (by arn, key id or alias), and
  * with refresh on, from the KMS (describeKey), fetched up front because the rules are pure. */
 async function keyResolver(
@@ -1106,17 +1112,8 @@ async function keyResolver(
     const rt = deps.resourceTypes[e.type];
     if (!rt?.keyFacts) continue;
     const a = e.instance.attributes;
-    const facts = rt.keyFacts(a, e.address);
-    for (const k of ['arn', 'key_id', 'id', 'alias']) {
-      const v = a[k];
-      if (typeof v === 'string' && v)
-        known.set(v, {
-          ref: v,
-          address: e.address,
-          ...(facts?.region ? { region: facts.region } : {}),
-          ...(facts?.provider ? { provider: facts.provider } : {}),
-        });
-    }
+    const facts = factsOf(rt.keyFacts(a, e.address));
+    for (const v of keyNames(a)) known.set(v, { ref: v, address: e.address, ...facts });
   }
   if (getCtx) {
     const wanted = new Set<string>();
