@@ -367,10 +367,11 @@ function resourceValues(
   index: number | undefined,
   values: Attrs,
   sensitive: readonly SensitivePath[] | undefined,
+  mode: 'managed' | 'data' = 'managed',
 ) {
   return {
     address,
-    mode: 'managed',
+    mode,
     type,
     name,
     ...(index !== undefined ? { index } : {}),
@@ -390,18 +391,34 @@ export function stateValuesJson(state: StateFile | null): Record<string, unknown
   return {
     outputs,
     root_module: {
-      resources: stateInstances(state)
-        .filter((e) => !e.deposed)
-        .map((e) =>
-          resourceValues(
-            e.address,
-            e.type,
-            e.name,
-            e.index,
-            e.instance.attributes,
-            stateSensitivePaths(e.instance),
+      resources: [
+        // What data sources read (docs/configuration.md, "Data sources"), first, as terraform.
+        ...(state?.resources ?? [])
+          .filter((r) => r.mode === 'data')
+          .map((r) =>
+            resourceValues(
+              `data.${r.type}.${r.name}`,
+              r.type,
+              r.name,
+              undefined,
+              r.instances[0]?.attributes ?? {},
+              [],
+              'data',
+            ),
           ),
-        ),
+        ...stateInstances(state)
+          .filter((e) => !e.deposed)
+          .map((e) =>
+            resourceValues(
+              e.address,
+              e.type,
+              e.name,
+              e.index,
+              e.instance.attributes,
+              stateSensitivePaths(e.instance),
+            ),
+          ),
+      ],
     },
   };
 }
@@ -583,18 +600,41 @@ export function renderPlanJson(plan: Plan, config?: Config): Record<string, unkn
     resource_drift: plan.drift.map((d) =>
       changeJson(d, [d.action], { before: d.sensitive, after: d.sensitive }),
     ),
-    resource_changes: plan.changes.map((c) => ({
-      ...changeJson(
-        c,
-        actionsOf(c),
-        { before: c.beforeSensitive, after: c.afterSensitive },
-        {
-          ...(c.replacePaths.length ? { replace_paths: c.replacePaths } : {}),
-          ...(c.importing ? { importing: { id: c.importing.id } } : {}),
-        },
-      ),
-      ...(c.actionReason ? { action_reason: c.actionReason } : {}),
-    })),
+    resource_changes: [
+      // Data sources read during apply: terraform's "read" changes.
+      ...(plan.reads ?? [])
+        .filter((r) => r.deferred)
+        .map((r) => ({
+          address: r.address,
+          mode: 'data',
+          type: r.type,
+          name: r.name,
+          provider_name: PROVIDER_NAME,
+          change: {
+            actions: ['read'],
+            before: null,
+            after: plain(r.config),
+            after_unknown: Object.fromEntries((r.unknownArgs ?? []).map((k) => [k, true])),
+            before_sensitive: false,
+            after_sensitive: {},
+          },
+          action_reason: r.unknownArgs?.length
+            ? 'read_because_config_unknown'
+            : 'read_because_dependency_pending',
+        })),
+      ...plan.changes.map((c) => ({
+        ...changeJson(
+          c,
+          actionsOf(c),
+          { before: c.beforeSensitive, after: c.afterSensitive },
+          {
+            ...(c.replacePaths.length ? { replace_paths: c.replacePaths } : {}),
+            ...(c.importing ? { importing: { id: c.importing.id } } : {}),
+          },
+        ),
+        ...(c.actionReason ? { action_reason: c.actionReason } : {}),
+      })),
+    ],
     output_changes: outputChanges,
     prior_state: plan.priorState
       ? {

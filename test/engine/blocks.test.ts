@@ -5,7 +5,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diag, DiagnosticError } from '../../src/model/diagnostics.js';
-import { apply, plan, renderPlanText, type Plan } from '../../src/engine/index.js';
+import {
+  apply,
+  plan,
+  renderPlanJson,
+  renderPlanText,
+  stateValuesJson,
+  type Plan,
+} from '../../src/engine/index.js';
 import { checkConditions } from '../../src/engine/conditions.js';
 import { loadConfig } from '../../src/engine/config/index.js';
 import { mapScope } from '../../src/engine/config/expr.js';
@@ -74,6 +81,14 @@ resource "fake_thing" "t" {
         (x: { mode: string; type: string; name: string }) => `${x.mode} ${x.type}.${x.name}`,
       ),
     ).toEqual(['data fake_key.k', 'managed fake_key.k', 'managed fake_thing.t']);
+    const values = stateValuesJson(r.state) as {
+      root_module: { resources: Array<{ address: string; mode: string }> };
+    };
+    expect(values.root_module.resources.map((x) => `${x.mode} ${x.address}`)).toEqual([
+      'data data.fake_key.k',
+      'managed fake_key.k',
+      'managed fake_thing.t',
+    ]);
     // The managed key and the data source of the same type and name stay apart.
     const again = await plan({ dir, deps: w.deps });
     expect(again.changes.every((c) => c.action === 'noop')).toBe(true);
@@ -108,6 +123,14 @@ resource "fake_thing" "t" {
     expect(text).toContain(' <= read (data resources)');
     expect(text).toContain('# data.fake_key.k will be read during apply');
     expect(text).toContain('+ id = (known after apply)');
+    // `show -json`: a "read" change, as terraform writes it.
+    const json = renderPlanJson(p) as { resource_changes: Array<Record<string, unknown>> };
+    expect(json.resource_changes[0]).toMatchObject({
+      address: 'data.fake_key.k',
+      mode: 'data',
+      change: { actions: ['read'], after_unknown: { id: true } },
+      action_reason: 'read_because_config_unknown',
+    });
     const r = await apply(p, { dir, deps: w.deps });
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(w.calls).toEqual(['create-key eu-west-1', 'read-key key-1', 'create-thing t1']);
