@@ -143,6 +143,14 @@ output "service_key" {
       ]);
       expect(data[1].instances[0].attributes.key_state).toBe('Enabled');
       expect(keyMaterialLike(stateText)).toEqual([]);
+      const list = cmek(dir, ['state', 'list']);
+      expect(list.stdout.split('\n').filter(Boolean)).toEqual([
+        'data.cmek_encrypted_service.s',
+        'data.cmek_kms_key.by_alias',
+        'data.cmek_kms_key.by_arn',
+        'data.cmek_kms_key.by_id',
+        'cmek_encrypted_service.s',
+      ]);
       // Nothing left to do: every read is at plan time now.
       const again = cmek(dir, ['plan', '-detailed-exitcode']);
       expect(again.code, again.stdout + again.stderr).toBe(0);
@@ -227,7 +235,7 @@ output "state" {
 
 describe('conditions and checks through the CLI', () => {
   it(
-    'an output precondition, a data postcondition with self, and a check whose data source fails only warn or fail as terraform',
+    'variable validations and an output precondition fail; a check whose scoped data source fails only warns',
     () => {
       const d = tempDir({
         'main.tf': `variable "min_window" {
