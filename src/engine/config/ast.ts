@@ -216,10 +216,11 @@ export class Parser {
     return s.length > 120 ? `${s.slice(0, 117)}...` : s;
   }
 
-  /** Parse the whole source as a template (JSON strings and hcl2json output). */
-  parseWholeTemplate(): Node {
+  /** Parse the whole source as a template (JSON strings and hcl2json output; `heredoc`: the
+   * body of a heredoc, `flush` for `<<-`). */
+  parseWholeTemplate(mode: 'raw' | 'heredoc' | 'flush' = 'raw'): Node {
     try {
-      return this.templateParts('raw');
+      return this.templateParts(mode);
     } catch (e) {
       if (e instanceof Syntax) return this.syntaxDiag(e);
       throw e;
@@ -336,14 +337,13 @@ export class Parser {
       const lineEnd = s.indexOf('\n', lineStart);
       const line = s.slice(lineStart, lineEnd < 0 ? s.length : lineEnd);
       if (line.trim() === marker) {
-        let body = s.slice(bodyStart, lineStart);
-        if (indent) body = dedent(body);
+        const body = s.slice(bodyStart, lineStart);
         this.i = lineEnd < 0 ? s.length : lineEnd;
         const sub = new Parser(body, this.lineAt(bodyStart), this.sink, {
           ...this.options,
           bound: this.bound,
         });
-        return sub.parseWholeTemplate();
+        return sub.parseWholeTemplate(indent ? 'flush' : 'heredoc');
       }
       if (lineEnd < 0) throw new Syntax(`heredoc not terminated by "${marker}"`, start);
       lineStart = lineEnd + 1;
@@ -351,10 +351,12 @@ export class Parser {
   }
 
   /** Template text: `raw` runs to the end of the source (no backslash escapes: hcl2json has
-   * already decoded them); `quoted` ends at an unescaped `"` and decodes escapes. The text is
-   * read as a flat list of literals, interpolations and directives (strip markers trim the
-   * literal next to them), then the directives are nested (templateTree). */
-  private templateParts(mode: 'raw' | 'quoted'): Node {
+   * already decoded them); `quoted` ends at an unescaped `"` and decodes escapes; `heredoc`
+   * and `flush` are raw text whose literals end at each newline, as terraform reads heredocs
+   * (a strip marker trims one line only), and `flush` removes the indentation (flushHeredoc).
+   * The text is read as a flat list of literals, interpolations and directives (strip markers
+   * trim the literal next to them), then the directives are nested (templateTree). */
+  private templateParts(mode: 'raw' | 'quoted' | 'heredoc' | 'flush'): Node {
     const s = this.src;
     const line = this.lineAt(this.i);
     const items: TmplItem[] = [];
@@ -399,6 +401,7 @@ export class Parser {
         }
         lit += c;
         this.i++;
+        if (c === '\n' && (mode === 'heredoc' || mode === 'flush')) flush();
       }
       flush();
     } finally {
@@ -413,24 +416,31 @@ export class Parser {
       if (x.stripLeft && prev?.t === 'lit') prev.v = prev.v.replace(/\s+$/u, '');
       if (x.stripRight && next?.t === 'lit') next.v = next.v.replace(/^\s+/u, '');
     }
-    const at = { j: 0 };
-    const node = this.templateTree(items, at, line, []);
+    if (mode === 'flush') flushHeredoc(items);
+    const node = this.templateTree(items, { j: 0 }, line, []);
+    // Only a template written as exactly `${x}` is x's value; `"  ${~ x}"` is a string even
+    // when stripping leaves nothing but x.
+    if (node.k === 'tmpl' && node.parts.length === 1 && items.length > 1)
+      return { ...node, parts: ['', ...node.parts] };
     return node;
   }
 
   /** `${ expr }` at this.i, with its strip markers. */
   private interpolation(): TmplItem {
     const at = this.i;
-    this.i += 2;
-    this.cache = undefined;
-    let stripLeft = false;
-    if (this.src[this.i] === '~') {
-      this.i++;
-      stripLeft = true;
-    }
+    const stripLeft = this.openTemplateSequence();
     const node = this.expr();
     const stripRight = this.closeTemplateSequence(at, 'interpolation');
     return { t: 'interp', node, stripLeft, stripRight, at, line: this.lineAt(at) };
+  }
+
+  /** Past `${` or `%{` and an optional `~`. Returns the strip mark. */
+  private openTemplateSequence(): boolean {
+    this.i += 2;
+    this.cache = undefined;
+    if (this.src[this.i] !== '~') return false;
+    this.i++;
+    return true;
   }
 
   /** After a template sequence's content: an optional `~`, then `}`. Returns the strip mark. */
@@ -449,13 +459,7 @@ export class Parser {
    * (templateParts binds a `for`'s names until its `endfor`.) */
   private directive(): TmplItem {
     const at = this.i;
-    this.i += 2;
-    this.cache = undefined;
-    let stripLeft = false;
-    if (this.src[this.i] === '~') {
-      this.i++;
-      stripLeft = true;
-    }
+    const stripLeft = this.openTemplateSequence();
     const kw = this.next();
     const word = kw.t === 'ident' ? kw.v : '';
     const line = this.lineAt(at);
@@ -500,7 +504,8 @@ export class Parser {
       at.j++;
       switch (x.t) {
         case 'lit':
-          if (x.v) parts.push(x.v);
+          if (typeof parts[parts.length - 1] === 'string') parts[parts.length - 1] += x.v;
+          else if (x.v) parts.push(x.v);
           break;
         case 'interp':
           parts.push(x.node);
@@ -1014,9 +1019,27 @@ function describe(t: Tok): string {
   }
 }
 
-function dedent(body: string): string {
-  const lines = body.split('\n');
-  const indents = lines.filter((l) => l.trim() !== '').map((l) => /^[ \t]*/.exec(l)![0].length);
-  const n = indents.length ? Math.min(...indents) : 0;
-  return lines.map((l) => l.slice(n)).join('\n');
+/** Terraform's `<<-` heredoc: the smallest indentation of the lines (counted on the literal
+ * that starts each line, after strip markers; a line that starts with `${` / `%{` counts as 0;
+ * a blank line does not count) is removed from the literals that start lines. */
+function flushHeredoc(items: TmplItem[]): void {
+  let min = Infinity;
+  let atLineStart = true;
+  const adjust: Array<Extract<TmplItem, { t: 'lit' }>> = [];
+  for (const x of items) {
+    if (atLineStart) {
+      atLineStart = false;
+      if (x.t !== 'lit') min = 0;
+      else {
+        const spaces = [.../^\s*/u.exec(x.v)![0]].length;
+        if (!(spaces === [...x.v].length && x.v.endsWith('\n'))) {
+          min = Math.min(min, spaces);
+          adjust.push(x);
+        }
+      }
+    }
+    if (x.t === 'lit' && x.v.endsWith('\n')) atLineStart = true;
+  }
+  if (min === Infinity || min === 0) return;
+  for (const x of adjust) x.v = [...x.v].slice(min).join('');
 }

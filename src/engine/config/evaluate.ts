@@ -1,13 +1,18 @@
-// Evaluates parsed expressions (ast.ts) against an EvalScope. Semantics follow Terraform where
-// cmek supports the construct: a template that is a single interpolation yields the value
-// unconverted; any operation on an Unknown yields Unknown, but a plain reference passes the
-// referenced Unknown through untouched so the KeyFacts it carries reach the CMEK rules.
+// Evaluates parsed expressions (ast.ts) against an EvalScope. Semantics follow Terraform: a
+// template that is a single interpolation yields the value unconverted; any operation on an
+// Unknown yields Unknown, but a plain reference passes the referenced Unknown through untouched
+// so the KeyFacts it carries reach the CMEK rules (so do the elements a `for` expression or a
+// splat passes on). `for` expressions walk lists by index and maps by key in lexical order; an
+// unknown collection, filter or key makes the whole result unknown, as does an unknown
+// condition or collection of a template directive. Names bound by `for` live in the context
+// (EvalContext.bound), not in the scope.
 // Sensitivity marks travel as Terraform's do: the result of any operation or function call on
 // a marked (`Sensitive`) value is marked; lists and objects keep the marks of their elements;
 // reading an element of a marked list or object gives a marked element.
 
 import { diag, DiagnosticError, type DiagnosticCode } from '../../model/diagnostics.js';
 import {
+  containsSensitive,
   containsUnknown,
   isUnknown,
   markSensitive,
@@ -155,15 +160,7 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
       const marked = mc instanceof Sensitive;
       const c = marked ? mc.value : mc;
       if (isUnknown(c)) return withMark(UNKNOWN, marked);
-      if (c === null)
-        return fail(
-          ctx,
-          n.line,
-          'CONFIG_SCHEMA',
-          'Null condition',
-          'The condition of `? :` is null; it must be true or false.',
-        );
-      const yes = toBool(c, ctx, n.line, 'the condition of `? :`');
+      const yes = condition(c, ctx, n.line, 'the condition of `? :`');
       const chosen = evaluateNode(yes ? n.t : n.f, ctx);
       return withMark(unifyResult(chosen, yes ? n.f : n.t, yes, ctx, n.line), marked);
     }
@@ -256,15 +253,7 @@ function templateString(parts: ReadonlyArray<string | Node>, ctx: EvalContext): 
       const c = stripOuter(mc);
       if (isUnknown(c)) unknown = true;
       else {
-        if (c === null)
-          return fail(
-            ctx,
-            p.line,
-            'CONFIG_SCHEMA',
-            'Invalid template if condition',
-            'The condition of `%{if}` is null; it must be true or false.',
-          );
-        const branch = toBool(c, ctx, p.line, 'the condition of `%{if}`') ? p.t : p.f;
+        const branch = condition(c, ctx, p.line, 'the condition of `%{if}`') ? p.t : p.f;
         if (branch) add(templateString(partsOf(branch), ctx), p.line);
       }
     } else if (p.k === 'tmplFor') {
@@ -357,15 +346,7 @@ function forExpression(n: Extract<Node, { k: 'for' }>, ctx: EvalContext): Value 
         unknown = true;
         continue;
       }
-      if (c === null)
-        return fail(
-          ctx,
-          n.cond.line,
-          'CONFIG_SCHEMA',
-          'Condition is null',
-          'The condition value is null. Conditions must either be true or false.',
-        );
-      if (!toBool(c, ctx, n.cond.line, "the `for` expression's `if` condition")) continue;
+      if (!condition(c, ctx, n.cond.line, "the `for` expression's `if` condition")) continue;
     }
     if (!n.object) {
       list.push(evaluateNode(n.value, inner));
@@ -444,7 +425,9 @@ function unifyResult(
   }
   const a = stripOuter(chosen);
   const b = stripOuter(other);
-  if (a === null || b === null || isUnknown(a) || isUnknown(b)) return chosen;
+  if (a === null || b === null || containsUnknown(a) || containsUnknown(b)) return chosen;
+  // Marks inside collections stay where they are: such results are not converted.
+  if (containsSensitive(a) || containsSensitive(b)) return chosen;
   const u = unify([a, b]);
   if (!u) {
     const [t, f] = yes ? [a, b] : [b, a];
@@ -622,6 +605,19 @@ export function toNumber(v: Value, ctx: EvalContext, line: number, what: string)
     `Invalid operand for ${what}`,
     `A number is required, not ${typeName(v)}${typeof v === 'string' ? ` "${v}"` : ''}.`,
   );
+}
+
+/** A condition's value (`? :`, `%{if}`, a `for` filter): true or false; null is an error. */
+function condition(v: Value, ctx: EvalContext, line: number, what: string): boolean {
+  if (v === null)
+    return fail(
+      ctx,
+      line,
+      'CONFIG_SCHEMA',
+      'Condition is null',
+      `${what[0]!.toUpperCase()}${what.slice(1)} is null; it must be true or false.`,
+    );
+  return toBool(v, ctx, line, what);
 }
 
 function toBool(v: Value, ctx: EvalContext, line: number, what: string): boolean {

@@ -1,4 +1,4 @@
-// The differential test of the function library: every expression of
+// The differential test of the function library and the expression language: every expression of
 // test/fixtures/tf-functions/corpus.txt evaluated by cmek must give what the real terraform gave
 // (recorded in expected.json by scripts/gen-tf-functions-fixture.ts): the same JSON value and
 // the same kind of type, or an error where terraform errs. The deliberate differences are the
@@ -17,7 +17,8 @@ import {
   readCorpus,
   type TerraformResult,
 } from '../../../scripts/gen-tf-functions-fixture.js';
-import { mapScope, parseExpression } from '../../../src/engine/config/index.js';
+import { parseExpression } from '../../../src/engine/config/index.js';
+import { makeScope, varsEnv } from '../../../src/engine/eval.js';
 import { terraformJson } from '../../../src/engine/config/functions/index.js';
 import { DiagnosticError } from '../../../src/model/diagnostics.js';
 import { isUnknown, type Value } from '../../../src/model/values.js';
@@ -63,7 +64,8 @@ function evaluateWithCmek(expr: string, line = 1): Outcome {
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) return { ok: false, code: errors[0]!.code, message: errors[0]!.summary };
   try {
-    const v = e.evaluate(mapScope(FIXTURE_DIR, {}));
+    // The engine's own scope of a root module (path.*, terraform.workspace), with no variables.
+    const v = e.evaluate(makeScope(varsEnv({}, FIXTURE_DIR)));
     if (isUnknown(v)) return { ok: true, json: 'null', kind: 'unknown', unknown: true };
     return { ok: true, json: terraformJson(v), kind: kindOfValue(v), unknown: false };
   } catch (err) {

@@ -28,18 +28,89 @@ function kindOf(v: Value): Kind {
 }
 
 /** Elements converted to one type as terraform unifies them: primitives of different types
- * become strings; collections must be of one kind. `undefined` when there is no such type. */
+ * become strings; collections must be of one kind, and their contents are unified too (lists
+ * of one length element by element, as tuples; of several lengths as one list; objects with
+ * the same keys key by key; with other keys as one map). `undefined` when there is no such
+ * type. An element that needs no conversion is returned as it was. */
 export function unify(items: Value[]): Value[] | undefined {
-  const kinds = new Set(items.map(kindOf));
-  kinds.delete('null');
-  if (kinds.size <= 1) return items;
-  if ([...kinds].every((k) => k === 'string' || k === 'number' || k === 'bool')) {
+  const present = items.filter((x) => x !== null && !isUnknown(x));
+  const kinds = new Set(present.map(kindOf));
+  if (kinds.size === 0) return items;
+  if (kinds.size > 1) {
+    if (![...kinds].every((k) => k === 'string' || k === 'number' || k === 'bool'))
+      return undefined;
     if (!kinds.has('string')) return undefined;
     return items.map((x) =>
       x === null || isUnknown(x) ? x : typeof x === 'number' ? numberToString(x) : String(x),
     );
   }
-  return undefined;
+  const kind = [...kinds][0];
+  if (kind === 'list') {
+    const lists = present as Value[][];
+    const n = lists[0]!.length;
+    if (lists.every((l) => l.length === n)) {
+      const cols: Value[][] = [];
+      for (let i = 0; i < n; i++) {
+        const col = unify(lists.map((l) => l[i]!));
+        if (!col) return undefined;
+        cols.push(col);
+      }
+      let j = 0;
+      return rebuild(items, (l) => {
+        const row = j++;
+        return (l as Value[]).map((_, i) => cols[i]![row]!);
+      });
+    }
+    const all = unify(lists.flat());
+    if (!all) return undefined;
+    let at = 0;
+    return rebuild(items, (l) => {
+      const part = all.slice(at, at + (l as Value[]).length);
+      at += (l as Value[]).length;
+      return part;
+    });
+  }
+  if (kind === 'map') {
+    const maps = present as Array<Record<string, Value>>;
+    const keys = Object.keys(maps[0]!).sort().join('\u0000');
+    const same = maps.every((m) => Object.keys(m).sort().join('\u0000') === keys);
+    const names = same ? Object.keys(maps[0]!) : undefined;
+    const values = same
+      ? names!.map((k) => unify(maps.map((m) => m[k]!)))
+      : [unify(maps.flatMap((m) => Object.values(m)))];
+    if (values.some((v) => !v)) return undefined;
+    let row = 0;
+    let at = 0;
+    return rebuild(items, (m) => {
+      const o = m as Record<string, Value>;
+      const out: Record<string, Value> = {};
+      if (names) for (const [i, k] of names.entries()) setKey(out, k, values[i]![row]!);
+      else for (const k of Object.keys(o)) setKey(out, k, values[0]![at++]!);
+      row++;
+      return out;
+    });
+  }
+  return items;
+}
+
+/** Items with each collection replaced by `convert`'s copy, or kept where nothing changed. */
+function rebuild(items: Value[], convert: (x: Value) => Value): Value[] {
+  return items.map((x) => {
+    if (x === null || isUnknown(x)) return x;
+    const y = convert(x);
+    return sameValue(x, y) ? x : y;
+  });
+}
+
+function sameValue(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => sameValue(x, b[i]!));
+  if (isObject(a) && isObject(b)) {
+    const ka = Object.keys(a);
+    return ka.length === Object.keys(b).length && ka.every((k) => sameValue(a[k]!, b[k]!));
+  }
+  return false;
 }
 
 function unifyOrFail(items: Value[], c: Call, what: string): Value[] {
