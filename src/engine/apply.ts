@@ -7,6 +7,7 @@
 // whose call was in flight.
 
 import { randomBytes } from 'node:crypto';
+import { compareKeys, type InstanceKey } from '../model/address.js';
 import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import type {
   Attrs,
@@ -21,9 +22,12 @@ import type { EngineDeps, RuleChange } from './deps.js';
 import {
   attrPositions,
   attrRefs,
+  blockValue,
   evalExpr,
   evaluateAttributes,
+  forEachInstances,
   makeScope,
+  type EachBinding,
   type EvalEnv,
 } from './eval.js';
 import { diffInstance, sameValue } from './diff.js';
@@ -354,15 +358,15 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   // are applied. Expressions evaluated at apply time read these.
   const current = new Map<string, Value>();
   const changeByAddress = new Map(plan.changes.map((c) => [c.address, c]));
-  const instancesOf = new Map<string, Array<{ index?: number; address: string }>>();
+  const instancesOf = new Map<string, Array<{ index?: InstanceKey; address: string }>>();
   for (const c of plan.changes) {
-    if (c.action === 'delete') continue;
+    if (c.action === 'delete' || c.action === 'forget') continue;
     current.set(c.address, c.after ? markPaths(c.after, c.afterSensitive ?? []) : new Unknown());
     let l = instancesOf.get(c.block);
     if (!l) instancesOf.set(c.block, (l = []));
     l.push({ ...(c.index !== undefined ? { index: c.index } : {}), address: c.address });
   }
-  for (const l of instancesOf.values()) l.sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+  for (const l of instancesOf.values()) l.sort((a, b) => compareKeys(a.index, b.index));
   const env: EvalEnv = {
     vars: plan.variables,
     sensitiveVars: sensitiveVariables(config),
@@ -382,12 +386,30 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
         const b = blocks.get(root);
         if (!b) return undefined;
         const insts = instancesOf.get(root) ?? [];
-        if (b.count) return insts.map((i) => current.get(i.address) ?? new Unknown());
-        return insts[0] ? (current.get(insts[0].address) ?? new Unknown()) : new Unknown();
+        return blockValue(
+          b,
+          insts.map((i) => ({
+            ...(i.index !== undefined ? { key: i.index } : {}),
+            value: current.get(i.address) ?? new Unknown(),
+          })),
+        );
       },
     },
   };
-  const scope = (countIndex?: number): EvalScope => makeScope(env, countIndex);
+  // for_each values, evaluated once per block when its first instance is applied (what they
+  // read is applied by then: the graph orders it first), as terraform expands at apply.
+  const eachOf = new Map<string, Map<string, EachBinding>>();
+  const scope = (index?: InstanceKey, block?: string): EvalScope => {
+    if (typeof index !== 'string' || block === undefined)
+      return makeScope(env, typeof index === 'number' ? index : undefined);
+    let m = eachOf.get(block);
+    const b = blocks.get(block);
+    if (!m && b?.forEach) {
+      m = new Map((forEachInstances(b, makeScope(env), []) ?? []).map((e) => [e.key, e]));
+      eachOf.set(block, m);
+    }
+    return makeScope(env, m?.get(index) ?? { key: index, value: new Unknown() });
+  };
 
   // BLOCKS: data sources. What the plan read is used as read; a read the plan deferred happens
   // right before the first operation that needs it (its dependencies are applied by then).
@@ -431,7 +453,15 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   };
 
   // Imported objects are in plan.priorState only: recording them is a write even with no op.
-  let dirty = plan.drift.length > 0 || plan.changes.some((c) => c.importing);
+  // So are objects moved by moved blocks (the prior state has them at their new address).
+  let dirty =
+    plan.drift.length > 0 || plan.changes.some((c) => c.importing || c.movedFrom !== undefined);
+  // removed { lifecycle { destroy = false } }: the object leaves the state, nothing is called.
+  for (const c of plan.changes) {
+    if (c.action !== 'forget') continue;
+    setInstance(state, c.type, c.name, c.index, null);
+    dirty = true;
+  }
   // Objects moved by adding or removing count: re-key them first, so every operation below
   // finds its object at its new address.
   for (const c of plan.changes) {
@@ -537,7 +567,7 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
         ...(block.lifecycle.postconditions ?? []).flatMap((x) => [x.condition, x.errorMessage]),
       ]);
       const ds: Diagnostic[] = [];
-      const attrs = evaluateAttributes(block, scope(c.index), ds);
+      const attrs = evaluateAttributes(block, scope(c.index, c.block), ds);
       if (!attrs) throw new DiagnosticError(ds);
       if (containsUnknown(attrs)) {
         throw new Error(
@@ -551,10 +581,11 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
       // What it references as planned, with the values they have now that they are applied
       // (a replica follows its primary's new key: the plan's diffStep does the same).
       const referenced: Record<string, ReferencedChange> = {};
-      for (const [attr, target] of Object.entries(attrRefs(block, scope(c.index)))) {
+      for (const [attr, target] of Object.entries(attrRefs(block, scope(c.index, c.block)))) {
         const planned = changeByAddress.get(target);
         const now = current.get(target);
-        if (!planned || now === undefined || containsUnknown(now)) continue;
+        if (!planned || planned.action === 'forget' || now === undefined || containsUnknown(now))
+          continue;
         const after = stripMarks(now);
         if (after === null || typeof after !== 'object' || Array.isArray(after)) continue;
         if (after instanceof Unknown) continue;
@@ -791,11 +822,11 @@ function applyTimeRules(
   current: Map<string, Value>,
   address: string,
   after: Attrs,
-  scope: (countIndex?: number) => EvalScope,
+  scope: (index?: InstanceKey, block?: string) => EvalScope,
 ): Diagnostic[] {
   const changes: RuleChange[] = [];
   for (const c of plan.changes) {
-    if (c.deposed) continue;
+    if (c.deposed || c.action === 'forget') continue;
     const block = blocks.get(c.block);
     const cur = current.get(c.address);
     // The rules see plain values: marks only matter for showing them.
@@ -810,7 +841,7 @@ function applyTimeRules(
         ? {
             pos: block.pos,
             attrPos: attrPositions(block),
-            refs: attrRefs(block, scope(c.index)),
+            refs: attrRefs(block, scope(c.index, c.block)),
           }
         : {}),
     });

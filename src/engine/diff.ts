@@ -58,7 +58,7 @@ function withKeyFacts(rt: ResourceType, after: Attrs, address: string): Attrs {
 }
 
 export interface InstancePlan {
-  action: ChangeAction;
+  action: Exclude<ChangeAction, 'forget'>;
   after: Attrs;
   replacePaths: string[][];
   notes?: Record<string, string>;

@@ -1,11 +1,22 @@
 // The evaluation scope shared by plan, apply and the provider settings: what `var.NAME`,
-// `local.NAME`, `TYPE.NAME`, `count.index`, `terraform.workspace` and `path.*` resolve to, how a block's attributes are
-// evaluated for one instance, and which resource instance each attribute reads (for the rules).
+// `local.NAME`, `TYPE.NAME`, `count.index`, `each.key`/`each.value`, `terraform.workspace` and
+// `path.*` resolve to, how a block's for_each value becomes its instances, how a block's
+// attributes are evaluated for one instance, and which resource instance each attribute reads
+// (for the rules).
 
 import { resolve } from 'node:path';
-import { DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
+import { diag, DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
 import { referenceAddress } from '../model/reference.js';
-import { markSensitive, unmark, type SensitivePath, type Value } from '../model/values.js';
+import {
+  containsSensitive,
+  markSensitive,
+  Sensitive,
+  stripMarks,
+  Unknown,
+  unmark,
+  type SensitivePath,
+  type Value,
+} from '../model/values.js';
 import type { Attrs } from '../resources/types.js';
 import type { EvalScope, ResourceBlock, SourcePos } from './config/types.js';
 
@@ -39,11 +50,23 @@ export function varsEnv(vars: Record<string, Value>, baseDir: string, workspace?
   };
 }
 
-export function makeScope(env: EvalEnv, countIndex?: number): EvalScope {
+/** `each.key` and `each.value` of one instance of a block with for_each. */
+export interface EachBinding {
+  key: string;
+  value: Value;
+}
+
+/** A scope for the block level (no instance), one instance of a block with count (its index),
+ * or one of a block with for_each (its each binding). */
+export function makeScope(env: EvalEnv, instance?: number | EachBinding): EvalScope {
+  const countIndex = typeof instance === 'number' ? instance : undefined;
+  const each = typeof instance === 'object' ? instance : undefined;
   return {
     baseDir: env.baseDir,
     lookup(root: string): Value | undefined {
       if (root === 'count.index') return countIndex;
+      if (root === 'each.key') return each?.key;
+      if (root === 'each.value') return each?.value;
       if (root === 'terraform.workspace') return env.workspace ?? 'default';
       if (root.startsWith('path.')) return pathValue(root, env);
       if (root.startsWith('var.')) {
@@ -131,4 +154,136 @@ export function attrRefs(block: ResourceBlock, scope: EvalScope): Record<string,
     }
   }
   return out;
+}
+
+/** The value `TYPE.NAME` has in expressions, from its instances' values in key order: a list
+ * with count, an object keyed by each.key with for_each (as terraform), else the one object. */
+export function blockValue(
+  block: ResourceBlock,
+  instances: ReadonlyArray<{ key?: number | string; value: Value }>,
+): Value {
+  if (block.count) return instances.map((i) => i.value);
+  if (block.forEach) {
+    const out: Record<string, Value> = {};
+    for (const i of instances) if (typeof i.key === 'string') out[i.key] = i.value;
+    return out;
+  }
+  return instances[0]?.value ?? new Unknown();
+}
+
+/** A diagnostic about the for_each argument of a block, at its line. */
+function forEachDiag(
+  block: ResourceBlock,
+  code: 'CONFIG_SCHEMA' | 'CONFIG_UNSUPPORTED',
+  detail: string,
+): Diagnostic {
+  return diag(code, 'Invalid for_each argument', detail, {
+    address: block.address,
+    attribute: 'for_each',
+    file: block.forEach!.pos.file,
+    line: block.forEach!.pos.line,
+  });
+}
+
+/** The instances a for_each value makes, with terraform's rules: a map (object) gives one per
+ * key with its value; a set (a list: cmek does not tell sets from lists) of strings one per
+ * distinct string, each.value = each.key; null, unknown keys, sensitive values, non-string
+ * set elements and null elements are errors. Unknown map values are fine (only the keys must
+ * be known). `validateOnly`: an unknown value gives no instances and no error (validate). */
+export function forEachInstances(
+  block: ResourceBlock,
+  scope: EvalScope,
+  diags: Diagnostic[],
+  validateOnly = false,
+): EachBinding[] | undefined {
+  const marked = evalExpr(block.forEach!, scope, diags);
+  if (marked === undefined) return undefined;
+  if (marked instanceof Sensitive || (Array.isArray(marked) && containsSensitive(marked))) {
+    diags.push(
+      forEachDiag(
+        block,
+        'CONFIG_SCHEMA',
+        'Sensitive values, or values derived from sensitive values, cannot be used as for_each arguments. If used, the sensitive value could be exposed as a resource instance key.',
+      ),
+    );
+    return undefined;
+  }
+  if (marked === null) {
+    diags.push(
+      forEachDiag(
+        block,
+        'CONFIG_SCHEMA',
+        'The given "for_each" argument value is unsuitable: the given "for_each" argument value is null. A map, or set of strings is allowed.',
+      ),
+    );
+    return undefined;
+  }
+  const isSet = Array.isArray(marked);
+  if (
+    marked instanceof Unknown ||
+    (isSet && marked.some((x) => stripMarks(x) instanceof Unknown))
+  ) {
+    if (validateOnly) return [];
+    diags.push(
+      forEachDiag(
+        block,
+        'CONFIG_UNSUPPORTED',
+        (isSet
+          ? 'The "for_each" set includes values derived from resource attributes that cannot be determined until apply, and so cmek cannot determine the full set of keys that will identify the instances of this resource. '
+          : 'The "for_each" map includes keys derived from resource attributes that cannot be determined until apply, and so cmek cannot determine the full set of keys that will identify the instances of this resource. ') +
+          'When working with unknown values in for_each, define the map keys statically in your configuration and place apply-time results only in the map values. ' +
+          'Alternatively, use -target to first apply only the resources that the for_each value depends on, and then apply a second time.',
+      ),
+    );
+    return undefined;
+  }
+  if (isSet) {
+    const out = new Map<string, EachBinding>();
+    for (const x of marked) {
+      const v = stripMarks(x);
+      if (v === null) {
+        diags.push(
+          forEachDiag(
+            block,
+            'CONFIG_SCHEMA',
+            'The given "for_each" argument value is unsuitable: "for_each" sets must not contain null values.',
+          ),
+        );
+        return undefined;
+      }
+      if (typeof v !== 'string') {
+        diags.push(
+          forEachDiag(
+            block,
+            'CONFIG_SCHEMA',
+            `The given "for_each" argument value is unsuitable: "for_each" supports maps and sets of strings, but you have provided a set containing type ${typeWord(v)}.`,
+          ),
+        );
+        return undefined;
+      }
+      out.set(v, { key: v, value: v });
+    }
+    return [...out.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+  if (typeof marked !== 'object') {
+    diags.push(
+      forEachDiag(
+        block,
+        'CONFIG_SCHEMA',
+        `The given "for_each" argument value is unsuitable: the "for_each" argument must be a map, or set of strings, and you have provided a value of type ${typeWord(marked)}.`,
+      ),
+    );
+    return undefined;
+  }
+  return Object.keys(marked)
+    .sort()
+    .map((key) => ({ key, value: (marked as Record<string, Value>)[key]! }));
+}
+
+function typeWord(v: Value): string {
+  if (typeof v === 'number') return 'number';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'string') return 'string';
+  if (Array.isArray(v)) return 'tuple';
+  return 'object';
 }

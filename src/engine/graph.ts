@@ -59,6 +59,7 @@ export function buildGraph(config: Config): { graph: Graph; diagnostics: Diagnos
       exprRefs([
         ...Object.values(r.attributes),
         r.count,
+        r.forEach,
         ...conditionExprs(r.lifecycle.preconditions),
         ...conditionExprs(r.lifecycle.postconditions),
         ...(r.lifecycle.replaceTriggeredBy ?? []),

@@ -6,7 +6,14 @@
 // object. `importStep` is the planner's step for import blocks; `importResource` is the verb.
 
 import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
-import { formatAddress, parseAddress, type ParsedAddress } from '../model/address.js';
+import {
+  formatKey,
+  formatResourceAddress,
+  instanceRef,
+  parseResourceAddress,
+  type InstanceKey,
+  type InstanceRef,
+} from '../model/address.js';
 import { containsUnknown, type Value } from '../model/values.js';
 import type { Attrs, ProviderContext, ResourceType } from '../resources/types.js';
 import type { Config, ImportBlock, ResourceBlock, SourcePos } from './config/types.js';
@@ -28,14 +35,13 @@ import { expandBlock } from './plan-steps.js';
 import { StateWriter } from './state.js';
 
 /** An import address resolved against the configuration. */
-export interface ImportTarget extends ParsedAddress {
-  address: string;
+export interface ImportTarget extends Omit<InstanceRef, 'block'> {
   block: ResourceBlock;
 }
 
 function canonical(to: string): string | undefined {
-  const a = parseAddress(to.trim());
-  return a && formatAddress(a.type, a.name, a.index);
+  const a = parseResourceAddress(to);
+  return a.ok ? formatResourceAddress(a.address) : undefined;
 }
 
 const where = (pos?: SourcePos) => (pos ? { file: pos.file, line: pos.line } : {});
@@ -48,20 +54,21 @@ export function importTarget(
   to: string,
   pos?: SourcePos,
 ): { target?: ImportTarget; diagnostics: Diagnostic[] } {
-  const a = parseAddress(to.trim());
-  if (!a)
+  const parsed = parseResourceAddress(to);
+  if (!parsed.ok || parsed.address.mode === 'data' || parsed.address.module.length)
     return {
       diagnostics: [
         diag(
           'USAGE',
           `Invalid resource address "${to}"`,
-          'Write TYPE.NAME, or TYPE.NAME[N] for one instance of a block with count (e.g. cmek_kms_key.k[0]).',
+          `${parsed.ok ? (parsed.address.mode === 'data' ? 'A data source cannot be imported. ' : 'cmek imports into resources of the root module. ') : `${parsed.error}\n`}` +
+            'Write TYPE.NAME, TYPE.NAME[N] for one instance of a block with count (e.g. cmek_kms_key.k[0]), or TYPE.NAME["KEY"] for one with for_each.',
           where(pos),
         ),
       ],
     };
-  const address = formatAddress(a.type, a.name, a.index);
-  const blockAddr = formatAddress(a.type, a.name);
+  const { block: blockAddr, ...a } = instanceRef(parsed.address);
+  const address = a.address;
   const block = config.resources.find((b) => b.address === blockAddr);
   const fail = (summary: string, detail: string) => ({
     diagnostics: [diag('CONFIG_REFERENCE', summary, detail, { address, ...where(pos) })],
@@ -72,17 +79,22 @@ export function importTarget(
       `The configuration has no resource block ${blockAddr}. Write resource "${a.type}" "${a.name}" { ... } ` +
         'with the settings of the object first: import records the object in the state, and the next plan compares it with that block.',
     );
-  if (block.count && a.index === undefined)
+  if (block.count && typeof a.index !== 'number')
     return fail(
       `${blockAddr} has count: import to one instance`,
-      `Name the instance the object becomes, e.g. ${blockAddr}[0].`,
+      `Name the instance the object becomes by its index, e.g. ${blockAddr}[0].`,
     );
-  if (!block.count && a.index !== undefined)
+  if (block.forEach && typeof a.index !== 'string')
     return fail(
-      `${blockAddr} has no count: import to ${blockAddr}`,
-      `The index [${a.index}] only exists for a block with count.`,
+      `${blockAddr} has for_each: import to one instance`,
+      `Name the instance the object becomes by its for_each key, e.g. ${blockAddr}["KEY"].`,
     );
-  return { target: { ...a, address, block }, diagnostics: [] };
+  if (!block.count && !block.forEach && a.index !== undefined)
+    return fail(
+      `${blockAddr} has no count or for_each: import to ${blockAddr}`,
+      `The key ${formatKey(a.index)} only exists for a block with count or for_each.`,
+    );
+  return { target: { ...a, block }, diagnostics: [] };
 }
 
 /** Read the object `id` names through its resource type: importState (or `{ id }`), then
@@ -126,7 +138,11 @@ export async function readForImport(
 }
 
 /** Record an imported object in `state` (mutated). */
-export function recordImport(state: StateFile, t: ParsedAddress, attributes: Attrs): void {
+export function recordImport(
+  state: StateFile,
+  t: { type: string; name: string; index?: InstanceKey },
+  attributes: Attrs,
+): void {
   setInstance(state, t.type, t.name, t.index, {
     schema_version: 0,
     attributes,
@@ -245,7 +261,7 @@ export function markImports(
       diag(
         'CONFIG_REFERENCE',
         `Configuration for import target ${address} does not exist`,
-        `The block's count does not include ${address}. Import to an index below the count, or raise the count.`,
+        `The block's count or for_each does not include ${address}. Import to an instance the block has, or change its count or for_each.`,
         { address, ...where(imp?.pos) },
       ),
     );
@@ -310,7 +326,9 @@ export async function importResource(
           diag(
             'CONFIG_REFERENCE',
             `Configuration for import target ${target.address} does not exist`,
-            `${target.block.address} has count = ${counted.length}: import to an index below it, or raise the count.`,
+            target.block.forEach
+              ? `${target.block.address}'s for_each has no key ${JSON.stringify(target.index)} (its keys: ${counted.map((k) => JSON.stringify(k)).join(', ') || 'none'}): import to one of them, or add the key.`
+              : `${target.block.address} has count = ${counted.length}: import to an index below it, or raise the count.`,
             { address: target.address, ...where(target.block.pos) },
           ),
         ],

@@ -8,6 +8,7 @@
 // does not load src/resources, src/service or the KMS backends. See docs/architecture.md.
 
 import { resolve } from 'node:path';
+import { filterMatches } from '../model/address.js';
 import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import type { ProviderContext, ProviderSettings } from '../resources/types.js';
 import type { Config } from './config/types.js';
@@ -454,7 +455,7 @@ export async function stateRm(
       const removed: string[] = [];
       const diagnostics: Diagnostic[] = [];
       for (const a of addresses) {
-        const hits = stateInstances(state).filter((e) => e.address === a || e.block === a);
+        const hits = stateInstances(state).filter((e) => filterMatches(a, e.address));
         if (!hits.length) {
           diagnostics.push(
             diag(

@@ -13,7 +13,13 @@
 
 import { parseKeyRef } from '../model/key-ref.js';
 import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
-import { formatAddress, parseAddress } from '../model/address.js';
+import {
+  blockAddress,
+  formatAddress,
+  formatResourceAddress,
+  parseResourceAddress,
+  type InstanceKey,
+} from '../model/address.js';
 import { parseReference, referenceAddress, referenceKey } from '../model/reference.js';
 import {
   Unknown,
@@ -38,9 +44,12 @@ import { diffInstance, sameValue, type InstancePlan } from './diff.js';
 import {
   attrPositions,
   attrRefs,
+  blockValue,
   evalExpr,
   evaluateAttributes,
+  forEachInstances,
   makeScope,
+  type EachBinding,
   type EvalEnv,
 } from './eval.js';
 import { resourceDependencies, type Graph } from './graph.js';
@@ -64,6 +73,7 @@ import {
 import {
   entryKey,
   isManaged,
+  keyOf,
   stateInstances,
   type InstanceEntry,
   type StateFile,
@@ -249,11 +259,7 @@ function refreshedState(state: StateFile, refreshed: Map<string, Attrs | null>):
   for (const r of copy.resources) {
     if (!isManaged(r)) continue;
     r.instances = r.instances.filter((inst) => {
-      const addr = formatAddress(
-        r.type,
-        r.name,
-        typeof inst.index_key === 'number' ? inst.index_key : undefined,
-      );
+      const addr = formatAddress(r.type, r.name, keyOf(inst));
       const now = refreshed.get(
         entryKey({ address: addr, ...(inst.deposed ? { deposed: inst.deposed } : {}) }),
       );
@@ -288,7 +294,11 @@ export function inScope(scope: Scope, block: string, address: string): boolean {
   return scope.all || scope.blocks.has(block) || scope.instances.has(address);
 }
 
-const blockOf = (address: string) => address.replace(/\[\d+\]$/, '');
+/** The block address of an instance address (`TYPE.NAME["k"]` → `TYPE.NAME`). */
+const blockOf = (address: string) => {
+  const a = parseResourceAddress(address);
+  return a.ok ? blockAddress(a.address) : address;
+};
 
 /** Resolve `-target` addresses against the configuration and the state; with -destroy the
  * scope grows to what depends on the targets instead of what they depend on. A malformed address is
@@ -308,15 +318,17 @@ export function targetStep(
   const inState = stateInstances(state);
   const roots: string[] = [];
   for (const t of targets) {
-    const a = parseAddress(t.trim());
-    if (!a) {
-      diags.push(badAddress('-target', t));
+    const parsed = parseResourceAddress(t);
+    if (!parsed.ok || parsed.address.mode === 'data') {
+      diags.push(badAddress('-target', t, parsed.ok ? undefined : parsed.error));
       continue;
     }
-    const block = formatAddress(a.type, a.name);
+    const a = parsed.address;
+    const block = blockAddress(a);
+    const instance = formatResourceAddress(a);
     const known = configured.has(block);
     const stateHit = inState.some((e) =>
-      a.index === undefined ? e.block === block : e.address === t.trim(),
+      a.key === undefined ? e.block === block : e.address === instance,
     );
     if (!known && !stateHit) {
       diags.push(
@@ -329,8 +341,8 @@ export function targetStep(
       );
       continue;
     }
-    if (a.index === undefined) scope.blocks.add(block);
-    else scope.instances.add(formatAddress(a.type, a.name, a.index));
+    if (a.key === undefined) scope.blocks.add(block);
+    else scope.instances.add(instance);
     if (configured.has(block)) roots.push(block);
   }
   if (!destroy) {
@@ -358,11 +370,11 @@ export function targetStep(
   return { scope, diagnostics: diags };
 }
 
-function badAddress(flag: string, text: string): Diagnostic {
+function badAddress(flag: string, text: string, why?: string): Diagnostic {
   return diag(
     'USAGE',
     `Invalid ${flag} address "${text}"`,
-    `${flag} takes a resource address: TYPE.NAME, or TYPE.NAME[N] for one instance of a block with count (e.g. ${flag}=cmek_kms_key.main).`,
+    `${why ? `${why}\n` : ''}${flag} takes a resource address: TYPE.NAME, TYPE.NAME[N] for one instance of a block with count, or TYPE.NAME["KEY"] for one with for_each (e.g. ${flag}=cmek_kms_key.main, or '${flag}=cmek_kms_key.k["eu"]' quoted for the shell).`,
   );
 }
 
@@ -382,13 +394,13 @@ export function replaceStep(
       .map((e) => e.address),
   );
   for (const r of replace ?? []) {
-    const a = parseAddress(r.trim());
-    if (!a) {
-      diags.push(badAddress('-replace', r));
+    const parsed = parseResourceAddress(r);
+    if (!parsed.ok || parsed.address.mode === 'data') {
+      diags.push(badAddress('-replace', r, parsed.ok ? undefined : parsed.error));
       continue;
     }
-    const address = formatAddress(a.type, a.name, a.index);
-    const block = formatAddress(a.type, a.name);
+    const address = formatResourceAddress(parsed.address);
+    const block = blockAddress(parsed.address);
     if (!inState.has(address) || !configured.has(block)) {
       diags.push(
         diag(
@@ -410,14 +422,38 @@ export function replaceStep(
 // ---------------------------------------------------------------------------------------------
 // expandBlock
 
-/** The instance indexes of a block: [undefined] without count, 0..n-1 with it. */
+/** One instance of a block: its key (none, a count index, a for_each key) and, with
+ * for_each, its each binding. */
+export interface BlockInstance {
+  key?: InstanceKey;
+  each?: EachBinding;
+}
+
+/** The instance keys of a block: [undefined] without count or for_each, 0..n-1 with count, the
+ * for_each keys in order. */
 export function expandBlock(
   block: ResourceBlock,
   env: EvalEnv,
   diags: Diagnostic[],
   validateOnly = false,
-): Array<number | undefined> | undefined {
-  if (!block.count) return [undefined];
+): Array<InstanceKey | undefined> | undefined {
+  return expandInstances(block, env, diags, validateOnly)?.map((i) => i.key);
+}
+
+/** The instances of a block (see BlockInstance); undefined when count or for_each cannot be
+ * evaluated (the diagnostic is in `diags`). */
+export function expandInstances(
+  block: ResourceBlock,
+  env: EvalEnv,
+  diags: Diagnostic[],
+  validateOnly = false,
+): BlockInstance[] | undefined {
+  if (block.forEach)
+    return forEachInstances(block, makeScope(env), diags, validateOnly)?.map((each) => ({
+      key: each.key,
+      each,
+    }));
+  if (!block.count) return [{}];
   const marked = evalExpr(block.count, makeScope(env), diags);
   if (marked === undefined) return undefined;
   const v = stripMarks(marked);
@@ -457,7 +493,7 @@ export function expandBlock(
     );
     return undefined;
   }
-  return Array.from({ length: n }, (_, i) => i);
+  return Array.from({ length: n }, (_, i) => ({ key: i }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -580,7 +616,7 @@ export async function diffStep(
       continue;
     }
     const dependencies = resourceDependencies(graph, id);
-    const instances = expandBlock(block, env, diags, o.validateOnly);
+    const instances = expandInstances(block, env, diags, o.validateOnly);
     if (instances === undefined) {
       resources.set(id, new Unknown());
       // Keep existing instances untouched rather than planning their deletion on an error.
@@ -588,13 +624,16 @@ export async function diffStep(
       continue;
     }
     if (!whole) keep(id);
-    const values: Value[] = [];
+    const values: Array<{ key?: InstanceKey; value: Value }> = [];
     const attrPos = attrPositions(block);
-    for (const index of instances) {
+    for (const inst of instances) {
+      const index = inst.key;
       const address = formatAddress(block.type, block.name, index);
+      const push = (value: Value) =>
+        values.push(index === undefined ? { value } : { key: index, value });
       if (!whole && !o.scope.instances.has(address)) {
         const kept = priorByAddr.get(address)?.instance;
-        values.push(
+        push(
           kept
             ? markPaths(kept.attributes, instanceSensitivePaths(rt, stateSensitivePaths(kept)))
             : new Unknown(),
@@ -602,7 +641,7 @@ export async function diffStep(
         continue;
       }
       planned.add(address);
-      const scope = makeScope(env, index);
+      const scope = makeScope(env, inst.each ?? (typeof index === 'number' ? index : undefined));
       const before = diags.length;
       const marked: SensitivePath[] = [];
       const evaluated = evaluateAttributes(block, scope, diags, marked);
@@ -623,7 +662,7 @@ export async function diffStep(
       if (movedFromIndex !== undefined) planned.add(priorEntry!.address);
       const prior = priorEntry?.instance.attributes;
       if (!evaluated || (diags.length > before && hasErrors(diags.slice(before)))) {
-        values.push(new Unknown());
+        push(new Unknown());
         continue;
       }
       const refs = attrRefs(block, scope);
@@ -636,7 +675,7 @@ export async function diffStep(
       diags.push(...pre.diagnostics);
       deferConditions(address, pre.unknown);
       if (hasErrors(pre.diagnostics)) {
-        values.push(new Unknown());
+        push(new Unknown());
         continue;
       }
       let ip: InstancePlan;
@@ -676,7 +715,7 @@ export async function diffStep(
               ...d,
             })),
           );
-          values.push(new Unknown());
+          push(new Unknown());
           continue;
         }
         throw e;
@@ -690,7 +729,7 @@ export async function diffStep(
       diags.push(...post.diagnostics);
       deferConditions(address, post.unknown);
       if (ip.action !== 'noop') changedBlocks.add(id);
-      values.push(markPaths(ip.after, afterSensitive));
+      push(markPaths(ip.after, afterSensitive));
       changes.push({
         address,
         block: id,
@@ -724,7 +763,7 @@ export async function diffStep(
         refs,
       });
     }
-    resources.set(id, block.count ? values : (values[0] ?? new Unknown()));
+    resources.set(id, blockValue(block, values));
   }
   return { changes, ruleChanges, planned, env, diagnostics: diags, reads, deferredConditions };
 }
@@ -774,6 +813,7 @@ export function orphansStep(
   planned: Set<string>,
   destroy: boolean,
   scope: Scope,
+  forget: ReadonlySet<string> = new Set(),
 ): { changes: PlannedChange[]; ruleChanges: RuleChange[] } {
   const blocks = new Map(sc.config.resources.map((b) => [b.address, b]));
   const changes: PlannedChange[] = [];
@@ -784,9 +824,13 @@ export function orphansStep(
     const block = blocks.get(e.block);
     const reason: ActionReason = destroy
       ? 'delete_because_no_resource_config_destroy_mode'
-      : block
-        ? 'delete_because_count_index'
-        : 'delete_because_no_resource_config';
+      : !block
+        ? 'delete_because_no_resource_config'
+        : typeof e.index === 'number' && block.count
+          ? 'delete_because_count_index'
+          : typeof e.index === 'string' && block.forEach
+            ? 'delete_because_each_key'
+            : 'delete_because_wrong_repetition';
     const change: PlannedChange = {
       address: e.address,
       block: e.block,
@@ -812,6 +856,15 @@ export function orphansStep(
       ...(block ? { pos: block.pos } : {}),
     };
     if (destroy && block) change.dependencies = resourceDependencies(graph, e.block);
+    if (!block && !e.deposed && forget.has(e.block)) {
+      // removed { lifecycle { destroy = false } }: out of the state, not destroyed; the
+      // object lives on, so the rules do not see it go.
+      change.action = 'forget';
+      delete change.actionReason;
+      change.preventDestroy = false;
+      changes.push(change);
+      continue;
+    }
     changes.push(change);
     if (e.deposed) continue; // the live object at this address is what the rules look at
     ruleChanges.push({

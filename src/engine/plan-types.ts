@@ -1,6 +1,7 @@
 // The plan value (what `cmek plan -out` saves and `cmek apply` reads) and the planner's inputs
 // and options.
 
+import type { InstanceKey } from '../model/address.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { SensitivePath, Value } from '../model/values.js';
 import type { Attrs, ProviderContext, ProviderSettings } from '../resources/types.js';
@@ -10,7 +11,9 @@ import type { StateFile } from './state.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 
-export type ChangeAction = 'create' | 'update' | 'replace' | 'delete' | 'noop';
+/** `forget`: a `removed` block with `lifecycle { destroy = false }`: the object leaves the
+ * state and is not destroyed. */
+export type ChangeAction = 'create' | 'update' | 'replace' | 'delete' | 'forget' | 'noop';
 
 export type ActionReason =
   | 'replace_because_cannot_update'
@@ -18,23 +21,28 @@ export type ActionReason =
   | 'replace_by_request'
   | 'delete_because_no_resource_config'
   | 'delete_because_count_index'
+  | 'delete_because_each_key'
+  | 'delete_because_wrong_repetition'
   | 'delete_because_no_resource_config_destroy_mode'
   | 'replace_by_triggers';
 
 export interface PlannedChange {
-  /** Instance address: `TYPE.NAME` or `TYPE.NAME[i]`. */
+  /** Instance address: `TYPE.NAME`, `TYPE.NAME[i]` or `TYPE.NAME["key"]`. */
   address: string;
   /** Block address `TYPE.NAME`. */
   block: string;
   type: string;
   name: string;
-  index?: number;
+  index?: InstanceKey;
   /** Set when this deletes a deposed object (the old half of an interrupted
    * create_before_destroy replacement). */
   deposed?: string;
   /** Index the object had in the state when `count` was added (`x` → `x[0]`) or removed
    * (`x[0]` → `x`): Terraform moves it instead of replacing it. null = it had no index. */
   movedFromIndex?: number | null;
+  /** The address the object had before a `moved` block moved it (terraform's
+   * `previous_address`); the prior state of the plan already has it at `address`. */
+  movedFrom?: string;
   /** Set when an `import` block brings the object under this address in this plan (terraform's
    * `change.importing`): `before` is the object as read, `action` what else the configuration
    * asks (often `noop`). */
@@ -69,7 +77,7 @@ export interface DriftEntry {
   block: string;
   type: string;
   name: string;
-  index?: number;
+  index?: InstanceKey;
   action: 'update' | 'delete';
   before: Attrs;
   after: Attrs | null;

@@ -11,6 +11,7 @@ import { hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import type { Config } from './config/types.js';
 import { buildGraph } from './graph.js';
 import { importStep, markImports } from './import.js';
+import { markMoved, movedStep, removedStep } from './refactor.js';
 import {
   checkBlocks,
   checksStep,
@@ -103,6 +104,13 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
   diags.push(...refreshed.diagnostics);
   // -refresh-only: the drift is the plan; applying it records the refreshed state.
   if (refreshOnly) return finish(plan);
+  // moved blocks: the objects they move are at their new addresses before the walk.
+  const moves = movedStep(config, plan.priorState);
+  plan.priorState = moves.priorState;
+  diags.push(...moves.diagnostics);
+  const removed = removedStep(config);
+  diags.push(...removed.diagnostics);
+  if (hasErrors(diags)) return finish(plan);
   // import blocks: the objects they name join the prior state the walk diffs against.
   const imports = await importStep(sc, plan.priorState, plan.variables, {
     scope: target.scope,
@@ -119,8 +127,17 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
   });
   diags.push(...walk.diagnostics);
   if (walk.reads.length) plan.reads = walk.reads;
-  const orphans = orphansStep(sc, graph, plan.priorState, walk.planned, destroy, target.scope);
+  const orphans = orphansStep(
+    sc,
+    graph,
+    plan.priorState,
+    walk.planned,
+    destroy,
+    target.scope,
+    removed.forget,
+  );
   plan.changes = [...walk.changes, ...orphans.changes];
+  diags.push(...markMoved(config, moves.moved, plan.changes));
   diags.push(...markImports(config, imports.importing, plan.changes, walk.planned));
   const ruleChanges = [...walk.ruleChanges, ...orphans.ruleChanges];
   if (refresh && !destroy) diags.push(...(await liveStep(sc, ruleChanges)));
@@ -160,7 +177,9 @@ export function planCounts(plan: Plan): {
   add: number;
   change: number;
   destroy: number;
+  forget?: number;
 } {
+  let forget = 0;
   let imports = 0;
   let add = 0;
   let change = 0;
@@ -170,18 +189,29 @@ export function planCounts(plan: Plan): {
     if (c.action === 'create') add++;
     else if (c.action === 'update') change++;
     else if (c.action === 'delete') destroy++;
+    else if (c.action === 'forget') forget++;
     else if (c.action === 'replace') {
       add++;
       destroy++;
     }
   }
-  return { ...(imports ? { import: imports } : {}), add, change, destroy };
+  return {
+    ...(imports ? { import: imports } : {}),
+    add,
+    change,
+    destroy,
+    ...(forget ? { forget } : {}),
+  };
 }
 
 export function planHasChanges(plan: Plan): boolean {
   return (
     plan.changes.some(
-      (c) => c.action !== 'noop' || c.movedFromIndex !== undefined || c.importing,
+      (c) =>
+        c.action !== 'noop' ||
+        c.movedFromIndex !== undefined ||
+        c.movedFrom !== undefined ||
+        c.importing,
     ) || Object.values(plan.outputChanges).some((o) => o.action !== 'noop')
   );
 }

@@ -2,6 +2,7 @@
 // plan and state representations, `terraform show -json`), so policy tools written for
 // Terraform read our plans as they are.
 
+import { formatKey, type InstanceKey } from '../model/address.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Attrs } from '../resources/types.js';
 import type { Config, Expr } from './config/types.js';
@@ -82,11 +83,13 @@ const HEADERS: Record<string, string> = {
   update: 'will be updated in-place',
   replace: 'must be replaced',
   delete: 'will be destroyed',
+  forget: 'will no longer be managed by cmek',
 };
 
 const REASONS: Record<string, string> = {
   delete_because_no_resource_config: 'because {block} is not in configuration',
-  delete_because_count_index: 'because index {index} is out of range for count',
+  delete_because_count_index: 'because index {key} is out of range for count',
+  delete_because_each_key: 'because key {key} is not in for_each map',
   replace_because_tainted: 'tainted, so must be replaced',
   replace_by_request: 'replacement requested with -replace',
   replace_by_triggers: 'will be replaced due to changes in replace_triggered_by',
@@ -117,6 +120,8 @@ function symbolFor(c: PlannedChange): string {
       return '~';
     case 'delete':
       return '-';
+    case 'forget':
+      return '.';
     case 'replace':
       return c.createBeforeDestroy ? '+/-' : '-/+';
     default:
@@ -173,17 +178,26 @@ function attributeLines(c: PlannedChange): string[] {
 export function renderChange(c: PlannedChange): string {
   const who = c.deposed ? `${c.address} (deposed object ${c.deposed})` : c.address;
   const lines: string[] = [];
-  if (c.movedFromIndex !== undefined) {
+  if (c.movedFrom !== undefined) lines.push(`  # ${c.movedFrom} has moved to ${c.address}`);
+  else if (c.movedFromIndex !== undefined) {
     const from = `${c.block}${c.movedFromIndex === null ? '' : `[${c.movedFromIndex}]`}`;
     lines.push(`  # ${from} has moved to ${c.address}`);
   }
+  if (c.action === 'forget')
+    lines.push('  # (it is removed from the state, but the object is not destroyed)');
   if (c.action !== 'noop') lines.push(`  # ${who} ${HEADERS[c.action] ?? ''}`);
   else if (c.importing) lines.push(`  # ${who} will be imported`);
   if (c.importing && c.action !== 'noop')
     lines.push(`  # (imported from ${JSON.stringify(c.importing.id)})`);
-  if (c.actionReason && REASONS[c.actionReason]) {
+  if (c.actionReason === 'delete_because_wrong_repetition') {
+    // Terraform's wording, by the kind of key the orphaned instance has.
     lines.push(
-      `  # (${REASONS[c.actionReason]!.replace('{block}', c.block).replace('{index}', String(c.index ?? ''))})`,
+      `  # (because resource ${c.index === undefined ? 'uses count or for_each' : typeof c.index === 'number' ? 'does not use count' : 'does not use for_each'})`,
+    );
+  } else if (c.actionReason && REASONS[c.actionReason]) {
+    const key = c.index === undefined ? '' : formatKey(c.index);
+    lines.push(
+      `  # (${REASONS[c.actionReason]!.replace('{block}', c.block).replace('{key}', key)})`,
     );
   }
   if (c.action === 'replace' && c.replacePaths.length) {
@@ -282,7 +296,11 @@ export function renderPlanText(plan: Plan): string {
     return `${out.join('\n')}\n`;
   }
   const changes = plan.changes.filter(
-    (c) => c.action !== 'noop' || c.movedFromIndex !== undefined || c.importing,
+    (c) =>
+      c.action !== 'noop' ||
+      c.movedFromIndex !== undefined ||
+      c.movedFrom !== undefined ||
+      c.importing,
   );
   const outputs = Object.entries(plan.outputChanges).filter(([, o]) => o.action !== 'noop');
   const reads = (plan.reads ?? []).filter((r) => r.deferred);
@@ -313,6 +331,7 @@ export function renderPlanText(plan: Plan): string {
     ['-', 'destroy'],
     ['-/+', 'destroy and then create replacement'],
     ['+/-', 'create replacement and then destroy'],
+    ['.', 'forget'],
   ];
   for (const [s, t] of legend) if (used.has(s)) out.push(`${s.length === 1 ? `  ${s}` : s} ${t}`);
   if (reads.length) out.push(' <= read (data resources)');
@@ -321,7 +340,7 @@ export function renderPlanText(plan: Plan): string {
   for (const c of changes) out.push(renderChange(c), '');
   const n = planCounts(plan);
   out.push(
-    `Plan: ${n.import ? `${n.import} to import, ` : ''}${n.add} to add, ${n.change} to change, ${n.destroy} to destroy.`,
+    `Plan: ${n.import ? `${n.import} to import, ` : ''}${n.add} to add, ${n.change} to change, ${n.destroy} to destroy${n.forget ? `, ${n.forget} to forget` : ''}.`,
   );
   if (outputs.length) {
     out.push('', 'Changes to Outputs:');
@@ -342,6 +361,8 @@ function actionsOf(c: PlannedChange): string[] {
       return ['update'];
     case 'delete':
       return ['delete'];
+    case 'forget':
+      return ['forget'];
     case 'replace':
       return c.createBeforeDestroy ? ['create', 'delete'] : ['delete', 'create'];
     default:
@@ -364,7 +385,7 @@ function resourceValues(
   address: string,
   type: string,
   name: string,
-  index: number | undefined,
+  index: InstanceKey | undefined,
   values: Attrs,
   sensitive: readonly SensitivePath[] | undefined,
   mode: 'managed' | 'data' = 'managed',
@@ -633,6 +654,7 @@ export function renderPlanJson(plan: Plan, config?: Config): Record<string, unkn
           },
         ),
         ...(c.actionReason ? { action_reason: c.actionReason } : {}),
+        ...(c.movedFrom !== undefined ? { previous_address: c.movedFrom } : {}),
       })),
     ],
     output_changes: outputChanges,

@@ -2,7 +2,13 @@
 // next plan replaces it, Terraform's `"status": "tainted"`) and `state mv` (rename an address).
 // Each runs under the state lock and writes through StateWriter (serial + 1, `.backup` kept).
 import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
-import { formatAddress, parseAddress } from '../model/address.js';
+import {
+  formatAddress,
+  instanceRef,
+  parseResourceAddress,
+  type InstanceKey,
+  type InstanceRef,
+} from '../model/address.js';
 import { defaultDeps } from './defaults.js';
 import {
   loadWorkspaceState,
@@ -22,13 +28,25 @@ import {
 
 const LIST_HINT = 'See the addresses with: cmek state list';
 
-function badAddress(address: string): Diagnostic {
+function badAddress(address: string, why?: string): Diagnostic {
   return diag(
     'USAGE',
     `Invalid resource address "${address}"`,
-    'Write TYPE.NAME, or TYPE.NAME[N] for one instance of a block with count (e.g. cmek_kms_key.k[0]).',
+    `${why ? `${why}\n` : ''}Write TYPE.NAME, TYPE.NAME[N] for one instance of a block with count (e.g. cmek_kms_key.k[0]), or TYPE.NAME["KEY"] for one with for_each (quoted for the shell: 'cmek_kms_key.k["eu"]').`,
   );
 }
+
+/** An address of the state, parsed: its canonical text (terraform's quoting), its block. */
+type StateAddress = InstanceRef;
+
+function parseStateAddress(text: string): StateAddress | Diagnostic {
+  const r = parseResourceAddress(text);
+  if (!r.ok) return badAddress(text, r.error);
+  if (r.address.mode === 'data') return badAddress(text, 'A data source is not kept in the state.');
+  return instanceRef(r.address);
+}
+
+const isDiag = (x: StateAddress | Diagnostic): x is Diagnostic => 'code' in x;
 
 /** Lock, load, let `edit` change the state, write it if `edit` says so. */
 async function editState<T>(
@@ -62,13 +80,14 @@ export function setTainted(
   tainted: boolean,
   opts: EngineOptions = {},
 ): Promise<{ result?: boolean; diagnostics: Diagnostic[] }> {
-  const parsed = parseAddress(address);
-  if (!parsed) return Promise.resolve({ diagnostics: [badAddress(address)] });
+  const parsed = parseStateAddress(address);
+  if (isDiag(parsed)) return Promise.resolve({ diagnostics: [parsed] });
+  address = parsed.address;
   return editState(tainted ? 'OperationTypeTaint' : 'OperationTypeUntaint', opts, (state) => {
     const entries = stateInstances(state).filter((e) => !e.deposed);
     const hit = entries.find((e) => e.address === address);
     if (!hit) {
-      const counted = entries.some((e) => e.block === address && e.index !== undefined);
+      const keyed = entries.find((e) => e.block === address && e.index !== undefined);
       return {
         result: false,
         write: false,
@@ -76,8 +95,8 @@ export function setTainted(
           diag(
             'USAGE',
             `No resource instance ${address} in the state`,
-            counted
-              ? `${address} has count: name one instance, e.g. ${address}[0]. ${LIST_HINT}`
+            keyed
+              ? `${address} has ${typeof keyed.index === 'string' ? 'for_each' : 'count'}: name one instance, e.g. ${keyed.address}. ${LIST_HINT}`
               : `cmek ${tainted ? 'taint' : 'untaint'} works on objects already created. ${LIST_HINT}`,
           ),
         ],
@@ -109,10 +128,12 @@ export function stateMv(
   dst: string,
   opts: EngineOptions = {},
 ): Promise<{ result?: string[]; diagnostics: Diagnostic[] }> {
-  const from = parseAddress(src);
-  const to = parseAddress(dst);
-  if (!from) return Promise.resolve({ diagnostics: [badAddress(src)] });
-  if (!to) return Promise.resolve({ diagnostics: [badAddress(dst)] });
+  const from = parseStateAddress(src);
+  const to = parseStateAddress(dst);
+  if (isDiag(from)) return Promise.resolve({ diagnostics: [from] });
+  if (isDiag(to)) return Promise.resolve({ diagnostics: [to] });
+  src = from.address;
+  dst = to.address;
   const fail = (summary: string, detail: string) => ({
     result: [] as string[],
     write: false,
@@ -140,13 +161,16 @@ export function stateMv(
         `Cannot move ${src} to ${dst}: ${dst} already exists in the state`,
         `Move or remove ${dst} first (cmek state rm ${dst} forgets it without destroying it).`,
       );
-    // An instance into a block that has instances of the other kind (with and without count)
-    // would leave a block with both: refuse.
-    const dstBlock = all.filter((e) => e.block === `${to.type}.${to.name}`);
-    if (dstBlock.some((e) => (e.index === undefined) !== (to.index === undefined)))
+    // An instance into a block that has instances of another kind (no key, count indexes,
+    // for_each keys) would leave a block with both: refuse.
+    const kind = (k: InstanceKey | undefined) =>
+      k === undefined ? 'no count or for_each' : typeof k === 'number' ? 'count' : 'for_each';
+    const dstBlock = all.filter((e) => e.block === to.block);
+    const other = dstBlock.find((e) => kind(e.index) !== kind(to.index ?? from.index));
+    if (other && !wholeBlock)
       return fail(
-        `Cannot move ${src} to ${dst}: ${to.type}.${to.name} ${to.index === undefined ? 'has count' : 'has no count'}`,
-        `Give ${dst} the same form as the instances already at ${to.type}.${to.name}.`,
+        `Cannot move ${src} to ${dst}: ${to.block} has ${kind(other.index)}`,
+        `Give ${dst} the same form as the instances already at ${to.block} (e.g. ${other.address}).`,
       );
     const moved = moving.map(
       (e) =>

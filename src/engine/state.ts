@@ -10,7 +10,7 @@ import { basename, dirname } from 'node:path';
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Attrs } from '../resources/types.js';
 import { Unknown, type Value } from '../model/values.js';
-import { formatAddress } from '../model/address.js';
+import { compareKeys, formatAddress, type InstanceKey } from '../model/address.js';
 import { writeFileAtomicSync } from '../support/atomic.js';
 
 export const PROVIDER_ADDRESS = 'provider["registry.terraform.io/cmek/cmek"]';
@@ -29,8 +29,8 @@ export const ENGINE_VERSION: string = (() => {
 })();
 
 export interface StateInstance {
-  /** Present for resources with `count`. */
-  index_key?: number;
+  /** Present for resources with `count` (a number) or `for_each` (a string). */
+  index_key?: InstanceKey;
   schema_version: number;
   attributes: Attrs;
   sensitive_attributes: unknown[];
@@ -56,8 +56,8 @@ export interface StateResource {
   mode: 'managed' | 'data';
   type: string;
   name: string;
-  /** "list" for resources with count (Terraform's layout). */
-  each?: 'list';
+  /** "list" for resources with count, "map" for for_each (Terraform's layout). */
+  each?: 'list' | 'map';
   provider: string;
   instances: StateInstance[];
 }
@@ -299,10 +299,17 @@ export interface InstanceEntry {
   block: string;
   type: string;
   name: string;
-  index?: number;
+  index?: InstanceKey;
   /** Set for a deposed object (see StateInstance.deposed). */
   deposed?: string;
   instance: StateInstance;
+}
+
+/** An instance's key as recorded (a number with count, a string with for_each); anything
+ * else in the file counts as no key. */
+export function keyOf(inst: StateInstance): InstanceKey | undefined {
+  const k = inst.index_key;
+  return typeof k === 'number' || typeof k === 'string' ? k : undefined;
 }
 
 /** Unique key of an entry: the address, plus ` (deposed KEY)` for a deposed object. */
@@ -316,7 +323,7 @@ export function stateInstances(state: StateFile | null): InstanceEntry[] {
   for (const r of state.resources) {
     if (r.mode !== undefined && r.mode !== 'managed') continue;
     for (const inst of r.instances) {
-      const index = typeof inst.index_key === 'number' ? inst.index_key : undefined;
+      const index = keyOf(inst);
       out.push({
         address: formatAddress(r.type, r.name, index),
         block: `${r.type}.${r.name}`,
@@ -337,7 +344,7 @@ export function setInstance(
   state: StateFile,
   type: string,
   name: string,
-  index: number | undefined,
+  index: InstanceKey | undefined,
   instance: StateInstance | null,
 ): void {
   let res = state.resources.find((r) => isManaged(r) && r.type === type && r.name === name);
@@ -354,7 +361,7 @@ export function setInstance(
     else inst.index_key = index;
     if (at >= 0) res.instances[at] = inst;
     else res.instances.push(inst);
-    res.instances.sort((a, b) => (a.index_key ?? -1) - (b.index_key ?? -1));
+    res.instances.sort((a, b) => compareKeys(a.index_key, b.index_key));
   } else if (at >= 0) {
     res.instances.splice(at, 1);
   }
@@ -366,7 +373,7 @@ export function addDeposed(
   state: StateFile,
   type: string,
   name: string,
-  index: number | undefined,
+  index: InstanceKey | undefined,
   instance: StateInstance,
   key: string,
 ): void {
@@ -427,7 +434,8 @@ export function setDataInstance(
 }
 
 function fixEach(state: StateFile, res: StateResource): void {
-  if (res.instances.some((i) => typeof i.index_key === 'number')) res.each = 'list';
+  if (res.instances.some((i) => typeof i.index_key === 'string')) res.each = 'map';
+  else if (res.instances.some((i) => typeof i.index_key === 'number')) res.each = 'list';
   else delete res.each;
   if (res.instances.length === 0) state.resources.splice(state.resources.indexOf(res), 1);
 }
@@ -443,12 +451,12 @@ export function instancesAt(
   state: StateFile,
   type: string,
   name: string,
-  index: number | undefined,
+  index: InstanceKey | undefined,
 ): InstanceEntry[] {
   const r = state.resources.find((x) => isManaged(x) && x.type === type && x.name === name);
   if (!r) return [];
   return r.instances
-    .filter((i) => (typeof i.index_key === 'number' ? i.index_key : undefined) === index)
+    .filter((i) => keyOf(i) === index)
     .map((inst) => ({
       address: formatAddress(type, name, index),
       block: `${type}.${name}`,

@@ -1,6 +1,7 @@
 // `cmek state list|show ADDR|rm ADDR...|mv SRC DST`: inspect the state, forget resources
 // without destroying them, or rename an address (docs/cli/state.md).
 import type { Command } from 'commander';
+import { canonicalAddress, filterMatches } from '../../model/address.js';
 import { diag, DiagnosticError } from '../../model/diagnostics.js';
 import {
   readWorkspaceState,
@@ -30,7 +31,7 @@ export function register(program: Command): void {
         }
         for (const e of stateInstances(s)) {
           if (e.deposed) continue;
-          if (filters.length && !filters.some((f) => f === e.address || f === e.block)) continue;
+          if (filters.length && !filters.some((f) => filterMatches(f, e.address))) continue;
           process.stdout.write(`${e.address}\n`);
         }
         finish([]);
@@ -39,9 +40,10 @@ export function register(program: Command): void {
   state
     .command('show')
     .description('Show one resource instance of the state')
-    .argument('<address>', 'e.g. cmek_kms_key.k or cmek_kms_key.k[0]')
-    .action((address: string) =>
+    .argument('<address>', 'e.g. cmek_kms_key.k, cmek_kms_key.k[0] or cmek_kms_key.k["eu"]')
+    .action((text: string) =>
       runVerb(async () => {
+        const address = canonicalAddress(text);
         const { state: s, diagnostics } = await readWorkspaceState();
         if (diagnostics.some((d) => d.severity === 'error')) return finish(diagnostics);
         const e = stateInstances(s).find((x) => x.address === address && !x.deposed);

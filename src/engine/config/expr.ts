@@ -2,7 +2,7 @@
 // load diagnostic with file:line), evaluated later by the engine against an EvalScope.
 
 import { DiagnosticError, type Diagnostic } from '../../model/diagnostics.js';
-import type { Value } from '../../model/values.js';
+import { stripMarks, type Value } from '../../model/values.js';
 import { formatReference, type Reference } from '../../model/reference.js';
 import { childNodes, CONTEXT_ROOTS, Parser, type Node, type ParseSink } from './ast.js';
 import { evaluateNode } from './evaluate.js';
@@ -61,13 +61,17 @@ export class ParsedExpr implements Expr {
    * which instance of a counted resource an attribute reads. */
   instanceReferences(scope: EvalScope): Reference[] {
     this.keyed ??= this.sites.some(
-      (x) => x.indexNode || (x.ref.kind === 'resource' && x.ref.index === 'count.index'),
+      (x) =>
+        x.indexNode ||
+        (x.ref.kind === 'resource' &&
+          (x.ref.index === 'count.index' || x.ref.index === 'each.key')),
     );
     if (!this.keyed) return this.references as Reference[];
     return this.sites.map(({ ref, indexNode }) => {
       if (ref.kind !== 'resource') return ref;
       let i: Value | undefined;
-      if (ref.index === 'count.index') i = scope.lookup('count.index', this.pos);
+      if (ref.index === 'count.index' || ref.index === 'each.key')
+        i = stripMarks(scope.lookup(ref.index, this.pos) ?? null);
       else if (indexNode) {
         try {
           i = evaluateNode(indexNode, { scope, file: this.pos.file });
@@ -76,6 +80,7 @@ export class ParsedExpr implements Expr {
         }
       } else return ref;
       const { index: _drop, ...rest } = ref;
+      if (typeof i === 'string') return { ...rest, index: i };
       return typeof i === 'number' && Number.isInteger(i) && i >= 0 ? { ...rest, index: i } : rest;
     });
   }
@@ -256,6 +261,8 @@ function siteOf(n: Node): ReferenceSite | undefined {
   if (head === 'count') return { ref: { kind: 'count' } };
   // A data source (`data.TYPE.NAME`): its own graph node, named by the whole root.
   if (head === 'data') return { ref: { kind: 'other', root: cur.root } };
+  if (head === 'each' && (second === 'key' || second === 'value'))
+    return { ref: { kind: 'each', attribute: second } };
   if (head === 'var' || head === 'local') {
     const attribute = firstAttr(0);
     return { ref: { kind: head, name: second, ...(attribute ? { attribute } : {}) } };
@@ -266,10 +273,10 @@ function siteOf(n: Node): ReferenceSite | undefined {
     const key = first.key;
     const attribute = firstAttr(1);
     const attr = attribute ? { attribute } : {};
-    if (key.k === 'lit' && typeof key.v === 'number')
+    if (key.k === 'lit' && (typeof key.v === 'number' || typeof key.v === 'string'))
       return { ref: { kind: 'resource', resource, index: key.v, ...attr } };
-    if (key.k === 'ref' && key.root === 'count.index')
-      return { ref: { kind: 'resource', resource, index: 'count.index', ...attr } };
+    if (key.k === 'ref' && (key.root === 'count.index' || key.root === 'each.key'))
+      return { ref: { kind: 'resource', resource, index: key.root, ...attr } };
     return { ref: { kind: 'resource', resource, ...attr }, indexNode: key };
   }
   const attribute = firstAttr(0);

@@ -6,6 +6,7 @@
 import { parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import { parseResourceAddress } from '../../model/address.js';
 import { diag, type Diagnostic, type DiagnosticCode } from '../../model/diagnostics.js';
 import type { Value } from '../../model/values.js';
 import { BACKEND_SETTINGS } from '../backend/types.js';
@@ -24,6 +25,7 @@ import {
   stripComments,
   type Obj,
 } from './shape.js';
+import { readRefactorBlock } from './refactor.js';
 import { suggestion } from './suggest.js';
 import type {
   CheckBlock,
@@ -54,7 +56,7 @@ const DEFAULT_LIFECYCLE = (): Lifecycle => ({
 });
 
 const SUPPORTED_TOP =
-  'Supported top-level blocks: terraform, provider "cmek", variable, locals, resource, data, output, check, import.';
+  'Supported top-level blocks: terraform, provider "cmek", variable, locals, resource, data, output, check, import, moved, removed.';
 
 /** Top-level blocks cmek knows but does not implement: [label count, what, remedy]. */
 const UNSUPPORTED_TOP: Record<string, [number, string, string]> = {
@@ -63,12 +65,6 @@ const UNSUPPORTED_TOP: Record<string, [number, string, string]> = {
     'A module call (`module` block)',
     'cmek does not load modules: declare the resources in this configuration instead.',
   ],
-  moved: [
-    0,
-    'A `moved` block',
-    'Keep the old resource name: cmek cannot rename resources in state.',
-  ],
-  removed: [0, 'A `removed` block', 'Delete the resource block, or use `cmek state rm`.'],
   ephemeral: [2, 'An `ephemeral` resource', SUPPORTED_TOP],
 };
 
@@ -238,6 +234,17 @@ class Loader {
           break;
         case 'check':
           for (const [[name], body] of labelled(v, 1)) this.checkBlock(name!, body);
+          break;
+        // moved and removed blocks: read by refactorBlock (config/refactor.ts)
+        case 'moved':
+        case 'removed':
+          for (const body of objs(v)) {
+            const pos = this.blockPos([kind]);
+            const r = readRefactorBlock(kind, body, pos, (p) => this.pos([kind, ...p]));
+            this.diagnostics.push(...r.diagnostics);
+            if (r.moved) (this.config.moved ??= []).push(r.moved);
+            if (r.removed) (this.config.removed ??= []).push(r.removed);
+          }
           break;
         default: {
           const known = UNSUPPORTED_TOP[kind];
@@ -462,14 +469,7 @@ class Loader {
           r.lifecycle = this.lifecycle(objs(v), p, address);
           break;
         case 'for_each':
-          this.unsupported(
-            'The `for_each` meta-argument',
-            'Use count, or declare one resource per value.',
-            p,
-            {
-              address,
-            },
-          );
+          r.forEach = this.valueExpr(v, p, address);
           break;
         case 'provisioner':
         case 'connection':
@@ -498,6 +498,16 @@ class Loader {
         default:
           setKey(r.attributes, k, this.valueExpr(v, p, address));
       }
+    }
+    if (r.count && r.forEach) {
+      this.report(
+        'CONFIG_SCHEMA',
+        'Invalid combination of "count" and "for_each"',
+        'The "count" and "for_each" meta-arguments are mutually-exclusive, only one should be used to be explicit about the number of resources to be created.',
+        [...path, 'for_each'],
+        { address },
+      );
+      delete r.forEach;
     }
     // dynamic blocks of the resource body: each becomes (or extends) its block type's value.
     for (const [label, bodies] of dynamicBlocks) {
@@ -538,11 +548,12 @@ class Loader {
       const p = [...path, k];
       if (k === 'to') {
         to = bareTraversal(v);
-        if (!to || !/^[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*(\[\d+\])?$/.test(to)) {
+        const parsed = to ? parseResourceAddress(to) : undefined;
+        if (!parsed?.ok) {
           this.report(
             'CONFIG_SCHEMA',
             'Invalid import address',
-            'import.to is a resource address: TYPE.NAME, or TYPE.NAME[N] for a block with count (e.g. to = cmek_kms_key.main).',
+            `${parsed ? `${parsed.error} ` : ''}import.to is a resource address: TYPE.NAME, TYPE.NAME[N] for a block with count, or TYPE.NAME["KEY"] for one with for_each (e.g. to = cmek_kms_key.main).`,
             p,
             { line: pos.line },
           );
@@ -1135,7 +1146,12 @@ class Loader {
     const vars = new Set(c.variables.map((v) => v.name));
     const locals = new Set(c.locals.map((l) => l.name));
     const datas = new Set((c.dataSources ?? []).map((d) => d.address));
-    const check = (e: Expr, where: { address?: string; attribute?: string }, hasCount: boolean) => {
+    const check = (
+      e: Expr,
+      where: { address?: string; attribute?: string },
+      hasCount: boolean,
+      hasEach = false,
+    ) => {
       for (const ref of e.refs) {
         const [root, name] = ref.split('.') as [string, string];
         if (root === 'module') continue; // reported as unsupported at parse
@@ -1175,7 +1191,18 @@ class Loader {
               'local values',
             ),
           ];
-        else if (root === 'count') {
+        else if (root === 'each') {
+          if (name !== 'key' && name !== 'value')
+            problem = [
+              `Invalid reference "${ref}"`,
+              'The "each" object has two attributes: each.key and each.value.',
+            ];
+          else if (!hasEach)
+            problem = [
+              'Reference to "each" in context without for_each',
+              'The "each" object can be used only in "module" or "resource" blocks, and only when the "for_each" argument is set.',
+            ];
+        } else if (root === 'count') {
           if (name !== 'index')
             problem = [`Invalid reference "${ref}"`, 'The only count attribute is count.index.'];
           else if (!hasCount)
@@ -1200,8 +1227,9 @@ class Loader {
     };
     for (const r of c.resources) {
       if (r.count) check(r.count, { address: r.address, attribute: 'count' }, false);
+      if (r.forEach) check(r.forEach, { address: r.address, attribute: 'for_each' }, false);
       for (const [k, e] of Object.entries(r.attributes))
-        check(e, { address: r.address, attribute: k }, !!r.count);
+        check(e, { address: r.address, attribute: k }, !!r.count, !!r.forEach);
       for (const d of r.dependsOn)
         if (!resources.has(d))
           this.diagnostics.push(

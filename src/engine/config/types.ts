@@ -92,6 +92,8 @@ export interface ResourceBlock {
   /** Attribute name → expression (nested blocks become object/list expressions). */
   attributes: Record<string, Expr>;
   count?: Expr;
+  /** The `for_each` meta-argument (a map, or a set of strings); exclusive with count. */
+  forEach?: Expr;
   /** Addresses (`TYPE.NAME`) from depends_on. */
   dependsOn: string[];
   lifecycle: Lifecycle;
@@ -139,6 +141,22 @@ export interface ImportBlock {
   pos: SourcePos;
 }
 
+/** `moved { from = ADDR  to = ADDR }`: the object recorded at `from` is now at `to`
+ * (docs/configuration.md, "moved and removed blocks"). Addresses as written. */
+export interface MovedBlock {
+  from: string;
+  to: string;
+  pos: SourcePos;
+}
+
+/** `removed { from = ADDR  lifecycle { destroy = BOOL } }`: the block at `from` is gone from
+ * the configuration; its objects are destroyed (destroy = true, the default) or forgotten. */
+export interface RemovedBlock {
+  from: string;
+  destroy: boolean;
+  pos: SourcePos;
+}
+
 export interface ProviderBlock {
   /** Raw attribute expressions of `provider "cmek" {}`: data_dir, service_principal, kms {...}. */
   attributes: Record<string, Expr>;
@@ -160,6 +178,10 @@ export interface Config {
   checks?: CheckBlock[];
   /** `import` blocks; absent = none. */
   imports?: ImportBlock[];
+  /** `moved` blocks; absent = none. */
+  moved?: MovedBlock[];
+  /** `removed` blocks; absent = none. */
+  removed?: RemovedBlock[];
   provider?: ProviderBlock;
   /** Provider blocks of other providers (`provider "aws" { region = ... }`), recorded but not
    * used by the engine; `cmek policy check` reads their region. */

@@ -232,7 +232,6 @@ describe('errors', () => {
     );
     expect(diagnostics.map((d) => [d.line, d.summary])).toEqual([
       [1, 'A module call (`module` block) is not supported'],
-      [8, 'The `for_each` meta-argument is not supported'],
       [13, 'The function bcrypt() is not supported'],
       [25, 'A `provisioner` block is not supported'],
       [34, 'The provider "aws" is not supported'],

@@ -225,10 +225,13 @@ moved {
     });
     expect(brief(r)).toEqual([
       'error CONFIG_SCHEMA main.tf:2 Duplicate provider "cmek" block',
-      'error CONFIG_UNSUPPORTED main.tf:5 A `moved` block is not supported',
       'error CONFIG_UNSUPPORTED main_override.tf:1 An override file is not supported',
     ]);
     expect(r.config.files).toEqual(['main.tf']);
+    // The moved block is read (the planner applies it).
+    expect(r.config.moved).toEqual([
+      { from: 'x_thing.a', to: 'x_thing.b', pos: { file: 'main.tf', line: 5 } },
+    ]);
   });
 
   it('duplicate keys in a .tf.json object warn; the last wins', async () => {
