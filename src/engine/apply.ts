@@ -15,7 +15,9 @@ import type {
   ProviderSettings,
   ReferencedChange,
 } from '../resources/types.js';
-import type { Config, EvalScope, ResourceBlock } from './config/types.js';
+import type { Config, EvalScope, Expr, ResourceBlock } from './config/types.js';
+import { checkConditions, selfScope } from './conditions.js';
+import { dataRootsOf, readDataBlock } from './data.js';
 import type { EngineDeps, RuleChange } from './deps.js';
 import {
   attrPositions,
@@ -37,6 +39,7 @@ import {
   emptyState,
   entryKey,
   removeDeposed,
+  setDataInstance,
   setInstance,
   instancesAt,
   stateInstances,
@@ -379,6 +382,7 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     },
     resources: {
       get(root: string): Value | undefined {
+        if (root.startsWith('data.')) return dataValues.get(root);
         const b = blocks.get(root);
         if (!b) return undefined;
         const insts = instancesOf.get(root) ?? [];
@@ -405,6 +409,47 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
       eachOf.set(block, m);
     }
     return makeScope(env, m?.get(index) ?? { key: index, value: new Unknown() });
+  };
+
+  // BLOCKS: data sources. What the plan read is used as read; a read the plan deferred happens
+  // right before the first operation that needs it (its dependencies are applied by then).
+  const dataValues = new Map<string, Value>();
+  for (const r of plan.reads ?? []) dataValues.set(r.address, r.result ?? new Unknown());
+  const dataBlocks = new Map((config.dataSources ?? []).map((d) => [d.address, d]));
+  const readAtApply = new Map<string, Promise<void>>();
+  const appliedReads = new Map<string, Attrs>();
+  let dataCtx: ProviderContext | undefined;
+  const readOne = async (address: string): Promise<void> => {
+    const r = (plan.reads ?? []).find((x) => x.address === address);
+    const d = dataBlocks.get(address);
+    if (!r?.deferred || !d) return;
+    let p = readAtApply.get(address);
+    if (!p) {
+      p = (async () => {
+        // What it reads through other deferred data sources first.
+        for (const dep of dataRootsOf(Object.values(d.attributes), config))
+          if (dep !== address) await readOne(dep);
+        const out = await readDataBlock(
+          d,
+          deps.dataSources?.[d.type],
+          scope(),
+          Object.keys(deps.dataSources ?? {}),
+          {
+            getCtx: async () =>
+              (dataCtx ??= ctx ?? (await deps.createProviderContext(opts.settings))),
+          },
+        );
+        dataValues.set(address, out.value);
+        if (out.read?.result) appliedReads.set(address, out.read.result);
+        if (hasErrors(out.diagnostics)) throw new DiagnosticError(out.diagnostics);
+        diags.push(...out.diagnostics);
+      })();
+      readAtApply.set(address, p);
+    }
+    await p;
+  };
+  const ensureData = async (exprs: Iterable<Expr>): Promise<void> => {
+    for (const address of dataRootsOf(exprs, config)) await readOne(address);
   };
 
   // Imported objects are in plan.priorState only: recording them is a write even with no op.
@@ -517,6 +562,10 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
       }
       const block = blocks.get(c.block);
       if (!block) throw new Error(`${c.block} is not in the configuration any more`);
+      await ensureData([
+        ...Object.values(block.attributes),
+        ...(block.lifecycle.postconditions ?? []).flatMap((x) => [x.condition, x.errorMessage]),
+      ]);
       const ds: Diagnostic[] = [];
       const attrs = evaluateAttributes(block, scope(c.index, c.block), ds);
       if (!attrs) throw new DiagnosticError(ds);
@@ -612,6 +661,14 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
       setInstance(state, c.type, c.name, c.index, instanceRecord(plain, c));
       await recordDone(c.address, op.kind === 'update' ? 'updated' : 'created');
       current.set(c.address, markPaths(plain, c.afterSensitive ?? []));
+      // Postconditions see the object as applied (`self`): a failure is an error, and the
+      // object stays recorded, as terraform does.
+      const post = checkConditions(
+        block.lifecycle.postconditions,
+        selfScope(scope(c.index), markPaths(plain, c.afterSensitive ?? [])),
+        c.address,
+      );
+      diags.push(...post.diagnostics);
       if (op.kind === 'update') result.changed++;
       else result.added++;
       const id = typeof plain.id === 'string' ? plain.id : undefined;
@@ -650,6 +707,43 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
       ),
     );
   }
+
+  // Data sources: every read the outputs need, then what was read recorded as terraform does
+  // (`"mode": "data"`), and what is no longer declared forgotten.
+  if (plan.mode !== 'destroy') {
+    // Every read the plan deferred happens, needed by a resource or not (as terraform).
+    for (const r of plan.reads ?? []) {
+      if (!r.deferred) continue;
+      try {
+        await readOne(r.address);
+      } catch (e) {
+        if (!(e instanceof DiagnosticError)) throw e;
+        // Reported once, by the first operation that awaited it (or here).
+        for (const d of e.diagnostics) if (!diags.includes(d)) diags.push(d);
+      }
+    }
+  }
+  const dataBefore = JSON.stringify(state.resources);
+  for (const r of state.resources.filter((x) => x.mode === 'data'))
+    if (plan.mode === 'destroy' || !dataBlocks.has(`data.${r.type}.${r.name}`))
+      setDataInstance(state, r.type, r.name, null);
+  if (plan.mode !== 'destroy') {
+    for (const r of plan.reads ?? []) {
+      const got = r.result ?? appliedReads.get(r.address);
+      if (got && !r.check) setDataInstance(state, r.type, r.name, got);
+    }
+    // Conditions that had to wait for apply: variable validations, check asserts, outputs'
+    // preconditions, now with every value known.
+    if (plan.deferredConditions?.length) {
+      for (const v of config.variables)
+        diags.push(...checkConditions(v.validations, scope(), `var.${v.name}`).diagnostics);
+      for (const o of config.outputs)
+        diags.push(...checkConditions(o.preconditions, scope(), `output.${o.name}`).diagnostics);
+    }
+    for (const ch of config.checks ?? [])
+      diags.push(...checkConditions(ch.asserts, scope(), `check.${ch.name}`).diagnostics);
+  }
+  if (JSON.stringify(state.resources) !== dataBefore) await writer.persist();
 
   // Outputs, from what exists now.
   const before = JSON.stringify(state.outputs);

@@ -9,14 +9,29 @@ import {
   createProviderContext,
 } from '../resources/index.js';
 import { keyUsesOf } from '../resources/checks.js';
+import { DATA_SOURCES, readDataSource } from '../resources/data-sources.js';
 import { checkRules, cmekRuleInput } from '../rules/index.js';
 import { loadConfig, loadVarFiles, resolveVariables } from './config/index.js';
-import type { EngineDeps } from './deps.js';
+import type { DataSourceType, EngineDeps } from './deps.js';
 
 export { RESOURCE_ROLES, RESOURCE_TYPES, controlPlaneFor, createProviderContext };
 
+/** The data sources the Terraform plugin serves, read by the engine through the same code. */
+const dataSources: Record<string, DataSourceType> = Object.fromEntries(
+  DATA_SOURCES.map((def) => [
+    def.type,
+    {
+      type: def.type,
+      lookup: def.lookup.name,
+      resource: def.resource.type,
+      read: (config, ctx) => readDataSource(def, config, ctx),
+    },
+  ]),
+);
+
 export const defaultDeps: EngineDeps = {
   resourceTypes: RESOURCE_TYPES as Record<string, (typeof RESOURCE_TYPES)[string]>,
+  dataSources,
   createProviderContext,
   loadConfig: (dir) => loadConfig(dir),
   resolveVariables: (config, inputs) => resolveVariables(config, inputs),

@@ -46,8 +46,22 @@ export interface VariableInputsLike {
   env: Record<string, string | undefined>;
 }
 
+/** A data source the engine can read (`data "TYPE" "NAME"`, docs/configuration.md): the
+ * declarations of src/resources/data-sources.ts, wired in by defaults.ts. */
+export interface DataSourceType {
+  type: string;
+  /** The one argument: the name of the object to look up (`key_id`, `name`). */
+  lookup: string;
+  /** The resource type whose object it reads (its key facts feed the CMEK rules). */
+  resource: string;
+  /** Look the object up; not found is a DiagnosticError (IMPORT_NOT_FOUND). */
+  read(config: Record<string, Value>, ctx: ProviderContext): Promise<Attrs>;
+}
+
 export interface EngineDeps {
   resourceTypes: Record<string, ResourceType>;
+  /** Data sources by type; absent = none (a data block is then an unsupported type). */
+  dataSources?: Record<string, DataSourceType>;
   createProviderContext(settings: ProviderSettings): Promise<ProviderContext>;
   loadConfig(dir: string): Promise<LoadResult> | LoadResult;
   resolveVariables(

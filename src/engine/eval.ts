@@ -112,7 +112,7 @@ export function evalExpr(
  * The attributes come back without sensitivity marks (resources see plain values); the paths
  * that were marked are added to `sensitive` when given. */
 export function evaluateAttributes(
-  block: ResourceBlock,
+  block: Pick<ResourceBlock, 'attributes'>,
   scope: EvalScope,
   diags: Diagnostic[],
   sensitive?: SensitivePath[],

@@ -4,13 +4,13 @@
 // CONFIG_CYCLE diagnostic naming every member of the loop with its file:line.
 
 import { diag, type Diagnostic } from '../model/diagnostics.js';
-import type { Config, Expr, SourcePos } from './config/types.js';
+import type { Condition, Config, Expr, SourcePos } from './config/types.js';
 import { parseReference, referenceKey, type Reference } from '../model/reference.js';
 
-export type NodeKind = 'local' | 'resource' | 'output';
+export type NodeKind = 'local' | 'resource' | 'output' | 'data';
 
 export interface GraphNode {
-  /** `local.NAME`, `TYPE.NAME` or `output.NAME`. */
+  /** `local.NAME`, `TYPE.NAME`, `data.TYPE.NAME` or `output.NAME`. */
   id: string;
   kind: NodeKind;
   pos: SourcePos;
@@ -23,6 +23,10 @@ export interface Graph {
   /** Topological order (dependencies first), ties broken by declaration order. Nodes on a cycle
    * are left out. */
   order: string[];
+}
+
+function conditionExprs(list: readonly Condition[] | undefined): Expr[] {
+  return (list ?? []).flatMap((c) => [c.condition, c.errorMessage]);
 }
 
 function exprRefs(exprs: Iterable<Expr | undefined>): Reference[] {
@@ -52,16 +56,42 @@ export function buildGraph(config: Config): { graph: Graph; diagnostics: Diagnos
       r.address,
       'resource',
       r.pos,
-      exprRefs([...Object.values(r.attributes), r.count, r.forEach]),
+      exprRefs([
+        ...Object.values(r.attributes),
+        r.count,
+        r.forEach,
+        ...conditionExprs(r.lifecycle.preconditions),
+        ...conditionExprs(r.lifecycle.postconditions),
+        ...(r.lifecycle.replaceTriggeredBy ?? []),
+      ]),
       r.dependsOn,
     );
   }
+  // Data sources (docs/configuration.md): read when what they read is known.
+  for (const d of config.dataSources ?? [])
+    add(
+      d.address,
+      'data',
+      d.pos,
+      exprRefs([
+        ...Object.values(d.attributes),
+        ...conditionExprs(d.preconditions),
+        ...conditionExprs(d.postconditions),
+      ]),
+      d.dependsOn,
+    );
   for (const o of config.outputs)
-    add(`output.${o.name}`, 'output', o.pos, [...o.value.references], o.dependsOn);
+    add(
+      `output.${o.name}`,
+      'output',
+      o.pos,
+      exprRefs([o.value, ...conditionExprs(o.preconditions)]),
+      o.dependsOn,
+    );
 
   for (const [node, refs, dependsOn] of pending) {
     for (const ref of refs) {
-      if (ref.kind !== 'local' && ref.kind !== 'resource') continue;
+      if (ref.kind !== 'local' && ref.kind !== 'resource' && ref.kind !== 'other') continue;
       const key = referenceKey(ref)!;
       if (nodes.has(key)) node.deps.add(key);
     }

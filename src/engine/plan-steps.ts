@@ -20,7 +20,7 @@ import {
   parseResourceAddress,
   type InstanceKey,
 } from '../model/address.js';
-import { parseReference, referenceKey } from '../model/reference.js';
+import { parseReference, referenceAddress, referenceKey } from '../model/reference.js';
 import {
   Unknown,
   containsSensitive,
@@ -38,7 +38,7 @@ import type {
   ReferencedChange,
 } from '../resources/types.js';
 import type { KeyView, RuleInput } from '../rules/model.js';
-import type { Config, ResourceBlock } from './config/types.js';
+import type { Condition, Config, EvalScope, ResourceBlock } from './config/types.js';
 import type { EngineDeps, RuleAdapterOptions, RuleChange } from './deps.js';
 import { diffInstance, sameValue, type InstancePlan } from './diff.js';
 import {
@@ -53,7 +53,15 @@ import {
   type EvalEnv,
 } from './eval.js';
 import { resourceDependencies, type Graph } from './graph.js';
-import type { ActionReason, DriftEntry, OutputChange, PlannedChange } from './plan-types.js';
+import { checkConditions, selfScope } from './conditions.js';
+import { readDataBlock } from './data.js';
+import type {
+  ActionReason,
+  DataRead,
+  DriftEntry,
+  OutputChange,
+  PlannedChange,
+} from './plan-types.js';
 import { validateAttributes } from './schema.js';
 import {
   instanceSensitivePaths,
@@ -62,7 +70,14 @@ import {
   sensitiveVariables,
   stateSensitivePaths,
 } from './sensitive.js';
-import { entryKey, keyOf, stateInstances, type InstanceEntry, type StateFile } from './state.js';
+import {
+  entryKey,
+  isManaged,
+  keyOf,
+  stateInstances,
+  type InstanceEntry,
+  type StateFile,
+} from './state.js';
 import { mapLimit, errorMessage } from './util.js';
 
 /** What every step may read. */
@@ -242,6 +257,7 @@ function interruptedWarning(address: string, what: string): Diagnostic {
 function refreshedState(state: StateFile, refreshed: Map<string, Attrs | null>): StateFile {
   const copy: StateFile = JSON.parse(JSON.stringify(state));
   for (const r of copy.resources) {
+    if (!isManaged(r)) continue;
     r.instances = r.instances.filter((inst) => {
       const addr = formatAddress(r.type, r.name, keyOf(inst));
       const now = refreshed.get(
@@ -493,6 +509,10 @@ export interface DiffResult {
   /** The evaluation environment after the walk (outputs read it). */
   env: EvalEnv;
   diagnostics: Diagnostic[];
+  /** Data sources read (or deferred) by the walk. */
+  reads: DataRead[];
+  /** Where conditions could not be decided at plan time (checked at apply). */
+  deferredConditions: string[];
 }
 
 export interface DiffOptions {
@@ -504,13 +524,13 @@ export interface DiffOptions {
 
 /** Walk the graph in dependency order: evaluate locals, expand each resource block, evaluate
  * and validate each instance, and diff it against its prior object. */
-export function diffStep(
+export async function diffStep(
   sc: StepContext,
   graph: Graph,
   priorState: StateFile | null,
   vars: Record<string, Value>,
   o: DiffOptions,
-): DiffResult {
+): Promise<DiffResult> {
   const { config, deps } = sc;
   const diags: Diagnostic[] = [];
   const priorByAddr = new Map<string, InstanceEntry>();
@@ -536,6 +556,16 @@ export function diffStep(
   const keep = (id: string) => {
     for (const e of priorByAddr.values()) if (e.block === id) planned.add(e.address);
   };
+  // BLOCKS: data sources read in the walk, blocks with changes (a data source that depends on
+  // one waits for apply), and conditions left for apply.
+  const dataByAddr = new Map((config.dataSources ?? []).map((d) => [d.address, d]));
+  const reads: DataRead[] = [];
+  const changedBlocks = new Set<string>();
+  const deferredConditions: string[] = [];
+  const deferConditions = (subject: string, list: readonly Condition[]) => {
+    for (const c of list)
+      deferredConditions.push(`${subject} ${c.kind} (${c.pos.file}:${c.pos.line})`);
+  };
 
   for (const id of graph.order) {
     const node = graph.nodes.get(id)!;
@@ -546,6 +576,32 @@ export function diffStep(
       continue;
     }
     if (node.kind === 'output') continue; // outputsStep
+    if (node.kind === 'data') {
+      const d = dataByAddr.get(id)!;
+      if (o.destroy) {
+        resources.set(id, new Unknown());
+        continue;
+      }
+      const changed = resourceDependencies(graph, id).filter((b) => changedBlocks.has(b));
+      const out = await readDataBlock(
+        d,
+        deps.dataSources?.[d.type],
+        makeScope(env),
+        Object.keys(deps.dataSources ?? {}).sort(),
+        {
+          getCtx: sc.getCtx,
+          validateOnly: o.validateOnly,
+          ...(changed.length
+            ? { deferReason: `it depends on ${changed.join(', ')}, which has changes planned` }
+            : {}),
+        },
+      );
+      diags.push(...out.diagnostics);
+      if (out.read) reads.push(out.read);
+      deferConditions(d.address, out.unknown);
+      resources.set(id, out.value);
+      continue;
+    }
     const block = blocks.get(id)!;
     const rt = deps.resourceTypes[block.type];
     if (o.destroy || !rt) {
@@ -615,10 +671,29 @@ export function diffStep(
         const change = byAddress.get(target);
         if (change) referenced[attr] = change;
       }
+      const pre = checkConditions(block.lifecycle.preconditions, scope, address);
+      diags.push(...pre.diagnostics);
+      deferConditions(address, pre.unknown);
+      if (hasErrors(pre.diagnostics)) {
+        push(new Unknown());
+        continue;
+      }
       let ip: InstancePlan;
       let reason: ActionReason | undefined;
       try {
         ip = diffInstance(rt, evaluated, prior, block.lifecycle.ignoreChanges, address, referenced);
+        const trigger = prior ? replaceTrigger(block, scope, byAddress) : undefined;
+        if (trigger && (ip.action === 'noop' || ip.action === 'update')) {
+          // replace_triggered_by: a referenced resource (or attribute) changes.
+          const fresh = diffInstance(rt, evaluated, undefined, [], address);
+          ip = {
+            action: 'replace',
+            after: fresh.after,
+            replacePaths: ip.replacePaths,
+            notes: { ...ip.notes, 'lifecycle.replace_triggered_by': trigger },
+          };
+          reason = 'replace_by_triggers';
+        }
         if (prior && o.replace.has(address)) {
           // -replace: plan it as a new object (computed attributes unknown again).
           const fresh = diffInstance(rt, evaluated, undefined, [], address);
@@ -629,7 +704,7 @@ export function diffStep(
           const fresh = diffInstance(rt, evaluated, undefined, [], address);
           ip = { action: 'replace', after: fresh.after, replacePaths: ip.replacePaths };
           reason = 'replace_because_tainted';
-        } else if (ip.action === 'replace') reason = 'replace_because_cannot_update';
+        } else if (ip.action === 'replace' && !reason) reason = 'replace_because_cannot_update';
       } catch (e) {
         if (e instanceof DiagnosticError) {
           diags.push(
@@ -646,6 +721,14 @@ export function diffStep(
         throw e;
       }
       const afterSensitive = instanceSensitivePaths(rt, marked);
+      const post = checkConditions(
+        block.lifecycle.postconditions,
+        selfScope(scope, markPaths(ip.after, afterSensitive)),
+        address,
+      );
+      diags.push(...post.diagnostics);
+      deferConditions(address, post.unknown);
+      if (ip.action !== 'noop') changedBlocks.add(id);
       push(markPaths(ip.after, afterSensitive));
       changes.push({
         address,
@@ -682,7 +765,40 @@ export function diffStep(
     }
     resources.set(id, blockValue(block, values));
   }
-  return { changes, ruleChanges, planned, env, diagnostics: diags };
+  return { changes, ruleChanges, planned, env, diagnostics: diags, reads, deferredConditions };
+}
+
+/** What `lifecycle.replace_triggered_by` of an instance names that changes in this plan: a
+ * resource instance planned to be created, updated, replaced or deleted, or an attribute of one
+ * whose value changes (or is not known yet). Undefined when nothing does. */
+function replaceTrigger(
+  block: ResourceBlock,
+  scope: EvalScope,
+  byAddress: Map<string, ReferencedChange>,
+): string | undefined {
+  for (const e of block.lifecycle.replaceTriggeredBy ?? []) {
+    for (const ref of e.instanceReferences(scope)) {
+      if (ref.kind !== 'resource') continue;
+      const target = referenceAddress(ref);
+      const hits = [...byAddress].filter(
+        ([a]) => a === target || (ref.index === undefined && a.startsWith(`${target}[`)),
+      );
+      for (const [a, c] of hits) {
+        if (c.action === 'noop') continue;
+        if (!ref.attribute)
+          return `${a} is planned to ${c.action === 'create' ? 'be created' : c.action}`;
+        const before = c.before?.[ref.attribute];
+        const after = c.after?.[ref.attribute];
+        if (
+          after instanceof Unknown ||
+          containsUnknown(after ?? null) ||
+          !sameValue(before ?? null, after ?? null)
+        )
+          return `${a}.${ref.attribute} changes`;
+      }
+    }
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -830,11 +946,20 @@ export async function checksStep(
   changes: PlannedChange[],
   ruleChanges: RuleChange[],
   refresh: boolean,
+  reads: readonly DataRead[] = [],
 ): Promise<Diagnostic[]> {
   const { deps, settings, getCtx } = sc;
   const diags = preventDestroyCheck(sc.config, changes);
   if (!ruleChanges.length) return diags;
-  const resolveKey = await keyResolver(priorState, ruleChanges, deps, refresh ? getCtx : undefined);
+  const fromData = dataKeys(reads, deps);
+  const resolved = await keyResolver(priorState, ruleChanges, deps, refresh ? getCtx : undefined);
+  // A key a data source read is known by its real facts, refresh or not.
+  const resolveKey = (ref: string): KeyView | undefined => {
+    const d = fromData.get(ref);
+    if (!d) return resolved(ref);
+    const { state: _s, data: _d, ...view } = d;
+    return { ...resolved(ref), ...view };
+  };
   const external = refresh
     ? await externalKeyUses(priorState, changes, deps, getCtx, resolveKey, diags)
     : [];
@@ -845,6 +970,7 @@ export async function checksStep(
     ...(external.length ? { external } : {}),
   });
   diags.push(...deps.checkRules(input));
+  diags.push(...keyStateCheck(input, fromData));
   keyDependencies(changes, ruleChanges, input);
   return diags;
 }
@@ -896,6 +1022,9 @@ export function outputsStep(
       if (!scope.all && !resourceDependencies(graph, id).every((b) => scope.blocks.has(b)))
         continue;
       const o = outputsByName.get(id.slice(7))!;
+      const pre = checkConditions(o.preconditions, makeScope(env), id);
+      diags.push(...pre.diagnostics);
+      if (hasErrors(pre.diagnostics)) continue;
       const marked = evalExpr(o.value, makeScope(env), diags);
       if (marked !== undefined && !o.sensitive && containsSensitive(marked))
         diags.push(sensitiveOutputError(o));
@@ -932,7 +1061,96 @@ export function outputsStep(
 }
 
 // ---------------------------------------------------------------------------------------------
+// conditionsStep (BLOCKS)
+
+/** Variable `validation` blocks and `check` blocks' asserts, evaluated once the walk knows every
+ * value (terraform 1.9+ lets a validation read other variables, locals and resources). A check
+ * only warns. Undecidable ones are listed for apply. */
+export function conditionsStep(
+  sc: StepContext,
+  env: EvalEnv,
+): { diagnostics: Diagnostic[]; deferred: string[] } {
+  const diags: Diagnostic[] = [];
+  const deferred: string[] = [];
+  const scope = makeScope(env);
+  const run = (list: readonly Condition[] | undefined, subject: string) => {
+    const r = checkConditions(list, scope, subject);
+    diags.push(...r.diagnostics);
+    for (const c of r.unknown) deferred.push(`${subject} ${c.kind} (${c.pos.file}:${c.pos.line})`);
+  };
+  for (const v of sc.config.variables) run(v.validations, `var.${v.name}`);
+  for (const c of sc.config.checks ?? []) run(c.asserts, `check.${c.name}`);
+  return { diagnostics: diags, deferred };
+}
+
+/** Facts of the keys data sources read (region, provider, state), by every name they go by. */
+export function dataKeys(
+  reads: readonly DataRead[],
+  deps: EngineDeps,
+): Map<string, KeyView & { state?: string; data: string }> {
+  const out = new Map<string, KeyView & { state?: string; data: string }>();
+  for (const r of reads) {
+    const rt = deps.resourceTypes[deps.dataSources?.[r.type]?.resource ?? ''];
+    if (!r.result || !rt?.keyFacts) continue;
+    const facts = factsOf(rt.keyFacts(r.result, r.address));
+    const state = typeof r.result.key_state === 'string' ? r.result.key_state : undefined;
+    for (const v of keyNames(r.result))
+      out.set(v, { ref: v, data: r.address, ...facts, ...(state ? { state } : {}) });
+  }
+  return out;
+}
+
+/** A database whose key a data source found not Enabled cannot use it: CMEK_KEY_INACCESSIBLE
+ * at plan time, at the key attribute. */
+function keyStateCheck(
+  input: RuleInput,
+  keys: Map<string, KeyView & { state?: string; data: string }>,
+): Diagnostic[] {
+  const diags: Diagnostic[] = [];
+  for (const n of input.nodes) {
+    if (n.action === 'delete' || n.action === 'noop' || !n.key?.ref) continue;
+    const k = keys.get(n.key.ref);
+    if (!k?.state || k.state === 'Enabled') continue;
+    const pos = (n.keyAttribute ? n.attrPos?.[n.keyAttribute] : undefined) ?? n.pos;
+    const remedy =
+      k.state === 'Disabled'
+        ? `enable the key (cmek kms enable ${n.key.ref})`
+        : k.state === 'PendingDeletion'
+          ? `cancel the scheduled deletion (cmek kms cancel-deletion ${n.key.ref}) and enable the key`
+          : 'use another key: its key material is gone';
+    diags.push(
+      diag(
+        'CMEK_KEY_INACCESSIBLE',
+        `Key ${n.key.ref} is ${k.state}`,
+        `${n.address} would use the key ${k.data} reads, which is ${k.state}; a database key must be Enabled. Remedy: ${remedy}.`,
+        {
+          address: n.address,
+          ...(n.keyAttribute ? { attribute: n.keyAttribute } : {}),
+          ...(pos ? { file: pos.file, line: pos.line } : {}),
+        },
+      ),
+    );
+  }
+  return diags;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Helpers of the steps
+
+/** Every name a key object goes by (ARN, key id, id, alias), to find it by any of them. */
+function keyNames(a: Attrs): string[] {
+  return ['arn', 'key_id', 'id', 'alias']
+    .map((k) => a[k])
+    .filter((v): v is string => typeof v === 'string' && v !== '');
+}
+
+/** The region and provider of a key's facts, as KeyView fields. */
+function factsOf(facts: Partial<KeyView> | null | undefined): Pick<KeyView, 'region' | 'provider'> {
+  return {
+    ...(facts?.region ? { region: facts.region } : {}),
+    ...(facts?.provider ? { provider: facts.provider } : {}),
+  };
+}
 
 /** Facts about keys named by literal references: from state (by arn, key id or alias), and
  * with refresh on, from the KMS (describeKey), fetched up front because the rules are pure. */
@@ -947,17 +1165,8 @@ async function keyResolver(
     const rt = deps.resourceTypes[e.type];
     if (!rt?.keyFacts) continue;
     const a = e.instance.attributes;
-    const facts = rt.keyFacts(a, e.address);
-    for (const k of ['arn', 'key_id', 'id', 'alias']) {
-      const v = a[k];
-      if (typeof v === 'string' && v)
-        known.set(v, {
-          ref: v,
-          address: e.address,
-          ...(facts?.region ? { region: facts.region } : {}),
-          ...(facts?.provider ? { provider: facts.provider } : {}),
-        });
-    }
+    const facts = factsOf(rt.keyFacts(a, e.address));
+    for (const v of keyNames(a)) known.set(v, { ref: v, address: e.address, ...facts });
   }
   if (getCtx) {
     const wanted = new Set<string>();

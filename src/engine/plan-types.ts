@@ -23,7 +23,8 @@ export type ActionReason =
   | 'delete_because_count_index'
   | 'delete_because_each_key'
   | 'delete_because_wrong_repetition'
-  | 'delete_because_no_resource_config_destroy_mode';
+  | 'delete_because_no_resource_config_destroy_mode'
+  | 'replace_by_triggers';
 
 export interface PlannedChange {
   /** Instance address: `TYPE.NAME`, `TYPE.NAME[i]` or `TYPE.NAME["key"]`. */
@@ -111,10 +112,35 @@ export interface Plan {
   /** The prior state after refresh (what apply starts from). */
   priorState: StateFile | null;
   changes: PlannedChange[];
+  /** Data sources (docs/configuration.md, "Data sources"): read at plan time (`result`), or
+   * deferred to apply (`deferred` says why). Absent: none. */
+  reads?: DataRead[];
+  /** Conditions (postconditions, output preconditions, check asserts) whose values were unknown
+   * at plan time: apply checks them once the values are known. Absent: none. */
+  deferredConditions?: string[];
   drift: DriftEntry[];
   outputChanges: Record<string, OutputChange>;
   diagnostics: Diagnostic[];
   errored: boolean;
+}
+
+/** One data source read of a plan: `<= read` in the plan output. */
+export interface DataRead {
+  /** `data.TYPE.NAME` */
+  address: string;
+  type: string;
+  name: string;
+  /** What it was read with (the lookup argument), when known. */
+  config: Attrs;
+  /** Arguments not known until apply. */
+  unknownArgs?: string[];
+  /** The object read, or null when the read is deferred to apply. */
+  result: Attrs | null;
+  /** Why the read waits for apply (an argument not known yet, or a dependency with changes). */
+  deferred?: string;
+  /** The check block the data block is scoped to, if any. */
+  check?: string;
+  pos?: SourcePos;
 }
 
 export interface PlanOptions {

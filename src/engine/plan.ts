@@ -15,6 +15,7 @@ import { markMoved, movedStep, removedStep } from './refactor.js';
 import {
   checkBlocks,
   checksStep,
+  conditionsStep,
   liveStep,
   diffStep,
   orphansStep,
@@ -118,13 +119,14 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
   plan.priorState = imports.priorState;
   diags.push(...imports.diagnostics);
 
-  const walk = diffStep(sc, graph, plan.priorState, plan.variables, {
+  const walk = await diffStep(sc, graph, plan.priorState, plan.variables, {
     destroy,
     validateOnly: opts.validateOnly ?? false,
     scope: target.scope,
     replace: replace.replace,
   });
   diags.push(...walk.diagnostics);
+  if (walk.reads.length) plan.reads = walk.reads;
   const orphans = orphansStep(
     sc,
     graph,
@@ -139,10 +141,19 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
   diags.push(...markImports(config, imports.importing, plan.changes, walk.planned));
   const ruleChanges = [...walk.ruleChanges, ...orphans.ruleChanges];
   if (refresh && !destroy) diags.push(...(await liveStep(sc, ruleChanges)));
-  diags.push(...(await checksStep(sc, plan.priorState, plan.changes, ruleChanges, refresh)));
+  diags.push(
+    ...(await checksStep(sc, plan.priorState, plan.changes, ruleChanges, refresh, walk.reads)),
+  );
   const outputs = outputsStep(sc, graph, walk.env, inputs.state, destroy, target.scope);
   plan.outputChanges = outputs.outputChanges;
   diags.push(...outputs.diagnostics);
+  if (!destroy) {
+    // Variable validations and check blocks (docs/configuration.md, "Custom conditions").
+    const conds = conditionsStep(sc, walk.env);
+    diags.push(...conds.diagnostics);
+    const later = [...walk.deferredConditions, ...conds.deferred];
+    if (later.length) plan.deferredConditions = later;
+  }
   return finish(plan);
 }
 

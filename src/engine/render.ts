@@ -8,6 +8,7 @@ import type { Attrs } from '../resources/types.js';
 import type { Config, Expr } from './config/types.js';
 import {
   planCounts,
+  type DataRead,
   type DriftEntry,
   type OutputChange,
   type Plan,
@@ -91,7 +92,25 @@ const REASONS: Record<string, string> = {
   delete_because_each_key: 'because key {key} is not in for_each map',
   replace_because_tainted: 'tainted, so must be replaced',
   replace_by_request: 'replacement requested with -replace',
+  replace_by_triggers: 'will be replaced due to changes in replace_triggered_by',
 };
+
+/** A data source read deferred to apply, as terraform prints it (`<= data ...`). */
+export function renderDataRead(r: DataRead): string {
+  const lines = [
+    `  # ${r.address} will be read during apply`,
+    `  # (${r.deferred ?? 'config refers to values not yet known'})`,
+  ];
+  lines.push(` <= data "${r.type}" "${r.name}" {`);
+  const keys = [...Object.keys(r.config), ...(r.unknownArgs ?? [])].sort();
+  const w = Math.max(0, ...keys.map((k) => k.length));
+  for (const k of keys)
+    lines.push(
+      `      + ${k.padEnd(w)} = ${k in r.config ? formatValue(r.config[k], '      ') : '(known after apply)'}`,
+    );
+  lines.push('    }');
+  return lines.join('\n');
+}
 
 function symbolFor(c: PlannedChange): string {
   switch (c.action) {
@@ -284,7 +303,8 @@ export function renderPlanText(plan: Plan): string {
       c.importing,
   );
   const outputs = Object.entries(plan.outputChanges).filter(([, o]) => o.action !== 'noop');
-  if (!changes.length) {
+  const reads = (plan.reads ?? []).filter((r) => r.deferred);
+  if (!changes.length && !reads.length) {
     if (outputs.length) {
       out.push('Changes to Outputs:');
       const w = Math.max(...outputs.map(([n]) => n.length));
@@ -314,7 +334,9 @@ export function renderPlanText(plan: Plan): string {
     ['.', 'forget'],
   ];
   for (const [s, t] of legend) if (used.has(s)) out.push(`${s.length === 1 ? `  ${s}` : s} ${t}`);
+  if (reads.length) out.push(' <= read (data resources)');
   out.push('', 'cmek will perform the following actions:', '');
+  for (const r of reads) out.push(renderDataRead(r), '');
   for (const c of changes) out.push(renderChange(c), '');
   const n = planCounts(plan);
   out.push(
@@ -366,10 +388,11 @@ function resourceValues(
   index: InstanceKey | undefined,
   values: Attrs,
   sensitive: readonly SensitivePath[] | undefined,
+  mode: 'managed' | 'data' = 'managed',
 ) {
   return {
     address,
-    mode: 'managed',
+    mode,
     type,
     name,
     ...(index !== undefined ? { index } : {}),
@@ -389,18 +412,34 @@ export function stateValuesJson(state: StateFile | null): Record<string, unknown
   return {
     outputs,
     root_module: {
-      resources: stateInstances(state)
-        .filter((e) => !e.deposed)
-        .map((e) =>
-          resourceValues(
-            e.address,
-            e.type,
-            e.name,
-            e.index,
-            e.instance.attributes,
-            stateSensitivePaths(e.instance),
+      resources: [
+        // What data sources read (docs/configuration.md, "Data sources"), first, as terraform.
+        ...(state?.resources ?? [])
+          .filter((r) => r.mode === 'data')
+          .map((r) =>
+            resourceValues(
+              `data.${r.type}.${r.name}`,
+              r.type,
+              r.name,
+              undefined,
+              r.instances[0]?.attributes ?? {},
+              [],
+              'data',
+            ),
           ),
-        ),
+        ...stateInstances(state)
+          .filter((e) => !e.deposed)
+          .map((e) =>
+            resourceValues(
+              e.address,
+              e.type,
+              e.name,
+              e.index,
+              e.instance.attributes,
+              stateSensitivePaths(e.instance),
+            ),
+          ),
+      ],
     },
   };
 }
@@ -582,19 +621,42 @@ export function renderPlanJson(plan: Plan, config?: Config): Record<string, unkn
     resource_drift: plan.drift.map((d) =>
       changeJson(d, [d.action], { before: d.sensitive, after: d.sensitive }),
     ),
-    resource_changes: plan.changes.map((c) => ({
-      ...changeJson(
-        c,
-        actionsOf(c),
-        { before: c.beforeSensitive, after: c.afterSensitive },
-        {
-          ...(c.replacePaths.length ? { replace_paths: c.replacePaths } : {}),
-          ...(c.importing ? { importing: { id: c.importing.id } } : {}),
-        },
-      ),
-      ...(c.actionReason ? { action_reason: c.actionReason } : {}),
-      ...(c.movedFrom !== undefined ? { previous_address: c.movedFrom } : {}),
-    })),
+    resource_changes: [
+      // Data sources read during apply: terraform's "read" changes.
+      ...(plan.reads ?? [])
+        .filter((r) => r.deferred)
+        .map((r) => ({
+          address: r.address,
+          mode: 'data',
+          type: r.type,
+          name: r.name,
+          provider_name: PROVIDER_NAME,
+          change: {
+            actions: ['read'],
+            before: null,
+            after: plain(r.config),
+            after_unknown: Object.fromEntries((r.unknownArgs ?? []).map((k) => [k, true])),
+            before_sensitive: false,
+            after_sensitive: {},
+          },
+          action_reason: r.unknownArgs?.length
+            ? 'read_because_config_unknown'
+            : 'read_because_dependency_pending',
+        })),
+      ...plan.changes.map((c) => ({
+        ...changeJson(
+          c,
+          actionsOf(c),
+          { before: c.beforeSensitive, after: c.afterSensitive },
+          {
+            ...(c.replacePaths.length ? { replace_paths: c.replacePaths } : {}),
+            ...(c.importing ? { importing: { id: c.importing.id } } : {}),
+          },
+        ),
+        ...(c.actionReason ? { action_reason: c.actionReason } : {}),
+        ...(c.movedFrom !== undefined ? { previous_address: c.movedFrom } : {}),
+      })),
+    ],
     output_changes: outputChanges,
     prior_state: plan.priorState
       ? {

@@ -18,6 +18,7 @@ import {
   type EngineOptions,
 } from './index.js';
 import {
+  isManaged,
   setInstance,
   stateInstances,
   StateWriter,
@@ -177,7 +178,9 @@ export function stateMv(
     );
     if (wholeBlock) {
       // A whole block (with its deposed objects): rename the resource, keep Terraform's order.
-      const res = state.resources.find((r) => r.type === from.type && r.name === from.name)!;
+      const res = state.resources.find(
+        (r) => isManaged(r) && r.type === from.type && r.name === from.name,
+      )!;
       res.name = to.name;
       state.resources.sort((a, b) =>
         a.type === b.type ? (a.name < b.name ? -1 : 1) : a.type < b.type ? -1 : 1,

@@ -42,7 +42,8 @@ export interface StateInstance {
 }
 
 export interface StateResource {
-  mode: 'managed';
+  /** `data` for what a data source read (docs/configuration.md, "Data sources"). */
+  mode: 'managed' | 'data';
   type: string;
   name: string;
   /** "list" for resources with count, "map" for for_each (Terraform's layout). */
@@ -336,7 +337,7 @@ export function setInstance(
   index: InstanceKey | undefined,
   instance: StateInstance | null,
 ): void {
-  let res = state.resources.find((r) => r.type === type && r.name === name);
+  let res = state.resources.find((r) => isManaged(r) && r.type === type && r.name === name);
   if (!res) {
     if (!instance) return;
     res = { mode: 'managed', type, name, provider: PROVIDER_ADDRESS, instances: [] };
@@ -366,7 +367,7 @@ export function addDeposed(
   instance: StateInstance,
   key: string,
 ): void {
-  let res = state.resources.find((r) => r.type === type && r.name === name);
+  let res = state.resources.find((r) => isManaged(r) && r.type === type && r.name === name);
   if (!res) {
     res = { mode: 'managed', type, name, provider: PROVIDER_ADDRESS, instances: [] };
     state.resources.push(res);
@@ -380,10 +381,46 @@ export function addDeposed(
 
 /** Remove a deposed object. */
 export function removeDeposed(state: StateFile, type: string, name: string, key: string): void {
-  const res = state.resources.find((r) => r.type === type && r.name === name);
+  const res = state.resources.find((r) => isManaged(r) && r.type === type && r.name === name);
   if (!res) return;
   res.instances = res.instances.filter((i) => i.deposed !== key);
   fixEach(state, res);
+}
+
+/** A managed resource (not what a data source read). */
+export function isManaged(r: StateResource): boolean {
+  return r.mode === undefined || r.mode === 'managed';
+}
+
+/** Record (or with null, forget) what the data source `data.TYPE.NAME` read, as terraform keeps
+ * it in state (`"mode": "data"`). Mutates `state`. */
+export function setDataInstance(
+  state: StateFile,
+  type: string,
+  name: string,
+  attributes: Attrs | null,
+): void {
+  const at = state.resources.findIndex(
+    (r) => r.mode === 'data' && r.type === type && r.name === name,
+  );
+  if (!attributes) {
+    if (at >= 0) state.resources.splice(at, 1);
+    return;
+  }
+  const res: StateResource = {
+    mode: 'data',
+    type,
+    name,
+    provider: PROVIDER_ADDRESS,
+    instances: [{ schema_version: 0, attributes, sensitive_attributes: [] }],
+  };
+  if (at >= 0) state.resources[at] = res;
+  else state.resources.push(res);
+  // terraform's order: data resources before managed ones of the same module, each by type, name.
+  const rank = (r: StateResource) => (r.mode === 'data' ? 0 : 1);
+  state.resources.sort(
+    (a, b) => rank(a) - rank(b) || (a.type === b.type ? cmp(a.name, b.name) : cmp(a.type, b.type)),
+  );
 }
 
 function fixEach(state: StateFile, res: StateResource): void {
@@ -406,7 +443,7 @@ export function instancesAt(
   name: string,
   index: InstanceKey | undefined,
 ): InstanceEntry[] {
-  const r = state.resources.find((x) => x.type === type && x.name === name);
+  const r = state.resources.find((x) => isManaged(x) && x.type === type && x.name === name);
   if (!r) return [];
   return r.instances
     .filter((i) => keyOf(i) === index)

@@ -59,6 +59,9 @@ export const DIAGNOSTIC_CODES = [
   // server (`cmek server --listen` and its remote clients, docs/team.md):
   'SERVER_AUTH_FAILED', // the control-plane server refused a request: unsigned, wrong secret, expired or replayed
   'SERVER_UNAVAILABLE', // the control-plane server named by the provider's endpoint cannot be reached or answered garbage
+  // Custom conditions (BLOCKS, docs/configuration.md):
+  'CONDITION_FAILED', // a variable validation, precondition or postcondition is false: its error_message
+  'CHECK_FAILED', // a check block's assert is false, or its scoped data source failed (a warning)
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];

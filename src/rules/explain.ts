@@ -251,6 +251,21 @@ const TABLE: Record<DiagnosticCode, Omit<CodeExplanation, 'code'>> = {
       'to resume it (cloudsql).',
     source: `${CH}; ${SQL}`,
   },
+  // Custom conditions (BLOCKS):
+  CONDITION_FAILED: {
+    title: 'Custom condition failed',
+    description:
+      'A variable `validation`, a `precondition` or a `postcondition` evaluated to false; the ' +
+      "message is the block's error_message, at the condition's file and line.",
+    remedy: 'Change the value the condition checks, or the condition.',
+  },
+  CHECK_FAILED: {
+    title: 'Check block assertion failed',
+    description:
+      "An `assert` of a `check` block is false, or the check's scoped data source could not be " +
+      'read. A warning: the run goes on, as in terraform.',
+    remedy: 'Look at what the assertion checks; the error_message says what is wrong.',
+  },
   CONFIG_SYNTAX: {
     title: 'Configuration syntax error',
     description: 'A .tf or .tf.json file could not be parsed.',

@@ -23,6 +23,12 @@ export function register(program: Command): void {
       runVerb(async () => {
         const { state: s, diagnostics } = await readWorkspaceState();
         if (diagnostics.some((d) => d.severity === 'error')) return finish(diagnostics);
+        // What data sources read, as terraform lists them (docs/configuration.md).
+        for (const r of s?.resources ?? []) {
+          const address = `data.${r.type}.${r.name}`;
+          if (r.mode !== 'data' || (filters.length && !filters.includes(address))) continue;
+          process.stdout.write(`${address}\n`);
+        }
         for (const e of stateInstances(s)) {
           if (e.deposed) continue;
           if (filters.length && !filters.some((f) => filterMatches(f, e.address))) continue;

@@ -71,7 +71,6 @@ export { FUNCTION_NAMES as SUPPORTED_FUNCTIONS } from './functions/index.js';
 
 /** Roots that Terraform knows but cmek does not implement. */
 const UNSUPPORTED_ROOTS: Record<string, string> = {
-  data: 'a data source',
   module: 'a module',
   terraform: 'a terraform.* value other than terraform.workspace',
 };
@@ -871,6 +870,23 @@ export class Parser {
       }
       this.i = at0;
     }
+    if (name === 'data' && this.isOp('.')) {
+      // data.TYPE.NAME: a data source (docs/configuration.md, "Data sources"), one root.
+      const at0 = this.i;
+      this.next();
+      const type = this.next();
+      if (type.t === 'ident' && this.isOp('.')) {
+        this.next();
+        const dn = this.next();
+        if (dn.t === 'ident') {
+          const root = `data.${type.v}.${dn.v}`;
+          this.sink.refs.add(root);
+          return { k: 'ref', root, line };
+        }
+      }
+      this.i = at0;
+      throw new Syntax('a data source reference is data.TYPE.NAME', at);
+    }
     if (name === 'self') return { k: 'ref', root: 'self', line };
     const attrs = CONTEXT_ROOTS[name];
     if (attrs) {
@@ -892,14 +908,13 @@ export class Parser {
     }
     if (name in UNSUPPORTED_ROOTS) {
       const parts = [name];
-      while (this.isOp('.') && parts.length < (name === 'data' ? 3 : 2)) {
+      while (this.isOp('.') && parts.length < 2) {
         this.next();
         const a = this.next();
         if (a.t === 'ident') parts.push(a.v);
       }
-      // data.* and module.* roots stay in refs so graph and policy code can see them.
-      if (parts.length > 1 && (name === 'data' || name === 'module'))
-        this.sink.refs.add(parts.join('.'));
+      // module.* roots stay in refs so graph and policy code can see them.
+      if (parts.length > 1 && name === 'module') this.sink.refs.add(parts.join('.'));
       return this.unsupported(
         at,
         `A reference to ${UNSUPPORTED_ROOTS[name]} (\`${parts.join('.')}\`)`,
@@ -1101,6 +1116,63 @@ export function childNodes(n: Node): Node[] {
       return [n.coll, n.body];
     default:
       return [];
+  }
+}
+
+/** `n` with the names in `names` bound: a traversal the parser read as a block reference
+ * (`ref` root `rule.value`) whose head is one of them becomes the bound name and an attribute
+ * step (`rule` . `value`), as a `for` would have parsed it. Used where a binding is known only
+ * after the value was parsed (the iterator of a `dynamic` block). */
+export function bindNames(n: Node, names: ReadonlySet<string>): Node {
+  const b = (x: Node): Node => bindNames(x, names);
+  switch (n.k) {
+    case 'ref': {
+      const dot = n.root.indexOf('.');
+      const head = dot < 0 ? n.root : n.root.slice(0, dot);
+      if (dot < 0 || !names.has(head)) return n;
+      return {
+        ...n,
+        k: 'attr',
+        obj: { k: 'ref', root: head, line: n.line },
+        name: n.root.slice(dot + 1),
+      };
+    }
+    case 'tmpl':
+      return { ...n, parts: n.parts.map((p) => (typeof p === 'string' ? p : b(p))) };
+    case 'attr':
+      return { ...n, obj: b(n.obj) };
+    case 'index':
+      return { ...n, obj: b(n.obj), key: b(n.key) };
+    case 'call':
+      return { ...n, args: n.args.map(b) };
+    case 'unary':
+      return { ...n, x: b(n.x) };
+    case 'binary':
+      return { ...n, l: b(n.l), r: b(n.r) };
+    case 'cond':
+      return { ...n, c: b(n.c), t: b(n.t), f: b(n.f) };
+    case 'tuple':
+      return { ...n, items: n.items.map(b) };
+    case 'object':
+      return { ...n, items: n.items.map((i) => ({ key: b(i.key), value: b(i.value) })) };
+    case 'for':
+      return {
+        ...n,
+        coll: b(n.coll),
+        value: b(n.value),
+        ...(n.key ? { key: b(n.key) } : {}),
+        ...(n.cond ? { cond: b(n.cond) } : {}),
+      };
+    case 'splat':
+      return { ...n, obj: b(n.obj), each: b(n.each) };
+    case 'tmplIf':
+      return { ...n, c: b(n.c), t: b(n.t), ...(n.f ? { f: b(n.f) } : {}) };
+    case 'tmplFor':
+      return { ...n, coll: b(n.coll), body: b(n.body) };
+    case 'lit':
+    case 'splatItem':
+    case 'bad':
+      return n;
   }
 }
 

@@ -196,13 +196,19 @@ export function jsonToNode(
   line: number,
   lineOf?: (path: string[]) => number | undefined,
   path: string[] = [],
+  /** Names bound around the value (a `dynamic` block's iterator). */
+  bound: readonly string[] = [],
 ): Node {
   if (typeof v === 'string') {
-    return new Parser(v, line, sink).parseWholeTemplate();
+    return new Parser(v, line, sink, bound.length ? { bound } : {}).parseWholeTemplate();
   }
   if (v === null || typeof v === 'number' || typeof v === 'boolean') return { k: 'lit', v, line };
   if (Array.isArray(v)) {
-    return { k: 'tuple', items: v.map((x) => jsonToNode(x, sink, line, lineOf, path)), line };
+    return {
+      k: 'tuple',
+      items: v.map((x) => jsonToNode(x, sink, line, lineOf, path, bound)),
+      line,
+    };
   }
   if (typeof v === 'object') {
     const items: Array<{ key: Node; value: Node }> = [];
@@ -213,7 +219,7 @@ export function jsonToNode(
       const key: Node = k.includes('${')
         ? new Parser(k, l, sink).parseWholeTemplate()
         : { k: 'lit', v: k, line: l };
-      items.push({ key, value: jsonToNode(x, sink, l, lineOf, sub) });
+      items.push({ key, value: jsonToNode(x, sink, l, lineOf, sub, bound) });
     }
     return { k: 'object', items, line };
   }
@@ -270,6 +276,8 @@ function siteOf(n: Node): ReferenceSite | undefined {
     return s && s.k === 'attr' ? s.name : undefined;
   };
   if (head === 'count') return { ref: { kind: 'count' } };
+  // A data source (`data.TYPE.NAME`): its own graph node, named by the whole root.
+  if (head === 'data') return { ref: { kind: 'other', root: cur.root } };
   if (head === 'each' && (second === 'key' || second === 'value'))
     return { ref: { kind: 'each', attribute: second } };
   if (head === 'var' || head === 'local') {

@@ -10,7 +10,7 @@ import { parseResourceAddress } from '../../model/address.js';
 import { diag, type Diagnostic, type DiagnosticCode } from '../../model/diagnostics.js';
 import type { Value } from '../../model/values.js';
 import { BACKEND_SETTINGS } from '../backend/types.js';
-import type { Node } from './ast.js';
+import { bindNames, type Node } from './ast.js';
 import { setKey } from './evaluate.js';
 import { jsonToNode, mapScope, ParsedExpr } from './expr.js';
 import { indexJson, type SourceIndex } from './scan.js';
@@ -30,7 +30,10 @@ import { readRefactorBlock } from './refactor.js';
 import { parseHclFile } from './syntax.js';
 import { suggestion } from './suggest.js';
 import type {
+  CheckBlock,
+  Condition,
   Config,
+  DataBlock,
   Expr,
   Lifecycle,
   LoadResult,
@@ -55,7 +58,7 @@ const DEFAULT_LIFECYCLE = (): Lifecycle => ({
 });
 
 const SUPPORTED_TOP =
-  'Supported top-level blocks: terraform, provider "cmek", variable, locals, resource, output, import, moved, removed.';
+  'Supported top-level blocks: terraform, provider "cmek", variable, locals, resource, data, output, check, import, moved, removed.';
 
 /** Top-level blocks cmek knows but does not implement: [label count, what, remedy]. */
 const UNSUPPORTED_TOP: Record<string, [number, string, string]> = {
@@ -63,12 +66,6 @@ const UNSUPPORTED_TOP: Record<string, [number, string, string]> = {
     1,
     'A module call (`module` block)',
     'cmek does not load modules: declare the resources in this configuration instead.',
-  ],
-  data: [2, 'A data source (`data` block)', 'Pass the value in as a variable instead.'],
-  check: [
-    1,
-    'A `check` block',
-    'The CMEK rules run on every plan; custom checks are not supported.',
   ],
   ephemeral: [2, 'An `ephemeral` resource', SUPPORTED_TOP],
 };
@@ -83,6 +80,8 @@ class Loader {
   private readonly varPos = new Map<string, SourcePos>();
   private readonly outputPos = new Map<string, SourcePos>();
   private readonly localPos = new Map<string, SourcePos>();
+  private readonly dataPos = new Map<string, SourcePos>();
+  private readonly checkPos = new Map<string, SourcePos>();
   private backendPos: SourcePos | undefined;
   /** Where each depends_on list was written, for its CONFIG_REFERENCE diagnostics. */
   private readonly dependsOnPos = new Map<string, SourcePos>();
@@ -242,6 +241,13 @@ class Loader {
         case 'import':
           for (const body of objs(v)) this.importBlock(body);
           break;
+        // BLOCKS: data sources and check blocks (docs/configuration.md).
+        case 'data':
+          for (const [[type, name], body] of labelled(v, 2)) this.dataBlock(type!, name!, body);
+          break;
+        case 'check':
+          for (const [[name], body] of labelled(v, 1)) this.checkBlock(name!, body);
+          break;
         // moved and removed blocks: read by refactorBlock (config/refactor.ts)
         case 'moved':
         case 'removed':
@@ -311,39 +317,129 @@ class Loader {
     path: string[],
     sink: { file: string; diagnostics: Diagnostic[]; refs: Set<string> },
     address?: string,
+    bound: readonly string[] = [],
   ): Node {
     if (v instanceof ParsedExpr) {
       sink.diagnostics.push(...v.diagnostics);
-      for (const r of v.refs) sink.refs.add(r);
-      return v.node;
+      // Inside a dynamic block's content the iterator is bound: `rule.value` is not a block.
+      const names = new Set(bound);
+      for (const r of v.refs) if (!names.has(r.slice(0, r.indexOf('.')))) sink.refs.add(r);
+      return names.size ? bindNames(v.node, names) : v.node;
     }
     const line = this.index.lineOf(path) ?? 1;
     if (this.isHcl && this.index.isBlock(path) && Array.isArray(v)) {
       const bodies = objs(v).map((body): Node => {
         const items: Array<{ key: Node; value: Node }> = [];
+        const dynamic = new Map<string, Node[]>();
         for (const [k, x] of entries(body)) {
           if (k === 'dynamic') {
-            for (const [[label]] of labelled(x, 1))
-              sink.diagnostics.push(
-                this.unsupportedDiag(
-                  'A `dynamic` block',
-                  'Write the nested blocks out, one per value.',
-                  [...path, k, label!],
-                  address,
-                ),
-              );
+            for (const [[label], d] of labelled(x, 1)) {
+              const list = dynamic.get(label!) ?? [];
+              list.push(this.dynamicNode(label!, d, [...path, k, label!], sink, address, bound));
+              dynamic.set(label!, list);
+            }
             continue;
           }
           items.push({
             key: { k: 'lit', v: k, line },
-            value: this.valueNode(x, [...path, k], sink, address),
+            value: this.valueNode(x, [...path, k], sink, address, bound),
           });
         }
+        mergeDynamic(items, dynamic, line);
         return { k: 'object', items, line };
       });
       return bodies.length === 1 ? bodies[0]! : { k: 'tuple', items: bodies, line };
     }
-    return jsonToNode(v, sink, line, (sub) => this.index.lineOf([...path, ...sub]));
+    return jsonToNode(v, sink, line, (sub) => this.index.lineOf([...path, ...sub]), [], bound);
+  }
+
+  /** `dynamic "LABEL" { for_each = X  iterator = I  content { ... } }` (docs/configuration.md,
+   * "dynamic blocks"): one LABEL block per element of X, its content evaluated with I (default
+   * LABEL) bound to `{ key, value }`, as terraform does. It becomes the expression
+   * `[for k, v in X : <content with I = { key = k, value = v }>]`. */
+  private dynamicNode(
+    label: string,
+    body: Obj,
+    path: string[],
+    sink: { file: string; diagnostics: Diagnostic[]; refs: Set<string> },
+    address: string | undefined,
+    bound: readonly string[],
+  ): Node {
+    const line = this.index.lineOf(path) ?? 1;
+    let iterator = label;
+    let forEach: Node | undefined;
+    let content: Node | undefined;
+    const bad = (summary: string, remedy: string, at: string[]): Node => {
+      sink.diagnostics.push(
+        diag('CONFIG_SCHEMA', summary, remedy, {
+          ...this.pos(at),
+          ...(address ? { address } : {}),
+        }),
+      );
+      return { k: 'bad', line };
+    };
+    const it = body.iterator;
+    if (it !== undefined) {
+      const name = bareTraversal(it);
+      if (!name || !/^[A-Za-z_][\w-]*$/.test(name))
+        return bad(
+          'Invalid dynamic iterator name',
+          'iterator takes a bare name, as in iterator = rule.',
+          [...path, 'iterator'],
+        );
+      iterator = name;
+    }
+    for (const [k, x] of entries(body)) {
+      if (k === 'for_each') forEach = this.valueNode(x, [...path, k], sink, address, bound);
+      else if (k === 'content')
+        content = this.valueNode(x, [...path, k], sink, address, [...bound, iterator]);
+      else if (k !== 'iterator')
+        return bad(
+          `Unsupported argument "${k}" in dynamic "${label}"`,
+          'A dynamic block takes for_each, iterator and one content block.',
+          [...path, k],
+        );
+    }
+    if (!forEach || !content)
+      return bad(
+        `dynamic "${label}" needs ${forEach ? 'a content block' : 'for_each'}`,
+        'Write dynamic "NAME" { for_each = <collection>  content { ... } }.',
+        path,
+      );
+    if (content.k === 'tuple')
+      return bad(
+        `dynamic "${label}" has more than one content block`,
+        'Write one content block.',
+        path,
+      );
+    const k = `${iterator}\u0000key`;
+    const v = `${iterator}\u0000value`;
+    const pairs: Node = {
+      k: 'for',
+      keyVar: k,
+      valVar: v,
+      coll: forEach,
+      value: {
+        k: 'object',
+        items: [
+          { key: { k: 'lit', v: 'key', line }, value: { k: 'ref', root: k, line } },
+          { key: { k: 'lit', v: 'value', line }, value: { k: 'ref', root: v, line } },
+        ],
+        line,
+      },
+      object: false,
+      grouping: false,
+      line,
+    };
+    return {
+      k: 'for',
+      valVar: iterator,
+      coll: pairs,
+      value: content,
+      object: false,
+      grouping: false,
+      line,
+    };
   }
 
   private unsupportedDiag(
@@ -404,6 +500,7 @@ class Loader {
       lifecycle: DEFAULT_LIFECYCLE(),
       pos,
     };
+    const dynamicBlocks = new Map<string, Obj[]>();
     for (const [k, v] of entries(body)) {
       const p = [...path, k];
       switch (k) {
@@ -430,13 +527,8 @@ class Loader {
           );
           break;
         case 'dynamic':
-          for (const [[label]] of labelled(v, 1))
-            this.unsupported(
-              'A `dynamic` block',
-              'Write the nested blocks out, one per value.',
-              [...p, label!],
-              { address },
-            );
+          for (const [[label], d] of labelled(v, 1))
+            dynamicBlocks.set(label!, [...(dynamicBlocks.get(label!) ?? []), d]);
           break;
         case 'provider':
           // Kept for `cmek policy check`, which reads the region of foreign providers.
@@ -462,6 +554,31 @@ class Loader {
         { address },
       );
       delete r.forEach;
+    }
+    // dynamic blocks of the resource body: each becomes (or extends) its block type's value.
+    for (const [label, bodies] of dynamicBlocks) {
+      const p = [...path, 'dynamic', label];
+      const sink = { file: this.file, diagnostics: [] as Diagnostic[], refs: new Set<string>() };
+      const nodes = bodies.map((b) => this.dynamicNode(label, b, p, sink, address, []));
+      const items: Array<{ key: Node; value: Node }> = [];
+      const existing = r.attributes[label];
+      const line = this.pos(p).line;
+      if (existing instanceof ParsedExpr)
+        items.push({ key: { k: 'lit', v: label, line }, value: existing.node });
+      mergeDynamic(items, new Map([[label, nodes]]), line);
+      this.take(sink.diagnostics, { address, attribute: label });
+      const refs = new Set([...sink.refs, ...(existing?.refs ?? [])]);
+      setKey(
+        r.attributes,
+        label,
+        new ParsedExpr(
+          items[0]!.value,
+          [...refs].sort(),
+          this.pos(p),
+          `dynamic "${label}"`,
+          sink.diagnostics,
+        ),
+      );
     }
     this.config.resources.push(r);
   }
@@ -562,6 +679,37 @@ class Loader {
     return out;
   }
 
+  /** `replace_triggered_by = [TYPE.NAME, TYPE.NAME.ATTR, ...]`: references to resources of
+   * this configuration (docs/configuration.md, "replace_triggered_by"). */
+  private replaceTriggeredBy(v: unknown, path: string[], address: string): Expr[] {
+    const out: Expr[] = [];
+    const items = Array.isArray(v) ? v : undefined;
+    if (!items) {
+      this.report(
+        'CONFIG_SCHEMA',
+        'replace_triggered_by must be a list',
+        'Write replace_triggered_by = [TYPE.NAME, TYPE.NAME.ATTRIBUTE, ...].',
+        path,
+        { address },
+      );
+      return out;
+    }
+    for (const item of items) {
+      const e = this.valueExpr(item, path, address);
+      const refs = e.references.filter((r) => r.kind === 'resource');
+      if (refs.length !== 1 || e.references.length !== 1)
+        this.report(
+          'CONFIG_REFERENCE',
+          `Invalid replace_triggered_by entry ${JSON.stringify(item)}`,
+          'Each entry names one resource of this configuration, or one of its attributes: TYPE.NAME or TYPE.NAME.ATTRIBUTE.',
+          path,
+          { address },
+        );
+      else out.push(e);
+    }
+    return out;
+  }
+
   private lifecycle(bodies: Obj[], path: string[], address: string): Lifecycle {
     const lc = DEFAULT_LIFECYCLE();
     for (const body of bodies) {
@@ -607,10 +755,15 @@ class Loader {
               p,
               { address },
             );
+        } else if (k === 'precondition' || k === 'postcondition') {
+          const list = (lc[k === 'precondition' ? 'preconditions' : 'postconditions'] ??= []);
+          list.push(...this.conditions(v, p, k, address));
+        } else if (k === 'replace_triggered_by') {
+          lc.replaceTriggeredBy = this.replaceTriggeredBy(v, p, address);
         } else {
           this.unsupported(
             `lifecycle.${k}`,
-            'Supported: prevent_destroy, create_before_destroy, ignore_changes.',
+            'Supported: prevent_destroy, create_before_destroy, ignore_changes, precondition, postcondition, replace_triggered_by.',
             p,
             { address },
           );
@@ -690,16 +843,12 @@ class Loader {
         case 'nullable':
           break;
         case 'validation':
-          this.unsupported(
-            'A variable `validation` block',
-            'Validate the value in the resource instead; the CMEK rules check keys, regions and policies at plan time.',
-            p,
-          );
+          (vb.validations ??= []).push(...this.conditions(v, p, 'validation', `var.${name}`));
           break;
         default:
           this.unsupported(
             `The variable argument "${k}"`,
-            'Supported: default, type, description, sensitive, nullable.',
+            'Supported: default, type, description, sensitive, nullable, validation.',
             p,
           );
       }
@@ -739,10 +888,13 @@ class Loader {
           this.dependsOnPos.set(`output.${name}`, this.pos(p));
           ob.dependsOn = this.dependsOn(v, p);
           break;
+        case 'precondition':
+          (ob.preconditions ??= []).push(...this.conditions(v, p, 'precondition'));
+          break;
         default:
           this.unsupported(
             `The output argument "${k}"`,
-            'Supported: value, description, sensitive, depends_on.',
+            'Supported: value, description, sensitive, depends_on, precondition.',
             p,
           );
       }
@@ -885,12 +1037,166 @@ class Loader {
     }
   }
 
+  // -------------------------------------------------------------------------------------------
+  // BLOCKS: data sources, check blocks and custom conditions (docs/configuration.md).
+
+  /** `precondition` / `postcondition` / `validation` / `assert` blocks: each a condition and an
+   * error_message, at the line of its block. */
+  private conditions(
+    v: unknown,
+    path: string[],
+    kind: Condition['kind'],
+    address?: string,
+  ): Condition[] {
+    const out: Condition[] = [];
+    const lines = this.index.blockLines(path);
+    objs(v).forEach((body, i) => {
+      const pos = { file: this.file, line: lines[i] ?? this.pos(path).line };
+      let condition: ParsedExpr | undefined;
+      let errorMessage: ParsedExpr | undefined;
+      for (const [k, x] of entries(body)) {
+        if (k === 'condition') condition = this.valueExpr(x, [...path, k], address);
+        else if (k === 'error_message') errorMessage = this.valueExpr(x, [...path, k], address);
+        else
+          this.report(
+            'CONFIG_SCHEMA',
+            `Unsupported argument "${k}" in a ${kind} block`,
+            `A ${kind} block takes condition and error_message.`,
+            [...path, k],
+            { ...(address ? { address } : {}), line: pos.line },
+          );
+      }
+      if (!condition || !errorMessage) {
+        this.report(
+          'CONFIG_SCHEMA',
+          `Missing required argument "${condition ? 'error_message' : 'condition'}" in a ${kind} block`,
+          `Write ${kind} { condition = <bool expression>  error_message = "..." }.`,
+          path,
+          { ...(address ? { address } : {}), line: pos.line },
+        );
+        return;
+      }
+      out.push({ kind, condition, errorMessage, pos });
+    });
+    return out;
+  }
+
+  /** `data "TYPE" "NAME" { ... }`; inside a check block `check` names it. */
+  private dataBlock(type: string, name: string, body: Obj, check?: string): void {
+    const path = check ? ['check', check, 'data', type, name] : ['data', type, name];
+    const address = `data.${type}.${name}`;
+    const pos = this.blockPos(path);
+    if (
+      !this.firstDeclaration(
+        this.dataPos,
+        address,
+        pos,
+        path,
+        `Duplicate data source "${address}"`,
+        (first) =>
+          `"${address}" is already declared at ${first.file}:${first.line}. Data source names must be unique per type.`,
+        { address },
+      )
+    )
+      return;
+    const d: DataBlock = {
+      type,
+      name,
+      address,
+      attributes: {},
+      dependsOn: [],
+      preconditions: [],
+      postconditions: [],
+      pos,
+      ...(check ? { check } : {}),
+    };
+    for (const [k, v] of entries(body)) {
+      const p = [...path, k];
+      switch (k) {
+        case 'depends_on':
+          this.dependsOnPos.set(address, this.pos(p));
+          d.dependsOn = this.dependsOn(v, p, address);
+          break;
+        case 'lifecycle':
+          for (const lb of objs(v))
+            for (const [lk, lv] of entries(lb)) {
+              if (lk === 'precondition' || lk === 'postcondition')
+                d[lk === 'precondition' ? 'preconditions' : 'postconditions'].push(
+                  ...this.conditions(lv, [...p, lk], lk, address),
+                );
+              else
+                this.unsupported(
+                  `lifecycle.${lk} in a data block`,
+                  "A data block's lifecycle takes precondition and postcondition blocks.",
+                  [...p, lk],
+                  { address },
+                );
+            }
+          break;
+        case 'count':
+        case 'for_each':
+        case 'provider':
+          this.unsupported(
+            `The \`${k}\` meta-argument on a data block`,
+            'Declare one data block per object to read.',
+            p,
+            { address },
+          );
+          break;
+        default:
+          setKey(d.attributes, k, this.valueExpr(v, p, address));
+      }
+    }
+    (this.config.dataSources ??= []).push(d);
+  }
+
+  /** `check "NAME" { data ... {}  assert { condition  error_message } }`. */
+  private checkBlock(name: string, body: Obj): void {
+    const path = ['check', name];
+    const pos = this.blockPos(path);
+    if (
+      !this.firstDeclaration(
+        this.checkPos,
+        name,
+        pos,
+        path,
+        `Duplicate check block "${name}"`,
+        (first) => `check "${name}" is already declared at ${first.file}:${first.line}.`,
+      )
+    )
+      return;
+    const c: CheckBlock = { name, asserts: [], pos };
+    for (const [k, v] of entries(body)) {
+      const p = [...path, k];
+      if (k === 'assert') c.asserts.push(...this.conditions(v, p, 'assert', `check.${name}`));
+      else if (k === 'data')
+        for (const [[type, dn], b] of labelled(v, 2)) this.dataBlock(type!, dn!, b, name);
+      else
+        this.report(
+          'CONFIG_SCHEMA',
+          `Unsupported block or argument "${k}" in check "${name}"`,
+          'A check block holds assert blocks and at most one data block.',
+          p,
+        );
+    }
+    if (!c.asserts.length)
+      this.report(
+        'CONFIG_SCHEMA',
+        `check "${name}" has no assert block`,
+        'Add assert { condition = <bool expression>  error_message = "..." }.',
+        path,
+        { line: pos.line },
+      );
+    (this.config.checks ??= []).push(c);
+  }
+
   /** After every file: check that references name something declared. */
   validateReferences(): void {
     const c = this.config;
     const resources = new Set(c.resources.map((r) => r.address));
     const vars = new Set(c.variables.map((v) => v.name));
     const locals = new Set(c.locals.map((l) => l.name));
+    const datas = new Set((c.dataSources ?? []).map((d) => d.address));
     const check = (
       e: Expr,
       where: { address?: string; attribute?: string },
@@ -903,7 +1209,23 @@ class Loader {
       );
       for (const ref of [...e.refs, ...new Set(eachRefs)]) {
         const [root, name] = ref.split('.') as [string, string];
-        if (root === 'data' || root === 'module') continue; // reported as unsupported at parse
+        if (root === 'module') continue; // reported as unsupported at parse
+        if (root === 'data') {
+          if (!datas.has(ref))
+            this.diagnostics.push(
+              diag(
+                'CONFIG_REFERENCE',
+                `Reference to undeclared data source "${ref}"`,
+                suggestion(ref, [...datas], 'data sources'),
+                {
+                  ...e.pos,
+                  line: (e instanceof ParsedExpr ? e.lineOfRef(ref) : undefined) ?? e.pos.line,
+                  ...where,
+                },
+              ),
+            );
+          continue;
+        }
         if (ref === 'terraform.workspace') continue; // the selected workspace, always there
         let problem: [string, string] | undefined;
         if (root === 'var' && !vars.has(name))
@@ -978,6 +1300,28 @@ class Loader {
             ),
           );
     }
+    // BLOCKS: data blocks' arguments and every custom condition.
+    const conds = (list: readonly Condition[] | undefined, where: { address?: string }) => {
+      for (const cd of list ?? []) {
+        check(cd.condition, where, false);
+        check(cd.errorMessage, where, false);
+      }
+    };
+    for (const d of c.dataSources ?? []) {
+      for (const [k, e] of Object.entries(d.attributes))
+        check(e, { address: d.address, attribute: k }, false);
+      conds(d.preconditions, { address: d.address });
+      conds(d.postconditions, { address: d.address });
+    }
+    for (const r of c.resources) {
+      conds(r.lifecycle.preconditions, { address: r.address });
+      conds(r.lifecycle.postconditions, { address: r.address });
+      for (const e of r.lifecycle.replaceTriggeredBy ?? [])
+        check(e, { address: r.address, attribute: 'lifecycle.replace_triggered_by' }, !!r.count);
+    }
+    for (const o of c.outputs) conds(o.preconditions, { address: `output.${o.name}` });
+    for (const v of c.variables) conds(v.validations, { address: `var.${v.name}` });
+    for (const ch of c.checks ?? []) conds(ch.asserts, { address: `check.${ch.name}` });
     for (const l of c.locals) check(l.value, { attribute: `local.${l.name}` }, false);
     for (const o of c.outputs) {
       check(o.value, { attribute: `output.${o.name}` }, false);
@@ -1090,6 +1434,7 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
   loader.config.variables.sort(bySource);
   loader.config.locals.sort(bySource);
   loader.config.outputs.sort(bySource);
+  loader.config.dataSources?.sort(bySource);
   return { config: loader.config, diagnostics: tidy(loader.diagnostics, files) };
 }
 
@@ -1114,4 +1459,27 @@ function tidy(diags: Diagnostic[], files: string[]): Diagnostic[] {
         fileRank(a.d.file) - fileRank(b.d.file) || (a.d.line ?? 0) - (b.d.line ?? 0) || a.i - b.i,
     )
     .map((x) => x.d);
+}
+
+/** Put the blocks `dynamic` blocks generate next to the static ones of the same type: a list of
+ * block objects (static first, then each dynamic in order), as terraform expands them. */
+function mergeDynamic(
+  items: Array<{ key: Node; value: Node }>,
+  dynamic: Map<string, Node[]>,
+  line: number,
+): void {
+  for (const [label, nodes] of dynamic) {
+    const at = items.findIndex((i) => i.key.k === 'lit' && i.key.v === label);
+    const lists: Node[] = [];
+    if (at >= 0) {
+      const s = items[at]!.value;
+      lists.push(s.k === 'tuple' ? s : { k: 'tuple', items: [s], line });
+      items.splice(at, 1);
+    }
+    lists.push(...nodes);
+    items.push({
+      key: { k: 'lit', v: label, line },
+      value: lists.length === 1 ? lists[0]! : { k: 'call', name: 'concat', args: lists, line },
+    });
+  }
 }

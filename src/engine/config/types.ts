@@ -43,6 +43,45 @@ export interface Lifecycle {
   createBeforeDestroy: boolean;
   /** Attribute names, or 'all'. */
   ignoreChanges: string[] | 'all';
+  /** `precondition` blocks: checked before the instance is planned (docs/configuration.md). */
+  preconditions?: Condition[];
+  /** `postcondition` blocks: checked on the planned object (`self`), again after apply. */
+  postconditions?: Condition[];
+  /** `replace_triggered_by`: references (`TYPE.NAME`, `TYPE.NAME.ATTR`) whose change replaces
+   * this resource. */
+  replaceTriggeredBy?: Expr[];
+}
+
+/** A custom condition (`validation`, `precondition`, `postcondition`, a check's `assert`):
+ * `condition` must be true, else `error_message` is reported at `pos`. */
+export interface Condition {
+  /** `validation`, `precondition`, `postcondition` or `assert`. */
+  kind: 'validation' | 'precondition' | 'postcondition' | 'assert';
+  condition: Expr;
+  errorMessage: Expr;
+  pos: SourcePos;
+}
+
+/** `data "TYPE" "NAME" { ... }`: a read-only lookup (docs/configuration.md, "Data sources"). */
+export interface DataBlock {
+  type: string;
+  name: string;
+  /** `data.TYPE.NAME` */
+  address: string;
+  attributes: Record<string, Expr>;
+  dependsOn: string[];
+  preconditions: Condition[];
+  postconditions: Condition[];
+  pos: SourcePos;
+  /** Set for a data block nested in a `check` block: a failed read is a warning. */
+  check?: string;
+}
+
+/** `check "NAME" { data ... assert { ... } }`: assertions reported as warnings. */
+export interface CheckBlock {
+  name: string;
+  asserts: Condition[];
+  pos: SourcePos;
 }
 
 export interface ResourceBlock {
@@ -70,6 +109,8 @@ export interface VariableBlock {
   type?: string;
   description?: string;
   sensitive: boolean;
+  /** `validation` blocks; the condition may refer to this variable only. */
+  validations?: Condition[];
   pos: SourcePos;
 }
 
@@ -79,6 +120,8 @@ export interface OutputBlock {
   description?: string;
   sensitive: boolean;
   dependsOn: string[];
+  /** `precondition` blocks of the output. */
+  preconditions?: Condition[];
   pos: SourcePos;
 }
 
@@ -129,6 +172,10 @@ export interface Config {
   variables: VariableBlock[];
   locals: LocalValue[];
   outputs: OutputBlock[];
+  /** `data` blocks (top level and inside `check` blocks); absent = none. */
+  dataSources?: DataBlock[];
+  /** `check` blocks; absent = none. */
+  checks?: CheckBlock[];
   /** `import` blocks; absent = none. */
   imports?: ImportBlock[];
   /** `moved` blocks; absent = none. */

@@ -14,7 +14,11 @@ const doc = readFileSync(
 );
 
 function hclBlock(): string {
-  const blocks = [...doc.matchAll(/```hcl\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  // The examples marked `<!-- blocks-example: NAME -->` run through the CLI in
+  // test/e2e/blocks.test.ts.
+  const blocks = [...doc.matchAll(/(<!-- blocks-example: \S+ -->\n)?```hcl\n([\s\S]*?)```/g)]
+    .filter((m) => !m[1])
+    .map((m) => m[2]!);
   expect(blocks).toHaveLength(1);
   return blocks[0]!;
 }
@@ -69,7 +73,7 @@ describe('docs/configuration.md', () => {
     const { diagnostics } = await loadConfig(dir);
     const table = doc.slice(doc.indexOf('## Not supported'), doc.indexOf('## Diagnostics'));
     // (The fixture shrinks as constructs become supported.)
-    expect(diagnostics.length).toBeGreaterThanOrEqual(5);
+    expect(diagnostics.length).toBeGreaterThanOrEqual(3);
     // Names vary (function, lifecycle argument, the code span quoted): normalise them the way
     // the table writes them.
     const norm = (summary: string) =>

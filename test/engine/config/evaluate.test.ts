@@ -363,7 +363,7 @@ describe('parse-time diagnostics', () => {
     ['each.index', 'CONFIG_REFERENCE', 10, /each.key, each.value/],
     ['path.home', 'CONFIG_REFERENCE', 10, /path.module, path.root, path.cwd/],
     ['max(var.list..., 1)', 'CONFIG_SYNTAX', 10, /immediately followed by "\)"/],
-    ['data.aws_caller_identity.me.account_id', 'CONFIG_UNSUPPORTED', 10, /data source/],
+    ['data.aws_caller_identity', 'CONFIG_SYNTAX', 10, /data.TYPE.NAME/],
     ['module.m.out', 'CONFIG_UNSUPPORTED', 10, /module/],
     ['bare', 'CONFIG_REFERENCE', 10, /must name a variable/],
     ['1 +', 'CONFIG_SYNTAX', 10, /expected an expression/],

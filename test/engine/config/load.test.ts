@@ -239,13 +239,9 @@ describe('errors', () => {
     );
     expect(diagnostics.map((d) => [d.line, d.summary])).toEqual([
       [1, 'A module call (`module` block) is not supported'],
-      [5, 'A data source (`data` block) is not supported'],
       [13, 'The function bcrypt() is not supported'],
-      [18, 'A `dynamic` block is not supported'],
       [25, 'A `provisioner` block is not supported'],
-      [30, 'lifecycle.replace_triggered_by is not supported'],
       [34, 'The provider "aws" is not supported'],
-      [40, 'A variable `validation` block is not supported'],
     ]);
     expect(diagnostics.find((d) => d.line === 13)).toMatchObject({
       address: 'cmek_encrypted_service.s',
