@@ -2,7 +2,7 @@
 // load modules yet; a call whose `source` is not a local path (the registry, git, http, s3, ...)
 // is reported at its `source` line as needing a download cmek does not do offline.
 
-import { isObj } from './shape.js';
+import { isObj, plain } from './shape.js';
 
 /** Terraform's local source prefixes; anything else is fetched by `terraform init`. */
 const LOCAL = /^\.\.?[\\/]/;
@@ -27,7 +27,7 @@ function remoteKind(source: string): string {
  * diagnostic; undefined for a local source (or none). */
 export function remoteModuleSource(body: unknown): [string, string] | undefined {
   if (!isObj(body)) return undefined;
-  const source = body.source;
+  const source = plain(body.source);
   if (typeof source !== 'string' || LOCAL.test(source)) return undefined;
   return [
     `The module source "${source}" (${remoteKind(source)})`,

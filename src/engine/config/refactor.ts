@@ -4,7 +4,7 @@
 
 import { parseResourceAddress } from '../../model/address.js';
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
-import { bareTraversal, entries, objs, type Obj } from './shape.js';
+import { bareTraversal, entries, objs, plain, type Obj } from './shape.js';
 import type { MovedBlock, RemovedBlock, SourcePos } from './types.js';
 
 export interface RefactorRead {
@@ -42,7 +42,8 @@ export function readRefactorBlock(
     if (k === 'lifecycle') {
       for (const lc of objs(v))
         for (const [lk, lv] of entries(lc)) {
-          if (lk === 'destroy' && typeof lv === 'boolean') destroy = lv;
+          const value = plain(lv);
+          if (lk === 'destroy' && typeof value === 'boolean') destroy = value;
           else
             diagnostics.push(
               diag(
