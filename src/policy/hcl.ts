@@ -125,7 +125,12 @@ export async function hclResources(dir: string, files?: string[]): Promise<HclLo
   );
   const config = loaded.config;
   const notes: Diagnostic[] = [];
-  const modules = loaded.diagnostics.filter((d) => /module call/i.test(d.summary));
+  // Module calls (local, or a remote source reported at its source line, addressed module.NAME).
+  const modules = loaded.diagnostics.filter(
+    (d) =>
+      d.code === 'CONFIG_UNSUPPORTED' &&
+      (/module call/i.test(d.summary) || (d.address ?? '').startsWith('module.')),
+  );
   for (const m of modules)
     notes.push({
       ...diag(

@@ -38,6 +38,9 @@ export interface PgSettings {
 export const PG_DEFAULT_SCHEMA = 'terraform_remote_state';
 /** The advisory lock Terraform takes while a workspace without a row is being created. */
 const CREATION_KEY = -1n;
+/** How long a run without -lock-timeout retries a momentary hold of CREATION_KEY by another
+ * run's lock attempt before it reports the state locked. */
+const CREATION_GRACE_MS = 2000;
 /** Serializes cmek's own schema creation between concurrent first runs ("cmek" in ASCII). */
 const DDL_KEY = 0x636d656b;
 
@@ -424,7 +427,8 @@ export class PgBackend implements StateBackend {
   async lock(workspace: string, req: LockRequest): Promise<BackendLock> {
     if (this.held.has(workspace))
       throw new Error(`pg backend: workspace ${workspace} is already locked by this process`);
-    const deadline = Date.now() + req.timeoutMs;
+    const start = Date.now();
+    const deadline = start + req.timeoutMs;
     let delay = 50;
     let vanished = 0;
     for (;;) {
@@ -441,16 +445,19 @@ export class PgBackend implements StateBackend {
           return { info, key: t.key };
         }
         if (Date.now() < deadline) return undefined;
+        // Every lock attempt holds -1 for an instant (Terraform's scheme), so concurrent runs on
+        // other workspaces of the schema collide on it briefly: retry that for a short grace
+        // even without -lock-timeout; a workspace really being created still holds it longer.
+        if (t.key === CREATION_KEY && Date.now() < start + CREATION_GRACE_MS) return undefined;
         const h = await this.holder(c, t.key, workspace);
         // Released between the two queries: try again, a few times.
         if (!h && ++vanished < 5) return undefined;
         throw new DiagnosticError(this.lockedDiagnostic(workspace, t.key, h));
       });
       if (r) return this.heldLock(workspace, r.key, r.info);
-      if (Date.now() < deadline) {
-        await sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
-        delay = Math.min(delay * 2, 500);
-      }
+      const until = Math.max(deadline, start + CREATION_GRACE_MS);
+      await sleep(Math.min(delay, Math.max(1, until - Date.now())));
+      delay = Math.min(delay * 2, 500);
     }
   }
 
