@@ -957,7 +957,7 @@ export async function checksStep(
   const resolveKey = (ref: string): KeyView | undefined => {
     const d = fromData.get(ref);
     if (!d) return resolved(ref);
-    const { state: _s, data: _d, ...view } = d;
+    const { data: _d, ...view } = d;
     return { ...resolved(ref), ...view };
   };
   const external = refresh
@@ -970,7 +970,6 @@ export async function checksStep(
     ...(external.length ? { external } : {}),
   });
   diags.push(...deps.checkRules(input));
-  diags.push(...keyStateCheck(input, fromData));
   keyDependencies(changes, ruleChanges, input);
   return diags;
 }
@@ -1098,40 +1097,6 @@ export function dataKeys(
       out.set(v, { ref: v, data: r.address, ...facts, ...(state ? { state } : {}) });
   }
   return out;
-}
-
-/** A database whose key a data source found not Enabled cannot use it: CMEK_KEY_INACCESSIBLE
- * at plan time, at the key attribute. */
-function keyStateCheck(
-  input: RuleInput,
-  keys: Map<string, KeyView & { state?: string; data: string }>,
-): Diagnostic[] {
-  const diags: Diagnostic[] = [];
-  for (const n of input.nodes) {
-    if (n.action === 'delete' || n.action === 'noop' || !n.key?.ref) continue;
-    const k = keys.get(n.key.ref);
-    if (!k?.state || k.state === 'Enabled') continue;
-    const pos = (n.keyAttribute ? n.attrPos?.[n.keyAttribute] : undefined) ?? n.pos;
-    const remedy =
-      k.state === 'Disabled'
-        ? `enable the key (cmek kms enable ${n.key.ref})`
-        : k.state === 'PendingDeletion'
-          ? `cancel the scheduled deletion (cmek kms cancel-deletion ${n.key.ref}) and enable the key`
-          : 'use another key: its key material is gone';
-    diags.push(
-      diag(
-        'CMEK_KEY_INACCESSIBLE',
-        `Key ${n.key.ref} is ${k.state}`,
-        `${n.address} would use the key ${k.data} reads, which is ${k.state}; a database key must be Enabled. Remedy: ${remedy}.`,
-        {
-          address: n.address,
-          ...(n.keyAttribute ? { attribute: n.keyAttribute } : {}),
-          ...(pos ? { file: pos.file, line: pos.line } : {}),
-        },
-      ),
-    );
-  }
-  return diags;
 }
 
 // ---------------------------------------------------------------------------------------------

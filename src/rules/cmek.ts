@@ -265,6 +265,7 @@ function clean(k: KeyView): KeyView {
   if (k.region !== undefined) out.region = k.region;
   if (k.provider !== undefined) out.provider = k.provider;
   if (k.alias !== undefined) out.alias = k.alias;
+  if (k.state !== undefined) out.state = k.state;
   return out;
 }
 
@@ -393,6 +394,7 @@ export function cmekRuleInput(
       region: parsed?.region ?? inPlan?.region ?? resolved?.region,
       provider: parsed?.provider ?? inPlan?.provider ?? resolved?.provider,
       alias: inPlan?.alias,
+      state: resolved?.state,
     });
   };
 

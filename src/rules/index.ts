@@ -7,6 +7,7 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import { buildContext, type RuleContext } from './graph.js';
 import { keyInUse } from './in-use.js';
 import { keyFormat } from './format.js';
+import { keyNotEnabled } from './key-state.js';
 import {
   cloneKeyInherited,
   replicaKeyInherited,
@@ -102,6 +103,7 @@ export {
   encryptedReplace,
   keyAliasRef,
   keyDestroyedWithData,
+  keyNotEnabled,
 };
 
 export type Rule = (input: RuleInput, ctx?: RuleContext) => Diagnostic[];
@@ -122,6 +124,7 @@ export const RULES = {
   CMEK_KEY_POLICY_MISSING_ACTIONS: keyPolicyMissingActions,
   CMEK_KEY_POLICY_PUBLIC: keyPolicyPublic,
   CMEK_KEY_FORMAT: keyFormat,
+  CMEK_KEY_INACCESSIBLE: keyNotEnabled,
 } as const satisfies Record<string, Rule>;
 
 /** Deterministic order: address, code, attribute, summary, detail (plain code-unit comparison,

@@ -18,6 +18,9 @@ export interface KeyView {
   /** Set when the key is named through an alias: the alias resource's address or the alias
    * reference itself. */
   alias?: string;
+  /** The key's state (`Enabled`, `Disabled`, `PendingDeletion`, `Destroyed`) when a lookup
+   * read it (a data source); absent when not known. */
+  state?: string;
 }
 
 export type NodeKind = 'service' | 'replica' | 'clone' | 'backup' | 'restore';

@@ -7,6 +7,7 @@ import { diag, DiagnosticError, type Diagnostic } from '../model/diagnostics.js'
 import { parseKeyRef } from '../model/key-ref.js';
 import { isKmsError, type KeyMetadata, type Kms, type KmsError } from '../kms/types.js';
 import type { Profile } from '../rules/model.js';
+import { keyStateRemedy } from '../rules/key-state.js';
 import { keyRegionMatches, regionMismatchMessage } from '../rules/region.js';
 import { CmekRuleError } from './rule-error.js';
 
@@ -150,12 +151,7 @@ export async function checkKeyAccess(
   }
   if (metadata && metadata.keyState !== 'Enabled') {
     const state = metadata.keyState;
-    const remedy =
-      state === 'Disabled'
-        ? `enable the key (cmek kms enable ${keyRef})`
-        : state === 'PendingDeletion'
-          ? `cancel the scheduled deletion (cmek kms cancel-deletion ${keyRef}) and enable the key`
-          : 'nothing: the key material is destroyed; use another key';
+    const remedy = keyStateRemedy(keyRef, state);
     throw new DiagnosticError(
       inaccessible(
         keyRef,
