@@ -87,4 +87,15 @@ function launch(): void {
   }
 }
 
-launch();
+try {
+  launch();
+} catch (e) {
+  // terraform shows the plugin's stderr: one line saying what is wrong, never a stack.
+  const err = e as NodeJS.ErrnoException;
+  const what =
+    err.code === 'ENOENT' || err.code === 'EACCES'
+      ? `cannot read ${err.path ?? BUNDLE_FILE} (${err.code}): reinstall with \`cmek provider install\``
+      : err.message;
+  process.stderr.write(`terraform-provider-cmek could not start: ${what}\n`);
+  process.exitCode = 1;
+}
