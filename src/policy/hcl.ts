@@ -125,11 +125,10 @@ export async function hclResources(dir: string, files?: string[]): Promise<HclLo
   );
   const config = loaded.config;
   const notes: Diagnostic[] = [];
-  // Module calls (local, or a remote source reported at its source line, addressed module.NAME).
+  // Module calls (a local source, or a remote one reported at its source line): the loader
+  // addresses them module.NAME.
   const modules = loaded.diagnostics.filter(
-    (d) =>
-      d.code === 'CONFIG_UNSUPPORTED' &&
-      (/module call/i.test(d.summary) || (d.address ?? '').startsWith('module.')),
+    (d) => d.code === 'CONFIG_UNSUPPORTED' && (d.address ?? '').startsWith('module.'),
   );
   for (const m of modules)
     notes.push({
