@@ -11,10 +11,11 @@ import { parse as hcl2json } from '@cdktf/hcl2json';
 import { describe, expect, it } from 'vitest';
 import { mapScope, ParsedExpr } from '../../../src/engine/config/expr.js';
 import { parseHclFile } from '../../../src/engine/config/syntax.js';
+import { sharedFixtures } from '../../support/shared-fixtures.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** The real third-party fixtures; CMEK_FIXTURES names another copy. */
-const SHARED = process.env.CMEK_FIXTURES ?? '/work/shared/fixtures';
+const SHARED = sharedFixtures();
 
 function tfFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
