@@ -86,6 +86,16 @@ function errorDiag(
     : { severity: 'error', summary, detail };
 }
 
+/** What the plugin tells terraform it supports, in GetMetadata and GetProviderSchema.
+ * plan_destroy: PlanResourceChange is called for destroys too (the key-removal rules need it).
+ * get_provider_schema_optional: terraform keeps the schema of the first launch of a command in
+ * its process-wide cache and skips GetProviderSchema in the later launches (validate walk, plan
+ * walk, apply walk); every RPC here works without it (the schemas are the provider's own). */
+export const SERVER_CAPABILITIES = {
+  plan_destroy: true,
+  get_provider_schema_optional: true,
+} as const;
+
 /** Add the tfplugin6 Provider, GRPCController and health services to `server`. */
 export function addPluginServices(server: grpc.Server, opts: PluginServices): void {
   let provider: Promise<ProviderHandler> | undefined;
@@ -162,13 +172,13 @@ export function addPluginServices(server: grpc.Server, opts: PluginServices): vo
 
   const provider6 = {
     GetMetadata: rpc('GetMetadata', async () => ({
-      server_capabilities: { plan_destroy: true },
+      server_capabilities: SERVER_CAPABILITIES,
       resources: [...kinds.resources.keys()].map((type_name) => ({ type_name })),
       data_sources: [...kinds.dataSources.keys()].map((type_name) => ({ type_name })),
     })),
     GetProviderSchema: rpc('GetProviderSchema', async () => ({
       ...schemasToProto(schemas!),
-      server_capabilities: { plan_destroy: true },
+      server_capabilities: SERVER_CAPABILITIES,
     })),
     ValidateProviderConfig: rpc('ValidateProviderConfig', async (req, h) => {
       const config = objectOf(req.config, providerKind!) ?? {};

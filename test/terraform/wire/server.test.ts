@@ -176,13 +176,15 @@ describe('the Provider service over plaintext (TF_DISABLE_PLUGIN_TLS)', () => {
 
       const meta = await call<{
         resources: { type_name: string }[];
-        server_capabilities: { plan_destroy: boolean };
+        server_capabilities: { plan_destroy: boolean; get_provider_schema_optional: boolean };
       }>(c, 'GetMetadata', {});
       expect(meta.resources.map((r) => r.type_name).sort()).toEqual([
         'cmek_probe',
         'cmek_probe_consumer',
       ]);
       expect(meta.server_capabilities.plan_destroy).toBe(true);
+      // terraform may reuse the first launch's schema instead of asking every launch.
+      expect(meta.server_capabilities.get_provider_schema_optional).toBe(true);
 
       const schemas = createProbeProvider().schemas();
       const probe = schemas.resources.cmek_probe!;
