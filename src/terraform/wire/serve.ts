@@ -12,6 +12,7 @@ import {
   readHandshakeEnv,
   type HandshakeConfig,
 } from './handshake.js';
+import { installFastIsIPv6 } from './ipv6.js';
 import { createLogger, type Logger } from './log.js';
 
 export interface ServeOptions {
@@ -115,6 +116,7 @@ async function bindInRange(
 export function runPluginMain(
   factory: () => ProviderHandler | Promise<ProviderHandler>,
 ): Promise<RunningPlugin | undefined> {
+  installFastIsIPv6();
   process.on('SIGINT', () => {
     // terraform sends its own SIGINT to the process group and then StopProvider: ignore it.
   });
