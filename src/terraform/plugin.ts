@@ -1,8 +1,8 @@
 // The entry point of the bundled plugin (scripts/build-provider.ts bundles it into
 // cmek-provider.cjs, which the `terraform-provider-cmek` launcher runs): the plugin protocol
 // serving the cmek provider. The provider — resources, engine settings, KMS, control plane — is
-// imported on the first RPC, after the handshake line, so terraform's launch does not wait for
-// it. The exports serve the build's code-cache training run (src/terraform/launcher.ts).
+// imported right after the handshake line, while terraform connects, so terraform's launch
+// does not wait for it. The exports serve the build's code-cache training run (src/terraform/launcher.ts).
 import type { ProviderHandler } from './handler.js';
 import { runPluginMain } from './wire/serve.js';
 

@@ -2,8 +2,9 @@
 // (mutual TLS trusting only terraform's client certificate, or plaintext with
 // TF_DISABLE_PLUGIN_TLS), print the one handshake line on stdout, and serve until terraform
 // calls Shutdown (or closes the process). SIGINT is ignored, as go-plugin plugins do: terraform
-// forwards Ctrl-C as StopProvider, then Shutdown. The provider itself is created on the first
-// RPC, so the handshake does not wait for it.
+// forwards Ctrl-C as StopProvider, then Shutdown. The provider itself is created right after
+// the handshake line (or by the first RPC, whichever comes first), so the handshake does not
+// wait for it.
 
 import type { ProviderHandler } from '../handler.js';
 import {
@@ -56,8 +57,11 @@ export async function servePlugin(
     stopping = true;
     await new Promise<void>((resolve) => srv.tryShutdown(() => resolve()));
   };
+  // One provider per process, loaded by the first RPC or, sooner, right after the handshake line.
+  let handler: Promise<ProviderHandler> | undefined;
+  const loadHandler = (): Promise<ProviderHandler> => (handler ??= Promise.resolve().then(factory));
   server.addPluginServices(srv, {
-    handler: async () => factory(),
+    handler: loadHandler,
     log,
     onShutdown: () => {
       // Answer Shutdown first, then stop and exit: terraform waits for the process to end.
@@ -82,6 +86,10 @@ export async function servePlugin(
   const line = handshakeLine(port, cert?.handshakeField ?? '');
   (opts.writeLine ?? ((l: string) => void process.stdout.write(l)))(line);
   log.log('debug', 'plugin serving', { port, tls: config.tls });
+  // Every launch needs the provider (terraform's first RPC follows at once): load it while
+  // terraform reads the line and opens its TLS connection, instead of after its first RPC
+  // arrives. A failure here is reported by that RPC, which awaits the same promise.
+  setImmediate(() => void loadHandler().catch(() => undefined));
   return { port, line, stop };
 }
 

@@ -46,7 +46,8 @@ interface Kind {
 }
 
 export interface PluginServices {
-  /** Called once, on the first RPC that needs the provider (not during the handshake). */
+  /** The provider: called once, by the first RPC that needs it (serve.ts starts loading it
+   * right after the handshake line). */
   handler: () => Promise<ProviderHandler>;
   log: Logger;
   /** go-plugin's Shutdown: stop serving and exit. */
