@@ -3,11 +3,21 @@
 // service), both applied first so the plans have nothing to change, medians of interleaved runs
 // in the same process. Goal ≤ 2: terraform launches the plugin several times per command, so
 // the plugin's start-up is most of the difference; the notes give the floor, terraform plan of a
-// builtin-only configuration (no plugin launched at all). Needs the terraform binary
+// builtin-only configuration (no plugin launched at all), and CPU time (user + system of the
+// command and every process it waited for: terraform and its plugin launches; less sensitive to
+// other processes' load than wall time). Needs the terraform binary
 // (CMEK_TERRAFORM, default /usr/local/bin/terraform; without it the row is skipped with a note
 // on stderr) and a build (`npm run build`: the CLI and `cmek provider install`).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,10 +32,25 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+/** CPU milliseconds of this process's reaped children so far (cutime + cstime; Linux). */
+function childrenCpu(): number {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
+}
+
+/** The last timed() run's CPU milliseconds (the command and all it waited for). */
+let lastCpu = NaN;
+
 function timed(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): number {
+  const cpu0 = childrenCpu();
   const t0 = performance.now();
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8' });
   const ms = performance.now() - t0;
+  lastCpu = childrenCpu() - cpu0;
   if (r.status !== 0)
     throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
   return ms;
@@ -82,10 +107,16 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     const tfMs: number[] = [];
     const cmekMs: number[] = [];
     const floorMs: number[] = [];
+    const tfCpu: number[] = [];
+    const cmekCpu: number[] = [];
+    const floorCpu: number[] = [];
     for (let i = 0; i < runs; i++) {
       tfMs.push(timed(terraform, ['plan', '-input=false', '-no-color'], tfDir, env));
+      tfCpu.push(lastCpu);
       cmekMs.push(timed(process.execPath, [bin, 'plan', '-input=false'], cmekDir, env));
+      cmekCpu.push(lastCpu);
       floorMs.push(timed(terraform, ['plan', '-input=false', '-no-color'], floorDir, env));
+      floorCpu.push(lastCpu);
     }
     const t = median(tfMs);
     const c = median(cmekMs);
@@ -95,6 +126,11 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         runs,
         goal_ratio: GOAL_RATIO,
         terraform_builtin_only_plan_ms: Math.round(median(floorMs)),
+        terraform_min_ms: Math.round(Math.min(...tfMs)),
+        cmek_min_ms: Math.round(Math.min(...cmekMs)),
+        terraform_cpu_ms: Math.round(median(tfCpu)),
+        cmek_cpu_ms: Math.round(median(cmekCpu)),
+        terraform_builtin_only_cpu_ms: Math.round(median(floorCpu)),
         loadavg_1m: Number(loadavg()[0]!.toFixed(2)),
       }),
     ];

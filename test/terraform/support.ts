@@ -77,14 +77,20 @@ export interface TfResult {
   out: string;
 }
 
-/** `terraform ARGS` in `cwd` (-no-color added where terraform takes it). */
-export function tf(cwd: string, args: string[], timeout = 240_000): TfResult {
+/** `terraform ARGS` in `cwd` (-no-color added where terraform takes it), with `extraEnv` on
+ * top of the isolated environment. */
+export function tf(
+  cwd: string,
+  args: string[],
+  timeout = 240_000,
+  extraEnv: NodeJS.ProcessEnv = {},
+): TfResult {
   const noColor = ['init', 'plan', 'apply', 'destroy', 'import', 'show', 'refresh'].includes(
     args[0]!,
   );
   const r = spawnSync(TERRAFORM, [...args, ...(noColor ? ['-no-color'] : [])], {
     cwd,
-    env: env(),
+    env: { ...env(), ...extraEnv },
     encoding: 'utf8',
     timeout,
   });

@@ -75,6 +75,14 @@ describe.skipIf(!HAVE)('terraform drives the cmek provider (terraform binary pre
       const again = tf(dir, ['plan', '-detailed-exitcode', '-input=false']);
       expect(again.code, again.out).toBe(0);
       expect(again.out).toContain('No changes');
+      // terraform 1.11 starts the plugin once per phase of a plan: to read the schema, for the
+      // validate walk, for the plan walk. The plugin announces get_provider_schema_optional, so
+      // terraform asks for the schema in the first launch only and reuses it in the others.
+      const traced = tf(dir, ['plan', '-input=false'], undefined, { TF_LOG: 'trace' });
+      expect(traced.code, traced.out).toBe(0);
+      expect(traced.stderr.match(/provider: starting plugin: /g)).toHaveLength(3);
+      expect(traced.stderr.match(/"@message":"GetProviderSchema called"/g)).toHaveLength(1);
+      expect(traced.stderr).toContain('GRPCProvider.v6: returning cached schema');
 
       // The service terraform created, through the cmek CLI in the same directory (.cmek).
       const put = cmek(dir, ['data', 'put', 'orders', 'greeting.txt', '-'], {
