@@ -46,24 +46,25 @@ function childrenCpu(): number {
   }
 }
 
-/** Wall and CPU milliseconds from spawn to the first stdout line (the plugin is then killed). */
+/** Wall and CPU milliseconds from spawn to the first stdout line. The plugin is then killed,
+ * and the promise settles once it is reaped (so its CPU time is not counted in the next
+ * `node -e 0`'s children time). */
 function launch(exe: string, env: NodeJS.ProcessEnv): Promise<{ ms: number; cpu: number }> {
   return new Promise((resolvePromise, reject) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, [exe], { env, stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
+    let got: { ms: number; cpu: number } | undefined;
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (!out.includes('\n')) return;
-      const ms = performance.now() - t0;
-      const cpu = cpuOf(child.pid);
+      if (got || !out.includes('\n')) return;
+      got = { ms: performance.now() - t0, cpu: cpuOf(child.pid) };
       child.kill('SIGKILL');
-      if (!/^1\|6\|tcp\|/.test(out)) reject(new Error(`unexpected handshake line: ${out}`));
-      else resolvePromise({ ms, cpu });
     });
     child.on('exit', (code) => {
-      if (!out.includes('\n'))
-        reject(new Error(`the plugin exited (${code}) before its handshake`));
+      if (!got) reject(new Error(`the plugin exited (${code}) before its handshake`));
+      else if (!/^1\|6\|tcp\|/.test(out)) reject(new Error(`unexpected handshake line: ${out}`));
+      else resolvePromise(got);
     });
   });
 }
