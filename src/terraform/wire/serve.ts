@@ -66,9 +66,11 @@ export async function servePlugin(
     onShutdown: () => {
       // Answer Shutdown first, then stop and exit: terraform waits for the process to end.
       setImmediate(() => {
+        const t0 = performance.now();
         const timer = setTimeout(() => exit(0), 2000);
         void stop().then(() => {
           clearTimeout(timer);
+          log.log('trace', 'plugin exiting', { stop_ms: Math.round(performance.now() - t0) });
           exit(0);
         });
       });
