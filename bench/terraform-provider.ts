@@ -83,7 +83,7 @@ function nodeBare(): Promise<{ ms: number; cpu: number }> {
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const exe = resolve(
-    process.env.CMEK_BENCH_PROVIDER ?? join(ROOT, 'dist', 'terraform-provider-cmek.js'),
+    process.env.CMEK_BENCH_PROVIDER || join(ROOT, 'dist', 'terraform-provider-cmek.js'),
   );
   if (!existsSync(exe)) throw new Error(`${exe} does not exist: run \`npm run build\` first`);
   const env = await terraformLaunchEnv();
