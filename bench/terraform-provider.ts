@@ -8,12 +8,13 @@
 // machine): the plugin's, all its threads, up to the handshake line (/proc/PID/task/*/schedstat),
 // and a whole `node -e 0` (its user + system time, from /proc/self/stat once reaped).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { terraformLaunchEnv } from '../scripts/build-provider.js';
+import { childrenCpu, cpuOf } from './cpu.js';
 import { result, type BenchOptions, type BenchResult } from './lib.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,28 +23,6 @@ const GOAL_MS = 250;
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
-}
-
-/** CPU milliseconds process `pid` has run so far, all threads (Linux; NaN elsewhere). */
-function cpuOf(pid: number | undefined): number {
-  try {
-    let ns = 0;
-    for (const t of readdirSync(`/proc/${pid}/task`))
-      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-    return ns / 1e6;
-  } catch {
-    return NaN;
-  }
-}
-
-/** CPU milliseconds of this process's reaped children so far (cutime + cstime; Linux). */
-function childrenCpu(): number {
-  try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return NaN;
-  }
 }
 
 /** Wall and CPU milliseconds from spawn to the first stdout line. The plugin is then killed,

@@ -9,19 +9,12 @@
 // (CMEK_TERRAFORM, default /usr/local/bin/terraform; without it the row is skipped with a note
 // on stderr) and a build (`npm run build`: the CLI and `cmek provider install`).
 import { spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { childrenCpu } from './cpu.js';
 import { result, type BenchOptions, type BenchResult } from './lib.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,16 +23,6 @@ const GOAL_RATIO = 2;
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
-}
-
-/** CPU milliseconds of this process's reaped children so far (cutime + cstime; Linux). */
-function childrenCpu(): number {
-  try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return NaN;
-  }
 }
 
 /** The last timed() run's CPU milliseconds (the command and all it waited for). */
