@@ -100,7 +100,7 @@ describe('a put writes its replicas in the same loop', () => {
     // A flipped byte in a replica's copy fails authentication there.
     const path = cp.objects.pathOf(cross.id, 'big');
     const bad = readFileSync(path);
-    bad[5_000_000] ^= 1;
+    bad[5_000_000] = bad[5_000_000]! ^ 1;
     writeFileSync(path, bad);
     await expect(cp.objects.getBuffer(cross.id, 'big')).rejects.toSatisfy(
       (e) => e instanceof DiagnosticError && e.diagnostics[0]?.code === 'CMEK_INTEGRITY',
