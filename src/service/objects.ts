@@ -228,11 +228,13 @@ export class ObjectStore {
     const tmp = join(this.partialDirOf(rec.id), tempSuffix());
     let info: ObjectInfo;
     const mirrors: Mirror[] = [];
+    let head: Buffer | undefined;
     try {
       const codec = this.#codec();
       if (codec.sealer) {
         const sealer = await codec.sealer(rec, name);
-        if (!opts.system) await this.#mirrorsFor(rec, name, codec, sealer.header, mirrors);
+        head = sealer.header;
+        if (!opts.system) await this.#mirrorsFor(rec, name, codec, head, mirrors);
         info = await writeBody(tmp, name, sealer, body, this.#durable, mirrors);
       } else {
         info = await writeStream(tmp, name, await codec.encryptor(rec, name), body, this.#durable);
@@ -258,10 +260,33 @@ export class ObjectStore {
         await fsp.rm(m.tmp, { force: true });
       }
     }
+    // Another put of the same name (this process or another) may have replaced the object
+    // since this one's rename, and renamed its own replica copies before this one's: then the
+    // replicas are left to afterPut, which copies the primary's current file, so they end on
+    // the same version as the primary (as copies after the put always did).
+    if (mirrored.size > 0 && head && !(await this.#holds(final, head))) mirrored.clear();
     if (!opts.system && this.hooks.afterPut.length) {
       for (const h of this.hooks.afterPut) await h(rec, name, info, mirrored);
     }
     return info;
+  }
+
+  /** Whether the file at `path` starts with `head` (the header of the body a put wrote: its
+   * object id is random, so no other put's body starts the same way). */
+  async #holds(path: string, head: Buffer): Promise<boolean> {
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(path, 'r');
+    } catch {
+      return false;
+    }
+    try {
+      const got = Buffer.alloc(head.length);
+      await readFully(fh, got, got.length, 0);
+      return got.equals(head);
+    } finally {
+      await fh.close();
+    }
   }
 
   /** The replicas whose copy this put writes in its own loop (ObjectStoreHooks.mirrorsOf): each

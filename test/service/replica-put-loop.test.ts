@@ -120,6 +120,18 @@ describe('a put writes its replicas in the same loop', () => {
     expect((await cp.objects.getBuffer(same.id, 'b')).toString()).toBe('bravo');
   });
 
+  it('concurrent puts of one name leave the replicas on the same version as the primary', async () => {
+    for (let round = 0; round < 3; round++) {
+      const bodies = Array.from({ length: 4 }, () => randomBytes(5 * 1024 * 1024 + 17));
+      await Promise.all(bodies.map((b) => cp.objects.put('p', 'race', b)));
+      const primary = split(fileOf(p, 'race')).body;
+      for (const r of [same, cross])
+        expect(split(fileOf(r, 'race')).body.equals(primary)).toBe(true);
+      const got = await cp.objects.getBuffer(cross.id, 'race');
+      expect(bodies.some((b) => b.equals(got))).toBe(true);
+    }
+  }, 60_000);
+
   it('a put whose body fails leaves every service with its previous object and no temp file', async () => {
     const old = randomBytes(5 * 1024 * 1024);
     await cp.objects.put('p', 'o', old);
