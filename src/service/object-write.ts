@@ -6,7 +6,9 @@
 // than the cipher (docs/core.md, "Performance").
 //
 // A put to a service with replicas writes each replica's file in the same loop (MirrorFile):
-// every sealed batch to every file, one fsync each at the end, all together.
+// every sealed batch to every file, one fsync each at the end, all together. The files share
+// each batch's buffers (each has at most WRITE_DEPTH writes in flight, all of the last two
+// batches), so the memory bound below does not grow with the replicas.
 //
 // Memory: at most one held batch (views of the body's own pieces), SEAL_DEPTH batches being
 // sealed (the pool copies each: input + output) and WRITE_DEPTH sealed batches being written,
