@@ -301,7 +301,13 @@ export class ObjectStore {
     into: Mirror[],
   ): Promise<void> {
     if (!this.hooks.mirrorsOf || !codec.adopt || !header) return;
-    for (const dst of await this.hooks.mirrorsOf(rec)) {
+    let targets: ServiceRecord[];
+    try {
+      targets = await this.hooks.mirrorsOf(rec);
+    } catch {
+      return; // afterPut meets the same failure and reports it as it always did
+    }
+    for (const dst of targets) {
       if (dst.kind !== 'replica' || dst.parentId !== rec.id || dst.status !== 'RUNNING') continue;
       try {
         await codec.adopt({ rec, name, lineage: rec.id }, dst, header);
