@@ -88,6 +88,8 @@ async function bareThreadSplit(
   };
   let best: { main: number; others: number } | undefined;
   for (let i = 0; i < runs; i++) {
+    // Let the background work of earlier samples (their buffers being freed) finish first.
+    await new Promise((r) => setTimeout(r, 100));
     const m0 = mainThreadCpu()!;
     const t0 = total();
     await fn();
