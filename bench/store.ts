@@ -8,11 +8,13 @@
 // - replica_put_vs_put: seconds to put one 64 MiB object to a service with one same-region
 //   replica vs one without (both encrypted, same store). The replica's copy is its primary's
 //   ciphertext (data key re-wrapped, body copied byte for byte; docs/core.md "Replicas copy
-//   ciphertext"), so the ratio is 1 + a file copy over the put, not 2.
+//   ciphertext"), written in the put's own loop: the ratio is what the second file's writes and
+//   fsync add, not a second encryption. Notes: the copy-after-put path, and the disk's own
+//   cost of two files vs one.
 // - rotation_1gib_vs_1mib: seconds to rotate a service holding 1 GiB (256 MiB with --quick) to
 //   another KMS key vs one holding 1 MiB (live check of the new key + re-wrap of the service
 //   key + record writes). Rotation never touches objects, so the ratio should be about 1.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -40,6 +42,28 @@ function counting(kms: Kms): { kms: Kms; calls: () => number } {
     },
   });
   return { kms: wrapped, calls: () => n };
+}
+
+/** Writes `bytes` (in 4 MiB writes of `piece`'s bytes) to `files` new files at once, fsyncs
+ * them, and removes them: what the disk alone costs for a put and its replicas. */
+async function diskWrite(dir: string, files: number, bytes: number, piece: Buffer): Promise<void> {
+  const block = Buffer.alloc(4 << 20);
+  for (let off = 0; off < block.length; off += piece.length) piece.copy(block, off);
+  await Promise.all(
+    Array.from({ length: files }, async (_, i) => {
+      const path = join(dir, `disk-${i}.tmp`);
+      const fh = await open(path, 'w');
+      try {
+        for (let off = 0; off < bytes; off += block.length) {
+          await fh.write(block, 0, Math.min(block.length, bytes - off), off);
+        }
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rm(path);
+    }),
+  );
 }
 
 /** The baseline codec: bodies pass through unchanged, through the same put/get loops as the
@@ -167,6 +191,29 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
       () => cp.objects.put(svc.id, 'big-lone', body(replSize, piece)),
       { runs, warmup: 1 },
     );
+    // Where the replicated put's time goes. (a) The same put with the replica copied after it
+    // (read back, written, fsynced: the path a put takes for a replica it cannot write in its
+    // own loop), same store. (b) The disk alone: 64 MiB written in 4 MiB writes and fsynced to
+    // two files at once vs one file. A replica is a second copy of the bytes, so (b) is the
+    // floor of replica_put_vs_put on this disk when the put itself is bound by the disk.
+    const mirrorsOf = cp.objects.hooks.mirrorsOf;
+    const [afterPut] = await measurePair(
+      async () => {
+        cp.objects.hooks.mirrorsOf = undefined;
+        try {
+          await cp.objects.put(replicated.id, 'big', body(replSize, piece));
+        } finally {
+          cp.objects.hooks.mirrorsOf = mirrorsOf;
+        }
+      },
+      () => cp.objects.put(svc.id, 'big-lone', body(replSize, piece)),
+      { runs, warmup: 1 },
+    );
+    const [twoFiles, oneFile] = await measurePair(
+      () => diskWrite(dir, 2, replSize, piece),
+      () => diskWrite(dir, 1, replSize, piece),
+      { runs, warmup: 1 },
+    );
 
     // 3) rotation of a big vs a tiny service, alternating between two keys.
     const key2 = await admin.createKey({ region: 'eu-west-1', description: 'bench 2' });
@@ -211,6 +258,8 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
         mib: replMib,
         replicated_ms: Math.round(replPut.seconds * 1000),
         alone_ms: Math.round(lonePut.seconds * 1000),
+        copied_after_put_ms: Math.round(afterPut.seconds * 1000),
+        disk_two_files_vs_one: Number((twoFiles.seconds / oneFile.seconds).toFixed(2)),
       }),
       result('rotation_1gib_vs_1mib', rotBig.seconds, 's', rotTiny.seconds, {
         big_mib: bigBytes / 1024 / 1024,

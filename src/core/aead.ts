@@ -234,7 +234,6 @@ export class ChunkCipher {
       c.final();
       ct.copy(buf, i * stride);
       c.getAuthTag().copy(buf, i * stride + ct.length);
-      ct.fill(0);
     }
     return total;
   }

@@ -124,6 +124,7 @@ export class EnvelopeCodec implements ObjectCodec {
         const s = new ObjectSealer(opts);
         return {
           batchUnit: s.header.chunkSize,
+          header: s.headerBytes,
           seal: (pieces, final) => {
             try {
               const out: Buffer[] = [];
@@ -142,6 +143,7 @@ export class EnvelopeCodec implements ObjectCodec {
       const s = new BatchSealer({ ...opts, pool, recycle: true });
       return {
         batchUnit: s.header.chunkSize,
+        header: s.headerBytes,
         seal: (pieces, final) => s.sealBatch(pieces, final),
         release: (parts) => s.release(parts),
         close: () => s.close(),

@@ -14,7 +14,8 @@
 // keep the ciphertext and the wrapped keys as they were, so they live and die with the key.
 //
 // Replicas follow their primary: the data plane's hooks (objects.ts) apply every put/remove on
-// the primary to each replica (listed in the primary's record), and refuse user writes to a
+// the primary to each replica (listed in the primary's record; a put writes the in-sync
+// replicas' files in its own loop, the others are copied after it), and refuse user writes to a
 // replica. A replica that cannot take a write (not RUNNING) is marked out of sync and is copied
 // in full at the next replicated write.
 import type { Readable } from 'node:stream';
@@ -124,7 +125,17 @@ export class Lifecycle {
         ),
       );
     });
-    hooks.afterPut.push((rec, name) => this.#fanOut(rec, name, 'put'));
+    hooks.afterPut.push((rec, name, _info, mirrored) => this.#fanOut(rec, name, 'put', mirrored));
+    // A put writes its in-sync replicas' copies in its own loop (objects.ts); the rest are
+    // copied after it by #fanOut.
+    hooks.mirrorsOf = async (rec) => {
+      const out: ServiceRecord[] = [];
+      for (const id of rec.replicas ?? []) {
+        const r = await this.#cp.get(id);
+        if (r && r.id === id && !r.outOfSync && r.status === 'RUNNING') out.push(r);
+      }
+      return out;
+    };
     hooks.afterRemove.push((rec, name) => this.#fanOut(rec, name, 'remove'));
   }
 
@@ -429,8 +440,14 @@ export class Lifecycle {
 
   /** Apply one write of a primary to its replicas. A replica that cannot take it is marked out
    * of sync (and logged) instead of failing the primary's write, which is already done. */
-  async #fanOut(primary: ServiceRecord, name: string, op: 'put' | 'remove'): Promise<void> {
+  async #fanOut(
+    primary: ServiceRecord,
+    name: string,
+    op: 'put' | 'remove',
+    done: ReadonlySet<string> = new Set(),
+  ): Promise<void> {
     for (const id of primary.replicas ?? []) {
+      if (done.has(id)) continue;
       const replica = await this.#cp.get(id);
       if (!replica || replica.id !== id) continue;
       try {

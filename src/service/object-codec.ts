@@ -37,6 +37,10 @@ export interface BodyRef {
 export interface BatchBodySealer {
   /** Batches passed to seal() are whole multiples of this many bytes, except the final one. */
   readonly batchUnit: number;
+  /** The body's first bytes (the envelope's header, which names the data key) when the codec
+   * can copy bodies as ciphertext (`ObjectCodec.adopt`): put() adopts the key for the replicas
+   * it writes in the same loop before the first batch. */
+  readonly header?: Buffer;
   /** Seals the next batch (`final`: the body's last bytes; empty only when the whole body is).
    * Resolves to the parts to write, in order; calls may overlap and resolve in call order.
    * The pieces are not modified and, once the promise settles, not referenced. */

@@ -5,6 +5,11 @@
 // pool writes and the main thread reads the body. No stream layers on this path: they cost more
 // than the cipher (docs/core.md, "Performance").
 //
+// A put to a service with replicas writes each replica's file in the same loop (MirrorFile):
+// every sealed batch to every file, one fsync each at the end, all together. The files share
+// each batch's buffers (each has at most WRITE_DEPTH writes in flight, all of the last two
+// batches), so the memory bound below does not grow with the replicas.
+//
 // Memory: at most one held batch (views of the body's own pieces), SEAL_DEPTH batches being
 // sealed (the pool copies each: input + output) and WRITE_DEPTH sealed batches being written,
 // each ≤ WRITE_BATCH plus tags: ≈ 4 + 2 × 8 + 2 × 4 = 28 MiB per put, whatever the object size.
@@ -145,8 +150,9 @@ class WriteQueue {
     this.#durable = durable;
   }
 
-  /** Queues `parts` for writing; `written` runs once all of them are on the file. */
-  async add(parts: Buffer[], written?: () => void): Promise<void> {
+  /** Queues `parts` for writing; `done(true)` runs once all of them are on the file,
+   * `done(false)` if any of their writes failed. */
+  async add(parts: Buffer[], done?: (ok: boolean) => void): Promise<void> {
     const groups: Promise<void>[] = [];
     for (let i = 0; i < parts.length; i += MAX_PARTS) {
       const group = parts.length <= MAX_PARTS ? parts : parts.slice(i, i + MAX_PARTS);
@@ -170,7 +176,12 @@ class WriteQueue {
         this.#syncing.catch(noop);
       }
     }
-    if (written) Promise.all(groups).then(written, noop);
+    if (done) {
+      Promise.all(groups).then(
+        () => done(true),
+        () => done(false),
+      );
+    }
   }
 
   /** Waits until at most `n` writes are in flight. */
@@ -192,23 +203,72 @@ class WriteQueue {
   }
 }
 
-/** Seals `body` with `sealer` and writes it, then the trailer, to the new file `tmp`. */
+/** A second file put() writes in the same loop as the object's own: a replica's copy of the
+ * ciphertext (docs/core.md, "Replicas copy ciphertext"). Every sealed batch goes to both files;
+ * each gets its own trailer (`lineage`: the service the body stays bound to) and fsync. A
+ * mirror whose file fails is dropped (`failed` holds why, its temp file is removed) and the
+ * object's own write goes on: the caller copies that replica the old way, after the put. */
+export interface MirrorFile {
+  tmp: string;
+  lineage?: string;
+  failed?: unknown;
+}
+
+/** One file of a put: its write queue, or why it was dropped. */
+interface Target {
+  fh: fsp.FileHandle;
+  writes: WriteQueue;
+  mirror?: MirrorFile;
+}
+
+/** Seals `body` with `sealer` and writes it, then the trailer, to the new file `tmp`, and the
+ * same bytes (with their own trailer) to every mirror's temp file. On return every file that
+ * did not fail is complete and fsynced (when durable); renaming them is the caller's. */
 export async function writeBody(
   tmp: string,
   name: string,
   sealer: BatchBodySealer,
   body: Readable | Uint8Array | string,
   durable: boolean,
+  mirrors: readonly MirrorFile[] = [],
 ): Promise<ObjectInfo> {
   const fh = await fsp.open(tmp, 'wx', 0o600);
-  const writes = new WriteQueue(fh, durable);
+  const own: Target = { fh, writes: new WriteQueue(fh, durable) };
+  const targets: Target[] = [own];
   const seals: Promise<Buffer[]>[] = [];
+  /** A mirror's failure drops it; the object's own raises. */
+  const guard = async (t: Target, step: () => Promise<void>): Promise<void> => {
+    if (!t.mirror) return step();
+    if (t.mirror.failed !== undefined) return;
+    try {
+      await step();
+    } catch (e) {
+      t.mirror.failed = e;
+    }
+  };
   try {
+    for (const m of mirrors) {
+      try {
+        const mfh = await fsp.open(m.tmp, 'wx', 0o600);
+        targets.push({ fh: mfh, writes: new WriteQueue(mfh, durable), mirror: m });
+      } catch (e) {
+        m.failed = e;
+      }
+    }
     const unit = sealer.batchUnit;
     const batchBytes = Math.max(unit, Math.floor(WRITE_BATCH / unit) * unit);
-    // Sealed parts go back to the sealer once on the file (its buffers are recycled).
-    const write = (parts: Buffer[]) =>
-      writes.add(parts, sealer.release ? () => sealer.release!(parts) : undefined);
+    // Sealed parts go back to the sealer once on every file (its buffers are recycled); a
+    // batch a file failed to take is never handed back (it may still be in flight there).
+    const write = async (parts: Buffer[]) => {
+      const live = targets.filter((t) => t.mirror?.failed === undefined);
+      let pending = live.length;
+      let whole = true;
+      const done = (ok: boolean) => {
+        whole &&= ok;
+        if (--pending === 0 && whole) sealer.release?.(parts);
+      };
+      for (const t of live) await guard(t, () => t.writes.add(parts, done));
+    };
     const issue = async (pieces: Buffer[], final: boolean) => {
       const sealed = sealer.seal(pieces, final);
       sealed.catch(noop); // awaited (its error raised) below
@@ -244,16 +304,34 @@ export async function writeBody(
     await issue(held ?? current, true);
     while (seals.length > 0) await write(await seals.shift()!);
     const info: ObjectInfo = { name, size, modifiedAt: new Date().toISOString() };
-    await writes.add([encodeTrailer(info)]);
-    await writes.finish();
+    // Trailers, then every file's last writes and fsync at once (the disk syncs them together).
+    await Promise.all(
+      targets.map((t) =>
+        guard(t, async () => {
+          await t.writes.add([encodeTrailer(info, t.mirror?.lineage)]);
+          await t.writes.finish();
+        }),
+      ),
+    );
     return info;
   } catch (e) {
     sealer.close();
     throw e;
   } finally {
     for (const s of seals) await s.catch(noop);
-    await writes.settle();
-    await fh.close();
+    let closing: unknown;
+    for (const t of targets) {
+      await t.writes.settle();
+      try {
+        await t.fh.close();
+      } catch (e) {
+        if (t.mirror) t.mirror.failed ??= e;
+        else closing ??= e;
+      }
+    }
+    for (const m of mirrors) if (m.failed !== undefined) await fsp.rm(m.tmp, { force: true });
+    // eslint-disable-next-line no-unsafe-finally -- a file that did not close is a failed put
+    if (closing !== undefined) throw closing;
   }
 }
 

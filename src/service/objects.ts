@@ -26,7 +26,7 @@ import {
   readFully,
   streamBody,
 } from './object-read.js';
-import { copyBody, writeBody, writeStream } from './object-write.js';
+import { copyBody, writeBody, writeStream, type MirrorFile } from './object-write.js';
 import { fsyncDir, sweepTempFiles, tempSuffix } from '../support/atomic.js';
 import type { ServiceRecord } from './types.js';
 
@@ -47,8 +47,19 @@ export type {
 export interface ObjectStoreHooks {
   /** Before a user put/remove on a RUNNING service. Throw to refuse it. */
   beforeWrite: ((rec: ServiceRecord, name: string) => void | Promise<void>)[];
-  afterPut: ((rec: ServiceRecord, name: string, info: ObjectInfo) => Promise<void>)[];
+  /** `mirrored`: the ids of the services whose copy the put already wrote in its own loop
+   * (see `mirrorsOf`). */
+  afterPut: ((
+    rec: ServiceRecord,
+    name: string,
+    info: ObjectInfo,
+    mirrored: ReadonlySet<string>,
+  ) => Promise<void>)[];
   afterRemove: ((rec: ServiceRecord, name: string) => Promise<void>)[];
+  /** The services that take a byte copy of every user put on `rec` (its in-sync, RUNNING
+   * replicas): put() writes their files in its own write loop, beside the object's, when the
+   * codec can copy ciphertext; those it could not write are left to `afterPut`. */
+  mirrorsOf?: (rec: ServiceRecord) => Promise<ServiceRecord[]>;
 }
 
 export interface WriteOptions {
@@ -119,6 +130,11 @@ function checkLineage(rec: ServiceRecord, lineage: string | undefined): string {
 }
 
 export type { ObjectInfo } from './object-format.js';
+
+/** A replica's file written by put() in its own loop. */
+interface Mirror extends MirrorFile {
+  rec: ServiceRecord;
+}
 
 /** See ObjectStore.partialDirOf. */
 const PARTIAL_DIR = '.partial';
@@ -211,21 +227,96 @@ export class ObjectStore {
     const final = this.pathOf(rec.id, name);
     const tmp = join(this.partialDirOf(rec.id), tempSuffix());
     let info: ObjectInfo;
+    const mirrors: Mirror[] = [];
+    let head: Buffer | undefined;
     try {
       const codec = this.#codec();
-      info = codec.sealer
-        ? await writeBody(tmp, name, await codec.sealer(rec, name), body, this.#durable)
-        : await writeStream(tmp, name, await codec.encryptor(rec, name), body, this.#durable);
+      if (codec.sealer) {
+        const sealer = await codec.sealer(rec, name);
+        head = sealer.header;
+        if (!opts.system) await this.#mirrorsFor(rec, name, codec, head, mirrors);
+        info = await writeBody(tmp, name, sealer, body, this.#durable, mirrors);
+      } else {
+        info = await writeStream(tmp, name, await codec.encryptor(rec, name), body, this.#durable);
+      }
       await fsp.rename(tmp, final);
       if (this.#durable) await fsyncDir(dir);
     } catch (e) {
       await fsp.rm(tmp, { force: true });
+      for (const m of mirrors) await fsp.rm(m.tmp, { force: true });
       throw e;
     }
+    // The replicas' copies become visible only after the object itself: a crash in between
+    // leaves a replica with its previous version (behind its primary, never ahead of it).
+    const mirrored = new Set<string>();
+    for (const m of mirrors) {
+      if (m.failed !== undefined) continue;
+      try {
+        await fsp.rename(m.tmp, this.pathOf(m.rec.id, name));
+        if (this.#durable) await fsyncDir(this.dirOf(m.rec.id));
+        mirrored.add(m.rec.id);
+      } catch {
+        // Left to afterPut, which copies it the old way (or marks the replica out of sync).
+        await fsp.rm(m.tmp, { force: true });
+      }
+    }
+    // Another put of the same name (this process or another) may have replaced the object
+    // since this one's rename, and renamed its own replica copies before this one's: then the
+    // replicas are left to afterPut, which copies the primary's current file, so they end on
+    // the same version as the primary (as copies after the put always did).
+    if (mirrored.size > 0 && head && !(await this.#holds(final, head))) mirrored.clear();
     if (!opts.system && this.hooks.afterPut.length) {
-      for (const h of this.hooks.afterPut) await h(rec, name, info);
+      for (const h of this.hooks.afterPut) await h(rec, name, info, mirrored);
     }
     return info;
+  }
+
+  /** Whether the file at `path` starts with `head` (the header of the body a put wrote: its
+   * object id is random, so no other put's body starts the same way). */
+  async #holds(path: string, head: Buffer): Promise<boolean> {
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(path, 'r');
+    } catch {
+      return false;
+    }
+    try {
+      const got = Buffer.alloc(head.length);
+      await readFully(fh, got, got.length, 0);
+      return got.equals(head);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The replicas whose copy this put writes in its own loop (ObjectStoreHooks.mirrorsOf): each
+   * gets the body's data key re-wrapped for its key hierarchy first (`ObjectCodec.adopt`), so
+   * its file is readable the moment it is renamed. A replica that cannot be prepared is left
+   * out here and handled by afterPut as before. */
+  async #mirrorsFor(
+    rec: ServiceRecord,
+    name: string,
+    codec: ObjectCodec,
+    header: Buffer | undefined,
+    into: Mirror[],
+  ): Promise<void> {
+    if (!this.hooks.mirrorsOf || !codec.adopt || !header) return;
+    let targets: ServiceRecord[];
+    try {
+      targets = await this.hooks.mirrorsOf(rec);
+    } catch {
+      return; // afterPut meets the same failure and reports it as it always did
+    }
+    for (const dst of targets) {
+      if (dst.kind !== 'replica' || dst.parentId !== rec.id || dst.status !== 'RUNNING') continue;
+      try {
+        await codec.adopt({ rec, name, lineage: rec.id }, dst, header);
+        await fsp.mkdir(this.partialDirOf(dst.id), { recursive: true });
+      } catch {
+        continue;
+      }
+      into.push({ rec: dst, tmp: join(this.partialDirOf(dst.id), tempSuffix()), lineage: rec.id });
+    }
   }
 
   async #open(rec: ServiceRecord, name: string): Promise<Opened> {
