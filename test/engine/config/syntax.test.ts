@@ -236,3 +236,70 @@ describe('native HCL parser: errors', () => {
     expect(first('a = 1\na {\n}\n')[1]).toBe('Block "a" has the name of an argument');
   });
 });
+
+describe('native HCL parser: recovery after a syntax error', () => {
+  const all = (text: string) =>
+    parseHclFile('main.tf', text).diagnostics.map((d) => [
+      d.summary.split(':')[0],
+      d.line,
+      d.column,
+      d.endLine,
+      d.endColumn,
+    ]);
+
+  it('reports one error per broken top-level item, each with its range', () => {
+    const text = [
+      'resource "a" "one" {', // 1
+      '  x = = 1', // 2: invalid expression
+      '  y = 2', // 3
+      '}', // 4
+      '', // 5
+      '!!! garbage', // 6: not an argument or a block
+      '', // 7
+      'resource "a" "two" {', // 8
+      '  z = 1 w = 2', // 9: two arguments on one line
+      '}', // 10
+      'resource "a" "fine" {', // 11
+      '  v = 3', // 12
+      '}', // 13
+      'variable "v" "x"', // 14: no brace
+      '',
+    ].join('\n');
+    expect(all(text)).toEqual([
+      ['Invalid expression', 2, 7, 2, 8],
+      ['Argument or block definition required', 6, 1, 6, 2],
+      ['Missing newline after argument definition', 9, 9, 9, 10],
+      ['Invalid argument or block definition', 14, 17, 14, 18],
+    ]);
+  });
+
+  it('the items after an error are still read (a later duplicate is found)', () => {
+    const r = parseHclFile('main.tf', 'a = = 1\nb = 1\nb = 2\n');
+    expect(r.diagnostics.map((d) => [d.summary.split(':')[0], d.line])).toEqual([
+      ['Invalid expression', 1],
+      ['Duplicate argument "b"', 3],
+    ]);
+  });
+
+  it('an unclosed block is one error, not one per line after it', () => {
+    expect(all('a {\n  b = 1\nc = 2\n')).toEqual([['Unclosed block', 1, 3, 1, 4]]);
+  });
+
+  it('a heredoc body line that looks like an argument is not a recovery point', () => {
+    // The error is on line 2; the heredoc of line 3 is skipped whole (its body line "x = ]" is
+    // text), the block closes on line 6 and the next error is on line 8.
+    const text = 'r "a" "b" {\n  a = ]\n  b = <<EOT\nx = ]\nEOT\n}\nc = 1\nd = ]\n';
+    expect(all(text).map((x) => x[1])).toEqual([2, 8]);
+    // A heredoc opened on the broken line itself is skipped too.
+    const text2 = 'a = ] + <<EOT\nx = ]\nEOT\nd = ]\n';
+    expect(all(text2).map((x) => x[1])).toEqual([1, 4]);
+  });
+
+  it('a valid file is unchanged by recovery and a garbage file ends', () => {
+    expect(all('a = 1\nb {\n  c = 2\n}\n')).toEqual([]);
+    const garbage = '{{{{\n}}}}\n"x" = 1\n'.repeat(50);
+    const d = all(garbage);
+    expect(d.length).toBeGreaterThan(0);
+    expect(d.length).toBeLessThanOrEqual(150);
+  });
+});
