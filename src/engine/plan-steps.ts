@@ -927,7 +927,8 @@ export async function liveStep(sc: StepContext, changes: RuleChange[]): Promise<
         diags.push({
           ...d,
           address: c.address,
-          ...(pos ? { file: pos.file, line: pos.line } : {}),
+          // file, line and, when known, the column and end of the attribute's range
+          ...pos,
         });
       }
     } catch (e) {
