@@ -17,7 +17,13 @@ import type {
 } from '../resources/types.js';
 import type { Config, EvalScope, Expr, ResourceBlock } from './config/types.js';
 import { checkConditions, selfScope } from './conditions.js';
-import { dataRootsOf, readDataBlock } from './data.js';
+import {
+  dataBlockAddress,
+  dataInstanceScope,
+  dataRootsOf,
+  dataValueAt,
+  readDataBlock,
+} from './data.js';
 import type { EngineDeps, RuleChange } from './deps.js';
 import {
   attrPositions,
@@ -39,7 +45,7 @@ import {
   emptyState,
   entryKey,
   removeDeposed,
-  setDataInstance,
+  setDataInstances,
   setInstance,
   instancesAt,
   stateInstances,
@@ -382,7 +388,10 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     },
     resources: {
       get(root: string): Value | undefined {
-        if (root.startsWith('data.')) return dataValues.get(root);
+        if (root.startsWith('data.')) {
+          const d = dataBlocks.get(root);
+          return d ? dataValueAt(d, plan.reads ?? [], (a) => dataValues.get(a)) : undefined;
+        }
         const b = blocks.get(root);
         if (!b) return undefined;
         const insts = instancesOf.get(root) ?? [];
@@ -421,18 +430,18 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   let dataCtx: ProviderContext | undefined;
   const readOne = async (address: string): Promise<void> => {
     const r = (plan.reads ?? []).find((x) => x.address === address);
-    const d = dataBlocks.get(address);
+    const d = r && dataBlocks.get(dataBlockAddress(r));
     if (!r?.deferred || !d) return;
     let p = readAtApply.get(address);
     if (!p) {
       p = (async () => {
         // What it reads through other deferred data sources first.
         for (const dep of dataRootsOf(Object.values(d.attributes), config))
-          if (dep !== address) await readOne(dep);
+          if (dep !== d.address) await readBlock(dep);
         const out = await readDataBlock(
-          d,
+          { ...d, address },
           deps.dataSources?.[d.type],
-          scope(),
+          dataInstanceScope(d, r.index, env),
           Object.keys(deps.dataSources ?? {}),
           {
             getCtx: async () =>
@@ -448,8 +457,12 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     }
     await p;
   };
+  // Every instance of `data.TYPE.NAME` (one without count / for_each).
+  const readBlock = async (root: string): Promise<void> => {
+    for (const r of plan.reads ?? []) if (dataBlockAddress(r) === root) await readOne(r.address);
+  };
   const ensureData = async (exprs: Iterable<Expr>): Promise<void> => {
-    for (const address of dataRootsOf(exprs, config)) await readOne(address);
+    for (const root of dataRootsOf(exprs, config)) await readBlock(root);
   };
 
   // Imported objects are in plan.priorState only: recording them is a write even with no op.
@@ -726,11 +739,20 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
   const dataBefore = JSON.stringify(state.resources);
   for (const r of state.resources.filter((x) => x.mode === 'data'))
     if (plan.mode === 'destroy' || !dataBlocks.has(`data.${r.type}.${r.name}`))
-      setDataInstance(state, r.type, r.name, null);
+      setDataInstances(state, r.type, r.name, []);
   if (plan.mode !== 'destroy') {
+    // One state entry per data block, with an instance per key read (index_key as terraform).
+    const read = new Map<string, Array<{ index?: InstanceKey; attributes: Attrs }>>();
     for (const r of plan.reads ?? []) {
       const got = r.result ?? appliedReads.get(r.address);
-      if (got && !r.check) setDataInstance(state, r.type, r.name, got);
+      if (!got || r.check) continue;
+      const list = read.get(dataBlockAddress(r)) ?? [];
+      list.push({ ...(r.index !== undefined ? { index: r.index } : {}), attributes: got });
+      read.set(dataBlockAddress(r), list);
+    }
+    for (const [root, list] of read) {
+      const d = dataBlocks.get(root)!;
+      setDataInstances(state, d.type, d.name, list);
     }
     // Conditions that had to wait for apply: variable validations, check asserts, outputs'
     // preconditions, now with every value known.

@@ -51,10 +51,11 @@ import {
   makeScope,
   type EachBinding,
   type EvalEnv,
+  type Expandable,
 } from './eval.js';
 import { resourceDependencies, type Graph } from './graph.js';
 import { checkConditions, selfScope } from './conditions.js';
-import { readDataBlock } from './data.js';
+import { readDataInstances } from './data.js';
 import type {
   ActionReason,
   DataRead,
@@ -443,7 +444,7 @@ export function expandBlock(
 /** The instances of a block (see BlockInstance); undefined when count or for_each cannot be
  * evaluated (the diagnostic is in `diags`). */
 export function expandInstances(
-  block: ResourceBlock,
+  block: Expandable,
   env: EvalEnv,
   diags: Diagnostic[],
   validateOnly = false,
@@ -583,10 +584,17 @@ export async function diffStep(
         continue;
       }
       const changed = resourceDependencies(graph, id).filter((b) => changedBlocks.has(b));
-      const out = await readDataBlock(
+      // count / for_each: one read per instance (readDataInstances).
+      const instances = expandInstances(d, env, diags, o.validateOnly);
+      if (!instances) {
+        resources.set(id, new Unknown());
+        continue;
+      }
+      const all = await readDataInstances(
         d,
+        instances,
         deps.dataSources?.[d.type],
-        makeScope(env),
+        env,
         Object.keys(deps.dataSources ?? {}).sort(),
         {
           getCtx: sc.getCtx,
@@ -596,10 +604,12 @@ export async function diffStep(
             : {}),
         },
       );
-      diags.push(...out.diagnostics);
-      if (out.read) reads.push(out.read);
-      deferConditions(d.address, out.unknown);
-      resources.set(id, out.value);
+      for (const out of all.outcomes) {
+        diags.push(...out.diagnostics);
+        if (out.read) reads.push(out.read);
+        deferConditions(out.address, out.unknown);
+      }
+      resources.set(id, all.value);
       continue;
     }
     const block = blocks.get(id)!;

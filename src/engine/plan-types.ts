@@ -126,10 +126,12 @@ export interface Plan {
 
 /** One data source read of a plan: `<= read` in the plan output. */
 export interface DataRead {
-  /** `data.TYPE.NAME` */
+  /** `data.TYPE.NAME`, with the instance key when the block has count or for_each. */
   address: string;
   type: string;
   name: string;
+  /** The instance key (count index or for_each key), when the block has count or for_each. */
+  index?: InstanceKey;
   /** What it was read with (the lookup argument), when known. */
   config: Attrs;
   /** Arguments not known until apply. */

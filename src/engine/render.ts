@@ -2,7 +2,7 @@
 // plan and state representations, `terraform show -json`), so policy tools written for
 // Terraform read our plans as they are.
 
-import { formatKey, type InstanceKey } from '../model/address.js';
+import { formatAddress, formatKey, type InstanceKey } from '../model/address.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Attrs } from '../resources/types.js';
 import type { Config, Expr } from './config/types.js';
@@ -414,17 +414,20 @@ export function stateValuesJson(state: StateFile | null): Record<string, unknown
     root_module: {
       resources: [
         // What data sources read (docs/configuration.md, "Data sources"), first, as terraform.
+        // One per instance (with count / for_each, `data.TYPE.NAME[KEY]` and its index).
         ...(state?.resources ?? [])
           .filter((r) => r.mode === 'data')
-          .map((r) =>
-            resourceValues(
-              `data.${r.type}.${r.name}`,
-              r.type,
-              r.name,
-              undefined,
-              r.instances[0]?.attributes ?? {},
-              [],
-              'data',
+          .flatMap((r) =>
+            r.instances.map((i) =>
+              resourceValues(
+                `data.${formatAddress(r.type, r.name, i.index_key)}`,
+                r.type,
+                r.name,
+                i.index_key,
+                i.attributes,
+                [],
+                'data',
+              ),
             ),
           ),
         ...stateInstances(state)
@@ -630,6 +633,7 @@ export function renderPlanJson(plan: Plan, config?: Config): Record<string, unkn
           mode: 'data',
           type: r.type,
           name: r.name,
+          ...(r.index !== undefined ? { index: r.index } : {}),
           provider_name: PROVIDER_NAME,
           change: {
             actions: ['read'],

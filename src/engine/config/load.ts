@@ -1134,11 +1134,15 @@ class Loader {
             }
           break;
         case 'count':
+          d.count = this.valueExpr(v, p, address);
+          break;
         case 'for_each':
+          d.forEach = this.valueExpr(v, p, address);
+          break;
         case 'provider':
           this.unsupported(
             `The \`${k}\` meta-argument on a data block`,
-            'Declare one data block per object to read.',
+            'cmek has a single provider configuration; remove the provider argument.',
             p,
             { address },
           );
@@ -1146,6 +1150,16 @@ class Loader {
         default:
           setKey(d.attributes, k, this.valueExpr(v, p, address));
       }
+    }
+    if (d.count && d.forEach) {
+      this.report(
+        'CONFIG_SCHEMA',
+        'Invalid combination of "count" and "for_each"',
+        'The "count" and "for_each" meta-arguments are mutually-exclusive, only one should be used to be explicit about the number of objects to read.',
+        [...path, 'for_each'],
+        { address },
+      );
+      delete d.forEach;
     }
     (this.config.dataSources ??= []).push(d);
   }
@@ -1308,10 +1322,14 @@ class Loader {
       }
     };
     for (const d of c.dataSources ?? []) {
+      if (d.count) check(d.count, { address: d.address, attribute: 'count' }, false);
+      if (d.forEach) check(d.forEach, { address: d.address, attribute: 'for_each' }, false);
       for (const [k, e] of Object.entries(d.attributes))
-        check(e, { address: d.address, attribute: k }, false);
-      conds(d.preconditions, { address: d.address });
-      conds(d.postconditions, { address: d.address });
+        check(e, { address: d.address, attribute: k }, !!d.count, !!d.forEach);
+      for (const cd of [...d.preconditions, ...d.postconditions]) {
+        check(cd.condition, { address: d.address }, !!d.count, !!d.forEach);
+        check(cd.errorMessage, { address: d.address }, !!d.count, !!d.forEach);
+      }
     }
     for (const r of c.resources) {
       conds(r.lifecycle.preconditions, { address: r.address });

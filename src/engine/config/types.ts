@@ -75,6 +75,10 @@ export interface DataBlock {
   pos: SourcePos;
   /** Set for a data block nested in a `check` block: a failed read is a warning. */
   check?: string;
+  /** The `count` / `for_each` meta-arguments: one read per instance (`data.TYPE.NAME[0]`,
+   * `data.TYPE.NAME["k"]`), exclusive as on resources. */
+  count?: Expr;
+  forEach?: Expr;
 }
 
 /** `check "NAME" { data ... assert { ... } }`: assertions reported as warnings. */
