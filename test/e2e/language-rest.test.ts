@@ -1,6 +1,9 @@
 // The smaller pieces of the configuration language through the real CLI (docs/configuration.md):
 // every syntax error of a file reported in one run, each with its range; CMEK rule diagnostics
-// with the column and end of the attribute they are about, in plan, validate and policy check.
+// with the column and end of the attribute they are about, in plan, validate and policy check;
+// data blocks with count / for_each.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cliBin, cmek, tempDir } from './harness.js';
 
@@ -103,4 +106,140 @@ describe('CMEK rule diagnostics carry the attribute range', () => {
       endColumn: 31,
     });
   });
+});
+
+describe('data blocks with count and for_each', () => {
+  const DEFERRED = `resource "cmek_kms_key" "k" {
+  for_each = toset(["a", "b"])
+  region   = "eu-west-1"
+  alias    = "alias/\${each.key}"
+}
+
+data "cmek_kms_key" "d" {
+  for_each = cmek_kms_key.k
+  key_id   = each.value.arn
+}
+
+data "cmek_kms_key" "n" {
+  count  = 2
+  key_id = count.index == 0 ? cmek_kms_key.k["a"].arn : cmek_kms_key.k["b"].alias
+}
+
+output "states" {
+  value = { for k, v in data.cmek_kms_key.d : k => v.key_state }
+}
+
+output "aliases" {
+  value = data.cmek_kms_key.n[*].alias
+}
+`;
+
+  it(
+    'reads wait for apply per instance, then the state has each instance with its index_key',
+    { timeout: 300_000 },
+    () => {
+      const dir = tempDir({ 'main.tf': DEFERRED });
+      const plan = cmek(dir, ['plan']);
+      expect(plan.code, plan.stderr).toBe(0);
+      expect(plan.stdout).toContain(' <= read (data resources)');
+      for (const a of ['d["a"]', 'd["b"]', 'n[0]', 'n[1]'])
+        expect(plan.stdout).toContain(`# data.cmek_kms_key.${a} will be read during apply`);
+      const json = JSON.parse(cmek(dir, ['plan', '-json']).stdout) as {
+        resource_changes: Array<{
+          address: string;
+          index?: unknown;
+          change: { actions: string[] };
+        }>;
+      };
+      const reads = json.resource_changes.filter((r) => r.change.actions[0] === 'read');
+      expect(reads.map((r) => [r.address, r.index])).toEqual([
+        ['data.cmek_kms_key.d["a"]', 'a'],
+        ['data.cmek_kms_key.d["b"]', 'b'],
+        ['data.cmek_kms_key.n[0]', 0],
+        ['data.cmek_kms_key.n[1]', 1],
+      ]);
+
+      const apply = cmek(dir, ['apply', '-auto-approve']);
+      expect(apply.code, apply.stderr).toBe(0);
+      expect(apply.stdout).toContain('a = "Enabled"');
+      expect(apply.stdout).toContain('"alias/a"');
+      expect(apply.stdout).toContain('"alias/b"');
+      const state = JSON.parse(readFileSync(join(dir, 'terraform.tfstate'), 'utf8')) as {
+        resources: Array<{
+          mode: string;
+          name: string;
+          each?: string;
+          instances: Array<{ index_key?: unknown; attributes: { alias?: string } }>;
+        }>;
+      };
+      const data = state.resources.filter((r) => r.mode === 'data');
+      expect(
+        data.map((r) => [
+          r.name,
+          r.each,
+          r.instances.map((i) => [i.index_key, i.attributes.alias]),
+        ]),
+      ).toEqual([
+        [
+          'd',
+          'map',
+          [
+            ['a', 'alias/a'],
+            ['b', 'alias/b'],
+          ],
+        ],
+        [
+          'n',
+          'list',
+          [
+            [0, 'alias/a'],
+            [1, 'alias/b'],
+          ],
+        ],
+      ]);
+      // Known now: read at plan time, nothing to do.
+      const again = cmek(dir, ['plan', '-detailed-exitcode']);
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expect(again.stdout).toContain('No changes.');
+      const list = cmek(dir, ['state', 'list', 'data.cmek_kms_key.n']);
+      expect(list.stdout.trim().split('\n')).toEqual([
+        'data.cmek_kms_key.n[0]',
+        'data.cmek_kms_key.n[1]',
+      ]);
+    },
+  );
+
+  it(
+    'count with for_each, each without for_each and unknown keys are errors',
+    { timeout: 180_000 },
+    () => {
+      const both = cmek(
+        tempDir({
+          'main.tf':
+            'data "cmek_kms_key" "d" {\n  count    = 1\n  for_each = {}\n  key_id   = "alias/x"\n}\n',
+        }),
+        ['validate'],
+      );
+      expect(both.code).toBe(1);
+      expect(both.stderr).toContain('Invalid combination of "count" and "for_each"');
+      expect(both.stderr).toContain('main.tf:3');
+      const each = cmek(
+        tempDir({ 'main.tf': 'data "cmek_kms_key" "d" {\n  key_id = each.value\n}\n' }),
+        ['validate'],
+      );
+      expect(each.code).toBe(1);
+      expect(each.stderr).toContain('Reference to "each" in context without for_each');
+      const unknown = cmek(
+        tempDir({
+          'main.tf':
+            'resource "cmek_kms_key" "k" {\n  region = "eu-west-1"\n}\n\ndata "cmek_kms_key" "d" {\n  for_each = toset([cmek_kms_key.k.arn])\n  key_id   = each.key\n}\n',
+        }),
+        ['plan'],
+      );
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('Invalid for_each argument');
+      expect(unknown.stderr).toContain('main.tf:6');
+      expect(unknown.stderr).not.toMatch(/\n\s+at /);
+    },
+  );
 });
