@@ -14,10 +14,10 @@ import {
   type InstanceKey,
   type InstanceRef,
 } from '../model/address.js';
-import { containsUnknown, type Value } from '../model/values.js';
+import { containsUnknown, stripMarks, type Value } from '../model/values.js';
 import type { Attrs, ProviderContext, ResourceType } from '../resources/types.js';
 import type { Config, ImportBlock, ResourceBlock, SourcePos } from './config/types.js';
-import { evalExpr, makeScope, varsEnv } from './eval.js';
+import { evalExpr, forEachInstances, makeScope, varsEnv, type EachBinding } from './eval.js';
 import { inScope, type Scope, type StepContext } from './plan-steps.js';
 import type { PlannedChange } from './plan-types.js';
 import { emptyState, setInstance, stateInstances, type StateFile } from './state.js';
@@ -137,6 +137,27 @@ export async function readForImport(
   return found;
 }
 
+/** An index beyond count (or a key for_each does not have) would be destroyed by the next plan:
+ * the error refusing it, when the count or for_each is known from literals and variables (one
+ * that reads locals or resources is checked by plan, markImports). */
+function notAnInstance(
+  target: ImportTarget,
+  env: ReturnType<typeof varsEnv>,
+  pos?: SourcePos,
+): Diagnostic | undefined {
+  if (target.index === undefined) return undefined;
+  const counted = expandBlock(target.block, env, []);
+  if (!counted || counted.includes(target.index)) return undefined;
+  return diag(
+    'CONFIG_REFERENCE',
+    `Configuration for import target ${target.address} does not exist`,
+    target.block.forEach
+      ? `${target.block.address}'s for_each has no key ${JSON.stringify(target.index)} (its keys: ${counted.map((k) => JSON.stringify(k)).join(', ') || 'none'}): import to one of them, or add the key.`
+      : `${target.block.address} has count = ${counted.length}: import to an index below it, or raise the count.`,
+    { address: target.address, ...where(pos ?? target.block.pos) },
+  );
+}
+
 /** Record an imported object in `state` (mutated). */
 export function recordImport(
   state: StateFile,
@@ -150,12 +171,21 @@ export function recordImport(
   });
 }
 
-/** The id of an import block: a string known at plan time, from literals and variables. */
-function importId(imp: ImportBlock, vars: Record<string, Value>, baseDir: string) {
+/** The id of an import block: a string known at plan time, from literals and variables (and
+ * `each` with for_each: `each` is then the element's binding). */
+function importId(
+  imp: ImportBlock,
+  vars: Record<string, Value>,
+  baseDir: string,
+  each?: EachBinding,
+  to = imp.to,
+) {
   const diagnostics: Diagnostic[] = [];
   // The block's line: the loader cannot tell the attribute lines of repeated unlabelled blocks.
-  const at = { address: imp.to, attribute: 'id', file: imp.pos.file, line: imp.pos.line };
-  const other = imp.id.references.find((r) => r.kind !== 'var');
+  const at = { address: to, attribute: 'id', file: imp.pos.file, line: imp.pos.line };
+  const other = imp.id.references.find(
+    (r) => r.kind !== 'var' && !(r.kind === 'each' && imp.forEach),
+  );
   if (other) {
     diagnostics.push(
       diag(
@@ -167,7 +197,7 @@ function importId(imp: ImportBlock, vars: Record<string, Value>, baseDir: string
     );
     return { diagnostics };
   }
-  const v = evalExpr(imp.id, makeScope(varsEnv(vars, baseDir)), diagnostics);
+  const v = evalExpr(imp.id, makeScope(varsEnv(vars, baseDir), each), diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics: diagnostics.map((d) => ({ ...at, ...d })) };
   if (v === undefined || containsUnknown(v ?? null) || typeof v !== 'string' || v === '') {
     const unknown = v !== undefined && containsUnknown(v ?? null);
@@ -184,6 +214,101 @@ function importId(imp: ImportBlock, vars: Record<string, Value>, baseDir: string
     return { diagnostics };
   }
   return { id: v, diagnostics };
+}
+
+/** One import an import block asks for: the block itself, or one per for_each element with its
+ * target address and `each` (terraform 1.7+). */
+interface ImportItem {
+  imp: ImportBlock;
+  to: string;
+  each?: EachBinding;
+}
+
+/** The imports of the configuration's import blocks, for_each expanded (its value from literals
+ * and variables, with terraform's for_each rules), each target's key evaluated with `each`. Two
+ * imports to one address are an error at the second. `validateOnly`: a for_each not known yet
+ * gives no imports and no error. */
+export function expandImports(
+  imports: readonly ImportBlock[],
+  vars: Record<string, Value>,
+  baseDir: string,
+  validateOnly = false,
+): { items: ImportItem[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const items: ImportItem[] = [];
+  const seen = new Map<string, SourcePos>();
+  const add = (item: ImportItem) => {
+    const address = canonical(item.to) ?? item.to;
+    const first = seen.get(address);
+    if (first) {
+      diagnostics.push(
+        diag(
+          'CONFIG_SCHEMA',
+          `Duplicate import configuration for "${address}"`,
+          `${address} is already imported by ${first === item.imp.pos ? 'another for_each element of this import block' : 'the import block'} at ${first.file}:${first.line}. An object can be imported to one address once: give each element its own key in import.to.`,
+          { address, ...where(item.imp.pos) },
+        ),
+      );
+      return;
+    }
+    seen.set(address, item.imp.pos);
+    items.push(item);
+  };
+  for (const imp of imports) {
+    if (!imp.forEach) {
+      add({ imp, to: imp.to });
+      continue;
+    }
+    const at = { address: imp.to, attribute: 'for_each', ...where(imp.pos) };
+    const other = imp.forEach.references.find((r) => r.kind !== 'var');
+    if (other) {
+      diagnostics.push(
+        diag(
+          'CONFIG_REFERENCE',
+          'Invalid import for_each',
+          `The import block "for_each" argument depends on ${imp.forEach.text}: cmek evaluates it before any resource is planned, so it may use literals and variables only. Pass the map in as a variable.`,
+          at,
+        ),
+      );
+      continue;
+    }
+    const found: Diagnostic[] = [];
+    const elements = forEachInstances(
+      { address: imp.to, forEach: imp.forEach },
+      makeScope(varsEnv(vars, baseDir)),
+      found,
+      validateOnly,
+    );
+    diagnostics.push(...found.map((d) => ({ ...d, ...where(imp.pos) })));
+    if (!elements) continue;
+    for (const each of elements) {
+      if (!imp.toKey || !imp.toBlock) {
+        add({ imp, to: imp.to, each });
+        continue;
+      }
+      const keyDiags: Diagnostic[] = [];
+      const key = evalExpr(imp.toKey, makeScope(varsEnv(vars, baseDir), each), keyDiags);
+      const plainKey = key === undefined ? undefined : stripMarks(key);
+      if (typeof plainKey !== 'string' && typeof plainKey !== 'number') {
+        diagnostics.push(
+          ...keyDiags.map((d) => ({ ...d, ...where(imp.pos) })),
+          ...(keyDiags.length
+            ? []
+            : [
+                diag(
+                  'CONFIG_SCHEMA',
+                  'Invalid import address',
+                  `The key of import.to (${imp.toKey.text}) must be a known string or number; for each.key = ${JSON.stringify(each.key)} it is ${JSON.stringify(plainKey ?? null)}.`,
+                  { address: imp.to, attribute: 'to', ...where(imp.pos) },
+                ),
+              ]),
+        );
+        continue;
+      }
+      add({ imp, to: `${imp.toBlock}${formatKey(plainKey)}`, each });
+    }
+  }
+  return { items, diagnostics };
 }
 
 export interface ImportStepResult {
@@ -215,8 +340,10 @@ export async function importStep(
       .map((e) => e.address),
   );
   let next: StateFile | null = null;
-  for (const imp of imports) {
-    const t = importTarget(sc.config, imp.to, imp.pos);
+  const expanded = expandImports(imports, vars, sc.config.dir, opts.check);
+  diagnostics.push(...expanded.diagnostics);
+  for (const { imp, to, each } of expanded.items) {
+    const t = importTarget(sc.config, to, imp.pos);
     diagnostics.push(...t.diagnostics);
     const target = t.target;
     if (!target || opts.check) continue;
@@ -224,7 +351,16 @@ export async function importStep(
     if (!inScope(opts.scope, target.block.address, target.address)) continue;
     const rt = sc.deps.resourceTypes[target.type];
     if (!rt) continue; // checkBlocks reports the unknown type
-    const r = importId(imp, vars, sc.config.dir);
+    const outside = notAnInstance(
+      target,
+      varsEnv(vars, sc.config.dir, sc.config.workspace),
+      imp.pos,
+    );
+    if (outside) {
+      diagnostics.push(outside);
+      continue;
+    }
+    const r = importId(imp, vars, sc.config.dir, each, target.address);
     diagnostics.push(...r.diagnostics);
     if (r.id === undefined) continue;
     try {
@@ -256,7 +392,9 @@ export function markImports(
   }
   for (const [address] of importing) {
     if (planned.has(address)) continue;
-    const imp = (config.imports ?? []).find((i) => canonical(i.to) === address);
+    const imp = (config.imports ?? []).find(
+      (i) => canonical(i.to) === address || (i.toBlock && address.startsWith(`${i.toBlock}[`)),
+    );
     diags.push(
       diag(
         'CONFIG_REFERENCE',
@@ -312,28 +450,8 @@ export async function importResource(
       ],
     };
   const diagnostics = [...ws.diagnostics, ...settings.diagnostics];
-  // An index beyond count would be destroyed by the next plan: refuse it now when the count is
-  // known from literals and variables (one that reads locals or resources is checked by plan).
-  if (target.index !== undefined) {
-    const counted = expandBlock(
-      target.block,
-      varsEnv(settings.variables, ws.dir, ws.workspace),
-      [],
-    );
-    if (counted && !counted.includes(target.index))
-      return {
-        diagnostics: [
-          diag(
-            'CONFIG_REFERENCE',
-            `Configuration for import target ${target.address} does not exist`,
-            target.block.forEach
-              ? `${target.block.address}'s for_each has no key ${JSON.stringify(target.index)} (its keys: ${counted.map((k) => JSON.stringify(k)).join(', ') || 'none'}): import to one of them, or add the key.`
-              : `${target.block.address} has count = ${counted.length}: import to an index below it, or raise the count.`,
-            { address: target.address, ...where(target.block.pos) },
-          ),
-        ],
-      };
-  }
+  const outside = notAnInstance(target, varsEnv(settings.variables, ws.dir, ws.workspace));
+  if (outside) return { diagnostics: [outside] };
   let lock;
   try {
     lock =

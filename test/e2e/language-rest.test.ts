@@ -1,11 +1,12 @@
 // The smaller pieces of the configuration language through the real CLI (docs/configuration.md):
 // every syntax error of a file reported in one run, each with its range; CMEK rule diagnostics
 // with the column and end of the attribute they are about, in plan, validate and policy check;
-// data blocks with count / for_each.
+// data blocks with count / for_each; import blocks with for_each (the example of
+// docs/cli/import.md run as written).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cliBin, cmek, tempDir } from './harness.js';
+import { cliBin, cmek, ROOT, tempDir } from './harness.js';
 
 beforeAll(() => {
   cliBin();
@@ -240,6 +241,86 @@ output "aliases" {
       expect(unknown.stderr).toContain('Invalid for_each argument');
       expect(unknown.stderr).toContain('main.tf:6');
       expect(unknown.stderr).not.toMatch(/\n\s+at /);
+    },
+  );
+});
+
+describe('import blocks with for_each', () => {
+  /** The ```hcl block of docs/cli/import.md's for_each section. */
+  const docExample = (): string => {
+    const page = readFileSync(join(ROOT, 'docs/cli/import.md'), 'utf8');
+    const section = page.slice(page.indexOf('### `for_each` on an import block'));
+    return /```hcl\n([\s\S]*?)```/.exec(section)![1]!;
+  };
+  const RESOURCE = `
+resource "cmek_kms_key" "regional" {
+  for_each = var.keys
+  region   = each.key == "eu" ? "eu-west-1" : "us-east-1"
+  alias    = each.value
+}
+`;
+
+  it('the documented example imports one object per element', { timeout: 300_000 }, () => {
+    const dir = tempDir({ 'main.tf': docExample() + RESOURCE });
+    for (const [region, alias] of [
+      ['eu-west-1', 'alias/orders-eu'],
+      ['us-east-1', 'alias/orders-us'],
+    ])
+      expect(cmek(dir, ['kms', 'create', '--region', region!, '--alias', alias!]).code).toBe(0);
+    const plan = cmek(dir, ['plan']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain('# cmek_kms_key.regional["eu"] will be imported');
+    expect(plan.stdout).toContain('# cmek_kms_key.regional["us"] will be imported');
+    expect(plan.stdout).toContain('Plan: 2 to import, 0 to add, 0 to change, 0 to destroy.');
+    const json = JSON.parse(cmek(dir, ['plan', '-json']).stdout) as {
+      resource_changes: Array<{ address: string; change: { importing?: { id: string } } }>;
+    };
+    expect(json.resource_changes.map((r) => [r.address, r.change.importing?.id])).toEqual([
+      ['cmek_kms_key.regional["eu"]', 'alias/orders-eu'],
+      ['cmek_kms_key.regional["us"]', 'alias/orders-us'],
+    ]);
+    const apply = cmek(dir, ['apply', '-auto-approve']);
+    expect(apply.code, apply.stderr).toBe(0);
+    expect(apply.stdout).toContain('Resources: 2 imported, 0 added, 0 changed, 0 destroyed.');
+    expect(cmek(dir, ['state', 'list']).stdout.trim().split('\n')).toEqual([
+      'cmek_kms_key.regional["eu"]',
+      'cmek_kms_key.regional["us"]',
+    ]);
+    const again = cmek(dir, ['plan']);
+    expect(again.stdout).toContain('No changes.');
+  });
+
+  it(
+    'duplicate and unknown targets, and a for_each read from a resource, are errors',
+    { timeout: 300_000 },
+    () => {
+      const base = docExample() + RESOURCE;
+      const run = (text: string) => {
+        const r = cmek(tempDir({ 'main.tf': text }), ['plan']);
+        expect(r.code).toBe(1);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+        return r.stderr;
+      };
+      expect(
+        run(base.replace('cmek_kms_key.regional[each.key]', 'cmek_kms_key.regional["eu"]')),
+      ).toContain(
+        'Error: CONFIG_SCHEMA: Duplicate import configuration for "cmek_kms_key.regional["eu"]"',
+      );
+      const missing = run(
+        base.replace('cmek_kms_key.regional[each.key]', 'cmek_kms_key.other[each.key]'),
+      );
+      expect(missing).toContain(
+        'Error: CONFIG_REFERENCE: Configuration for import target cmek_kms_key.other["eu"] does not exist',
+      );
+      expect(missing).toContain('on main.tf:');
+      expect(
+        run(
+          base.replace('cmek_kms_key.regional[each.key]', 'cmek_kms_key.regional["x-${each.key}"]'),
+        ),
+      ).toContain('Configuration for import target cmek_kms_key.regional["x-eu"] does not exist');
+      expect(
+        run(base.replace('for_each = var.keys\n  to', 'for_each = cmek_kms_key.regional\n  to')),
+      ).toContain('Error: CONFIG_REFERENCE: Invalid import for_each');
     },
   );
 });

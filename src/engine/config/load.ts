@@ -12,7 +12,7 @@ import type { Value } from '../../model/values.js';
 import { BACKEND_SETTINGS } from '../backend/types.js';
 import { bindNames, type Node } from './ast.js';
 import { setKey } from './evaluate.js';
-import { jsonToNode, mapScope, ParsedExpr } from './expr.js';
+import { jsonToNode, mapScope, parseExpression, ParsedExpr } from './expr.js';
 import { indexJson, type SourceIndex } from './scan.js';
 import {
   bareTraversal,
@@ -590,10 +590,21 @@ class Loader {
     const pos = this.blockPos(path);
     let to: string | undefined;
     let id: ParsedExpr | undefined;
+    let forEach: ParsedExpr | undefined;
+    let toKey: { block: string; key: ParsedExpr } | undefined;
     for (const [k, v] of entries(body)) {
       const p = [...path, k];
       if (k === 'to') {
         to = bareTraversal(v);
+        // for_each: `TYPE.NAME[EXPR]`, the key an expression of each.key / each.value.
+        const written = v instanceof ParsedExpr ? v.text.trim() : to;
+        const keyed = written && 'for_each' in body ? computedKey(written) : undefined;
+        if (keyed) {
+          const parsed = parseExpression(keyed.key, { ...this.pos(p), file: this.file });
+          this.diagnostics.push(...parsed.diagnostics);
+          if (parsed.expr) toKey = { block: keyed.block, key: parsed.expr as ParsedExpr };
+          continue;
+        }
         const parsed = to ? parseResourceAddress(to) : undefined;
         if (!parsed?.ok) {
           this.report(
@@ -606,10 +617,14 @@ class Loader {
           return;
         }
       } else if (k === 'id') id = this.valueExpr(v, p);
+      else if (k === 'for_each') forEach = this.valueExpr(v, p);
       else
-        this.unsupported(`import.${k}`, 'An import block takes `to` and `id` (a string) only.', p, {
-          line: pos.line,
-        });
+        this.unsupported(
+          `import.${k}`,
+          'An import block takes `to`, `id` (a string) and `for_each` only.',
+          p,
+          { line: pos.line },
+        );
     }
     if (to === undefined || id === undefined) {
       this.diagnostics.push(
@@ -623,6 +638,17 @@ class Loader {
       return;
     }
     const imports = (this.config.imports ??= []);
+    if (forEach) {
+      // Targets are known once for_each is evaluated: duplicates are checked by the planner.
+      imports.push({
+        to,
+        id,
+        pos,
+        forEach,
+        ...(toKey ? { toBlock: toKey.block, toKey: toKey.key } : {}),
+      });
+      return;
+    }
     const first = imports.find((i) => i.to === to);
     if (first) {
       this.diagnostics.push(
@@ -1500,4 +1526,11 @@ function mergeDynamic(
       value: lists.length === 1 ? lists[0]! : { k: 'call', name: 'concat', args: lists, line },
     });
   }
+}
+
+/** `TYPE.NAME[EXPR]` with a key that is not a literal: the block and the key's text. */
+function computedKey(to: string): { block: string; key: string } | undefined {
+  const m = /^([A-Za-z_][\w-]*\.[A-Za-z_][\w-]*)\[([\s\S]+)\]$/.exec(to.trim());
+  if (!m || /^\s*(\d+|"(?:[^"\\$%]|[$%](?!\{))*")\s*$/.test(m[2]!)) return undefined;
+  return { block: m[1]!, key: m[2]! };
 }
