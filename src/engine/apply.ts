@@ -476,13 +476,16 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     dirty = true;
   }
   // Objects moved by adding or removing count: re-key them first, so every operation below
-  // finds its object at its new address.
+  // finds its object at its new address. (A moved block's object is at its new address in the
+  // prior state already: nothing is left at movedFrom.)
   for (const c of plan.changes) {
-    if (c.movedFromIndex === undefined) continue;
-    const from = c.movedFromIndex === null ? undefined : c.movedFromIndex;
-    const e = instancesAt(state, c.type, c.name, from).find((x) => !x.deposed);
+    const from = c.movedFrom !== undefined ? countMoveIndex(c) : undefined;
+    if (from === undefined) continue;
+    const at = from === null ? undefined : from;
+    if (instancesAt(state, c.type, c.name, c.index).some((x) => !x.deposed)) continue;
+    const e = instancesAt(state, c.type, c.name, at).find((x) => !x.deposed);
     if (!e) continue;
-    setInstance(state, c.type, c.name, from, null);
+    setInstance(state, c.type, c.name, at, null);
     setInstance(state, c.type, c.name, c.index, { ...e.instance });
     dirty = true;
   }
@@ -793,6 +796,14 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
 
 function verb(kind: OpKind): string {
   return kind === 'create' ? 'Creating' : kind === 'update' ? 'Updating' : 'Destroying';
+}
+
+/** The key the object had before `count` was added (null: none) or removed (0), when movedFrom
+ * is the same block's `x` / `x[0]`; undefined otherwise. */
+function countMoveIndex(c: PlannedChange): 0 | null | undefined {
+  if (c.movedFrom === c.block) return null;
+  if (c.movedFrom === `${c.block}[0]`) return 0;
+  return undefined;
 }
 
 function instanceRecord(attributes: Attrs, c: PlannedChange): StateInstance {

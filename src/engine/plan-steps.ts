@@ -661,15 +661,16 @@ export async function diffStep(
       diags.push(...schemaDiags);
       let priorEntry = priorByAddr.get(address);
       // Adding or removing `count` moves the single object rather than replacing it.
-      let movedFromIndex: number | null | undefined;
+      let movedFrom: string | undefined;
       if (!priorEntry && index === undefined && priorByAddr.has(`${id}[0]`)) {
-        priorEntry = priorByAddr.get(`${id}[0]`);
-        movedFromIndex = 0;
+        movedFrom = `${id}[0]`;
       } else if (!priorEntry && index === 0 && priorByAddr.has(id)) {
-        priorEntry = priorByAddr.get(id);
-        movedFromIndex = null;
+        movedFrom = id;
       }
-      if (movedFromIndex !== undefined) planned.add(priorEntry!.address);
+      if (movedFrom !== undefined) {
+        priorEntry = priorByAddr.get(movedFrom);
+        planned.add(movedFrom);
+      }
       const prior = priorEntry?.instance.attributes;
       if (!evaluated || (diags.length > before && hasErrors(diags.slice(before)))) {
         push(new Unknown());
@@ -746,7 +747,7 @@ export async function diffStep(
         type: block.type,
         name: block.name,
         ...(index !== undefined ? { index } : {}),
-        ...(movedFromIndex !== undefined ? { movedFromIndex } : {}),
+        ...(movedFrom !== undefined ? { movedFrom } : {}),
         action: ip.action,
         before: prior ?? null,
         after: ip.after,

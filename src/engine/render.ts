@@ -179,10 +179,6 @@ export function renderChange(c: PlannedChange): string {
   const who = c.deposed ? `${c.address} (deposed object ${c.deposed})` : c.address;
   const lines: string[] = [];
   if (c.movedFrom !== undefined) lines.push(`  # ${c.movedFrom} has moved to ${c.address}`);
-  else if (c.movedFromIndex !== undefined) {
-    const from = `${c.block}${c.movedFromIndex === null ? '' : `[${c.movedFromIndex}]`}`;
-    lines.push(`  # ${from} has moved to ${c.address}`);
-  }
   if (c.action === 'forget')
     lines.push('  # (it is removed from the state, but the object is not destroyed)');
   if (c.action !== 'noop') lines.push(`  # ${who} ${HEADERS[c.action] ?? ''}`);
@@ -296,11 +292,7 @@ export function renderPlanText(plan: Plan): string {
     return `${out.join('\n')}\n`;
   }
   const changes = plan.changes.filter(
-    (c) =>
-      c.action !== 'noop' ||
-      c.movedFromIndex !== undefined ||
-      c.movedFrom !== undefined ||
-      c.importing,
+    (c) => c.action !== 'noop' || c.movedFrom !== undefined || c.importing,
   );
   const outputs = Object.entries(plan.outputChanges).filter(([, o]) => o.action !== 'noop');
   const reads = (plan.reads ?? []).filter((r) => r.deferred);
