@@ -214,33 +214,28 @@ output "aliases" {
     'count with for_each, each without for_each and unknown keys are errors',
     { timeout: 180_000 },
     () => {
-      const both = cmek(
-        tempDir({
-          'main.tf':
-            'data "cmek_kms_key" "d" {\n  count    = 1\n  for_each = {}\n  key_id   = "alias/x"\n}\n',
-        }),
-        ['validate'],
+      /** stderr of a failing run of `verb` on a main.tf; never a stack trace. */
+      const fails = (text: string, verb: string) => {
+        const r = cmek(tempDir({ 'main.tf': text }), [verb]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+        return r.stderr;
+      };
+      const both = fails(
+        'data "cmek_kms_key" "d" {\n  count    = 1\n  for_each = {}\n  key_id   = "alias/x"\n}\n',
+        'validate',
       );
-      expect(both.code).toBe(1);
-      expect(both.stderr).toContain('Invalid combination of "count" and "for_each"');
-      expect(both.stderr).toContain('main.tf:3');
-      const each = cmek(
-        tempDir({ 'main.tf': 'data "cmek_kms_key" "d" {\n  key_id = each.value\n}\n' }),
-        ['validate'],
+      expect(both).toContain('Invalid combination of "count" and "for_each"');
+      expect(both).toContain('main.tf:3');
+      expect(fails('data "cmek_kms_key" "d" {\n  key_id = each.value\n}\n', 'validate')).toContain(
+        'Reference to "each" in context without for_each',
       );
-      expect(each.code).toBe(1);
-      expect(each.stderr).toContain('Reference to "each" in context without for_each');
-      const unknown = cmek(
-        tempDir({
-          'main.tf':
-            'resource "cmek_kms_key" "k" {\n  region = "eu-west-1"\n}\n\ndata "cmek_kms_key" "d" {\n  for_each = toset([cmek_kms_key.k.arn])\n  key_id   = each.key\n}\n',
-        }),
-        ['plan'],
+      const unknown = fails(
+        'resource "cmek_kms_key" "k" {\n  region = "eu-west-1"\n}\n\ndata "cmek_kms_key" "d" {\n  for_each = toset([cmek_kms_key.k.arn])\n  key_id   = each.key\n}\n',
+        'plan',
       );
-      expect(unknown.code).toBe(1);
-      expect(unknown.stderr).toContain('Invalid for_each argument');
-      expect(unknown.stderr).toContain('main.tf:6');
-      expect(unknown.stderr).not.toMatch(/\n\s+at /);
+      expect(unknown).toContain('Invalid for_each argument');
+      expect(unknown).toContain('main.tf:6');
     },
   );
 });

@@ -545,16 +545,7 @@ class Loader {
           setKey(r.attributes, k, this.valueExpr(v, p, address));
       }
     }
-    if (r.count && r.forEach) {
-      this.report(
-        'CONFIG_SCHEMA',
-        'Invalid combination of "count" and "for_each"',
-        'The "count" and "for_each" meta-arguments are mutually-exclusive, only one should be used to be explicit about the number of resources to be created.',
-        [...path, 'for_each'],
-        { address },
-      );
-      delete r.forEach;
-    }
+    this.countOrForEach(r, path, address);
     // dynamic blocks of the resource body: each becomes (or extends) its block type's value.
     for (const [label, bodies] of dynamicBlocks) {
       const p = [...path, 'dynamic', label];
@@ -585,6 +576,20 @@ class Loader {
 
   /** `import { to = ADDR  id = "..." }`: the address is checked against the resource blocks
    * when planning (they may be in a later file). */
+  /** count and for_each are exclusive (a resource or a data block): the error, and for_each
+   * dropped. */
+  private countOrForEach(b: { count?: Expr; forEach?: Expr }, path: string[], address: string) {
+    if (!b.count || !b.forEach) return;
+    this.report(
+      'CONFIG_SCHEMA',
+      'Invalid combination of "count" and "for_each"',
+      'The "count" and "for_each" meta-arguments are mutually-exclusive, only one should be used to be explicit about the number of resources to be created.',
+      [...path, 'for_each'],
+      { address },
+    );
+    delete b.forEach;
+  }
+
   private importBlock(body: Obj): void {
     const path = ['import'];
     const pos = this.blockPos(path);
@@ -1177,16 +1182,7 @@ class Loader {
           setKey(d.attributes, k, this.valueExpr(v, p, address));
       }
     }
-    if (d.count && d.forEach) {
-      this.report(
-        'CONFIG_SCHEMA',
-        'Invalid combination of "count" and "for_each"',
-        'The "count" and "for_each" meta-arguments are mutually-exclusive, only one should be used to be explicit about the number of objects to read.',
-        [...path, 'for_each'],
-        { address },
-      );
-      delete d.forEach;
-    }
+    this.countOrForEach(d, path, address);
     (this.config.dataSources ??= []).push(d);
   }
 
