@@ -436,8 +436,8 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     if (!p) {
       p = (async () => {
         // What it reads through other deferred data sources first.
-        for (const dep of dataRootsOf(Object.values(d.attributes), config))
-          if (dep !== d.address) await readBlock(dep);
+        const reads = [...Object.values(d.attributes), ...(d.forEach ? [d.forEach] : [])];
+        for (const dep of dataRootsOf(reads, config)) if (dep !== d.address) await readBlock(dep);
         const out = await readDataBlock(
           { ...d, address },
           deps.dataSources?.[d.type],

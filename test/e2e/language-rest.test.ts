@@ -133,6 +133,16 @@ output "states" {
 output "aliases" {
   value = data.cmek_kms_key.n[*].alias
 }
+
+# for_each over another data block read at apply: read after it, with its values.
+data "cmek_kms_key" "c" {
+  for_each = data.cmek_kms_key.d
+  key_id   = each.value.alias
+}
+
+output "chained" {
+  value = [for k, v in data.cmek_kms_key.c : "\${k}=\${v.alias}"]
+}
 `;
 
   it(
@@ -153,7 +163,10 @@ output "aliases" {
         }>;
       };
       const reads = json.resource_changes.filter((r) => r.change.actions[0] === 'read');
-      expect(reads.map((r) => [r.address, r.index])).toEqual([
+      // In the walk's order (dependencies first): compared sorted.
+      expect(reads.map((r) => [r.address, r.index]).sort()).toEqual([
+        ['data.cmek_kms_key.c["a"]', 'a'],
+        ['data.cmek_kms_key.c["b"]', 'b'],
         ['data.cmek_kms_key.d["a"]', 'a'],
         ['data.cmek_kms_key.d["b"]', 'b'],
         ['data.cmek_kms_key.n[0]', 0],
@@ -165,6 +178,8 @@ output "aliases" {
       expect(apply.stdout).toContain('a = "Enabled"');
       expect(apply.stdout).toContain('"alias/a"');
       expect(apply.stdout).toContain('"alias/b"');
+      expect(apply.stdout).toContain('"a=alias/a"');
+      expect(apply.stdout).toContain('"b=alias/b"');
       const state = JSON.parse(readFileSync(join(dir, 'terraform.tfstate'), 'utf8')) as {
         resources: Array<{
           mode: string;
@@ -181,6 +196,14 @@ output "aliases" {
           r.instances.map((i) => [i.index_key, i.attributes.alias]),
         ]),
       ).toEqual([
+        [
+          'c',
+          'map',
+          [
+            ['a', 'alias/a'],
+            ['b', 'alias/b'],
+          ],
+        ],
         [
           'd',
           'map',
