@@ -16,8 +16,16 @@ import {
 } from '../model/address.js';
 import { containsUnknown, stripMarks, type Value } from '../model/values.js';
 import type { Attrs, ProviderContext, ResourceType } from '../resources/types.js';
-import type { Config, ImportBlock, ResourceBlock, SourcePos } from './config/types.js';
-import { evalExpr, forEachInstances, makeScope, varsEnv, type EachBinding } from './eval.js';
+import type { Config, Expr, ImportBlock, ResourceBlock, SourcePos } from './config/types.js';
+import { formatReference } from '../model/reference.js';
+import {
+  evalExpr,
+  forEachInstances,
+  makeScope,
+  varsEnv,
+  type EachBinding,
+  type EvalEnv,
+} from './eval.js';
 import { inScope, type Scope, type StepContext } from './plan-steps.js';
 import type { PlannedChange } from './plan-types.js';
 import { emptyState, setInstance, stateInstances, type StateFile } from './state.js';
@@ -142,7 +150,7 @@ export async function readForImport(
  * that reads locals or resources is checked by plan, markImports). */
 function notAnInstance(
   target: ImportTarget,
-  env: ReturnType<typeof varsEnv>,
+  env: EvalEnv,
   pos?: SourcePos,
 ): Diagnostic | undefined {
   if (target.index === undefined) return undefined;
@@ -171,33 +179,81 @@ export function recordImport(
   });
 }
 
-/** The id of an import block: a string known at plan time, from literals and variables (and
- * `each` with for_each: `each` is then the element's binding). */
+/** What is known before anything is planned: variables, `path.*`, `terraform.workspace`, and
+ * the locals that read only those (evaluated on demand; a local that reads more is undefined). */
+export function planTimeEnv(config: Config, vars: Record<string, Value>): EvalEnv {
+  const byName = new Map(config.locals.map((l) => [l.name, l]));
+  const cache = new Map<string, Value | undefined>();
+  const env: EvalEnv = {
+    ...varsEnv(vars, config.dir, config.workspace),
+    locals: {
+      get(name: string): Value | undefined {
+        if (cache.has(name)) return cache.get(name);
+        cache.set(name, undefined); // a cycle reads undefined (the planner reports it)
+        const l = byName.get(name);
+        const v =
+          l && planTimeOffender(l.value, config) === undefined
+            ? evalExpr(l.value, makeScope(env), [])
+            : undefined;
+        cache.set(name, v);
+        return v;
+      },
+    },
+  };
+  return env;
+}
+
+/** The first reference of `e`, directly or through locals, whose value is not known before
+ * anything is planned (a resource, a data source, a module, count); `each` is allowed with
+ * `allowEach`. Undefined when `e` can be evaluated by planTimeEnv. */
+export function planTimeOffender(
+  e: Expr,
+  config: Config,
+  allowEach = false,
+  seen = new Set<string>(),
+): string | undefined {
+  for (const r of e.references) {
+    if (r.kind === 'var' || (r.kind === 'each' && allowEach)) continue;
+    if (r.kind === 'other' && (r.root.startsWith('path.') || r.root === 'terraform.workspace'))
+      continue;
+    if (r.kind === 'local') {
+      if (seen.has(r.name)) continue;
+      seen.add(r.name);
+      const l = config.locals.find((x) => x.name === r.name);
+      const inner = l && planTimeOffender(l.value, config, false, seen);
+      if (inner) return inner;
+      continue;
+    }
+    return formatReference(r);
+  }
+  return undefined;
+}
+
+/** The id of an import block: a string known at plan time, from literals, variables and locals
+ * of those (and `each` with for_each: `each` is then the element's binding). */
 function importId(
   imp: ImportBlock,
+  config: Config,
   vars: Record<string, Value>,
-  baseDir: string,
   each?: EachBinding,
   to = imp.to,
 ) {
   const diagnostics: Diagnostic[] = [];
   // The block's line: the loader cannot tell the attribute lines of repeated unlabelled blocks.
   const at = { address: to, attribute: 'id', file: imp.pos.file, line: imp.pos.line };
-  const other = imp.id.references.find(
-    (r) => r.kind !== 'var' && !(r.kind === 'each' && imp.forEach),
-  );
+  const other = planTimeOffender(imp.id, config, !!imp.forEach);
   if (other) {
     diagnostics.push(
       diag(
         'CONFIG_REFERENCE',
         'Invalid import id',
-        `The import block "id" argument depends on ${imp.id.text}, which is not known at plan time: the object is read before any resource is planned, so the id may use literals and variables only. Write the id, or pass it in as a variable.`,
+        `The import block "id" argument depends on ${other}, which is not known at plan time: the object is read before any resource is planned, so the id may use literals, variables and locals of those only. Write the id, or pass it in as a variable.`,
         at,
       ),
     );
     return { diagnostics };
   }
-  const v = evalExpr(imp.id, makeScope(varsEnv(vars, baseDir), each), diagnostics);
+  const v = evalExpr(imp.id, makeScope(planTimeEnv(config, vars), each), diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics: diagnostics.map((d) => ({ ...at, ...d })) };
   if (v === undefined || containsUnknown(v ?? null) || typeof v !== 'string' || v === '') {
     const unknown = v !== undefined && containsUnknown(v ?? null);
@@ -229,11 +285,12 @@ interface ImportItem {
  * imports to one address are an error at the second. `validateOnly`: a for_each not known yet
  * gives no imports and no error. */
 export function expandImports(
-  imports: readonly ImportBlock[],
+  config: Config,
   vars: Record<string, Value>,
-  baseDir: string,
   validateOnly = false,
 ): { items: ImportItem[]; diagnostics: Diagnostic[] } {
+  const imports = config.imports ?? [];
+  const env = planTimeEnv(config, vars);
   const diagnostics: Diagnostic[] = [];
   const items: ImportItem[] = [];
   const seen = new Map<string, SourcePos>();
@@ -260,13 +317,13 @@ export function expandImports(
       continue;
     }
     const at = { address: imp.to, attribute: 'for_each', ...where(imp.pos) };
-    const other = imp.forEach.references.find((r) => r.kind !== 'var');
+    const other = planTimeOffender(imp.forEach, config);
     if (other) {
       diagnostics.push(
         diag(
           'CONFIG_REFERENCE',
           'Invalid import for_each',
-          `The import block "for_each" argument depends on ${imp.forEach.text}: cmek evaluates it before any resource is planned, so it may use literals and variables only. Pass the map in as a variable.`,
+          `The import block "for_each" argument depends on ${other}: cmek evaluates it before any resource is planned, so it may use literals, variables and locals of those only. Pass the map in as a variable.`,
           at,
         ),
       );
@@ -275,7 +332,7 @@ export function expandImports(
     const found: Diagnostic[] = [];
     const elements = forEachInstances(
       { address: imp.to, forEach: imp.forEach },
-      makeScope(varsEnv(vars, baseDir)),
+      makeScope(env),
       found,
       validateOnly,
     );
@@ -287,7 +344,7 @@ export function expandImports(
         continue;
       }
       const keyDiags: Diagnostic[] = [];
-      const key = evalExpr(imp.toKey, makeScope(varsEnv(vars, baseDir), each), keyDiags);
+      const key = evalExpr(imp.toKey, makeScope(env, each), keyDiags);
       const plainKey = key === undefined ? undefined : stripMarks(key);
       if (typeof plainKey !== 'string' && typeof plainKey !== 'number') {
         diagnostics.push(
@@ -340,7 +397,7 @@ export async function importStep(
       .map((e) => e.address),
   );
   let next: StateFile | null = null;
-  const expanded = expandImports(imports, vars, sc.config.dir, opts.check);
+  const expanded = expandImports(sc.config, vars, opts.check);
   diagnostics.push(...expanded.diagnostics);
   for (const { imp, to, each } of expanded.items) {
     const t = importTarget(sc.config, to, imp.pos);
@@ -351,16 +408,12 @@ export async function importStep(
     if (!inScope(opts.scope, target.block.address, target.address)) continue;
     const rt = sc.deps.resourceTypes[target.type];
     if (!rt) continue; // checkBlocks reports the unknown type
-    const outside = notAnInstance(
-      target,
-      varsEnv(vars, sc.config.dir, sc.config.workspace),
-      imp.pos,
-    );
+    const outside = notAnInstance(target, planTimeEnv(sc.config, vars), imp.pos);
     if (outside) {
       diagnostics.push(outside);
       continue;
     }
-    const r = importId(imp, vars, sc.config.dir, each, target.address);
+    const r = importId(imp, sc.config, vars, each, target.address);
     diagnostics.push(...r.diagnostics);
     if (r.id === undefined) continue;
     try {

@@ -60,7 +60,7 @@ describe('import blocks with for_each', () => {
     expect(diagnostics).toEqual([]);
     const imp = config.imports![0]!;
     expect([imp.toBlock, imp.toKey?.text]).toEqual(['cmek_kms_key.k', 'each.key']);
-    const r = expandImports(config.imports!, vars, config.dir);
+    const r = expandImports(config, vars);
     expect(r.diagnostics).toEqual([]);
     expect(r.items.map((i) => [i.to, i.each?.value])).toEqual([
       ['cmek_kms_key.k["a"]', 'id-a'],
@@ -72,20 +72,42 @@ describe('import blocks with for_each', () => {
     const tmpl = await load(
       '  for_each = var.m\n  to = cmek_kms_key.k["k-${each.key}"]\n  id = "x"',
     );
-    expect(
-      expandImports(tmpl.config.imports!, vars, tmpl.config.dir).items.map((i) => i.to),
-    ).toEqual(['cmek_kms_key.k["k-a"]', 'cmek_kms_key.k["k-b"]']);
+    expect(expandImports(tmpl.config, vars).items.map((i) => i.to)).toEqual([
+      'cmek_kms_key.k["k-a"]',
+      'cmek_kms_key.k["k-b"]',
+    ]);
     const lit = await load('  for_each = var.m\n  to = cmek_kms_key.k["a"]\n  id = each.value');
-    const dup = expandImports(lit.config.imports!, vars, lit.config.dir);
+    const dup = expandImports(lit.config, vars);
     expect(dup.items).toHaveLength(1);
     expect(dup.diagnostics.map((d) => d.summary)).toEqual([
       'Duplicate import configuration for "cmek_kms_key.k["a"]"',
     ]);
     const num = await load('  for_each = 3\n  to = cmek_kms_key.k[each.key]\n  id = "x"');
-    const bad = expandImports(num.config.imports!, vars, num.config.dir);
+    const bad = expandImports(num.config, vars);
     expect(bad.items).toEqual([]);
     expect(bad.diagnostics.map((d) => [d.code, d.summary])).toEqual([
       ['CONFIG_SCHEMA', 'Invalid for_each argument'],
+    ]);
+  });
+
+  it('for_each and id may read locals made of variables, not of resources', async () => {
+    const dir = workdir({
+      'main.tf':
+        'variable "m" {\n  default = { a = "id-a" }\n}\n' +
+        'locals {\n  ids = { for k, v in var.m : k => upper(v) }\n  arn = cmek_kms_key.k["a"].arn\n}\n' +
+        'import {\n  for_each = local.ids\n  to = cmek_kms_key.k[each.key]\n  id = "${each.value}-${path.module}"\n}\n' +
+        'import {\n  for_each = { x = local.arn }\n  to = cmek_kms_key.k[each.key]\n  id = each.value\n}\n' +
+        'resource "cmek_kms_key" "k" {\n  for_each = var.m\n  region = "eu-west-1"\n}\n',
+    });
+    const { config, diagnostics } = await loadConfig(dir);
+    expect(diagnostics).toEqual([]);
+    const r = expandImports(config, { m: { a: 'id-a' } });
+    expect(r.items.map((i) => [i.to, i.each?.value])).toEqual([['cmek_kms_key.k["a"]', 'ID-A']]);
+    expect(r.diagnostics.map((d) => [d.summary, d.detail.split(':')[0]])).toEqual([
+      [
+        'Invalid import for_each',
+        'The import block "for_each" argument depends on cmek_kms_key.k["a"].arn',
+      ],
     ]);
   });
 
