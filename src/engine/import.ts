@@ -503,7 +503,7 @@ export async function importResource(
       ],
     };
   const diagnostics = [...ws.diagnostics, ...settings.diagnostics];
-  const outside = notAnInstance(target, varsEnv(settings.variables, ws.dir, ws.workspace));
+  const outside = notAnInstance(target, planTimeEnv(ws.config, settings.variables));
   if (outside) return { diagnostics: [outside] };
   let lock;
   try {
