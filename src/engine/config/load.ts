@@ -1299,7 +1299,7 @@ class Loader {
           else if (!hasCount)
             problem = [
               'Reference to count.index outside a resource with count',
-              'count.index is available only in the attributes of a resource that sets count.',
+              'count.index is available only in the attributes of a resource or data block that sets count.',
             ];
         } else if (root !== 'var' && root !== 'local' && !resources.has(ref))
           problem = [
