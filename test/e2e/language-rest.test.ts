@@ -27,7 +27,12 @@ describe('the parser reports every syntax error of a file', () => {
   ].join('\n');
 
   it('validate names each error at file:line:column', { timeout: 180_000 }, () => {
-    const dir = tempDir({ 'main.tf': BROKEN, 'other.tf': 'variable "x" {\n  type = ]\n}\n' });
+    const dir = tempDir({
+      'main.tf': BROKEN,
+      'other.tf': 'variable "x" {\n  type = ]\n}\n',
+      // Two broken arguments in one block: two errors.
+      'nested.tf': 'variable "y" {\n  type    = ]\n  default = = 1\n}\n',
+    });
     const r = cmek(dir, ['validate']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Error: CONFIG_SYNTAX: Invalid expression: unexpected "="');
@@ -37,6 +42,8 @@ describe('the parser reports every syntax error of a file', () => {
     expect(r.stderr).toContain('Error: CONFIG_SYNTAX: Missing newline after argument definition');
     expect(r.stderr).toContain('on main.tf:8:24');
     expect(r.stderr).toContain('on other.tf:2:10');
+    expect(r.stderr).toContain('on nested.tf:2:13');
+    expect(r.stderr).toContain('on nested.tf:3:13');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 

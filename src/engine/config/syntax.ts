@@ -89,12 +89,15 @@ class BodyParser {
     return { doc, index: this.index(), diagnostics: this.diagnostics };
   }
 
-  /** Where to resume after a syntax error at or before `from`: the start of the next line that
-   * begins, at column 1, a top-level argument (`name =`) or block (`type "label" {`), or just
-   * after the next line that is a top-level block's closing `}`; undefined at the end of the
-   * file. Terraform-formatted files start every top-level item at column 1, so one error costs
-   * the rest of its own item only. */
-  private recoveryPoint(from: number): number | undefined {
+  /** Where to resume after a syntax error at or before `from`. At the top level (`indent` 0):
+   * the start of the next line that begins, at column 1, an argument (`name =`) or a block
+   * (`type "label" {`), or just after the next line that is a top-level block's closing `}`.
+   * In a block whose items are indented by `indent`: the next line that starts an item at that
+   * indentation, or the `}` (less indented) that closes the block; undefined when another less
+   * indented line comes first (the file level recovers then). Undefined at the end of the file.
+   * Terraform-formatted files lay items out this way, so one error costs the rest of its own
+   * item only. */
+  private recoveryPoint(from: number, indent = 0): number | undefined {
     const s = this.src;
     let at = s.indexOf('\n', from);
     // A heredoc opened on a skipped line: its body lines are text, never recovery points.
@@ -103,10 +106,15 @@ class BodyParser {
       const line = at + 1;
       const eol = s.indexOf('\n', line);
       const text = s.slice(line, eol < 0 ? s.length : eol);
+      const lead = /^[ \t]*/.exec(text)![0].length;
+      const rest = text.slice(lead);
       if (heredoc) {
         if (text.trim() === heredoc[1]) heredoc = null;
-      } else if (/^\}\s*$/.test(text)) return eol < 0 ? s.length : eol + 1;
-      else if (ITEM_START.test(text)) return line;
+      } else if (indent === 0 && /^\}\s*$/.test(text)) return eol < 0 ? s.length : eol + 1;
+      else if (indent === 0 && ITEM_START.test(text)) return line;
+      else if (indent > 0 && lead === indent && ITEM_START.test(rest)) return line;
+      else if (indent > 0 && lead < indent && rest.trim() !== '' && !/^(#|\/\/)/.test(rest))
+        return rest.startsWith('}') ? line + lead : undefined;
       else heredoc = HEREDOC_OPEN.exec(text);
       at = eol;
     }
@@ -284,38 +292,69 @@ class BodyParser {
         this.i++;
         return;
       }
-      if (!isIdStart(c))
-        throw new Syntax(
-          `Argument or block definition required\nAn argument (name = value) or a block (type "label" { ... }) must start here, not ${JSON.stringify(c)}.`,
-          this.i,
-        );
-      const start = this.i;
-      const name = this.ident();
-      this.skipInline();
-      if (s[this.i] === '=' && s[this.i + 1] !== '=') {
-        this.i++;
-        this.attribute(out, path, name, start, seen);
-        this.endOfItem(inBlock, 'argument definition');
+      if (!inBlock) {
+        this.item(out, path, inBlock, seen);
         continue;
       }
-      const labels: string[] = [];
-      let headerEnd = this.i;
-      for (;;) {
-        this.skipInline();
-        if (s[this.i] === '"') labels.push(this.label());
-        else if (isIdStart(s[this.i])) labels.push(this.ident());
-        else break;
-        headerEnd = this.i;
+      // In a block: an error costs the rest of its item only, when the body's layout shows
+      // where the next item starts (see recoveryPoint); otherwise the file level recovers.
+      const start = this.i;
+      const depth = this.openAt.length;
+      try {
+        this.item(out, path, inBlock, seen);
+      } catch (e) {
+        if (!(e instanceof Syntax) || e.message.startsWith('Unclosed block')) throw e;
+        const indent = this.indentOf(start);
+        const next = indent ? this.recoveryPoint(Math.max(this.i, e.offset), indent) : undefined;
+        if (next === undefined) throw e;
+        this.diagnostics.push(this.syntaxDiag(e.message, e.offset, e.end));
+        this.openAt.length = depth;
+        this.i = next;
       }
-      if (s[this.i] !== '{')
-        throw new Syntax(
-          `Invalid argument or block definition\nAfter "${[name, ...labels].join(' ')}" write "=" and a value (an argument), or block labels and "{" (a block).`,
-          this.i,
-        );
-      this.i++;
-      this.block(out, path, name, labels, start, headerEnd);
-      this.endOfItem(inBlock, 'block definition');
     }
+  }
+
+  /** The width of the blanks before `offset` on its line; undefined when other text precedes. */
+  private indentOf(offset: number): number | undefined {
+    const lineStart = this.src.lastIndexOf('\n', offset - 1) + 1;
+    return /^[ \t]*$/.test(this.src.slice(lineStart, offset)) ? offset - lineStart : undefined;
+  }
+
+  /** One argument or block of a body, at a name's first character (or an error). */
+  private item(out: Obj, path: string, inBlock: boolean, seen: Map<string, number>): void {
+    const s = this.src;
+    const c = s[this.i];
+    if (!isIdStart(c))
+      throw new Syntax(
+        `Argument or block definition required\nAn argument (name = value) or a block (type "label" { ... }) must start here, not ${JSON.stringify(c)}.`,
+        this.i,
+      );
+    const start = this.i;
+    const name = this.ident();
+    this.skipInline();
+    if (s[this.i] === '=' && s[this.i + 1] !== '=') {
+      this.i++;
+      this.attribute(out, path, name, start, seen);
+      this.endOfItem(inBlock, 'argument definition');
+      return;
+    }
+    const labels: string[] = [];
+    let headerEnd = this.i;
+    for (;;) {
+      this.skipInline();
+      if (s[this.i] === '"') labels.push(this.label());
+      else if (isIdStart(s[this.i])) labels.push(this.ident());
+      else break;
+      headerEnd = this.i;
+    }
+    if (s[this.i] !== '{')
+      throw new Syntax(
+        `Invalid argument or block definition\nAfter "${[name, ...labels].join(' ')}" write "=" and a value (an argument), or block labels and "{" (a block).`,
+        this.i,
+      );
+    this.i++;
+    this.block(out, path, name, labels, start, headerEnd);
+    this.endOfItem(inBlock, 'block definition');
   }
 
   private readonly openAt: number[] = [];

@@ -273,6 +273,42 @@ describe('native HCL parser: recovery after a syntax error', () => {
     ]);
   });
 
+  it('in a block, each broken item is an error and the block goes on', () => {
+    const text = [
+      'resource "a" "b" {', // 1
+      '  x = = 1', // 2
+      '  y = 2', // 3
+      '  lifecycle {', // 4
+      '    z = ]', // 5
+      '    w = [', // 6: unclosed list: the error is at the next item's line
+      '    v = 1', // 7
+      '  }', // 8
+      '  u = "a" "b"', // 9: missing newline
+      '}', // 10
+      'c = = 3', // 11
+      '',
+    ].join('\n');
+    const r = parseHclFile('main.tf', text);
+    expect(r.diagnostics.map((d) => [d.summary.split(':')[0], d.line])).toEqual([
+      ['Invalid expression', 2],
+      ['Invalid expression', 5],
+      ['Invalid expression', 7],
+      ['Missing newline after argument definition', 9],
+      ['Invalid expression', 11],
+    ]);
+    // The items around the errors are read.
+    const body = (r.doc.resource as Record<string, Record<string, unknown[]>>).a!.b![0] as Record<
+      string,
+      unknown
+    >;
+    expect(Object.keys(body)).toEqual(['y', 'lifecycle', 'u']);
+  });
+
+  it('in a one-line or unindented block the file level recovers', () => {
+    expect(all('a { b = = 1 }\nc = = 2\n').map((x) => x[1])).toEqual([1, 2]);
+    expect(all('r {\nx = = 1\ny = = 2\n}\nz = = 3\n').map((x) => x[1])).toEqual([2, 3, 5]);
+  });
+
   it('the items after an error are still read (a later duplicate is found)', () => {
     const r = parseHclFile('main.tf', 'a = = 1\nb = 1\nb = 2\n');
     expect(r.diagnostics.map((d) => [d.summary.split(':')[0], d.line])).toEqual([
