@@ -17,7 +17,13 @@ import type {
 } from '../resources/types.js';
 import type { Config, EvalScope, Expr, ResourceBlock } from './config/types.js';
 import { checkConditions, selfScope } from './conditions.js';
-import { dataRootsOf, readDataBlock } from './data.js';
+import {
+  dataBlockAddress,
+  dataInstanceScope,
+  dataRootsOf,
+  dataValueAt,
+  readDataBlock,
+} from './data.js';
 import type { EngineDeps, RuleChange } from './deps.js';
 import {
   attrPositions,
@@ -39,7 +45,7 @@ import {
   emptyState,
   entryKey,
   removeDeposed,
-  setDataInstance,
+  setDataInstances,
   setInstance,
   instancesAt,
   stateInstances,
@@ -382,7 +388,10 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     },
     resources: {
       get(root: string): Value | undefined {
-        if (root.startsWith('data.')) return dataValues.get(root);
+        if (root.startsWith('data.')) {
+          const d = dataBlocks.get(root);
+          return d ? dataValueAt(d, plan.reads ?? [], (a) => dataValues.get(a)) : undefined;
+        }
         const b = blocks.get(root);
         if (!b) return undefined;
         const insts = instancesOf.get(root) ?? [];
@@ -421,18 +430,18 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   let dataCtx: ProviderContext | undefined;
   const readOne = async (address: string): Promise<void> => {
     const r = (plan.reads ?? []).find((x) => x.address === address);
-    const d = dataBlocks.get(address);
+    const d = r && dataBlocks.get(dataBlockAddress(r));
     if (!r?.deferred || !d) return;
     let p = readAtApply.get(address);
     if (!p) {
       p = (async () => {
         // What it reads through other deferred data sources first.
-        for (const dep of dataRootsOf(Object.values(d.attributes), config))
-          if (dep !== address) await readOne(dep);
+        const reads = [...Object.values(d.attributes), ...(d.forEach ? [d.forEach] : [])];
+        for (const dep of dataRootsOf(reads, config)) if (dep !== d.address) await readBlock(dep);
         const out = await readDataBlock(
-          d,
+          { ...d, address },
           deps.dataSources?.[d.type],
-          scope(),
+          dataInstanceScope(d, r.index, env),
           Object.keys(deps.dataSources ?? {}),
           {
             getCtx: async () =>
@@ -448,8 +457,12 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     }
     await p;
   };
+  // Every instance of `data.TYPE.NAME` (one without count / for_each).
+  const readBlock = async (root: string): Promise<void> => {
+    for (const r of plan.reads ?? []) if (dataBlockAddress(r) === root) await readOne(r.address);
+  };
   const ensureData = async (exprs: Iterable<Expr>): Promise<void> => {
-    for (const address of dataRootsOf(exprs, config)) await readOne(address);
+    for (const root of dataRootsOf(exprs, config)) await readBlock(root);
   };
 
   // Imported objects are in plan.priorState only: recording them is a write even with no op.
@@ -463,13 +476,16 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     dirty = true;
   }
   // Objects moved by adding or removing count: re-key them first, so every operation below
-  // finds its object at its new address.
+  // finds its object at its new address. (A moved block's object is at its new address in the
+  // prior state already: nothing is left at movedFrom.)
   for (const c of plan.changes) {
-    if (c.movedFromIndex === undefined) continue;
-    const from = c.movedFromIndex === null ? undefined : c.movedFromIndex;
-    const e = instancesAt(state, c.type, c.name, from).find((x) => !x.deposed);
+    const from = c.movedFrom !== undefined ? countMoveIndex(c) : undefined;
+    if (from === undefined) continue;
+    const at = from === null ? undefined : from;
+    if (instancesAt(state, c.type, c.name, c.index).some((x) => !x.deposed)) continue;
+    const e = instancesAt(state, c.type, c.name, at).find((x) => !x.deposed);
     if (!e) continue;
-    setInstance(state, c.type, c.name, from, null);
+    setInstance(state, c.type, c.name, at, null);
     setInstance(state, c.type, c.name, c.index, { ...e.instance });
     dirty = true;
   }
@@ -726,11 +742,20 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
   const dataBefore = JSON.stringify(state.resources);
   for (const r of state.resources.filter((x) => x.mode === 'data'))
     if (plan.mode === 'destroy' || !dataBlocks.has(`data.${r.type}.${r.name}`))
-      setDataInstance(state, r.type, r.name, null);
+      setDataInstances(state, r.type, r.name, []);
   if (plan.mode !== 'destroy') {
+    // One state entry per data block, with an instance per key read (index_key as terraform).
+    const read = new Map<string, Array<{ index?: InstanceKey; attributes: Attrs }>>();
     for (const r of plan.reads ?? []) {
       const got = r.result ?? appliedReads.get(r.address);
-      if (got && !r.check) setDataInstance(state, r.type, r.name, got);
+      if (!got || r.check) continue;
+      const list = read.get(dataBlockAddress(r)) ?? [];
+      list.push({ ...(r.index !== undefined ? { index: r.index } : {}), attributes: got });
+      read.set(dataBlockAddress(r), list);
+    }
+    for (const [root, list] of read) {
+      const d = dataBlocks.get(root)!;
+      setDataInstances(state, d.type, d.name, list);
     }
     // Conditions that had to wait for apply: variable validations, check asserts, outputs'
     // preconditions, now with every value known.
@@ -771,6 +796,14 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
 
 function verb(kind: OpKind): string {
   return kind === 'create' ? 'Creating' : kind === 'update' ? 'Updating' : 'Destroying';
+}
+
+/** The key the object had before `count` was added (null: none) or removed (0), when movedFrom
+ * is the same block's `x` / `x[0]`; undefined otherwise. */
+function countMoveIndex(c: PlannedChange): 0 | null | undefined {
+  if (c.movedFrom === c.block) return null;
+  if (c.movedFrom === `${c.block}[0]`) return 0;
+  return undefined;
 }
 
 function instanceRecord(attributes: Attrs, c: PlannedChange): StateInstance {

@@ -4,8 +4,11 @@
 // src/resources/data-sources.ts (EngineDeps.dataSources); otherwise the read waits for apply, as
 // terraform defers it. Its preconditions are checked before the read, its postconditions (with
 // `self`) after. A not-found lookup is IMPORT_NOT_FOUND with the block's address and line; in a
-// check block every failure is a warning.
+// check block every failure is a warning. A block with `count` or `for_each` is read once per
+// instance (`data.TYPE.NAME[0]`, `data.TYPE.NAME["k"]`), and `data.TYPE.NAME` is then the list
+// or the map of what they read, as for resources (readDataInstances).
 
+import { formatAddress, type InstanceKey } from '../model/address.js';
 import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import { containsUnknown, Unknown, type Value } from '../model/values.js';
 import type { Attrs, ProviderContext } from '../resources/types.js';
@@ -13,7 +16,14 @@ import { checkConditions, selfScope } from './conditions.js';
 import type { Condition, Config, DataBlock, EvalScope, Expr } from './config/types.js';
 import { suggestion } from './config/suggest.js';
 import type { DataSourceType } from './deps.js';
-import { evaluateAttributes } from './eval.js';
+import {
+  blockValue,
+  evaluateAttributes,
+  forEachInstances,
+  makeScope,
+  type EachBinding,
+  type EvalEnv,
+} from './eval.js';
 import type { DataRead } from './plan-types.js';
 import { errorMessage } from './util.js';
 
@@ -138,6 +148,83 @@ export async function readDataBlock(
   };
 }
 
+/** One instance of a data block: its key (none without count / for_each) and `each`. */
+export interface DataInstance {
+  key?: InstanceKey;
+  each?: EachBinding;
+}
+
+/** The address of one instance: `data.TYPE.NAME`, `data.TYPE.NAME[0]`, `data.TYPE.NAME["k"]`. */
+export function dataInstanceAddress(block: DataBlock, key: InstanceKey | undefined): string {
+  return `data.${formatAddress(block.type, block.name, key)}`;
+}
+
+/** Read every instance of a data block (the instances its count / for_each gives, evaluated by
+ * the caller), each in its own scope (`count.index`, `each.key`, `each.value`). `value` is what
+ * `data.TYPE.NAME` evaluates to: the one object, or the list (count) or map (for_each) of the
+ * instances' objects. Each read carries its instance key. */
+export async function readDataInstances(
+  block: DataBlock,
+  instances: readonly DataInstance[],
+  dt: DataSourceType | undefined,
+  env: EvalEnv,
+  types: readonly string[],
+  o: DataReadOptions,
+): Promise<{ value: Value; outcomes: Array<DataOutcome & { address: string }> }> {
+  const outcomes: Array<DataOutcome & { address: string }> = [];
+  const values: Array<{ key?: InstanceKey; value: Value }> = [];
+  for (const inst of instances) {
+    const address = dataInstanceAddress(block, inst.key);
+    const scope = makeScope(
+      env,
+      inst.each ?? (typeof inst.key === 'number' ? inst.key : undefined),
+    );
+    const out = await readDataBlock({ ...block, address }, dt, scope, types, o);
+    if (out.read && inst.key !== undefined) out.read.index = inst.key;
+    outcomes.push({ ...out, address });
+    values.push(
+      inst.key === undefined ? { value: out.value } : { key: inst.key, value: out.value },
+    );
+  }
+  return { value: blockValue(block, values), outcomes };
+}
+
+/** `data.TYPE.NAME` of a read, whatever its instance key. */
+export function dataBlockAddress(r: { type: string; name: string }): string {
+  return `data.${r.type}.${r.name}`;
+}
+
+/** The scope of one instance read at apply: `count.index`, or `each` from the for_each value
+ * evaluated now (what it reads is applied by then). */
+export function dataInstanceScope(
+  block: DataBlock,
+  key: InstanceKey | undefined,
+  env: EvalEnv,
+): EvalScope {
+  if (typeof key === 'number') return makeScope(env, key);
+  if (typeof key !== 'string' || !block.forEach) return makeScope(env);
+  const each = forEachInstances(block, makeScope(env), [])?.find((e) => e.key === key);
+  return makeScope(env, each ?? { key, value: new Unknown() });
+}
+
+/** `data.TYPE.NAME` at apply: the one object, or the list / map of the instances' objects. */
+export function dataValueAt(
+  block: DataBlock,
+  reads: readonly DataRead[],
+  valueOf: (address: string) => Value | undefined,
+): Value | undefined {
+  if (!block.count && !block.forEach) return valueOf(block.address);
+  return blockValue(
+    block,
+    reads
+      .filter((r) => dataBlockAddress(r) === block.address)
+      .map((r) => ({
+        ...(r.index !== undefined ? { key: r.index } : {}),
+        value: valueOf(r.address) ?? new Unknown(),
+      })),
+  );
+}
+
 /** In a check block, a data source that cannot be read is a warning (CHECK_FAILED). */
 function soften(block: DataBlock, diags: Diagnostic[]): Diagnostic[] {
   if (!block.check) return diags;
@@ -172,7 +259,7 @@ export function dataRootsOf(exprs: Iterable<Expr>, config: Config): string[] {
       } else {
         const d = datas.get(key);
         if (!d) continue;
-        for (const x of Object.values(d.attributes)) visit(x);
+        for (const x of [...Object.values(d.attributes), d.count, d.forEach]) if (x) visit(x);
         out.push(key);
       }
     }

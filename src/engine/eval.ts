@@ -156,10 +156,13 @@ export function attrRefs(block: ResourceBlock, scope: EvalScope): Record<string,
   return out;
 }
 
+/** A block that may have several instances: a resource, or a data source (`data.TYPE.NAME`). */
+export type Expandable = Pick<ResourceBlock, 'address' | 'count' | 'forEach'>;
+
 /** The value `TYPE.NAME` has in expressions, from its instances' values in key order: a list
  * with count, an object keyed by each.key with for_each (as terraform), else the one object. */
 export function blockValue(
-  block: ResourceBlock,
+  block: Expandable,
   instances: ReadonlyArray<{ key?: number | string; value: Value }>,
 ): Value {
   if (block.count) return instances.map((i) => i.value);
@@ -173,7 +176,7 @@ export function blockValue(
 
 /** A diagnostic about the for_each argument of a block, at its line. */
 function forEachDiag(
-  block: ResourceBlock,
+  block: Expandable,
   code: 'CONFIG_SCHEMA' | 'CONFIG_UNSUPPORTED',
   detail: string,
 ): Diagnostic {
@@ -191,7 +194,7 @@ function forEachDiag(
  * set elements and null elements are errors. Unknown map values are fine (only the keys must
  * be known). `validateOnly`: an unknown value gives no instances and no error (validate). */
 export function forEachInstances(
-  block: ResourceBlock,
+  block: Expandable,
   scope: EvalScope,
   diags: Diagnostic[],
   validateOnly = false,

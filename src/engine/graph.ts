@@ -75,6 +75,8 @@ export function buildGraph(config: Config): { graph: Graph; diagnostics: Diagnos
       d.pos,
       exprRefs([
         ...Object.values(d.attributes),
+        d.count,
+        d.forEach,
         ...conditionExprs(d.preconditions),
         ...conditionExprs(d.postconditions),
       ]),

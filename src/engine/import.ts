@@ -14,10 +14,18 @@ import {
   type InstanceKey,
   type InstanceRef,
 } from '../model/address.js';
-import { containsUnknown, type Value } from '../model/values.js';
+import { containsUnknown, stripMarks, type Value } from '../model/values.js';
 import type { Attrs, ProviderContext, ResourceType } from '../resources/types.js';
-import type { Config, ImportBlock, ResourceBlock, SourcePos } from './config/types.js';
-import { evalExpr, makeScope, varsEnv } from './eval.js';
+import type { Config, Expr, ImportBlock, ResourceBlock, SourcePos } from './config/types.js';
+import { formatReference } from '../model/reference.js';
+import {
+  evalExpr,
+  forEachInstances,
+  makeScope,
+  varsEnv,
+  type EachBinding,
+  type EvalEnv,
+} from './eval.js';
 import { inScope, type Scope, type StepContext } from './plan-steps.js';
 import type { PlannedChange } from './plan-types.js';
 import { emptyState, setInstance, stateInstances, type StateFile } from './state.js';
@@ -137,6 +145,27 @@ export async function readForImport(
   return found;
 }
 
+/** An index beyond count (or a key for_each does not have) would be destroyed by the next plan:
+ * the error refusing it, when the count or for_each is known from literals and variables (one
+ * that reads locals or resources is checked by plan, markImports). */
+function notAnInstance(
+  target: ImportTarget,
+  env: EvalEnv,
+  pos?: SourcePos,
+): Diagnostic | undefined {
+  if (target.index === undefined) return undefined;
+  const counted = expandBlock(target.block, env, []);
+  if (!counted || counted.includes(target.index)) return undefined;
+  return diag(
+    'CONFIG_REFERENCE',
+    `Configuration for import target ${target.address} does not exist`,
+    target.block.forEach
+      ? `${target.block.address}'s for_each has no key ${JSON.stringify(target.index)} (its keys: ${counted.map((k) => JSON.stringify(k)).join(', ') || 'none'}): import to one of them, or add the key.`
+      : `${target.block.address} has count = ${counted.length}: import to an index below it, or raise the count.`,
+    { address: target.address, ...where(pos ?? target.block.pos) },
+  );
+}
+
 /** Record an imported object in `state` (mutated). */
 export function recordImport(
   state: StateFile,
@@ -150,24 +179,81 @@ export function recordImport(
   });
 }
 
-/** The id of an import block: a string known at plan time, from literals and variables. */
-function importId(imp: ImportBlock, vars: Record<string, Value>, baseDir: string) {
+/** What is known before anything is planned: variables, `path.*`, `terraform.workspace`, and
+ * the locals that read only those (evaluated on demand; a local that reads more is undefined). */
+export function planTimeEnv(config: Config, vars: Record<string, Value>): EvalEnv {
+  const byName = new Map(config.locals.map((l) => [l.name, l]));
+  const cache = new Map<string, Value | undefined>();
+  const env: EvalEnv = {
+    ...varsEnv(vars, config.dir, config.workspace),
+    locals: {
+      get(name: string): Value | undefined {
+        if (cache.has(name)) return cache.get(name);
+        cache.set(name, undefined); // a cycle reads undefined (the planner reports it)
+        const l = byName.get(name);
+        const v =
+          l && planTimeOffender(l.value, config) === undefined
+            ? evalExpr(l.value, makeScope(env), [])
+            : undefined;
+        cache.set(name, v);
+        return v;
+      },
+    },
+  };
+  return env;
+}
+
+/** The first reference of `e`, directly or through locals, whose value is not known before
+ * anything is planned (a resource, a data source, a module, count); `each` is allowed with
+ * `allowEach`. Undefined when `e` can be evaluated by planTimeEnv. */
+export function planTimeOffender(
+  e: Expr,
+  config: Config,
+  allowEach = false,
+  seen = new Set<string>(),
+): string | undefined {
+  for (const r of e.references) {
+    if (r.kind === 'var' || (r.kind === 'each' && allowEach)) continue;
+    if (r.kind === 'other' && (r.root.startsWith('path.') || r.root === 'terraform.workspace'))
+      continue;
+    if (r.kind === 'local') {
+      if (seen.has(r.name)) continue;
+      seen.add(r.name);
+      const l = config.locals.find((x) => x.name === r.name);
+      const inner = l && planTimeOffender(l.value, config, false, seen);
+      if (inner) return inner;
+      continue;
+    }
+    return formatReference(r);
+  }
+  return undefined;
+}
+
+/** The id of an import block: a string known at plan time, from literals, variables and locals
+ * of those (and `each` with for_each: `each` is then the element's binding). */
+function importId(
+  imp: ImportBlock,
+  config: Config,
+  vars: Record<string, Value>,
+  each?: EachBinding,
+  to = imp.to,
+) {
   const diagnostics: Diagnostic[] = [];
   // The block's line: the loader cannot tell the attribute lines of repeated unlabelled blocks.
-  const at = { address: imp.to, attribute: 'id', file: imp.pos.file, line: imp.pos.line };
-  const other = imp.id.references.find((r) => r.kind !== 'var');
+  const at = { address: to, attribute: 'id', file: imp.pos.file, line: imp.pos.line };
+  const other = planTimeOffender(imp.id, config, !!imp.forEach);
   if (other) {
     diagnostics.push(
       diag(
         'CONFIG_REFERENCE',
         'Invalid import id',
-        `The import block "id" argument depends on ${imp.id.text}, which is not known at plan time: the object is read before any resource is planned, so the id may use literals and variables only. Write the id, or pass it in as a variable.`,
+        `The import block "id" argument depends on ${other}, which is not known at plan time: the object is read before any resource is planned, so the id may use literals, variables and locals of those only. Write the id, or pass it in as a variable.`,
         at,
       ),
     );
     return { diagnostics };
   }
-  const v = evalExpr(imp.id, makeScope(varsEnv(vars, baseDir)), diagnostics);
+  const v = evalExpr(imp.id, makeScope(planTimeEnv(config, vars), each), diagnostics);
   if (hasErrors(diagnostics)) return { diagnostics: diagnostics.map((d) => ({ ...at, ...d })) };
   if (v === undefined || containsUnknown(v ?? null) || typeof v !== 'string' || v === '') {
     const unknown = v !== undefined && containsUnknown(v ?? null);
@@ -184,6 +270,102 @@ function importId(imp: ImportBlock, vars: Record<string, Value>, baseDir: string
     return { diagnostics };
   }
   return { id: v, diagnostics };
+}
+
+/** One import an import block asks for: the block itself, or one per for_each element with its
+ * target address and `each` (terraform 1.7+). */
+interface ImportItem {
+  imp: ImportBlock;
+  to: string;
+  each?: EachBinding;
+}
+
+/** The imports of the configuration's import blocks, for_each expanded (its value from literals
+ * and variables, with terraform's for_each rules), each target's key evaluated with `each`. Two
+ * imports to one address are an error at the second. `validateOnly`: a for_each not known yet
+ * gives no imports and no error. */
+export function expandImports(
+  config: Config,
+  vars: Record<string, Value>,
+  validateOnly = false,
+): { items: ImportItem[]; diagnostics: Diagnostic[] } {
+  const imports = config.imports ?? [];
+  const env = planTimeEnv(config, vars);
+  const diagnostics: Diagnostic[] = [];
+  const items: ImportItem[] = [];
+  const seen = new Map<string, SourcePos>();
+  const add = (item: ImportItem) => {
+    const address = canonical(item.to) ?? item.to;
+    const first = seen.get(address);
+    if (first) {
+      diagnostics.push(
+        diag(
+          'CONFIG_SCHEMA',
+          `Duplicate import configuration for "${address}"`,
+          `${address} is already imported by ${first === item.imp.pos ? 'another for_each element of this import block' : 'the import block'} at ${first.file}:${first.line}. An object can be imported to one address once: give each element its own key in import.to.`,
+          { address, ...where(item.imp.pos) },
+        ),
+      );
+      return;
+    }
+    seen.set(address, item.imp.pos);
+    items.push(item);
+  };
+  for (const imp of imports) {
+    if (!imp.forEach) {
+      add({ imp, to: imp.to });
+      continue;
+    }
+    const at = { address: imp.to, attribute: 'for_each', ...where(imp.pos) };
+    const other = planTimeOffender(imp.forEach, config);
+    if (other) {
+      diagnostics.push(
+        diag(
+          'CONFIG_REFERENCE',
+          'Invalid import for_each',
+          `The import block "for_each" argument depends on ${other}: cmek evaluates it before any resource is planned, so it may use literals, variables and locals of those only. Pass the map in as a variable.`,
+          at,
+        ),
+      );
+      continue;
+    }
+    const found: Diagnostic[] = [];
+    const elements = forEachInstances(
+      { address: imp.to, forEach: imp.forEach },
+      makeScope(env),
+      found,
+      validateOnly,
+    );
+    diagnostics.push(...found.map((d) => ({ ...d, ...where(imp.pos) })));
+    if (!elements) continue;
+    for (const each of elements) {
+      if (!imp.toKey || !imp.toBlock) {
+        add({ imp, to: imp.to, each });
+        continue;
+      }
+      const keyDiags: Diagnostic[] = [];
+      const key = evalExpr(imp.toKey, makeScope(env, each), keyDiags);
+      const plainKey = key === undefined ? undefined : stripMarks(key);
+      if (typeof plainKey !== 'string' && typeof plainKey !== 'number') {
+        diagnostics.push(
+          ...keyDiags.map((d) => ({ ...d, ...where(imp.pos) })),
+          ...(keyDiags.length
+            ? []
+            : [
+                diag(
+                  'CONFIG_SCHEMA',
+                  'Invalid import address',
+                  `The key of import.to (${imp.toKey.text}) must be a known string or number; for each.key = ${JSON.stringify(each.key)} it is ${JSON.stringify(plainKey ?? null)}.`,
+                  { address: imp.to, attribute: 'to', ...where(imp.pos) },
+                ),
+              ]),
+        );
+        continue;
+      }
+      add({ imp, to: `${imp.toBlock}${formatKey(plainKey)}`, each });
+    }
+  }
+  return { items, diagnostics };
 }
 
 export interface ImportStepResult {
@@ -215,8 +397,10 @@ export async function importStep(
       .map((e) => e.address),
   );
   let next: StateFile | null = null;
-  for (const imp of imports) {
-    const t = importTarget(sc.config, imp.to, imp.pos);
+  const expanded = expandImports(sc.config, vars, opts.check);
+  diagnostics.push(...expanded.diagnostics);
+  for (const { imp, to, each } of expanded.items) {
+    const t = importTarget(sc.config, to, imp.pos);
     diagnostics.push(...t.diagnostics);
     const target = t.target;
     if (!target || opts.check) continue;
@@ -224,7 +408,12 @@ export async function importStep(
     if (!inScope(opts.scope, target.block.address, target.address)) continue;
     const rt = sc.deps.resourceTypes[target.type];
     if (!rt) continue; // checkBlocks reports the unknown type
-    const r = importId(imp, vars, sc.config.dir);
+    const outside = notAnInstance(target, planTimeEnv(sc.config, vars), imp.pos);
+    if (outside) {
+      diagnostics.push(outside);
+      continue;
+    }
+    const r = importId(imp, sc.config, vars, each, target.address);
     diagnostics.push(...r.diagnostics);
     if (r.id === undefined) continue;
     try {
@@ -256,7 +445,9 @@ export function markImports(
   }
   for (const [address] of importing) {
     if (planned.has(address)) continue;
-    const imp = (config.imports ?? []).find((i) => canonical(i.to) === address);
+    const imp = (config.imports ?? []).find(
+      (i) => canonical(i.to) === address || (i.toBlock && address.startsWith(`${i.toBlock}[`)),
+    );
     diags.push(
       diag(
         'CONFIG_REFERENCE',
@@ -312,28 +503,8 @@ export async function importResource(
       ],
     };
   const diagnostics = [...ws.diagnostics, ...settings.diagnostics];
-  // An index beyond count would be destroyed by the next plan: refuse it now when the count is
-  // known from literals and variables (one that reads locals or resources is checked by plan).
-  if (target.index !== undefined) {
-    const counted = expandBlock(
-      target.block,
-      varsEnv(settings.variables, ws.dir, ws.workspace),
-      [],
-    );
-    if (counted && !counted.includes(target.index))
-      return {
-        diagnostics: [
-          diag(
-            'CONFIG_REFERENCE',
-            `Configuration for import target ${target.address} does not exist`,
-            target.block.forEach
-              ? `${target.block.address}'s for_each has no key ${JSON.stringify(target.index)} (its keys: ${counted.map((k) => JSON.stringify(k)).join(', ') || 'none'}): import to one of them, or add the key.`
-              : `${target.block.address} has count = ${counted.length}: import to an index below it, or raise the count.`,
-            { address: target.address, ...where(target.block.pos) },
-          ),
-        ],
-      };
-  }
+  const outside = notAnInstance(target, planTimeEnv(ws.config, settings.variables));
+  if (outside) return { diagnostics: [outside] };
   let lock;
   try {
     lock =

@@ -51,10 +51,11 @@ import {
   makeScope,
   type EachBinding,
   type EvalEnv,
+  type Expandable,
 } from './eval.js';
 import { resourceDependencies, type Graph } from './graph.js';
 import { checkConditions, selfScope } from './conditions.js';
-import { readDataBlock } from './data.js';
+import { readDataInstances } from './data.js';
 import type {
   ActionReason,
   DataRead,
@@ -443,7 +444,7 @@ export function expandBlock(
 /** The instances of a block (see BlockInstance); undefined when count or for_each cannot be
  * evaluated (the diagnostic is in `diags`). */
 export function expandInstances(
-  block: ResourceBlock,
+  block: Expandable,
   env: EvalEnv,
   diags: Diagnostic[],
   validateOnly = false,
@@ -583,10 +584,17 @@ export async function diffStep(
         continue;
       }
       const changed = resourceDependencies(graph, id).filter((b) => changedBlocks.has(b));
-      const out = await readDataBlock(
+      // count / for_each: one read per instance (readDataInstances).
+      const instances = expandInstances(d, env, diags, o.validateOnly);
+      if (!instances) {
+        resources.set(id, new Unknown());
+        continue;
+      }
+      const all = await readDataInstances(
         d,
+        instances,
         deps.dataSources?.[d.type],
-        makeScope(env),
+        env,
         Object.keys(deps.dataSources ?? {}).sort(),
         {
           getCtx: sc.getCtx,
@@ -596,10 +604,12 @@ export async function diffStep(
             : {}),
         },
       );
-      diags.push(...out.diagnostics);
-      if (out.read) reads.push(out.read);
-      deferConditions(d.address, out.unknown);
-      resources.set(id, out.value);
+      for (const out of all.outcomes) {
+        diags.push(...out.diagnostics);
+        if (out.read) reads.push(out.read);
+        deferConditions(out.address, out.unknown);
+      }
+      resources.set(id, all.value);
       continue;
     }
     const block = blocks.get(id)!;
@@ -651,15 +661,16 @@ export async function diffStep(
       diags.push(...schemaDiags);
       let priorEntry = priorByAddr.get(address);
       // Adding or removing `count` moves the single object rather than replacing it.
-      let movedFromIndex: number | null | undefined;
+      let movedFrom: string | undefined;
       if (!priorEntry && index === undefined && priorByAddr.has(`${id}[0]`)) {
-        priorEntry = priorByAddr.get(`${id}[0]`);
-        movedFromIndex = 0;
+        movedFrom = `${id}[0]`;
       } else if (!priorEntry && index === 0 && priorByAddr.has(id)) {
-        priorEntry = priorByAddr.get(id);
-        movedFromIndex = null;
+        movedFrom = id;
       }
-      if (movedFromIndex !== undefined) planned.add(priorEntry!.address);
+      if (movedFrom !== undefined) {
+        priorEntry = priorByAddr.get(movedFrom);
+        planned.add(movedFrom);
+      }
       const prior = priorEntry?.instance.attributes;
       if (!evaluated || (diags.length > before && hasErrors(diags.slice(before)))) {
         push(new Unknown());
@@ -736,7 +747,7 @@ export async function diffStep(
         type: block.type,
         name: block.name,
         ...(index !== undefined ? { index } : {}),
-        ...(movedFromIndex !== undefined ? { movedFromIndex } : {}),
+        ...(movedFrom !== undefined ? { movedFrom } : {}),
         action: ip.action,
         before: prior ?? null,
         after: ip.after,
@@ -927,7 +938,8 @@ export async function liveStep(sc: StepContext, changes: RuleChange[]): Promise<
         diags.push({
           ...d,
           address: c.address,
-          ...(pos ? { file: pos.file, line: pos.line } : {}),
+          // file, line and, when known, the column and end of the attribute's range
+          ...pos,
         });
       }
     } catch (e) {

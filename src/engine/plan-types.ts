@@ -37,11 +37,10 @@ export interface PlannedChange {
   /** Set when this deletes a deposed object (the old half of an interrupted
    * create_before_destroy replacement). */
   deposed?: string;
-  /** Index the object had in the state when `count` was added (`x` → `x[0]`) or removed
-   * (`x[0]` → `x`): Terraform moves it instead of replacing it. null = it had no index. */
-  movedFromIndex?: number | null;
-  /** The address the object had before a `moved` block moved it (terraform's
-   * `previous_address`); the prior state of the plan already has it at `address`. */
+  /** The address the object had before (terraform's `previous_address`): a `moved` block moved
+   * it (the prior state of the plan already has it at `address`), or `count` was added
+   * (`x` → `x[0]`) or removed (`x[0]` → `x`) and apply re-keys it in the state (Terraform moves
+   * it instead of replacing it). */
   movedFrom?: string;
   /** Set when an `import` block brings the object under this address in this plan (terraform's
    * `change.importing`): `before` is the object as read, `action` what else the configuration
@@ -126,10 +125,12 @@ export interface Plan {
 
 /** One data source read of a plan: `<= read` in the plan output. */
 export interface DataRead {
-  /** `data.TYPE.NAME` */
+  /** `data.TYPE.NAME`, with the instance key when the block has count or for_each. */
   address: string;
   type: string;
   name: string;
+  /** The instance key (count index or for_each key), when the block has count or for_each. */
+  index?: InstanceKey;
   /** What it was read with (the lookup argument), when known. */
   config: Attrs;
   /** Arguments not known until apply. */

@@ -206,12 +206,7 @@ export function planCounts(plan: Plan): {
 
 export function planHasChanges(plan: Plan): boolean {
   return (
-    plan.changes.some(
-      (c) =>
-        c.action !== 'noop' ||
-        c.movedFromIndex !== undefined ||
-        c.movedFrom !== undefined ||
-        c.importing,
-    ) || Object.values(plan.outputChanges).some((o) => o.action !== 'noop')
+    plan.changes.some((c) => c.action !== 'noop' || c.movedFrom !== undefined || c.importing) ||
+    Object.values(plan.outputChanges).some((o) => o.action !== 'noop')
   );
 }

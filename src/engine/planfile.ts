@@ -55,6 +55,11 @@ export function parsePlan(text: string, path = 'plan'): Plan {
   const plan = p as Plan;
   for (const c of plan.changes) {
     if (c.after) c.after = rehydrate(c.after, c.afterUnknown) as Attrs;
+    // Plans written before movedFrom covered count moves said `movedFromIndex` (null: none).
+    const legacy = (c as { movedFromIndex?: number | null }).movedFromIndex;
+    if (legacy !== undefined && c.movedFrom === undefined)
+      c.movedFrom = legacy === null ? c.block : `${c.block}[${legacy}]`;
+    delete (c as { movedFromIndex?: unknown }).movedFromIndex;
   }
   for (const o of Object.values(plan.outputChanges)) {
     if (o.afterUnknown) o.after = new Unknown() as unknown as Value;

@@ -2,7 +2,7 @@
 // plan and state representations, `terraform show -json`), so policy tools written for
 // Terraform read our plans as they are.
 
-import { formatKey, type InstanceKey } from '../model/address.js';
+import { formatAddress, formatKey, type InstanceKey } from '../model/address.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Attrs } from '../resources/types.js';
 import type { Config, Expr } from './config/types.js';
@@ -179,10 +179,6 @@ export function renderChange(c: PlannedChange): string {
   const who = c.deposed ? `${c.address} (deposed object ${c.deposed})` : c.address;
   const lines: string[] = [];
   if (c.movedFrom !== undefined) lines.push(`  # ${c.movedFrom} has moved to ${c.address}`);
-  else if (c.movedFromIndex !== undefined) {
-    const from = `${c.block}${c.movedFromIndex === null ? '' : `[${c.movedFromIndex}]`}`;
-    lines.push(`  # ${from} has moved to ${c.address}`);
-  }
   if (c.action === 'forget')
     lines.push('  # (it is removed from the state, but the object is not destroyed)');
   if (c.action !== 'noop') lines.push(`  # ${who} ${HEADERS[c.action] ?? ''}`);
@@ -296,11 +292,7 @@ export function renderPlanText(plan: Plan): string {
     return `${out.join('\n')}\n`;
   }
   const changes = plan.changes.filter(
-    (c) =>
-      c.action !== 'noop' ||
-      c.movedFromIndex !== undefined ||
-      c.movedFrom !== undefined ||
-      c.importing,
+    (c) => c.action !== 'noop' || c.movedFrom !== undefined || c.importing,
   );
   const outputs = Object.entries(plan.outputChanges).filter(([, o]) => o.action !== 'noop');
   const reads = (plan.reads ?? []).filter((r) => r.deferred);
@@ -414,17 +406,20 @@ export function stateValuesJson(state: StateFile | null): Record<string, unknown
     root_module: {
       resources: [
         // What data sources read (docs/configuration.md, "Data sources"), first, as terraform.
+        // One per instance (with count / for_each, `data.TYPE.NAME[KEY]` and its index).
         ...(state?.resources ?? [])
           .filter((r) => r.mode === 'data')
-          .map((r) =>
-            resourceValues(
-              `data.${r.type}.${r.name}`,
-              r.type,
-              r.name,
-              undefined,
-              r.instances[0]?.attributes ?? {},
-              [],
-              'data',
+          .flatMap((r) =>
+            r.instances.map((i) =>
+              resourceValues(
+                `data.${formatAddress(r.type, r.name, i.index_key)}`,
+                r.type,
+                r.name,
+                i.index_key,
+                i.attributes,
+                [],
+                'data',
+              ),
             ),
           ),
         ...stateInstances(state)
@@ -630,6 +625,7 @@ export function renderPlanJson(plan: Plan, config?: Config): Record<string, unkn
           mode: 'data',
           type: r.type,
           name: r.name,
+          ...(r.index !== undefined ? { index: r.index } : {}),
           provider_name: PROVIDER_NAME,
           change: {
             actions: ['read'],

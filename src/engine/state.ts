@@ -392,18 +392,19 @@ export function isManaged(r: StateResource): boolean {
   return r.mode === undefined || r.mode === 'managed';
 }
 
-/** Record (or with null, forget) what the data source `data.TYPE.NAME` read, as terraform keeps
- * it in state (`"mode": "data"`). Mutates `state`. */
-export function setDataInstance(
+/** Record (or with no instances, forget) what the data source `data.TYPE.NAME` read, as
+ * terraform keeps it in state (`"mode": "data"`; with count / for_each one instance per key with
+ * its `index_key`, in key order, and `each` on the resource). Mutates `state`. */
+export function setDataInstances(
   state: StateFile,
   type: string,
   name: string,
-  attributes: Attrs | null,
+  instances: ReadonlyArray<{ index?: InstanceKey; attributes: Attrs }>,
 ): void {
   const at = state.resources.findIndex(
     (r) => r.mode === 'data' && r.type === type && r.name === name,
   );
-  if (!attributes) {
+  if (!instances.length) {
     if (at >= 0) state.resources.splice(at, 1);
     return;
   }
@@ -412,8 +413,17 @@ export function setDataInstance(
     type,
     name,
     provider: PROVIDER_ADDRESS,
-    instances: [{ schema_version: 0, attributes, sensitive_attributes: [] }],
+    instances: [...instances]
+      .sort((a, b) => compareKeys(a.index, b.index))
+      .map((i) => ({
+        ...(i.index !== undefined ? { index_key: i.index } : {}),
+        schema_version: 0,
+        attributes: i.attributes,
+        sensitive_attributes: [],
+      })),
   };
+  if (typeof instances[0]!.index === 'string') res.each = 'map';
+  else if (typeof instances[0]!.index === 'number') res.each = 'list';
   if (at >= 0) state.resources[at] = res;
   else state.resources.push(res);
   // terraform's order: data resources before managed ones of the same module, each by type, name.

@@ -66,6 +66,10 @@ export function renderJson(r: CheckResult): string {
         attribute: f.attribute ?? null,
         file: f.file ?? null,
         line: f.line ?? null,
+        // The range of the attribute, when the native parser knew it (docs/policy.md).
+        column: f.column ?? null,
+        endLine: f.endLine ?? null,
+        endColumn: f.endColumn ?? null,
         input: f.input,
         suppressed: f.suppressed ?? null,
       })),

@@ -140,19 +140,24 @@ export function buildContext(input: RuleInput): RuleContext {
   };
 }
 
-/** `file`/`line` for a diagnostic on this attribute of a node. */
+/** `file`, `line` and, when the parser knows them, the column and end of the range, for a
+ * diagnostic on this attribute of a node (the attribute's own range, else the block's). */
 export function where(
   node: { address: string; pos?: SourcePos; attrPos?: Record<string, SourcePos> },
   attribute: string | undefined,
-): Pick<Diagnostic, 'address' | 'attribute' | 'file' | 'line'> {
+): Pick<
+  Diagnostic,
+  'address' | 'attribute' | 'file' | 'line' | 'column' | 'endLine' | 'endColumn'
+> {
   const pos = (attribute !== undefined ? node.attrPos?.[attribute] : undefined) ?? node.pos;
-  const out: Pick<Diagnostic, 'address' | 'attribute' | 'file' | 'line'> = {
-    address: node.address,
-  };
+  const out: ReturnType<typeof where> = { address: node.address };
   if (attribute !== undefined) out.attribute = attribute;
   if (pos) {
     out.file = pos.file;
     out.line = pos.line;
+    if (pos.column !== undefined) out.column = pos.column;
+    if (pos.endLine !== undefined) out.endLine = pos.endLine;
+    if (pos.endColumn !== undefined) out.endColumn = pos.endColumn;
   }
   return out;
 }

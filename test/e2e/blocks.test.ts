@@ -43,6 +43,7 @@ describe('docs/configuration.md examples of data, conditions, check, dynamic, re
   it('has one example per construct', () => {
     expect(all.map((e) => e.name)).toEqual([
       'data',
+      'data-for-each', // count / for_each on data blocks
       'conditions',
       'check',
       'dynamic',

@@ -5,6 +5,7 @@ import {
   plan,
   planCounts,
   planHasChanges,
+  renderPlanJson,
   renderPlanText,
   type PlannedChange,
 } from '../../src/engine/index.js';
@@ -225,21 +226,23 @@ resource "fake_thing" "t" {
     await apply(await plan({ dir, deps: w.deps }), { dir, deps: w.deps });
     write(dir, { 'main.tf': counted });
     const p = await plan({ dir, deps: w.deps });
-    expect(p.changes.map((c) => [c.address, c.action, c.movedFromIndex])).toEqual([
-      ['fake_thing.t[0]', 'noop', null],
+    expect(p.changes.map((c) => [c.address, c.action, c.movedFrom])).toEqual([
+      ['fake_thing.t[0]', 'noop', 'fake_thing.t'],
     ]);
     expect(renderPlanText(p)).toContain('# fake_thing.t has moved to fake_thing.t[0]');
     expect(planHasChanges(p)).toBe(true);
     await apply(p, { dir, deps: w.deps });
     const again = await plan({ dir, deps: w.deps });
-    expect(again.changes.map((c) => [c.address, c.action, c.movedFromIndex])).toEqual([
+    expect(again.changes.map((c) => [c.address, c.action, c.movedFrom])).toEqual([
       ['fake_thing.t[0]', 'noop', undefined],
     ]);
     write(dir, { 'main.tf': single });
     const back = await plan({ dir, deps: w.deps });
-    expect(back.changes.map((c) => [c.address, c.action, c.movedFromIndex])).toEqual([
-      ['fake_thing.t', 'noop', 0],
+    expect(back.changes.map((c) => [c.address, c.action, c.movedFrom])).toEqual([
+      ['fake_thing.t', 'noop', 'fake_thing.t[0]'],
     ]);
+    // The plan JSON names the old address, as terraform's previous_address.
+    expect(JSON.stringify(renderPlanJson(back))).toContain('"previous_address":"fake_thing.t[0]"');
     await apply(back, { dir, deps: w.deps });
     expect(planHasChanges(await plan({ dir, deps: w.deps }))).toBe(false);
     expect(w.calls.filter((c) => c.startsWith('create'))).toHaveLength(1);

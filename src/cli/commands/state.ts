@@ -1,7 +1,7 @@
 // `cmek state list|show ADDR|rm ADDR...|mv SRC DST`: inspect the state, forget resources
 // without destroying them, or rename an address (docs/cli/state.md).
 import type { Command } from 'commander';
-import { canonicalAddress, filterMatches } from '../../model/address.js';
+import { canonicalAddress, filterMatches, formatAddress } from '../../model/address.js';
 import { diag, DiagnosticError } from '../../model/diagnostics.js';
 import {
   readWorkspaceState,
@@ -24,10 +24,15 @@ export function register(program: Command): void {
         const { state: s, diagnostics } = await readWorkspaceState();
         if (diagnostics.some((d) => d.severity === 'error')) return finish(diagnostics);
         // What data sources read, as terraform lists them (docs/configuration.md).
+        // One line per instance with count / for_each (`data.T.N[0]`, `data.T.N["k"]`).
         for (const r of s?.resources ?? []) {
-          const address = `data.${r.type}.${r.name}`;
-          if (r.mode !== 'data' || (filters.length && !filters.includes(address))) continue;
-          process.stdout.write(`${address}\n`);
+          if (r.mode !== 'data') continue;
+          const block = `data.${r.type}.${r.name}`;
+          for (const i of r.instances) {
+            const address = `data.${formatAddress(r.type, r.name, i.index_key)}`;
+            if (filters.length && !filters.some((f) => f === block || f === address)) continue;
+            process.stdout.write(`${address}\n`);
+          }
         }
         for (const e of stateInstances(s)) {
           if (e.deposed) continue;

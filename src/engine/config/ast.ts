@@ -96,6 +96,8 @@ export class Syntax extends Error {
   constructor(
     message: string,
     readonly offset: number,
+    /** Where the offending text ends, when known (the diagnostic's end column). */
+    readonly end?: number,
   ) {
     super(message);
   }

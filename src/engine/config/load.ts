@@ -12,7 +12,7 @@ import type { Value } from '../../model/values.js';
 import { BACKEND_SETTINGS } from '../backend/types.js';
 import { bindNames, type Node } from './ast.js';
 import { setKey } from './evaluate.js';
-import { jsonToNode, mapScope, ParsedExpr } from './expr.js';
+import { jsonToNode, mapScope, parseExpression, ParsedExpr } from './expr.js';
 import { indexJson, type SourceIndex } from './scan.js';
 import {
   bareTraversal,
@@ -545,16 +545,7 @@ class Loader {
           setKey(r.attributes, k, this.valueExpr(v, p, address));
       }
     }
-    if (r.count && r.forEach) {
-      this.report(
-        'CONFIG_SCHEMA',
-        'Invalid combination of "count" and "for_each"',
-        'The "count" and "for_each" meta-arguments are mutually-exclusive, only one should be used to be explicit about the number of resources to be created.',
-        [...path, 'for_each'],
-        { address },
-      );
-      delete r.forEach;
-    }
+    this.countOrForEach(r, path, address);
     // dynamic blocks of the resource body: each becomes (or extends) its block type's value.
     for (const [label, bodies] of dynamicBlocks) {
       const p = [...path, 'dynamic', label];
@@ -585,15 +576,40 @@ class Loader {
 
   /** `import { to = ADDR  id = "..." }`: the address is checked against the resource blocks
    * when planning (they may be in a later file). */
+  /** count and for_each are exclusive (a resource or a data block): the error, and for_each
+   * dropped. */
+  private countOrForEach(b: { count?: Expr; forEach?: Expr }, path: string[], address: string) {
+    if (!b.count || !b.forEach) return;
+    this.report(
+      'CONFIG_SCHEMA',
+      'Invalid combination of "count" and "for_each"',
+      'The "count" and "for_each" meta-arguments are mutually-exclusive, only one should be used to be explicit about the number of resources to be created.',
+      [...path, 'for_each'],
+      { address },
+    );
+    delete b.forEach;
+  }
+
   private importBlock(body: Obj): void {
     const path = ['import'];
     const pos = this.blockPos(path);
     let to: string | undefined;
     let id: ParsedExpr | undefined;
+    let forEach: ParsedExpr | undefined;
+    let toKey: { block: string; key: ParsedExpr } | undefined;
     for (const [k, v] of entries(body)) {
       const p = [...path, k];
       if (k === 'to') {
         to = bareTraversal(v);
+        // for_each: `TYPE.NAME[EXPR]`, the key an expression of each.key / each.value.
+        const written = v instanceof ParsedExpr ? v.text.trim() : to;
+        const keyed = written && 'for_each' in body ? computedKey(written) : undefined;
+        if (keyed) {
+          const parsed = parseExpression(keyed.key, { ...this.pos(p), file: this.file });
+          this.diagnostics.push(...parsed.diagnostics);
+          if (parsed.expr) toKey = { block: keyed.block, key: parsed.expr as ParsedExpr };
+          continue;
+        }
         const parsed = to ? parseResourceAddress(to) : undefined;
         if (!parsed?.ok) {
           this.report(
@@ -606,10 +622,14 @@ class Loader {
           return;
         }
       } else if (k === 'id') id = this.valueExpr(v, p);
+      else if (k === 'for_each') forEach = this.valueExpr(v, p);
       else
-        this.unsupported(`import.${k}`, 'An import block takes `to` and `id` (a string) only.', p, {
-          line: pos.line,
-        });
+        this.unsupported(
+          `import.${k}`,
+          'An import block takes `to`, `id` (a string) and `for_each` only.',
+          p,
+          { line: pos.line },
+        );
     }
     if (to === undefined || id === undefined) {
       this.diagnostics.push(
@@ -623,6 +643,17 @@ class Loader {
       return;
     }
     const imports = (this.config.imports ??= []);
+    if (forEach) {
+      // Targets are known once for_each is evaluated: duplicates are checked by the planner.
+      imports.push({
+        to,
+        id,
+        pos,
+        forEach,
+        ...(toKey ? { toBlock: toKey.block, toKey: toKey.key } : {}),
+      });
+      return;
+    }
     const first = imports.find((i) => i.to === to);
     if (first) {
       this.diagnostics.push(
@@ -1134,11 +1165,15 @@ class Loader {
             }
           break;
         case 'count':
+          d.count = this.valueExpr(v, p, address);
+          break;
         case 'for_each':
+          d.forEach = this.valueExpr(v, p, address);
+          break;
         case 'provider':
           this.unsupported(
             `The \`${k}\` meta-argument on a data block`,
-            'Declare one data block per object to read.',
+            'cmek has a single provider configuration; remove the provider argument.',
             p,
             { address },
           );
@@ -1147,6 +1182,7 @@ class Loader {
           setKey(d.attributes, k, this.valueExpr(v, p, address));
       }
     }
+    this.countOrForEach(d, path, address);
     (this.config.dataSources ??= []).push(d);
   }
 
@@ -1263,7 +1299,7 @@ class Loader {
           else if (!hasCount)
             problem = [
               'Reference to count.index outside a resource with count',
-              'count.index is available only in the attributes of a resource that sets count.',
+              'count.index is available only in the attributes of a resource or data block that sets count.',
             ];
         } else if (root !== 'var' && root !== 'local' && !resources.has(ref))
           problem = [
@@ -1308,10 +1344,14 @@ class Loader {
       }
     };
     for (const d of c.dataSources ?? []) {
+      if (d.count) check(d.count, { address: d.address, attribute: 'count' }, false);
+      if (d.forEach) check(d.forEach, { address: d.address, attribute: 'for_each' }, false);
       for (const [k, e] of Object.entries(d.attributes))
-        check(e, { address: d.address, attribute: k }, false);
-      conds(d.preconditions, { address: d.address });
-      conds(d.postconditions, { address: d.address });
+        check(e, { address: d.address, attribute: k }, !!d.count, !!d.forEach);
+      for (const cd of [...d.preconditions, ...d.postconditions]) {
+        check(cd.condition, { address: d.address }, !!d.count, !!d.forEach);
+        check(cd.errorMessage, { address: d.address }, !!d.count, !!d.forEach);
+      }
     }
     for (const r of c.resources) {
       conds(r.lifecycle.preconditions, { address: r.address });
@@ -1482,4 +1522,11 @@ function mergeDynamic(
       value: lists.length === 1 ? lists[0]! : { k: 'call', name: 'concat', args: lists, line },
     });
   }
+}
+
+/** `TYPE.NAME[EXPR]` with a key that is not a literal: the block and the key's text. */
+function computedKey(to: string): { block: string; key: string } | undefined {
+  const m = /^([A-Za-z_][\w-]*\.[A-Za-z_][\w-]*)\[([\s\S]+)\]$/.exec(to.trim());
+  if (!m || /^\s*(\d+|"(?:[^"\\$%]|[$%](?!\{))*")\s*$/.test(m[2]!)) return undefined;
+  return { block: m[1]!, key: m[2]! };
 }

@@ -5,7 +5,9 @@
 // line and column range. The result keeps the shape the loader walks (the one hcl2json used to
 // produce: `{resource: {TYPE: {NAME: [body]}}}`, nested blocks as arrays of bodies), with every
 // attribute value a ParsedExpr instead of a `"${...}"` string, and a SourceIndex built from the
-// same tree. Syntax errors are CONFIG_SYNTAX diagnostics with file, line and column.
+// same tree. Syntax errors are CONFIG_SYNTAX diagnostics with file, line, column and end; after
+// one, the parser recovers at the next line that starts a top-level argument or block (or closes a
+// top-level block) and goes on, so every independent error of a file is reported in one run.
 
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
 import { isIdChar, isIdStart, Parser, Syntax, type Node, type ParseSink } from './ast.js';
@@ -37,6 +39,12 @@ function put(o: Obj, k: string, v: unknown): void {
 /** The index key of a child of `parent` (a key made by this function, or '' for the file). */
 const child = (parent: string, name: string) => (parent === '' ? name : `${parent}\u0000${name}`);
 
+/** A line that starts a top-level argument or block (see recoveryPoint). */
+const ITEM_START = /^[A-Za-z_][\w-]*[ \t]*(?:=(?!=)|(?:(?:"[^"\n]*"|[A-Za-z_][\w-]*)[ \t]*)*\{)/;
+
+/** A line that opens a heredoc: its marker. */
+const HEREDOC_OPEN = /<<-?([A-Za-z_][\w-]*)[ \t\r]*$/;
+
 const has = (o: Obj, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
 /** Parse one native-syntax HCL file. Never throws for bad input: see `diagnostics`. */
@@ -64,21 +72,74 @@ class BodyParser {
 
   run(): HclFile {
     const doc: Obj = {};
-    try {
-      this.body(doc, '', false);
-    } catch (e) {
-      if (!(e instanceof Syntax)) throw e;
-      this.diagnostics.push(this.syntaxDiag(e.message, e.offset));
+    const seen = new Map<string, number>();
+    for (;;) {
+      try {
+        this.body(doc, '', false, seen);
+        break;
+      } catch (e) {
+        if (!(e instanceof Syntax)) throw e;
+        this.diagnostics.push(this.syntaxDiag(e.message, e.offset, e.end));
+        this.openAt.length = 0;
+        const next = this.recoveryPoint(Math.max(this.i, e.offset));
+        if (next === undefined) break;
+        this.i = next;
+      }
     }
     return { doc, index: this.index(), diagnostics: this.diagnostics };
   }
 
+  /** Where to resume after a syntax error at or before `from`. At the top level (`indent` 0):
+   * the start of the next line that begins, at column 1, an argument (`name =`) or a block
+   * (`type "label" {`), or just after the next line that is a top-level block's closing `}`.
+   * In a block whose items are indented by `indent`: the next line that starts an item at that
+   * indentation, or the `}` (less indented) that closes the block; undefined when another less
+   * indented line comes first (the file level recovers then). Undefined at the end of the file.
+   * Terraform-formatted files lay items out this way, so one error costs the rest of its own
+   * item only. */
+  private recoveryPoint(from: number, indent = 0): number | undefined {
+    const s = this.src;
+    let at = s.indexOf('\n', from);
+    // A heredoc opened on a skipped line: its body lines are text, never recovery points.
+    let heredoc = HEREDOC_OPEN.exec(s.slice(s.lastIndexOf('\n', from) + 1, at < 0 ? s.length : at));
+    while (at >= 0) {
+      const line = at + 1;
+      const eol = s.indexOf('\n', line);
+      const text = s.slice(line, eol < 0 ? s.length : eol);
+      const lead = /^[ \t]*/.exec(text)![0].length;
+      const rest = text.slice(lead);
+      if (heredoc) {
+        if (text.trim() === heredoc[1]) heredoc = null;
+      } else if (indent === 0 && /^\}\s*$/.test(text)) return eol < 0 ? s.length : eol + 1;
+      else if (indent === 0 && ITEM_START.test(text)) return line;
+      else if (indent > 0 && lead === indent && ITEM_START.test(rest)) return line;
+      else if (indent > 0 && lead < indent && rest.trim() !== '' && !/^(#|\/\/)/.test(rest))
+        return rest.startsWith('}') ? line + lead : undefined;
+      else heredoc = HEREDOC_OPEN.exec(text);
+      at = eol;
+    }
+    return undefined;
+  }
+
   private syntaxDiag(message: string, offset: number, end?: number): Diagnostic {
     const [summary, detail] = message.split('\n') as [string, string | undefined];
+    const r = this.range(offset, end ?? this.tokenEnd(offset));
+    // A newline (or the end of the file) is highlighted on its own line.
+    if (end === undefined && (this.src[offset] ?? '\n') === '\n') {
+      r.endLine = r.line;
+      r.endColumn = r.column + 1;
+    }
     return diag('CONFIG_SYNTAX', summary, detail ?? 'Fix the HCL syntax.', {
       file: this.file,
-      ...this.range(offset, end ?? offset + 1),
+      ...r,
     });
+  }
+
+  /** The end of the word at `offset` (one character when it is not a name). */
+  private tokenEnd(offset: number): number {
+    let e = offset;
+    while (isIdChar(this.src[e])) e++;
+    return Math.min(this.src.length, Math.max(e, offset + 1));
   }
 
   private range(start: number, end: number): SourceRange {
@@ -212,9 +273,8 @@ class BodyParser {
   // ---- the body grammar ----
 
   /** Items of a body until `}` (inBlock) or the end of the file; `}` is consumed. */
-  private body(out: Obj, path: string, inBlock: boolean): void {
+  private body(out: Obj, path: string, inBlock: boolean, seen = new Map<string, number>()): void {
     const s = this.src;
-    const seen = new Map<string, number>();
     for (;;) {
       this.skipAll();
       const c = s[this.i];
@@ -232,38 +292,69 @@ class BodyParser {
         this.i++;
         return;
       }
-      if (!isIdStart(c))
-        throw new Syntax(
-          `Argument or block definition required\nAn argument (name = value) or a block (type "label" { ... }) must start here, not ${JSON.stringify(c)}.`,
-          this.i,
-        );
-      const start = this.i;
-      const name = this.ident();
-      this.skipInline();
-      if (s[this.i] === '=' && s[this.i + 1] !== '=') {
-        this.i++;
-        this.attribute(out, path, name, start, seen);
-        this.endOfItem(inBlock, 'argument definition');
+      if (!inBlock) {
+        this.item(out, path, inBlock, seen);
         continue;
       }
-      const labels: string[] = [];
-      let headerEnd = this.i;
-      for (;;) {
-        this.skipInline();
-        if (s[this.i] === '"') labels.push(this.label());
-        else if (isIdStart(s[this.i])) labels.push(this.ident());
-        else break;
-        headerEnd = this.i;
+      // In a block: an error costs the rest of its item only, when the body's layout shows
+      // where the next item starts (see recoveryPoint); otherwise the file level recovers.
+      const start = this.i;
+      const depth = this.openAt.length;
+      try {
+        this.item(out, path, inBlock, seen);
+      } catch (e) {
+        if (!(e instanceof Syntax) || e.message.startsWith('Unclosed block')) throw e;
+        const indent = this.indentOf(start);
+        const next = indent ? this.recoveryPoint(Math.max(this.i, e.offset), indent) : undefined;
+        if (next === undefined) throw e;
+        this.diagnostics.push(this.syntaxDiag(e.message, e.offset, e.end));
+        this.openAt.length = depth;
+        this.i = next;
       }
-      if (s[this.i] !== '{')
-        throw new Syntax(
-          `Invalid argument or block definition\nAfter "${[name, ...labels].join(' ')}" write "=" and a value (an argument), or block labels and "{" (a block).`,
-          this.i,
-        );
-      this.i++;
-      this.block(out, path, name, labels, start, headerEnd);
-      this.endOfItem(inBlock, 'block definition');
     }
+  }
+
+  /** The width of the blanks before `offset` on its line; undefined when other text precedes. */
+  private indentOf(offset: number): number | undefined {
+    const lineStart = this.src.lastIndexOf('\n', offset - 1) + 1;
+    return /^[ \t]*$/.test(this.src.slice(lineStart, offset)) ? offset - lineStart : undefined;
+  }
+
+  /** One argument or block of a body, at a name's first character (or an error). */
+  private item(out: Obj, path: string, inBlock: boolean, seen: Map<string, number>): void {
+    const s = this.src;
+    const c = s[this.i];
+    if (!isIdStart(c))
+      throw new Syntax(
+        `Argument or block definition required\nAn argument (name = value) or a block (type "label" { ... }) must start here, not ${JSON.stringify(c)}.`,
+        this.i,
+      );
+    const start = this.i;
+    const name = this.ident();
+    this.skipInline();
+    if (s[this.i] === '=' && s[this.i + 1] !== '=') {
+      this.i++;
+      this.attribute(out, path, name, start, seen);
+      this.endOfItem(inBlock, 'argument definition');
+      return;
+    }
+    const labels: string[] = [];
+    let headerEnd = this.i;
+    for (;;) {
+      this.skipInline();
+      if (s[this.i] === '"') labels.push(this.label());
+      else if (isIdStart(s[this.i])) labels.push(this.ident());
+      else break;
+      headerEnd = this.i;
+    }
+    if (s[this.i] !== '{')
+      throw new Syntax(
+        `Invalid argument or block definition\nAfter "${[name, ...labels].join(' ')}" write "=" and a value (an argument), or block labels and "{" (a block).`,
+        this.i,
+      );
+    this.i++;
+    this.block(out, path, name, labels, start, headerEnd);
+    this.endOfItem(inBlock, 'block definition');
   }
 
   private readonly openAt: number[] = [];

@@ -75,6 +75,10 @@ export interface DataBlock {
   pos: SourcePos;
   /** Set for a data block nested in a `check` block: a failed read is a warning. */
   check?: string;
+  /** The `count` / `for_each` meta-arguments: one read per instance (`data.TYPE.NAME[0]`,
+   * `data.TYPE.NAME["k"]`), exclusive as on resources. */
+  count?: Expr;
+  forEach?: Expr;
 }
 
 /** `check "NAME" { data ... assert { ... } }`: assertions reported as warnings. */
@@ -134,11 +138,18 @@ export interface LocalValue {
 /** `import { to = TYPE.NAME  id = "..." }` (Terraform 1.5+): bring an existing object under
  * the block at `to` (docs/cli/import.md). */
 export interface ImportBlock {
-  /** The target address as written: `TYPE.NAME`, `TYPE.NAME[N]` or `TYPE.NAME["KEY"]`. */
+  /** The target address as written: `TYPE.NAME`, `TYPE.NAME[N]` or `TYPE.NAME["KEY"]`; with
+   * for_each, `TYPE.NAME[EXPR]` (see `toKey`). */
   to: string;
   /** The id of the object, evaluated at plan time (variables allowed; must be known). */
   id: Expr;
   pos: SourcePos;
+  /** `for_each` (terraform 1.7+): one import per element, `each.key` / `each.value` in `id`
+   * and in the target's key. */
+  forEach?: Expr;
+  /** With for_each: the target block (`TYPE.NAME`) and its key expression (`each.key`). */
+  toBlock?: string;
+  toKey?: Expr;
 }
 
 /** `moved { from = ADDR  to = ADDR }`: the object recorded at `from` is now at `to`

@@ -236,3 +236,106 @@ describe('native HCL parser: errors', () => {
     expect(first('a = 1\na {\n}\n')[1]).toBe('Block "a" has the name of an argument');
   });
 });
+
+describe('native HCL parser: recovery after a syntax error', () => {
+  const all = (text: string) =>
+    parseHclFile('main.tf', text).diagnostics.map((d) => [
+      d.summary.split(':')[0],
+      d.line,
+      d.column,
+      d.endLine,
+      d.endColumn,
+    ]);
+
+  it('reports one error per broken top-level item, each with its range', () => {
+    const text = [
+      'resource "a" "one" {', // 1
+      '  x = = 1', // 2: invalid expression
+      '  y = 2', // 3
+      '}', // 4
+      '', // 5
+      '!!! garbage', // 6: not an argument or a block
+      '', // 7
+      'resource "a" "two" {', // 8
+      '  z = 1 w = 2', // 9: two arguments on one line
+      '}', // 10
+      'resource "a" "fine" {', // 11
+      '  v = 3', // 12
+      '}', // 13
+      'variable "v" "x"', // 14: no brace
+      '',
+    ].join('\n');
+    expect(all(text)).toEqual([
+      ['Invalid expression', 2, 7, 2, 8],
+      ['Argument or block definition required', 6, 1, 6, 2],
+      ['Missing newline after argument definition', 9, 9, 9, 10],
+      ['Invalid argument or block definition', 14, 17, 14, 18],
+    ]);
+  });
+
+  it('in a block, each broken item is an error and the block goes on', () => {
+    const text = [
+      'resource "a" "b" {', // 1
+      '  x = = 1', // 2
+      '  y = 2', // 3
+      '  lifecycle {', // 4
+      '    z = ]', // 5
+      '    w = [', // 6: unclosed list: the error is at the next item's line
+      '    v = 1', // 7
+      '  }', // 8
+      '  u = "a" "b"', // 9: missing newline
+      '}', // 10
+      'c = = 3', // 11
+      '',
+    ].join('\n');
+    const r = parseHclFile('main.tf', text);
+    expect(r.diagnostics.map((d) => [d.summary.split(':')[0], d.line])).toEqual([
+      ['Invalid expression', 2],
+      ['Invalid expression', 5],
+      ['Invalid expression', 7],
+      ['Missing newline after argument definition', 9],
+      ['Invalid expression', 11],
+    ]);
+    // The items around the errors are read.
+    const body = (r.doc.resource as Record<string, Record<string, unknown[]>>).a!.b![0] as Record<
+      string,
+      unknown
+    >;
+    expect(Object.keys(body)).toEqual(['y', 'lifecycle', 'u']);
+  });
+
+  it('in a one-line or unindented block the file level recovers', () => {
+    expect(all('a { b = = 1 }\nc = = 2\n').map((x) => x[1])).toEqual([1, 2]);
+    expect(all('r {\nx = = 1\ny = = 2\n}\nz = = 3\n').map((x) => x[1])).toEqual([2, 3, 5]);
+  });
+
+  it('the items after an error are still read (a later duplicate is found)', () => {
+    const r = parseHclFile('main.tf', 'a = = 1\nb = 1\nb = 2\n');
+    expect(r.diagnostics.map((d) => [d.summary.split(':')[0], d.line])).toEqual([
+      ['Invalid expression', 1],
+      ['Duplicate argument "b"', 3],
+    ]);
+  });
+
+  it('an unclosed block is one error, not one per line after it', () => {
+    expect(all('a {\n  b = 1\nc = 2\n')).toEqual([['Unclosed block', 1, 3, 1, 4]]);
+  });
+
+  it('a heredoc body line that looks like an argument is not a recovery point', () => {
+    // The error is on line 2; the heredoc of line 3 is skipped whole (its body line "x = ]" is
+    // text), the block closes on line 6 and the next error is on line 8.
+    const text = 'r "a" "b" {\n  a = ]\n  b = <<EOT\nx = ]\nEOT\n}\nc = 1\nd = ]\n';
+    expect(all(text).map((x) => x[1])).toEqual([2, 8]);
+    // A heredoc opened on the broken line itself is skipped too.
+    const text2 = 'a = ] + <<EOT\nx = ]\nEOT\nd = ]\n';
+    expect(all(text2).map((x) => x[1])).toEqual([1, 4]);
+  });
+
+  it('a valid file is unchanged by recovery and a garbage file ends', () => {
+    expect(all('a = 1\nb {\n  c = 2\n}\n')).toEqual([]);
+    const garbage = '{{{{\n}}}}\n"x" = 1\n'.repeat(50);
+    const d = all(garbage);
+    expect(d.length).toBeGreaterThan(0);
+    expect(d.length).toBeLessThanOrEqual(150);
+  });
+});
