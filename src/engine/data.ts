@@ -92,6 +92,7 @@ export async function readDataBlock(
     else unknownArgs.push(k);
   const base = {
     address: block.address,
+    ...(block.module ? { module: block.module } : {}), // MODULES
     type: block.type,
     name: block.name,
     config,

@@ -76,6 +76,8 @@ export function makeScope(env: EvalEnv, instance?: number | EachBinding): EvalSc
         return env.sensitiveVars?.has(name) ? markSensitive(v) : v;
       }
       if (root.startsWith('local.')) return env.locals.get(root.slice(6));
+      // MODULES: `module.NAME` of the root module is a local of that name (expand.ts).
+      if (/^module\.[A-Za-z_][\w-]*$/.test(root)) return env.locals.get(root);
       return env.resources.get(root);
     },
   };

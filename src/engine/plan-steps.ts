@@ -75,6 +75,7 @@ import {
   isManaged,
   keyOf,
   stateInstances,
+  withModule,
   type InstanceEntry,
   type StateFile,
 } from './state.js';
@@ -109,6 +110,7 @@ export function checkBlocks(sc: StepContext): Diagnostic[] {
       );
     }
     for (const d of b.dependsOn) {
+      if (blocks.has(d)) continue; // a full block address (a module instance's, expand.ts)
       const ref = parseReference(d);
       if (ref?.kind !== 'resource' || !blocks.has(referenceKey(ref)!)) {
         diags.push(
@@ -259,7 +261,7 @@ function refreshedState(state: StateFile, refreshed: Map<string, Attrs | null>):
   for (const r of copy.resources) {
     if (!isManaged(r)) continue;
     r.instances = r.instances.filter((inst) => {
-      const addr = formatAddress(r.type, r.name, keyOf(inst));
+      const addr = withModule(r.module, formatAddress(r.type, r.name, keyOf(inst)));
       const now = refreshed.get(
         entryKey({ address: addr, ...(inst.deposed ? { deposed: inst.deposed } : {}) }),
       );
@@ -421,6 +423,13 @@ export function replaceStep(
 
 // ---------------------------------------------------------------------------------------------
 // expandBlock
+
+/** The address of an instance of a block: `TYPE.NAME[KEY]`, in its module instance
+ * (`module.a["x"].TYPE.NAME[KEY]`). */
+export function instanceAddress(block: ResourceBlock, index: InstanceKey | undefined): string {
+  const a = formatAddress(block.type, block.name, index);
+  return block.module ? `${block.module}.${a}` : a;
+}
 
 /** One instance of a block: its key (none, a count index, a for_each key) and, with
  * for_each, its each binding. */
@@ -628,7 +637,7 @@ export async function diffStep(
     const attrPos = attrPositions(block);
     for (const inst of instances) {
       const index = inst.key;
-      const address = formatAddress(block.type, block.name, index);
+      const address = instanceAddress(block, index);
       const push = (value: Value) =>
         values.push(index === undefined ? { value } : { key: index, value });
       if (!whole && !o.scope.instances.has(address)) {
@@ -733,6 +742,7 @@ export async function diffStep(
       changes.push({
         address,
         block: id,
+        ...(block.module ? { module: block.module } : {}),
         type: block.type,
         name: block.name,
         ...(index !== undefined ? { index } : {}),
@@ -834,6 +844,7 @@ export function orphansStep(
     const change: PlannedChange = {
       address: e.address,
       block: e.block,
+      ...(e.module ? { module: e.module } : {}),
       type: e.type,
       name: e.name,
       ...(e.index !== undefined ? { index: e.index } : {}),

@@ -31,6 +31,8 @@ export interface PlannedChange {
   address: string;
   /** Block address `TYPE.NAME`. */
   block: string;
+  /** The module instance (`module.a["x"]`) of a child module's resource; absent in the root. */
+  module?: string;
   type: string;
   name: string;
   index?: InstanceKey;
@@ -126,8 +128,10 @@ export interface Plan {
 
 /** One data source read of a plan: `<= read` in the plan output. */
 export interface DataRead {
-  /** `data.TYPE.NAME` */
+  /** `data.TYPE.NAME` (`module.a.data.TYPE.NAME` in a module instance) */
   address: string;
+  /** The module instance of a child module's data source; absent in the root. */
+  module?: string;
   type: string;
   name: string;
   /** What it was read with (the lookup argument), when known. */

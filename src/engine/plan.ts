@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import type { Config } from './config/types.js';
+import { expandModules } from './expand.js';
 import { buildGraph } from './graph.js';
 import { importStep, markImports } from './import.js';
 import { markMoved, movedStep, removedStep } from './refactor.js';
@@ -89,6 +90,8 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
     diags.push(...vr.diagnostics);
     plan.variables = vr.values;
   }
+  // MODULES: the module calls' instances join the configuration (expand.ts).
+  diags.push(...expandModules(config, plan.variables));
   diags.push(...checkBlocks(sc));
   const { graph, diagnostics: cycleDiags } = buildGraph(config);
   diags.push(...cycleDiags);
