@@ -17,6 +17,8 @@ import {
   blockAddress,
   formatAddress,
   formatResourceAddress,
+  moduleContains,
+  parseModuleAddress,
   parseResourceAddress,
   type InstanceKey,
 } from '../model/address.js';
@@ -320,6 +322,30 @@ export function targetStep(
   const inState = stateInstances(state);
   const roots: string[] = [];
   for (const t of targets) {
+    // MODULES: a module address targets every resource in its instance(s).
+    const mod = /^module\./.test(t.trim()) ? parseModuleAddress(t) : undefined;
+    if (mod?.ok) {
+      const inside = (address: string) => {
+        const a = parseResourceAddress(address);
+        return a.ok && moduleContains(mod.path, a.address);
+      };
+      const blocks = config.resources.filter((b) => inside(b.address)).map((b) => b.address);
+      for (const b of blocks) {
+        scope.blocks.add(b);
+        roots.push(b);
+      }
+      for (const e of inState) if (inside(e.block)) scope.blocks.add(e.block);
+      if (!blocks.length && !inState.some((e) => inside(e.block)))
+        diags.push(
+          diag(
+            'USAGE',
+            `-target=${t} matches no resource`,
+            `Neither the configuration nor the state has a resource in ${t}, so the plan has nothing to do for it. Check the address with: cmek state list`,
+            { severity: 'warning', address: t },
+          ),
+        );
+      continue;
+    }
     const parsed = parseResourceAddress(t);
     if (!parsed.ok || parsed.address.mode === 'data') {
       diags.push(badAddress('-target', t, parsed.ok ? undefined : parsed.error));
@@ -376,7 +402,7 @@ function badAddress(flag: string, text: string, why?: string): Diagnostic {
   return diag(
     'USAGE',
     `Invalid ${flag} address "${text}"`,
-    `${why ? `${why}\n` : ''}${flag} takes a resource address: TYPE.NAME, TYPE.NAME[N] for one instance of a block with count, or TYPE.NAME["KEY"] for one with for_each (e.g. ${flag}=cmek_kms_key.main, or '${flag}=cmek_kms_key.k["eu"]' quoted for the shell).`,
+    `${why ? `${why}\n` : ''}${flag} takes a resource address: TYPE.NAME, TYPE.NAME[N] for one instance of a block with count, or TYPE.NAME["KEY"] for one with for_each, in a module instance as module.NAME.TYPE.NAME${flag === '-target' ? ' (-target also takes a module: module.NAME, module.NAME["KEY"])' : ''} (e.g. ${flag}=cmek_kms_key.main, or '${flag}=cmek_kms_key.k["eu"]' quoted for the shell).`,
   );
 }
 

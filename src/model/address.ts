@@ -243,6 +243,16 @@ export function parseModuleAddress(
   }
 }
 
+/** Whether a resource address is inside the module instance(s) `path` names: each step's name
+ * must match, and its key when the step has one (`module.a` holds the resources of every
+ * instance of a, `module.a["x"]` those of one). */
+export function moduleContains(path: readonly ModuleStep[], a: ResourceAddress): boolean {
+  if (a.module.length < path.length) return false;
+  return path.every(
+    (s, i) => a.module[i]!.name === s.name && (s.key === undefined || a.module[i]!.key === s.key),
+  );
+}
+
 /** Terraform's InstanceKeyLess: no key first, then numbers (numerically), then strings. */
 export function compareKeys(a: InstanceKey | undefined, b: InstanceKey | undefined): number {
   if (a === b) return 0;
