@@ -467,8 +467,8 @@ export async function stateRm(
           continue;
         }
         for (const h of hits) {
-          if (h.deposed) removeDeposed(state!, h.type, h.name, h.deposed);
-          else setInstance(state!, h.type, h.name, h.index, null);
+          if (h.deposed) removeDeposed(state!, h.type, h.name, h.deposed, h.module);
+          else setInstance(state!, h.type, h.name, h.index, null, h.module);
           removed.push(h.deposed ? `${h.address} (deposed ${h.deposed})` : h.address);
         }
       }

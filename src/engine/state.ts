@@ -431,7 +431,7 @@ function newResource(
 
 /** terraform's order of state resources: by module (the root first), data resources before
  * managed ones of the same module, then by type and name. */
-function sortResources(state: StateFile): void {
+export function sortResources(state: StateFile): void {
   const rank = (r: StateResource) => (r.mode === 'data' ? 0 : 1);
   state.resources.sort(
     (a, b) =>

@@ -348,6 +348,8 @@ export interface InstanceRef {
   address: string;
   /** The block address (no key). */
   block: string;
+  /** The module instance path (`module.a["x"]`); absent in the root module. */
+  module?: string;
 }
 
 export function instanceRef(a: ResourceAddress): InstanceRef {
@@ -357,5 +359,6 @@ export function instanceRef(a: ResourceAddress): InstanceRef {
     ...(a.key === undefined ? {} : { index: a.key }),
     address: formatResourceAddress(a),
     block: blockAddress(a),
+    ...(a.module.length ? { module: formatModulePath(a.module) } : {}),
   };
 }
