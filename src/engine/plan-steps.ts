@@ -16,6 +16,7 @@ import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diag
 import {
   blockAddress,
   formatAddress,
+  filterMatches,
   formatResourceAddress,
   moduleContains,
   parseModuleAddress,
@@ -893,7 +894,7 @@ export function orphansStep(
       ...(block ? { pos: block.pos } : {}),
     };
     if (destroy && block) change.dependencies = resourceDependencies(graph, e.block);
-    if (!block && !e.deposed && forget.has(e.block)) {
+    if (!block && !e.deposed && (forget.has(e.block) || forgetsModule(forget, e.address))) {
       // removed { lifecycle { destroy = false } }: out of the state, not destroyed; the
       // object lives on, so the rules do not see it go.
       change.action = 'forget';
@@ -914,6 +915,12 @@ export function orphansStep(
     });
   }
   return { changes, ruleChanges };
+}
+
+/** Whether a `removed { from = module.NAME }` with destroy = false covers an address. */
+function forgetsModule(forget: ReadonlySet<string>, address: string): boolean {
+  for (const f of forget) if (f.startsWith('module.') && filterMatches(f, address)) return true;
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------

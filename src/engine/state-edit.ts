@@ -6,6 +6,7 @@ import {
   formatAddress,
   formatModulePath,
   instanceRef,
+  moveModulePath,
   parseModuleAddress,
   parseResourceAddress,
   type InstanceKey,
@@ -226,22 +227,7 @@ function moveModule(
     diagnostics: [diag('USAGE', summary, detail)],
   });
   return editState('OperationTypeStateMv', opts, (state) => {
-    const rename = (module: string | undefined): string | undefined => {
-      const p = parseModuleAddress(module ?? '');
-      if (!p.ok || p.path.length < from.length) return undefined;
-      const inside = from.every(
-        (s, i) => p.path[i]!.name === s.name && (s.key === undefined || p.path[i]!.key === s.key),
-      );
-      if (!inside) return undefined;
-      const last = from[from.length - 1]!;
-      const carried = last.key === undefined ? p.path[from.length - 1]!.key : undefined;
-      const head = to.map((s, i) =>
-        i === to.length - 1 && s.key === undefined && carried !== undefined
-          ? { ...s, key: carried }
-          : s,
-      );
-      return formatModulePath([...head, ...p.path.slice(from.length)]);
-    };
+    const rename = (module: string | undefined) => moveModulePath(from, to, module);
     const moving = (state?.resources ?? []).filter((r) => rename(r.module) !== undefined);
     if (!state || !moving.length) return fail(`No module instance ${src} in the state`, LIST_HINT);
     const taken = new Set(
