@@ -11,7 +11,7 @@
 import { diag, DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
 import { formatKey, type InstanceKey } from '../model/address.js';
 import type { Reference } from '../model/reference.js';
-import { containsUnknown, stripMarks, Unknown, type Value } from '../model/values.js';
+import { Unknown, type Value } from '../model/values.js';
 import {
   convertToType,
   parseType,
@@ -30,7 +30,7 @@ import {
   type TypeSpec,
   type VariableBlock,
 } from './config/index.js';
-import { evalExpr, forEachInstances, type EachBinding } from './eval.js';
+import { countInstances, evalExpr, forEachInstances, type EachBinding } from './eval.js';
 
 /** The names of one module instance: its address prefix (`module.a["x"]`, '' for the root) and
  * its directory (`path.module`). */
@@ -300,31 +300,7 @@ function callInstances(
     return each?.map((e) => ({ key: e.key, bind: e }));
   }
   if (!call.count) return [{}];
-  const v = stripMarks(evalExpr(call.count, scope, diags) ?? new Unknown());
-  if (v instanceof Unknown || containsUnknown(v)) {
-    diags.push(
-      diag(
-        'CONFIG_UNSUPPORTED',
-        'Invalid count argument',
-        `The count of ${address} depends on values known only after apply, so cmek cannot tell how many module instances to plan. Use a value known at plan time (a literal, a variable or a local).`,
-        { ...call.count.pos, address, attribute: 'count' },
-      ),
-    );
-    return undefined;
-  }
-  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-    diags.push(
-      diag(
-        'CONFIG_SCHEMA',
-        'Invalid count argument',
-        `Expected: a whole number >= 0.\nFound: ${JSON.stringify(v)}.`,
-        { ...call.count.pos, address, attribute: 'count' },
-      ),
-    );
-    return undefined;
-  }
-  return Array.from({ length: n }, (_, i) => ({ key: i, bind: i }));
+  return countInstances(call.count, address, scope, diags)?.map((i) => ({ key: i, bind: i }));
 }
 
 /** What expanding one module instance adds to the whole configuration. */

@@ -48,6 +48,7 @@ import {
   attrPositions,
   attrRefs,
   blockValue,
+  countInstances,
   evalExpr,
   evaluateAttributes,
   forEachInstances,
@@ -490,46 +491,9 @@ export function expandInstances(
       each,
     }));
   if (!block.count) return [{}];
-  const marked = evalExpr(block.count, makeScope(env), diags);
-  if (marked === undefined) return undefined;
-  const v = stripMarks(marked);
-  if ((v instanceof Unknown || containsUnknown(v)) && validateOnly) return [];
-  if (v instanceof Unknown || containsUnknown(v)) {
-    diags.push(
-      diag(
-        'CONFIG_UNSUPPORTED',
-        'Invalid count argument',
-        'The count value depends on attributes that are known only after apply, so cmek cannot tell how many instances to plan. ' +
-          'Use a value known at plan time (a literal, a variable or a local), or apply the resources it depends on first with -target=ADDRESS.',
-        {
-          address: block.address,
-          attribute: 'count',
-          file: block.count.pos.file,
-          line: block.count.pos.line,
-        },
-      ),
-    );
-    return undefined;
-  }
-  // Terraform converts a numeric string (an untyped -var) to a number for count.
-  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-    diags.push(
-      diag(
-        'CONFIG_SCHEMA',
-        'Invalid count argument',
-        `Expected: a whole number >= 0.\nFound: ${JSON.stringify(v)}.`,
-        {
-          address: block.address,
-          attribute: 'count',
-          file: block.count.pos.file,
-          line: block.count.pos.line,
-        },
-      ),
-    );
-    return undefined;
-  }
-  return Array.from({ length: n }, (_, i) => ({ key: i }));
+  return countInstances(block.count, block.address, makeScope(env), diags, validateOnly)?.map(
+    (key) => ({ key }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

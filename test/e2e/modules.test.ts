@@ -85,11 +85,34 @@ describe('examples/modules', () => {
     expect(get.code).toBe(0);
     expect(get.stdout).toBe('hello from a module');
 
+    // Forget one database, import it back to its module address: the plan is empty again.
+    const id = /\bid\s+=\s+"([^"]+)"/.exec(cmek(dir, ['state', 'show', DB('eu')]).stdout)![1]!;
+    expect(cmek(dir, ['state', 'rm', 'module.database["eu"]']).code).toBe(0);
+    const imported = cmek(dir, ['import', DB('eu'), id]);
+    expect(imported.stderr).toBe('');
+    expect(imported.code).toBe(0);
+    expect(cmek(dir, ['plan', '-detailed-exitcode']).code).toBe(0);
+
+    // Renaming a call with a moved block moves its objects, nothing is replaced.
+    const main = join(dir, 'main.tf');
+    const renamed = readFileSync(main, 'utf8')
+      .replace('module "keys"', 'module "kms"')
+      .replaceAll('module.keys', 'module.kms');
+    writeFileSync(main, `${renamed}\nmoved {\n  from = module.keys\n  to   = module.kms\n}\n`);
+    const moved = cmek(dir, ['plan']);
+    expect(moved.stderr).toBe('');
+    expect(moved.stdout).toContain(
+      '# module.keys["us"].cmek_kms_key.this has moved to module.kms["us"].cmek_kms_key.this',
+    );
+    expect(moved.stdout).toContain('Plan: 0 to add, 0 to change, 0 to destroy.');
+    expect(cmek(dir, ['apply', '-auto-approve']).code).toBe(0);
+    expect(cmek(dir, ['state', 'list']).stdout).toContain('module.kms["eu"].cmek_kms_key.this');
+
     // A module address targets every resource of its instances.
-    const targeted = cmek(dir, ['plan', '-destroy', '-target=module.keys["us"]']);
+    const targeted = cmek(dir, ['plan', '-destroy', '-target=module.kms["us"]']);
     expect(targeted.code).toBe(0);
-    expect(targeted.stdout).toContain(`# ${KEY('us')} will be destroyed`);
-    expect(targeted.stdout).not.toContain(`# ${KEY('eu')} will be destroyed`);
+    expect(targeted.stdout).toContain('# module.kms["us"].cmek_kms_key.this will be destroyed');
+    expect(targeted.stdout).not.toContain('# module.kms["eu"].cmek_kms_key.this will be destroyed');
 
     const destroyed = cmek(dir, ['destroy', '-auto-approve']);
     expect(destroyed.code).toBe(0);

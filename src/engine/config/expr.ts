@@ -36,8 +36,7 @@ export class ParsedExpr implements Expr {
       const out = new Map<string, ReferenceSite>();
       collectReferences(this.node, out);
       for (const r of this.refs)
-        if (r.startsWith('data.'))
-          out.set(r, { ref: { kind: 'other', root: r } });
+        if (r.startsWith('data.')) out.set(r, { ref: { kind: 'other', root: r } });
       this.referenceCache = [...out.entries()]
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([, s]) => s);

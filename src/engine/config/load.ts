@@ -1406,25 +1406,33 @@ class Loader {
           );
       }
     };
-    for (const r of c.resources) {
-      if (r.count) check(r.count, { address: r.address, attribute: 'count' }, false);
-      if (r.forEach) check(r.forEach, { address: r.address, attribute: 'for_each' }, false);
-      for (const [k, e] of Object.entries(r.attributes))
-        check(e, { address: r.address, attribute: k }, !!r.count, !!r.forEach);
-      for (const d of r.dependsOn)
+    // depends_on entries that name no resource (or module call) of this module.
+    const dependsOnNames = (
+      list: readonly string[],
+      key: string,
+      pos: SourcePos,
+      where: { address?: string; attribute: string },
+    ) => {
+      for (const d of list)
         if (!resources.has(d))
           this.diagnostics.push(
             diag(
               'CONFIG_REFERENCE',
               `depends_on names undeclared resource "${d}"`,
               suggestion(d, [...resources], 'resources'),
-              {
-                ...(this.dependsOnPos.get(r.address) ?? r.pos),
-                address: r.address,
-                attribute: 'depends_on',
-              },
+              { ...(this.dependsOnPos.get(key) ?? pos), ...where },
             ),
           );
+    };
+    for (const r of c.resources) {
+      if (r.count) check(r.count, { address: r.address, attribute: 'count' }, false);
+      if (r.forEach) check(r.forEach, { address: r.address, attribute: 'for_each' }, false);
+      for (const [k, e] of Object.entries(r.attributes))
+        check(e, { address: r.address, attribute: k }, !!r.count, !!r.forEach);
+      dependsOnNames(r.dependsOn, r.address, r.pos, {
+        address: r.address,
+        attribute: 'depends_on',
+      });
     }
     // BLOCKS: data blocks' arguments and every custom condition.
     const conds = (list: readonly Condition[] | undefined, where: { address?: string }) => {
@@ -1451,19 +1459,7 @@ class Loader {
     for (const l of c.locals) check(l.value, { attribute: `local.${l.name}` }, false);
     for (const o of c.outputs) {
       check(o.value, { attribute: `output.${o.name}` }, false);
-      for (const d of o.dependsOn)
-        if (!resources.has(d))
-          this.diagnostics.push(
-            diag(
-              'CONFIG_REFERENCE',
-              `depends_on names undeclared resource "${d}"`,
-              suggestion(d, [...resources], 'resources'),
-              {
-                ...(this.dependsOnPos.get(`output.${o.name}`) ?? o.pos),
-                attribute: `output.${o.name}`,
-              },
-            ),
-          );
+      dependsOnNames(o.dependsOn, `output.${o.name}`, o.pos, { attribute: `output.${o.name}` });
     }
     if (c.provider)
       for (const [k, e] of Object.entries(c.provider.attributes))
@@ -1475,16 +1471,7 @@ class Loader {
       if (m.forEach) check(m.forEach, { address, attribute: 'for_each' }, false);
       for (const [k, e] of Object.entries(m.args))
         check(e, { address, attribute: k }, !!m.count, !!m.forEach);
-      for (const d of m.dependsOn)
-        if (!resources.has(d))
-          this.diagnostics.push(
-            diag(
-              'CONFIG_REFERENCE',
-              `depends_on names undeclared resource "${d}"`,
-              suggestion(d, [...resources], 'resources'),
-              { ...(this.dependsOnPos.get(address) ?? m.pos), address, attribute: 'depends_on' },
-            ),
-          );
+      dependsOnNames(m.dependsOn, address, m.pos, { address, attribute: 'depends_on' });
     }
   }
 }
