@@ -753,6 +753,8 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
     if (plan.deferredConditions?.length) {
       for (const v of config.variables)
         diags.push(...checkConditions(v.validations, scope(), `var.${v.name}`).diagnostics);
+      for (const m of config.moduleValidations ?? [])
+        diags.push(...checkConditions(m.conditions, scope(), m.subject).diagnostics);
       for (const o of config.outputs)
         diags.push(...checkConditions(o.preconditions, scope(), `output.${o.name}`).diagnostics);
     }

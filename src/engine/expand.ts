@@ -11,7 +11,7 @@
 import { diag, DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
 import { formatKey, type InstanceKey } from '../model/address.js';
 import type { Reference } from '../model/reference.js';
-import { Unknown, type Value } from '../model/values.js';
+import { markSensitive, Unknown, type Value } from '../model/values.js';
 import {
   convertToType,
   parseType,
@@ -173,12 +173,16 @@ class VariableExpr implements Expr {
   instanceReferences(scope: EvalScope): Reference[] {
     return this.arg?.instanceReferences(scope) ?? [];
   }
+  private mark(v: Value): Value {
+    return markIf(this.variable.sensitive, v);
+  }
+
   evaluate(scope: EvalScope): Value {
     const v = this.arg ? this.arg.evaluate(scope) : (this.variable.default ?? null);
     if (v === null && this.arg && this.variable.default !== undefined) return this.variable.default; // terraform: null for a variable with a default is the default
-    if (!this.type) return v;
+    if (!this.type) return this.mark(v);
     try {
-      return convertToType(v, this.type);
+      return this.mark(convertToType(v, this.type));
     } catch (e) {
       throw diagError(
         diag(
@@ -190,6 +194,11 @@ class VariableExpr implements Expr {
       );
     }
   }
+}
+
+/** A value of a module instance's variable declared `sensitive = true` is marked. */
+function markIf(sensitive: boolean, v: Value): Value {
+  return sensitive ? markSensitive(v) : v;
 }
 
 /** `module.NAME` in the calling instance: an object of the outputs (one instance), a list of
@@ -311,6 +320,7 @@ interface Out {
   checks: CheckBlock[];
   moved: MovedBlock[];
   removed: RemovedBlock[];
+  validations: Array<{ subject: string; conditions: Condition[] }>;
   /** Every resource address of each module instance prefix (for depends_on = [module.x]). */
   resourcesOf: Map<string, string[]>;
 }
@@ -330,6 +340,7 @@ export function expandModules(config: Config, vars: Record<string, Value>): Diag
     checks: [],
     moved: [],
     removed: [],
+    validations: [],
     resourcesOf: new Map(),
   };
   const workspace = config.workspace ?? 'default';
@@ -348,6 +359,7 @@ export function expandModules(config: Config, vars: Record<string, Value>): Diag
   if (out.checks.length) (config.checks ??= []).push(...out.checks);
   if (out.moved.length) (config.moved ??= []).push(...out.moved);
   if (out.removed.length) (config.removed ??= []).push(...out.removed);
+  if (out.validations.length) config.moduleValidations = out.validations;
   return diags;
 }
 
@@ -499,6 +511,12 @@ function expandInstance(
   }
   for (const l of c.locals)
     out.locals.push({ name: join(n.prefix, `local.${l.name}`), value: wrap(l.value), pos: l.pos });
+  for (const v of c.variables)
+    if (v.validations?.length)
+      out.validations.push({
+        subject: join(n.prefix, `var.${v.name}`),
+        conditions: conds(v.validations) ?? [],
+      });
   for (const o of c.outputs)
     out.locals.push({ name: join(n.prefix, `output.${o.name}`), value: wrap(o.value), pos: o.pos });
   for (const d of c.dataSources ?? [])

@@ -1086,6 +1086,7 @@ export function conditionsStep(
     for (const c of r.unknown) deferred.push(`${subject} ${c.kind} (${c.pos.file}:${c.pos.line})`);
   };
   for (const v of sc.config.variables) run(v.validations, `var.${v.name}`);
+  for (const m of sc.config.moduleValidations ?? []) run(m.conditions, m.subject);
   for (const c of sc.config.checks ?? []) run(c.asserts, `check.${c.name}`);
   return { diagnostics: diags, deferred };
 }

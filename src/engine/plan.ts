@@ -35,7 +35,16 @@ export { ruleAccount, LOCAL_ACCOUNT } from './plan-steps.js';
 
 export function configDigest(config: Config): string {
   const h = createHash('sha256');
-  for (const f of [...config.files].sort()) {
+  // MODULES: the files of local modules too (named relative to the root module).
+  const files = new Set(config.files);
+  const walk = (c: Config) => {
+    for (const m of c.modules ?? []) {
+      for (const f of m.config.files) files.add(f);
+      walk(m.config);
+    }
+  };
+  walk(config);
+  for (const f of [...files].sort()) {
     h.update(f);
     h.update('\0');
     try {

@@ -220,6 +220,53 @@ module "m" {
   });
 });
 
+describe('variables of module instances', () => {
+  it('validation per instance at the line in the module; sensitive marks the value', async () => {
+    const w = makeWorld();
+    const dir = project({
+      'main.tf': `
+module "v" {
+  source   = "./modules/v"
+  for_each = { ok = 3, bad = 0 }
+  size     = each.value
+  token    = "s3cret"
+}
+output "token" {
+  value = module.v["ok"].token
+}
+`,
+      'modules/v/main.tf': `
+variable "size" {
+  type = number
+  validation {
+    condition     = var.size > 0
+    error_message = "size must be positive."
+  }
+}
+variable "token" {
+  type      = string
+  sensitive = true
+}
+output "token" {
+  value     = var.token
+  sensitive = true
+}
+`,
+    });
+    const p = await plan({ dir, deps: w.deps });
+    const failed = p.diagnostics.filter((d) => d.code === 'CONDITION_FAILED');
+    expect(failed.map((d) => [d.file, d.line, d.address, d.detail])).toEqual([
+      [
+        'modules/v/main.tf',
+        4,
+        'module.v["bad"].var.size',
+        expect.stringContaining('size must be positive.'),
+      ],
+    ]);
+    expect(p.diagnostics.map((d) => d.summary)).toContain('Output refers to sensitive values');
+  });
+});
+
 describe('moved, removed and state mv with module addresses', () => {
   const base = {
     'main.tf': `

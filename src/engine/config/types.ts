@@ -199,6 +199,9 @@ export interface Config {
    * resources, locals and data blocks of every module instance are then in the lists above,
    * with their full addresses. */
   expanded?: boolean;
+  /** After expansion: the `validation` blocks of module instances' variables, by subject
+   * (`module.a["x"].var.NAME`), their expressions in that instance's scope. */
+  moduleValidations?: Array<{ subject: string; conditions: Condition[] }>;
   /** Files read, relative to dir. */
   files: string[];
   resources: ResourceBlock[];
