@@ -44,6 +44,7 @@ export * from './apply.js';
 export * from './backend/index.js';
 export * from './deps.js';
 export * from './graph.js';
+export { expandModules } from './expand.js'; // MODULES
 export * from './lock.js';
 export * from './plan.js';
 export * from './planfile.js';

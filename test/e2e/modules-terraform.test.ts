@@ -3,10 +3,10 @@
 // state's resource entries (`module`, type, name, instance keys) agree. Needs terraform on PATH
 // or at /usr/local/bin/terraform; without it the test is skipped, loudly.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { workdir } from '../engine/fake.js';
 import { cliBin, cmek } from './harness.js';
 
 const TERRAFORM = ['/usr/local/bin/terraform', '/usr/bin/terraform'].find((p) => existsSync(p));
@@ -67,14 +67,7 @@ resource "${type}" "i" {
   };
 }
 
-function project(f: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cmek-tfcmp-'));
-  for (const [p, text] of Object.entries(f)) {
-    mkdirSync(dirname(join(dir, p)), { recursive: true });
-    writeFileSync(join(dir, p), text);
-  }
-  return dir;
-}
+const project = workdir;
 
 function tf(dir: string, args: string[]): string {
   const r = spawnSync(TERRAFORM!, args, {

@@ -11,6 +11,12 @@ beforeAll(() => {
   cliBin();
 }, 180_000);
 
+/** Replace text in a file of the copied example. */
+function edit(dir: string, file: string, from: string, to: string): void {
+  const p = join(dir, file);
+  writeFileSync(p, readFileSync(p, 'utf8').replace(from, to));
+}
+
 const DB = (k: string) => `module.database["${k}"].cmek_encrypted_service.this`;
 const KEY = (k: string) => `module.keys["${k}"].cmek_kms_key.this`;
 
@@ -76,6 +82,17 @@ describe('examples/modules', () => {
 
     expect(cmek(dir, ['plan', '-detailed-exitcode']).code).toBe(0);
 
+    // console and graph see module instances.
+    const con = cmek(dir, ['console'], {
+      input: 'module.keys["eu"].arn\nmodule.database["us"].name\n',
+    });
+    expect(con.stderr).toBe('');
+    expect(con.stdout).toBe(`"${out.key_arns.value.eu}"\n"orders-us"\n`);
+    const graph = cmek(dir, ['graph']).stdout;
+    expect(graph).toContain(
+      `"${DB('eu').replaceAll('"', '\\"')}" -> "${KEY('eu').replaceAll('"', '\\"')}"`,
+    );
+
     // Data through a module's service.
     writeFileSync(join(dir, 'greeting.txt'), 'hello from a module');
     const put = cmek(dir, ['data', 'put', 'orders-eu', 'greeting', join(dir, 'greeting.txt')]);
@@ -122,15 +139,8 @@ describe('examples/modules', () => {
 
   it('CMEK_REGION_MISMATCH fires across modules at the line inside the module', () => {
     const dir = copyExample('modules');
-    const main = join(dir, 'main.tf');
     // The databases all read the eu key: the us database's key is in another region.
-    writeFileSync(
-      main,
-      readFileSync(main, 'utf8').replace(
-        'key_arn = module.keys[each.key].arn',
-        'key_arn = module.keys["eu"].arn',
-      ),
-    );
+    edit(dir, 'main.tf', 'key_arn = module.keys[each.key].arn', 'key_arn = module.keys["eu"].arn');
     const dbFile = 'modules/database/main.tf';
     const line =
       readFileSync(join(dir, dbFile), 'utf8')
@@ -147,14 +157,7 @@ describe('examples/modules', () => {
 
   it('a missing module directory is CONFIG_MODULE at the source line, no stack trace', () => {
     const dir = copyExample('modules');
-    const main = join(dir, 'main.tf');
-    writeFileSync(
-      main,
-      readFileSync(main, 'utf8').replace(
-        'source   = "./modules/key"',
-        'source   = "./modules/kye"',
-      ),
-    );
+    edit(dir, 'main.tf', 'source   = "./modules/key"', 'source   = "./modules/kye"');
     mkdirSync(join(dir, 'modules', 'empty'), { recursive: true });
     const r = cmek(dir, ['plan']);
     expect(r.code).toBe(1);

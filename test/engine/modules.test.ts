@@ -5,25 +5,15 @@
 // -target, moved blocks that rename a call or move a resource into a module, removed blocks
 // that forget a call, and state mv of a whole module.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { apply, plan } from '../../src/engine/index.js';
 import { stateMv } from '../../src/engine/state-edit.js';
-import { makeWorld, workdir } from './fake.js';
+import { makeWorld, workdir, write } from './fake.js';
 
-function put(dir: string, files: Record<string, string>): void {
-  for (const [f, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, f)), { recursive: true });
-    writeFileSync(join(dir, f), text);
-  }
-}
-
-function project(files: Record<string, string>): string {
-  const dir = workdir({});
-  put(dir, files);
-  return dir;
-}
+const project = workdir;
+const put = write;
 
 const stateOf = (dir: string) =>
   JSON.parse(readFileSync(join(dir, 'terraform.tfstate'), 'utf8')) as {

@@ -1,11 +1,12 @@
 // Module calls in the loader: a remote source is a CONFIG_UNSUPPORTED error at its `source`
 // line saying cmek does not download modules; a local source is loaded (nested, relative to the
 // calling module), with its problems as coded diagnostics at the right place.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/engine/config/index.js';
+import { workdir as tree } from '../fake.js';
 
 async function load(text: string) {
   const dir = mkdtempSync(join(tmpdir(), 'cmek-modules-'));
@@ -146,13 +147,3 @@ describe('module calls', () => {
     ]);
   });
 });
-
-/** A directory with these files (paths relative to it). */
-function tree(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cmek-modules-'));
-  for (const [f, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, f)), { recursive: true });
-    writeFileSync(join(dir, f), text);
-  }
-  return dir;
-}
