@@ -78,7 +78,7 @@ export function makeScope(env: EvalEnv, instance?: number | EachBinding): EvalSc
       }
       if (root.startsWith('local.')) return env.locals.get(root.slice(6));
       // MODULES: `module.NAME` of the root module is a local of that name (expand.ts).
-      if (/^module\.[A-Za-z_][\w-]*$/.test(root)) return env.locals.get(root);
+      if (root.startsWith('module.') && !root.includes('.', 7)) return env.locals.get(root);
       return env.resources.get(root);
     },
   };

@@ -93,6 +93,29 @@ describe('examples/modules', () => {
       `"${DB('eu').replaceAll('"', '\\"')}" -> "${KEY('eu').replaceAll('"', '\\"')}"`,
     );
 
+    // A data source inside a module, read at plan time; terraform's state keeps it under the
+    // module ("mode": "data" with "module").
+    mkdirSync(join(dir, 'modules', 'lookup'), { recursive: true });
+    writeFileSync(
+      join(dir, 'modules', 'lookup', 'main.tf'),
+      'variable "alias" {\n  type = string\n}\ndata "cmek_kms_key" "k" {\n  key_id = var.alias\n}\noutput "region" {\n  value = data.cmek_kms_key.k.region\n}\n',
+    );
+    writeFileSync(
+      join(dir, 'lookup.tf'),
+      'module "lookup" {\n  source = "./modules/lookup"\n  alias  = "alias/orders-us"\n}\noutput "looked_up" {\n  value = module.lookup.region\n}\n',
+    );
+    const looked = cmek(dir, ['apply', '-auto-approve']);
+    expect(looked.stderr).toBe('');
+    expect(looked.stdout).toContain('looked_up = "us-east-1"');
+    const data = (
+      JSON.parse(readFileSync(join(dir, 'terraform.tfstate'), 'utf8')).resources as Array<{
+        module?: string;
+        mode: string;
+        type: string;
+      }>
+    ).filter((r) => r.mode === 'data');
+    expect(data).toMatchObject([{ module: 'module.lookup', type: 'cmek_kms_key' }]);
+
     // Data through a module's service.
     writeFileSync(join(dir, 'greeting.txt'), 'hello from a module');
     const put = cmek(dir, ['data', 'put', 'orders-eu', 'greeting', join(dir, 'greeting.txt')]);
