@@ -559,9 +559,14 @@ export function configurationJson(config: Config | undefined): Record<string, un
           : {}),
       },
     },
-    root_module: {
-      // The root module's blocks (module calls' blocks are not listed here yet).
-      resources: config.resources
+    root_module: moduleJson(config),
+  };
+
+  /** One module's configuration: its own blocks (a module instance's expanded blocks are not
+   * its caller's), and its `module_calls` with the called module's configuration. */
+  function moduleJson(c: Config): Record<string, unknown> {
+    return {
+      resources: c.resources
         .filter((r) => !r.module)
         .map((r) => ({
           address: r.address,
@@ -572,12 +577,13 @@ export function configurationJson(config: Config | undefined): Record<string, un
           expressions: expressions(r.attributes),
           schema_version: 0,
           ...(r.count ? { count_expression: expressionJson(r.count) } : {}),
+          ...(r.forEach ? { for_each_expression: expressionJson(r.forEach) } : {}),
           ...(r.dependsOn.length ? { depends_on: r.dependsOn } : {}),
         })),
-      ...(config.outputs.length
+      ...(c.outputs.length
         ? {
             outputs: Object.fromEntries(
-              config.outputs.map((o) => [
+              c.outputs.map((o) => [
                 o.name,
                 {
                   expression: expressionJson(o.value),
@@ -588,10 +594,27 @@ export function configurationJson(config: Config | undefined): Record<string, un
             ),
           }
         : {}),
-      ...(config.variables.length
+      ...(c.modules?.length
+        ? {
+            module_calls: Object.fromEntries(
+              c.modules.map((m) => [
+                m.name,
+                {
+                  source: m.source,
+                  expressions: expressions(m.args),
+                  ...(m.count ? { count_expression: expressionJson(m.count) } : {}),
+                  ...(m.forEach ? { for_each_expression: expressionJson(m.forEach) } : {}),
+                  ...(m.dependsOn.length ? { depends_on: m.dependsOn } : {}),
+                  module: moduleJson(m.config),
+                },
+              ]),
+            ),
+          }
+        : {}),
+      ...(c.variables.length
         ? {
             variables: Object.fromEntries(
-              config.variables.map((v) => [
+              c.variables.map((v) => [
                 v.name,
                 {
                   ...(v.default !== undefined ? { default: plain(v.default) } : {}),
@@ -602,8 +625,8 @@ export function configurationJson(config: Config | undefined): Record<string, un
             ),
           }
         : {}),
-    },
-  };
+    };
+  }
 }
 
 function changeJson(

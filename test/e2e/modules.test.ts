@@ -36,6 +36,10 @@ describe('examples/modules', () => {
     expect(changes.find((c) => c.address === DB('us'))?.module_address).toBe(
       'module.database["us"]',
     );
+    const calls = json.configuration.root_module.module_calls;
+    expect(calls.keys.source).toBe('./modules/key');
+    expect(calls.database.for_each_expression.references).toContain('var.regions');
+    expect(calls.database.module.resources[0].address).toBe('cmek_encrypted_service.this');
     const children = json.planned_values.root_module.child_modules as Array<{ address: string }>;
     expect(children.map((c) => c.address).sort()).toEqual([
       'module.database["eu"]',
