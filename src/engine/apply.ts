@@ -24,6 +24,7 @@ import {
   dataValueAt,
   readDataBlock,
 } from './data.js';
+import { expandModules } from './expand.js';
 import type { EngineDeps, RuleChange } from './deps.js';
 import {
   attrPositions,
@@ -49,6 +50,7 @@ import {
   setInstance,
   instancesAt,
   stateInstances,
+  withModule,
   typeOfValue,
   StateWriter,
   type StateSink,
@@ -340,6 +342,8 @@ async function walk(
 export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
   const { deps, config } = opts;
   const diags: Diagnostic[] = [];
+  // MODULES: a saved plan's configuration is loaded afresh: its module instances again.
+  diags.push(...expandModules(config, plan.variables));
   const emit = opts.onEvent ?? (() => undefined);
   const base: StateFile = plan.priorState ? structuredClone(plan.priorState) : emptyState();
   const writer = new StateWriter(opts.stateSink ?? opts.statePath, base, opts.priorStateText);
@@ -388,10 +392,9 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     },
     resources: {
       get(root: string): Value | undefined {
-        if (root.startsWith('data.')) {
-          const d = dataBlocks.get(root);
-          return d ? dataValueAt(d, plan.reads ?? [], (a) => dataValues.get(a)) : undefined;
-        }
+        const d = dataBlocks.get(root);
+        if (d) return dataValueAt(d, plan.reads ?? [], (a) => dataValues.get(a));
+        if (root.startsWith('data.')) return dataValues.get(root);
         const b = blocks.get(root);
         if (!b) return undefined;
         const insts = instancesOf.get(root) ?? [];
@@ -472,7 +475,7 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
   // removed { lifecycle { destroy = false } }: the object leaves the state, nothing is called.
   for (const c of plan.changes) {
     if (c.action !== 'forget') continue;
-    setInstance(state, c.type, c.name, c.index, null);
+    setInstance(state, c.type, c.name, c.index, null, c.module);
     dirty = true;
   }
   // Objects moved by adding or removing count: re-key them first, so every operation below
@@ -482,21 +485,21 @@ export async function applyChanges(plan: Plan, opts: ApplyOptions): Promise<Appl
     const from = c.movedFrom !== undefined ? countMoveIndex(c) : undefined;
     if (from === undefined) continue;
     const at = from === null ? undefined : from;
-    if (instancesAt(state, c.type, c.name, c.index).some((x) => !x.deposed)) continue;
-    const e = instancesAt(state, c.type, c.name, at).find((x) => !x.deposed);
+    if (instancesAt(state, c.type, c.name, c.index, c.module).some((x) => !x.deposed)) continue;
+    const e = instancesAt(state, c.type, c.name, at, c.module).find((x) => !x.deposed);
     if (!e) continue;
-    setInstance(state, c.type, c.name, at, null);
-    setInstance(state, c.type, c.name, c.index, { ...e.instance });
+    setInstance(state, c.type, c.name, at, null, c.module);
+    setInstance(state, c.type, c.name, c.index, { ...e.instance }, c.module);
     dirty = true;
   }
   // State bookkeeping for no-op changes: lifecycle flags and dependencies may have changed.
   for (const c of plan.changes) {
     if (c.action !== 'noop') continue;
-    const e = instancesAt(state, c.type, c.name, c.index).find((x) => !x.deposed);
+    const e = instancesAt(state, c.type, c.name, c.index, c.module).find((x) => !x.deposed);
     if (!e) continue;
     const inst = instanceRecord(e.instance.attributes, c);
     if (JSON.stringify(inst) !== JSON.stringify({ ...e.instance, index_key: undefined })) {
-      setInstance(state, c.type, c.name, c.index, inst);
+      setInstance(state, c.type, c.name, c.index, inst, c.module);
       dirty = true;
     }
   }
@@ -557,14 +560,14 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
     });
     try {
       if (op.kind === 'delete') {
-        const entry = instancesAt(state, c.type, c.name, c.index).find((e) =>
+        const entry = instancesAt(state, c.type, c.name, c.index, c.module).find((e) =>
           c.deposed ? e.deposed === c.deposed : !e.deposed,
         );
         const prior = entry?.instance.attributes ?? c.before ?? {};
         await rt.delete(prior, ctx!);
-        if (c.deposed) removeDeposed(state, c.type, c.name, c.deposed);
-        else if (entry?.deposed) removeDeposed(state, c.type, c.name, entry.deposed);
-        else setInstance(state, c.type, c.name, c.index, null);
+        if (c.deposed) removeDeposed(state, c.type, c.name, c.deposed, c.module);
+        else if (entry?.deposed) removeDeposed(state, c.type, c.name, entry.deposed, c.module);
+        else setInstance(state, c.type, c.name, c.index, null, c.module);
         await recordDone(c.address, 'destroyed');
         result.destroyed++;
         emit({
@@ -592,7 +595,7 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
       }
       const schemaDiags = validateAttributes(rt, attrs, c.address, attrPositions(block), block.pos);
       if (hasErrors(schemaDiags)) throw new DiagnosticError(schemaDiags);
-      const entry = instancesAt(state, c.type, c.name, c.index).find((e) => !e.deposed);
+      const entry = instancesAt(state, c.type, c.name, c.index, c.module).find((e) => !e.deposed);
       const prior = op.kind === 'update' ? entry?.instance.attributes : undefined;
       // What it references as planned, with the values they have now that they are applied
       // (a replica follows its primary's new key: the plan's diffStep does the same).
@@ -643,10 +646,14 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
         const pending = !entry;
         if (pending) {
           const known = JSON.parse(JSON.stringify(ip.after)) as Attrs;
-          setInstance(state, c.type, c.name, c.index, {
-            ...instanceRecord(known, c),
-            cmek_pending: 'create',
-          });
+          setInstance(
+            state,
+            c.type,
+            c.name,
+            c.index,
+            { ...instanceRecord(known, c), cmek_pending: 'create' },
+            c.module,
+          );
           await writer.persist();
         }
         try {
@@ -654,7 +661,7 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
         } catch (e) {
           // A create that failed (rather than died) made nothing to adopt.
           if (pending) {
-            setInstance(state, c.type, c.name, c.index, null);
+            setInstance(state, c.type, c.name, c.index, null, c.module);
             await writer.persist();
           }
           throw e;
@@ -670,11 +677,12 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
             c.index,
             { ...entry.instance },
             randomBytes(4).toString('hex'),
+            c.module,
           );
         }
       }
       const plain = JSON.parse(JSON.stringify(out)) as Attrs;
-      setInstance(state, c.type, c.name, c.index, instanceRecord(plain, c));
+      setInstance(state, c.type, c.name, c.index, instanceRecord(plain, c), c.module);
       await recordDone(c.address, op.kind === 'update' ? 'updated' : 'created');
       current.set(c.address, markPaths(plain, c.afterSensitive ?? []));
       // Postconditions see the object as applied (`self`): a failure is an error, and the
@@ -705,9 +713,13 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
   const wrapped = async (op: Op): Promise<boolean> => {
     if (op.barrier) return true;
     if (op.kind === 'delete' && op.change.action === 'replace') {
-      const dep = instancesAt(state, op.change.type, op.change.name, op.change.index).find(
-        (e) => e.deposed,
-      );
+      const dep = instancesAt(
+        state,
+        op.change.type,
+        op.change.name,
+        op.change.index,
+        op.change.module,
+      ).find((e) => e.deposed);
       if (dep) return runOp({ ...op, change: { ...op.change, deposed: dep.deposed! } });
     }
     return runOp(op);
@@ -741,8 +753,11 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
   }
   const dataBefore = JSON.stringify(state.resources);
   for (const r of state.resources.filter((x) => x.mode === 'data'))
-    if (plan.mode === 'destroy' || !dataBlocks.has(`data.${r.type}.${r.name}`))
-      setDataInstances(state, r.type, r.name, []);
+    if (
+      plan.mode === 'destroy' ||
+      !dataBlocks.has(withModule(r.module, `data.${r.type}.${r.name}`))
+    )
+      setDataInstances(state, r.type, r.name, [], r.module);
   if (plan.mode !== 'destroy') {
     // One state entry per data block, with an instance per key read (index_key as terraform).
     const read = new Map<string, Array<{ index?: InstanceKey; attributes: Attrs }>>();
@@ -755,13 +770,15 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
     }
     for (const [root, list] of read) {
       const d = dataBlocks.get(root)!;
-      setDataInstances(state, d.type, d.name, list);
+      setDataInstances(state, d.type, d.name, list, d.module);
     }
     // Conditions that had to wait for apply: variable validations, check asserts, outputs'
     // preconditions, now with every value known.
     if (plan.deferredConditions?.length) {
       for (const v of config.variables)
         diags.push(...checkConditions(v.validations, scope(), `var.${v.name}`).diagnostics);
+      for (const m of config.moduleValidations ?? [])
+        diags.push(...checkConditions(m.conditions, scope(), m.subject).diagnostics);
       for (const o of config.outputs)
         diags.push(...checkConditions(o.preconditions, scope(), `output.${o.name}`).diagnostics);
     }

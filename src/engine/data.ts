@@ -26,6 +26,7 @@ import {
 } from './eval.js';
 import type { DataRead } from './plan-types.js';
 import { errorMessage } from './util.js';
+import { withModule } from './state.js';
 
 export interface DataOutcome {
   /** What `data.TYPE.NAME` evaluates to: the object read, or Unknown until apply. */
@@ -102,6 +103,7 @@ export async function readDataBlock(
     else unknownArgs.push(k);
   const base = {
     address: block.address,
+    ...(block.module ? { module: block.module } : {}), // MODULES
     type: block.type,
     name: block.name,
     config,
@@ -154,9 +156,10 @@ export interface DataInstance {
   each?: EachBinding;
 }
 
-/** The address of one instance: `data.TYPE.NAME`, `data.TYPE.NAME[0]`, `data.TYPE.NAME["k"]`. */
+/** The address of one instance: `data.TYPE.NAME`, `data.TYPE.NAME[0]`, `data.TYPE.NAME["k"]`
+ * (prefixed by the module instance in a child module). */
 export function dataInstanceAddress(block: DataBlock, key: InstanceKey | undefined): string {
-  return `data.${formatAddress(block.type, block.name, key)}`;
+  return withModule(block.module, `data.${formatAddress(block.type, block.name, key)}`);
 }
 
 /** Read every instance of a data block (the instances its count / for_each gives, evaluated by
@@ -189,9 +192,10 @@ export async function readDataInstances(
   return { value: blockValue(block, values), outcomes };
 }
 
-/** `data.TYPE.NAME` of a read, whatever its instance key. */
-export function dataBlockAddress(r: { type: string; name: string }): string {
-  return `data.${r.type}.${r.name}`;
+/** `data.TYPE.NAME` of a read (`module.a.data.TYPE.NAME` in a module instance), whatever its
+ * instance key. */
+export function dataBlockAddress(r: { type: string; name: string; module?: string }): string {
+  return withModule(r.module, `data.${r.type}.${r.name}`);
 }
 
 /** The scope of one instance read at apply: `count.index`, or `each` from the for_each value

@@ -9,6 +9,7 @@ import { diag, DiagnosticError, type Diagnostic } from '../model/diagnostics.js'
 import { referenceAddress } from '../model/reference.js';
 import {
   containsSensitive,
+  containsUnknown,
   markSensitive,
   Sensitive,
   stripMarks,
@@ -18,7 +19,7 @@ import {
   type Value,
 } from '../model/values.js';
 import type { Attrs } from '../resources/types.js';
-import type { EvalScope, ResourceBlock, SourcePos } from './config/types.js';
+import type { EvalScope, Expr, ResourceBlock, SourcePos } from './config/types.js';
 
 /** Values visible to expressions: variables, locals, resource objects (an object per block, or
  * a list of objects for blocks with count). Plan fills Maps as it walks the graph; apply answers
@@ -76,6 +77,8 @@ export function makeScope(env: EvalEnv, instance?: number | EachBinding): EvalSc
         return env.sensitiveVars?.has(name) ? markSensitive(v) : v;
       }
       if (root.startsWith('local.')) return env.locals.get(root.slice(6));
+      // MODULES: `module.NAME` of the root module is a local of that name (expand.ts).
+      if (root.startsWith('module.') && !root.includes('.', 7)) return env.locals.get(root);
       return env.resources.get(root);
     },
   };
@@ -289,4 +292,48 @@ function typeWord(v: Value): string {
   if (typeof v === 'string') return 'string';
   if (Array.isArray(v)) return 'tuple';
   return 'object';
+}
+
+/** The instance indexes a `count` value makes (0..n-1), with terraform's rules: a whole number
+ * >= 0 (a numeric string, as an untyped -var gives, is converted) known at plan time.
+ * `validateOnly`: an unknown count gives no instances and no error (validate). Used for
+ * resource blocks and module calls (`address`). */
+export function countInstances(
+  count: Expr,
+  address: string,
+  scope: EvalScope,
+  diags: Diagnostic[],
+  validateOnly = false,
+): number[] | undefined {
+  const marked = evalExpr(count, scope, diags);
+  if (marked === undefined) return undefined;
+  const v = stripMarks(marked);
+  const at = { address, attribute: 'count', file: count.pos.file, line: count.pos.line };
+  if (v instanceof Unknown || containsUnknown(v)) {
+    if (validateOnly) return [];
+    diags.push(
+      diag(
+        'CONFIG_UNSUPPORTED',
+        'Invalid count argument',
+        'The count value depends on attributes that are known only after apply, so cmek cannot tell how many instances to plan. ' +
+          'Use a value known at plan time (a literal, a variable or a local), or apply the resources it depends on first with -target=ADDRESS.',
+        at,
+      ),
+    );
+    return undefined;
+  }
+  // Terraform converts a numeric string (an untyped -var) to a number for count.
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+    diags.push(
+      diag(
+        'CONFIG_SCHEMA',
+        'Invalid count argument',
+        `Expected: a whole number >= 0.\nFound: ${JSON.stringify(v)}.`,
+        at,
+      ),
+    );
+    return undefined;
+  }
+  return Array.from({ length: n }, (_, i) => i);
 }

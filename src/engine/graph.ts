@@ -93,12 +93,23 @@ export function buildGraph(config: Config): { graph: Graph; diagnostics: Diagnos
 
   for (const [node, refs, dependsOn] of pending) {
     for (const ref of refs) {
+      // MODULES: `module.NAME` in the root module is the local of that name (expand.ts).
+      if (ref.kind === 'module') {
+        const key = `local.module.${ref.name}`;
+        if (nodes.has(key)) node.deps.add(key);
+        continue;
+      }
       if (ref.kind !== 'local' && ref.kind !== 'resource' && ref.kind !== 'other') continue;
       const key = referenceKey(ref)!;
       if (nodes.has(key)) node.deps.add(key);
     }
-    // depends_on names a resource (TYPE.NAME); unknown names are reported by the planner.
+    // depends_on names a resource (TYPE.NAME, or its full address in a module instance);
+    // unknown names are reported by the planner.
     for (const d of dependsOn) {
+      if (nodes.has(d)) {
+        node.deps.add(d);
+        continue;
+      }
       const ref = parseReference(d);
       if (ref?.kind === 'resource' && nodes.has(referenceKey(ref)!))
         node.deps.add(referenceKey(ref)!);

@@ -39,6 +39,7 @@ import {
   resolveSettings,
   type EngineOptions,
 } from './index.js';
+import { expandModules } from './expand.js';
 import { expandBlock } from './plan-steps.js';
 import { StateWriter } from './state.js';
 
@@ -63,14 +64,14 @@ export function importTarget(
   pos?: SourcePos,
 ): { target?: ImportTarget; diagnostics: Diagnostic[] } {
   const parsed = parseResourceAddress(to);
-  if (!parsed.ok || parsed.address.mode === 'data' || parsed.address.module.length)
+  if (!parsed.ok || parsed.address.mode === 'data')
     return {
       diagnostics: [
         diag(
           'USAGE',
           `Invalid resource address "${to}"`,
-          `${parsed.ok ? (parsed.address.mode === 'data' ? 'A data source cannot be imported. ' : 'cmek imports into resources of the root module. ') : `${parsed.error}\n`}` +
-            'Write TYPE.NAME, TYPE.NAME[N] for one instance of a block with count (e.g. cmek_kms_key.k[0]), or TYPE.NAME["KEY"] for one with for_each.',
+          `${parsed.ok ? 'A data source cannot be imported. ' : `${parsed.error}\n`}` +
+            'Write TYPE.NAME, TYPE.NAME[N] for one instance of a block with count (e.g. cmek_kms_key.k[0]), or TYPE.NAME["KEY"] for one with for_each; in a module instance, module.NAME.TYPE.NAME.',
           where(pos),
         ),
       ],
@@ -169,14 +170,17 @@ function notAnInstance(
 /** Record an imported object in `state` (mutated). */
 export function recordImport(
   state: StateFile,
-  t: { type: string; name: string; index?: InstanceKey },
+  t: { type: string; name: string; index?: InstanceKey; module?: string },
   attributes: Attrs,
 ): void {
-  setInstance(state, t.type, t.name, t.index, {
-    schema_version: 0,
-    attributes,
-    sensitive_attributes: [],
-  });
+  setInstance(
+    state,
+    t.type,
+    t.name,
+    t.index,
+    { schema_version: 0, attributes, sensitive_attributes: [] },
+    t.module,
+  );
 }
 
 /** What is known before anything is planned: variables, `path.*`, `terraform.workspace`, and
@@ -487,6 +491,9 @@ export async function importResource(
   // Variables (and their files) first: a missing -var-file is reported whatever the address.
   const settings = await resolveSettings(ws, deps, opts);
   if (hasErrors(settings.diagnostics)) return { diagnostics: settings.diagnostics };
+  // MODULES: a module instance's resources are where import can find them.
+  const expanded = expandModules(ws.config, settings.variables);
+  if (hasErrors(expanded)) return { diagnostics: expanded };
   const t = importTarget(ws.config, to);
   if (!t.target) return { diagnostics: t.diagnostics };
   const target = t.target;

@@ -44,6 +44,7 @@ export * from './apply.js';
 export * from './backend/index.js';
 export * from './deps.js';
 export * from './graph.js';
+export { expandModules } from './expand.js'; // MODULES
 export * from './lock.js';
 export * from './plan.js';
 export * from './planfile.js';
@@ -467,8 +468,8 @@ export async function stateRm(
           continue;
         }
         for (const h of hits) {
-          if (h.deposed) removeDeposed(state!, h.type, h.name, h.deposed);
-          else setInstance(state!, h.type, h.name, h.index, null);
+          if (h.deposed) removeDeposed(state!, h.type, h.name, h.deposed, h.module);
+          else setInstance(state!, h.type, h.name, h.index, null, h.module);
           removed.push(h.deposed ? `${h.address} (deposed ${h.deposed})` : h.address);
         }
       }

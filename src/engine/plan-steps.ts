@@ -16,7 +16,10 @@ import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diag
 import {
   blockAddress,
   formatAddress,
+  filterMatches,
   formatResourceAddress,
+  moduleContains,
+  parseModuleAddress,
   parseResourceAddress,
   type InstanceKey,
 } from '../model/address.js';
@@ -45,6 +48,7 @@ import {
   attrPositions,
   attrRefs,
   blockValue,
+  countInstances,
   evalExpr,
   evaluateAttributes,
   forEachInstances,
@@ -76,6 +80,7 @@ import {
   isManaged,
   keyOf,
   stateInstances,
+  withModule,
   type InstanceEntry,
   type StateFile,
 } from './state.js';
@@ -110,6 +115,7 @@ export function checkBlocks(sc: StepContext): Diagnostic[] {
       );
     }
     for (const d of b.dependsOn) {
+      if (blocks.has(d)) continue; // a full block address (a module instance's, expand.ts)
       const ref = parseReference(d);
       if (ref?.kind !== 'resource' || !blocks.has(referenceKey(ref)!)) {
         diags.push(
@@ -260,7 +266,7 @@ function refreshedState(state: StateFile, refreshed: Map<string, Attrs | null>):
   for (const r of copy.resources) {
     if (!isManaged(r)) continue;
     r.instances = r.instances.filter((inst) => {
-      const addr = formatAddress(r.type, r.name, keyOf(inst));
+      const addr = withModule(r.module, formatAddress(r.type, r.name, keyOf(inst)));
       const now = refreshed.get(
         entryKey({ address: addr, ...(inst.deposed ? { deposed: inst.deposed } : {}) }),
       );
@@ -319,6 +325,30 @@ export function targetStep(
   const inState = stateInstances(state);
   const roots: string[] = [];
   for (const t of targets) {
+    // MODULES: a module address targets every resource in its instance(s).
+    const mod = /^module\./.test(t.trim()) ? parseModuleAddress(t) : undefined;
+    if (mod?.ok) {
+      const inside = (address: string) => {
+        const a = parseResourceAddress(address);
+        return a.ok && moduleContains(mod.path, a.address);
+      };
+      const blocks = config.resources.filter((b) => inside(b.address)).map((b) => b.address);
+      for (const b of blocks) {
+        scope.blocks.add(b);
+        roots.push(b);
+      }
+      for (const e of inState) if (inside(e.block)) scope.blocks.add(e.block);
+      if (!blocks.length && !inState.some((e) => inside(e.block)))
+        diags.push(
+          diag(
+            'USAGE',
+            `-target=${t} matches no resource`,
+            `Neither the configuration nor the state has a resource in ${t}, so the plan has nothing to do for it. Check the address with: cmek state list`,
+            { severity: 'warning', address: t },
+          ),
+        );
+      continue;
+    }
     const parsed = parseResourceAddress(t);
     if (!parsed.ok || parsed.address.mode === 'data') {
       diags.push(badAddress('-target', t, parsed.ok ? undefined : parsed.error));
@@ -375,7 +405,7 @@ function badAddress(flag: string, text: string, why?: string): Diagnostic {
   return diag(
     'USAGE',
     `Invalid ${flag} address "${text}"`,
-    `${why ? `${why}\n` : ''}${flag} takes a resource address: TYPE.NAME, TYPE.NAME[N] for one instance of a block with count, or TYPE.NAME["KEY"] for one with for_each (e.g. ${flag}=cmek_kms_key.main, or '${flag}=cmek_kms_key.k["eu"]' quoted for the shell).`,
+    `${why ? `${why}\n` : ''}${flag} takes a resource address: TYPE.NAME, TYPE.NAME[N] for one instance of a block with count, or TYPE.NAME["KEY"] for one with for_each, in a module instance as module.NAME.TYPE.NAME${flag === '-target' ? ' (-target also takes a module: module.NAME, module.NAME["KEY"])' : ''} (e.g. ${flag}=cmek_kms_key.main, or '${flag}=cmek_kms_key.k["eu"]' quoted for the shell).`,
   );
 }
 
@@ -423,6 +453,13 @@ export function replaceStep(
 // ---------------------------------------------------------------------------------------------
 // expandBlock
 
+/** The address of an instance of a block: `TYPE.NAME[KEY]`, in its module instance
+ * (`module.a["x"].TYPE.NAME[KEY]`). */
+export function instanceAddress(block: ResourceBlock, index: InstanceKey | undefined): string {
+  const a = formatAddress(block.type, block.name, index);
+  return block.module ? `${block.module}.${a}` : a;
+}
+
 /** One instance of a block: its key (none, a count index, a for_each key) and, with
  * for_each, its each binding. */
 export interface BlockInstance {
@@ -455,46 +492,9 @@ export function expandInstances(
       each,
     }));
   if (!block.count) return [{}];
-  const marked = evalExpr(block.count, makeScope(env), diags);
-  if (marked === undefined) return undefined;
-  const v = stripMarks(marked);
-  if ((v instanceof Unknown || containsUnknown(v)) && validateOnly) return [];
-  if (v instanceof Unknown || containsUnknown(v)) {
-    diags.push(
-      diag(
-        'CONFIG_UNSUPPORTED',
-        'Invalid count argument',
-        'The count value depends on attributes that are known only after apply, so cmek cannot tell how many instances to plan. ' +
-          'Use a value known at plan time (a literal, a variable or a local), or apply the resources it depends on first with -target=ADDRESS.',
-        {
-          address: block.address,
-          attribute: 'count',
-          file: block.count.pos.file,
-          line: block.count.pos.line,
-        },
-      ),
-    );
-    return undefined;
-  }
-  // Terraform converts a numeric string (an untyped -var) to a number for count.
-  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-    diags.push(
-      diag(
-        'CONFIG_SCHEMA',
-        'Invalid count argument',
-        `Expected: a whole number >= 0.\nFound: ${JSON.stringify(v)}.`,
-        {
-          address: block.address,
-          attribute: 'count',
-          file: block.count.pos.file,
-          line: block.count.pos.line,
-        },
-      ),
-    );
-    return undefined;
-  }
-  return Array.from({ length: n }, (_, i) => ({ key: i }));
+  return countInstances(block.count, block.address, makeScope(env), diags, validateOnly)?.map(
+    (key) => ({ key }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -638,7 +638,7 @@ export async function diffStep(
     const attrPos = attrPositions(block);
     for (const inst of instances) {
       const index = inst.key;
-      const address = formatAddress(block.type, block.name, index);
+      const address = instanceAddress(block, index);
       const push = (value: Value) =>
         values.push(index === undefined ? { value } : { key: index, value });
       if (!whole && !o.scope.instances.has(address)) {
@@ -744,6 +744,7 @@ export async function diffStep(
       changes.push({
         address,
         block: id,
+        ...(block.module ? { module: block.module } : {}),
         type: block.type,
         name: block.name,
         ...(index !== undefined ? { index } : {}),
@@ -845,6 +846,7 @@ export function orphansStep(
     const change: PlannedChange = {
       address: e.address,
       block: e.block,
+      ...(e.module ? { module: e.module } : {}),
       type: e.type,
       name: e.name,
       ...(e.index !== undefined ? { index: e.index } : {}),
@@ -867,7 +869,7 @@ export function orphansStep(
       ...(block ? { pos: block.pos } : {}),
     };
     if (destroy && block) change.dependencies = resourceDependencies(graph, e.block);
-    if (!block && !e.deposed && forget.has(e.block)) {
+    if (!block && !e.deposed && (forget.has(e.block) || forgetsModule(forget, e.address))) {
       // removed { lifecycle { destroy = false } }: out of the state, not destroyed; the
       // object lives on, so the rules do not see it go.
       change.action = 'forget';
@@ -888,6 +890,12 @@ export function orphansStep(
     });
   }
   return { changes, ruleChanges };
+}
+
+/** Whether a `removed { from = module.NAME }` with destroy = false covers an address. */
+function forgetsModule(forget: ReadonlySet<string>, address: string): boolean {
+  for (const f of forget) if (f.startsWith('module.') && filterMatches(f, address)) return true;
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1090,6 +1098,7 @@ export function conditionsStep(
     for (const c of r.unknown) deferred.push(`${subject} ${c.kind} (${c.pos.file}:${c.pos.line})`);
   };
   for (const v of sc.config.variables) run(v.validations, `var.${v.name}`);
+  for (const m of sc.config.moduleValidations ?? []) run(m.conditions, m.subject);
   for (const c of sc.config.checks ?? []) run(c.asserts, `check.${c.name}`);
   return { diagnostics: diags, deferred };
 }

@@ -31,6 +31,8 @@ export interface PlannedChange {
   address: string;
   /** Block address `TYPE.NAME`. */
   block: string;
+  /** The module instance (`module.a["x"]`) of a child module's resource; absent in the root. */
+  module?: string;
   type: string;
   name: string;
   index?: InstanceKey;
@@ -125,8 +127,11 @@ export interface Plan {
 
 /** One data source read of a plan: `<= read` in the plan output. */
 export interface DataRead {
-  /** `data.TYPE.NAME`, with the instance key when the block has count or for_each. */
+  /** `data.TYPE.NAME` (`module.a.data.TYPE.NAME` in a module instance), with the instance key
+   * when the block has count or for_each. */
   address: string;
+  /** The module instance of a child module's data source; absent in the root. */
+  module?: string;
   type: string;
   name: string;
   /** The instance key (count index or for_each key), when the block has count or for_each. */

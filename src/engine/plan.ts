@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import type { Config } from './config/types.js';
+import { expandModules } from './expand.js';
 import { buildGraph } from './graph.js';
 import { importStep, markImports } from './import.js';
 import { markMoved, movedStep, removedStep } from './refactor.js';
@@ -34,7 +35,16 @@ export { ruleAccount, LOCAL_ACCOUNT } from './plan-steps.js';
 
 export function configDigest(config: Config): string {
   const h = createHash('sha256');
-  for (const f of [...config.files].sort()) {
+  // MODULES: the files of local modules too (named relative to the root module).
+  const files = new Set(config.files);
+  const walk = (c: Config) => {
+    for (const m of c.modules ?? []) {
+      for (const f of m.config.files) files.add(f);
+      walk(m.config);
+    }
+  };
+  walk(config);
+  for (const f of [...files].sort()) {
     h.update(f);
     h.update('\0');
     try {
@@ -89,6 +99,8 @@ export async function planConfig(inputs: PlanInputs, opts: PlanOptions): Promise
     diags.push(...vr.diagnostics);
     plan.variables = vr.values;
   }
+  // MODULES: the module calls' instances join the configuration (expand.ts).
+  diags.push(...expandModules(config, plan.variables));
   diags.push(...checkBlocks(sc));
   const { graph, diagnostics: cycleDiags } = buildGraph(config);
   diags.push(...cycleDiags);

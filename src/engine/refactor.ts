@@ -7,14 +7,34 @@
 
 import {
   blockAddress,
+  formatAddress,
+  formatModulePath,
   formatResourceAddress,
+  moduleContains,
+  moveModulePath,
+  parseModuleAddress,
   parseResourceAddress,
+  type ModuleStep,
   type ResourceAddress,
 } from '../model/address.js';
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Config, MovedBlock, RemovedBlock, SourcePos } from './config/types.js';
 import type { PlannedChange } from './plan-types.js';
-import { keyOf, type StateFile } from './state.js';
+import {
+  isManaged,
+  keyOf,
+  sortResources,
+  withModule,
+  type StateFile,
+  type StateInstance,
+} from './state.js';
+
+/** A moved block between module addresses (`module.OLD` → `module.NEW`). */
+interface ModuleMove {
+  block: MovedBlock;
+  from: ModuleStep[];
+  to: ModuleStep[];
+}
 
 interface Statement {
   block: MovedBlock;
@@ -45,9 +65,31 @@ export function movedStep(config: Config, state: StateFile | null): MovedResult 
   const statements: Statement[] = [];
   const byFrom = new Map<string, Statement>();
   const byTo = new Map<string, Statement>();
+  const moduleMoves: ModuleMove[] = [];
   for (const b of blocks) {
     const f = parseResourceAddress(b.from);
     const t = parseResourceAddress(b.to);
+    if (!f.ok && !t.ok) {
+      // MODULES: module.OLD → module.NEW.
+      const mf = parseModuleAddress(b.from);
+      const mt = parseModuleAddress(b.to);
+      if (!mf.ok || !mt.ok) continue; // the loader reported it
+      const still = config.resources.find((r) => {
+        const a = parseResourceAddress(r.address);
+        return a.ok && moduleContains(mf.path, a.address);
+      });
+      if (still && mf.path[mf.path.length - 1]!.key === undefined)
+        diagnostics.push(
+          diag(
+            'CONFIG_SCHEMA',
+            'Moved object still exists',
+            `This statement declares a move from ${b.from}, but that module call is still declared (${still.pos.file}:${still.pos.line} is in it).\nChange your configuration so that this call will be declared as ${b.to} instead.`,
+            where(b.pos),
+          ),
+        );
+      else moduleMoves.push({ block: b, from: mf.path, to: mt.path });
+      continue;
+    }
     if (!f.ok || !t.ok) continue; // the loader reported it
     const from = f.address;
     const to = t.address;
@@ -141,8 +183,43 @@ export function movedStep(config: Config, state: StateFile | null): MovedResult 
   const blocked: string[] = [];
   // Where each object came from, through chains: current address → original address.
   const origin = new Map<string, string>();
+  // Module moves first: a resource statement in the new module then finds its objects there.
+  for (const m of moduleMoves) {
+    const moving = next.resources.filter(
+      (r) => isManaged(r) && moveModulePath(m.from, m.to, r.module) !== undefined,
+    );
+    for (const res of moving) {
+      const dst = moveModulePath(m.from, m.to, res.module)!;
+      const occupied = next.resources.some(
+        (r) =>
+          r !== res &&
+          isManaged(r) &&
+          (r.module ?? '') === dst &&
+          r.type === res.type &&
+          r.name === res.name,
+      );
+      const here = (mod: string | undefined, inst: StateInstance) =>
+        withModule(mod, formatAddress(res.type, res.name, keyOf(inst)));
+      if (occupied) {
+        for (const inst of res.instances)
+          blocked.push(`  - ${here(res.module, inst)} could not move to ${here(dst, inst)}`);
+        continue;
+      }
+      for (const inst of res.instances) {
+        if (inst.deposed) continue;
+        const fromAddr = here(res.module, inst);
+        const toAddr = here(dst, inst);
+        origin.set(toAddr, origin.get(fromAddr) ?? fromAddr);
+        origin.delete(fromAddr);
+      }
+      res.module = dst;
+    }
+  }
   for (const s of order) {
+    const fromModule = formatModulePath(s.from.module);
+    const toModule = formatModulePath(s.to.module);
     for (const res of [...next.resources]) {
+      if (!isManaged(res) || (res.module ?? '') !== fromModule) continue;
       if (res.type !== s.from.type || res.name !== s.from.name) continue;
       for (const inst of [...res.instances]) {
         const key = keyOf(inst);
@@ -155,6 +232,8 @@ export function movedStep(config: Config, state: StateFile | null): MovedResult 
         const toKey = s.whole ? key : s.to.key;
         const occupied = next.resources.some(
           (r) =>
+            isManaged(r) &&
+            (r.module ?? '') === toModule &&
             r.type === s.to.type &&
             r.name === s.to.name &&
             r.instances.some((i) => keyOf(i) === toKey && !i.deposed),
@@ -164,9 +243,21 @@ export function movedStep(config: Config, state: StateFile | null): MovedResult 
           continue;
         }
         res.instances.splice(res.instances.indexOf(inst), 1);
-        let dst = next.resources.find((r) => r.type === s.to.type && r.name === s.to.name);
+        let dst = next.resources.find(
+          (r) =>
+            isManaged(r) &&
+            (r.module ?? '') === toModule &&
+            r.type === s.to.type &&
+            r.name === s.to.name,
+        );
         if (!dst) {
-          dst = { ...res, name: s.to.name, instances: [] };
+          const { module: _m, ...rest } = res;
+          dst = {
+            ...(toModule ? { module: toModule } : {}),
+            ...rest,
+            name: s.to.name,
+            instances: [],
+          };
           next.resources.push(dst);
         }
         const moved2 = { ...inst };
@@ -184,9 +275,7 @@ export function movedStep(config: Config, state: StateFile | null): MovedResult 
     }
     next.resources = next.resources.filter((r) => r.instances.length);
   }
-  next.resources.sort((a, b) =>
-    a.type === b.type ? (a.name < b.name ? -1 : 1) : a.type < b.type ? -1 : 1,
-  );
+  sortResources(next);
   if (blocked.length)
     diagnostics.push({
       ...diag(
@@ -241,6 +330,26 @@ export function removedStep(config: Config): {
   const configured = new Map(config.resources.map((r) => [r.address, r]));
   for (const r of config.removed ?? []) {
     const p = parseResourceAddress(r.from);
+    const mod = p.ok ? undefined : parseModuleAddress(r.from);
+    if (mod?.ok) {
+      // MODULES: removed { from = module.NAME }: the call is gone; its objects are destroyed or
+      // forgotten (orphansStep matches them by the module prefix).
+      const still = config.resources.find((x) => {
+        const a = parseResourceAddress(x.address);
+        return a.ok && moduleContains(mod.path, a.address);
+      });
+      if (still)
+        diagnostics.push(
+          diag(
+            'CONFIG_SCHEMA',
+            'Removed module call block still exists',
+            `This statement declares the removal of the module call ${r.from}, but that module call block still exists in the configuration (${still.pos.file}:${still.pos.line} is in it). Remove the module block.`,
+            where(r.pos),
+          ),
+        );
+      else if (!r.destroy) forget.add(r.from);
+      continue;
+    }
     if (!p.ok) continue;
     const block = blockAddress(p.address);
     const decl = configured.get(block);

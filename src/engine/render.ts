@@ -2,7 +2,13 @@
 // plan and state representations, `terraform show -json`), so policy tools written for
 // Terraform read our plans as they are.
 
-import { formatAddress, formatKey, type InstanceKey } from '../model/address.js';
+import {
+  formatAddress,
+  formatKey,
+  formatModulePath,
+  parseModuleAddress,
+  type InstanceKey,
+} from '../model/address.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Attrs } from '../resources/types.js';
 import type { Config, Expr } from './config/types.js';
@@ -14,7 +20,13 @@ import {
   type Plan,
   type PlannedChange,
 } from './plan.js';
-import { ENGINE_VERSION, PROVIDER_NAME, stateInstances, type StateFile } from './state.js';
+import {
+  ENGINE_VERSION,
+  PROVIDER_NAME,
+  stateInstances,
+  withModule,
+  type StateFile,
+} from './state.js';
 import {
   markPaths,
   Sensitive,
@@ -373,6 +385,41 @@ function sensitiveJson(v: Attrs | null, paths: readonly SensitivePath[] | undefi
   return v === null ? false : sensitiveMask(v, paths ?? []);
 }
 
+/** Terraform's module tree of JSON values: the root module's resources, and `child_modules`
+ * (each with its `address` and its own resources and children) for resources in module
+ * instances (their address starts with the module path). */
+export function moduleTree<R extends object>(
+  resources: readonly R[],
+  moduleOf: (r: R) => string | undefined,
+): Record<string, unknown> {
+  interface Mod {
+    address?: string;
+    resources: unknown[];
+    children: Map<string, Mod>;
+  }
+  const root: Mod = { resources: [], children: new Map() };
+  const at = (module: string): Mod => {
+    let cur = root;
+    const path = parseModuleAddress(module);
+    if (!path.ok) return root;
+    for (let i = 0; i < path.path.length; i++) {
+      const address = formatModulePath(path.path.slice(0, i + 1));
+      let next = cur.children.get(address);
+      if (!next)
+        cur.children.set(address, (next = { address, resources: [], children: new Map() }));
+      cur = next;
+    }
+    return cur;
+  };
+  for (const r of resources) at(moduleOf(r) ?? '').resources.push(r);
+  const json = (m: Mod): Record<string, unknown> => ({
+    ...(m.address ? { address: m.address } : {}),
+    resources: m.resources,
+    ...(m.children.size ? { child_modules: [...m.children.values()].map(json) } : {}),
+  });
+  return json(root);
+}
+
 function resourceValues(
   address: string,
   type: string,
@@ -401,42 +448,49 @@ export function stateValuesJson(state: StateFile | null): Record<string, unknown
   for (const [k, o] of Object.entries(state?.outputs ?? {})) {
     outputs[k] = { sensitive: o.sensitive ?? false, value: o.value, type: o.type };
   }
-  return {
-    outputs,
-    root_module: {
-      resources: [
-        // What data sources read (docs/configuration.md, "Data sources"), first, as terraform.
-        // One per instance (with count / for_each, `data.TYPE.NAME[KEY]` and its index).
-        ...(state?.resources ?? [])
-          .filter((r) => r.mode === 'data')
-          .flatMap((r) =>
-            r.instances.map((i) =>
-              resourceValues(
-                `data.${formatAddress(r.type, r.name, i.index_key)}`,
-                r.type,
-                r.name,
-                i.index_key,
-                i.attributes,
-                [],
-                'data',
-              ),
-            ),
-          ),
-        ...stateInstances(state)
-          .filter((e) => !e.deposed)
-          .map((e) =>
-            resourceValues(
-              e.address,
-              e.type,
-              e.name,
-              e.index,
-              e.instance.attributes,
-              stateSensitivePaths(e.instance),
-            ),
-          ),
-      ],
-    },
+  const modules = new Map<object, string>();
+  const tagged = <T extends object>(v: T, module: string | undefined): T => {
+    if (module) modules.set(v, module);
+    return v;
   };
+  const resources = [
+    // What data sources read (docs/configuration.md, "Data sources"), first, as terraform.
+    ...(state?.resources ?? [])
+      // One per instance (with count / for_each, `data.TYPE.NAME[KEY]` and its index).
+      .filter((r) => r.mode === 'data')
+      .flatMap((r) =>
+        r.instances.map((i) =>
+          tagged(
+            resourceValues(
+              withModule(r.module, `data.${formatAddress(r.type, r.name, i.index_key)}`),
+              r.type,
+              r.name,
+              i.index_key,
+              i.attributes,
+              [],
+              'data',
+            ),
+            r.module,
+          ),
+        ),
+      ),
+    ...stateInstances(state)
+      .filter((e) => !e.deposed)
+      .map((e) =>
+        tagged(
+          resourceValues(
+            e.address,
+            e.type,
+            e.name,
+            e.index,
+            e.instance.attributes,
+            stateSensitivePaths(e.instance),
+          ),
+          e.module,
+        ),
+      ),
+  ];
+  return { outputs, root_module: moduleTree(resources, (r) => modules.get(r)) };
 }
 
 /** `show -json` without a plan: the state. */
@@ -501,22 +555,31 @@ export function configurationJson(config: Config | undefined): Record<string, un
           : {}),
       },
     },
-    root_module: {
-      resources: config.resources.map((r) => ({
-        address: r.address,
-        mode: 'managed',
-        type: r.type,
-        name: r.name,
-        provider_config_key: 'cmek',
-        expressions: expressions(r.attributes),
-        schema_version: 0,
-        ...(r.count ? { count_expression: expressionJson(r.count) } : {}),
-        ...(r.dependsOn.length ? { depends_on: r.dependsOn } : {}),
-      })),
-      ...(config.outputs.length
+    root_module: moduleJson(config),
+  };
+
+  /** One module's configuration: its own blocks (a module instance's expanded blocks are not
+   * its caller's), and its `module_calls` with the called module's configuration. */
+  function moduleJson(c: Config): Record<string, unknown> {
+    return {
+      resources: c.resources
+        .filter((r) => !r.module)
+        .map((r) => ({
+          address: r.address,
+          mode: 'managed',
+          type: r.type,
+          name: r.name,
+          provider_config_key: 'cmek',
+          expressions: expressions(r.attributes),
+          schema_version: 0,
+          ...(r.count ? { count_expression: expressionJson(r.count) } : {}),
+          ...(r.forEach ? { for_each_expression: expressionJson(r.forEach) } : {}),
+          ...(r.dependsOn.length ? { depends_on: r.dependsOn } : {}),
+        })),
+      ...(c.outputs.length
         ? {
             outputs: Object.fromEntries(
-              config.outputs.map((o) => [
+              c.outputs.map((o) => [
                 o.name,
                 {
                   expression: expressionJson(o.value),
@@ -527,10 +590,27 @@ export function configurationJson(config: Config | undefined): Record<string, un
             ),
           }
         : {}),
-      ...(config.variables.length
+      ...(c.modules?.length
+        ? {
+            module_calls: Object.fromEntries(
+              c.modules.map((m) => [
+                m.name,
+                {
+                  source: m.source,
+                  expressions: expressions(m.args),
+                  ...(m.count ? { count_expression: expressionJson(m.count) } : {}),
+                  ...(m.forEach ? { for_each_expression: expressionJson(m.forEach) } : {}),
+                  ...(m.dependsOn.length ? { depends_on: m.dependsOn } : {}),
+                  module: moduleJson(m.config),
+                },
+              ]),
+            ),
+          }
+        : {}),
+      ...(c.variables.length
         ? {
             variables: Object.fromEntries(
-              config.variables.map((v) => [
+              c.variables.map((v) => [
                 v.name,
                 {
                   ...(v.default !== undefined ? { default: plain(v.default) } : {}),
@@ -541,8 +621,8 @@ export function configurationJson(config: Config | undefined): Record<string, un
             ),
           }
         : {}),
-    },
-  };
+    };
+  }
 }
 
 function changeJson(
@@ -554,6 +634,7 @@ function changeJson(
   const after = c.after;
   return {
     address: c.address,
+    ...('module' in c && c.module ? { module_address: c.module } : {}),
     mode: 'managed',
     type: c.type,
     name: c.name,
@@ -580,13 +661,16 @@ function unknownMaskObject(v: Attrs): unknown {
 /** Terraform's JSON plan representation, with our diagnostics and `errored`. */
 export function renderPlanJson(plan: Plan, config?: Config): Record<string, unknown> {
   const planned: Record<string, unknown>[] = [];
+  const plannedModules = new Map<object, string>();
   for (const c of plan.changes) {
     if (c.action === 'delete' || !c.after) continue;
     // Terraform leaves values known only after apply out of planned_values (they are in
     // resource_changes[].change.after_unknown).
     const known: Attrs = {};
     for (const [k, v] of Object.entries(c.after)) if (!(v instanceof Unknown)) known[k] = v;
-    planned.push(resourceValues(c.address, c.type, c.name, c.index, known, c.afterSensitive));
+    const v = resourceValues(c.address, c.type, c.name, c.index, known, c.afterSensitive);
+    planned.push(v);
+    if (c.module) plannedModules.set(v, c.module);
   }
   const plannedOutputs: Record<string, unknown> = {};
   const outputChanges: Record<string, unknown> = {};
@@ -612,7 +696,10 @@ export function renderPlanJson(plan: Plan, config?: Config): Record<string, unkn
     format_version: PLAN_JSON_FORMAT_VERSION,
     terraform_version: ENGINE_VERSION,
     variables,
-    planned_values: { outputs: plannedOutputs, root_module: { resources: planned } },
+    planned_values: {
+      outputs: plannedOutputs,
+      root_module: moduleTree(planned, (r) => plannedModules.get(r)),
+    },
     resource_drift: plan.drift.map((d) =>
       changeJson(d, [d.action], { before: d.sensitive, after: d.sensitive }),
     ),

@@ -4,10 +4,14 @@
 import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import {
   formatAddress,
+  formatModulePath,
   instanceRef,
+  moveModulePath,
+  parseModuleAddress,
   parseResourceAddress,
   type InstanceKey,
   type InstanceRef,
+  type ModuleStep,
 } from '../model/address.js';
 import { defaultDeps } from './defaults.js';
 import {
@@ -20,7 +24,9 @@ import {
 import {
   isManaged,
   setInstance,
+  sortResources,
   stateInstances,
+  withModule,
   StateWriter,
   type StateFile,
   type StateInstance,
@@ -128,6 +134,12 @@ export function stateMv(
   dst: string,
   opts: EngineOptions = {},
 ): Promise<{ result?: string[]; diagnostics: Diagnostic[] }> {
+  // MODULES: module.OLD → module.NEW moves every resource of the module instance(s).
+  if (/^module\./.test(src.trim()) && /^module\./.test(dst.trim())) {
+    const f = parseModuleAddress(src);
+    const t = parseModuleAddress(dst);
+    if (f.ok && t.ok) return moveModule(f.path, t.path, opts);
+  }
   const from = parseStateAddress(src);
   const to = parseStateAddress(dst);
   if (isDiag(from)) return Promise.resolve({ diagnostics: [from] });
@@ -174,22 +186,72 @@ export function stateMv(
       );
     const moved = moving.map(
       (e) =>
-        `${e.address} -> ${formatAddress(to.type, to.name, to.index ?? e.index)}${e.deposed ? ` (deposed ${e.deposed})` : ''}`,
+        `${e.address} -> ${withModule(to.module, formatAddress(to.type, to.name, to.index ?? e.index))}${e.deposed ? ` (deposed ${e.deposed})` : ''}`,
     );
     if (wholeBlock) {
-      // A whole block (with its deposed objects): rename the resource, keep Terraform's order.
+      // A whole block (with its deposed objects): rename the resource (and move it to the other
+      // module instance), keep Terraform's order.
       const res = state.resources.find(
-        (r) => isManaged(r) && r.type === from.type && r.name === from.name,
+        (r) =>
+          isManaged(r) &&
+          r.type === from.type &&
+          r.name === from.name &&
+          (r.module ?? '') === (from.module ?? ''),
       )!;
       res.name = to.name;
-      state.resources.sort((a, b) =>
-        a.type === b.type ? (a.name < b.name ? -1 : 1) : a.type < b.type ? -1 : 1,
-      );
+      if (to.module) res.module = to.module;
+      else delete res.module;
+      sortResources(state);
     } else {
       const inst: StateInstance = { ...moving[0]!.instance };
-      setInstance(state, from.type, from.name, from.index, null);
-      setInstance(state, to.type, to.name, to.index, inst);
+      setInstance(state, from.type, from.name, from.index, null, from.module);
+      setInstance(state, to.type, to.name, to.index, inst, to.module);
     }
     return { result: moved, write: true, diagnostics: [] };
+  });
+}
+
+/** `cmek state mv module.OLD module.NEW`: every resource of the module instance(s) OLD names is
+ * recorded under NEW (nested modules too). `module.a` moves every instance of a, keeping each
+ * instance's key; `module.a["x"]` one instance. */
+function moveModule(
+  from: ModuleStep[],
+  to: ModuleStep[],
+  opts: EngineOptions,
+): Promise<{ result?: string[]; diagnostics: Diagnostic[] }> {
+  const src = formatModulePath(from);
+  const dst = formatModulePath(to);
+  const fail = (summary: string, detail: string) => ({
+    result: [] as string[],
+    write: false,
+    diagnostics: [diag('USAGE', summary, detail)],
+  });
+  return editState('OperationTypeStateMv', opts, (state) => {
+    const rename = (module: string | undefined) => moveModulePath(from, to, module);
+    const moving = (state?.resources ?? []).filter((r) => rename(r.module) !== undefined);
+    if (!state || !moving.length) return fail(`No module instance ${src} in the state`, LIST_HINT);
+    const taken = new Set(
+      state.resources
+        .filter((r) => !moving.includes(r))
+        .map((r) => `${r.module ?? ''}|${r.mode}|${r.type}.${r.name}`),
+    );
+    for (const r of moving)
+      if (taken.has(`${rename(r.module)}|${r.mode}|${r.type}.${r.name}`))
+        return fail(
+          `Cannot move ${src} to ${dst}: ${withModule(rename(r.module), `${r.type}.${r.name}`)} already exists in the state`,
+          `Move or remove it first (cmek state rm ADDRESS forgets it without destroying it).`,
+        );
+    const result: string[] = [];
+    for (const r of moving) {
+      const next = rename(r.module)!;
+      for (const i of r.instances)
+        if (r.mode !== 'data')
+          result.push(
+            `${withModule(r.module, formatAddress(r.type, r.name, i.index_key))} -> ${withModule(next, formatAddress(r.type, r.name, i.index_key))}`,
+          );
+      r.module = next;
+    }
+    sortResources(state);
+    return { result, write: true, diagnostics: [] };
   });
 }

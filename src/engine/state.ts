@@ -42,6 +42,9 @@ export interface StateInstance {
 }
 
 export interface StateResource {
+  /** The module instance (`module.a["x"]`) of a resource of a child module, as terraform writes
+   * it; absent in the root module. */
+  module?: string;
   /** `data` for what a data source read (docs/configuration.md, "Data sources"). */
   mode: 'managed' | 'data';
   type: string;
@@ -285,8 +288,12 @@ export async function ensureDir(path: string): Promise<void> {
 
 /** One instance of the state with its address. */
 export interface InstanceEntry {
+  /** The full address: `module.a["x"].TYPE.NAME[KEY]`. */
   address: string;
+  /** The block's full address (the key dropped). */
   block: string;
+  /** The module instance of a child module's resource; absent in the root module. */
+  module?: string;
   type: string;
   name: string;
   index?: InstanceKey;
@@ -315,8 +322,9 @@ export function stateInstances(state: StateFile | null): InstanceEntry[] {
     for (const inst of r.instances) {
       const index = keyOf(inst);
       out.push({
-        address: formatAddress(r.type, r.name, index),
-        block: `${r.type}.${r.name}`,
+        address: withModule(r.module, formatAddress(r.type, r.name, index)),
+        block: withModule(r.module, `${r.type}.${r.name}`),
+        ...(r.module ? { module: r.module } : {}),
         type: r.type,
         name: r.name,
         ...(index !== undefined ? { index } : {}),
@@ -336,13 +344,12 @@ export function setInstance(
   name: string,
   index: InstanceKey | undefined,
   instance: StateInstance | null,
+  module?: string,
 ): void {
-  let res = state.resources.find((r) => isManaged(r) && r.type === type && r.name === name);
+  let res = findResource(state, module, type, name);
   if (!res) {
     if (!instance) return;
-    res = { mode: 'managed', type, name, provider: PROVIDER_ADDRESS, instances: [] };
-    state.resources.push(res);
-    state.resources.sort((a, b) => (a.type === b.type ? cmp(a.name, b.name) : cmp(a.type, b.type)));
+    res = newResource(state, module, type, name);
   }
   const at = res.instances.findIndex((i) => (i.index_key ?? undefined) === index && !i.deposed);
   if (instance) {
@@ -366,13 +373,9 @@ export function addDeposed(
   index: InstanceKey | undefined,
   instance: StateInstance,
   key: string,
+  module?: string,
 ): void {
-  let res = state.resources.find((r) => isManaged(r) && r.type === type && r.name === name);
-  if (!res) {
-    res = { mode: 'managed', type, name, provider: PROVIDER_ADDRESS, instances: [] };
-    state.resources.push(res);
-    state.resources.sort((a, b) => (a.type === b.type ? cmp(a.name, b.name) : cmp(a.type, b.type)));
-  }
+  const res = findResource(state, module, type, name) ?? newResource(state, module, type, name);
   const inst: StateInstance = { ...instance, deposed: key };
   if (index !== undefined) inst.index_key = index;
   else delete inst.index_key;
@@ -380,11 +383,67 @@ export function addDeposed(
 }
 
 /** Remove a deposed object. */
-export function removeDeposed(state: StateFile, type: string, name: string, key: string): void {
-  const res = state.resources.find((r) => isManaged(r) && r.type === type && r.name === name);
+export function removeDeposed(
+  state: StateFile,
+  type: string,
+  name: string,
+  key: string,
+  module?: string,
+): void {
+  const res = findResource(state, module, type, name);
   if (!res) return;
   res.instances = res.instances.filter((i) => i.deposed !== key);
   fixEach(state, res);
+}
+
+/** The managed resource TYPE.NAME of a module instance ('' or undefined: the root module). */
+function findResource(
+  state: StateFile,
+  module: string | undefined,
+  type: string,
+  name: string,
+): StateResource | undefined {
+  const m = module ?? '';
+  return state.resources.find(
+    (r) => isManaged(r) && r.type === type && r.name === name && (r.module ?? '') === m,
+  );
+}
+
+/** A new managed resource entry, in terraform's order (module, then type, then name). */
+function newResource(
+  state: StateFile,
+  module: string | undefined,
+  type: string,
+  name: string,
+): StateResource {
+  const res: StateResource = {
+    ...(module ? { module } : {}),
+    mode: 'managed',
+    type,
+    name,
+    provider: PROVIDER_ADDRESS,
+    instances: [],
+  };
+  state.resources.push(res);
+  sortResources(state);
+  return res;
+}
+
+/** terraform's order of state resources: by module (the root first), data resources before
+ * managed ones of the same module, then by type and name. */
+export function sortResources(state: StateFile): void {
+  const rank = (r: StateResource) => (r.mode === 'data' ? 0 : 1);
+  state.resources.sort(
+    (a, b) =>
+      cmp(a.module ?? '', b.module ?? '') ||
+      rank(a) - rank(b) ||
+      (a.type === b.type ? cmp(a.name, b.name) : cmp(a.type, b.type)),
+  );
+}
+
+/** An address in a module instance: `module.a.TYPE.NAME` (unchanged in the root module). */
+export function withModule(module: string | undefined, address: string): string {
+  return module ? `${module}.${address}` : address;
 }
 
 /** A managed resource (not what a data source read). */
@@ -400,15 +459,21 @@ export function setDataInstances(
   type: string,
   name: string,
   instances: ReadonlyArray<{ index?: InstanceKey; attributes: Attrs }>,
+  module?: string,
 ): void {
   const at = state.resources.findIndex(
-    (r) => r.mode === 'data' && r.type === type && r.name === name,
+    (r) =>
+      r.mode === 'data' &&
+      r.type === type &&
+      r.name === name &&
+      (r.module ?? '') === (module ?? ''),
   );
   if (!instances.length) {
     if (at >= 0) state.resources.splice(at, 1);
     return;
   }
   const res: StateResource = {
+    ...(module ? { module } : {}),
     mode: 'data',
     type,
     name,
@@ -426,11 +491,7 @@ export function setDataInstances(
   else if (typeof instances[0]!.index === 'number') res.each = 'list';
   if (at >= 0) state.resources[at] = res;
   else state.resources.push(res);
-  // terraform's order: data resources before managed ones of the same module, each by type, name.
-  const rank = (r: StateResource) => (r.mode === 'data' ? 0 : 1);
-  state.resources.sort(
-    (a, b) => rank(a) - rank(b) || (a.type === b.type ? cmp(a.name, b.name) : cmp(a.type, b.type)),
-  );
+  sortResources(state);
 }
 
 function fixEach(state: StateFile, res: StateResource): void {
@@ -452,14 +513,16 @@ export function instancesAt(
   type: string,
   name: string,
   index: InstanceKey | undefined,
+  module?: string,
 ): InstanceEntry[] {
-  const r = state.resources.find((x) => isManaged(x) && x.type === type && x.name === name);
+  const r = findResource(state, module, type, name);
   if (!r) return [];
   return r.instances
     .filter((i) => keyOf(i) === index)
     .map((inst) => ({
-      address: formatAddress(type, name, index),
-      block: `${type}.${name}`,
+      address: withModule(module, formatAddress(type, name, index)),
+      block: withModule(module, `${type}.${name}`),
+      ...(module ? { module } : {}),
       type,
       name,
       ...(index !== undefined ? { index } : {}),

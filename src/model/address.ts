@@ -243,6 +243,41 @@ export function parseModuleAddress(
   }
 }
 
+/** Whether a resource address is inside the module instance(s) `path` names: each step's name
+ * must match, and its key when the step has one (`module.a` holds the resources of every
+ * instance of a, `module.a["x"]` those of one). */
+export function moduleContains(path: readonly ModuleStep[], a: ResourceAddress): boolean {
+  if (a.module.length < path.length) return false;
+  return path.every(
+    (s, i) => a.module[i]!.name === s.name && (s.key === undefined || a.module[i]!.key === s.key),
+  );
+}
+
+/** Where a module move (`module.OLD` → `module.NEW`, as `moved` and `state mv` take them) puts
+ * the module instance `module` (a formatted path, '' for the root): the new path, or undefined
+ * when `module` is not inside `from`. A `from` ending without a key moves every instance of the
+ * call, each keeping its key. */
+export function moveModulePath(
+  from: readonly ModuleStep[],
+  to: readonly ModuleStep[],
+  module: string | undefined,
+): string | undefined {
+  const p = parseModuleAddress(module ?? '');
+  if (!p.ok || p.path.length < from.length) return undefined;
+  const inside = from.every(
+    (s, i) => p.path[i]!.name === s.name && (s.key === undefined || p.path[i]!.key === s.key),
+  );
+  if (!inside) return undefined;
+  const carried =
+    from[from.length - 1]!.key === undefined ? p.path[from.length - 1]!.key : undefined;
+  const head = to.map((s, i) =>
+    i === to.length - 1 && s.key === undefined && carried !== undefined
+      ? { ...s, key: carried }
+      : s,
+  );
+  return formatModulePath([...head, ...p.path.slice(from.length)]);
+}
+
 /** Terraform's InstanceKeyLess: no key first, then numbers (numerically), then strings. */
 export function compareKeys(a: InstanceKey | undefined, b: InstanceKey | undefined): number {
   if (a === b) return 0;
@@ -314,11 +349,7 @@ export function filterMatches(filter: string, address: string): boolean {
   const f = parseResourceAddress(filter);
   if (f.ok) return addressMatches(f.address, a.address);
   const m = parseModuleAddress(filter);
-  if (!m.ok || m.path.length > a.address.module.length) return false;
-  return m.path.every((s, i) => {
-    const x = a.address.module[i]!;
-    return x.name === s.name && (s.key === undefined || x.key === s.key);
-  });
+  return m.ok && moduleContains(m.path, a.address);
 }
 
 /** The canonical text of an address (terraform's spacing and quoting), or the text itself when
@@ -338,6 +369,8 @@ export interface InstanceRef {
   address: string;
   /** The block address (no key). */
   block: string;
+  /** The module instance path (`module.a["x"]`); absent in the root module. */
+  module?: string;
 }
 
 export function instanceRef(a: ResourceAddress): InstanceRef {
@@ -347,5 +380,6 @@ export function instanceRef(a: ResourceAddress): InstanceRef {
     ...(a.key === undefined ? {} : { index: a.key }),
     address: formatResourceAddress(a),
     block: blockAddress(a),
+    ...(a.module.length ? { module: formatModulePath(a.module) } : {}),
   };
 }

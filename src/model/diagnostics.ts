@@ -32,6 +32,9 @@ export const DIAGNOSTIC_CODES = [
   // functions: a built-in function rejected its arguments (wrong number, wrong type, a value it
   // cannot use) or failed (terraform's "Invalid function argument" / "Error in function call")
   'CONFIG_FUNCTION',
+  // modules: a local module call whose directory is missing or has no configuration, a loop of
+  // module calls, or `version` on a local source (docs/configuration.md, "Modules")
+  'CONFIG_MODULE',
   'STATE_LOCKED',
   // Not rule codes, but needed to report failures with a stable code:
   'STATE_STALE_PLAN', // a saved plan whose lineage/serial no longer matches the state

@@ -17,6 +17,9 @@ export type Reference =
   | {
       kind: 'resource';
       resource: { type: string; name: string };
+      /** The module instance the resource is in (`module.a["x"]`), once a child module's
+       * expressions are placed in the whole configuration; absent in the root module. */
+      module?: string;
       /** The instance key when it is static: a number or string literal, or `count.index` /
        * `each.key` (resolved per instance by the evaluator). Absent: the whole block, or a key
        * computed at run time (see ParsedExpr.instanceReferences, which evaluates it). */
@@ -37,7 +40,7 @@ export function referenceKey(r: Reference): string | undefined {
     case 'local':
       return `local.${r.name}`;
     case 'resource':
-      return `${r.resource.type}.${r.resource.name}`;
+      return `${r.module ? `${r.module}.` : ''}${r.resource.type}.${r.resource.name}`;
     case 'module':
       return `module.${r.name}`;
     case 'other':
@@ -52,7 +55,8 @@ export function referenceKey(r: Reference): string | undefined {
  * block address when the key is not resolved. */
 export function referenceAddress(r: Extract<Reference, { kind: 'resource' }>): string {
   const resolved = r.index === 'count.index' || r.index === 'each.key' ? undefined : r.index;
-  return formatAddress(r.resource.type, r.resource.name, resolved);
+  const a = formatAddress(r.resource.type, r.resource.name, resolved);
+  return r.module ? `${r.module}.${a}` : a;
 }
 
 /** Printable text, as it would be written in a configuration. */

@@ -127,9 +127,11 @@ export async function hclResources(dir: string, files?: string[]): Promise<HclLo
   const notes: Diagnostic[] = [];
   // Module calls (a local source, or a remote one reported at its source line): the loader
   // addresses them module.NAME.
-  const modules = loaded.diagnostics.filter(
+  const modules: Array<{ file?: string; line?: number }> = loaded.diagnostics.filter(
     (d) => d.code === 'CONFIG_UNSUPPORTED' && (d.address ?? '').startsWith('module.'),
   );
+  // MODULES: local calls the loader read are not followed here either (the plan has them).
+  for (const m of config.modules ?? []) modules.push({ file: m.pos.file, line: m.pos.line });
   for (const m of modules)
     notes.push({
       ...diag(

@@ -287,6 +287,14 @@ const TABLE: Record<DiagnosticCode, Omit<CodeExplanation, 'code'>> = {
     description: 'Resources depend on each other in a cycle, so no order can create them.',
     remedy: 'Break the cycle (remove a reference or a depends_on).',
   },
+  CONFIG_MODULE: {
+    title: 'Module call cannot be loaded',
+    description:
+      'A local module call names a directory that is missing or holds no configuration, calls ' +
+      'itself through other modules, or sets version on a local source.',
+    remedy:
+      'Point source at the module directory (relative to the calling module), break the loop, or remove version.',
+  },
   CONFIG_UNSUPPORTED: {
     title: 'Unsupported construct',
     description:

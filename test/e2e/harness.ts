@@ -204,6 +204,9 @@ export function copyExample(name: string): string {
     if (f.endsWith('.tf') || f.endsWith('.tf.json'))
       cpSync(join(ROOT, 'examples', name, f), join(dir, f));
   }
+  // MODULES: an example's local modules (examples/modules/modules/*) come along.
+  const modules = join(ROOT, 'examples', name, 'modules');
+  if (existsSync(modules)) cpSync(modules, join(dir, 'modules'), { recursive: true });
   return dir;
 }
 

@@ -1,9 +1,9 @@
 // Fake resource types for engine unit tests: an in-memory "cloud" with keys and things, a call
 // log, and hooks to fail or to look at the state file in the middle of an apply. The real
 // configuration loader is used (tests write .tf files), so plans go through the same parser.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { Diagnostic } from '../../src/model/diagnostics.js';
 import { loadConfig, resolveVariables } from '../../src/engine/config/index.js';
@@ -157,8 +157,12 @@ export function workdir(files: Record<string, string>): string {
   return dir;
 }
 
+/** Write files under `dir`; names may have directories (`modules/key/main.tf`). */
 export function write(dir: string, files: Record<string, string>): void {
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
 }
 
 export function isUnknownValue(v: Value | undefined): boolean {

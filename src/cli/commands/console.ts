@@ -9,6 +9,7 @@ import { parseExpression } from '../../engine/config/expr.js';
 import type { EvalScope } from '../../engine/config/types.js';
 import { defaultDeps } from '../../engine/defaults.js';
 import {
+  expandModules,
   loadWorkspaceState,
   openWorkspace,
   resolveSettings,
@@ -53,6 +54,9 @@ export function register(program: Command): void {
         varFiles: flags.varFile,
       });
       if (hasErrors(s.diagnostics)) throw new DiagnosticError(s.diagnostics);
+      // MODULES: module instances' resources and `module.NAME` values (locals, expand.ts).
+      const expanded = expandModules(ws.config, s.variables);
+      if (hasErrors(expanded)) throw new DiagnosticError(expanded);
       const loaded = await loadWorkspaceState(ws);
       if (hasErrors(loaded.diagnostics)) throw new DiagnosticError(loaded.diagnostics);
 
@@ -73,6 +77,7 @@ export function register(program: Command): void {
       const scope: EvalScope = {
         baseDir: ws.dir,
         lookup: (root) => {
+          if (/^module\.[A-Za-z_][\w-]*$/.test(root)) root = `local.${root}`;
           if (root.startsWith('local.') && !localCache.has(root)) {
             const l = ws.config.locals.find((x) => `local.${x.name}` === root);
             if (!l) return undefined;

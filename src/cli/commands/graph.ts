@@ -2,7 +2,14 @@
 // the shape `terraform graph` prints: one node per resource block, an edge A -> B when A reads
 // B, directly or through locals. The graph is the engine's (the one plan walks).
 import type { Command } from 'commander';
-import { buildGraph, openWorkspace, type Graph } from '../../engine/index.js';
+import { defaultDeps } from '../../engine/defaults.js';
+import {
+  buildGraph,
+  expandModules,
+  openWorkspace,
+  resolveSettings,
+  type Graph,
+} from '../../engine/index.js';
 import { hasErrors } from '../../model/diagnostics.js';
 import { finish, runVerb } from './engine-cli.js';
 
@@ -48,6 +55,12 @@ export function register(program: Command): void {
       runVerb(async () => {
         const ws = await openWorkspace();
         if (hasErrors(ws.diagnostics)) return finish(ws.diagnostics);
+        if (ws.config.modules?.length) {
+          // MODULES: the resources of module instances (their count / for_each read variables).
+          const s = await resolveSettings(ws, defaultDeps, {});
+          const expanded = [...s.diagnostics, ...expandModules(ws.config, s.variables)];
+          if (hasErrors(expanded)) return finish(expanded);
+        }
         const { graph, diagnostics } = buildGraph(ws.config);
         if (!hasErrors(diagnostics)) process.stdout.write(renderDot(graph));
         finish([...ws.diagnostics, ...diagnostics]);

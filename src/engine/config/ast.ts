@@ -71,7 +71,6 @@ export { FUNCTION_NAMES as SUPPORTED_FUNCTIONS } from './functions/index.js';
 
 /** Roots that Terraform knows but cmek does not implement. */
 const UNSUPPORTED_ROOTS: Record<string, string> = {
-  module: 'a module',
   terraform: 'a terraform.* value other than terraform.workspace',
 };
 

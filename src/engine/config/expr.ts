@@ -36,8 +36,7 @@ export class ParsedExpr implements Expr {
       const out = new Map<string, ReferenceSite>();
       collectReferences(this.node, out);
       for (const r of this.refs)
-        if (r.startsWith('data.') || r.startsWith('module.'))
-          out.set(r, { ref: { kind: 'other', root: r } });
+        if (r.startsWith('data.')) out.set(r, { ref: { kind: 'other', root: r } });
       this.referenceCache = [...out.entries()]
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([, s]) => s);
@@ -278,6 +277,11 @@ function siteOf(n: Node): ReferenceSite | undefined {
   if (head === 'count') return { ref: { kind: 'count' } };
   // A data source (`data.TYPE.NAME`): its own graph node, named by the whole root.
   if (head === 'data') return { ref: { kind: 'other', root: cur.root } };
+  // MODULES: `module.NAME`, `module.NAME.OUTPUT`, `module.NAME[KEY].OUTPUT`.
+  if (head === 'module') {
+    const output = firstAttr(steps[0]?.k === 'index' ? 1 : 0);
+    return { ref: { kind: 'module', name: second, ...(output ? { output } : {}) } };
+  }
   if (head === 'each' && (second === 'key' || second === 'value'))
     return { ref: { kind: 'each', attribute: second } };
   if (head === 'var' || head === 'local') {

@@ -25,7 +25,7 @@ import {
   stripComments,
   type Obj,
 } from './shape.js';
-import { remoteModuleSource } from './modules.js';
+import { loadModuleCalls, remoteModuleSource } from './modules.js';
 import { readRefactorBlock } from './refactor.js';
 import { parseHclFile } from './syntax.js';
 import { suggestion } from './suggest.js';
@@ -37,6 +37,7 @@ import type {
   Expr,
   Lifecycle,
   LoadResult,
+  ModuleCall,
   OutputBlock,
   ResourceBlock,
   SourcePos,
@@ -49,6 +50,12 @@ export interface LoadOptions {
   /** Severity of CONFIG_UNSUPPORTED diagnostics. Default 'error' (docs/configuration.md). Policy checks that
    * read foreign configurations (modules, data sources, other providers) pass 'warning'. */
   unsupportedSeverity?: 'error' | 'warning';
+  /** Internal (MODULES): the absolute directories of the modules calling this one, outermost
+   * first, so a loop of module calls is reported instead of followed. */
+  moduleStack?: string[];
+  /** Internal (MODULES): set when loading a child module: its directory relative to the root
+   * module's (its files are named relative to the root module's directory). */
+  moduleDir?: string;
 }
 
 const DEFAULT_LIFECYCLE = (): Lifecycle => ({
@@ -62,11 +69,6 @@ const SUPPORTED_TOP =
 
 /** Top-level blocks cmek knows but does not implement: [label count, what, remedy]. */
 const UNSUPPORTED_TOP: Record<string, [number, string, string]> = {
-  module: [
-    1,
-    'A module call (`module` block)',
-    'cmek does not load modules: declare the resources in this configuration instead.',
-  ],
   ephemeral: [2, 'An `ephemeral` resource', SUPPORTED_TOP],
 };
 
@@ -260,25 +262,9 @@ class Loader {
           }
           break;
         case 'module':
-          // Module calls: a remote source is reported at its source line (modules.ts).
-          for (const [[name], body] of labelled(v, 1)) {
-            const line = this.blockPos([kind, name!]).line;
-            const remote = remoteModuleSource(body);
-            if (remote)
-              this.unsupported(remote[0], remote[1], [kind, name!, 'source'], {
-                address: `module.${name}`,
-              });
-            else
-              this.unsupported(
-                UNSUPPORTED_TOP.module![1],
-                UNSUPPORTED_TOP.module![2],
-                [kind, name!],
-                {
-                  address: `module.${name}`,
-                  line,
-                },
-              );
-          }
+          // MODULES: a local call is read here and its directory loaded after the files
+          // (modules.ts); a remote source is reported at its source line.
+          for (const [[name], body] of labelled(v, 1)) this.moduleCall(name!, body);
           break;
         default: {
           const known = UNSUPPORTED_TOP[kind];
@@ -684,7 +670,9 @@ class Loader {
     }
     for (const item of v) {
       const t = bareTraversal(item);
-      if (t && /^(module|data)\./.test(t)) {
+      if (t && /^module\.[A-Za-z_][\w-]*$/.test(t)) {
+        out.push(t); // MODULES: every resource of the call's instances (expand.ts)
+      } else if (t && /^(module|data)\./.test(t)) {
         this.unsupported(
           `depends_on on \`${t}\``,
           'depends_on may name cmek resources (TYPE.NAME) only.',
@@ -957,6 +945,120 @@ class Loader {
     )
       return;
     this.config.locals.push({ name, value: this.valueExpr(v, path), pos });
+  }
+
+  private readonly modulePos = new Map<string, SourcePos>();
+
+  /** `module "NAME" { source = "./x"  ARG = EXPR ...  count | for_each  depends_on  providers }`
+   * (docs/configuration.md, "Modules"): the call as written; its directory is loaded later. */
+  private moduleCall(name: string, body: Obj): void {
+    const path = ['module', name];
+    const address = `module.${name}`;
+    const pos = this.blockPos(path);
+    if (
+      !this.firstDeclaration(
+        this.modulePos,
+        name,
+        pos,
+        path,
+        `Duplicate module call "${name}"`,
+        (first) =>
+          `module "${name}" is already declared at ${first.file}:${first.line}. Module call names must be unique in a module.`,
+        { address },
+      )
+    )
+      return;
+    const remote = remoteModuleSource(body);
+    if (remote) {
+      this.unsupported(remote[0], remote[1], [...path, 'source'], { address });
+      return;
+    }
+    const source = plain(body.source);
+    if (typeof source !== 'string') {
+      this.report(
+        'CONFIG_SCHEMA',
+        source === undefined ? 'Missing required argument "source"' : 'Invalid module source',
+        'A module call needs source = "./modules/NAME": a literal local path, relative to this module\'s directory.',
+        source === undefined ? path : [...path, 'source'],
+        source === undefined ? { address, line: pos.line } : { address },
+      );
+      return;
+    }
+    const call: ModuleCall = {
+      name,
+      source,
+      dir: '',
+      config: undefined as unknown as Config,
+      args: {},
+      dependsOn: [],
+      pos,
+      sourcePos: this.pos([...path, 'source']),
+    };
+    for (const [k, v] of entries(body)) {
+      const p = [...path, k];
+      switch (k) {
+        case 'source':
+          break;
+        case 'version':
+          // terraform: "Cannot use version argument with a local module".
+          this.report(
+            'CONFIG_MODULE',
+            'Invalid argument "version" for a local module',
+            'Cannot use version argument with a local module: a local module is the directory it names. Remove version.',
+            p,
+            { address },
+          );
+          break;
+        case 'count':
+        case 'for_each': {
+          const e = this.valueExpr(v, p, address);
+          if (k === 'count') call.count = e;
+          else call.forEach = e;
+          if (call.count && call.forEach)
+            this.report(
+              'CONFIG_SCHEMA',
+              'Invalid combination of "count" and "for_each"',
+              'The "count" and "for_each" meta-arguments are mutually-exclusive, only one should be used to be explicit about the number of module instances to be created.',
+              p,
+              { address },
+            );
+          break;
+        }
+        case 'depends_on':
+          call.dependsOn = this.dependsOn(v, p, address);
+          this.dependsOnPos.set(address, this.pos(p));
+          break;
+        case 'providers': {
+          // cmek has one provider configuration, the root module's: `providers = { cmek = cmek }`
+          // passes it on, as terraform does by default. Anything else names nothing cmek has.
+          const m = plain(v);
+          const ok =
+            isObj(m) &&
+            Object.entries(m).every(([pk, pv]) => pk === 'cmek' && bareTraversal(pv) === 'cmek');
+          if (!ok)
+            this.unsupported(
+              'A providers map other than { cmek = cmek }',
+              "cmek has one provider configuration, the root module's, and every module uses it: write providers = { cmek = cmek } or leave providers out.",
+              p,
+              { address },
+            );
+          break;
+        }
+        case 'provider':
+        case 'lifecycle':
+          this.report(
+            'CONFIG_SCHEMA',
+            `Unsupported argument "${k}" in a module call`,
+            `A module call takes source, the module's input variables, count or for_each, depends_on and providers; "${k}" is reserved.`,
+            p,
+            { address },
+          );
+          break;
+        default:
+          setKey(call.args, k, this.valueExpr(v, p, address));
+      }
+    }
+    (this.config.modules ??= []).push(call);
   }
 
   private provider(name: string, body: Obj): void {
@@ -1233,6 +1335,10 @@ class Loader {
     const vars = new Set(c.variables.map((v) => v.name));
     const locals = new Set(c.locals.map((l) => l.name));
     const datas = new Set((c.dataSources ?? []).map((d) => d.address));
+    // Every call declared, a remote one too (reported at its source line already).
+    const calls = new Set(this.modulePos.keys());
+    // depends_on may name a module call (MODULES) as well as a resource.
+    for (const m of calls) resources.add(`module.${m}`);
     const check = (
       e: Expr,
       where: { address?: string; attribute?: string },
@@ -1245,7 +1351,27 @@ class Loader {
       );
       for (const ref of [...e.refs, ...new Set(eachRefs)]) {
         const [root, name] = ref.split('.') as [string, string];
-        if (root === 'module') continue; // reported as unsupported at parse
+        if (root === 'module') {
+          // MODULES: a call of this module; its outputs are checked once it is loaded.
+          if (!calls.has(name))
+            this.diagnostics.push(
+              diag(
+                'CONFIG_REFERENCE',
+                `Reference to undeclared module "${name}"`,
+                suggestion(
+                  `module.${name}`,
+                  [...calls].map((m) => `module.${m}`),
+                  'module calls',
+                ),
+                {
+                  ...e.pos,
+                  ...(e instanceof ParsedExpr ? e.placeOfRef(ref) : undefined),
+                  ...where,
+                },
+              ),
+            );
+          continue;
+        }
         if (root === 'data') {
           if (!datas.has(ref))
             this.diagnostics.push(
@@ -1316,25 +1442,33 @@ class Loader {
           );
       }
     };
-    for (const r of c.resources) {
-      if (r.count) check(r.count, { address: r.address, attribute: 'count' }, false);
-      if (r.forEach) check(r.forEach, { address: r.address, attribute: 'for_each' }, false);
-      for (const [k, e] of Object.entries(r.attributes))
-        check(e, { address: r.address, attribute: k }, !!r.count, !!r.forEach);
-      for (const d of r.dependsOn)
+    // depends_on entries that name no resource (or module call) of this module.
+    const dependsOnNames = (
+      list: readonly string[],
+      key: string,
+      pos: SourcePos,
+      where: { address?: string; attribute: string },
+    ) => {
+      for (const d of list)
         if (!resources.has(d))
           this.diagnostics.push(
             diag(
               'CONFIG_REFERENCE',
               `depends_on names undeclared resource "${d}"`,
               suggestion(d, [...resources], 'resources'),
-              {
-                ...(this.dependsOnPos.get(r.address) ?? r.pos),
-                address: r.address,
-                attribute: 'depends_on',
-              },
+              { ...(this.dependsOnPos.get(key) ?? pos), ...where },
             ),
           );
+    };
+    for (const r of c.resources) {
+      if (r.count) check(r.count, { address: r.address, attribute: 'count' }, false);
+      if (r.forEach) check(r.forEach, { address: r.address, attribute: 'for_each' }, false);
+      for (const [k, e] of Object.entries(r.attributes))
+        check(e, { address: r.address, attribute: k }, !!r.count, !!r.forEach);
+      dependsOnNames(r.dependsOn, r.address, r.pos, {
+        address: r.address,
+        attribute: 'depends_on',
+      });
     }
     // BLOCKS: data blocks' arguments and every custom condition.
     const conds = (list: readonly Condition[] | undefined, where: { address?: string }) => {
@@ -1365,23 +1499,20 @@ class Loader {
     for (const l of c.locals) check(l.value, { attribute: `local.${l.name}` }, false);
     for (const o of c.outputs) {
       check(o.value, { attribute: `output.${o.name}` }, false);
-      for (const d of o.dependsOn)
-        if (!resources.has(d))
-          this.diagnostics.push(
-            diag(
-              'CONFIG_REFERENCE',
-              `depends_on names undeclared resource "${d}"`,
-              suggestion(d, [...resources], 'resources'),
-              {
-                ...(this.dependsOnPos.get(`output.${o.name}`) ?? o.pos),
-                attribute: `output.${o.name}`,
-              },
-            ),
-          );
+      dependsOnNames(o.dependsOn, `output.${o.name}`, o.pos, { attribute: `output.${o.name}` });
     }
     if (c.provider)
       for (const [k, e] of Object.entries(c.provider.attributes))
         check(e, { attribute: `provider.${k}` }, false);
+    // MODULES: a call's arguments read the calling module (count.index / each.* of the call).
+    for (const m of c.modules ?? []) {
+      const address = `module.${m.name}`;
+      if (m.count) check(m.count, { address, attribute: 'count' }, false);
+      if (m.forEach) check(m.forEach, { address, attribute: 'for_each' }, false);
+      for (const [k, e] of Object.entries(m.args))
+        check(e, { address, attribute: k }, !!m.count, !!m.forEach);
+      dependsOnNames(m.dependsOn, address, m.pos, { address, attribute: 'depends_on' });
+    }
   }
 }
 
@@ -1465,6 +1596,16 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
     }
   }
   loader.validateReferences();
+  // MODULES: the directories of local module calls (modules.ts).
+  if (loader.config.modules?.length)
+    loader.diagnostics.push(
+      ...(await loadModuleCalls(
+        loader.config,
+        opts.moduleStack ?? [abs],
+        { unsupportedSeverity: opts.unsupportedSeverity ?? 'error' },
+        loadConfig,
+      )),
+    );
   // Source order (JSON objects put integer-like keys first; users expect plans in the order
   // they wrote).
   const read = loader.config.files;

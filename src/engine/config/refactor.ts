@@ -2,7 +2,7 @@
 // removed blocks"): their addresses are checked here, where they are written; what they do to
 // the state is the planner's (src/engine/refactor.ts).
 
-import { parseResourceAddress } from '../../model/address.js';
+import { parseModuleAddress, parseResourceAddress } from '../../model/address.js';
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
 import { bareTraversal, entries, objs, plain, type Obj } from './shape.js';
 import type { MovedBlock, RemovedBlock, SourcePos } from './types.js';
@@ -59,24 +59,19 @@ export function readRefactorBlock(
       continue;
     }
     const text = bareTraversal(v);
+    // MODULES: a module address (`module.NAME`, `module.NAME["KEY"]`): a moved block moves a
+    // module call's objects (both sides module addresses), a removed block removes a call.
+    if (text !== undefined && /^module\./.test(text) && parseModuleAddress(text).ok) {
+      addrs[k] = text;
+      continue;
+    }
     const parsed = text === undefined ? undefined : parseResourceAddress(text);
     if (!parsed?.ok || parsed.address.mode === 'data') {
       diagnostics.push(
         diag(
           'CONFIG_SCHEMA',
           `Invalid "${k}" address in a ${kind} block`,
-          `${parsed && !parsed.ok ? `${parsed.error} ` : ''}Write a resource address without quotes: TYPE.NAME, TYPE.NAME[N] or TYPE.NAME["KEY"].`,
-          at([k]),
-        ),
-      );
-      continue;
-    }
-    if (parsed.address.module.length) {
-      diagnostics.push(
-        diag(
-          'CONFIG_UNSUPPORTED',
-          `A ${kind} block with a module address is not supported`,
-          'cmek does not load modules yet, so there is nothing in a module to move or remove; name a resource of this configuration.',
+          `${parsed && !parsed.ok ? `${parsed.error} ` : ''}Write a resource address without quotes: TYPE.NAME, TYPE.NAME[N] or TYPE.NAME["KEY"], in a module as module.NAME.TYPE.NAME, or a module address: module.NAME.`,
           at([k]),
         ),
       );
@@ -96,6 +91,21 @@ export function readRefactorBlock(
           pos,
         ),
       );
+  if (
+    kind === 'moved' &&
+    !diagnostics.length &&
+    addrs.from !== undefined &&
+    addrs.to !== undefined &&
+    parseResourceAddress(addrs.from).ok !== parseResourceAddress(addrs.to).ok
+  )
+    diagnostics.push(
+      diag(
+        'CONFIG_SCHEMA',
+        'Invalid "moved" addresses',
+        'The "from" and "to" addresses must either both refer to module calls (module.NAME) or both refer to resources.',
+        pos,
+      ),
+    );
   if (diagnostics.length) return { diagnostics };
   return kind === 'moved'
     ? { moved: { from: addrs.from!, to: addrs.to!, pos }, diagnostics }

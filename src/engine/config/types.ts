@@ -66,8 +66,10 @@ export interface Condition {
 export interface DataBlock {
   type: string;
   name: string;
-  /** `data.TYPE.NAME` */
+  /** `data.TYPE.NAME`, or `module.a.data.TYPE.NAME` in a module instance. */
   address: string;
+  /** The module instance path of a block of a child module; absent in the root module. */
+  module?: string;
   attributes: Record<string, Expr>;
   dependsOn: string[];
   preconditions: Condition[];
@@ -91,8 +93,11 @@ export interface CheckBlock {
 export interface ResourceBlock {
   type: string;
   name: string;
-  /** `TYPE.NAME` */
+  /** `TYPE.NAME`, or `module.a["x"].TYPE.NAME` in a module instance. */
   address: string;
+  /** The module instance path (`module.a["x"]`) of a block of a child module; absent in the
+   * root module. */
+  module?: string;
   /** Attribute name → expression (nested blocks become object/list expressions). */
   attributes: Record<string, Expr>;
   count?: Expr;
@@ -174,9 +179,40 @@ export interface ProviderBlock {
   pos: SourcePos;
 }
 
+/** `module "NAME" { source = "./modules/x" ... }`: a call of a local module
+ * (docs/configuration.md, "Modules"). The child is loaded as its own Config; the engine
+ * expands the call into module instances (src/engine/config/expand.ts). */
+export interface ModuleCall {
+  name: string;
+  /** `source` as written. */
+  source: string;
+  /** The module's directory relative to the root module's (`modules/db`): `path.module`. */
+  dir: string;
+  /** The child module's configuration (its resources, variables, outputs, ...). */
+  config: Config;
+  /** The call's arguments: the child's input variables by name. */
+  args: Record<string, Expr>;
+  count?: Expr;
+  forEach?: Expr;
+  /** `depends_on` as written (`TYPE.NAME`, `module.NAME`) in the calling module. */
+  dependsOn: string[];
+  pos: SourcePos;
+  /** Where `source` is written. */
+  sourcePos: SourcePos;
+}
+
 export interface Config {
   /** The working directory that was loaded (absolute). */
   dir: string;
+  /** Local module calls of this module; absent = none (MODULES). */
+  modules?: ModuleCall[];
+  /** Set once the module calls are expanded into this configuration (expand.ts): the
+   * resources, locals and data blocks of every module instance are then in the lists above,
+   * with their full addresses. */
+  expanded?: boolean;
+  /** After expansion: the `validation` blocks of module instances' variables, by subject
+   * (`module.a["x"].var.NAME`), their expressions in that instance's scope. */
+  moduleValidations?: Array<{ subject: string; conditions: Condition[] }>;
   /** Files read, relative to dir. */
   files: string[];
   resources: ResourceBlock[];

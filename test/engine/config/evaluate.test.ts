@@ -364,7 +364,6 @@ describe('parse-time diagnostics', () => {
     ['path.home', 'CONFIG_REFERENCE', 10, /path.module, path.root, path.cwd/],
     ['max(var.list..., 1)', 'CONFIG_SYNTAX', 10, /immediately followed by "\)"/],
     ['data.aws_caller_identity', 'CONFIG_SYNTAX', 10, /data.TYPE.NAME/],
-    ['module.m.out', 'CONFIG_UNSUPPORTED', 10, /module/],
     ['bare', 'CONFIG_REFERENCE', 10, /must name a variable/],
     ['1 +', 'CONFIG_SYNTAX', 10, /expected an expression/],
     ['(1', 'CONFIG_SYNTAX', 10, /expected "\)"/],

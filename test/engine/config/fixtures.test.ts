@@ -119,18 +119,22 @@ describe.skipIf(!present)('real HCL fixtures', () => {
     expect(replica.attributes.encryption_key_name).toBeUndefined();
   });
 
-  it('tam-rds-cross-region-replica-postgres-main.tf: six modules and two aws providers are unsupported', async () => {
+  it('tam-rds-cross-region-replica-postgres-main.tf: four registry modules, two local ones whose directory (../../) has no configuration here, two aws providers', async () => {
     const f = 'tam-rds-cross-region-replica-postgres-main.tf';
     const r = await load(f);
     located(r, f);
     expect(r.config.resources).toEqual([]);
-    expect(codes(r.diagnostics)).toEqual(['CONFIG_UNSUPPORTED']);
+    expect(codes(r.diagnostics)).toEqual(['CONFIG_MODULE', 'CONFIG_UNSUPPORTED']);
     // Four registry modules (reported at their source lines as not downloadable offline)
-    // and two local ones (modules are not loaded).
+    // and two local ones (source = "../../": the fixture's directory holds no module).
     expect(
       r.diagnostics.filter((d) => d.summary.includes('(a module registry)')).map((d) => d.line),
     ).toEqual([35, 52, 74, 95]);
-    expect(r.diagnostics.filter((d) => d.summary.startsWith('A module call'))).toHaveLength(2);
+    expect(
+      r.diagnostics
+        .filter((d) => d.summary.endsWith('has no configuration files'))
+        .map((d) => d.line),
+    ).toEqual([125, 163]);
     expect(
       r.diagnostics
         .filter((d) => d.summary === 'The provider "aws" is not supported')

@@ -238,7 +238,7 @@ describe('errors', () => {
       true,
     );
     expect(diagnostics.map((d) => [d.line, d.summary])).toEqual([
-      [1, 'A module call (`module` block) is not supported'],
+      [2, 'The module source "terraform-aws-modules/vpc/aws" (a module registry) is not supported'],
       [13, 'The function bcrypt() is not supported'],
       [25, 'A `provisioner` block is not supported'],
       [34, 'The provider "aws" is not supported'],
