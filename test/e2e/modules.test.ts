@@ -171,16 +171,16 @@ describe('examples/modules', () => {
     // The databases all read the eu key: the us database's key is in another region.
     edit(dir, 'main.tf', 'key_arn = module.keys[each.key].arn', 'key_arn = module.keys["eu"].arn');
     const dbFile = 'modules/database/main.tf';
-    const line =
-      readFileSync(join(dir, dbFile), 'utf8')
-        .split('\n')
-        .findIndex((l) => l.includes('kms_key =')) + 1;
+    const lines = readFileSync(join(dir, dbFile), 'utf8').split('\n');
+    const line = lines.findIndex((l) => l.includes('kms_key =')) + 1;
+    // The column of the attribute's value, as terraform points at the expression.
+    const col = lines[line - 1]!.indexOf('var.key_arn') + 1;
     const plan = cmek(dir, ['plan']);
     expect(plan.code).toBe(1);
     expect(plan.stderr).toContain(
       `CMEK_REGION_MISMATCH: ${DB('us')} is in region us-east-1 but its key ${KEY('eu')} (not created yet) is in eu-west-1`,
     );
-    expect(plan.stderr).toContain(`on ${dbFile}:${line} ${DB('us')} (kms_key)`);
+    expect(plan.stderr).toContain(`on ${dbFile}:${line}:${col} ${DB('us')} (kms_key)`);
     expect(plan.stderr).not.toContain(`${DB('eu')} is in region`);
   }, 120_000);
 
