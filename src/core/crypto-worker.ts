@@ -19,7 +19,7 @@ import { parentPort } from 'node:worker_threads';
 import { ChunkCipher, MATERIAL_LENGTH, runChunks } from './aead.js';
 import { TAG_LENGTH } from './format.js';
 import { isIntegrityError } from './errors.js';
-import type { WorkerJob, WorkerReply } from './pool.js';
+import type { SharedReply, SharedSealJob, WorkerJob, WorkerReply } from './pool.js';
 
 const port = parentPort;
 if (!port) throw new Error('crypto-worker.js runs only as a worker thread');
@@ -31,7 +31,38 @@ function transferable(b: Buffer, transfer: ArrayBuffer[]): void {
   if (b.byteOffset === 0 && b.length === ab.byteLength && ab.byteLength > 0) transfer.push(ab);
 }
 
-port.on('message', (job: WorkerJob) => {
+/** A batch on shared memory (encryptToPartsAsync): sealed straight into the caller's output,
+ * answered with one small message. The material is zeroed on arrival, the key when it ends. */
+function sealShared(job: SharedSealJob): SharedReply {
+  const material = new Uint8Array(job.material);
+  const cipher = ChunkCipher.fromMaterial(material);
+  material.fill(0);
+  try {
+    const mem = Buffer.from(job.shared);
+    cipher.sealRunStrided(
+      mem,
+      job.srcOffset,
+      job.srcStride,
+      job.length,
+      job.chunkSize,
+      job.firstIndex,
+      job.final,
+      mem,
+      job.outOffset,
+    );
+    return { id: job.id, ok: true, shared: true };
+  } catch (e) {
+    return { id: job.id, ok: false, shared: true, message: (e as Error).message };
+  } finally {
+    cipher.wipe();
+  }
+}
+
+port.on('message', (job: WorkerJob | SharedSealJob) => {
+  if (job.op === 'seal-shared') {
+    port.postMessage(sealShared(job));
+    return;
+  }
   const input = Buffer.from(job.input, 0, MATERIAL_LENGTH + job.length);
   const cipher = ChunkCipher.fromMaterial(input.subarray(0, MATERIAL_LENGTH));
   input.fill(0, 0, MATERIAL_LENGTH);

@@ -41,6 +41,7 @@ import { IntegrityError, type IntegrityReason } from './errors.js';
 import {
   MAX_CHUNKS,
   TAG_LENGTH,
+  chunkCount,
   decodeHeader,
   plaintextLength,
   type ObjectHeader,
@@ -77,6 +78,29 @@ export interface WorkerJob {
   inPlace?: boolean;
 }
 
+/** @internal One batch sealed on shared memory (encryptToPartsAsync): the worker reads the
+ * plaintext of chunk i at `shared[srcOffset + i·srcStride]` and writes ciphertext ‖ tag per
+ * chunk at `shared[outOffset…]`; nothing is transferred but the material, and the answer is one
+ * small message. */
+export interface SharedSealJob {
+  id: number;
+  op: 'seal-shared';
+  /** The per-object material (MATERIAL_LENGTH bytes); transferred, zeroed by the worker. */
+  material: ArrayBuffer;
+  shared: SharedArrayBuffer;
+  srcOffset: number;
+  srcStride: number;
+  outOffset: number;
+  length: number;
+  chunkSize: number;
+  firstIndex: number;
+  final: boolean;
+}
+
+/** @internal A worker's answer to a SharedSealJob. */
+export type SharedReply =
+  { id: number; ok: true; shared: true } | { id: number; ok: false; shared: true; message: string };
+
 /** @internal A worker's answer; `input` comes back for reuse. `parts`: the batch's output in
  * order (sealed: ciphertext, tag per chunk; opened: plaintext per chunk), node:crypto's own
  * buffers, transferred. */
@@ -101,7 +125,7 @@ export function cryptoThreads(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 interface Pending {
-  job: WorkerJob;
+  job: WorkerJob | SharedSealJob;
   resolve: (out: Buffer[]) => void;
   reject: (e: Error) => void;
 }
@@ -192,6 +216,43 @@ export class CryptoPool {
     });
   }
 
+  /** Seals one batch of `cipher`'s object on a worker, on shared memory: the plaintext of
+   * chunk i is read at `shared[srcOffset + i·srcStride]`, the stored bytes (ciphertext ‖ tag
+   * per chunk) are written at `shared[outOffset…]`. The caller must not touch either region
+   * until the promise settles. Resolves with no parts. */
+  runShared(
+    cipher: ChunkCipher,
+    shared: SharedArrayBuffer,
+    srcOffset: number,
+    srcStride: number,
+    outOffset: number,
+    length: number,
+    chunkSize: number,
+    firstIndex: number,
+    final: boolean,
+  ): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('crypto pool is closed'));
+    const material = new ArrayBuffer(MATERIAL_LENGTH);
+    cipher.exportMaterial(new Uint8Array(material), 0);
+    const job: SharedSealJob = {
+      id: this.#nextId++,
+      op: 'seal-shared',
+      material,
+      shared,
+      srcOffset,
+      srcStride,
+      outOffset,
+      length,
+      chunkSize,
+      firstIndex,
+      final,
+    };
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ job, resolve: () => resolve(), reject });
+      this.#dispatch();
+    });
+  }
+
   #inputBuffer(bytes: number): ArrayBuffer {
     const b = bytes <= INPUT_BYTES ? this.#free.pop() : undefined;
     if (b) return b;
@@ -246,14 +307,15 @@ export class CryptoPool {
       const p = this.#queue.shift()!;
       if (slot.jobs.size === 0) slot.worker.ref();
       slot.jobs.set(p.job.id, p);
-      slot.worker.postMessage(p.job, [p.job.input]);
+      const j = p.job;
+      slot.worker.postMessage(j, [j.op === 'seal-shared' ? j.material : j.input]);
     }
   }
 
   #start(): Slot {
     const slot: Slot = { worker: spawnWorker(), jobs: new Map() };
     slot.worker.unref();
-    slot.worker.on('message', (r: WorkerReply) => this.#reply(slot, r));
+    slot.worker.on('message', (r: WorkerReply | SharedReply) => this.#reply(slot, r));
     const fail = (why: string) => {
       const i = this.#slots.indexOf(slot);
       if (i < 0) return;
@@ -273,13 +335,16 @@ export class CryptoPool {
     return slot;
   }
 
-  #reply(slot: Slot, r: WorkerReply): void {
+  #reply(slot: Slot, r: WorkerReply | SharedReply): void {
     const p = slot.jobs.get(r.id);
     if (!p) return;
     slot.jobs.delete(r.id);
     if (slot.jobs.size === 0) slot.worker.unref();
     this.batchesRun++;
-    if (r.ok && 'inPlace' in r) {
+    if ('shared' in r) {
+      if (r.ok) p.resolve([]);
+      else p.reject(new Error(r.message));
+    } else if (r.ok && 'inPlace' in r) {
       // The input buffer is the output now: the caller's until release().
       this.#lent.add(r.input);
       p.resolve([Buffer.from(r.input, MATERIAL_LENGTH, r.length)]);
@@ -594,33 +659,70 @@ function batchBytes(length: number, chunkSize: number, threads: number): number 
   return Math.max(chunkSize, Math.min(cap, perThread));
 }
 
-/** encryptToParts on the crypto pool: the same parts' bytes (header, then ciphertext ‖ tag per
- * batch), nothing copied back from the workers. Inline below INLINE_THRESHOLD or without a
- * pool. At most 2 × threads batches in flight. */
+/** encryptToParts on the crypto pool: the same bytes (header, then ciphertext ‖ tag of every
+ * chunk), as two Buffers over one SharedArrayBuffer that the workers sealed in. Inline below
+ * INLINE_THRESHOLD or without a pool.
+ *
+ * The main thread allocates the object's stored layout once (header + n·(chunk + 16)), copies
+ * each batch's plaintext chunks to their stored positions (the workers cannot read the
+ * caller's memory) and posts the batch at once, so the first worker starts after one batch's
+ * copy; each worker seals its chunks where they lie and answers with one small message. No
+ * buffer is transferred, received or collected on the main thread. Memory: the output itself,
+ * nothing per batch. On any failure the shared memory is zeroed (it held plaintext) and the
+ * error thrown. The returned Buffers are SharedArrayBuffer-backed: fs writes, hashing,
+ * Buffer.concat, sockets and HTTP responses take them like any Buffer (docs/core.md). */
 export async function encryptToPartsAsync(
   plaintext: Uint8Array,
   opts: EncryptOptions & PoolOptions,
 ): Promise<Buffer[]> {
   const pool = poolOf(opts);
   if (!pool || plaintext.length < INLINE_THRESHOLD) return encryptToParts(plaintext, opts);
-  const sealer = new BatchSealer({ ...opts, pool, inlineBelow: 0 });
-  const step = batchBytes(plaintext.length, sealer.header.chunkSize, pool.threads);
-  const inFlight: Promise<Buffer[]>[] = [];
-  const parts: Buffer[] = [];
+  const { header, bytes } = newHeader(opts);
+  const size = header.chunkSize;
+  const n = chunkCount(plaintext.length, size);
+  if (n > MAX_CHUNKS) throw new RangeError('object too large for this chunk size');
+  const cipher = cipherFor(opts.dek, header, bytes, opts.context);
+  const stride = size + TAG_LENGTH;
+  const h = bytes.length;
+  const shared = new SharedArrayBuffer(h + plaintext.length + n * TAG_LENGTH);
+  const out = Buffer.from(shared);
+  bytes.copy(out, 0);
+  const stepChunks = batchBytes(plaintext.length, size, pool.threads) / size;
+  const jobs: Promise<void>[] = [];
   try {
-    for (let off = 0; ; off += step) {
-      const end = Math.min(off + step, plaintext.length);
-      const final = end === plaintext.length;
-      inFlight.push(sealer.sealBatch(plaintext.subarray(off, end), final));
-      if (inFlight.length >= 2 * pool.threads) parts.push(...(await inFlight.shift()!));
-      if (final) break;
+    for (let first = 0; first < n; first += stepChunks) {
+      const count = Math.min(stepChunks, n - first);
+      const ptStart = first * size;
+      const ptEnd = Math.min(ptStart + count * size, plaintext.length);
+      for (let i = 0; i < count; i++) {
+        const at = ptStart + i * size;
+        out.set(plaintext.subarray(at, Math.min(at + size, ptEnd)), h + (first + i) * stride);
+      }
+      const at = h + first * stride;
+      const job = pool.runShared(
+        cipher,
+        shared,
+        at,
+        stride,
+        at,
+        ptEnd - ptStart,
+        size,
+        first,
+        first + count === n,
+      );
+      job.catch(noop);
+      jobs.push(job);
     }
-    for (const p of inFlight) parts.push(...(await p));
+    await Promise.all(jobs);
   } catch (e) {
-    sealer.close();
+    // Let every batch settle before zeroing: a worker may still be writing.
+    await Promise.allSettled(jobs);
+    out.fill(0);
     throw e;
+  } finally {
+    cipher.wipe();
   }
-  return parts;
+  return [out.subarray(0, h), out.subarray(h)];
 }
 
 /** encryptBuffer on the crypto pool: the same bytes, one contiguous buffer (the batches are
