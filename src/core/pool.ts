@@ -60,6 +60,11 @@ export const INLINE_THRESHOLD = 4 * 1024 * 1024;
  * fit). A fresh buffer per batch costs page faults and GC work on the main thread (measured:
  * more than the copy into it). */
 const INPUT_BYTES = MATERIAL_LENGTH + BATCH_BYTES + 64 * 1024;
+/** Bytes of a shared slab: one sealed batch (a 4 MiB batch of chunks of 1 KiB or more, with
+ * its tags). */
+const SLAB_BYTES = BATCH_BYTES + 64 * 1024;
+/** Idle slabs kept for reuse: one 64 MiB object's worth (16 × SLAB_BYTES ≈ 65 MiB). */
+const MAX_IDLE_SLABS = 16;
 /** Jobs queued at one worker: the next batch waits in its port while it works on one. */
 const JOBS_PER_WORKER = 2;
 
@@ -158,6 +163,9 @@ export class CryptoPool {
   readonly #free: ArrayBuffer[] = [];
   /** Recycled buffers handed out as sealed output, until release() takes them back. */
   readonly #lent = new WeakSet<ArrayBuffer>();
+  /** Idle shared slabs (encryptToPartsAsync with `recycle`), and those lent out. */
+  readonly #slabs: SharedArrayBuffer[] = [];
+  readonly #lentSlabs = new WeakSet<SharedArrayBuffer>();
   /** Input buffers handed out by lease() and not yet given to a worker. */
   readonly #leases = new WeakSet<ArrayBuffer>();
   #nextId = 1;
@@ -253,6 +261,17 @@ export class CryptoPool {
     });
   }
 
+  /** A shared slab of at least `bytes` (recycled when ≤ SLAB_BYTES), lent until release(). */
+  slab(bytes: number): SharedArrayBuffer {
+    let b = bytes <= SLAB_BYTES ? this.#slabs.pop() : undefined;
+    if (!b) {
+      this.buffersAllocated++;
+      b = new SharedArrayBuffer(Math.max(bytes, SLAB_BYTES));
+    }
+    this.#lentSlabs.add(b);
+    return b;
+  }
+
   #inputBuffer(bytes: number): ArrayBuffer {
     const b = bytes <= INPUT_BYTES ? this.#free.pop() : undefined;
     if (b) return b;
@@ -284,13 +303,22 @@ export class CryptoPool {
     }
   }
 
-  /** Takes back the memory of batches sealed in place (`recycled`) once the caller is done
-   * with them (written): their buffers serve later batches. The caller must not use them
+  /** Takes back the memory of batches sealed in place (`recycled`) or on shared slabs
+   * (encryptToPartsAsync with `recycle`) once the caller is done with them (written): their
+   * buffers serve later batches. The caller must not use them
    * after. Anything else is ignored. */
   release(parts: readonly Buffer[]): void {
     for (const b of parts) {
-      const ab = b.buffer as ArrayBuffer;
-      if (this.#lent.delete(ab)) this.#recycle(ab);
+      const ab = b.buffer;
+      if (ab instanceof SharedArrayBuffer) {
+        if (
+          this.#lentSlabs.delete(ab) &&
+          ab.byteLength === SLAB_BYTES &&
+          this.#slabs.length < MAX_IDLE_SLABS
+        ) {
+          this.#slabs.push(ab);
+        }
+      } else if (this.#lent.delete(ab)) this.#recycle(ab);
     }
   }
 
@@ -659,52 +687,90 @@ function batchBytes(length: number, chunkSize: number, threads: number): number 
   return Math.max(chunkSize, Math.min(cap, perThread));
 }
 
-/** encryptToParts on the crypto pool: the same bytes (header, then ciphertext ‖ tag of every
- * chunk), as two Buffers over one SharedArrayBuffer that the workers sealed in. Inline below
- * INLINE_THRESHOLD or without a pool.
+export interface SealPartsOptions extends PoolOptions {
+  /** Seal into the pool's recycled shared memory (see encryptToPartsAsync) and hand the parts
+   * back with `CryptoPool.release(parts)` once consumed. Default false: the parts are the
+   * caller's to keep. */
+  recycle?: boolean;
+}
+
+/** encryptToParts on the crypto pool: the same parts' bytes (header, then ciphertext ‖ tag per
+ * batch). Inline below INLINE_THRESHOLD or without a pool.
  *
- * The main thread allocates the object's stored layout once (header + n·(chunk + 16)), copies
- * each batch's plaintext chunks to their stored positions (the workers cannot read the
- * caller's memory) and posts the batch at once, so the first worker starts after one batch's
- * copy; each worker seals its chunks where they lie and answers with one small message. No
- * buffer is transferred, received or collected on the main thread. Memory: the output itself,
- * nothing per batch. On any failure the shared memory is zeroed (it held plaintext) and the
- * error thrown. The returned Buffers are SharedArrayBuffer-backed: fs writes, hashing,
- * Buffer.concat, sockets and HTTP responses take them like any Buffer (docs/core.md). */
+ * Default: node:crypto's per-chunk outputs, transferred from the workers (nothing copied
+ * back); at most 2 × threads batches in flight.
+ *
+ * With `recycle` (a caller that writes the parts and drops them, as the bench does): each
+ * batch is sealed in one of the pool's shared slabs (SharedArrayBuffer, recycled): the main
+ * thread copies the batch's plaintext chunks to their stored positions in a slab and posts
+ * the batch at once, the worker seals the chunks where they lie and answers with one small
+ * message. Nothing is transferred, received or collected on the main thread. The parts are
+ * SharedArrayBuffer-backed Buffers (fs writes, hashing, Buffer.concat, sockets take them as
+ * any Buffer); hand them back with `pool.release(parts)` once consumed and do not use them
+ * after. Slabs are recycled because fresh memory is expensive: first-touch page faults on a
+ * new 4 MiB buffer cost more than sealing it on this VM (docs/core.md, Performance). On any
+ * failure every slab of the object is zeroed (they held plaintext) and the error thrown. */
 export async function encryptToPartsAsync(
   plaintext: Uint8Array,
-  opts: EncryptOptions & PoolOptions,
+  opts: EncryptOptions & SealPartsOptions,
 ): Promise<Buffer[]> {
   const pool = poolOf(opts);
   if (!pool || plaintext.length < INLINE_THRESHOLD) return encryptToParts(plaintext, opts);
+  if (opts.recycle) return sealOnSlabs(plaintext, opts, pool);
+  const sealer = new BatchSealer({ ...opts, pool, inlineBelow: 0 });
+  const step = batchBytes(plaintext.length, sealer.header.chunkSize, pool.threads);
+  const inFlight: Promise<Buffer[]>[] = [];
+  const parts: Buffer[] = [];
+  try {
+    for (let off = 0; ; off += step) {
+      const end = Math.min(off + step, plaintext.length);
+      const final = end === plaintext.length;
+      inFlight.push(sealer.sealBatch(plaintext.subarray(off, end), final));
+      if (inFlight.length >= 2 * pool.threads) parts.push(...(await inFlight.shift()!));
+      if (final) break;
+    }
+    for (const p of inFlight) parts.push(...(await p));
+  } catch (e) {
+    sealer.close();
+    throw e;
+  }
+  return parts;
+}
+
+/** encryptToPartsAsync with `recycle`: every batch sealed in a shared slab. */
+async function sealOnSlabs(
+  plaintext: Uint8Array,
+  opts: EncryptOptions,
+  pool: CryptoPool,
+): Promise<Buffer[]> {
   const { header, bytes } = newHeader(opts);
   const size = header.chunkSize;
   const n = chunkCount(plaintext.length, size);
   if (n > MAX_CHUNKS) throw new RangeError('object too large for this chunk size');
   const cipher = cipherFor(opts.dek, header, bytes, opts.context);
   const stride = size + TAG_LENGTH;
-  const h = bytes.length;
-  const shared = new SharedArrayBuffer(h + plaintext.length + n * TAG_LENGTH);
-  const out = Buffer.from(shared);
-  bytes.copy(out, 0);
-  const stepChunks = batchBytes(plaintext.length, size, pool.threads) / size;
+  const stepChunks = Math.max(1, Math.floor(BATCH_BYTES / size));
+  const parts: Buffer[] = [bytes];
   const jobs: Promise<void>[] = [];
   try {
     for (let first = 0; first < n; first += stepChunks) {
       const count = Math.min(stepChunks, n - first);
       const ptStart = first * size;
       const ptEnd = Math.min(ptStart + count * size, plaintext.length);
+      const sealed = ptEnd - ptStart + count * TAG_LENGTH;
+      const slab = pool.slab(sealed);
+      const view = Buffer.from(slab, 0, sealed);
+      parts.push(view);
       for (let i = 0; i < count; i++) {
         const at = ptStart + i * size;
-        out.set(plaintext.subarray(at, Math.min(at + size, ptEnd)), h + (first + i) * stride);
+        view.set(plaintext.subarray(at, Math.min(at + size, ptEnd)), i * stride);
       }
-      const at = h + first * stride;
       const job = pool.runShared(
         cipher,
-        shared,
-        at,
+        slab,
+        0,
         stride,
-        at,
+        0,
         ptEnd - ptStart,
         size,
         first,
@@ -717,12 +783,13 @@ export async function encryptToPartsAsync(
   } catch (e) {
     // Let every batch settle before zeroing: a worker may still be writing.
     await Promise.allSettled(jobs);
-    out.fill(0);
+    for (const p of parts) p.fill(0);
+    pool.release(parts);
     throw e;
   } finally {
     cipher.wipe();
   }
-  return [out.subarray(0, h), out.subarray(h)];
+  return parts;
 }
 
 /** encryptBuffer on the crypto pool: the same bytes, one contiguous buffer (the batches are
