@@ -261,6 +261,47 @@ export class CryptoPool {
     });
   }
 
+  /** Seals one batch (`length` bytes of plaintext in `pieces`, chunks from `firstIndex`) on a
+   * shared slab: the pieces are copied to the slab's end, after room for the tags, and the
+   * worker seals chunk by chunk from there to the front (each chunk's output ends before the
+   * next chunk's plaintext starts). Resolves with one Buffer over the slab holding the stored
+   * bytes, lent until release(); on failure the slab is zeroed and not lent. */
+  async sealOnSlab(
+    cipher: ChunkCipher,
+    pieces: Uint8Array | readonly Uint8Array[],
+    length: number,
+    chunkSize: number,
+    firstIndex: number,
+    final: boolean,
+  ): Promise<Buffer[]> {
+    const sealed = length + runChunks(length, chunkSize, final) * TAG_LENGTH;
+    const slab = this.slab(sealed);
+    const view = Buffer.from(slab, 0, sealed);
+    let at = sealed - length;
+    for (const p of pieces instanceof Uint8Array ? [pieces] : pieces) {
+      view.set(p, at);
+      at += p.length;
+    }
+    try {
+      await this.runShared(
+        cipher,
+        slab,
+        sealed - length,
+        chunkSize,
+        0,
+        length,
+        chunkSize,
+        firstIndex,
+        final,
+      );
+    } catch (e) {
+      view.fill(0);
+      this.#lentSlabs.delete(slab);
+      throw e;
+    }
+    return [view];
+  }
+
   /** A shared slab of at least `bytes` (recycled when ≤ SLAB_BYTES), lent until release(). */
   slab(bytes: number): SharedArrayBuffer {
     let b = bytes <= SLAB_BYTES ? this.#slabs.pop() : undefined;
@@ -538,8 +579,10 @@ export class BatchSealer {
       const out = Buffer.allocUnsafe(length + n * TAG_LENGTH);
       this.#cipher.sealRun(joined(plaintext, length), size, first, final, out, 0);
       job = Promise.resolve([out]);
+    } else if (this.#recycle) {
+      job = this.#pool.sealOnSlab(this.#cipher, plaintext, length, size, first, final);
     } else {
-      job = this.#pool.run(this.#cipher, 'seal', plaintext, size, first, final, this.#recycle);
+      job = this.#pool.run(this.#cipher, 'seal', plaintext, size, first, final);
     }
     const result = this.#chain.add(job, noop).then((out) => {
       for (const b of out) parts.push(b);
@@ -748,48 +791,38 @@ async function sealOnSlabs(
   const n = chunkCount(plaintext.length, size);
   if (n > MAX_CHUNKS) throw new RangeError('object too large for this chunk size');
   const cipher = cipherFor(opts.dek, header, bytes, opts.context);
-  const stride = size + TAG_LENGTH;
   const stepChunks = Math.max(1, Math.floor(BATCH_BYTES / size));
-  const parts: Buffer[] = [bytes];
-  const jobs: Promise<void>[] = [];
+  const jobs: Promise<Buffer[]>[] = [];
   try {
     for (let first = 0; first < n; first += stepChunks) {
       const count = Math.min(stepChunks, n - first);
-      const ptStart = first * size;
-      const ptEnd = Math.min(ptStart + count * size, plaintext.length);
-      const sealed = ptEnd - ptStart + count * TAG_LENGTH;
-      const slab = pool.slab(sealed);
-      const view = Buffer.from(slab, 0, sealed);
-      parts.push(view);
-      for (let i = 0; i < count; i++) {
-        const at = ptStart + i * size;
-        view.set(plaintext.subarray(at, Math.min(at + size, ptEnd)), i * stride);
-      }
-      const job = pool.runShared(
+      const start = first * size;
+      const end = Math.min(start + count * size, plaintext.length);
+      const final = first + count === n;
+      const job = pool.sealOnSlab(
         cipher,
-        slab,
-        0,
-        stride,
-        0,
-        ptEnd - ptStart,
+        plaintext.subarray(start, end),
+        end - start,
         size,
         first,
-        first + count === n,
+        final,
       );
       job.catch(noop);
       jobs.push(job);
     }
-    await Promise.all(jobs);
-  } catch (e) {
-    // Let every batch settle before zeroing: a worker may still be writing.
-    await Promise.allSettled(jobs);
-    for (const p of parts) p.fill(0);
-    pool.release(parts);
-    throw e;
+    const done = await Promise.allSettled(jobs);
+    const parts: Buffer[] = [bytes];
+    for (const d of done) if (d.status === 'fulfilled') parts.push(...d.value);
+    const failed = done.find((d) => d.status === 'rejected');
+    if (failed) {
+      // The failed batches zeroed their slabs; the sealed ones go back to the pool.
+      pool.release(parts);
+      throw failed.reason;
+    }
+    return parts;
   } finally {
     cipher.wipe();
   }
-  return parts;
 }
 
 /** encryptBuffer on the crypto pool: the same bytes, one contiguous buffer (the batches are

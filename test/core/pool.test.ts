@@ -133,7 +133,7 @@ describe('crypto pool', () => {
     );
   });
 
-  it('seals in place in recycled buffers (the store put): same bytes, one buffer per batch, reused only after release', async () => {
+  it('seals in recycled shared slabs with recycle (the store put): same bytes, one buffer per batch, reused only after release', async () => {
     const pt = randomBytes(3 * BATCH_BYTES + 777);
     const inline = encryptBuffer(pt, { dek, context: ctx, objectId });
     // A pool of its own: no buffers recycled by other tests' batches.
@@ -158,14 +158,16 @@ describe('crypto pool', () => {
     expectBytes(Buffer.concat(second.batches.flat()), inline);
     expect(own.buffersAllocated).toBe(6);
     expectBytes(Buffer.concat(first.batches.flat()), inline);
-    // Released: the next object is sealed in those buffers (handed to the workers again, so
-    // the released views are detached), and nothing new is allocated.
+    // Shared slabs: the workers wrote into them, nothing was transferred.
+    expect(lent.every((b) => b.buffer instanceof SharedArrayBuffer)).toBe(true);
+    // Released: the next object is sealed in those slabs, and nothing new is allocated.
     for (const b of [...first.batches, ...second.batches]) first.sealer.release(b);
     const third = await seal();
     expectBytes(Buffer.concat(third.batches.flat()), inline);
     expect(own.buffersAllocated).toBe(6);
-    const detached = [...lent, ...second.batches.slice(0, 3).map((b) => b[b.length - 1]!)];
-    expect(detached.filter((b) => b.buffer.byteLength === 0)).toHaveLength(3);
+    const reused = third.batches.slice(0, 3).map((b) => b[b.length - 1]!.buffer);
+    const before = [...lent, ...second.batches.slice(0, 3).map((b) => b[b.length - 1]!)];
+    expect(reused.every((ab) => before.some((b) => b.buffer === ab))).toBe(true);
     await own.close();
   });
 
@@ -288,6 +290,23 @@ describe('crypto pool', () => {
           }
           c!.sealRunStrided(buf, pad, stride, length, chunkSize, 9, final, buf, pad);
           expectBytes(buf.subarray(pad), want);
+          // Contiguous plaintext at the end of the output's own room (a shared slab): each
+          // chunk's output ends before the next chunk's plaintext starts.
+          const slab = Buffer.alloc(want.length, 0xee);
+          pt.copy(slab, want.length - length);
+          const d = ChunkCipher.fromMaterial(material);
+          d.sealRunStrided(
+            slab,
+            want.length - length,
+            chunkSize,
+            length,
+            chunkSize,
+            9,
+            final,
+            slab,
+            0,
+          );
+          expectBytes(slab, want);
         },
       ),
       { numRuns: 200 },
