@@ -211,33 +211,6 @@ export class ChunkCipher {
     return off - offset;
   }
 
-  /** Seals the plaintext in `buf[0, length)` in place: afterwards `buf` holds ciphertext ‖ tag
-   * per chunk from 0 on, the bytes sealRun would write; returns their length. `buf` needs
-   * room for the tags (length + 16 per chunk). Chunks are sealed last to first, so each one's
-   * output only covers plaintext already sealed; no plaintext is left in `buf`. */
-  sealRunInPlace(
-    buf: Buffer,
-    length: number,
-    chunkSize: number,
-    firstIndex: number,
-    final: boolean,
-  ): number {
-    const n = runChunks(length, chunkSize, final);
-    const stride = chunkSize + TAG_LENGTH;
-    const total = length + n * TAG_LENGTH;
-    if (buf.length < total) throw new RangeError('buffer too short to seal in place');
-    for (let i = n - 1; i >= 0; i--) {
-      this.#prepare(firstIndex + i, final && i === n - 1);
-      const c = createCipheriv(ALGORITHM, this.#key, this.#nonce);
-      c.setAAD(this.#aad);
-      const ct = c.update(buf.subarray(i * chunkSize, Math.min((i + 1) * chunkSize, length)));
-      c.final();
-      ct.copy(buf, i * stride);
-      c.getAuthTag().copy(buf, i * stride + ct.length);
-    }
-    return total;
-  }
-
   /** Seals `length` bytes of consecutive chunks (chunk size `chunkSize`, the first one at
    * `firstIndex`) into `out` at `outOffset`, each as ciphertext ‖ tag (the stored layout, stride
    * chunkSize + 16). Chunk i's plaintext is read at `src[srcOffset + i·srcStride]`: `srcStride`

@@ -9,10 +9,11 @@
 // here. The output is node:crypto's own per-chunk buffers, transferred back as they are (no
 // copy into one batch buffer, no fresh 4 MiB allocation to fault in): for a seal, each chunk's
 // ciphertext then its tag (the tags share one small buffer), i.e. the stored bytes in order;
-// for an open, each chunk's plaintext. A seal job may instead be `inPlace` (the store's put):
-// the batch is sealed where it lies in the input buffer, which goes back as the output, so the
-// main thread receives no per-chunk garbage to collect and one buffer serves in and out. The input buffer goes back too, zeroed where it held
-// plaintext, for the pool to reuse. Opening releases plaintext only once every chunk of the
+// for an open, each chunk's plaintext. The input buffer goes back too, zeroed where it held
+// plaintext, for the pool to reuse. A `seal-shared` job (the store's put, encryptToPartsAsync
+// with `recycle`) carries only the material, transferred: the plaintext and the output are in
+// a SharedArrayBuffer slab the main thread lent, the worker seals into it
+// (ChunkCipher.sealRunStrided) and answers with one small message. Opening releases plaintext only once every chunk of the
 // batch verified and zeroes it on the first failure, which is reported with its reason;
 // nothing is logged.
 import { parentPort } from 'node:worker_threads';
@@ -71,18 +72,7 @@ port.on('message', (job: WorkerJob | SharedSealJob) => {
   const transfer: ArrayBuffer[] = [job.input];
   try {
     const parts: Uint8Array[] = [];
-    if (job.inPlace) {
-      // Sealed where it lies: the input buffer (with room for the tags) is the output.
-      const whole = Buffer.from(job.input, MATERIAL_LENGTH);
-      const length = cipher.sealRunInPlace(
-        whole,
-        job.length,
-        job.chunkSize,
-        job.firstIndex,
-        job.final,
-      );
-      reply = { id: job.id, ok: true, input: job.input, inPlace: true, length };
-    } else if (job.op === 'seal') {
+    if (job.op === 'seal') {
       const n = runChunks(job.length, job.chunkSize, job.final);
       const tags = Buffer.from(new ArrayBuffer(n * TAG_LENGTH));
       const cts = cipher.sealRunParts(body, job.chunkSize, job.firstIndex, job.final, tags);
@@ -105,8 +95,8 @@ port.on('message', (job: WorkerJob | SharedSealJob) => {
       : { id: job.id, ok: false, input: job.input, message: (e as Error).message };
   } finally {
     cipher.wipe();
-    // A failed in-place seal may leave plaintext: zero it as any other sealed input.
-    if (job.op === 'seal' && !(reply?.ok && 'inPlace' in reply)) body.fill(0);
+    // A sealed input held plaintext: zero it before it goes back for reuse.
+    if (job.op === 'seal') body.fill(0);
   }
   port.postMessage(reply, transfer);
 });

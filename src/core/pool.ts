@@ -1,8 +1,9 @@
 // The crypto pool: worker threads that seal and open batches of chunks off the main thread, so
 // an object's AES-GCM runs on every core instead of node:crypto's one (docs/core.md, "Crypto
 // pool"). Same object format and bytes as the inline path (the workers run ChunkCipher's chunk
-// loop, sealRunParts/openRunParts, or sealRunInPlace), same integrity rules: a chunk's plaintext is released only after its tag
-// verified, and nothing after the first failure.
+// loop, sealRunParts/openRunParts, or sealRunStrided on shared slabs), same integrity rules: a
+// chunk's plaintext is released only after its tag verified, and nothing after the first
+// failure.
 //
 // Why a pool of our own and not tinypool or piscina: measured on this 2-core VM with the same
 // worker body and 4 MiB batches (64 MiB, 2 threads, 4 batches in flight; docs/core.md,
@@ -10,19 +11,22 @@
 // tinypool's 497–1001 (load average 17–25, so only the order is firm). What a pool adds is the
 // round trip and buffer handling, and the CryptoPool class below does what they do not: recycled
 // input buffers (a fresh 4 MiB buffer costs page faults on every batch), outputs handed back
-// as node:crypto made them or sealed in place in the input (no output buffer), in-order release
+// as node:crypto made them or sealed into recycled shared slabs (no transfer), in-order release
 // chained across batches, two jobs queued per worker, and workers that keep no process alive
 // while idle. Neither library is a dependency.
 //
 // Memory bound: the whole-buffer functions keep at most `2 × threads` batches in flight, each
 // holding one input copy and one output of ≤ BATCH_BYTES + 16 × chunks; so ≈ 2 × threads ×
 // 2 × 4 MiB (32 MiB on 2 cores) whatever the object size. BatchSealer/BatchOpener copy each
-// batch when called: their bound is the caller's batches in flight × 2 × batch size (× 1 when
-// sealed in place). Idle buffers kept for reuse: at most 3 × threads of INPUT_BYTES.
+// batch when called: their bound is the caller's batches in flight × 2 × batch size (× 1 with
+// `recycle`: one slab per batch). Idle buffers kept for reuse: at most 3 × threads of
+// INPUT_BYTES, plus at most MAX_IDLE_SLABS shared slabs (≈ 65 MiB); slabs lent with `recycle`
+// are the caller's until release() (encryptToPartsAsync: the whole object's).
 //
 // Key material: a job carries the per-object material (object key ‖ nonce prefix ‖ digest; see
-// ChunkCipher.exportMaterial) inside its transferred input buffer, never the data key; the
-// worker zeroes it on arrival and its cipher's key when the batch ends. Nothing is logged.
+// ChunkCipher.exportMaterial) inside its transferred input buffer (or, for a shared-slab job, a
+// transferred 71-byte buffer), never the data key; the worker zeroes it on arrival and its
+// cipher's key when the batch ends. Nothing is logged.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EncryptionContext } from '../kms/types.js';
@@ -78,9 +82,6 @@ export interface WorkerJob {
   chunkSize: number;
   firstIndex: number;
   final: boolean;
-  /** Seal the batch where it lies in `input` (which has room for the tags) and send `input`
-   * back as the output, instead of node:crypto's per-chunk buffers. */
-  inPlace?: boolean;
 }
 
 /** @internal One batch sealed on shared memory (encryptToPartsAsync): the worker reads the
@@ -111,7 +112,6 @@ export type SharedReply =
  * buffers, transferred. */
 export type WorkerReply =
   | { id: number; ok: true; input: ArrayBuffer; parts: Uint8Array[] }
-  | { id: number; ok: true; input: ArrayBuffer; inPlace: true; length: number }
   | { id: number; ok: false; input: ArrayBuffer; integrity?: IntegrityReason; message: string };
 
 /** The worker count the environment asks for: CMEK_CRYPTO_THREADS if set (0 = no workers,
@@ -161,8 +161,6 @@ export class CryptoPool {
   readonly #slots: Slot[] = [];
   readonly #queue: Pending[] = [];
   readonly #free: ArrayBuffer[] = [];
-  /** Recycled buffers handed out as sealed output, until release() takes them back. */
-  readonly #lent = new WeakSet<ArrayBuffer>();
   /** Idle shared slabs (encryptToPartsAsync with `recycle`), and those lent out. */
   readonly #slabs: SharedArrayBuffer[] = [];
   readonly #lentSlabs = new WeakSet<SharedArrayBuffer>();
@@ -196,17 +194,13 @@ export class CryptoPool {
     chunkSize: number,
     firstIndex: number,
     final: boolean,
-    recycled = false,
   ): Promise<Buffer[]> {
     if (this.#closed) return Promise.reject(new Error('crypto pool is closed'));
     const pieces = data instanceof Uint8Array ? [data] : data;
     let length = 0;
     for (const p of pieces) length += p.length;
-    // A batch sealed in place needs room for its tags too.
-    const sealed = () => length + runChunks(length, chunkSize, final) * TAG_LENGTH;
-    const inPlace = recycled && op === 'seal';
     const leased = pieces.length === 1 ? this.#leasedInput(pieces[0]!) : undefined;
-    const input = leased ?? this.#inputBuffer(MATERIAL_LENGTH + (inPlace ? sealed() : length));
+    const input = leased ?? this.#inputBuffer(MATERIAL_LENGTH + length);
     const view = new Uint8Array(input);
     cipher.exportMaterial(view, 0);
     if (!leased) {
@@ -217,7 +211,6 @@ export class CryptoPool {
       }
     }
     const job: WorkerJob = { id: this.#nextId++, op, input, length, chunkSize, firstIndex, final };
-    if (inPlace) job.inPlace = true;
     return new Promise<Buffer[]>((resolve, reject) => {
       this.#queue.push({ job, resolve, reject });
       this.#dispatch();
@@ -344,10 +337,9 @@ export class CryptoPool {
     }
   }
 
-  /** Takes back the memory of batches sealed in place (`recycled`) or on shared slabs
-   * (encryptToPartsAsync with `recycle`) once the caller is done with them (written): their
-   * buffers serve later batches. The caller must not use them
-   * after. Anything else is ignored. */
+  /** Takes back the shared slabs of batches sealed with `recycle` (BatchSealer, the store's
+   * put; encryptToPartsAsync) once the caller is done with them (written): they serve later
+   * batches. The caller must not use them after. Anything else is ignored. */
   release(parts: readonly Buffer[]): void {
     for (const b of parts) {
       const ab = b.buffer;
@@ -359,7 +351,7 @@ export class CryptoPool {
         ) {
           this.#slabs.push(ab);
         }
-      } else if (this.#lent.delete(ab)) this.#recycle(ab);
+      }
     }
   }
 
@@ -413,10 +405,6 @@ export class CryptoPool {
     if ('shared' in r) {
       if (r.ok) p.resolve([]);
       else p.reject(new Error(r.message));
-    } else if (r.ok && 'inPlace' in r) {
-      // The input buffer is the output now: the caller's until release().
-      this.#lent.add(r.input);
-      p.resolve([Buffer.from(r.input, MATERIAL_LENGTH, r.length)]);
     } else {
       this.#recycle(r.input);
       if (r.ok) p.resolve(r.parts.map((u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength)));
@@ -464,10 +452,11 @@ export interface BatchOptions extends PoolOptions {
   /** Batches shorter than this are sealed/opened on the calling thread; default
    * INLINE_THRESHOLD (a short last batch is not worth a round trip). */
   inlineBelow?: number;
-  /** BatchSealer: a pooled batch is sealed in place in the pool's recycled input buffer and
-   * comes back as that one buffer, which the caller hands back with release() once written
-   * (the store's put: one buffer per batch in flight, no per-chunk garbage on the main
-   * thread). Default false: node:crypto's per-chunk buffers, the caller's to keep. */
+  /** BatchSealer: a pooled batch is sealed in one of the pool's recycled shared slabs
+   * (CryptoPool.sealOnSlab) and comes back as one Buffer over it, which the caller hands back
+   * with release() once written (the store's put: one slab per batch in flight; nothing
+   * transferred, no per-chunk garbage on the main thread). Default false: node:crypto's
+   * per-chunk buffers, the caller's to keep. */
   recycle?: boolean;
 }
 

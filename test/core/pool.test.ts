@@ -343,33 +343,6 @@ describe('crypto pool', () => {
     await own.close();
   });
 
-  it('sealRunInPlace writes the bytes sealRun writes, for any length and chunk size', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 5000 }),
-        fc.integer({ min: 0, max: 20_000 }),
-        fc.boolean(),
-        (chunkSize, len, final) => {
-          const length = final ? len : len - (len % chunkSize);
-          // Two ciphers of one object (from the same material, as a worker gets it).
-          const material = Buffer.alloc(MATERIAL_LENGTH);
-          for (let i = 0; i < material.length; i++) material[i] = (i * 7 + chunkSize) & 0xff;
-          const a = ChunkCipher.fromMaterial(material);
-          const b = ChunkCipher.fromMaterial(material);
-          const pt = randomBytes(length);
-          const n = final ? Math.max(1, Math.ceil(length / chunkSize)) : length / chunkSize;
-          const want = Buffer.alloc(length + n * TAG_LENGTH);
-          a.sealRun(pt, chunkSize, 5, final, want, 0);
-          const buf = Buffer.alloc(want.length + 3, 0xee);
-          pt.copy(buf);
-          expect(b.sealRunInPlace(buf, length, chunkSize, 5, final)).toBe(want.length);
-          expectBytes(buf.subarray(0, want.length), want);
-        },
-      ),
-      { numRuns: 200 },
-    );
-  });
-
   it('refuses an empty final batch after whole chunks (the last chunk must carry the final flag)', async () => {
     const sealer = new BatchSealer({ dek, context: ctx, chunkSize: 1024, pool, inlineBelow: 0 });
     await sealer.sealBatch(randomBytes(2048));
