@@ -244,6 +244,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   // has to fit it beside its workers, which bounds the wall ratio on a machine with `cores`
   // cores: cores × bare main-thread CPU ÷ pooled CPU.
   const split = await bareThreadSplit(() => bareEncrypt(key, pdata), opts.quick ? 7 : 15);
+  // The same split for the pooled path: what stays on the main thread (the copy into the
+  // shared slabs and the posts) against the workers and background threads.
+  const pooledSplit = await bareThreadSplit(sealPooled, opts.quick ? 7 : 15);
   const cores = cryptoThreads({});
   const pooledCt = Buffer.concat(
     await encryptToPartsAsync(pdata, { dek: await keys.primaryDek(), context }),
@@ -309,6 +312,12 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
               ceiling_ratio_all_cores_busy: Number(
                 ((cores * split.main) / parCpu.seconds).toFixed(2),
               ),
+            }
+          : {}),
+        ...(pooledSplit
+          ? {
+              pooled_main_thread_cpu_ms: Math.round(pooledSplit.main * 1000),
+              pooled_other_threads_cpu_ms: Math.round(pooledSplit.others * 1000),
             }
           : {}),
         pooled_decrypt_buffer_gbps_wall: pg(pdec),
