@@ -814,14 +814,22 @@ async function sealOnSlabs(
   }
 }
 
-/** encryptBuffer on the crypto pool: the same bytes, one contiguous buffer (the batches are
- * copied into it once). */
+/** encryptBuffer on the crypto pool: the same bytes, one contiguous buffer. The batches are
+ * sealed on the pool's shared slabs, copied into the result once and the slabs handed back,
+ * so the main thread receives no per-chunk buffers. */
 export async function encryptBufferAsync(
   plaintext: Uint8Array,
   opts: EncryptOptions & PoolOptions,
 ): Promise<Buffer> {
-  const parts = await encryptToPartsAsync(plaintext, opts);
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  const pool = poolOf(opts);
+  const parts = await encryptToPartsAsync(plaintext, {
+    ...opts,
+    pool: pool ?? null,
+    recycle: true,
+  });
+  const out = Buffer.concat(parts);
+  pool?.release(parts);
+  return out;
 }
 
 /** @internal decryptBuffer's pooled path for objects ≥ INLINE_THRESHOLD: batches opened on the
