@@ -33,7 +33,7 @@ import { gbps, measurePair, result, type BenchOptions, type BenchResult } from '
 const CHUNK = DEFAULT_CHUNK_SIZE;
 
 /** The baseline: what a bare loop costs, no framing, no key derivation, outputs kept. */
-function bareEncrypt(key: Buffer, data: Buffer): Buffer[] {
+export function bareEncrypt(key: Buffer, data: Buffer): Buffer[] {
   const iv = Buffer.alloc(12);
   const out: Buffer[] = [];
   for (let off = 0, i = 0; off < data.length; off += CHUNK, i++) {

@@ -8,7 +8,7 @@
 //   bare:     the one-thread createCipheriv loop of bench/core.ts (outputs kept, then dropped)
 //   slabs:    encryptToPartsAsync with `recycle` (shared slabs), parts released after each
 //   transfer: encryptToPartsAsync without it (per-chunk buffers transferred from the workers)
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import {
   SecretKey,
@@ -16,8 +16,8 @@ import {
   encryptToPartsAsync,
   type DataKey,
 } from '../src/core/index.js';
+import { bareEncrypt } from './core.js';
 
-const CHUNK = 64 * 1024;
 const SIZE = 64 * 1024 * 1024;
 
 /** Nanoseconds of CPU per thread id of this process so far. */
@@ -29,19 +29,6 @@ function threadCpu(): Map<string, number> {
     } catch {
       // The thread ended between the listing and the read.
     }
-  }
-  return out;
-}
-
-function bare(key: Buffer, data: Buffer): Buffer[] {
-  const iv = Buffer.alloc(12);
-  const out: Buffer[] = [];
-  for (let off = 0, i = 0; off < data.length; off += CHUNK, i++) {
-    iv.writeUInt32BE(i, 8);
-    const c = createCipheriv('aes-256-gcm', key, iv);
-    out.push(c.update(data.subarray(off, off + CHUNK)));
-    c.final();
-    out.push(c.getAuthTag());
   }
   return out;
 }
@@ -58,7 +45,7 @@ const dek: DataKey = { ref: { id: 'b'.repeat(15), generation: 1 }, key: new Secr
 const pool = defaultCryptoPool();
 const once = async (): Promise<void> => {
   if (mode === 'bare') {
-    bare(key, data);
+    bareEncrypt(key, data);
     return;
   }
   const parts = await encryptToPartsAsync(data, {
