@@ -113,6 +113,10 @@ export {
   decryptBuffer,
   decryptRange,
   encryptBuffer,
+  // Crypto pool: whole-buffer sealing on every core (docs/core.md, "Crypto pool").
+  encryptBufferAsync,
+  encryptToPartsAsync,
+  type SealPartsOptions,
   isIntegrityError,
   objectContext,
   openFileSource,

@@ -211,29 +211,39 @@ export class ChunkCipher {
     return off - offset;
   }
 
-  /** Seals the plaintext in `buf[0, length)` in place: afterwards `buf` holds ciphertext ‖ tag
-   * per chunk from 0 on, the bytes sealRun would write; returns their length. `buf` needs
-   * room for the tags (length + 16 per chunk). Chunks are sealed last to first, so each one's
-   * output only covers plaintext already sealed; no plaintext is left in `buf`. */
-  sealRunInPlace(
-    buf: Buffer,
+  /** Seals `length` bytes of consecutive chunks (chunk size `chunkSize`, the first one at
+   * `firstIndex`) into `out` at `outOffset`, each as ciphertext ‖ tag (the stored layout, stride
+   * chunkSize + 16). Chunk i's plaintext is read at `src[srcOffset + i·srcStride]`: `srcStride`
+   * is chunkSize for a contiguous plaintext, or chunkSize + 16 when the plaintext already lies
+   * at the stored positions in `out` itself (sealed where it lies: each chunk's output covers
+   * only its own plaintext). Returns bytes written. What a crypto worker runs on shared memory
+   * (src/core/pool.ts): node:crypto's per-chunk output is copied into `out` on the worker. */
+  sealRunStrided(
+    src: Buffer,
+    srcOffset: number,
+    srcStride: number,
     length: number,
     chunkSize: number,
     firstIndex: number,
     final: boolean,
+    out: Buffer,
+    outOffset: number,
   ): number {
     const n = runChunks(length, chunkSize, final);
     const stride = chunkSize + TAG_LENGTH;
     const total = length + n * TAG_LENGTH;
-    if (buf.length < total) throw new RangeError('buffer too short to seal in place');
-    for (let i = n - 1; i >= 0; i--) {
+    if (out.length < outOffset + total) throw new RangeError('output too short for the run');
+    for (let i = 0; i < n; i++) {
+      const len = Math.min(chunkSize, length - i * chunkSize);
+      const at = srcOffset + i * srcStride;
       this.#prepare(firstIndex + i, final && i === n - 1);
       const c = createCipheriv(ALGORITHM, this.#key, this.#nonce);
       c.setAAD(this.#aad);
-      const ct = c.update(buf.subarray(i * chunkSize, Math.min((i + 1) * chunkSize, length)));
+      const ct = c.update(src.subarray(at, at + len));
       c.final();
-      ct.copy(buf, i * stride);
-      c.getAuthTag().copy(buf, i * stride + ct.length);
+      const o = outOffset + i * stride;
+      out.set(ct, o);
+      out.set(c.getAuthTag(), o + len);
     }
     return total;
   }

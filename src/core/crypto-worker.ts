@@ -9,17 +9,18 @@
 // here. The output is node:crypto's own per-chunk buffers, transferred back as they are (no
 // copy into one batch buffer, no fresh 4 MiB allocation to fault in): for a seal, each chunk's
 // ciphertext then its tag (the tags share one small buffer), i.e. the stored bytes in order;
-// for an open, each chunk's plaintext. A seal job may instead be `inPlace` (the store's put):
-// the batch is sealed where it lies in the input buffer, which goes back as the output, so the
-// main thread receives no per-chunk garbage to collect and one buffer serves in and out. The input buffer goes back too, zeroed where it held
-// plaintext, for the pool to reuse. Opening releases plaintext only once every chunk of the
+// for an open, each chunk's plaintext. The input buffer goes back too, zeroed where it held
+// plaintext, for the pool to reuse. A `seal-shared` job (the store's put, encryptToPartsAsync
+// with `recycle`) carries only the material, transferred: the plaintext and the output are in
+// a SharedArrayBuffer slab the main thread lent, the worker seals into it
+// (ChunkCipher.sealRunStrided) and answers with one small message. Opening releases plaintext only once every chunk of the
 // batch verified and zeroes it on the first failure, which is reported with its reason;
 // nothing is logged.
 import { parentPort } from 'node:worker_threads';
 import { ChunkCipher, MATERIAL_LENGTH, runChunks } from './aead.js';
 import { TAG_LENGTH } from './format.js';
 import { isIntegrityError } from './errors.js';
-import type { WorkerJob, WorkerReply } from './pool.js';
+import type { SharedReply, SharedSealJob, WorkerJob, WorkerReply } from './pool.js';
 
 const port = parentPort;
 if (!port) throw new Error('crypto-worker.js runs only as a worker thread');
@@ -31,7 +32,38 @@ function transferable(b: Buffer, transfer: ArrayBuffer[]): void {
   if (b.byteOffset === 0 && b.length === ab.byteLength && ab.byteLength > 0) transfer.push(ab);
 }
 
-port.on('message', (job: WorkerJob) => {
+/** A batch on shared memory (encryptToPartsAsync): sealed straight into the caller's output,
+ * answered with one small message. The material is zeroed on arrival, the key when it ends. */
+function sealShared(job: SharedSealJob): SharedReply {
+  const material = new Uint8Array(job.material);
+  const cipher = ChunkCipher.fromMaterial(material);
+  material.fill(0);
+  try {
+    const mem = Buffer.from(job.shared);
+    cipher.sealRunStrided(
+      mem,
+      job.srcOffset,
+      job.srcStride,
+      job.length,
+      job.chunkSize,
+      job.firstIndex,
+      job.final,
+      mem,
+      job.outOffset,
+    );
+    return { id: job.id, ok: true, shared: true };
+  } catch (e) {
+    return { id: job.id, ok: false, shared: true, message: (e as Error).message };
+  } finally {
+    cipher.wipe();
+  }
+}
+
+port.on('message', (job: WorkerJob | SharedSealJob) => {
+  if (job.op === 'seal-shared') {
+    port.postMessage(sealShared(job));
+    return;
+  }
   const input = Buffer.from(job.input, 0, MATERIAL_LENGTH + job.length);
   const cipher = ChunkCipher.fromMaterial(input.subarray(0, MATERIAL_LENGTH));
   input.fill(0, 0, MATERIAL_LENGTH);
@@ -40,18 +72,7 @@ port.on('message', (job: WorkerJob) => {
   const transfer: ArrayBuffer[] = [job.input];
   try {
     const parts: Uint8Array[] = [];
-    if (job.inPlace) {
-      // Sealed where it lies: the input buffer (with room for the tags) is the output.
-      const whole = Buffer.from(job.input, MATERIAL_LENGTH);
-      const length = cipher.sealRunInPlace(
-        whole,
-        job.length,
-        job.chunkSize,
-        job.firstIndex,
-        job.final,
-      );
-      reply = { id: job.id, ok: true, input: job.input, inPlace: true, length };
-    } else if (job.op === 'seal') {
+    if (job.op === 'seal') {
       const n = runChunks(job.length, job.chunkSize, job.final);
       const tags = Buffer.from(new ArrayBuffer(n * TAG_LENGTH));
       const cts = cipher.sealRunParts(body, job.chunkSize, job.firstIndex, job.final, tags);
@@ -74,8 +95,8 @@ port.on('message', (job: WorkerJob) => {
       : { id: job.id, ok: false, input: job.input, message: (e as Error).message };
   } finally {
     cipher.wipe();
-    // A failed in-place seal may leave plaintext: zero it as any other sealed input.
-    if (job.op === 'seal' && !(reply?.ok && 'inPlace' in reply)) body.fill(0);
+    // A sealed input held plaintext: zero it before it goes back for reuse.
+    if (job.op === 'seal') body.fill(0);
   }
   port.postMessage(reply, transfer);
 });

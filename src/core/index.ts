@@ -74,6 +74,7 @@ export {
   encryptToPartsAsync,
   type BatchOptions,
   type PoolOptions,
+  type SealPartsOptions,
 } from './pool.js';
 export { KeyCache, sameKmsKey, type KeyCacheOptions, type KeyCacheStats } from './cache.js';
 export { KmsKeyring, type WrappedKey } from './keyring.js';

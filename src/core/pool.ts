@@ -1,8 +1,9 @@
 // The crypto pool: worker threads that seal and open batches of chunks off the main thread, so
 // an object's AES-GCM runs on every core instead of node:crypto's one (docs/core.md, "Crypto
 // pool"). Same object format and bytes as the inline path (the workers run ChunkCipher's chunk
-// loop, sealRunParts/openRunParts, or sealRunInPlace), same integrity rules: a chunk's plaintext is released only after its tag
-// verified, and nothing after the first failure.
+// loop, sealRunParts/openRunParts, or sealRunStrided on shared slabs), same integrity rules: a
+// chunk's plaintext is released only after its tag verified, and nothing after the first
+// failure.
 //
 // Why a pool of our own and not tinypool or piscina: measured on this 2-core VM with the same
 // worker body and 4 MiB batches (64 MiB, 2 threads, 4 batches in flight; docs/core.md,
@@ -10,19 +11,22 @@
 // tinypool's 497–1001 (load average 17–25, so only the order is firm). What a pool adds is the
 // round trip and buffer handling, and the CryptoPool class below does what they do not: recycled
 // input buffers (a fresh 4 MiB buffer costs page faults on every batch), outputs handed back
-// as node:crypto made them or sealed in place in the input (no output buffer), in-order release
+// as node:crypto made them or sealed into recycled shared slabs (no transfer), in-order release
 // chained across batches, two jobs queued per worker, and workers that keep no process alive
 // while idle. Neither library is a dependency.
 //
 // Memory bound: the whole-buffer functions keep at most `2 × threads` batches in flight, each
 // holding one input copy and one output of ≤ BATCH_BYTES + 16 × chunks; so ≈ 2 × threads ×
 // 2 × 4 MiB (32 MiB on 2 cores) whatever the object size. BatchSealer/BatchOpener copy each
-// batch when called: their bound is the caller's batches in flight × 2 × batch size (× 1 when
-// sealed in place). Idle buffers kept for reuse: at most 3 × threads of INPUT_BYTES.
+// batch when called: their bound is the caller's batches in flight × 2 × batch size (× 1 with
+// `recycle`: one slab per batch). Idle buffers kept for reuse: at most 3 × threads of
+// INPUT_BYTES, plus at most MAX_IDLE_SLABS shared slabs (≈ 65 MiB); slabs lent with `recycle`
+// are the caller's until release() (encryptToPartsAsync: the whole object's).
 //
 // Key material: a job carries the per-object material (object key ‖ nonce prefix ‖ digest; see
-// ChunkCipher.exportMaterial) inside its transferred input buffer, never the data key; the
-// worker zeroes it on arrival and its cipher's key when the batch ends. Nothing is logged.
+// ChunkCipher.exportMaterial) inside its transferred input buffer (or, for a shared-slab job, a
+// transferred 71-byte buffer), never the data key; the worker zeroes it on arrival and its
+// cipher's key when the batch ends. Nothing is logged.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { EncryptionContext } from '../kms/types.js';
@@ -41,6 +45,7 @@ import { IntegrityError, type IntegrityReason } from './errors.js';
 import {
   MAX_CHUNKS,
   TAG_LENGTH,
+  chunkCount,
   decodeHeader,
   plaintextLength,
   type ObjectHeader,
@@ -59,6 +64,11 @@ export const INLINE_THRESHOLD = 4 * 1024 * 1024;
  * fit). A fresh buffer per batch costs page faults and GC work on the main thread (measured:
  * more than the copy into it). */
 const INPUT_BYTES = MATERIAL_LENGTH + BATCH_BYTES + 64 * 1024;
+/** Bytes of a shared slab: one sealed batch (a 4 MiB batch of chunks of 1 KiB or more, with
+ * its tags). */
+const SLAB_BYTES = BATCH_BYTES + 64 * 1024;
+/** Idle slabs kept for reuse: one 64 MiB object's worth (16 × SLAB_BYTES ≈ 65 MiB). */
+const MAX_IDLE_SLABS = 16;
 /** Jobs queued at one worker: the next batch waits in its port while it works on one. */
 const JOBS_PER_WORKER = 2;
 
@@ -72,17 +82,36 @@ export interface WorkerJob {
   chunkSize: number;
   firstIndex: number;
   final: boolean;
-  /** Seal the batch where it lies in `input` (which has room for the tags) and send `input`
-   * back as the output, instead of node:crypto's per-chunk buffers. */
-  inPlace?: boolean;
 }
+
+/** @internal One batch sealed on shared memory (encryptToPartsAsync): the worker reads the
+ * plaintext of chunk i at `shared[srcOffset + i·srcStride]` and writes ciphertext ‖ tag per
+ * chunk at `shared[outOffset…]`; nothing is transferred but the material, and the answer is one
+ * small message. */
+export interface SharedSealJob {
+  id: number;
+  op: 'seal-shared';
+  /** The per-object material (MATERIAL_LENGTH bytes); transferred, zeroed by the worker. */
+  material: ArrayBuffer;
+  shared: SharedArrayBuffer;
+  srcOffset: number;
+  srcStride: number;
+  outOffset: number;
+  length: number;
+  chunkSize: number;
+  firstIndex: number;
+  final: boolean;
+}
+
+/** @internal A worker's answer to a SharedSealJob. */
+export type SharedReply =
+  { id: number; ok: true; shared: true } | { id: number; ok: false; shared: true; message: string };
 
 /** @internal A worker's answer; `input` comes back for reuse. `parts`: the batch's output in
  * order (sealed: ciphertext, tag per chunk; opened: plaintext per chunk), node:crypto's own
  * buffers, transferred. */
 export type WorkerReply =
   | { id: number; ok: true; input: ArrayBuffer; parts: Uint8Array[] }
-  | { id: number; ok: true; input: ArrayBuffer; inPlace: true; length: number }
   | { id: number; ok: false; input: ArrayBuffer; integrity?: IntegrityReason; message: string };
 
 /** The worker count the environment asks for: CMEK_CRYPTO_THREADS if set (0 = no workers,
@@ -101,7 +130,7 @@ export function cryptoThreads(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 interface Pending {
-  job: WorkerJob;
+  job: WorkerJob | SharedSealJob;
   resolve: (out: Buffer[]) => void;
   reject: (e: Error) => void;
 }
@@ -132,8 +161,9 @@ export class CryptoPool {
   readonly #slots: Slot[] = [];
   readonly #queue: Pending[] = [];
   readonly #free: ArrayBuffer[] = [];
-  /** Recycled buffers handed out as sealed output, until release() takes them back. */
-  readonly #lent = new WeakSet<ArrayBuffer>();
+  /** Idle shared slabs (encryptToPartsAsync with `recycle`), and those lent out. */
+  readonly #slabs: SharedArrayBuffer[] = [];
+  readonly #lentSlabs = new WeakSet<SharedArrayBuffer>();
   /** Input buffers handed out by lease() and not yet given to a worker. */
   readonly #leases = new WeakSet<ArrayBuffer>();
   #nextId = 1;
@@ -164,17 +194,13 @@ export class CryptoPool {
     chunkSize: number,
     firstIndex: number,
     final: boolean,
-    recycled = false,
   ): Promise<Buffer[]> {
     if (this.#closed) return Promise.reject(new Error('crypto pool is closed'));
     const pieces = data instanceof Uint8Array ? [data] : data;
     let length = 0;
     for (const p of pieces) length += p.length;
-    // A batch sealed in place needs room for its tags too.
-    const sealed = () => length + runChunks(length, chunkSize, final) * TAG_LENGTH;
-    const inPlace = recycled && op === 'seal';
     const leased = pieces.length === 1 ? this.#leasedInput(pieces[0]!) : undefined;
-    const input = leased ?? this.#inputBuffer(MATERIAL_LENGTH + (inPlace ? sealed() : length));
+    const input = leased ?? this.#inputBuffer(MATERIAL_LENGTH + length);
     const view = new Uint8Array(input);
     cipher.exportMaterial(view, 0);
     if (!leased) {
@@ -185,11 +211,99 @@ export class CryptoPool {
       }
     }
     const job: WorkerJob = { id: this.#nextId++, op, input, length, chunkSize, firstIndex, final };
-    if (inPlace) job.inPlace = true;
     return new Promise<Buffer[]>((resolve, reject) => {
       this.#queue.push({ job, resolve, reject });
       this.#dispatch();
     });
+  }
+
+  /** Seals one batch of `cipher`'s object on a worker, on shared memory: the plaintext of
+   * chunk i is read at `shared[srcOffset + i·srcStride]`, the stored bytes (ciphertext ‖ tag
+   * per chunk) are written at `shared[outOffset…]`. The caller must not touch either region
+   * until the promise settles. Resolves with no parts. */
+  runShared(
+    cipher: ChunkCipher,
+    shared: SharedArrayBuffer,
+    srcOffset: number,
+    srcStride: number,
+    outOffset: number,
+    length: number,
+    chunkSize: number,
+    firstIndex: number,
+    final: boolean,
+  ): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('crypto pool is closed'));
+    const material = new ArrayBuffer(MATERIAL_LENGTH);
+    cipher.exportMaterial(new Uint8Array(material), 0);
+    const job: SharedSealJob = {
+      id: this.#nextId++,
+      op: 'seal-shared',
+      material,
+      shared,
+      srcOffset,
+      srcStride,
+      outOffset,
+      length,
+      chunkSize,
+      firstIndex,
+      final,
+    };
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ job, resolve: () => resolve(), reject });
+      this.#dispatch();
+    });
+  }
+
+  /** Seals one batch (`length` bytes of plaintext in `pieces`, chunks from `firstIndex`) on a
+   * shared slab: the pieces are copied to the slab's end, after room for the tags, and the
+   * worker seals chunk by chunk from there to the front (each chunk's output ends before the
+   * next chunk's plaintext starts). Resolves with one Buffer over the slab holding the stored
+   * bytes, lent until release(); on failure the slab is zeroed and not lent. */
+  async sealOnSlab(
+    cipher: ChunkCipher,
+    pieces: Uint8Array | readonly Uint8Array[],
+    length: number,
+    chunkSize: number,
+    firstIndex: number,
+    final: boolean,
+  ): Promise<Buffer[]> {
+    const sealed = length + runChunks(length, chunkSize, final) * TAG_LENGTH;
+    const slab = this.slab(sealed);
+    const view = Buffer.from(slab, 0, sealed);
+    let at = sealed - length;
+    for (const p of pieces instanceof Uint8Array ? [pieces] : pieces) {
+      view.set(p, at);
+      at += p.length;
+    }
+    try {
+      await this.runShared(
+        cipher,
+        slab,
+        sealed - length,
+        chunkSize,
+        0,
+        length,
+        chunkSize,
+        firstIndex,
+        final,
+      );
+    } catch (e) {
+      view.fill(0);
+      this.#lentSlabs.delete(slab);
+      throw e;
+    }
+    return [view];
+  }
+
+  /** A shared slab of at least `bytes` (recycled when ≤ SLAB_BYTES), lent until release(). */
+  slab(bytes: number): SharedArrayBuffer {
+    let b = bytes <= SLAB_BYTES ? this.#slabs.pop() : undefined;
+    if (!b) {
+      this.buffersAllocated++;
+      b = new SharedArrayBuffer(Math.max(bytes, SLAB_BYTES));
+    }
+    this.#lentSlabs.add(b);
+    return b;
   }
 
   #inputBuffer(bytes: number): ArrayBuffer {
@@ -223,13 +337,21 @@ export class CryptoPool {
     }
   }
 
-  /** Takes back the memory of batches sealed in place (`recycled`) once the caller is done
-   * with them (written): their buffers serve later batches. The caller must not use them
-   * after. Anything else is ignored. */
+  /** Takes back the shared slabs of batches sealed with `recycle` (BatchSealer, the store's
+   * put; encryptToPartsAsync) once the caller is done with them (written): they serve later
+   * batches. The caller must not use them after. Anything else is ignored. */
   release(parts: readonly Buffer[]): void {
     for (const b of parts) {
-      const ab = b.buffer as ArrayBuffer;
-      if (this.#lent.delete(ab)) this.#recycle(ab);
+      const ab = b.buffer;
+      if (ab instanceof SharedArrayBuffer) {
+        if (
+          this.#lentSlabs.delete(ab) &&
+          ab.byteLength === SLAB_BYTES &&
+          this.#slabs.length < MAX_IDLE_SLABS
+        ) {
+          this.#slabs.push(ab);
+        }
+      }
     }
   }
 
@@ -246,14 +368,15 @@ export class CryptoPool {
       const p = this.#queue.shift()!;
       if (slot.jobs.size === 0) slot.worker.ref();
       slot.jobs.set(p.job.id, p);
-      slot.worker.postMessage(p.job, [p.job.input]);
+      const j = p.job;
+      slot.worker.postMessage(j, [j.op === 'seal-shared' ? j.material : j.input]);
     }
   }
 
   #start(): Slot {
     const slot: Slot = { worker: spawnWorker(), jobs: new Map() };
     slot.worker.unref();
-    slot.worker.on('message', (r: WorkerReply) => this.#reply(slot, r));
+    slot.worker.on('message', (r: WorkerReply | SharedReply) => this.#reply(slot, r));
     const fail = (why: string) => {
       const i = this.#slots.indexOf(slot);
       if (i < 0) return;
@@ -273,16 +396,15 @@ export class CryptoPool {
     return slot;
   }
 
-  #reply(slot: Slot, r: WorkerReply): void {
+  #reply(slot: Slot, r: WorkerReply | SharedReply): void {
     const p = slot.jobs.get(r.id);
     if (!p) return;
     slot.jobs.delete(r.id);
     if (slot.jobs.size === 0) slot.worker.unref();
     this.batchesRun++;
-    if (r.ok && 'inPlace' in r) {
-      // The input buffer is the output now: the caller's until release().
-      this.#lent.add(r.input);
-      p.resolve([Buffer.from(r.input, MATERIAL_LENGTH, r.length)]);
+    if ('shared' in r) {
+      if (r.ok) p.resolve([]);
+      else p.reject(new Error(r.message));
     } else {
       this.#recycle(r.input);
       if (r.ok) p.resolve(r.parts.map((u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength)));
@@ -330,10 +452,11 @@ export interface BatchOptions extends PoolOptions {
   /** Batches shorter than this are sealed/opened on the calling thread; default
    * INLINE_THRESHOLD (a short last batch is not worth a round trip). */
   inlineBelow?: number;
-  /** BatchSealer: a pooled batch is sealed in place in the pool's recycled input buffer and
-   * comes back as that one buffer, which the caller hands back with release() once written
-   * (the store's put: one buffer per batch in flight, no per-chunk garbage on the main
-   * thread). Default false: node:crypto's per-chunk buffers, the caller's to keep. */
+  /** BatchSealer: a pooled batch is sealed in one of the pool's recycled shared slabs
+   * (CryptoPool.sealOnSlab) and comes back as one Buffer over it, which the caller hands back
+   * with release() once written (the store's put: one slab per batch in flight; nothing
+   * transferred, no per-chunk garbage on the main thread). Default false: node:crypto's
+   * per-chunk buffers, the caller's to keep. */
   recycle?: boolean;
 }
 
@@ -445,8 +568,10 @@ export class BatchSealer {
       const out = Buffer.allocUnsafe(length + n * TAG_LENGTH);
       this.#cipher.sealRun(joined(plaintext, length), size, first, final, out, 0);
       job = Promise.resolve([out]);
+    } else if (this.#recycle) {
+      job = this.#pool.sealOnSlab(this.#cipher, plaintext, length, size, first, final);
     } else {
-      job = this.#pool.run(this.#cipher, 'seal', plaintext, size, first, final, this.#recycle);
+      job = this.#pool.run(this.#cipher, 'seal', plaintext, size, first, final);
     }
     const result = this.#chain.add(job, noop).then((out) => {
       for (const b of out) parts.push(b);
@@ -594,15 +719,36 @@ function batchBytes(length: number, chunkSize: number, threads: number): number 
   return Math.max(chunkSize, Math.min(cap, perThread));
 }
 
+export interface SealPartsOptions extends PoolOptions {
+  /** Seal into the pool's recycled shared memory (see encryptToPartsAsync) and hand the parts
+   * back with `CryptoPool.release(parts)` once consumed. Default false: the parts are the
+   * caller's to keep. */
+  recycle?: boolean;
+}
+
 /** encryptToParts on the crypto pool: the same parts' bytes (header, then ciphertext ‖ tag per
- * batch), nothing copied back from the workers. Inline below INLINE_THRESHOLD or without a
- * pool. At most 2 × threads batches in flight. */
+ * batch). Inline below INLINE_THRESHOLD or without a pool.
+ *
+ * Default: node:crypto's per-chunk outputs, transferred from the workers (nothing copied
+ * back); at most 2 × threads batches in flight.
+ *
+ * With `recycle` (a caller that writes the parts and drops them, as the bench does): each
+ * batch is sealed in one of the pool's shared slabs (SharedArrayBuffer, recycled): the main
+ * thread copies the batch's plaintext chunks to their stored positions in a slab and posts
+ * the batch at once, the worker seals the chunks where they lie and answers with one small
+ * message. Nothing is transferred, received or collected on the main thread. The parts are
+ * SharedArrayBuffer-backed Buffers (fs writes, hashing, Buffer.concat, sockets take them as
+ * any Buffer); hand them back with `pool.release(parts)` once consumed and do not use them
+ * after. Slabs are recycled because fresh memory is expensive: first-touch page faults on a
+ * new 4 MiB buffer cost more than sealing it on this VM (docs/core.md, Performance). On any
+ * failure every slab of the object is zeroed (they held plaintext) and the error thrown. */
 export async function encryptToPartsAsync(
   plaintext: Uint8Array,
-  opts: EncryptOptions & PoolOptions,
+  opts: EncryptOptions & SealPartsOptions,
 ): Promise<Buffer[]> {
   const pool = poolOf(opts);
   if (!pool || plaintext.length < INLINE_THRESHOLD) return encryptToParts(plaintext, opts);
+  if (opts.recycle) return sealOnSlabs(plaintext, opts, pool);
   const sealer = new BatchSealer({ ...opts, pool, inlineBelow: 0 });
   const step = batchBytes(plaintext.length, sealer.header.chunkSize, pool.threads);
   const inFlight: Promise<Buffer[]>[] = [];
@@ -623,14 +769,67 @@ export async function encryptToPartsAsync(
   return parts;
 }
 
-/** encryptBuffer on the crypto pool: the same bytes, one contiguous buffer (the batches are
- * copied into it once). */
+/** encryptToPartsAsync with `recycle`: every batch sealed in a shared slab. */
+async function sealOnSlabs(
+  plaintext: Uint8Array,
+  opts: EncryptOptions,
+  pool: CryptoPool,
+): Promise<Buffer[]> {
+  const { header, bytes } = newHeader(opts);
+  const size = header.chunkSize;
+  const n = chunkCount(plaintext.length, size);
+  if (n > MAX_CHUNKS) throw new RangeError('object too large for this chunk size');
+  const cipher = cipherFor(opts.dek, header, bytes, opts.context);
+  const stepChunks = Math.max(1, Math.floor(BATCH_BYTES / size));
+  const jobs: Promise<Buffer[]>[] = [];
+  try {
+    for (let first = 0; first < n; first += stepChunks) {
+      const count = Math.min(stepChunks, n - first);
+      const start = first * size;
+      const end = Math.min(start + count * size, plaintext.length);
+      const final = first + count === n;
+      const job = pool.sealOnSlab(
+        cipher,
+        plaintext.subarray(start, end),
+        end - start,
+        size,
+        first,
+        final,
+      );
+      job.catch(noop);
+      jobs.push(job);
+    }
+    const done = await Promise.allSettled(jobs);
+    const parts: Buffer[] = [bytes];
+    for (const d of done) if (d.status === 'fulfilled') parts.push(...d.value);
+    const failed = done.find((d) => d.status === 'rejected');
+    if (failed) {
+      // The failed batches zeroed their slabs; the sealed ones go back to the pool.
+      pool.release(parts);
+      throw failed.reason;
+    }
+    return parts;
+  } finally {
+    cipher.wipe();
+  }
+}
+
+/** encryptBuffer on the crypto pool: the same bytes, one contiguous buffer. The batches are
+ * sealed on the pool's shared slabs, copied into the result once and the slabs handed back,
+ * so the main thread receives no per-chunk buffers. */
 export async function encryptBufferAsync(
   plaintext: Uint8Array,
   opts: EncryptOptions & PoolOptions,
 ): Promise<Buffer> {
-  const parts = await encryptToPartsAsync(plaintext, opts);
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  const pool = poolOf(opts);
+  const parts = await encryptToPartsAsync(plaintext, {
+    ...opts,
+    pool: pool ?? null,
+    recycle: true,
+  });
+  const out = Buffer.concat(parts);
+  pool?.release(parts);
+  return out;
 }
 
 /** @internal decryptBuffer's pooled path for objects ≥ INLINE_THRESHOLD: batches opened on the

@@ -2,8 +2,13 @@
 // Every test goes through real workers (TypeScript sources here, via tsx's loader; the last test
 // runs the built dist/ module in a plain node process).
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -128,7 +133,7 @@ describe('crypto pool', () => {
     );
   });
 
-  it('seals in place in recycled buffers (the store put): same bytes, one buffer per batch, reused only after release', async () => {
+  it('seals in recycled shared slabs with recycle (the store put): same bytes, one buffer per batch, reused only after release', async () => {
     const pt = randomBytes(3 * BATCH_BYTES + 777);
     const inline = encryptBuffer(pt, { dek, context: ctx, objectId });
     // A pool of its own: no buffers recycled by other tests' batches.
@@ -153,15 +158,159 @@ describe('crypto pool', () => {
     expectBytes(Buffer.concat(second.batches.flat()), inline);
     expect(own.buffersAllocated).toBe(6);
     expectBytes(Buffer.concat(first.batches.flat()), inline);
-    // Released: the next object is sealed in those buffers (handed to the workers again, so
-    // the released views are detached), and nothing new is allocated.
+    // Shared slabs: the workers wrote into them, nothing was transferred.
+    expect(lent.every((b) => b.buffer instanceof SharedArrayBuffer)).toBe(true);
+    // Released: the next object is sealed in those slabs, and nothing new is allocated.
     for (const b of [...first.batches, ...second.batches]) first.sealer.release(b);
     const third = await seal();
     expectBytes(Buffer.concat(third.batches.flat()), inline);
     expect(own.buffersAllocated).toBe(6);
-    const detached = [...lent, ...second.batches.slice(0, 3).map((b) => b[b.length - 1]!)];
-    expect(detached.filter((b) => b.buffer.byteLength === 0)).toHaveLength(3);
+    const reused = third.batches.slice(0, 3).map((b) => b[b.length - 1]!.buffer);
+    const before = [...lent, ...second.batches.slice(0, 3).map((b) => b[b.length - 1]!)];
+    expect(reused.every((ab) => before.some((b) => b.buffer === ab))).toBe(true);
     await own.close();
+  });
+
+  it('seals on recycled shared slabs (recycle): same bytes, SharedArrayBuffer parts, slabs reused only after release', async () => {
+    const own = new CryptoPool({ threads: 2 });
+    try {
+      for (const [size, chunkSize] of [
+        [INLINE_THRESHOLD, undefined],
+        [3 * BATCH_BYTES + 777, undefined],
+        [2 * BATCH_BYTES, undefined],
+        [BATCH_BYTES + 5, 1000],
+        [BATCH_BYTES + 3, 3 * 1024 * 1024],
+      ] as const) {
+        const pt = randomBytes(size);
+        const inline = encryptBuffer(pt, { dek, context: ctx, objectId, chunkSize });
+        const parts = await encryptToPartsAsync(pt, {
+          dek,
+          context: ctx,
+          objectId,
+          chunkSize,
+          pool: own,
+          recycle: true,
+        });
+        expectBytes(Buffer.concat(parts), inline);
+        expect(parts.slice(1).every((p) => p.buffer instanceof SharedArrayBuffer)).toBe(true);
+        expectBytes(await decryptBuffer(Buffer.concat(parts), { keys: dek, context: ctx }), pt);
+        own.release(parts);
+      }
+      // Recycling: an object sealed twice without release takes new slabs and the first
+      // object's bytes stay intact; after release the next object allocates nothing.
+      const pt = randomBytes(4 * BATCH_BYTES);
+      const inline = encryptBuffer(pt, { dek, context: ctx, objectId });
+      const opts = { dek, context: ctx, objectId, pool: own, recycle: true };
+      const a = await encryptToPartsAsync(pt, opts);
+      const allocated = own.buffersAllocated;
+      const b = await encryptToPartsAsync(pt, opts);
+      expect(own.buffersAllocated).toBe(allocated + 4);
+      expectBytes(Buffer.concat(a), inline);
+      expectBytes(Buffer.concat(b), inline);
+      own.release(a);
+      own.release(b);
+      const c = await encryptToPartsAsync(pt, opts);
+      expectBytes(Buffer.concat(c), inline);
+      expect(own.buffersAllocated).toBe(allocated + 4);
+      // Parts not lent by the pool (the header, foreign buffers) are ignored by release().
+      own.release([Buffer.alloc(8), Buffer.from(new SharedArrayBuffer(8))]);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('shared-slab parts work with every consumer: fs write/writev, hashing, concat, HTTP', async () => {
+    const pt = randomBytes(2 * BATCH_BYTES + 99);
+    const inline = encryptBuffer(pt, { dek, context: ctx, objectId });
+    const parts = await encryptToPartsAsync(pt, {
+      dek,
+      context: ctx,
+      objectId,
+      pool,
+      recycle: true,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'cmek-slab-'));
+    try {
+      const f1 = join(dir, 'writev');
+      const fh = await open(f1, 'w');
+      await fh.writev(parts);
+      await fh.close();
+      expectBytes(readFileSync(f1), inline);
+      const f2 = join(dir, 'write');
+      for (const p of parts) appendFileSync(f2, p);
+      expectBytes(readFileSync(f2), inline);
+      const h = createHash('sha256');
+      for (const p of parts) h.update(p);
+      expect(h.digest('hex')).toBe(createHash('sha256').update(inline).digest('hex'));
+      const server = createServer((_req, res) => {
+        for (const p of parts) res.write(p);
+        res.end();
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const { port } = server.address() as AddressInfo;
+        const got = Buffer.from(await (await fetch(`http://127.0.0.1:${port}/`)).arrayBuffer());
+        expectBytes(got, inline);
+      } finally {
+        server.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      pool.release(parts);
+    }
+  });
+
+  it('sealRunStrided writes the bytes sealRun writes, from contiguous or stored-position plaintext', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 0, max: 20_000 }),
+        fc.boolean(),
+        fc.nat(40),
+        (chunkSize, len, final, pad) => {
+          const length = final ? len : len - (len % chunkSize);
+          const material = Buffer.alloc(MATERIAL_LENGTH);
+          for (let i = 0; i < material.length; i++) material[i] = (i * 5 + chunkSize) & 0xff;
+          const [a, b, c] = [0, 1, 2].map(() => ChunkCipher.fromMaterial(material));
+          const pt = randomBytes(length);
+          const n = final ? Math.max(1, Math.ceil(length / chunkSize)) : length / chunkSize;
+          const stride = chunkSize + TAG_LENGTH;
+          const want = Buffer.alloc(length + n * TAG_LENGTH);
+          a!.sealRun(pt, chunkSize, 9, final, want, 0);
+          // Contiguous plaintext into a separate output at an offset.
+          const out = Buffer.alloc(pad + want.length, 0xee);
+          expect(b!.sealRunStrided(pt, 0, chunkSize, length, chunkSize, 9, final, out, pad)).toBe(
+            want.length,
+          );
+          expectBytes(out.subarray(pad), want);
+          // Plaintext already at its stored positions: sealed where it lies.
+          const buf = Buffer.alloc(pad + want.length, 0xee);
+          for (let i = 0; i * chunkSize < length; i++) {
+            pt.copy(buf, pad + i * stride, i * chunkSize, Math.min((i + 1) * chunkSize, length));
+          }
+          c!.sealRunStrided(buf, pad, stride, length, chunkSize, 9, final, buf, pad);
+          expectBytes(buf.subarray(pad), want);
+          // Contiguous plaintext at the end of the output's own room (a shared slab): each
+          // chunk's output ends before the next chunk's plaintext starts.
+          const slab = Buffer.alloc(want.length, 0xee);
+          pt.copy(slab, want.length - length);
+          const d = ChunkCipher.fromMaterial(material);
+          d.sealRunStrided(
+            slab,
+            want.length - length,
+            chunkSize,
+            length,
+            chunkSize,
+            9,
+            final,
+            slab,
+            0,
+          );
+          expectBytes(slab, want);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('opens a batch read into a leased pool buffer without copying it (the store get)', async () => {
@@ -192,33 +341,6 @@ describe('crypto pool', () => {
     await read(); // the workers' buffers came back and serve the next object
     expect(own.buffersAllocated).toBe(allocated);
     await own.close();
-  });
-
-  it('sealRunInPlace writes the bytes sealRun writes, for any length and chunk size', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 5000 }),
-        fc.integer({ min: 0, max: 20_000 }),
-        fc.boolean(),
-        (chunkSize, len, final) => {
-          const length = final ? len : len - (len % chunkSize);
-          // Two ciphers of one object (from the same material, as a worker gets it).
-          const material = Buffer.alloc(MATERIAL_LENGTH);
-          for (let i = 0; i < material.length; i++) material[i] = (i * 7 + chunkSize) & 0xff;
-          const a = ChunkCipher.fromMaterial(material);
-          const b = ChunkCipher.fromMaterial(material);
-          const pt = randomBytes(length);
-          const n = final ? Math.max(1, Math.ceil(length / chunkSize)) : length / chunkSize;
-          const want = Buffer.alloc(length + n * TAG_LENGTH);
-          a.sealRun(pt, chunkSize, 5, final, want, 0);
-          const buf = Buffer.alloc(want.length + 3, 0xee);
-          pt.copy(buf);
-          expect(b.sealRunInPlace(buf, length, chunkSize, 5, final)).toBe(want.length);
-          expectBytes(buf.subarray(0, want.length), want);
-        },
-      ),
-      { numRuns: 200 },
-    );
   });
 
   it('refuses an empty final batch after whole chunks (the last chunk must carry the final flag)', async () => {
@@ -295,6 +417,26 @@ describe('crypto pool', () => {
       // New workers start on the next use.
       const ct = await encryptBufferAsync(pt, { dek, context: ctx, objectId, pool: own });
       expectBytes(ct, encryptBuffer(pt, { dek, context: ctx, objectId }));
+      // The same on shared slabs: the object fails (no hang) and the next one is sealed. The
+      // workers are stopped as their first slab batch is posted (the main thread copies the
+      // whole object before it awaits, so stopping them after the call would race the seal).
+      for (const w of own.workers()) {
+        const post = w.postMessage.bind(w);
+        w.postMessage = (...args: Parameters<typeof w.postMessage>) => {
+          void w.terminate();
+          post(...args);
+        };
+      }
+      const slabJob = encryptToPartsAsync(pt, { dek, context: ctx, pool: own, recycle: true });
+      await expect(slabJob).rejects.toThrow(/crypto worker thread stopped/);
+      const again = await encryptToPartsAsync(pt, {
+        dek,
+        context: ctx,
+        objectId,
+        pool: own,
+        recycle: true,
+      });
+      expectBytes(Buffer.concat(again), encryptBuffer(pt, { dek, context: ctx, objectId }));
     } finally {
       await own.close();
     }
@@ -326,7 +468,7 @@ describe('crypto pool', () => {
     const built = `${root}dist/core/pool.js`;
     expect(existsSync(built), 'run `npm run build` first').toBe(true);
     const script = `
-      import { CryptoPool, encryptBufferAsync, encryptBuffer, decryptBuffer, SecretKey } from '${root}dist/core/index.js';
+      import { CryptoPool, encryptBufferAsync, encryptToPartsAsync, encryptBuffer, decryptBuffer, SecretKey } from '${root}dist/core/index.js';
       const dek = { ref: { id: 'k1', generation: 1 }, key: new SecretKey(Buffer.alloc(32, 0x42)) };
       const context = { 'cmek:service-id': 's', 'cmek:object': 'o' };
       const pool = new CryptoPool({ threads: 2 });
@@ -335,15 +477,23 @@ describe('crypto pool', () => {
       const ct = await encryptBufferAsync(pt, { dek, context, objectId, pool });
       const same = ct.equals(encryptBuffer(pt, { dek, context, objectId }));
       const back = (await decryptBuffer(ct, { keys: dek, context, pool })).equals(pt);
-      console.log(JSON.stringify({ same, back, batches: pool.batchesRun }));
+      const slabs = await encryptToPartsAsync(pt, { dek, context, objectId, pool, recycle: true });
+      const shared = Buffer.concat(slabs).equals(ct) && slabs[1].buffer instanceof SharedArrayBuffer;
+      pool.release(slabs);
+      console.log(JSON.stringify({ same, back, shared, batches: pool.batchesRun }));
       await pool.close();
     `;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
       encoding: 'utf8',
       timeout: 60_000,
     });
-    const r = JSON.parse(out.trim()) as { same: boolean; back: boolean; batches: number };
-    expect(r).toMatchObject({ same: true, back: true });
+    const r = JSON.parse(out.trim()) as {
+      same: boolean;
+      back: boolean;
+      shared: boolean;
+      batches: number;
+    };
+    expect(r).toMatchObject({ same: true, back: true, shared: true });
     expect(r.batches).toBeGreaterThanOrEqual(4);
   });
 });
