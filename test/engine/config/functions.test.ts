@@ -159,6 +159,56 @@ describe('functions the differential test cannot record', () => {
   });
 });
 
+describe('templatestring', () => {
+  const tscope = mapScope(FIXTURE_DIR, {
+    'local.t': 'Hi ${name}%{ for x in xs }, ${x}%{ endfor }',
+    'local.s': new Sensitive('secret ${name}'),
+    'local.f': '${file("files/simple.tftpl")}',
+    'var.u': UNKNOWN,
+  });
+  const ts = (src: string): Value => {
+    const { expr } = parseExpression(src, { file: 'main.tf', line: 3 });
+    return expr.evaluate(tscope);
+  };
+  const tsFailure = (src: string): Diagnostic => {
+    try {
+      ts(src);
+    } catch (e) {
+      if (e instanceof DiagnosticError) return e.diagnostics[0]!;
+      throw e;
+    }
+    throw new Error(`${src} did not fail`);
+  };
+
+  it('renders a template given by reference, with directives', () => {
+    expect(ts('templatestring(local.t, { name = "bo", xs = ["a", "b"] })')).toBe('Hi bo, a, b');
+  });
+
+  it('a sensitive template or variable makes the result sensitive; unknowns give unknown', () => {
+    expect(ts('templatestring(local.s, { name = "x" })')).toBeInstanceOf(Sensitive);
+    expect(ts('templatestring(local.t, { name = sensitive("x"), xs = [] })')).toBeInstanceOf(
+      Sensitive,
+    );
+    expect(isUnknown(ts('templatestring(var.u, {})'))).toBe(true);
+    expect(isUnknown(ts('templatestring(local.t, { name = var.u, xs = [] })'))).toBe(true);
+  });
+
+  it.each([
+    ['templatestring("Hi $${name}", {})', 'does not support providing a literal template'],
+    ['templatestring("${local.t}", {})', 'write the reference expression directly'],
+    ['templatestring("a ${local.t}", {})', 'consider using a plain template string expression'],
+    ['templatestring(upper(local.t), {})', 'must be a direct reference to a single string'],
+    ['templatestring(local.f, {})', 'cannot use filesystem access functions like file'],
+    ['templatestring(local.t, { "1a" = 1, name = "x", xs = [] })', 'invalid template variable'],
+    ['templatestring(local.t, { name = "x" })', 'xs'],
+  ])('%s is refused as terraform refuses it', (src, message) => {
+    const d = tsFailure(src);
+    expect(d.code).toBe('CONFIG_FUNCTION');
+    expect(`${d.summary}: ${d.detail}`).toContain(message);
+    expect(d.line).toBe(3);
+  });
+});
+
 describe('a configuration using functions loads and evaluates (loadConfig)', () => {
   it('locals and resource attributes call functions; a failing call names file and line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cmek-fn-'));

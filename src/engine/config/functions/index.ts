@@ -13,12 +13,14 @@ import { FILESYSTEM_FUNCTIONS } from './filesystem.js';
 import { IPNET_FUNCTIONS } from './ipnet.js';
 import { NUMERIC_FUNCTIONS } from './numeric.js';
 import { STRING_FUNCTIONS } from './string.js';
-import { argError, family, type FunctionDef } from './support.js';
+import { argError, callError, family, type FunctionDef } from './support.js';
+import { refusedInTemplate, TEMPLATE_STRING_FUNCTIONS } from './template.js';
 
 export { terraformJson } from './json.js';
 export { numberToString, parseNumber } from './support.js';
 export { callLazy, LAZY_FUNCTIONS } from './conversion.js';
 export type { FunctionDef } from './support.js';
+export { checkTemplateArgument } from './template.js';
 
 // The marks themselves are set and taken off by the evaluator (evaluate.ts, `call`).
 const SENSITIVITY_FUNCTIONS = family('sensitivity', {
@@ -45,7 +47,7 @@ const SENSITIVITY_FUNCTIONS = family('sensitivity', {
 /** The families in the order the docs list them. */
 export const FUNCTION_FAMILIES: ReadonlyArray<[title: string, defs: Record<string, FunctionDef>]> =
   [
-    ['String', STRING_FUNCTIONS],
+    ['String', { ...STRING_FUNCTIONS, ...TEMPLATE_STRING_FUNCTIONS }],
     ['Collection', COLLECTION_FUNCTIONS],
     ['Type conversion', CONVERSION_FUNCTIONS],
     ['Encoding', ENCODING_FUNCTIONS],
@@ -70,7 +72,6 @@ export const UNIMPLEMENTED_FUNCTIONS: Readonly<Record<string, string>> = {
   rsadecrypt: 'it needs a private key in the configuration, which cmek never holds in plaintext',
   yamlencode: 'no YAML encoder that writes exactly what terraform writes is available',
   yamldecode: 'no YAML decoder that reads exactly what terraform reads is available',
-  templatestring: 'it is planned',
   ephemeralasnull: 'cmek has no ephemeral values',
   type: 'it exists only in `terraform console`',
 };
@@ -102,6 +103,8 @@ export function callFunction(name: string, args: Value[], ctx: EvalContext, line
     );
   }
   const c = { ctx, line, name, params: f.params };
+  const refused = refusedInTemplate(name, ctx);
+  if (refused) return callError(c, refused);
   if (!f.nullOk)
     for (const [i, a] of args.entries())
       if (a === null) return argError(c, i, 'argument must not be null');
