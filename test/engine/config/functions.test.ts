@@ -59,6 +59,7 @@ describe('unknown arguments', () => {
     'can(var.u)',
     'format("%s", var.u)',
     'lookup(var.u, "a", "b")',
+    'yamlencode({ a = [var.u] })',
   ])('%s is unknown', (src) => {
     expect(isUnknown(run(src))).toBe(true);
   });
@@ -96,6 +97,8 @@ describe('null and sensitive arguments', () => {
     expect(run('issensitive("x")')).toBe(false);
     expect(run('nonsensitive(upper(var.s))')).toBe('SECRET');
     expect(run('length([var.s, "b"])')).toBeInstanceOf(Sensitive);
+    expect(run('yamlencode({ a = var.s })')).toEqual(new Sensitive('"a": "secret"\n'));
+    expect(run('yamlencode(var.n)')).toBe('null\n...\n');
   });
 });
 

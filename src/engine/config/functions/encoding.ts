@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { setKey } from '../evaluate.js';
 import type { Value } from '../../../model/values.js';
 import { terraformJson } from './json.js';
+import { terraformYaml } from './yaml-encode.js';
 import { argError, callError, family, str, STRICT_UTF8 } from './support.js';
 
 /** Text encodings textencodebase64 / textdecodebase64 know (the names terraform accepts for
@@ -155,6 +156,12 @@ export const ENCODING_FUNCTIONS = family('encoding', {
     'jsonencode(value)',
     'JSON text; object keys sorted and `<`, `>`, `&` escaped, exactly like terraform',
     ([v]) => terraformJson(v!),
+    { nullOk: true },
+  ],
+  yamlencode: [
+    'yamlencode(value)',
+    'YAML text exactly as terraform writes it (block style, keys sorted, strings double-quoted or literal blocks)',
+    ([v]) => terraformYaml(v!),
     { nullOk: true },
   ],
   jsondecode: [
