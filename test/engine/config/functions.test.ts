@@ -60,6 +60,7 @@ describe('unknown arguments', () => {
     'format("%s", var.u)',
     'lookup(var.u, "a", "b")',
     'yamlencode({ a = [var.u] })',
+    'yamldecode(var.u)',
   ])('%s is unknown', (src) => {
     expect(isUnknown(run(src))).toBe(true);
   });
@@ -99,6 +100,7 @@ describe('null and sensitive arguments', () => {
     expect(run('length([var.s, "b"])')).toBeInstanceOf(Sensitive);
     expect(run('yamlencode({ a = var.s })')).toEqual(new Sensitive('"a": "secret"\n'));
     expect(run('yamlencode(var.n)')).toBe('null\n...\n');
+    expect(run('yamldecode(sensitive("a: [1]"))')).toEqual(new Sensitive({ a: [1] }));
   });
 });
 
@@ -123,9 +125,9 @@ describe('errors', () => {
   });
 
   it('a function cmek does not implement is CONFIG_UNSUPPORTED at load, saying why', () => {
-    const d = failure('yamldecode("a: 1")', 3);
+    const d = failure('bcrypt("a")', 3);
     expect(d).toMatchObject({ code: 'CONFIG_UNSUPPORTED', line: 3 });
-    expect(d.detail).toMatch(/YAML/);
+    expect(d.detail).toMatch(/random/);
     expect(failure('nosuch(1)').detail).toMatch(/no built-in function/);
   });
 });

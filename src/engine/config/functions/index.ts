@@ -70,7 +70,6 @@ export const FUNCTION_NAMES: ReadonlySet<string> = new Set(FUNCTIONS.keys());
 export const UNIMPLEMENTED_FUNCTIONS: Readonly<Record<string, string>> = {
   bcrypt: 'its result is random by design (a new salt at every run), so no plan could be stable',
   rsadecrypt: 'it needs a private key in the configuration, which cmek never holds in plaintext',
-  yamldecode: 'no YAML decoder that reads exactly what terraform reads is available',
   ephemeralasnull: 'cmek has no ephemeral values',
   type: 'it exists only in `terraform console`',
 };
