@@ -214,6 +214,38 @@ describe('templatestring', () => {
   });
 });
 
+describe('rsadecrypt', () => {
+  // A throwaway key made for the differential corpus, and "hello cmek" encrypted with it.
+  const ct =
+    'WrM3XFDjVHE5TNWcFVZTdgqRuDcgNLaQotmhO5XCVhIPnUInfH/T9ZfiU8VpQvrzSFGizF2ZkQ2z+96B1loBPXz8TA7JX2mkTkqy7OiZd6E+sbdPZIJ6UyRMojRj5G5YKGJkE7EhjYUeXULd/2t+NRQPdsSgXj5PgvdEOxZC5yg=';
+  const pem = readFileSync(join(FIXTURE_DIR, 'files/rsa-test-key.pem'), 'utf8');
+  const keyScope = mapScope(FIXTURE_DIR, { 'var.key': new Sensitive(pem), 'var.plain': pem });
+  const dec = (src: string): Value =>
+    parseExpression(src, { file: 'main.tf', line: 2 }).expr.evaluate(keyScope);
+
+  it('decrypts; the result is sensitive exactly when an argument is, as in terraform', () => {
+    expect(dec(`rsadecrypt("${ct}", var.plain)`)).toBe('hello cmek');
+    expect(dec(`rsadecrypt("${ct}", var.key)`)).toEqual(new Sensitive('hello cmek'));
+  });
+
+  it('a failure never shows the key', () => {
+    for (const src of [
+      `rsadecrypt("aGVsbG8=", var.plain)`,
+      `rsadecrypt("${ct}", file("files/ec-test-key.pem"))`,
+      `rsadecrypt("${ct}", replace(var.plain, "A", "B"))`,
+    ]) {
+      let d: Diagnostic | undefined;
+      try {
+        dec(src);
+      } catch (e) {
+        if (e instanceof DiagnosticError) d = e.diagnostics[0];
+      }
+      expect(d?.code, src).toBe('CONFIG_FUNCTION');
+      expect(JSON.stringify(d)).not.toMatch(/PRIVATE KEY|MII/);
+    }
+  });
+});
+
 describe('a configuration using functions loads and evaluates (loadConfig)', () => {
   it('locals and resource attributes call functions; a failing call names file and line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cmek-fn-'));

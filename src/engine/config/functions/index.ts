@@ -12,6 +12,7 @@ import { ENCODING_FUNCTIONS } from './encoding.js';
 import { FILESYSTEM_FUNCTIONS } from './filesystem.js';
 import { IPNET_FUNCTIONS } from './ipnet.js';
 import { NUMERIC_FUNCTIONS } from './numeric.js';
+import { RSA_FUNCTIONS } from './rsa.js';
 import { STRING_FUNCTIONS } from './string.js';
 import { argError, callError, family, type FunctionDef } from './support.js';
 import { refusedInTemplate, TEMPLATE_STRING_FUNCTIONS } from './template.js';
@@ -53,7 +54,7 @@ export const FUNCTION_FAMILIES: ReadonlyArray<[title: string, defs: Record<strin
     ['Encoding', ENCODING_FUNCTIONS],
     ['Filesystem', FILESYSTEM_FUNCTIONS],
     ['Date and time', DATETIME_FUNCTIONS],
-    ['Hash and crypto', CRYPTO_FUNCTIONS],
+    ['Hash and crypto', { ...CRYPTO_FUNCTIONS, ...RSA_FUNCTIONS }],
     ['IP network', IPNET_FUNCTIONS],
     ['Numeric', NUMERIC_FUNCTIONS],
     ['Sensitivity', SENSITIVITY_FUNCTIONS],
@@ -69,7 +70,6 @@ export const FUNCTION_NAMES: ReadonlySet<string> = new Set(FUNCTIONS.keys());
 /** Terraform's functions cmek does not implement, and why (the load diagnostic says it). */
 export const UNIMPLEMENTED_FUNCTIONS: Readonly<Record<string, string>> = {
   bcrypt: 'its result is random by design (a new salt at every run), so no plan could be stable',
-  rsadecrypt: 'it needs a private key in the configuration, which cmek never holds in plaintext',
   ephemeralasnull: 'cmek has no ephemeral values',
   type: 'it exists only in `terraform console`',
 };
