@@ -3,7 +3,9 @@
 // created by the plan. Expressions are evaluated with variables at their defaults; a variable
 // without a default, a resource attribute and anything depending on them is unknown, and an
 // unknown value that references a resource keeps that resource's address, so the rules still
-// link keys, rings and parents. Positions give file:line for every finding.
+// link keys, rings and parents. Positions give file:line for every finding. Local module calls
+// are followed (the loader has read them): a module's resources get its address
+// (`module.a.TYPE.NAME`), its variables the call's arguments; remote calls get a note.
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -14,19 +14,17 @@
 // - mapping keys are strings (`yes:` is the key "true"); a null or collection key is an
 //   error; a repeated key keeps its last value; `<<` merges a mapping (not a list of them).
 
-import {
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  parseAllDocuments,
-  Scalar,
-  type Document,
-  type Node as YamlNode,
-} from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, Node as YamlNode, Scalar } from 'yaml';
 import type { Value } from '../../../model/values.js';
 import { setKey } from '../evaluate.js';
 import { numberToString } from './support.js';
+
+/** The `yaml` package, loaded at the first yamldecode call (not at every start of the CLI). */
+let lib: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  return (lib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
+}
 
 /** A failure with go-cty-yaml's message; yamldecode turns it into terraform's call error. */
 export class YamlError extends Error {}
@@ -94,14 +92,14 @@ function scalar(n: Scalar, src: string): Value {
   // A block scalar that ends the text without a line break has none (as in go-yaml).
   const end = n.range?.[1];
   if (
-    !(n.type === Scalar.PLAIN) &&
+    !(n.type === yaml().Scalar.PLAIN) &&
     text.endsWith('\n') &&
     end !== undefined &&
     src[end - 1] !== '\n'
   )
     text = text.slice(0, -1);
-  const plain = n.type === Scalar.PLAIN || n.type === undefined;
-  const quoted = n.type === Scalar.QUOTE_DOUBLE || n.type === Scalar.QUOTE_SINGLE;
+  const plain = n.type === yaml().Scalar.PLAIN || n.type === undefined;
+  const quoted = n.type === yaml().Scalar.QUOTE_DOUBLE || n.type === yaml().Scalar.QUOTE_SINGLE;
   const tag = n.tag;
   if (tag === undefined || tag === '!') {
     if (plain) return resolvePlain(text);
@@ -137,19 +135,24 @@ function key(n: YamlNode | null, doc: Document, src: string): string {
 
 function value(n: YamlNode | null, doc: Document, src: string): Value {
   if (n === null) return null;
-  if (isAlias(n)) {
+  if (yaml().isAlias(n)) {
     const target = n.resolve(doc);
     if (!target) throw new YamlError(`reference to undefined anchor "${n.source}"`);
     return value(target as YamlNode, doc, src);
   }
-  if (isScalar(n)) return scalar(n, src);
-  if (isSeq(n)) return n.items.map((i) => value(i as YamlNode | null, doc, src));
-  if (isMap(n)) {
+  if (yaml().isScalar(n)) return scalar(n, src);
+  if (yaml().isSeq(n)) return n.items.map((i) => value(i as YamlNode | null, doc, src));
+  if (yaml().isMap(n)) {
     const out: Record<string, Value> = {};
     for (const pair of n.items) {
       const k = pair.key as YamlNode | null;
       const v = pair.value as YamlNode | null;
-      if (isScalar(k) && k.type === Scalar.PLAIN && k.value === '<<' && k.tag === undefined) {
+      if (
+        yaml().isScalar(k) &&
+        k.type === yaml().Scalar.PLAIN &&
+        k.value === '<<' &&
+        k.tag === undefined
+      ) {
         const merged = value(v, doc, src);
         if (Array.isArray(merged)) throw new YamlError('cannot merge tuple into mapping');
         if (merged === null || typeof merged !== 'object')
@@ -166,7 +169,11 @@ function value(n: YamlNode | null, doc: Document, src: string): Value {
 
 /** The value of YAML text, as terraform's yamldecode gives it. */
 export function decodeYaml(src: string): Value {
-  const docs = parseAllDocuments(src, { schema: 'failsafe', uniqueKeys: false, merge: false });
+  const docs = yaml().parseAllDocuments(src, {
+    schema: 'failsafe',
+    uniqueKeys: false,
+    merge: false,
+  });
   if (!Array.isArray(docs)) throw new YamlError('missing start of document');
   if (docs.length === 0) throw new YamlError('on line 1, column 1: missing start of document');
   if (docs.length > 1)
