@@ -3,24 +3,12 @@
 // sensitive values", at the module's output line, with the module address), a sensitive output
 // stays sensitive in its callers; and `check` blocks inside module instances warn per instance
 // at `module.NAME[KEY].check.NAME`.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cliBin, cmek, tempDir } from './harness.js';
 
 beforeAll(() => {
   cliBin();
 }, 180_000);
-
-/** A root directory with `files`, `m/` files under a local module directory. */
-function config(files: Record<string, string>): string {
-  const dir = tempDir();
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
 
 const ROOT_TF = [
   'variable "password" {',
@@ -38,7 +26,7 @@ const ROOT_TF = [
 
 describe('module outputs and sensitivity', () => {
   it('a child output of a sensitive value must be declared sensitive, at its own file:line', () => {
-    const dir = config({
+    const dir = tempDir({
       'main.tf': ROOT_TF,
       'm/main.tf': [
         'variable "password" {',
@@ -73,7 +61,7 @@ describe('module outputs and sensitivity', () => {
       '}',
       '',
     ].join('\n');
-    const bare = config({
+    const bare = tempDir({
       'main.tf': `${ROOT_TF}output "dsn" {\n  value = module.db.dsn\n}\n`,
       'm/main.tf': child,
     });
@@ -82,7 +70,7 @@ describe('module outputs and sensitivity', () => {
     expect(r.stderr).toContain('Output "dsn" uses a sensitive value');
     expect(r.stderr).toMatch(/on main\.tf:11 \(output\.dsn\)/);
 
-    const declared = config({
+    const declared = tempDir({
       'main.tf': `${ROOT_TF}output "dsn" {\n  value     = module.db.dsn\n  sensitive = true\n}\n`,
       'm/main.tf': child,
     });
@@ -96,7 +84,7 @@ describe('module outputs and sensitivity', () => {
 
 describe('check blocks inside modules', () => {
   it('warn per module instance at module.NAME[KEY].check.NAME, at plan and apply, never failing', () => {
-    const dir = config({
+    const dir = tempDir({
       'main.tf': [
         'module "app" {',
         '  source   = "./m"',

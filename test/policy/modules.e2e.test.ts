@@ -2,23 +2,12 @@
 // local module calls are followed with the engine's own module loader, findings inside a module
 // are at the module file's line with the module address, a module's variables take the call's
 // arguments, references inside a module link its resources; a remote module keeps its note.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cliBin, cmek, tempDir } from '../e2e/harness.js';
 
 beforeAll(() => {
   cliBin();
 }, 180_000);
-
-function config(files: Record<string, string>): string {
-  const dir = tempDir();
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
 
 const KMS_MODULE = [
   'variable "rotation" {',
@@ -60,7 +49,7 @@ const DB_MODULE = [
 
 describe('cmek policy check follows local modules in .tf directories', () => {
   it('reports findings inside nested modules at their file:line with module addresses', () => {
-    const dir = config({
+    const dir = tempDir({
       'main.tf': [
         'module "kms" {',
         '  source   = "./modules/kms"',
@@ -98,7 +87,7 @@ describe('cmek policy check follows local modules in .tf directories', () => {
   }, 120_000);
 
   it('with the rotation the call asks for, the module key is clean', () => {
-    const dir = config({
+    const dir = tempDir({
       'main.tf': 'module "kms" {\n  source = "./modules/kms"\n}\n',
       'modules/kms/main.tf': KMS_MODULE,
       'modules/db/main.tf': DB_MODULE,
@@ -109,7 +98,7 @@ describe('cmek policy check follows local modules in .tf directories', () => {
   }, 120_000);
 
   it('a key made in one module and used by a database in another is checked across them', () => {
-    const dir = config({
+    const dir = tempDir({
       'main.tf': [
         'provider "aws" {',
         '  region = "eu-west-1"',
