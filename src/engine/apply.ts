@@ -16,7 +16,7 @@ import type {
   ReferencedChange,
 } from '../resources/types.js';
 import type { Config, EvalScope, Expr, ResourceBlock } from './config/types.js';
-import { checkConditions, selfScope } from './conditions.js';
+import { checkAddress, checkConditions, selfScope } from './conditions.js';
 import {
   dataBlockAddress,
   dataInstanceScope,
@@ -783,7 +783,7 @@ The change happened; the state file ${opts.statePath} does not record it. ` +
         diags.push(...checkConditions(o.preconditions, scope(), `output.${o.name}`).diagnostics);
     }
     for (const ch of config.checks ?? [])
-      diags.push(...checkConditions(ch.asserts, scope(), `check.${ch.name}`).diagnostics);
+      diags.push(...checkConditions(ch.asserts, scope(), checkAddress(ch)).diagnostics);
   }
   if (JSON.stringify(state.resources) !== dataBefore) await writer.persist();
 

@@ -7,7 +7,7 @@
 
 import { diag, DiagnosticError, type Diagnostic, type Severity } from '../model/diagnostics.js';
 import { isUnknown, Sensitive, stripMarks, containsUnknown, type Value } from '../model/values.js';
-import type { Condition, EvalScope, SourcePos } from './config/types.js';
+import type { CheckBlock, Condition, EvalScope, SourcePos } from './config/types.js';
 
 /** Terraform's summary of a failed condition, by kind (and for outputs). */
 function summaryOf(c: Condition, subject: string): string {
@@ -41,6 +41,11 @@ export interface ConditionResult {
   diagnostics: Diagnostic[];
   /** Conditions whose value is not known yet (checked again at apply). */
   unknown: Condition[];
+}
+
+/** The address of a check block: `check.NAME`, `module.a["x"].check.NAME` in a module. */
+export function checkAddress(c: Pick<CheckBlock, 'name' | 'module'>): string {
+  return c.module ? `${c.module}.check.${c.name}` : `check.${c.name}`;
 }
 
 /** Evaluate conditions in a scope. `subject` names what they belong to (`cmek_kms_key.k`,

@@ -80,6 +80,29 @@ function translateRef(n: Names, r: Reference, bound: boolean): Reference | undef
 /** An expression of a module instance, evaluated in the whole configuration's scope (see the
  * header). `bind`: the count index or each binding of a module call, for the call's
  * arguments. */
+/** An expression whose value is marked sensitive (a child module's `sensitive = true` output). */
+class MarkedExpr implements Expr {
+  constructor(private readonly inner: Expr) {}
+  get pos(): SourcePos {
+    return this.inner.pos;
+  }
+  get text(): string {
+    return this.inner.text;
+  }
+  get refs(): readonly string[] {
+    return this.inner.refs;
+  }
+  get references(): readonly Reference[] {
+    return this.inner.references;
+  }
+  instanceReferences(scope: EvalScope): Reference[] {
+    return this.inner.instanceReferences(scope);
+  }
+  evaluate(scope: EvalScope): Value {
+    return markSensitive(this.inner.evaluate(scope));
+  }
+}
+
 export class ScopedExpr implements Expr {
   constructor(
     readonly inner: Expr,
@@ -517,8 +540,15 @@ function expandInstance(
         subject: join(n.prefix, `var.${v.name}`),
         conditions: conds(v.validations) ?? [],
       });
+  // A child's output is a local of the whole configuration; one declared sensitive is marked
+  // for its callers, as in terraform.
   for (const o of c.outputs)
-    out.locals.push({ name: join(n.prefix, `output.${o.name}`), value: wrap(o.value), pos: o.pos });
+    out.locals.push({
+      name: join(n.prefix, `output.${o.name}`),
+      value: o.sensitive ? new MarkedExpr(wrap(o.value)) : wrap(o.value),
+      pos: o.pos,
+      output: { name: o.name, module: n.prefix, sensitive: o.sensitive },
+    });
   for (const d of c.dataSources ?? [])
     out.dataSources.push({
       ...d,
@@ -530,7 +560,11 @@ function expandInstance(
       postconditions: conds(d.postconditions) ?? [],
     });
   for (const ch of c.checks ?? [])
-    out.checks.push({ ...ch, name: join(n.prefix, ch.name), asserts: conds(ch.asserts) ?? [] });
+    out.checks.push({
+      ...ch,
+      ...(n.prefix ? { module: n.prefix } : {}),
+      asserts: conds(ch.asserts) ?? [],
+    });
   // moved / removed in a child module are relative to it.
   for (const m of c.moved ?? [])
     out.moved.push({ ...m, from: join(n.prefix, m.from), to: join(n.prefix, m.to) });

@@ -58,7 +58,7 @@ import {
   type Expandable,
 } from './eval.js';
 import { resourceDependencies, type Graph } from './graph.js';
-import { checkConditions, selfScope } from './conditions.js';
+import { checkAddress, checkConditions, selfScope } from './conditions.js';
 import { readDataInstances } from './data.js';
 import type {
   ActionReason,
@@ -573,6 +573,9 @@ export async function diffStep(
     if (node.kind === 'local') {
       const l = localsByName.get(id.slice(6))!;
       const v = evalExpr(l.value, makeScope(env), diags);
+      // A child module's output is checked as a root output is (outputsStep).
+      if (l.output && !l.output.sensitive && v !== undefined && containsSensitive(v))
+        diags.push(sensitiveOutputError({ name: l.output.name, pos: l.pos }, l.output.module));
       locals.set(l.name, v === undefined ? new Unknown() : v);
       continue;
     }
@@ -1099,7 +1102,7 @@ export function conditionsStep(
   };
   for (const v of sc.config.variables) run(v.validations, `var.${v.name}`);
   for (const m of sc.config.moduleValidations ?? []) run(m.conditions, m.subject);
-  for (const c of sc.config.checks ?? []) run(c.asserts, `check.${c.name}`);
+  for (const c of sc.config.checks ?? []) run(c.asserts, checkAddress(c));
   return { diagnostics: diags, deferred };
 }
 

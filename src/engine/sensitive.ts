@@ -88,13 +88,21 @@ export function sensitiveOf<K extends string>(
 
 /** A non-sensitive output whose value uses a sensitive value: Terraform refuses it, so a secret
  * is never shown by accident. */
-export function sensitiveOutputError(o: Pick<OutputBlock, 'name' | 'pos'>): Diagnostic {
+export function sensitiveOutputError(
+  o: Pick<OutputBlock, 'name' | 'pos'>,
+  /** The module instance of a child module's output (`module.a`), '' for the root. */
+  module = '',
+): Diagnostic {
   return diag(
     'CONFIG_SCHEMA',
     'Output refers to sensitive values',
-    `Output "${o.name}" uses a sensitive value (a variable declared sensitive, or a sensitive resource attribute), so cmek would show it. ` +
+    `Output "${o.name}"${module ? ` of ${module}` : ''} uses a sensitive value (a variable declared sensitive, a sensitive resource attribute or a module output declared sensitive), so cmek would show it. ` +
       'If you do intend to export it, set sensitive = true in the output block: plan, apply and `cmek output` then show it as sensitive, and `cmek output -raw` or `-json` print it on request. ' +
       'Or wrap the value in nonsensitive(...) if it reveals nothing secret.',
-    { file: o.pos.file, line: o.pos.line, attribute: `output.${o.name}` },
+    {
+      file: o.pos.file,
+      line: o.pos.line,
+      attribute: module ? `${module}.output.${o.name}` : `output.${o.name}`,
+    },
   );
 }

@@ -3,7 +3,9 @@
 // created by the plan. Expressions are evaluated with variables at their defaults; a variable
 // without a default, a resource attribute and anything depending on them is unknown, and an
 // unknown value that references a resource keeps that resource's address, so the rules still
-// link keys, rings and parents. Positions give file:line for every finding.
+// link keys, rings and parents. Positions give file:line for every finding. Local module calls
+// are followed (the loader has read them): a module's resources get its address
+// (`module.a.TYPE.NAME`), its variables the call's arguments; remote calls get a note.
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -38,6 +40,9 @@ function linkUnknowns(
   refs: Record<string, string>,
 ): Value {
   if (isUnknown(v)) {
+    // An unknown that came in through a module variable already names its resource.
+    const carried = v instanceof Unknown ? v.facts?.address : undefined;
+    if (ref === undefined && carried !== undefined) refs[path] ??= carried;
     if (ref === undefined) return v;
     refs[path] ??= ref;
     return new Unknown({ address: ref });
@@ -52,7 +57,51 @@ function linkUnknowns(
   return v;
 }
 
-function makeScope(config: Config): EvalScope {
+/** One module's scope and those of the local modules it calls (made on demand, once). */
+interface ModuleScope {
+  scope: EvalScope;
+  child(name: string): ModuleScope | undefined;
+}
+
+/** The address of `ref` (a resource of the module at `prefix`) in the whole configuration. */
+function inModule(prefix: string, ref: string): string {
+  return prefix ? `${prefix}.${ref}` : ref;
+}
+
+/** The scope of one module (at address `prefix`): variables at the call's argument values
+ * (`inputs`, a child module) or their defaults, locals evaluated on demand, and
+ * `module.NAME.OUTPUT` read from the child's outputs; an unknown value keeps the address of the
+ * resource it comes from, across modules too. */
+function makeScope(config: Config, prefix = '', inputs?: ReadonlyMap<string, Value>): ModuleScope {
+  const children = new Map<string, ModuleScope>();
+  const outputs = new Map<string, Record<string, Value>>();
+  const child = (name: string): ModuleScope | undefined => {
+    if (children.has(name)) return children.get(name);
+    const call = (config.modules ?? []).find((m) => m.name === name);
+    if (!call) return undefined;
+    const args = new Map<string, Value>();
+    for (const [arg, e] of Object.entries(call.args)) {
+      const ref = firstResourceRef(e);
+      args.set(arg, linkUnknowns(evaluate(e, scope), ref && inModule(prefix, ref), arg, {}));
+    }
+    const made = makeScope(call.config, inModule(prefix, `module.${name}`), args);
+    children.set(name, made);
+    return made;
+  };
+  const outputsOf = (name: string): Record<string, Value> | undefined => {
+    if (outputs.has(name)) return outputs.get(name);
+    const c = child(name);
+    const call = (config.modules ?? []).find((m) => m.name === name);
+    if (!c || !call) return undefined;
+    const out: Record<string, Value> = {};
+    outputs.set(name, out); // a cycle reads what is there so far
+    for (const o of call.config.outputs) {
+      const ref = firstResourceRef(o.value);
+      const at = ref && inModule(inModule(prefix, `module.${name}`), ref);
+      out[o.name] = linkUnknowns(evaluate(o.value, c.scope), at, o.name, {});
+    }
+    return out;
+  };
   const vars = new Map(config.variables.map((v) => [v.name, v] as const));
   const locals = new Map(config.locals.map((l) => [l.name, l] as const));
   const localValues = new Map<string, Value>();
@@ -61,6 +110,8 @@ function makeScope(config: Config): EvalScope {
     baseDir: config.dir,
     lookup(root) {
       if (root.startsWith('var.')) {
+        const input = inputs?.get(root.slice(4));
+        if (input !== undefined && input !== null) return input;
         const v = vars.get(root.slice(4));
         return v?.default !== undefined ? v.default : UNKNOWN;
       }
@@ -81,10 +132,15 @@ function makeScope(config: Config): EvalScope {
         return v;
       }
       if (root === 'count.index') return 0;
-      return UNKNOWN; // resources, each.*, data sources, modules: known after apply
+      if (root.startsWith('module.')) {
+        const [name, output] = root.slice(7).split('.');
+        const outs = outputsOf(name!);
+        if (outs) return output === undefined ? outs : (outs[output] ?? UNKNOWN);
+      }
+      return UNKNOWN; // resources, each.*, data sources: known after apply
     },
   };
-  return scope;
+  return { scope, child };
 }
 
 function evaluate(e: Expr, scope: EvalScope): Value {
@@ -125,20 +181,21 @@ export async function hclResources(dir: string, files?: string[]): Promise<HclLo
   );
   const config = loaded.config;
   const notes: Diagnostic[] = [];
-  // Module calls (a local source, or a remote one reported at its source line): the loader
-  // addresses them module.NAME.
+  // Remote module calls (reported by the loader at their source line) are not followed; local
+  // ones are, below, through the modules the loader read (config.modules).
   const modules: Array<{ file?: string; line?: number }> = loaded.diagnostics.filter(
-    (d) => d.code === 'CONFIG_UNSUPPORTED' && (d.address ?? '').startsWith('module.'),
+    (d) =>
+      d.code === 'CONFIG_UNSUPPORTED' &&
+      (d.address ?? '').startsWith('module.') &&
+      d.summary.startsWith('The module source '),
   );
-  // MODULES: local calls the loader read are not followed here either (the plan has them).
-  for (const m of config.modules ?? []) modules.push({ file: m.pos.file, line: m.pos.line });
   for (const m of modules)
     notes.push({
       ...diag(
         'CONFIG_UNSUPPORTED',
         'A module call is not followed',
-        'The resources inside modules are not checked from .tf files; check the plan instead ' +
-          '(terraform show -json PLANFILE), which includes them.',
+        'The resources inside a remote module are not checked from .tf files (cmek downloads ' +
+          'nothing); check the plan instead (terraform show -json PLANFILE), which includes them.',
         {
           ...(m.file !== undefined ? { file: m.file } : {}),
           ...(m.line !== undefined ? { line: m.line } : {}),
@@ -146,8 +203,26 @@ export async function hclResources(dir: string, files?: string[]): Promise<HclLo
       ),
       severity: 'warning',
     });
-  const scope = makeScope(config);
-  const regions = providerRegions(config, scope);
+  const root = makeScope(config);
+  const regions = providerRegions(config, root.scope);
+  const resources: PolicyResource[] = [];
+  await moduleResources(config, '', root, regions, resources, notes);
+  return { resources, notes, errors };
+}
+
+/** The resources of one module (the root, prefix '', or a child module `module.a.module.b`),
+ * then of the local modules it calls, each with its variables set from the call's arguments.
+ * A call with count / for_each is checked once, as `module.NAME`. */
+async function moduleResources(
+  config: Config,
+  prefix: string,
+  module: ModuleScope,
+  regions: ReadonlyMap<string, string>,
+  resources: PolicyResource[],
+  notes: Diagnostic[],
+): Promise<void> {
+  const at = (address: string) => inModule(prefix, address);
+  const scope = module.scope;
   const texts = new Map<string, string>();
   for (const f of config.files) {
     texts.set(f, await readFile(join(config.dir, f), 'utf8').catch(() => ''));
@@ -164,21 +239,21 @@ export async function hclResources(dir: string, files?: string[]): Promise<HclLo
   // Positions relative to the configuration directory → absolute (findings print them relative
   // to the working directory).
   const abs = (p: SourcePos): SourcePos => ({ ...p, file: join(config.dir, p.file) });
-  const resources: PolicyResource[] = [];
   for (const r of config.resources) {
     if (r.type.startsWith('data.')) continue;
     const after: Attrs = {};
     const refs: Record<string, string> = {};
     const attrPos: PolicyResource['attrPos'] = {};
     for (const [name, e] of Object.entries(r.attributes)) {
-      const ref = firstResourceRef(e);
+      const local = firstResourceRef(e);
+      const ref = local === undefined ? undefined : at(local);
       after[name] = linkUnknowns(evaluate(e, scope), ref, name, refs);
       if (ref !== undefined) refs[name] ??= ref;
       attrPos[name] = abs(e.pos);
     }
     const providerKey = r.provider ?? r.type.split('_')[0]!;
     const res: PolicyResource = {
-      address: r.address,
+      address: at(r.address),
       type: r.type,
       action: 'create',
       before: null,
@@ -199,10 +274,10 @@ export async function hclResources(dir: string, files?: string[]): Promise<HclLo
       notes.push({
         ...diag(
           'CONFIG_REFERENCE',
-          `The key of ${r.address} depends on variables and is not checked`,
+          `The key of ${at(r.address)} depends on variables and is not checked`,
           `${keyAttr} is computed from values not known without inputs (variables without a ` +
             'default, module inputs, for_each values). Check the plan (terraform show -json) instead.',
-          { address: r.address, attribute: keyAttr, ...abs(r.attributes[keyAttr]!.pos) },
+          { address: at(r.address), attribute: keyAttr, ...abs(r.attributes[keyAttr]!.pos) },
         ),
         severity: 'warning',
       });
@@ -215,5 +290,16 @@ export async function hclResources(dir: string, files?: string[]): Promise<HclLo
     if (skips.length) res.skips = skips;
     resources.push(res);
   }
-  return { resources, notes, errors };
+  for (const call of config.modules ?? []) {
+    const child = module.child(call.name);
+    if (child)
+      await moduleResources(
+        call.config,
+        at(`module.${call.name}`),
+        child,
+        regions,
+        resources,
+        notes,
+      );
+  }
 }

@@ -194,7 +194,11 @@ export async function startCmekServer(): Promise<CmekServer> {
 
 export function tempDir(files: Record<string, string> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'cmek-e2e-'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  for (const [name, text] of Object.entries(files)) {
+    // LANGFIN: a name may hold folders (`modules/kms/main.tf`): they are made.
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
   return dir;
 }
 

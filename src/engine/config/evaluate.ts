@@ -28,6 +28,7 @@ import type { Node } from './ast.js';
 import {
   callFunction,
   callLazy,
+  checkTemplateArgument,
   LAZY_FUNCTIONS,
   numberToString,
   parseNumber,
@@ -43,6 +44,9 @@ export interface EvalContext {
   bound?: ReadonlyMap<string, Value>;
   /** The element a splat's traversal is applied to (the `splatItem` leaf). */
   item?: Value;
+  /** Inside a template rendered by templatefile or templatestring: the functions terraform
+   * refuses there are refused (functions/template.ts). */
+  template?: 'file' | 'string';
 }
 
 export function fail(
@@ -113,6 +117,14 @@ export function evaluateNode(n: Node, ctx: EvalContext): Value {
     case 'call': {
       // try() and can() see their arguments' errors, so they evaluate the arguments themselves.
       if (LAZY_FUNCTIONS.has(n.name) && !n.expand) return callLazy(n.name, n.args, ctx, n.line);
+      // templatestring takes its template only as a reference: the syntax is checked first.
+      if (n.name === 'templatestring' && !n.expand && n.args.length === 2)
+        checkTemplateArgument(n.args[0]!, {
+          ctx,
+          line: n.line,
+          name: n.name,
+          params: ['template', 'vars'],
+        });
       let args = n.args.map((a) => evaluateNode(a, ctx));
       let expandMarked = false;
       if (n.expand) {

@@ -88,6 +88,9 @@ export interface CheckBlock {
   name: string;
   asserts: Condition[];
   pos: SourcePos;
+  /** The module instance (`module.a["x"]`) of a check block of a child module; absent in the
+   * root module. Its address is `module.a["x"].check.NAME`. */
+  module?: string;
 }
 
 export interface ResourceBlock {
@@ -138,6 +141,9 @@ export interface LocalValue {
   name: string;
   value: Expr;
   pos: SourcePos;
+  /** Set when this local is a child module's output (module expansion): its name, the module
+   * instance's address and whether it is declared sensitive. */
+  output?: { name: string; module: string; sensitive: boolean };
 }
 
 /** `import { to = TYPE.NAME  id = "..." }` (Terraform 1.5+): bring an existing object under

@@ -59,6 +59,8 @@ describe('unknown arguments', () => {
     'can(var.u)',
     'format("%s", var.u)',
     'lookup(var.u, "a", "b")',
+    'yamlencode({ a = [var.u] })',
+    'yamldecode(var.u)',
   ])('%s is unknown', (src) => {
     expect(isUnknown(run(src))).toBe(true);
   });
@@ -96,6 +98,9 @@ describe('null and sensitive arguments', () => {
     expect(run('issensitive("x")')).toBe(false);
     expect(run('nonsensitive(upper(var.s))')).toBe('SECRET');
     expect(run('length([var.s, "b"])')).toBeInstanceOf(Sensitive);
+    expect(run('yamlencode({ a = var.s })')).toEqual(new Sensitive('"a": "secret"\n'));
+    expect(run('yamlencode(var.n)')).toBe('null\n...\n');
+    expect(run('yamldecode(sensitive("a: [1]"))')).toEqual(new Sensitive({ a: [1] }));
   });
 });
 
@@ -120,9 +125,9 @@ describe('errors', () => {
   });
 
   it('a function cmek does not implement is CONFIG_UNSUPPORTED at load, saying why', () => {
-    const d = failure('yamldecode("a: 1")', 3);
+    const d = failure('bcrypt("a")', 3);
     expect(d).toMatchObject({ code: 'CONFIG_UNSUPPORTED', line: 3 });
-    expect(d.detail).toMatch(/YAML/);
+    expect(d.detail).toMatch(/random/);
     expect(failure('nosuch(1)').detail).toMatch(/no built-in function/);
   });
 });
@@ -156,6 +161,88 @@ describe('functions the differential test cannot record', () => {
     expect(terraformJson({ b: 1e30, a: 2e-10 })).toBe(
       '{"a":0.0000000002,"b":1000000000000000000000000000000}',
     );
+  });
+});
+
+describe('templatestring', () => {
+  const tscope = mapScope(FIXTURE_DIR, {
+    'local.t': 'Hi ${name}%{ for x in xs }, ${x}%{ endfor }',
+    'local.s': new Sensitive('secret ${name}'),
+    'local.f': '${file("files/simple.tftpl")}',
+    'var.u': UNKNOWN,
+  });
+  const ts = (src: string): Value => {
+    const { expr } = parseExpression(src, { file: 'main.tf', line: 3 });
+    return expr.evaluate(tscope);
+  };
+  const tsFailure = (src: string): Diagnostic => {
+    try {
+      ts(src);
+    } catch (e) {
+      if (e instanceof DiagnosticError) return e.diagnostics[0]!;
+      throw e;
+    }
+    throw new Error(`${src} did not fail`);
+  };
+
+  it('renders a template given by reference, with directives', () => {
+    expect(ts('templatestring(local.t, { name = "bo", xs = ["a", "b"] })')).toBe('Hi bo, a, b');
+  });
+
+  it('a sensitive template or variable makes the result sensitive; unknowns give unknown', () => {
+    expect(ts('templatestring(local.s, { name = "x" })')).toBeInstanceOf(Sensitive);
+    expect(ts('templatestring(local.t, { name = sensitive("x"), xs = [] })')).toBeInstanceOf(
+      Sensitive,
+    );
+    expect(isUnknown(ts('templatestring(var.u, {})'))).toBe(true);
+    expect(isUnknown(ts('templatestring(local.t, { name = var.u, xs = [] })'))).toBe(true);
+  });
+
+  it.each([
+    ['templatestring("Hi $${name}", {})', 'does not support providing a literal template'],
+    ['templatestring("${local.t}", {})', 'write the reference expression directly'],
+    ['templatestring("a ${local.t}", {})', 'consider using a plain template string expression'],
+    ['templatestring(upper(local.t), {})', 'must be a direct reference to a single string'],
+    ['templatestring(local.f, {})', 'cannot use filesystem access functions like file'],
+    ['templatestring(local.t, { "1a" = 1, name = "x", xs = [] })', 'invalid template variable'],
+    ['templatestring(local.t, { name = "x" })', 'xs'],
+  ])('%s is refused as terraform refuses it', (src, message) => {
+    const d = tsFailure(src);
+    expect(d.code).toBe('CONFIG_FUNCTION');
+    expect(`${d.summary}: ${d.detail}`).toContain(message);
+    expect(d.line).toBe(3);
+  });
+});
+
+describe('rsadecrypt', () => {
+  // A throwaway key made for the differential corpus, and "hello cmek" encrypted with it.
+  const ct =
+    'WrM3XFDjVHE5TNWcFVZTdgqRuDcgNLaQotmhO5XCVhIPnUInfH/T9ZfiU8VpQvrzSFGizF2ZkQ2z+96B1loBPXz8TA7JX2mkTkqy7OiZd6E+sbdPZIJ6UyRMojRj5G5YKGJkE7EhjYUeXULd/2t+NRQPdsSgXj5PgvdEOxZC5yg=';
+  const pem = readFileSync(join(FIXTURE_DIR, 'files/rsa-test-key.pem'), 'utf8');
+  const keyScope = mapScope(FIXTURE_DIR, { 'var.key': new Sensitive(pem), 'var.plain': pem });
+  const dec = (src: string): Value =>
+    parseExpression(src, { file: 'main.tf', line: 2 }).expr.evaluate(keyScope);
+
+  it('decrypts; the result is sensitive exactly when an argument is, as in terraform', () => {
+    expect(dec(`rsadecrypt("${ct}", var.plain)`)).toBe('hello cmek');
+    expect(dec(`rsadecrypt("${ct}", var.key)`)).toEqual(new Sensitive('hello cmek'));
+  });
+
+  it('a failure never shows the key', () => {
+    for (const src of [
+      `rsadecrypt("aGVsbG8=", var.plain)`,
+      `rsadecrypt("${ct}", file("files/ec-test-key.pem"))`,
+      `rsadecrypt("${ct}", replace(var.plain, "A", "B"))`,
+    ]) {
+      let d: Diagnostic | undefined;
+      try {
+        dec(src);
+      } catch (e) {
+        if (e instanceof DiagnosticError) d = e.diagnostics[0];
+      }
+      expect(d?.code, src).toBe('CONFIG_FUNCTION');
+      expect(JSON.stringify(d)).not.toMatch(/PRIVATE KEY|MII/);
+    }
   });
 });
 

@@ -4,6 +4,8 @@ import { gzipSync } from 'node:zlib';
 import { setKey } from '../evaluate.js';
 import type { Value } from '../../../model/values.js';
 import { terraformJson } from './json.js';
+import { terraformYaml } from './yaml-encode.js';
+import { decodeYaml, YamlError } from './yaml-decode.js';
 import { argError, callError, family, str, STRICT_UTF8 } from './support.js';
 
 /** Text encodings textencodebase64 / textdecodebase64 know (the names terraform accepts for
@@ -156,6 +158,24 @@ export const ENCODING_FUNCTIONS = family('encoding', {
     'JSON text; object keys sorted and `<`, `>`, `&` escaped, exactly like terraform',
     ([v]) => terraformJson(v!),
     { nullOk: true },
+  ],
+  yamlencode: [
+    'yamlencode(value)',
+    'YAML text exactly as terraform writes it (block style, keys sorted, strings double-quoted or literal blocks)',
+    ([v]) => terraformYaml(v!),
+    { nullOk: true },
+  ],
+  yamldecode: [
+    'yamldecode(str)',
+    "the value of one YAML document, resolved as terraform resolves it (YAML 1.1's `yes` / `on` are bools, timestamps RFC 3339 text, keys strings)",
+    ([s], c) => {
+      try {
+        return decodeYaml(str(s!, c, 0));
+      } catch (e) {
+        if (e instanceof YamlError) return callError(c, e.message);
+        throw e;
+      }
+    },
   ],
   jsondecode: [
     'jsondecode(str)',

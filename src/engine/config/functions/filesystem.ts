@@ -6,9 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import type { Value } from '../../../model/values.js';
-import { Parser, type ParseSink } from '../ast.js';
-import { DiagnosticError } from '../../../model/diagnostics.js';
-import { evaluateNode } from '../evaluate.js';
+import { renderTemplate } from './template.js';
 import { argError, callError, family, map, str, STRICT_UTF8, type Call } from './support.js';
 
 function fullPath(p: string, c: Call): string {
@@ -82,37 +80,7 @@ function walk(dir: string, rel: string, out: string[]): void {
 }
 
 function templatefile(path: string, vars: Record<string, Value>, c: Call): Value {
-  const src = text(path, c, 0);
-  const sink: ParseSink = { file: path, diagnostics: [], refs: new Set() };
-  const node = new Parser(src, 1, sink, { bareNames: true }).parseWholeTemplate();
-  const errors = sink.diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length)
-    return callError(c, `${path}: ${errors.map((d) => `${d.summary}: ${d.detail}`).join('; ')}`);
-  const scope = {
-    baseDir: c.ctx.scope.baseDir,
-    lookup: (root: string) => {
-      const [head, ...rest] = root.split('.');
-      if (!Object.prototype.hasOwnProperty.call(vars, head!)) return undefined;
-      let v: Value = vars[head!]!;
-      for (const r of rest)
-        v =
-          v !== null && typeof v === 'object' && !Array.isArray(v)
-            ? ((v as Record<string, Value>)[r] ?? null)
-            : null;
-      return v;
-    },
-    candidates: () => Object.keys(vars),
-  };
-  try {
-    return evaluateNode(node, { scope, file: fullPath(path, c) });
-  } catch (e) {
-    if (e instanceof DiagnosticError)
-      return callError(
-        c,
-        `${path}:${e.diagnostics[0]?.line ?? 1}: ${e.diagnostics.map((d) => `${d.summary}: ${d.detail}`).join('; ')}`,
-      );
-    throw e;
-  }
+  return renderTemplate(text(path, c, 0), path, vars, c, 'file', fullPath(path, c));
 }
 
 export const FILESYSTEM_FUNCTIONS = family('filesystem', {

@@ -12,13 +12,16 @@ import { ENCODING_FUNCTIONS } from './encoding.js';
 import { FILESYSTEM_FUNCTIONS } from './filesystem.js';
 import { IPNET_FUNCTIONS } from './ipnet.js';
 import { NUMERIC_FUNCTIONS } from './numeric.js';
+import { RSA_FUNCTIONS } from './rsa.js';
 import { STRING_FUNCTIONS } from './string.js';
-import { argError, family, type FunctionDef } from './support.js';
+import { argError, callError, family, type FunctionDef } from './support.js';
+import { refusedInTemplate, TEMPLATE_STRING_FUNCTIONS } from './template.js';
 
 export { terraformJson } from './json.js';
 export { numberToString, parseNumber } from './support.js';
 export { callLazy, LAZY_FUNCTIONS } from './conversion.js';
 export type { FunctionDef } from './support.js';
+export { checkTemplateArgument } from './template.js';
 
 // The marks themselves are set and taken off by the evaluator (evaluate.ts, `call`).
 const SENSITIVITY_FUNCTIONS = family('sensitivity', {
@@ -45,13 +48,13 @@ const SENSITIVITY_FUNCTIONS = family('sensitivity', {
 /** The families in the order the docs list them. */
 export const FUNCTION_FAMILIES: ReadonlyArray<[title: string, defs: Record<string, FunctionDef>]> =
   [
-    ['String', STRING_FUNCTIONS],
+    ['String', { ...STRING_FUNCTIONS, ...TEMPLATE_STRING_FUNCTIONS }],
     ['Collection', COLLECTION_FUNCTIONS],
     ['Type conversion', CONVERSION_FUNCTIONS],
     ['Encoding', ENCODING_FUNCTIONS],
     ['Filesystem', FILESYSTEM_FUNCTIONS],
     ['Date and time', DATETIME_FUNCTIONS],
-    ['Hash and crypto', CRYPTO_FUNCTIONS],
+    ['Hash and crypto', { ...CRYPTO_FUNCTIONS, ...RSA_FUNCTIONS }],
     ['IP network', IPNET_FUNCTIONS],
     ['Numeric', NUMERIC_FUNCTIONS],
     ['Sensitivity', SENSITIVITY_FUNCTIONS],
@@ -67,10 +70,6 @@ export const FUNCTION_NAMES: ReadonlySet<string> = new Set(FUNCTIONS.keys());
 /** Terraform's functions cmek does not implement, and why (the load diagnostic says it). */
 export const UNIMPLEMENTED_FUNCTIONS: Readonly<Record<string, string>> = {
   bcrypt: 'its result is random by design (a new salt at every run), so no plan could be stable',
-  rsadecrypt: 'it needs a private key in the configuration, which cmek never holds in plaintext',
-  yamlencode: 'no YAML encoder that writes exactly what terraform writes is available',
-  yamldecode: 'no YAML decoder that reads exactly what terraform reads is available',
-  templatestring: 'it is planned',
   ephemeralasnull: 'cmek has no ephemeral values',
   type: 'it exists only in `terraform console`',
 };
@@ -102,6 +101,8 @@ export function callFunction(name: string, args: Value[], ctx: EvalContext, line
     );
   }
   const c = { ctx, line, name, params: f.params };
+  const refused = refusedInTemplate(name, ctx);
+  if (refused) return callError(c, refused);
   if (!f.nullOk)
     for (const [i, a] of args.entries())
       if (a === null) return argError(c, i, 'argument must not be null');
