@@ -148,6 +148,9 @@ export class ObjectStore {
 
   /** See ObjectStoreHooks. */
   readonly hooks: ObjectStoreHooks = { beforeWrite: [], afterPut: [], afterRemove: [] };
+  /** Per object (`serviceId\0name`): the tail of the puts' commit steps in this process, so two
+   * puts of one name never interleave their renames and replica copies. */
+  readonly #commits = new Map<string, Promise<void>>();
 
   /** `codec` may be a thunk so a caller can hand over its codec lazily. */
   constructor(
@@ -239,11 +242,49 @@ export class ObjectStore {
       } else {
         info = await writeStream(tmp, name, await codec.encryptor(rec, name), body, this.#durable);
       }
+    } catch (e) {
+      await discard(tmp, mirrors);
+      throw e;
+    }
+    // From the object's rename to its replicas' copies, one put of a name at a time (in this
+    // process): otherwise a put's replica copies could land after a later put's, leaving the
+    // replicas on another version than the primary.
+    return this.#serial(`${rec.id}\0${name}`, () =>
+      this.#commit(rec, name, tmp, final, dir, mirrors, head, info, opts),
+    );
+  }
+
+  async #serial<T>(key: string, step: () => Promise<T>): Promise<T> {
+    const prev = this.#commits.get(key) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((r) => (done = r));
+    const tail = prev.then(() => mine);
+    this.#commits.set(key, tail);
+    await prev;
+    try {
+      return await step();
+    } finally {
+      done();
+      if (this.#commits.get(key) === tail) this.#commits.delete(key);
+    }
+  }
+
+  async #commit(
+    rec: ServiceRecord,
+    name: string,
+    tmp: string,
+    final: string,
+    dir: string,
+    mirrors: Mirror[],
+    head: Buffer | undefined,
+    info: ObjectInfo,
+    opts: WriteOptions,
+  ): Promise<ObjectInfo> {
+    try {
       await fsp.rename(tmp, final);
       if (this.#durable) await fsyncDir(dir);
     } catch (e) {
-      await fsp.rm(tmp, { force: true });
-      for (const m of mirrors) await fsp.rm(m.tmp, { force: true });
+      await discard(tmp, mirrors);
       throw e;
     }
     // The replicas' copies become visible only after the object itself: a crash in between
@@ -505,4 +546,10 @@ export class ObjectStore {
   async removeAll(serviceId: string): Promise<void> {
     await fsp.rm(this.dirOf(serviceId), { recursive: true, force: true });
   }
+}
+
+/** Remove a failed put's temporary files (the object's and its replicas'). */
+async function discard(tmp: string, mirrors: readonly Mirror[]): Promise<void> {
+  await fsp.rm(tmp, { force: true });
+  for (const m of mirrors) await fsp.rm(m.tmp, { force: true });
 }

@@ -123,6 +123,10 @@ describe('object bodies through cmek server', () => {
       `64 MiB through cmek server: live memory growth ${(growth / 2 ** 20).toFixed(1)} MiB`,
     );
     // Client and server share this process: both sides together stay well below the object.
-    expect(growth).toBeLessThan(SIZE / 2);
+    // The bound does not depend on the object's size: the put's batches in flight (sealed into
+    // the crypto pool's shared slabs, which this process counts while workers fill them, unlike
+    // buffers transferred away) plus the get's and the HTTP streams' buffers (docs/core.md,
+    // "Crypto pool"); 40 MiB leaves room for a slow disk that keeps every write slot full.
+    expect(growth).toBeLessThan(40 * 2 ** 20);
   });
 });
