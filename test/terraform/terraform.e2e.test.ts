@@ -4,7 +4,14 @@
 // (code in the summary, terraform pointing at the line), the refined same-plan region check,
 // drift, import, replace, and a kill -9 of terraform mid-apply that converges. Each terraform run
 // costs seconds on a loaded machine, so the flows share directories and runs.
-import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -318,8 +325,12 @@ resource "cmek_encrypted_service" "s${i}" {
       });
       await new Promise((r) => child.once('exit', r).once('close', r));
       expect(out).toContain('Creation complete');
-      // Let any plugin process terraform left behind finish what it was doing.
-      await new Promise((r) => setTimeout(r, 3000));
+      // The plugin terraform left behind notices its parent is gone and exits (after finishing
+      // the call it was serving).
+      const deadline = Date.now() + 20_000;
+      while (pluginsIn(dir).length > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 250));
+      expect(pluginsIn(dir)).toEqual([]);
       const apply = tf(dir, ['apply', '-auto-approve', '-input=false']);
       expect(apply.code, apply.out).toBe(0);
       const again = tf(dir, ['plan', '-detailed-exitcode', '-input=false']);
@@ -334,3 +345,21 @@ resource "cmek_encrypted_service" "s${i}" {
     SLOW,
   );
 });
+
+/** Pids of terraform-provider-cmek processes whose working directory is `dir`. */
+function pluginsIn(dir: string): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (
+        cmd.includes('terraform-provider-cmek') &&
+        readlinkSync(`/proc/${pid}/cwd`) === realpathSync(dir)
+      )
+        out.push(Number(pid));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return out;
+}

@@ -123,6 +123,11 @@ async function bindInRange(
 
 /** The executable's main: serve, or explain on stderr and exit 1. Settles once the handshake
  * line is printed (with undefined if the plugin could not start). */
+/** How often the plugin checks that terraform, its parent, is still there. */
+const ORPHAN_CHECK_MS = 1000;
+/** How long an orphaned plugin lets calls in progress finish before it exits anyway. */
+const ORPHAN_GRACE_MS = 30_000;
+
 export function runPluginMain(
   factory: () => ProviderHandler | Promise<ProviderHandler>,
 ): Promise<RunningPlugin | undefined> {
@@ -131,9 +136,21 @@ export function runPluginMain(
     // terraform sends its own SIGINT to the process group and then StopProvider: ignore it.
   });
   let running: RunningPlugin | undefined;
-  process.on('SIGTERM', () => {
+  const stop = () => {
     void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
-  });
+  };
+  process.on('SIGTERM', stop);
+  // terraform killed (kill -9, a crash): nobody will call Shutdown, and the process was handed to
+  // another parent. Stop rather than linger; an apply in flight finishes its step first, as on
+  // SIGTERM (running.stop() waits for calls in progress).
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    setTimeout(() => process.exit(0), ORPHAN_GRACE_MS).unref();
+    stop();
+  }, ORPHAN_CHECK_MS);
+  watch.unref();
   return servePlugin(factory)
     .then((r) => (running = r))
     .catch((e: unknown) => {
