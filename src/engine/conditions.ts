@@ -5,6 +5,7 @@
 // check's assert, which never fails the run). A condition whose value is not known yet is
 // returned as `unknown`, to be checked at apply, as terraform does.
 
+import { withModule } from '../model/address.js';
 import { diag, DiagnosticError, type Diagnostic, type Severity } from '../model/diagnostics.js';
 import { isUnknown, Sensitive, stripMarks, containsUnknown, type Value } from '../model/values.js';
 import type { CheckBlock, Condition, EvalScope, SourcePos } from './config/types.js';
@@ -45,7 +46,7 @@ export interface ConditionResult {
 
 /** The address of a check block: `check.NAME`, `module.a["x"].check.NAME` in a module. */
 export function checkAddress(c: Pick<CheckBlock, 'name' | 'module'>): string {
-  return c.module ? `${c.module}.check.${c.name}` : `check.${c.name}`;
+  return withModule(c.module, `check.${c.name}`);
 }
 
 /** Evaluate conditions in a scope. `subject` names what they belong to (`cmek_kms_key.k`,

@@ -8,7 +8,7 @@
 // instance (`data.TYPE.NAME[0]`, `data.TYPE.NAME["k"]`), and `data.TYPE.NAME` is then the list
 // or the map of what they read, as for resources (readDataInstances).
 
-import { formatAddress, type InstanceKey } from '../model/address.js';
+import { formatAddress, withModule, type InstanceKey } from '../model/address.js';
 import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import { containsUnknown, Unknown, type Value } from '../model/values.js';
 import type { Attrs, ProviderContext } from '../resources/types.js';
@@ -26,7 +26,6 @@ import {
 } from './eval.js';
 import type { DataRead } from './plan-types.js';
 import { errorMessage } from './util.js';
-import { withModule } from './state.js';
 
 export interface DataOutcome {
   /** What `data.TYPE.NAME` evaluates to: the object read, or Unknown until apply. */

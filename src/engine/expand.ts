@@ -9,7 +9,7 @@
 // rules see across modules as within one.
 
 import { diag, DiagnosticError, type Diagnostic } from '../model/diagnostics.js';
-import { formatKey, type InstanceKey } from '../model/address.js';
+import { formatKey, withModule, type InstanceKey } from '../model/address.js';
 import type { Reference } from '../model/reference.js';
 import { markSensitive, Unknown, type Value } from '../model/values.js';
 import {
@@ -39,7 +39,7 @@ interface Names {
   dir: string;
 }
 
-const join = (prefix: string, rest: string) => (prefix ? `${prefix}.${rest}` : rest);
+const join = withModule;
 
 /** The local of the whole configuration that holds `var.NAME` / `local.NAME` / `module.NAME` /
  * an output of a module instance. In the root module `module.NAME` is the local `module.NAME`. */

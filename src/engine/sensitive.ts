@@ -3,6 +3,7 @@
 // sensitive (from the configuration, and from the resource type's declaration), and the
 // `sensitive_attributes` list of Terraform's state format that keeps those paths between runs.
 
+import { withModule } from '../model/address.js';
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type { SensitivePath } from '../model/values.js';
 import type { ResourceType } from '../resources/types.js';
@@ -102,7 +103,7 @@ export function sensitiveOutputError(
     {
       file: o.pos.file,
       line: o.pos.line,
-      attribute: module ? `${module}.output.${o.name}` : `output.${o.name}`,
+      attribute: withModule(module, `output.${o.name}`),
     },
   );
 }

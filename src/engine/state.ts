@@ -10,7 +10,9 @@ import { basename, dirname } from 'node:path';
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Attrs } from '../resources/types.js';
 import { Unknown, type Value } from '../model/values.js';
-import { compareKeys, formatAddress, type InstanceKey } from '../model/address.js';
+import { compareKeys, formatAddress, withModule, type InstanceKey } from '../model/address.js';
+
+export { withModule };
 import { writeFileAtomicSync } from '../support/atomic.js';
 import { ENGINE_VERSION } from './version.js';
 
@@ -439,11 +441,6 @@ export function sortResources(state: StateFile): void {
       rank(a) - rank(b) ||
       (a.type === b.type ? cmp(a.name, b.name) : cmp(a.type, b.type)),
   );
-}
-
-/** An address in a module instance: `module.a.TYPE.NAME` (unchanged in the root module). */
-export function withModule(module: string | undefined, address: string): string {
-  return module ? `${module}.${address}` : address;
 }
 
 /** A managed resource (not what a data source read). */

@@ -383,3 +383,9 @@ export function instanceRef(a: ResourceAddress): InstanceRef {
     ...(a.module.length ? { module: formatModulePath(a.module) } : {}),
   };
 }
+
+/** An address inside a module instance: `module.a["x"].TYPE.NAME` (`address` itself in the root
+ * module, `module` undefined or ''). */
+export function withModule(module: string | undefined, address: string): string {
+  return module ? `${module}.${address}` : address;
+}

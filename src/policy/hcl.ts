@@ -9,6 +9,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { withModule } from '../model/address.js';
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import {
   isUnknown,
@@ -63,11 +64,6 @@ interface ModuleScope {
   child(name: string): ModuleScope | undefined;
 }
 
-/** The address of `ref` (a resource of the module at `prefix`) in the whole configuration. */
-function inModule(prefix: string, ref: string): string {
-  return prefix ? `${prefix}.${ref}` : ref;
-}
-
 /** The scope of one module (at address `prefix`): variables at the call's argument values
  * (`inputs`, a child module) or their defaults, locals evaluated on demand, and
  * `module.NAME.OUTPUT` read from the child's outputs; an unknown value keeps the address of the
@@ -82,9 +78,9 @@ function makeScope(config: Config, prefix = '', inputs?: ReadonlyMap<string, Val
     const args = new Map<string, Value>();
     for (const [arg, e] of Object.entries(call.args)) {
       const ref = firstResourceRef(e);
-      args.set(arg, linkUnknowns(evaluate(e, scope), ref && inModule(prefix, ref), arg, {}));
+      args.set(arg, linkUnknowns(evaluate(e, scope), ref && withModule(prefix, ref), arg, {}));
     }
-    const made = makeScope(call.config, inModule(prefix, `module.${name}`), args);
+    const made = makeScope(call.config, withModule(prefix, `module.${name}`), args);
     children.set(name, made);
     return made;
   };
@@ -97,7 +93,7 @@ function makeScope(config: Config, prefix = '', inputs?: ReadonlyMap<string, Val
     outputs.set(name, out); // a cycle reads what is there so far
     for (const o of call.config.outputs) {
       const ref = firstResourceRef(o.value);
-      const at = ref && inModule(inModule(prefix, `module.${name}`), ref);
+      const at = ref && withModule(withModule(prefix, `module.${name}`), ref);
       out[o.name] = linkUnknowns(evaluate(o.value, c.scope), at, o.name, {});
     }
     return out;
@@ -221,7 +217,7 @@ async function moduleResources(
   resources: PolicyResource[],
   notes: Diagnostic[],
 ): Promise<void> {
-  const at = (address: string) => inModule(prefix, address);
+  const at = (address: string) => withModule(prefix, address);
   const scope = module.scope;
   const texts = new Map<string, string>();
   for (const f of config.files) {

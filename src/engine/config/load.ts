@@ -25,7 +25,7 @@ import {
   stripComments,
   type Obj,
 } from './shape.js';
-import { loadModuleCalls, remoteModuleSource } from './modules.js';
+import { configFiles, loadModuleCalls, remoteModuleSource } from './modules.js';
 import { readRefactorBlock } from './refactor.js';
 import { parseHclFile } from './syntax.js';
 import { suggestion } from './suggest.js';
@@ -1532,15 +1532,7 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
   if (only) files = [...only];
   else {
     try {
-      files = (await readdir(abs, { withFileTypes: true }))
-        .filter(
-          (d) =>
-            (d.isFile() || d.isSymbolicLink()) &&
-            (d.name.endsWith('.tf') || d.name.endsWith('.tf.json')) &&
-            !isEditorFile(d.name),
-        )
-        .map((d) => d.name)
-        .sort();
+      files = await configFiles(abs);
     } catch (e) {
       loader.diagnostics.push(
         diag(
@@ -1617,11 +1609,6 @@ export async function loadConfig(dir: string, opts: LoadOptions = {}): Promise<L
   loader.config.outputs.sort(bySource);
   loader.config.dataSources?.sort(bySource);
   return { config: loader.config, diagnostics: tidy(loader.diagnostics, files) };
-}
-
-/** Files Terraform skips too: hidden files and editor backups (`.x.tf`, `x.tf~`, `#x.tf#`). */
-function isEditorFile(name: string): boolean {
-  return name.startsWith('.') || name.endsWith('~') || (name.startsWith('#') && name.endsWith('#'));
 }
 
 /** Report order follows the source (walking the tree by block type does not), and

@@ -56,9 +56,10 @@ function moduleDirOf(rootDir: string, abs: string): string {
   return posix(relative(rootDir, abs)) || '.';
 }
 
-/** Configuration files of a module directory, as loadConfig picks them (sorted; hidden files,
- * editor backups and override files left out). */
-async function moduleFiles(abs: string): Promise<string[]> {
+/** The configuration files of a directory, as terraform picks them: `*.tf` and `*.tf.json`,
+ * sorted, without hidden files and editor backups (`.x.tf`, `x.tf~`, `#x.tf#`). Throws what
+ * readdir throws. Used for the root module and every module it calls. */
+export async function configFiles(abs: string): Promise<string[]> {
   const list = await readdir(abs, { withFileTypes: true });
   return list
     .filter(
@@ -122,7 +123,7 @@ export async function loadModuleCalls(
     }
     let files: string[];
     try {
-      files = await moduleFiles(abs);
+      files = await configFiles(abs);
     } catch (e) {
       diags.push(
         diag(
