@@ -41,12 +41,6 @@ interface Names {
 
 const join = withModule;
 
-/** The local of the whole configuration that holds `var.NAME` / `local.NAME` / `module.NAME` /
- * an output of a module instance. In the root module `module.NAME` is the local `module.NAME`. */
-export function scopedLocal(prefix: string, root: string): string {
-  return join(prefix, root);
-}
-
 /** Translate a root (`var.x`, `TYPE.NAME`) of an instance's expression to the whole
  * configuration's: the name the engine's scope answers. */
 function translateRoot(n: Names, root: string): string {
