@@ -1,8 +1,8 @@
 // cli_version_ms and cli_plan_quickstart_ms (docs/architecture.md, "Start-up"): wall-clock
 // milliseconds of `cmek --version` and of `cmek plan` on examples/quickstart with its state
-// present (nothing to change), the median of N spawns of the built binary (dist/cli/main.js
+// present (nothing to change), the median of N spawns of the built binary (dist/cli/main.cjs
 // with the bundled program in dist/bundle: run `npm run build` first; CMEK_BENCH_BIN=path/to/
-// main.js picks another build). The baseline is the goal on an idle 2-core machine. Notes add
+// main.cjs picks another build). The baseline is the goal on an idle 2-core machine. Notes add
 // the child's CPU time (user + system, which load from other processes inflates far less than
 // wall time), `node -e 0` spawned alternately (the floor), the number of ES module files each
 // command loads, and the load average, since on a shared machine wall time is mostly waiting.
@@ -102,7 +102,7 @@ function bench(
 }
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
-  const bin = resolve(process.env.CMEK_BENCH_BIN ?? join(ROOT, 'dist', 'cli', 'main.js'));
+  const bin = resolve(process.env.CMEK_BENCH_BIN ?? join(ROOT, 'dist', 'cli', 'main.cjs'));
   if (!existsSync(bin)) throw new Error(`${bin} does not exist: run \`npm run build\` first`);
   const runs = opts.quick ? 5 : 15;
   const dir = mkdtempSync(join(tmpdir(), 'cmek-bench-cli-'));

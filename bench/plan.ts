@@ -101,7 +101,7 @@ function versusTerraform(n: number, opts: BenchOptions): BenchResult[] {
     console.error(`bench: plan_10k_vs_terraform skipped: no terraform binary at ${terraform}`);
     return [];
   }
-  const bin = resolve(process.env.CMEK_BENCH_BIN ?? join(ROOT, 'dist', 'cli', 'main.js'));
+  const bin = resolve(process.env.CMEK_BENCH_BIN ?? join(ROOT, 'dist', 'cli', 'main.cjs'));
   if (!existsSync(bin)) {
     console.error(`bench: plan_10k_vs_terraform skipped: ${bin} does not exist (npm run build)`);
     return [];

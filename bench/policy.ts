@@ -1,7 +1,7 @@
 // policy_check_10k_resources_ms: wall time of `cmek policy check` on a generated plan JSON of
 // 10,000 resources (AWS KMS keys + RDS instances with replicas, Cloud KMS rings/keys + IAM
 // grants + Cloud SQL instances, ClickHouse services), start-up included: the median of a few
-// spawns of the built binary (dist/cli/main.js; `npm run build` first, or CMEK_BENCH_BIN).
+// spawns of the built binary (dist/cli/main.cjs; `npm run build` first, or CMEK_BENCH_BIN).
 // Goal: ≤ 1500 ms. The plan has findings (every tenth database in the wrong region), so the
 // rules and the report do real work.
 import { spawnSync } from 'node:child_process';
@@ -152,7 +152,7 @@ export function policyBenchPlan(n: number): Record<string, unknown> {
 }
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
-  const bin = resolve(process.env.CMEK_BENCH_BIN ?? join(ROOT, 'dist', 'cli', 'main.js'));
+  const bin = resolve(process.env.CMEK_BENCH_BIN ?? join(ROOT, 'dist', 'cli', 'main.cjs'));
   if (!existsSync(bin)) throw new Error(`${bin} does not exist: run \`npm run build\` first`);
   const dir = mkdtempSync(join(tmpdir(), 'cmek-bench-policy-'));
   try {

@@ -47,7 +47,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     );
     return [];
   }
-  const bin = resolve(process.env.CMEK_BENCH_BIN ?? join(ROOT, 'dist', 'cli', 'main.js'));
+  const bin = resolve(process.env.CMEK_BENCH_BIN ?? join(ROOT, 'dist', 'cli', 'main.cjs'));
   if (!existsSync(bin)) throw new Error(`${bin} does not exist: run \`npm run build\` first`);
   const runs = opts.quick ? 3 : 7;
   const dir = mkdtempSync(join(tmpdir(), 'cmek-bench-tf-'));

@@ -1,7 +1,7 @@
 // `npm run build` step: the CLI program bundled by esbuild into dist/bundle/ (run.js and the
 // chunks its verbs load on demand), so a command loads a handful of files instead of the ~260
 // ES modules of dist/ (resolving, reading and linking each one was most of a command's start-up:
-// docs/architecture.md, "Start-up"). dist/cli/main.js, the `cmek` binary, imports
+// docs/architecture.md, "Start-up"). dist/cli/main.cjs, the `cmek` binary, imports
 // dist/bundle/run.js when it is there and dist/cli/run.js otherwise (a tsc-only build).
 //
 // Bundled: our sources and the small pure-JS packages every command loads (commander, zod,

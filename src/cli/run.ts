@@ -1,4 +1,4 @@
-// The `cmek` binary past its entry (src/cli/main.ts): normalize terraform-style flags, apply
+// The `cmek` binary past its entry (src/cli/main.cts): normalize terraform-style flags, apply
 // -chdir, run the verb, and turn its result into an exit code. Verbs set process.exitCode; they
 // never call exit(). Whatever goes wrong, the user sees a coded diagnostic, never a stack trace
 // (CMEK_DEBUG=1 adds it); a closed stdout (`cmek … | head`) ends the process quietly

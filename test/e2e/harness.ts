@@ -1,7 +1,7 @@
 // Drives the REAL `cmek` binary: the sources are compiled once (tsconfig.build.json, as
 // `npm run build` does) into a temp package that links this repo's node_modules, cached by a
-// hash of src/, so e2e tests spawn `node .../dist/cli/main.js` (≈0.5 s a call) instead of a
-// TypeScript loader (≈2 s). CMEK_E2E_BIN=path/to/main.js uses an existing build instead.
+// hash of src/, so e2e tests spawn `node .../dist/cli/main.cjs` (≈0.5 s a call) instead of a
+// TypeScript loader (≈2 s). CMEK_E2E_BIN=path/to/main.cjs uses an existing build instead.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -37,7 +37,7 @@ function hashTree(dir: string, h = createHash('sha256')): ReturnType<typeof crea
 
 let cached: string | undefined;
 
-/** Path of a built `dist/cli/main.js` for the current sources. */
+/** Path of a built `dist/cli/main.cjs` for the current sources. */
 export function cliBin(): string {
   if (process.env.CMEK_E2E_BIN) return resolve(process.env.CMEK_E2E_BIN);
   if (cached) return cached;
@@ -48,12 +48,12 @@ export function cliBin(): string {
     h.update(readFileSync(join(ROOT, 'scripts', s)));
   const key = h.digest('hex').slice(0, 16);
   const final = join(tmpdir(), `cmek-e2e-${key}`);
-  const bin = join(final, 'dist', 'cli', 'main.js');
+  const bin = join(final, 'dist', 'cli', 'main.cjs');
   if (!existsSync(bin)) {
     const work = `${final}.${process.pid}.tmp`;
     rmSync(work, { recursive: true, force: true });
     mkdirSync(work, { recursive: true });
-    // main.js reads ../../package.json for --version, and imports packages from node_modules.
+    // main.cjs reads ../../package.json for --version, and imports packages from node_modules.
     cpSync(join(ROOT, 'package.json'), join(work, 'package.json'));
     symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'));
     const tsc = spawnSync(
@@ -73,11 +73,11 @@ export function cliBin(): string {
     );
     // tsc emits even with type errors (in files being written by others right now); only a
     // missing entry point is fatal.
-    if (!existsSync(join(work, 'dist', 'cli', 'main.js'))) {
+    if (!existsSync(join(work, 'dist', 'cli', 'main.cjs'))) {
       throw new Error(`building the CLI failed:\n${tsc.stdout}\n${tsc.stderr}`);
     }
     // The bundled Terraform provider plugin (`cmek provider install` copies it from beside
-    // dist/cli) and the bundled CLI program (dist/bundle, which main.js runs when present), as
+    // dist/cli) and the bundled CLI program (dist/bundle, which main.cjs runs when present), as
     // `npm run build` makes them (scripts/build-provider.ts, scripts/build-cli.ts): the tests
     // drive what users run. One process builds both.
     const bundles = spawnSync(

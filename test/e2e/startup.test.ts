@@ -1,7 +1,7 @@
 // Start-up (docs/architecture.md, "Start-up"): each command loads only what it needs. The real
 // binary runs with test/support/record-loads.mjs preloaded, which lists every ES module loaded.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -66,14 +66,11 @@ describe('what each command loads', () => {
     expect(r.modules.filter((m) => HEAVY.some((h) => m.includes(h)))).toEqual([]);
   });
 
-  it('--version loads the entry and the version module, nothing else of cmek', () => {
+  it('--version loads the entry alone, nothing else of cmek', () => {
     for (const flag of ['--version', '-version', '-v']) {
       const r = loads([flag]);
       expect(r.code).toBe(0);
-      expect(r.files.filter((m) => !m.startsWith('node:'))).toEqual([
-        'dist/cli/main.js',
-        'dist/engine/version.js',
-      ]);
+      expect(r.files.filter((m) => !m.startsWith('node:'))).toEqual(['dist/cli/main.cjs']);
     }
   });
 
@@ -83,8 +80,7 @@ describe('what each command loads', () => {
     expect(r.files).toContain('dist/bundle/run.js');
     expect(r.files).not.toContain('dist/cli/run.js');
     expect(r.files.filter((m) => m.startsWith('dist/') && !m.startsWith('dist/bundle/'))).toEqual([
-      'dist/cli/main.js',
-      'dist/engine/version.js',
+      'dist/cli/main.cjs',
     ]);
   });
 
@@ -105,5 +101,28 @@ describe('what each command loads', () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain('Did you mean "plan"?');
     expect(r.modules).toContain('dist/cli/commands/plan.js');
+  });
+});
+
+describe('a damaged install', () => {
+  it('a program that cannot load is a coded diagnostic, not a stack trace', () => {
+    // A copy of the built package whose bundled program throws as it loads.
+    const pkg = tempDir();
+    cpSync(dirname(dirname(cliBin())), join(pkg, 'dist'), { recursive: true });
+    cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
+    writeFileSync(join(pkg, 'dist', 'bundle', 'run.js'), "throw new Error('damaged');\n");
+    const bin = join(pkg, 'dist', 'cli', 'main.cjs');
+    const r = spawnSync(process.execPath, [bin, 'kms', 'ls'], { cwd: pkg, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/INTERNAL/);
+    expect(r.stderr).toContain('damaged');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    // --version does not need the program.
+    const v = spawnSync(process.execPath, [bin, '--version'], { cwd: pkg, encoding: 'utf8' });
+    expect(v.status).toBe(0);
+    expect(v.stdout.trim()).toBe(
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
+    );
   });
 });

@@ -1,6 +1,6 @@
 // Runs every `$ cmek ...` example of docs/cli/kms.md, in order, in an empty directory: the page
 // cannot drift from what the CLI does. The examples run in this process through the same path as
-// src/cli/main.ts (normalizeArgv + buildProgram + reportError): spawning a process per example
+// src/cli/main.cts (normalizeArgv + buildProgram + reportError): spawning a process per example
 // costs ~2 s each on the shared machine. test/kms/cli.test.ts drives the real binary.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { buildProgram } from '../../src/cli/program.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** What src/cli/main.ts does with argv, with stdout/stderr captured. */
+/** What src/cli/main.cts does with argv, with stdout/stderr captured. */
 async function cmekInProcess(
   argv: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -1,4 +1,4 @@
-// `cmek kms` through the real CLI (tsx on src/cli/main.ts) in a temporary directory.
+// `cmek kms` through the real CLI (tsx on src/cli/main.cts) in a temporary directory.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ function cmek(...args: string[]): Promise<{ code: number; stdout: string; stderr
   return new Promise((ok) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', `-chdir=${dir}`, ...args],
+      ['--import', 'tsx', 'src/cli/main.cts', `-chdir=${dir}`, ...args],
       { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } },
       (err, stdout, stderr) => ok({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
     );

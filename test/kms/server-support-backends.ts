@@ -98,7 +98,7 @@ export async function spawnServe(args: string[]): Promise<ServeProcess> {
   // `node --import tsx` rather than `npx tsx`: one process, so SIGTERM reaches the CLI itself.
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'kms', 'serve', '--port', '0', ...args],
+    ['--import', 'tsx', 'src/cli/main.cts', 'kms', 'serve', '--port', '0', ...args],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -146,7 +146,7 @@ export async function awsCliProcessBackend(): Promise<Backend & { proc: ServePro
       new Promise<void>((res, rej) =>
         execFile(
           process.execPath,
-          ['--import', 'tsx', 'src/cli/main.ts', 'kms', 'purge', '--data-dir', dataDir],
+          ['--import', 'tsx', 'src/cli/main.cts', 'kms', 'purge', '--data-dir', dataDir],
           { cwd: REPO },
           (err, _stdout, stderr) => (err ? rej(new Error(`cmek kms purge: ${stderr}`)) : res()),
         ),

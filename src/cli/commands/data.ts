@@ -109,7 +109,7 @@ export function register(program: Command): void {
       const cp = await openServicePlane(o);
       const stream = await cp.objects.get(service, object, range);
       const stop = () => stream.destroy(new Error('interrupted'));
-      // A closed stdout (`| head`) rejects with EPIPE: the CLI exits quietly (src/cli/main.ts).
+      // A closed stdout (`| head`) rejects with EPIPE: the CLI exits quietly (src/cli/main.cts).
       // writeObjectToFile writes a 0600 temp file beside the target and renames it, so a failed
       // authentication or Ctrl-C never leaves a partial file under the requested name.
       if (!output) {
