@@ -63,6 +63,9 @@ export interface Measurement {
   seconds: number;
   /** All samples, seconds, on the chosen clock. */
   samples: number[];
+  /** measurePair on the wall clock: the median of the same samples' process CPU time (user +
+   * system of every thread), seconds: what the run cost the machine, beside how long it took. */
+  cpuSeconds?: number;
 }
 
 /** Which clock a sample reads. 'cpu' = user + system CPU time of this process: for single-
@@ -111,28 +114,33 @@ export async function measurePair(
   }
   const sa: number[] = [];
   const sb: number[] = [];
-  const time = async (fn: () => unknown, into: number[]) => {
+  const ca: number[] = [];
+  const cb: number[] = [];
+  const time = async (fn: () => unknown, into: number[], cpuInto: number[]) => {
     collect();
+    const c0 = clockNow('cpu');
     const t0 = clockNow(clock);
     await fn();
     into.push(clockNow(clock) - t0);
+    cpuInto.push(clockNow('cpu') - c0);
   };
   for (let i = 0; i < runs; i++) {
     if (i % 2 === 0) {
-      await time(a, sa);
-      await time(b, sb);
+      await time(a, sa, ca);
+      await time(b, sb, cb);
     } else {
-      await time(b, sb);
-      await time(a, sa);
+      await time(b, sb, cb);
+      await time(a, sa, ca);
     }
   }
   // 'min' suits CPU-bound, deterministic work on a shared machine: other load only ever adds
   // time, so the fastest sample is the best estimate of the code's own cost.
   const med = (s: number[]) =>
     [...s].sort((x, y) => x - y)[opts.stat === 'min' ? 0 : Math.floor(s.length / 2)]!;
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   return [
-    { seconds: med(sa), samples: sa },
-    { seconds: med(sb), samples: sb },
+    { seconds: med(sa), samples: sa, cpuSeconds: median(ca) },
+    { seconds: med(sb), samples: sb, cpuSeconds: median(cb) },
   ];
 }
 
