@@ -1,63 +1,188 @@
-// `remote_put_vs_embedded_put`: a 64 MiB put through `cmek server` (the real HTTP server and
-// the remote client, SigV4 and all, on 127.0.0.1) against the same put straight into the
-// embedded store, in the same run, on the same control plane. Best of three each (one with
-// --quick). The goal is ratio ≤ 1.3: the trip through the server costs little next to the
-// encryption and the disk.
+// `remote_put_vs_embedded_put`: a 64 MiB put through `cmek server --listen` (the built binary,
+// run as its own process as users run it: docs/cli/server.md) by the remote client, SigV4 and
+// all, over real HTTP on 127.0.0.1, against the same put straight into the embedded store of
+// this process, in the same run. Both write through one data directory (its control plane files
+// and its local KMS; separate processes on one data directory use the same locks), each side to
+// its own new object names, so neither pays for replacing an existing object. Each side is
+// warmed by one untimed put of the same size (a server runs long: its code and heap are warm),
+// then best of three each (one with --quick). The goal is ratio ≤ 1.3: the trip through the
+// server costs little next to the encryption and the disk.
+//
+// Needs `npm run build` (dist/cli/main.cjs; CMEK_BENCH_BIN=path/to/main.cjs picks another
+// build). The local KMS root key is made here and handed to the server in CMEK_KMS_ROOT_KEY
+// (docs/kms.md), with XDG_DATA_HOME in the temporary directory: nothing is written outside it.
+// Notes add the CPU time per put (mean over the timed puts) of this process for each side and,
+// on Linux, of the server process (from /proc), and the load average. When the puts keep every
+// core busy (both sides do on 2 cores) the ratio follows the CPU per put of the two sides: the
+// remote side's is the server's plus the client's (this process).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { openLocalKms } from '../src/kms/local/index.js';
-import { openControlPlane } from '../src/service/control-plane.js';
+import { localKmsDir } from '../src/resources/context.js';
+import { DEFAULT_SERVICE_PRINCIPAL } from '../src/resources/types.js';
 import type { ControlPlaneApi } from '../src/service/api.js';
+import { openControlPlane } from '../src/service/control-plane.js';
 import { remoteControlPlane } from '../src/service/remote/client.js';
-import { startControlPlaneServer } from '../src/service/remote/server.js';
 import { body, result, type BenchOptions, type BenchResult } from './lib.js';
 
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SIZE = 64 * 1024 * 1024;
 
-async function bestPut(cp: ControlPlaneApi, runs: number, piece: Buffer): Promise<number> {
+/** Best wall seconds of `runs` puts to new names `${prefix}0...`, and the mean CPU seconds per
+ * put of this process and of `pid` (undefined where /proc is not there to read). */
+async function bestPut(
+  cp: ControlPlaneApi,
+  prefix: string,
+  runs: number,
+  piece: Buffer,
+  pid?: number,
+): Promise<{ seconds: number; cpu: number; serverCpu: number | undefined }> {
   let best = Infinity;
+  const cpu0 = process.cpuUsage();
+  const server0 = pid === undefined ? undefined : cpuSecondsOf(pid);
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint();
-    await cp.objects.put('bench', `o${i}`, body(SIZE, piece));
+    await cp.objects.put('bench', `${prefix}${i}`, body(SIZE, piece));
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
   }
-  return best;
+  const used = process.cpuUsage(cpu0);
+  const server1 = pid === undefined ? undefined : cpuSecondsOf(pid);
+  return {
+    seconds: best,
+    cpu: (used.user + used.system) / 1e6 / runs,
+    serverCpu:
+      server0 === undefined || server1 === undefined ? undefined : (server1 - server0) / runs,
+  };
+}
+
+let ticksPerSecond: number | undefined;
+
+/** User + system CPU seconds of process `pid`, every thread (Linux /proc); else undefined. */
+function cpuSecondsOf(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after the command name (which may hold spaces) in parentheses: utime and stime are
+  // the 14th and 15th fields of the line, in clock ticks.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  ticksPerSecond ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+  return (Number(f[11]) + Number(f[12])) / ticksPerSecond;
+}
+
+/** Starts `cmek server --listen 127.0.0.1:0` on `dataDir`; resolves with its URL once it
+ * prints `listening on`. */
+function startServer(
+  bin: string,
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): { child: ChildProcess; url: Promise<string>; stderr: () => string } {
+  const child = spawn(
+    process.execPath,
+    [bin, 'server', '--listen', '127.0.0.1:0', '--data-dir', dataDir],
+    { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const url = new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`cmek server did not start:\n${err}`)), 60_000);
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      const m = /^listening on (http:\/\/\S+)$/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`cmek server exited ${code} before listening:\n${err}`));
+    });
+  });
+  return { child, url, stderr: () => err };
+}
+
+/** SIGTERM, then the clean exit docs/cli/server.md promises (SIGKILL after 20 s). */
+async function stopServer(child: ChildProcess, stderr: () => string): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await exited;
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`cmek server exited ${code} on SIGTERM:\n${stderr()}`);
 }
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
+  const bin = resolve(process.env.CMEK_BENCH_BIN ?? join(ROOT, 'dist', 'cli', 'main.cjs'));
+  if (!existsSync(bin)) throw new Error(`${bin} does not exist: run \`npm run build\` first`);
   const dir = await mkdtemp(join(tmpdir(), 'cmek-bench-server-'));
   try {
-    const local = openLocalKms({ dir: join(dir, 'kms'), rootKey: randomBytes(32) });
+    const dataDir = join(dir, 'data');
+    const rootKey = randomBytes(32);
+    // The embedded control plane as `cmek server` opens it (src/resources/context.ts): the
+    // local KMS of the data directory, services calling it as the default service principal.
+    const local = openLocalKms({ dir: localKmsDir(dataDir), rootKey });
     const admin = local.admin();
     const key = await admin.createKey({ region: 'eu-west-1', description: 'bench' });
-    const cp = await openControlPlane({ dataDir: join(dir, 'data'), kms: admin, admin });
+    const cp = await openControlPlane({
+      dataDir,
+      kms: local.client(DEFAULT_SERVICE_PRINCIPAL),
+      admin,
+      principal: DEFAULT_SERVICE_PRINCIPAL,
+    });
     await cp.create({ name: 'bench', region: 'eu-west-1', kmsKey: key.arn });
-    const server = await startControlPlaneServer({ cp, kms: local });
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      CMEK_KMS_ROOT_KEY: Buffer.from(rootKey).toString('base64'),
+      XDG_DATA_HOME: join(dir, 'xdg'),
+      NO_COLOR: '1',
+    };
+    delete env.CMEK_KMS_ROOT_KEY_FILE;
+    delete env.NODE_OPTIONS;
+    const server = startServer(bin, dataDir, env, dir);
     try {
       const remote = remoteControlPlane({
-        endpoint: server.url,
+        endpoint: await server.url,
         accessKeyId: 'test',
         secretAccessKey: 'test',
       });
+      const pid = server.child.pid;
       const piece = randomBytes(1 << 20);
       const runs = opts.quick ? 1 : 3;
-      // Warm both paths (the key cache, the crypto pool) before timing.
-      await cp.objects.put('bench', 'warm', body(4 << 20, piece));
-      await remote.objects.put('bench', 'warm', body(4 << 20, piece));
-      const embedded = await bestPut(cp, runs, piece);
-      const viaServer = await bestPut(remote, runs, piece);
+      // Warm both paths (the key caches, the crypto pools, the connection, the compiled code
+      // and the heaps of both processes) with one whole-size put each before timing.
+      await cp.objects.put('bench', 'warm-embedded', body(SIZE, piece));
+      await remote.objects.put('bench', 'warm-remote', body(SIZE, piece));
+      const embedded = await bestPut(cp, 'embedded-', runs, piece);
+      const viaServer = await bestPut(remote, 'remote-', runs, piece, pid);
+      const ms = (s: number) => Math.round(s * 1000);
       return [
-        result('remote_put_vs_embedded_put', viaServer, 's', embedded, {
+        result('remote_put_vs_embedded_put', viaServer.seconds, 's', embedded.seconds, {
           mib: SIZE / 2 ** 20,
           runs,
-          remote_mib_per_s: Number((SIZE / 2 ** 20 / viaServer).toFixed(1)),
-          embedded_mib_per_s: Number((SIZE / 2 ** 20 / embedded).toFixed(1)),
+          remote_mib_per_s: Number((SIZE / 2 ** 20 / viaServer.seconds).toFixed(1)),
+          embedded_mib_per_s: Number((SIZE / 2 ** 20 / embedded.seconds).toFixed(1)),
+          embedded_cpu_ms: ms(embedded.cpu),
+          // The remote side's client (this process) and server (its own process).
+          remote_client_cpu_ms: ms(viaServer.cpu),
+          ...(viaServer.serverCpu === undefined
+            ? {}
+            : { remote_server_cpu_ms: ms(viaServer.serverCpu) }),
+          loadavg_1m: loadavg()[0]!.toFixed(2),
         }),
       ];
     } finally {
-      await server.close();
+      await stopServer(server.child, server.stderr);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

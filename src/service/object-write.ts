@@ -93,6 +93,12 @@ async function* chunksOf(stream: Readable): AsyncGenerator<Buffer | string> {
   stream.once('end', onEnd);
   stream.once('error', onError);
   stream.once('close', onEnd);
+  // Destroyed before the put got to it (a client gone while the put waited for its key): its
+  // 'error' and 'close' are past and will not come again.
+  if (stream.destroyed) {
+    ended = true;
+    failed = (stream.errored as Error | null) ?? undefined;
+  }
   try {
     for (;;) {
       if (queue.length > 0) {

@@ -351,6 +351,23 @@ describe('object store', () => {
     expect(await leftovers(cp, id)).toEqual([]);
   });
 
+  it('a put whose source was destroyed before the put read it fails instead of waiting', async () => {
+    // As a server's upload whose client went away while the put waited for the service's key.
+    await cp.objects.put(id, 'doc', 'version 1');
+    for (const cause of [undefined, new Error('client gone')]) {
+      const gone = new Readable({ read() {} });
+      gone.push(Buffer.alloc(1000, 1));
+      gone.on('error', () => {});
+      gone.destroy(cause);
+      await new Promise((r) => setImmediate(r));
+      await expect(cp.objects.put(id, 'doc', gone)).rejects.toThrow(
+        cause ? 'client gone' : 'closed before its end',
+      );
+    }
+    expect((await cp.objects.getBuffer(id, 'doc')).toString()).toBe('version 1');
+    expect(await leftovers(cp, id)).toEqual([]);
+  });
+
   it('stores no plaintext at rest', async () => {
     const marker = 'PLAINTEXT-MARKER-7f3a';
     await cp.objects.put(id, 'doc', Buffer.from(`${marker} `.repeat(10_000)));

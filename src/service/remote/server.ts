@@ -8,7 +8,6 @@
 // body into place. Concurrent requests are serialized where they must be by the control plane's
 // own locks, exactly as concurrent processes on one data directory are.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { diag, DiagnosticError, type Diagnostic } from '../../model/diagnostics.js';
 import { isKmsError } from '../../kms/types.js';
@@ -64,34 +63,6 @@ const SKEW_MS = 5 * 60_000;
 /** KMS request log lines worth stderr: authentication refusals, 5xx, clients gone. */
 const KMS_LOGGED =
   / (MissingAuthenticationTokenException|IncompleteSignatureException|UnrecognizedClientException|InvalidSignatureException)$| 5\d\d |client closed/;
-
-/** Upload pieces handed to the object store. */
-const UPLOAD_PIECE = 1 << 20;
-
-/** Joins small chunks into pieces of about `size` bytes (holds at most one piece). */
-class Coalesce extends Transform {
-  #parts: Buffer[] = [];
-  #size = 0;
-  constructor(readonly size: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
-    this.#parts.push(chunk);
-    this.#size += chunk.length;
-    if (this.#size >= this.size) this.#flushParts();
-    cb();
-  }
-  override _flush(cb: TransformCallback): void {
-    this.#flushParts();
-    cb();
-  }
-  #flushParts(): void {
-    if (this.#size)
-      this.push(this.#parts.length === 1 ? this.#parts[0] : Buffer.concat(this.#parts));
-    this.#parts = [];
-    this.#size = 0;
-  }
-}
 
 class ClientClosed extends Error {}
 class TooLarge extends Error {}
@@ -290,10 +261,9 @@ export async function startControlPlaneServer(
         op.kind === 'upload',
       );
       if (op.kind === 'upload') {
-        // Socket reads are small (≤ 64 KiB); the object store works best on about 1 MiB.
-        const body = new Coalesce(UPLOAD_PIECE);
-        pipeline(req, body).catch((e: unknown) => body.destroy(e as Error));
-        const info = await methodOf(opts.cp, name)(args[0], args[1], body);
+        // The request itself is the body: the put gathers the socket's small reads into its
+        // batches without copying them, and fails if the client goes away before the end.
+        const info = await methodOf(opts.cp, name)(args[0], args[1], req);
         sendJson(res, 200, { result: info });
       } else if (op.kind === 'download') {
         const stream = (await methodOf(opts.cp, name)(...args)) as NodeJS.ReadableStream;
