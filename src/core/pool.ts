@@ -69,6 +69,10 @@ const INPUT_BYTES = MATERIAL_LENGTH + BATCH_BYTES + 64 * 1024;
 const SLAB_BYTES = BATCH_BYTES + 64 * 1024;
 /** Idle slabs kept for reuse: one 64 MiB object's worth (16 × SLAB_BYTES ≈ 65 MiB). */
 const MAX_IDLE_SLABS = 16;
+/** Bytes before a slab lease's plaintext: room for the tags of a whole batch of chunks. */
+function tagRoom(chunkSize: number): number {
+  return Math.ceil(BATCH_BYTES / chunkSize) * TAG_LENGTH;
+}
 /** Jobs queued at one worker: the next batch waits in its port while it works on one. */
 const JOBS_PER_WORKER = 2;
 
@@ -164,6 +168,8 @@ export class CryptoPool {
   /** Idle shared slabs (encryptToPartsAsync with `recycle`), and those lent out. */
   readonly #slabs: SharedArrayBuffer[] = [];
   readonly #lentSlabs = new WeakSet<SharedArrayBuffer>();
+  /** Slabs handed out by slabLease() and not yet sealed or discarded. */
+  readonly #slabLeases = new WeakSet<SharedArrayBuffer>();
   /** Input buffers handed out by lease() and not yet given to a worker. */
   readonly #leases = new WeakSet<ArrayBuffer>();
   #nextId = 1;
@@ -268,31 +274,64 @@ export class CryptoPool {
     final: boolean,
   ): Promise<Buffer[]> {
     const sealed = length + runChunks(length, chunkSize, final) * TAG_LENGTH;
-    const slab = this.slab(sealed);
+    const only =
+      pieces instanceof Uint8Array ? pieces : pieces.length === 1 ? pieces[0]! : undefined;
+    const filled = only && this.#filledLease(only, chunkSize);
+    // A slab lease (slabLease) already holds the plaintext where the worker reads it.
+    const slab = filled ? (only.buffer as SharedArrayBuffer) : this.slab(sealed);
     const view = Buffer.from(slab, 0, sealed);
-    let at = sealed - length;
-    for (const p of pieces instanceof Uint8Array ? [pieces] : pieces) {
-      view.set(p, at);
-      at += p.length;
+    const src = filled ? only.byteOffset : sealed - length;
+    if (!filled) {
+      let at = src;
+      for (const p of pieces instanceof Uint8Array ? [pieces] : pieces) {
+        view.set(p, at);
+        at += p.length;
+      }
     }
     try {
-      await this.runShared(
-        cipher,
-        slab,
-        sealed - length,
-        chunkSize,
-        0,
-        length,
-        chunkSize,
-        firstIndex,
-        final,
-      );
+      await this.runShared(cipher, slab, src, chunkSize, 0, length, chunkSize, firstIndex, final);
     } catch (e) {
-      view.fill(0);
+      // It held plaintext: a lease's may reach past the sealed length.
+      (filled ? Buffer.from(slab) : view).fill(0);
       this.#lentSlabs.delete(slab);
       throw e;
     }
+    // A short final batch sealed in a lease leaves the end of its plaintext past the output.
+    if (src + length > sealed) Buffer.from(slab, sealed, src + length - sealed).fill(0);
     return [view];
+  }
+
+  /** A buffer of `BATCH_BYTES` inside a shared slab, for a write loop to gather one batch of
+   * plaintext in as it arrives (each incoming piece copied at once, so the pieces die young),
+   * then hand to sealOnSlab (BatchSealer.sealBatch) as the only piece: sealed where it lies,
+   * no copy. It starts after room for the batch's tags (each chunk's output then ends before
+   * the next chunk's plaintext starts). Undefined for chunks under 1 KiB (the tags would not
+   * fit). Lent until sealed and released, or handed back with `discard()`. */
+  slabLease(chunkSize: number): Buffer | undefined {
+    const room = tagRoom(chunkSize);
+    if (room + BATCH_BYTES > SLAB_BYTES) return undefined;
+    const slab = this.slab(SLAB_BYTES);
+    this.#slabLeases.add(slab);
+    return Buffer.from(slab, room, BATCH_BYTES);
+  }
+
+  /** Whether `p` is a slab lease of this pool for chunks of `chunkSize` (taken over if so). */
+  #filledLease(p: Uint8Array, chunkSize: number): boolean {
+    const ab = p.buffer;
+    return (
+      ab instanceof SharedArrayBuffer &&
+      p.byteOffset === tagRoom(chunkSize) &&
+      this.#slabLeases.delete(ab)
+    );
+  }
+
+  /** Gives back a slab lease that will not be sealed (a failed or abandoned write): zeroed,
+   * since it may hold plaintext, then recycled. */
+  discard(lease: Buffer): void {
+    const ab = lease.buffer;
+    if (!(ab instanceof SharedArrayBuffer) || !this.#slabLeases.delete(ab)) return;
+    new Uint8Array(ab).fill(0);
+    this.release([lease]);
   }
 
   /** A shared slab of at least `bytes` (recycled when ≤ SLAB_BYTES), lent until release(). */
@@ -532,6 +571,20 @@ export class BatchSealer {
     this.#pool?.release(parts);
   }
 
+  /** With `recycle` and a pool: a buffer of BATCH_BYTES to gather the next batch's plaintext in
+   * (CryptoPool.slabLease), sealed where it lies when passed to sealBatch() alone (a view of
+   * its first bytes for a shorter final batch). Undefined when there is nothing to gain (no
+   * pool, no recycling, chunks under 1 KiB): then pass pieces as usual. A lease that will not
+   * be sealed goes back with discard(). */
+  lease(): Buffer | undefined {
+    return this.#pool && this.#recycle ? this.#pool.slabLease(this.header.chunkSize) : undefined;
+  }
+
+  /** Gives back an unsealed lease (zeroed). */
+  discard(lease: Buffer): void {
+    this.#pool?.discard(lease);
+  }
+
   /** Seals the next batch: whole chunks of plaintext (a multiple of the chunk size), or, with
    * `final`, the object's last bytes: 1 byte or more, or 0 only when it is the whole object
    * (the format's last chunk holds 1..C bytes, so a writer must hold its current batch until it
@@ -566,7 +619,12 @@ export class BatchSealer {
     let job: Promise<Buffer[]>;
     if (!this.#pool || length < this.#inlineBelow) {
       const out = Buffer.allocUnsafe(length + n * TAG_LENGTH);
-      this.#cipher.sealRun(joined(plaintext, length), size, first, final, out, 0);
+      const whole = joined(plaintext, length);
+      try {
+        this.#cipher.sealRun(whole, size, first, final, out, 0);
+      } finally {
+        this.#pool?.discard(whole); // a lease sealed here goes back (zeroed); others untouched
+      }
       job = Promise.resolve([out]);
     } else if (this.#recycle) {
       job = this.#pool.sealOnSlab(this.#cipher, plaintext, length, size, first, final);

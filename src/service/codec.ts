@@ -146,6 +146,8 @@ export class EnvelopeCodec implements ObjectCodec {
         header: s.headerBytes,
         seal: (pieces, final) => s.sealBatch(pieces, final),
         release: (parts) => s.release(parts),
+        lease: () => s.lease(),
+        discard: (lease) => s.discard(lease),
         close: () => s.close(),
       };
     });

@@ -48,6 +48,13 @@ export interface BatchBodySealer {
   /** Called with a batch's parts once they are written and no longer referenced: the sealer
    * may reuse their memory (the crypto pool's recycled output buffers). */
   release?(parts: readonly Buffer[]): void;
+  /** A buffer to gather the next batch's plaintext in as the body arrives (the crypto pool's
+   * shared memory), which seal() then seals where it lies when passed alone (a view of its
+   * first bytes for a shorter final batch): each incoming piece is copied once, at once, so a
+   * socket's small buffers die young instead of waiting for a whole batch. Undefined: pass
+   * pieces. A lease that will not be sealed goes back with discard(). */
+  lease?(): Buffer | undefined;
+  discard?(lease: Buffer): void;
   /** Abandons the body (a failed put): key material is dropped. */
   close(): void;
 }

@@ -284,30 +284,47 @@ export async function writeBody(
     let size = 0;
     // A full batch is held until more bytes arrive: only then is it known not to be the last
     // (the format's final chunk must hold the object's last bytes).
+    // With a sealer that lends batch buffers (the crypto pool's shared memory), each piece is
+    // copied into the batch being gathered as it arrives, so a socket's small buffers die young
+    // instead of living until their batch is full; otherwise a batch is a list of the body's
+    // own pieces (views, no copy).
     let held: Buffer[] | undefined;
     let current: Buffer[] = [];
     let currentBytes = 0;
-    for await (const piece of bodyPieces(body)) {
-      let rest = piece;
-      while (rest.length > 0) {
-        if (held) {
-          await issue(held, false);
-          held = undefined;
-        }
-        const take = Math.min(rest.length, batchBytes - currentBytes);
-        current.push(take === rest.length ? rest : rest.subarray(0, take));
-        currentBytes += take;
-        size += take;
-        rest = rest.subarray(take);
-        if (currentBytes === batchBytes) {
-          held = current;
-          current = [];
-          currentBytes = 0;
+    let lease: Buffer | undefined;
+    try {
+      for await (const piece of bodyPieces(body)) {
+        let rest = piece;
+        while (rest.length > 0) {
+          if (held) {
+            await issue(held, false);
+            held = undefined;
+          }
+          const take = Math.min(rest.length, batchBytes - currentBytes);
+          const part = take === rest.length ? rest : rest.subarray(0, take);
+          if (currentBytes === 0 && sealer.lease) lease = sealer.lease();
+          if (lease) lease.set(part, currentBytes);
+          else current.push(part);
+          currentBytes += take;
+          size += take;
+          rest = rest.subarray(take);
+          if (currentBytes === batchBytes) {
+            held = lease ? [lease.subarray(0, batchBytes)] : current;
+            lease = undefined;
+            current = [];
+            currentBytes = 0;
+          }
         }
       }
+    } catch (e) {
+      // Batches never handed to the sealer go back (zeroed: they hold plaintext).
+      if (lease) sealer.discard?.(lease);
+      if (held?.length === 1) sealer.discard?.(held[0]!);
+      throw e;
     }
-    // Bytes after a held batch would have released it above: it is the last, or `current` is.
-    await issue(held ?? current, true);
+    // Bytes after a held batch would have released it above: it is the last, or the batch
+    // being gathered is.
+    await issue(held ?? (lease ? [lease.subarray(0, currentBytes)] : current), true);
     while (seals.length > 0) await write(await seals.shift()!);
     const info: ObjectInfo = { name, size, modifiedAt: new Date().toISOString() };
     // Trailers, then every file's last writes and fsync at once (the disk syncs them together).

@@ -171,6 +171,81 @@ describe('crypto pool', () => {
     await own.close();
   });
 
+  it('seals batches gathered in slab leases where they lie (the store put): same bytes, nothing of the plaintext left behind', async () => {
+    const own = new CryptoPool({ threads: 2 });
+    try {
+      for (const [size, chunkSize] of [
+        [3 * BATCH_BYTES + 777, undefined], // a short final batch, sealed inline from its lease
+        [2 * BATCH_BYTES + 5 * C + 3, undefined], // a short final batch on a worker
+        [2 * BATCH_BYTES, undefined],
+        [BATCH_BYTES + 5, 3 * 1024], // chunks that do not divide a batch
+      ] as const) {
+        const pt = randomBytes(size);
+        const inline = encryptBuffer(pt, { dek, context: ctx, objectId, chunkSize });
+        const sealer = new BatchSealer({
+          dek,
+          context: ctx,
+          objectId,
+          chunkSize,
+          pool: own,
+          recycle: true,
+          inlineBelow: size % BATCH_BYTES === 777 ? undefined : 0,
+        });
+        const unit = sealer.header.chunkSize;
+        const batch = Math.floor(BATCH_BYTES / unit) * unit;
+        const jobs: Promise<Buffer[]>[] = [];
+        const slabs: SharedArrayBuffer[] = [];
+        for (let off = 0; off < pt.length; off += batch) {
+          const end = Math.min(off + batch, pt.length);
+          const lease = sealer.lease()!;
+          expect(lease.buffer).toBeInstanceOf(SharedArrayBuffer);
+          // Gathered piece by piece, as the store's loop copies a socket's buffers.
+          for (let at = off; at < end; at += 65_000) {
+            lease.set(pt.subarray(at, Math.min(at + 65_000, end)), at - off);
+          }
+          slabs.push(lease.buffer as SharedArrayBuffer);
+          jobs.push(sealer.sealBatch(lease.subarray(0, end - off), end === pt.length));
+        }
+        const batches = await Promise.all(jobs);
+        expectBytes(Buffer.concat(batches.flat()), inline);
+        // What stays in each slab is ciphertext and zeros: no stretch of the plaintext (probed
+        // across the body and densely over the end of each batch, where a short batch's
+        // plaintext reaches past its sealed bytes).
+        const probes: number[] = [];
+        for (let at = 0; at + 64 <= pt.length; at += 4093) probes.push(at);
+        for (let end = batch; ; end += batch) {
+          const last = Math.min(end, pt.length);
+          for (let at = Math.max(0, last - 2048); at + 64 <= last; at += 61) probes.push(at);
+          if (end >= pt.length) break;
+        }
+        for (const slab of slabs) {
+          const mem = Buffer.from(slab);
+          for (const at of probes) expect(mem.indexOf(pt.subarray(at, at + 64))).toBe(-1);
+        }
+        for (const b of batches) sealer.release(b);
+      }
+      // Chunks under 1 KiB: no lease (the tags would not fit before the batch); pieces as usual.
+      const tiny = new BatchSealer({ dek, context: ctx, chunkSize: 512, pool: own, recycle: true });
+      expect(tiny.lease()).toBeUndefined();
+      // Without recycling, or without a pool, no lease either.
+      expect(new BatchSealer({ dek, context: ctx, pool: own }).lease()).toBeUndefined();
+      expect(
+        new BatchSealer({ dek, context: ctx, pool: null, recycle: true }).lease(),
+      ).toBeUndefined();
+      // A lease given back unsealed is zeroed before it serves again.
+      const sealer = new BatchSealer({ dek, context: ctx, pool: own, recycle: true });
+      const lease = sealer.lease()!;
+      lease.fill(0xa5);
+      sealer.discard(lease);
+      const again = own.slab(BATCH_BYTES);
+      expect(again).toBe(lease.buffer);
+      expect(Buffer.from(again).every((b) => b === 0)).toBe(true);
+      sealer.close();
+    } finally {
+      await own.close();
+    }
+  });
+
   it('seals on recycled shared slabs (recycle): same bytes, SharedArrayBuffer parts, slabs reused only after release', async () => {
     const own = new CryptoPool({ threads: 2 });
     try {
