@@ -10,9 +10,16 @@
 // each batch's buffers (each has at most WRITE_DEPTH writes in flight, all of the last two
 // batches), so the memory bound below does not grow with the replicas.
 //
-// Memory: at most one held batch (views of the body's own pieces), SEAL_DEPTH batches being
-// sealed (the pool copies each: input + output) and WRITE_DEPTH sealed batches being written,
-// each ≤ WRITE_BATCH plus tags: ≈ 4 + 2 × 8 + 2 × 4 = 28 MiB per put, whatever the object size.
+// With the crypto pool, the body's pieces are copied as they arrive into the batch being
+// gathered, a slab of the pool's shared memory lent by the sealer, which a worker then seals
+// where it lies: one copy of each byte on the main thread, and the body's own buffers (a
+// socket's 64 KiB reads) can be collected at once instead of living until their batch is full.
+//
+// Memory: the batch being gathered and one held batch (slab leases, or views of the body's own
+// pieces without a pool), SEAL_DEPTH batches being sealed (in their slabs; a copy of the input
+// plus the output without one) and WRITE_DEPTH sealed batches being written, each ≤ WRITE_BATCH
+// plus tags: ≈ 2 × 4 + 2 × 4 + 2 × 4 = 24 MiB per put (28 without shared slabs), whatever the
+// object size.
 import { createWriteStream, promises as fsp } from 'node:fs';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
