@@ -4,10 +4,8 @@
 // below.
 //
 // Each module runs in a process of its own (this script again, with `--module=NAME`), so what one
-// module leaves behind does not move another's figures: its heap, the crypto pool's workers and
-// slabs, and the C allocator's state — the plain store get read 162-198 ms per 256 MiB after the
-// core and plan modules had run in the same process and 340-430 ms alone, because a fresh 4 MiB
-// buffer was reused memory in one case and new pages in the other (docs/core.md).
+// module leaves behind — its heap, the crypto pool's workers and slabs, the memory it took from
+// the system — is not in the process the next module measures in.
 import { spawnSync } from 'node:child_process';
 import type { BenchModule, BenchOptions, BenchResult } from './lib.js';
 
