@@ -17,7 +17,7 @@
 // remote side's is the server's plus the client's (this process).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -27,6 +27,7 @@ import { localKmsDir } from '../src/resources/context.js';
 import { DEFAULT_SERVICE_PRINCIPAL } from '../src/resources/types.js';
 import type { ControlPlaneApi } from '../src/service/api.js';
 import { openControlPlane } from '../src/service/control-plane.js';
+import { procStatFields } from '../src/support/process.js';
 import { remoteControlPlane } from '../src/service/remote/client.js';
 import { body, result, type BenchOptions, type BenchResult } from './lib.js';
 
@@ -64,15 +65,9 @@ let ticksPerSecond: number | undefined;
 
 /** User + system CPU seconds of process `pid`, every thread (Linux /proc); else undefined. */
 function cpuSecondsOf(pid: number): number | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // Fields after the command name (which may hold spaces) in parentheses: utime and stime are
-  // the 14th and 15th fields of the line, in clock ticks.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const f = procStatFields(pid);
+  if (!f) return undefined;
+  // utime and stime: fields 14 and 15 of the line, in clock ticks.
   ticksPerSecond ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
   return (Number(f[11]) + Number(f[12])) / ticksPerSecond;
 }

@@ -5,19 +5,23 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
-/** The start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat), or undefined
- * where /proc is not available or the process does not exist. */
-export function processStartTime(pid: number): string | undefined {
+/** The fields of /proc/PID/stat from field 3 on (index 0 = field 3), or undefined where /proc
+ * is not available or the process does not exist. The command name (field 2) is in parentheses
+ * and may itself contain spaces or parentheses: fields are counted from after the last ')'. */
+export function procStatFields(pid: number): string[] | undefined {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
-  // The command name (field 2) is in parentheses and may itself contain spaces or parentheses:
-  // count fields from after the last ')'. Field 3 is then index 0, field 22 index 19.
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return rest[19];
+  return text.slice(text.lastIndexOf(')') + 2).split(' ');
+}
+
+/** The start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat), or undefined
+ * where /proc is not available or the process does not exist. */
+export function processStartTime(pid: number): string | undefined {
+  return procStatFields(pid)?.[19];
 }
 
 export interface ProcessIdentity {
