@@ -7,12 +7,12 @@
 // wall time), `node -e 0` spawned alternately (the floor), the number of ES module files each
 // command loads, and the load average, since on a shared machine wall time is mostly waiting.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { result, type BenchOptions, type BenchResult } from './lib.js';
+import { requireCmekBin, result, type BenchOptions, type BenchResult } from './lib.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL_VERSION_MS = 120;
@@ -102,8 +102,7 @@ function bench(
 }
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
-  const bin = resolve(process.env.CMEK_BENCH_BIN ?? join(ROOT, 'dist', 'cli', 'main.cjs'));
-  if (!existsSync(bin)) throw new Error(`${bin} does not exist: run \`npm run build\` first`);
+  const bin = requireCmekBin();
   const runs = opts.quick ? 5 : 15;
   const dir = mkdtempSync(join(tmpdir(), 'cmek-bench-cli-'));
   try {

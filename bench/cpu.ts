@@ -2,6 +2,7 @@
 // `terraform plan`, `cmek plan`): on a shared machine CPU time moves less with other processes'
 // load than wall time. Linux /proc only; NaN elsewhere.
 import { readFileSync, readdirSync } from 'node:fs';
+import { procStatFields } from '../src/support/process.js';
 
 /** CPU milliseconds process `pid` has run so far, all its threads (it must still be running). */
 export function cpuOf(pid: number | undefined): number {
@@ -18,10 +19,7 @@ export function cpuOf(pid: number | undefined): number {
 /** CPU milliseconds (user + system) of this process's children reaped so far, including what
  * they in turn waited for: the difference around a run is that run's CPU time. */
 export function childrenCpu(): number {
-  try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return NaN;
-  }
+  // cutime and cstime: fields 16 and 17 of /proc/self/stat, in clock ticks (USER_HZ, 100 on Linux).
+  const fields = procStatFields(process.pid);
+  return fields ? ((Number(fields[13]) + Number(fields[14])) * 1000) / 100 : NaN;
 }

@@ -1,7 +1,10 @@
 // Shared benchmark plumbing. Each bench module exports `run(opts)` returning BenchResult[];
 // bench/main.ts runs the modules listed there and prints one JSON object per line
 // (docs/contract.md, Performance).
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -160,4 +163,23 @@ export function body(total: number, piece: Buffer): Readable {
       this.push(n === piece.length ? piece : piece.subarray(0, n));
     },
   });
+}
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The built `cmek` binary the spawn-timed rows run: CMEK_BENCH_BIN, else the file package.json
+ * names as `bin.cmek` (needs `npm run build`). `exists` says whether it is there. */
+export function cmekBin(): { path: string; exists: boolean } {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    bin: { cmek: string };
+  };
+  const path = resolve(process.env.CMEK_BENCH_BIN ?? join(ROOT, pkg.bin.cmek));
+  return { path, exists: existsSync(path) };
+}
+
+/** cmekBin()'s path, or an error saying to build first. */
+export function requireCmekBin(): string {
+  const { path, exists } = cmekBin();
+  if (!exists) throw new Error(`${path} does not exist: run \`npm run build\` first`);
+  return path;
 }

@@ -14,16 +14,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { openWorkspace, plan, renderPlanJson } from '../src/engine/index.js';
-import { result, type BenchOptions, type BenchResult } from './lib.js';
+import { cmekBin, result, type BenchOptions, type BenchResult } from './lib.js';
 
 const GOAL_MS = 1500;
 const GOAL_RATIO = 0.5;
 const FILES = 10;
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function countConfig(n: number): string {
   return `
@@ -101,8 +99,8 @@ function versusTerraform(n: number, opts: BenchOptions): BenchResult[] {
     console.error(`bench: plan_10k_vs_terraform skipped: no terraform binary at ${terraform}`);
     return [];
   }
-  const bin = resolve(process.env.CMEK_BENCH_BIN ?? join(ROOT, 'dist', 'cli', 'main.cjs'));
-  if (!existsSync(bin)) {
+  const { path: bin, exists } = cmekBin();
+  if (!exists) {
     console.error(`bench: plan_10k_vs_terraform skipped: ${bin} does not exist (npm run build)`);
     return [];
   }

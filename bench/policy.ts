@@ -5,15 +5,13 @@
 // Goal: ≤ 1500 ms. The plan has findings (every tenth database in the wrong region), so the
 // rules and the report do real work.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { result, type BenchOptions, type BenchResult } from './lib.js';
+import { requireCmekBin, result, type BenchOptions, type BenchResult } from './lib.js';
 
 const GOAL_MS = 1500;
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** A `terraform show -json`-shaped plan with `n` resources, all created, linked by references. */
 export function policyBenchPlan(n: number): Record<string, unknown> {
@@ -152,8 +150,7 @@ export function policyBenchPlan(n: number): Record<string, unknown> {
 }
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
-  const bin = resolve(process.env.CMEK_BENCH_BIN ?? join(ROOT, 'dist', 'cli', 'main.cjs'));
-  if (!existsSync(bin)) throw new Error(`${bin} does not exist: run \`npm run build\` first`);
+  const bin = requireCmekBin();
   const dir = mkdtempSync(join(tmpdir(), 'cmek-bench-policy-'));
   try {
     const n = 10_000;

@@ -15,23 +15,20 @@
 // on Linux, of the server process (from /proc), and the load average. When the puts keep every
 // core busy (both sides do on 2 cores) the ratio follows the CPU per put of the two sides: the
 // remote side's is the server's plus the client's (this process).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { openLocalKms } from '../src/kms/local/index.js';
 import { localKmsDir } from '../src/resources/context.js';
 import { DEFAULT_SERVICE_PRINCIPAL } from '../src/resources/types.js';
 import type { ControlPlaneApi } from '../src/service/api.js';
 import { openControlPlane } from '../src/service/control-plane.js';
-import { procStatFields } from '../src/support/process.js';
+import { cpuOf } from './cpu.js';
 import { remoteControlPlane } from '../src/service/remote/client.js';
-import { body, result, type BenchOptions, type BenchResult } from './lib.js';
+import { requireCmekBin, body, result, type BenchOptions, type BenchResult } from './lib.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SIZE = 64 * 1024 * 1024;
 
 /** Best wall seconds of `runs` puts to new names `${prefix}0...`, and the mean CPU seconds per
@@ -45,31 +42,19 @@ async function bestPut(
 ): Promise<{ seconds: number; cpu: number; serverCpu: number | undefined }> {
   let best = Infinity;
   const cpu0 = process.cpuUsage();
-  const server0 = pid === undefined ? undefined : cpuSecondsOf(pid);
+  const server0 = pid === undefined ? NaN : cpuOf(pid);
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint();
     await cp.objects.put('bench', `${prefix}${i}`, body(SIZE, piece));
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
   }
   const used = process.cpuUsage(cpu0);
-  const server1 = pid === undefined ? undefined : cpuSecondsOf(pid);
+  const server1 = pid === undefined ? NaN : cpuOf(pid);
   return {
     seconds: best,
     cpu: (used.user + used.system) / 1e6 / runs,
-    serverCpu:
-      server0 === undefined || server1 === undefined ? undefined : (server1 - server0) / runs,
+    serverCpu: Number.isNaN(server1 - server0) ? undefined : (server1 - server0) / 1000 / runs,
   };
-}
-
-let ticksPerSecond: number | undefined;
-
-/** User + system CPU seconds of process `pid`, every thread (Linux /proc); else undefined. */
-function cpuSecondsOf(pid: number): number | undefined {
-  const f = procStatFields(pid);
-  if (!f) return undefined;
-  // utime and stime: fields 14 and 15 of the line, in clock ticks.
-  ticksPerSecond ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
-  return (Number(f[11]) + Number(f[12])) / ticksPerSecond;
 }
 
 /** Starts `cmek server --listen 127.0.0.1:0` on `dataDir`; resolves with its URL once it
@@ -118,8 +103,7 @@ async function stopServer(child: ChildProcess, stderr: () => string): Promise<vo
 }
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
-  const bin = resolve(process.env.CMEK_BENCH_BIN ?? join(ROOT, 'dist', 'cli', 'main.cjs'));
-  if (!existsSync(bin)) throw new Error(`${bin} does not exist: run \`npm run build\` first`);
+  const bin = requireCmekBin();
   const dir = await mkdtemp(join(tmpdir(), 'cmek-bench-server-'));
   try {
     const dataDir = join(dir, 'data');

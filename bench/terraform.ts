@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { childrenCpu } from './cpu.js';
-import { result, type BenchOptions, type BenchResult } from './lib.js';
+import { requireCmekBin, result, type BenchOptions, type BenchResult } from './lib.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL_RATIO = 2;
@@ -47,8 +47,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     );
     return [];
   }
-  const bin = resolve(process.env.CMEK_BENCH_BIN ?? join(ROOT, 'dist', 'cli', 'main.cjs'));
-  if (!existsSync(bin)) throw new Error(`${bin} does not exist: run \`npm run build\` first`);
+  const bin = requireCmekBin();
   const runs = opts.quick ? 3 : 7;
   const dir = mkdtempSync(join(tmpdir(), 'cmek-bench-tf-'));
   try {

@@ -290,10 +290,8 @@ export async function writeBody(
     };
     let size = 0;
     // A full batch is held until more bytes arrive: only then is it known not to be the last
-    // (the format's final chunk must hold the object's last bytes).
-    // With a sealer that lends batch buffers (the crypto pool's shared memory), each piece is
-    // copied into the batch being gathered as it arrives, so a socket's small buffers die young
-    // instead of living until their batch is full; otherwise a batch is a list of the body's
+    // (the format's final chunk must hold the object's last bytes). A batch is gathered in a
+    // lease when the sealer lends them (see the top of this file), else as a list of the body's
     // own pieces (views, no copy).
     let held: Buffer[] | undefined;
     let current: Buffer[] = [];

@@ -261,8 +261,9 @@ export async function startControlPlaneServer(
         op.kind === 'upload',
       );
       if (op.kind === 'upload') {
-        // The request itself is the body: the put gathers the socket's small reads into its
-        // batches without copying them, and fails if the client goes away before the end.
+        // The request itself is the body: the put copies each of the socket's small reads into
+        // the batch it is gathering as it arrives, and fails if the client goes away before
+        // the end.
         const info = await methodOf(opts.cp, name)(args[0], args[1], req);
         sendJson(res, 200, { result: info });
       } else if (op.kind === 'download') {
